@@ -1,0 +1,95 @@
+/**
+ * Configuration read from the environment. Every variable is documented in README.md; this is the only
+ * module that reads `process.env`, so a service's configuration is one value that tests can build by hand.
+ */
+
+export const SUBGRAPH_NAMES = ['catalog', 'inventory', 'orders', 'customers', 'finance'] as const;
+export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+
+export function isSubgraphName(value: string): value is SubgraphName {
+  return (SUBGRAPH_NAMES as readonly string[]).includes(value);
+}
+
+export interface AdapterConfig {
+  /** Timeout for one call to a system of record, in ms. Default 1000 (`ADAPTER_TIMEOUT_MS`). */
+  timeoutMs: number;
+  /** Extra attempts for a failed read (never for a timed-out one). Default 2 (`ADAPTER_RETRIES`). */
+  retries: number;
+  /** Consecutive failures that open a system's circuit. Default 5 (`BREAKER_FAILURES`). */
+  breakerFailures: number;
+  /** How long an open circuit fails fast before a trial call, in ms. Default 5000 (`BREAKER_RESET_MS`). */
+  breakerResetMs: number;
+}
+
+export interface SandboxConfig {
+  /** Seed of the deterministic demo data. Default 42 (`SANDBOX_SEED`). */
+  seed: number;
+  /** Multiplier of the default data volume (500 products, 2,000 customers, 10,000 orders). Default 1 (`SANDBOX_SCALE`). */
+  scale: number;
+}
+
+export interface AppConfig {
+  host: string;
+  gatewayPort: number;
+  sandboxPort: number;
+  subgraphPorts: Record<SubgraphName, number>;
+  /** Routing URL override per subgraph for multi-process runs; empty means the supergraph file's URL. */
+  subgraphUrls: Partial<Record<SubgraphName, string>>;
+  supergraphPath: string;
+  /** When set, subgraphs reach the sandbox systems over HTTP at this URL instead of in process. */
+  sandboxUrl: string | undefined;
+  sandbox: SandboxConfig;
+  adapter: AdapterConfig;
+  /** `available` at or under this is LOW_STOCK. Default 5 (`LOW_STOCK_THRESHOLD`). */
+  lowStockThreshold: number;
+  logLevel: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got "${raw}"`);
+  return value;
+}
+
+export const DEFAULT_PORTS: Record<SubgraphName | 'gateway' | 'sandbox', number> = {
+  gateway: 4000,
+  catalog: 4001,
+  inventory: 4002,
+  orders: 4003,
+  customers: 4004,
+  finance: 4005,
+  sandbox: 4010,
+};
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const subgraphPorts = {} as Record<SubgraphName, number>;
+  const subgraphUrls: Partial<Record<SubgraphName, string>> = {};
+  for (const name of SUBGRAPH_NAMES) {
+    const upper = name.toUpperCase();
+    subgraphPorts[name] = int(env, `${upper}_PORT`, DEFAULT_PORTS[name]);
+    const url = env[`${upper}_URL`];
+    if (url) subgraphUrls[name] = url;
+  }
+  return {
+    host: env.HOST ?? '0.0.0.0',
+    gatewayPort: int(env, 'GATEWAY_PORT', int(env, 'PORT', DEFAULT_PORTS.gateway)),
+    sandboxPort: int(env, 'SANDBOX_PORT', DEFAULT_PORTS.sandbox),
+    subgraphPorts,
+    subgraphUrls,
+    supergraphPath: env.SUPERGRAPH_PATH ?? 'supergraph.graphql',
+    sandboxUrl: env.SANDBOX_URL || undefined,
+    sandbox: { seed: int(env, 'SANDBOX_SEED', 42), scale: int(env, 'SANDBOX_SCALE', 1) },
+    adapter: {
+      timeoutMs: int(env, 'ADAPTER_TIMEOUT_MS', 1000),
+      retries: int(env, 'ADAPTER_RETRIES', 2),
+      breakerFailures: int(env, 'BREAKER_FAILURES', 5),
+      breakerResetMs: int(env, 'BREAKER_RESET_MS', 5000),
+    },
+    lowStockThreshold: int(env, 'LOW_STOCK_THRESHOLD', 5),
+    logLevel: env.LOG_LEVEL ?? 'info',
+  };
+}

@@ -1,0 +1,38 @@
+import { DateTimeResolver } from 'graphql-scalars';
+import { Directive, Field, ObjectType } from 'type-graphql';
+import { formatMinor, type MoneyValue } from './money.js';
+
+/** `DateTime` (RFC 3339), the scalar the client contract names. */
+export const DateTimeScalar = DateTimeResolver;
+
+/**
+ * Money as the contract shapes it: a decimal string and an ISO 4217 code. Every subgraph that returns money
+ * uses this one class, so the type is identical (and `@shareable`) wherever it appears.
+ */
+@Directive('@shareable')
+@ObjectType('Money', { description: 'An amount of money. `amount` is a decimal string, exact to the minor unit.' })
+export class Money {
+  @Field(() => String, { description: 'Decimal amount, e.g. "19.99"; never a binary float.' })
+  amount!: string;
+
+  @Field(() => String, { description: 'ISO 4217 currency code.' })
+  currencyCode!: string;
+
+  static of(value: MoneyValue): Money {
+    const money = new Money();
+    money.amount = formatMinor(value.minor, value.currency);
+    money.currencyCode = value.currency;
+    return money;
+  }
+}
+
+/** Relay-style page info, shared by every connection in the graph. */
+@Directive('@shareable')
+@ObjectType('PageInfo')
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}

@@ -1,0 +1,154 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { CORRELATION_HEADER, correlationIdFrom, runInScope, type RequestScope } from './correlation.js';
+import type { Logger } from './logger.js';
+
+/** Largest request body accepted, in bytes. A GraphQL document bigger than this is not a client's query. */
+export const MAX_BODY_BYTES = 1_000_000;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new HttpError(413, `request body is larger than ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** A GraphQL-shaped error body for failures that happen before GraphQL execution (bad JSON, huge body). */
+export function sendGraphQLError(res: ServerResponse, status: number, message: string, code: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
+}
+
+/** Per-request figures that the request-log line reports; filled in by {@link requestStatsPlugin}. */
+export interface RequestStats {
+  operationName: string | null;
+  errors: number;
+}
+
+export interface ScopedContext extends BaseContext {
+  scope: RequestScope;
+  stats: RequestStats;
+}
+
+export function requestStatsPlugin<C extends ScopedContext>(): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response, operationName }) {
+          contextValue.stats.operationName = operationName ?? null;
+          if (response.body.kind === 'single') contextValue.stats.errors = response.body.singleResult.errors?.length ?? 0;
+        },
+      };
+    },
+  };
+}
+
+export interface GraphQLHandlerOptions<C extends ScopedContext> {
+  server: ApolloServer<C>;
+  logger: Logger;
+  /** Build the GraphQL context; runs inside the request's scope. */
+  context: (req: IncomingMessage, scope: RequestScope, stats: RequestStats) => Promise<C>;
+}
+
+/**
+ * Serve an Apollo Server on a plain node:http request: correlation id in and out, the request's scope around
+ * execution (so adapters and log lines see it), one log line per request.
+ */
+export function graphqlHandler<C extends ScopedContext>(options: GraphQLHandlerOptions<C>) {
+  const { server, logger } = options;
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const started = performance.now();
+    const correlationId = correlationIdFrom(headerValue(req, CORRELATION_HEADER));
+    const authorization = headerValue(req, 'authorization');
+    const scope: RequestScope = { correlationId, authorization };
+    const stats: RequestStats = { operationName: null, errors: 0 };
+    const replyHeaders = { [CORRELATION_HEADER]: correlationId };
+    await runInScope(scope, async () => {
+      let status = 500;
+      try {
+        let body: unknown;
+        if (req.method === 'POST') {
+          const text = await readBody(req);
+          try {
+            body = text.length ? JSON.parse(text) : undefined;
+          } catch (error) {
+            status = 400;
+            sendGraphQLError(res, 400, `Malformed JSON body: ${(error as Error).message}`, 'BAD_REQUEST', replyHeaders);
+            return;
+          }
+        }
+        const headers = new HeaderMap();
+        for (const [key, value] of Object.entries(req.headers)) {
+          if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+        }
+        const response = await server.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+          context: () => options.context(req, scope, stats),
+        });
+        status = response.status ?? 200;
+        const outHeaders: Record<string, string> = { ...replyHeaders };
+        for (const [key, value] of response.headers) outHeaders[key] = value;
+        if (response.body.kind === 'complete') {
+          res.writeHead(status, outHeaders);
+          res.end(response.body.string);
+        } else {
+          res.writeHead(status, outHeaders);
+          for await (const chunk of response.body.asyncIterator) res.write(chunk);
+          res.end();
+        }
+      } catch (error) {
+        status = error instanceof HttpError ? error.status : 500;
+        if (!res.headersSent) sendGraphQLError(res, status, error instanceof HttpError ? error.message : 'Internal server error', status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', replyHeaders);
+        else res.end();
+        if (status === 500) logger.error({ err: error }, 'request failed');
+      } finally {
+        logger.info(
+          { method: req.method, path: url.pathname, operationName: stats.operationName, status, errors: stats.errors, durationMs: Math.round((performance.now() - started) * 10) / 10 },
+          'graphql request',
+        );
+      }
+    });
+  };
+}
+
+export function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+
+/** A tiny router: exact path match, 404 otherwise; errors become a JSON 500 rather than a dropped socket. */
+export function router(routes: Record<string, Route>, logger: Logger) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = routes[url.pathname];
+    if (!route) {
+      sendJson(res, 404, { error: `no route for ${url.pathname}` });
+      return;
+    }
+    Promise.resolve(route(req, res, url)).catch((error: unknown) => {
+      logger.error({ err: error, path: url.pathname }, 'route failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.end();
+    });
+  };
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { callSystem, CircuitBreaker, SystemUnavailableError, type ResiliencePolicy } from './resilience.js';
+
+const config = { timeoutMs: 50, retries: 2, breakerFailures: 3, breakerResetMs: 1000 };
+
+describe('callSystem', () => {
+  it('retries a failing read and succeeds', async () => {
+    let calls = 0;
+    const policy: ResiliencePolicy = { system: 'erp', config, breaker: new CircuitBreaker(10, 1000) };
+    const result = await callSystem(policy, 'm', async () => {
+      calls++;
+      if (calls < 3) throw new Error('flaky');
+      return 'ok';
+    }, { idempotent: true });
+    expect(result).toBe('ok');
+    expect(calls).toBe(3);
+  });
+
+  it('does not retry writes, and names the system in the error', async () => {
+    let calls = 0;
+    const policy: ResiliencePolicy = { system: 'psp', config, breaker: new CircuitBreaker(10, 1000) };
+    const error = await callSystem(policy, 'm', async () => {
+      calls++;
+      throw new Error('boom');
+    }, { idempotent: false }).catch((e: unknown) => e);
+    expect(calls).toBe(1);
+    expect(error).toBeInstanceOf(SystemUnavailableError);
+    expect((error as SystemUnavailableError).extensions.code).toBe('PSP_UNAVAILABLE');
+  });
+
+  it('times out slow calls', async () => {
+    const policy: ResiliencePolicy = { system: 'wms', config, breaker: new CircuitBreaker(10, 1000) };
+    const error = await callSystem(policy, 'm', () => new Promise((r) => setTimeout(r, 500)), { idempotent: true }).catch((e: unknown) => e);
+    expect((error as SystemUnavailableError).extensions.code).toBe('WMS_UNAVAILABLE');
+  });
+
+  it('opens the breaker after consecutive failures and half-opens after the reset time', async () => {
+    let now = 0;
+    const breaker = new CircuitBreaker(3, 1000, () => now);
+    const policy: ResiliencePolicy = { system: 'crm', config: { ...config, retries: 0 }, breaker };
+    let calls = 0;
+    const failing = async () => {
+      calls++;
+      throw new Error('down');
+    };
+    for (let i = 0; i < 3; i++) await callSystem(policy, 'm', failing, { idempotent: true }).catch(() => undefined);
+    expect(breaker.current.kind).toBe('open');
+    await callSystem(policy, 'm', failing, { idempotent: true }).catch(() => undefined);
+    expect(calls).toBe(3);
+    now = 1500;
+    expect(await callSystem(policy, 'm', async () => 'back', { idempotent: true })).toBe('back');
+    expect(breaker.current.kind).toBe('closed');
+  });
+});

@@ -1,0 +1,215 @@
+import { GraphQLError } from 'graphql';
+import type { AdapterConfig } from './config.js';
+import { currentCorrelationId } from './correlation.js';
+import type { Logger } from './logger.js';
+
+/** The systems of record the graph reads and writes. */
+export type SystemName = 'erp' | 'pos' | 'crm' | 'wms' | 'psp' | 'ecom';
+export const SYSTEM_NAMES: readonly SystemName[] = ['erp', 'pos', 'crm', 'wms', 'psp', 'ecom'];
+
+export function isSystemName(value: unknown): value is SystemName {
+  return typeof value === 'string' && (SYSTEM_NAMES as readonly string[]).includes(value);
+}
+
+/**
+ * A system of record could not answer. It is a GraphQLError so that a resolver can let it propagate: the
+ * field that needed the system becomes null with a located error whose `extensions.code` names the system
+ * (`ERP_UNAVAILABLE`), and the rest of the response is unaffected.
+ */
+export class SystemUnavailableError extends GraphQLError {
+  readonly system: SystemName;
+  constructor(system: SystemName, reason: string) {
+    super(`${system.toUpperCase()} is unavailable: ${reason}`, {
+      extensions: { code: `${system.toUpperCase()}_UNAVAILABLE`, system, reason },
+    });
+    this.system = system;
+  }
+}
+
+/** Thrown by an adapter's transport when the call itself failed (refused, 5xx, injected fault). */
+export class TransportError extends Error {
+  constructor(
+    message: string,
+    /** False when retrying cannot help (the system said no for good). */
+    readonly transient = true,
+  ) {
+    super(message);
+  }
+}
+
+export type BreakerState =
+  | { kind: 'closed'; consecutiveFailures: number }
+  | { kind: 'open'; openedAt: number }
+  | { kind: 'half-open'; trialInFlight: boolean };
+
+/**
+ * One breaker per system and process. Closed: calls pass, consecutive failures are counted. Open: calls fail
+ * fast until `resetMs` has passed. Half-open: a single trial call decides between closed and open again.
+ */
+export class CircuitBreaker {
+  private state: BreakerState = { kind: 'closed', consecutiveFailures: 0 };
+
+  constructor(
+    private readonly failureThreshold: number,
+    private readonly resetMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get current(): BreakerState {
+    return this.state;
+  }
+
+  /** Whether a call may go to the system now; reserves the trial slot when half-open. */
+  tryAcquire(): boolean {
+    const state = this.state;
+    switch (state.kind) {
+      case 'closed':
+        return true;
+      case 'open':
+        if (this.now() - state.openedAt < this.resetMs) return false;
+        this.state = { kind: 'half-open', trialInFlight: true };
+        return true;
+      case 'half-open':
+        if (state.trialInFlight) return false;
+        this.state = { kind: 'half-open', trialInFlight: true };
+        return true;
+      default:
+        return assertNever(state);
+    }
+  }
+
+  onSuccess(): void {
+    this.state = { kind: 'closed', consecutiveFailures: 0 };
+  }
+
+  onFailure(): void {
+    const state = this.state;
+    switch (state.kind) {
+      case 'closed': {
+        const failures = state.consecutiveFailures + 1;
+        this.state = failures >= this.failureThreshold ? { kind: 'open', openedAt: this.now() } : { kind: 'closed', consecutiveFailures: failures };
+        return;
+      }
+      case 'half-open':
+      case 'open':
+        this.state = { kind: 'open', openedAt: this.now() };
+        return;
+      default:
+        assertNever(state);
+    }
+  }
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unexpected value ${JSON.stringify(value)}`);
+}
+
+class TimeoutError extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new TimeoutError(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Full jitter: a random wait in [0, base * 2^attempt], so that retrying clients do not march in step. */
+export function backoffMs(attempt: number, baseMs = 25, capMs = 1000): number {
+  return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
+}
+
+export interface ResiliencePolicy {
+  system: SystemName;
+  config: AdapterConfig;
+  breaker: CircuitBreaker;
+  logger?: Logger | undefined;
+}
+
+/**
+ * Run one call to a system of record under the policy: timeout on every attempt, retries with jitter for
+ * reads that failed fast (a timed-out attempt already spent the caller's patience), breaker accounting.
+ * Whatever goes wrong surfaces as a SystemUnavailableError naming the system.
+ */
+export async function callSystem<T>(policy: ResiliencePolicy, method: string, fn: () => Promise<T>, options: { idempotent: boolean }): Promise<T> {
+  const { system, config, breaker, logger } = policy;
+  const attempts = options.idempotent ? 1 + Math.max(0, config.retries) : 1;
+  let lastReason = 'unknown';
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (!breaker.tryAcquire()) throw new SystemUnavailableError(system, 'circuit open');
+    const started = performance.now();
+    try {
+      const result = await withTimeout(fn(), config.timeoutMs);
+      breaker.onSuccess();
+      logger?.debug({ system, method, attempt, ms: Math.round(performance.now() - started) }, 'adapter call');
+      return result;
+    } catch (error) {
+      breaker.onFailure();
+      lastReason = error instanceof Error ? error.message : String(error);
+      logger?.debug({ system, method, attempt, err: lastReason, correlationId: currentCorrelationId() }, 'adapter call failed');
+      const retryable = !(error instanceof TimeoutError) && !(error instanceof TransportError && !error.transient);
+      if (!retryable || attempt === attempts - 1) break;
+      await sleep(backoffMs(attempt));
+    }
+  }
+  throw new SystemUnavailableError(system, lastReason);
+}
+
+type AsyncMethods<T> = { [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => Promise<R> : never };
+
+/**
+ * Wrap every method of a port implementation with {@link callSystem}. Methods listed in `writes` are not
+ * retried (a write may have landed before the failure); everything else is a read.
+ */
+export function withResilience<T extends AsyncMethods<T>>(policy: ResiliencePolicy, target: T, writes: readonly (keyof T)[] = []): T {
+  const wrapped = {} as Record<string, unknown>;
+  let proto: object | null = target;
+  const names = new Set<string>();
+  while (proto && proto !== Object.prototype) {
+    for (const name of Object.getOwnPropertyNames(proto)) if (name !== 'constructor') names.add(name);
+    proto = Object.getPrototypeOf(proto) as object | null;
+  }
+  for (const name of names) {
+    const member = (target as Record<string, unknown>)[name];
+    if (typeof member !== 'function') continue;
+    const idempotent = !writes.includes(name as keyof T);
+    wrapped[name] = (...args: unknown[]) => callSystem(policy, name, () => (member as (...a: unknown[]) => Promise<unknown>).apply(target, args), { idempotent });
+  }
+  return wrapped as T;
+}
+
+/**
+ * The resilience policies of one process: one circuit breaker per system, shared by every adapter that talks
+ * to it, so that an ERP outage seen by catalog also fails fast for finance.
+ */
+export class ResilienceRegistry {
+  private readonly breakers = new Map<SystemName, CircuitBreaker>();
+  constructor(
+    private readonly config: AdapterConfig,
+    private readonly logger?: Logger,
+  ) {}
+
+  policy(system: SystemName): ResiliencePolicy {
+    let breaker = this.breakers.get(system);
+    if (!breaker) {
+      breaker = new CircuitBreaker(this.config.breakerFailures, this.config.breakerResetMs);
+      this.breakers.set(system, breaker);
+    }
+    return { system, config: this.config, breaker, logger: this.logger };
+  }
+
+  /** Wrap a system client so every call runs under this system's policy. */
+  wrap<T extends AsyncMethods<T>>(system: SystemName, target: T, writes: readonly (keyof T)[] = []): T {
+    return withResilience(this.policy(system), target, writes);
+  }
+}

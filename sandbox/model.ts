@@ -1,0 +1,176 @@
+/**
+ * Records as the sandbox systems of record hold them. These are the systems' own shapes, not the graph's:
+ * each subgraph maps them through its ports. Money is integer minor units.
+ */
+
+export type Channel = 'WEB' | 'MOBILE' | 'STORE' | 'MARKETPLACE' | 'CALL_CENTER';
+export type DeliveryMethod = 'SHIPPING' | 'PICKUP' | 'SHIP_FROM_STORE';
+export type OrderStatus =
+  | 'PLACED'
+  | 'CONFIRMED'
+  | 'READY_FOR_PICKUP'
+  | 'PICKED_UP'
+  | 'SHIPPED'
+  | 'DELIVERED'
+  | 'CANCELLED'
+  | 'PARTIALLY_RETURNED'
+  | 'RETURNED';
+export type LocationType = 'STORE' | 'WAREHOUSE';
+
+export interface ErpProduct {
+  id: string;
+  name: string;
+  description: string;
+  brand: string;
+  category: string;
+  skus: string[];
+}
+
+export interface ErpVariant {
+  sku: string;
+  productId: string;
+  name: string;
+  color: string;
+  size: string;
+  priceMinor: number;
+  currency: string;
+}
+
+export interface Address {
+  line1: string;
+  city: string;
+  postalCode: string;
+  country: string;
+}
+
+export interface SiteRecord {
+  id: string;
+  name: string;
+  type: LocationType;
+  pickupEnabled: boolean;
+  address: Address;
+}
+
+/** Stock as the operational system (POS for stores, WMS for warehouses) counts it. */
+export interface StockRecord {
+  sku: string;
+  locationId: string;
+  onHand: number;
+  committed: number;
+  reserved: number;
+  damaged: number;
+}
+
+/** What the ERP plans for a SKU at a location: policy and transfers, not physical stock. */
+export interface StockPolicy {
+  sku: string;
+  locationId: string;
+  safetyStock: number;
+  incoming: number;
+}
+
+export interface StockKey {
+  sku: string;
+  locationId: string;
+}
+
+export interface CustomerRecord {
+  id: string;
+  firstName: string;
+  lastName: string;
+  email: string;
+  phone: string;
+  loyaltyTier: 'BRONZE' | 'SILVER' | 'GOLD' | 'PLATINUM';
+  loyaltyPoints: number;
+  consentEmail: boolean;
+  consentSms: boolean;
+  createdAt: string;
+}
+
+export interface OrderLineRecord {
+  sku: string;
+  quantity: number;
+  unitPriceMinor: number;
+}
+
+export interface OrderRecord {
+  id: string;
+  number: string;
+  customerId: string | null;
+  channel: Channel;
+  deliveryMethod: DeliveryMethod;
+  status: OrderStatus;
+  pickupLocationId: string | null;
+  fulfillmentLocationId: string;
+  lines: OrderLineRecord[];
+  currency: string;
+  totalMinor: number;
+  placedAt: string;
+  correlationId: string;
+}
+
+export interface ShipmentRecord {
+  id: string;
+  orderId: string;
+  status: 'PENDING' | 'SHIPPED' | 'DELIVERED';
+  carrier: string;
+  trackingNumber: string;
+  shippedAt: string | null;
+  deliveredAt: string | null;
+}
+
+export interface ReturnRecord {
+  id: string;
+  orderId: string;
+  status: 'REQUESTED' | 'RECEIVED' | 'REFUNDED';
+  reason: string;
+  lines: { sku: string; quantity: number }[];
+  requestedAt: string;
+  receivedAt: string | null;
+}
+
+export interface PaymentRecord {
+  id: string;
+  orderId: string;
+  status: 'AUTHORIZED' | 'CAPTURED' | 'VOIDED' | 'DECLINED';
+  method: 'CARD' | 'PAYPAL' | 'KLARNA' | 'GIFT_CARD' | 'CASH';
+  amountMinor: number;
+  currency: string;
+  createdAt: string;
+}
+
+export interface RefundRecord {
+  id: string;
+  orderId: string;
+  status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+  amountMinor: number;
+  currency: string;
+  reason: string;
+  createdAt: string;
+}
+
+export interface InvoiceRecord {
+  id: string;
+  orderId: string;
+  number: string;
+  status: 'ISSUED' | 'PAID' | 'CREDITED';
+  totalMinor: number;
+  currency: string;
+  issuedAt: string;
+}
+
+export interface PostingRecord {
+  id: string;
+  orderId: string;
+  type: 'SALE' | 'REFUND' | 'RETURN';
+  status: 'PENDING' | 'POSTED' | 'FAILED' | 'DEAD_LETTER';
+  attempts: number;
+  amountMinor: number;
+  currency: string;
+  erpDocumentNumber: string | null;
+  lastError: string | null;
+  postedAt: string | null;
+  createdAt: string;
+}
+
+export type { EventSource, EventType } from '../common/events.js';

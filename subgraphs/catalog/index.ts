@@ -1,0 +1,34 @@
+import type { GraphQLSchema } from 'graphql';
+import { buildFederatedSchema } from '../../common/federation.js';
+import type { Logger } from '../../common/logger.js';
+import { createSubgraphService, type HttpService } from '../../common/service.js';
+import { createCatalogLoaders, type CatalogContext } from './context.js';
+import type { ItemMasterPort } from './ports.js';
+import { resolveProductReference, resolveVariantReference } from './product.reference.js';
+import { ProductResolver } from './product.resolver.js';
+import { VariantResolver } from './variant.resolver.js';
+
+export interface CatalogDeps {
+  itemMaster: ItemMasterPort;
+  logger: Logger;
+}
+
+export function buildCatalogSchema(): Promise<GraphQLSchema> {
+  return buildFederatedSchema(
+    { resolvers: [ProductResolver, VariantResolver] },
+    {
+      Product: { __resolveReference: resolveProductReference },
+      ProductVariant: { __resolveReference: resolveVariantReference },
+    },
+  );
+}
+
+/** The catalog subgraph (system of record: ERP item master), built but not listening. */
+export async function createCatalogSubgraph(deps: CatalogDeps): Promise<HttpService> {
+  return createSubgraphService<CatalogContext>({
+    name: 'catalog',
+    schema: await buildCatalogSchema(),
+    logger: deps.logger,
+    context: (base) => ({ ...base, itemMaster: deps.itemMaster, loaders: createCatalogLoaders(deps.itemMaster) }),
+  });
+}
