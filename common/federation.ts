@@ -15,7 +15,9 @@ const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/fede
  * together with the resolver map, and the entities' `__resolveReference` functions are merged in.
  */
 export async function buildFederatedSchema(options: Omit<BuildSchemaOptions, 'skipCheck'>, referenceResolvers: ReferenceResolvers = {}): Promise<GraphQLSchema> {
-  const schema = await buildSchema({ ...options, validate: false });
+  // skipCheck: a subgraph may have no root query of its own (it only extends entities); buildSubgraphSchema
+  // below validates the final schema anyway.
+  const schema = await buildSchema({ ...options, validate: false, skipCheck: true });
   const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
   for (const [typeName, reference] of Object.entries(referenceResolvers)) {
     resolvers[typeName] = { ...(resolvers[typeName] ?? {}), ...reference };

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { DateTimeResolver } from 'graphql-scalars';
 import { Directive, Field, ObjectType } from 'type-graphql';
 import { formatMinor, type MoneyValue } from './money.js';

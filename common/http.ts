@@ -121,7 +121,16 @@ export function graphqlHandler<C extends ScopedContext>(options: GraphQLHandlerO
         if (status === 500) logger.error({ err: error }, 'request failed');
       } finally {
         logger.info(
-          { method: req.method, path: url.pathname, operationName: stats.operationName, status, errors: stats.errors, durationMs: Math.round((performance.now() - started) * 10) / 10 },
+          {
+            method: req.method,
+            path: url.pathname,
+            operationName: stats.operationName,
+            status,
+            errors: stats.errors,
+            durationMs: Math.round((performance.now() - started) * 10) / 10,
+            // Whether the caller sent credentials; the value itself never reaches a log.
+            authorization: authorization ? 'present' : 'absent',
+          },
           'graphql request',
         );
       }

@@ -172,20 +172,21 @@ type AsyncMethods<T> = { [K in keyof T]: T[K] extends (...args: infer A) => Prom
  * retried (a write may have landed before the failure); everything else is a read.
  */
 export function withResilience<T extends AsyncMethods<T>>(policy: ResiliencePolicy, target: T, writes: readonly (keyof T)[] = []): T {
-  const wrapped = {} as Record<string, unknown>;
-  let proto: object | null = target;
-  const names = new Set<string>();
-  while (proto && proto !== Object.prototype) {
-    for (const name of Object.getOwnPropertyNames(proto)) if (name !== 'constructor') names.add(name);
-    proto = Object.getPrototypeOf(proto) as object | null;
-  }
-  for (const name of names) {
-    const member = (target as Record<string, unknown>)[name];
-    if (typeof member !== 'function') continue;
-    const idempotent = !writes.includes(name as keyof T);
-    wrapped[name] = (...args: unknown[]) => callSystem(policy, name, () => (member as (...a: unknown[]) => Promise<unknown>).apply(target, args), { idempotent });
-  }
-  return wrapped as T;
+  const cache = new Map<PropertyKey, unknown>();
+  // A proxy rather than a copy of the methods: the target may itself be a proxy (the remote sandbox client)
+  // whose methods only exist when asked for.
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      const cached = cache.get(prop);
+      if (cached) return cached;
+      const member = Reflect.get(obj, prop, receiver) as unknown;
+      if (typeof member !== 'function' || typeof prop !== 'string') return member;
+      const idempotent = !writes.includes(prop as keyof T);
+      const wrapped = (...args: unknown[]) => callSystem(policy, prop, () => (member as (...a: unknown[]) => Promise<unknown>).apply(obj, args), { idempotent });
+      cache.set(prop, wrapped);
+      return wrapped;
+    },
+  });
 }
 
 /**

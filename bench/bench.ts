@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { ROOT } from '../scripts/composition.js';
+import { contractOperations } from '../scripts/contract.js';
+import { runLoad, type LoadResult } from './load.js';
+
+/**
+ * `npm run bench`: starts the embedded stack (`node dist/main.js`, sandbox latency 0, default scale) in a child
+ * process, drives fixed-concurrency load at contract queries from this process, and prints a table.
+ * BENCH_CONCURRENCY (16), BENCH_REQUESTS (per row, 6000) and BENCH_SECONDS (per row, 12) bound the run.
+ */
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const maxRequests = Number(process.env.BENCH_REQUESTS ?? 6000);
+const maxMs = Number(process.env.BENCH_SECONDS ?? 12) * 1000;
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+const env: Record<string, string> = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', HOST: '127.0.0.1' };
+for (const name of ['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']) env[name] = String(await freePort());
+const child = spawn(process.execPath, [resolve(ROOT, 'dist/main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
+const sandbox = `http://127.0.0.1:${env.SANDBOX_PORT}`;
+
+try {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (Date.now() > deadline) throw new Error('stack did not become ready');
+    const ok = await fetch(`${gateway}/ready`).then((r) => r.ok, () => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const idleRss = rssMb(child.pid!);
+  const ops = Object.fromEntries(contractOperations().map((o) => [o.name, o.document])) as Record<string, string>;
+  const rows: { name: string; result: LoadResult; callsPerOp: number; rss: number }[] = [];
+  const scenarios: { name: string; body: (i: number) => string }[] = [
+    { name: '{ __typename } (gateway only, baseline)', body: () => JSON.stringify({ query: '{ __typename }' }) },
+    { name: 'ProductPage', body: (i) => JSON.stringify({ query: ops.ProductPage, variables: { id: `prod-${String((i % 500) + 1).padStart(4, '0')}` } }) },
+    { name: 'ProductPage (2 stores)', body: (i) => JSON.stringify({ query: ops.ProductPage, variables: { id: `prod-${String((i % 500) + 1).padStart(4, '0')}`, locationIds: ['store-001', 'store-002'] } }) },
+    { name: 'ProductListing (first 20)', body: (i) => JSON.stringify({ query: ops.ProductListing, variables: { first: 20, category: ['shoes', 'apparel', 'home', 'toys'][i % 4] } }) },
+    { name: 'OrderTimeline', body: (i) => JSON.stringify({ query: ops.OrderTimeline, variables: { orderId: `ord-w${String((i % 8000) + 1).padStart(6, '0')}` } }) },
+  ];
+  for (const scenario of scenarios) {
+    // Warm up (query plans, JIT), then measure.
+    await runLoad({ url: `${gateway}/graphql`, concurrency, maxRequests: 200, maxMs: 5000, body: scenario.body });
+    await fetch(`${sandbox}/sandbox/calls`, { method: 'DELETE' });
+    const result = await runLoad({ url: `${gateway}/graphql`, concurrency, maxRequests, maxMs, body: scenario.body });
+    const calls = (await (await fetch(`${sandbox}/sandbox/calls`)).json()) as Record<string, Record<string, number>>;
+    const total = Object.values(calls).reduce((sum, perSystem) => sum + Object.values(perSystem).reduce((a, b) => a + b, 0), 0);
+    rows.push({ name: scenario.name, result, callsPerOp: total / Math.max(1, result.requests), rss: rssMb(child.pid!) });
+  }
+  const baseline = rows[0]!.result.rps;
+  const header = `| operation (concurrency ${concurrency}) | requests | errors | req/s | vs baseline | p50 ms | p99 ms | sandbox calls/op | stack RSS MB |`;
+  const lines = [header, '|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  for (const { name, result, callsPerOp, rss } of rows) {
+    lines.push(`| ${name} | ${result.requests} | ${result.errors} | ${result.rps.toFixed(0)} | ${(result.rps / baseline).toFixed(2)} | ${result.p50.toFixed(1)} | ${result.p99.toFixed(1)} | ${callsPerOp.toFixed(1)} | ${rss.toFixed(0)} |`);
+  }
+  lines.push('', `stack RSS when idle after start: ${idleRss.toFixed(0)} MB (node ${process.version}, ${(await import('node:os')).cpus().length} CPUs)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+} finally {
+  child.kill('SIGTERM');
+}

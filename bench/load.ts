@@ -1,0 +1,51 @@
+/**
+ * A closed-loop load driver: `concurrency` clients each send their next request as soon as the previous one
+ * answers, until `maxRequests` are done or `maxMs` has passed (whichever first). Loopback only.
+ */
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)] as number;
+}
+
+export async function runLoad(options: {
+  url: string;
+  concurrency: number;
+  maxRequests: number;
+  maxMs: number;
+  /** Builds the i-th request body (vary ids so caches do not flatter the numbers). */
+  body: (i: number) => string;
+}): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let issued = 0;
+  const started = performance.now();
+  const deadline = started + options.maxMs;
+  const client = async () => {
+    while (issued < options.maxRequests && performance.now() < deadline) {
+      const i = issued++;
+      const t0 = performance.now();
+      try {
+        const response = await fetch(options.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: options.body(i) });
+        const json = (await response.json()) as { errors?: unknown[] };
+        if (!response.ok || json.errors?.length) errors++;
+      } catch {
+        errors++;
+      }
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, client));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { requests: latencies.length, errors, seconds, rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}

@@ -1,0 +1,121 @@
+import { createServer } from 'node:http';
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { CORRELATION_HEADER } from '../common/correlation.js';
+import { graphqlHandler, requestStatsPlugin, router, sendJson, type Route, type ScopedContext } from '../common/http.js';
+import type { Logger } from '../common/logger.js';
+import { closeServer, listenOn, type HttpService } from '../common/service.js';
+
+export type GatewayContext = ScopedContext;
+
+export interface GatewayOptions {
+  /** The composed supergraph SDL (normally read from SUPERGRAPH_PATH). */
+  supergraphSdl: string;
+  /** Per-subgraph routing URL overrides; by default the supergraph's `@join__graph(url:)` is used. */
+  subgraphUrls?: Partial<Record<string, string>> | undefined;
+  logger: Logger;
+  /** How long `/ready` waits for each subgraph's answer, in ms. Default 1000. */
+  readinessTimeoutMs?: number;
+}
+
+export interface SubgraphEndpoint {
+  name: string;
+  url: string;
+}
+
+/** The subgraphs a supergraph routes to, from its `join__Graph` enum. */
+export function subgraphsOf(supergraphSdl: string, overrides: Partial<Record<string, string>> = {}): SubgraphEndpoint[] {
+  const endpoints: SubgraphEndpoint[] = [];
+  for (const match of supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]*)"\)/g)) {
+    const name = match[1] as string;
+    endpoints.push({ name, url: overrides[name] ?? (match[2] as string) });
+  }
+  return endpoints;
+}
+
+/**
+ * Forwards the request's correlation id and the caller's Authorization to every subgraph fetch, so that the
+ * subgraphs' logs and system calls carry the same id as the gateway's.
+ */
+class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    const scope = (context as Partial<GatewayContext> | undefined)?.scope;
+    if (!scope || !request.http) return;
+    request.http.headers.set(CORRELATION_HEADER, scope.correlationId);
+    if (scope.authorization) request.http.headers.set('authorization', scope.authorization);
+  }
+}
+
+export interface GatewayService extends HttpService {
+  /** Whether the supergraph is loaded and every subgraph answers. */
+  readiness(): Promise<{ ready: boolean; subgraphs: Record<string, 'up' | string> }>;
+}
+
+/** The federation gateway (Apollo Gateway on a static supergraph, Apollo Server 5), built but not listening. */
+export async function createGateway(options: GatewayOptions): Promise<GatewayService> {
+  const { logger } = options;
+  const overrides = options.subgraphUrls ?? {};
+  const endpoints = subgraphsOf(options.supergraphSdl, overrides);
+  const routes: Record<string, Route> = {};
+  const httpServer = createServer({ keepAliveTimeout: 65_000 }, router(routes, logger));
+  const gateway = new ApolloGateway({
+    supergraphSdl: options.supergraphSdl,
+    logger,
+    buildService: ({ name, url }) => new ForwardingDataSource({ url: overrides[name] ?? url }),
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), requestStatsPlugin<GatewayContext>()],
+    logger,
+  });
+  await apollo.start();
+  let stopping = false;
+
+  const readiness = async () => {
+    const timeout = options.readinessTimeoutMs ?? 1000;
+    const results = await Promise.all(
+      endpoints.map(async ({ name, url }): Promise<[string, string]> => {
+        try {
+          const response = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ query: '{ __typename }' }),
+            signal: AbortSignal.timeout(timeout),
+          });
+          return [name, response.ok ? 'up' : `HTTP ${response.status}`];
+        } catch (error) {
+          return [name, (error as Error).message];
+        }
+      }),
+    );
+    const subgraphs = Object.fromEntries(results);
+    return { ready: !stopping && results.every(([, state]) => state === 'up'), subgraphs };
+  };
+
+  routes['/graphql'] = graphqlHandler<GatewayContext>({ server: apollo, logger, context: async (_req, scope, stats) => ({ scope, stats }) });
+  routes['/health'] = (_req, res) => sendJson(res, 200, { status: 'ok' });
+  routes['/ready'] = async (_req, res) => {
+    const report = await readiness();
+    sendJson(res, report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'not ready', supergraph: 'loaded', subgraphs: report.subgraphs });
+  };
+
+  return {
+    name: 'gateway',
+    httpServer,
+    readiness,
+    async listen(port, host) {
+      const bound = await listenOn(httpServer, port, host);
+      const shownHost = !host || host === '0.0.0.0' ? '127.0.0.1' : host;
+      return `http://${shownHost}:${bound}/graphql`;
+    },
+    async stop() {
+      stopping = true;
+      // The drain plugin closes the listener and waits for in-flight requests before this resolves.
+      await apollo.stop();
+      await closeServer(httpServer);
+    },
+  };
+}

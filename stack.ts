@@ -1,0 +1,107 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { SUBGRAPH_NAMES, type AppConfig, type SubgraphName } from './common/config.js';
+import { InMemoryEventBackbone } from './common/events.js';
+import { createLogger, type Logger } from './common/logger.js';
+import { ResilienceRegistry } from './common/resilience.js';
+import type { HttpService } from './common/service.js';
+import { createGateway, type GatewayService } from './gateway/gateway.js';
+import { createSandbox, type Sandbox } from './sandbox/index.js';
+import { remoteSystems } from './sandbox/remote.js';
+import { generateSeedData } from './sandbox/seed.js';
+import { createSandboxServer } from './sandbox/server.js';
+import type { SubgraphEnvironment } from './subgraphs/environment.js';
+import { SUBGRAPHS } from './subgraphs/registry.js';
+
+export interface StackOptions {
+  config: AppConfig;
+  logger?: Logger;
+  /** Bind every service to port 0 (tests, benchmarks) instead of the configured ports. */
+  ephemeralPorts?: boolean;
+  /** Host to bind; default the config's. */
+  host?: string;
+}
+
+/** The whole graph in one process: sandbox systems and their control, five subgraphs, the gateway. */
+export interface Stack {
+  urls: { gateway: string; sandbox: string; subgraphs: Record<SubgraphName, string> };
+  sandbox: Sandbox;
+  backbone: InMemoryEventBackbone;
+  gateway: GatewayService;
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const host = options.host ?? config.host;
+  const port = (configured: number) => (options.ephemeralPorts ? 0 : configured);
+  const started: HttpService[] = [];
+  try {
+    const sandbox = createSandbox(config.sandbox);
+    const backbone = new InMemoryEventBackbone();
+    backbone.load(sandbox.data.events);
+    const sandboxServer = createSandboxServer(sandbox, logger.child({ service: 'sandbox' }));
+    const sandboxUrl = await sandboxServer.listen(port(config.sandboxPort), host);
+    started.push(sandboxServer);
+
+    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, resilience: new ResilienceRegistry(config.adapter, logger), logger };
+    const subgraphUrls = {} as Record<SubgraphName, string>;
+    for (const name of SUBGRAPH_NAMES) {
+      const service = await SUBGRAPHS[name].create(env);
+      subgraphUrls[name] = await service.listen(port(config.subgraphPorts[name]), host);
+      started.push(service);
+    }
+
+    const gateway = await createGateway({
+      supergraphSdl: await readFile(resolve(config.supergraphPath), 'utf8'),
+      subgraphUrls,
+      logger: logger.child({ service: 'gateway' }),
+    });
+    const gatewayUrl = await gateway.listen(port(config.gatewayPort), host);
+    started.push(gateway);
+
+    return {
+      urls: { gateway: gatewayUrl, sandbox: sandboxUrl, subgraphs: subgraphUrls },
+      sandbox,
+      backbone,
+      gateway,
+      // Gateway first, so that in-flight requests drain while the subgraphs still answer them.
+      stop: () => stopAll(started.slice().reverse()),
+    };
+  } catch (error) {
+    await stopAll(started.slice().reverse());
+    throw error;
+  }
+}
+
+async function stopAll(services: HttpService[]): Promise<void> {
+  for (const service of services) await service.stop();
+}
+
+/** One subgraph in its own process (multi-process deployment). */
+export async function startSubgraph(name: SubgraphName, config: AppConfig, logger: Logger): Promise<{ url: string; service: HttpService }> {
+  // With SANDBOX_URL the systems live in the sandbox process (shared faults and counters); without it this
+  // process embeds its own copy, which is the same data because the seed is deterministic.
+  const systems = config.sandboxUrl ? remoteSystems(config.sandboxUrl) : createSandbox(config.sandbox).systems;
+  const backbone = new InMemoryEventBackbone();
+  backbone.load(generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale }).events);
+  const env: SubgraphEnvironment = { config, systems, backbone, resilience: new ResilienceRegistry(config.adapter, logger), logger };
+  const service = await SUBGRAPHS[name].create(env);
+  const url = await service.listen(config.subgraphPorts[name], config.host);
+  return { url, service };
+}
+
+export async function startGatewayOnly(config: AppConfig, logger: Logger): Promise<{ url: string; service: GatewayService }> {
+  const service = await createGateway({
+    supergraphSdl: await readFile(resolve(config.supergraphPath), 'utf8'),
+    subgraphUrls: config.subgraphUrls,
+    logger,
+  });
+  return { url: await service.listen(config.gatewayPort, config.host), service };
+}
+
+export async function startSandboxOnly(config: AppConfig, logger: Logger): Promise<{ url: string; service: HttpService }> {
+  const service = createSandboxServer(createSandbox(config.sandbox), logger);
+  return { url: await service.listen(config.sandboxPort, config.host), service };
+}

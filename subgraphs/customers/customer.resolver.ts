@@ -1,0 +1,36 @@
+import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { badInput, checkFirst } from '../../common/pagination.js';
+import type { CustomersContext } from './context.js';
+import { Customer } from './customer.js';
+import { toCustomer } from './mapping.js';
+
+/** Longest free-text query accepted; longer input is a client bug, not a search. */
+export const MAX_QUERY_LENGTH = 200;
+
+@Resolver(() => Customer)
+export class CustomerResolver {
+  @Query(() => Customer, { nullable: true, description: 'A customer by id; null when the CRM has no such customer.' })
+  async customer(@Arg('id', () => ID) id: string, @Ctx() ctx: CustomersContext): Promise<Customer | null> {
+    const customer = await ctx.loaders.customer.load(id);
+    return customer ? toCustomer(customer) : null;
+  }
+
+  @Query(() => [Customer], {
+    description: 'Customers whose name, email or phone contains `query` (case-insensitive), by last name, first name. `query` must not be blank; `first` is 0 to 100 (default 10).',
+  })
+  async searchCustomers(
+    @Arg('query', () => String) query: string,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 10 }) first: number,
+    @Ctx() ctx: CustomersContext,
+  ): Promise<Customer[]> {
+    if (query.length > MAX_QUERY_LENGTH) throw badInput(`query must be at most ${MAX_QUERY_LENGTH} characters`, 'query');
+    // A blank query would match everyone; refusing it keeps the customer list from being paged out by search.
+    if (!query.trim()) throw badInput('query must not be blank', 'query');
+    const limit = checkFirst(first, 10);
+    if (limit === 0) return [];
+    const customers = await ctx.customerMaster.searchCustomers(query, limit);
+    // Prime the loader so a customer referenced again in this request costs no second call.
+    for (const c of customers) ctx.loaders.customer.prime(c.id, c);
+    return customers.map(toCustomer);
+  }
+}

@@ -1,0 +1,30 @@
+export type LoyaltyTierCode = 'BRONZE' | 'SILVER' | 'GOLD' | 'PLATINUM';
+
+export interface CustomerProfile {
+  id: string;
+  firstName: string;
+  lastName: string;
+  email: string;
+  phone: string;
+  loyalty: { tier: LoyaltyTierCode; pointsBalance: number };
+  marketingConsent: { email: boolean; sms: boolean };
+  /** ISO 8601 timestamp of when the CRM created the customer. */
+  createdAt: string;
+}
+
+/**
+ * The customer master: profiles, loyalty standing and marketing consent. System of record: the CRM.
+ *
+ * Contract: `getCustomers` returns one entry per id, in id order (null for an unknown id), in a single call to
+ * the system. `searchCustomers` is one call too. A system failure rejects with a `SystemUnavailableError`
+ * (`CRM_UNAVAILABLE`).
+ */
+export interface CustomerMasterPort {
+  getCustomers(ids: readonly string[]): Promise<(CustomerProfile | null)[]>;
+  /**
+   * Customers whose name or email contains `query`, case-insensitive, or whose phone contains its digits when
+   * the query looks like a phone number. At most `limit`, ordered by last name, first name, id; [] for a
+   * blank query.
+   */
+  searchCustomers(query: string, limit: number): Promise<CustomerProfile[]>;
+}

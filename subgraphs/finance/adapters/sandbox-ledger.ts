@@ -1,0 +1,42 @@
+import type { ResilienceRegistry } from '../../../common/resilience.js';
+import type { InvoiceRecord, PostingRecord } from '../../../sandbox/model.js';
+import type { SandboxErp } from '../../../sandbox/systems.js';
+import type { FinanceInvoice, FinancePosting, LedgerPort } from '../ports.js';
+
+export const toInvoice = (i: InvoiceRecord): FinanceInvoice => ({
+  id: i.id,
+  orderId: i.orderId,
+  number: i.number,
+  status: i.status,
+  total: { minor: i.totalMinor, currency: i.currency },
+  issuedAt: i.issuedAt,
+});
+
+export const toPosting = (p: PostingRecord): FinancePosting => ({
+  id: p.id,
+  orderId: p.orderId,
+  type: p.type,
+  status: p.status,
+  attempts: p.attempts,
+  amount: { minor: p.amountMinor, currency: p.currency },
+  erpDocumentNumber: p.erpDocumentNumber,
+  lastError: p.lastError,
+  postedAt: p.postedAt,
+  createdAt: p.createdAt,
+});
+
+/** Invoices and journal postings over the sandbox ERP (in process or over HTTP): one ERP call per port call. */
+export class SandboxLedger implements LedgerPort {
+  private readonly erp: SandboxErp;
+  constructor(erp: SandboxErp, resilience: ResilienceRegistry) {
+    this.erp = resilience.wrap('erp', erp);
+  }
+
+  async getInvoicesByOrder(orderIds: readonly string[]) {
+    return (await this.erp.getInvoicesByOrder(orderIds)).map((list) => list.map(toInvoice));
+  }
+
+  async getPostingsByOrder(orderIds: readonly string[]) {
+    return (await this.erp.getPostingsByOrder(orderIds)).map((list) => list.map(toPosting));
+  }
+}

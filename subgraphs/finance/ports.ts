@@ -1,0 +1,76 @@
+import type { MoneyValue } from '../../common/money.js';
+
+export type PaymentStatusCode = 'AUTHORIZED' | 'CAPTURED' | 'VOIDED' | 'DECLINED';
+export type PaymentMethodCode = 'CARD' | 'PAYPAL' | 'KLARNA' | 'GIFT_CARD' | 'CASH';
+export type RefundStatusCode = 'PENDING' | 'SUCCEEDED' | 'FAILED';
+export type InvoiceStatusCode = 'ISSUED' | 'PAID' | 'CREDITED';
+export type PostingTypeCode = 'SALE' | 'REFUND' | 'RETURN';
+export type PostingStatusCode = 'PENDING' | 'POSTED' | 'FAILED' | 'DEAD_LETTER';
+
+/** Timestamps are ISO 8601 strings as the systems report them. */
+export interface FinancePayment {
+  id: string;
+  orderId: string;
+  status: PaymentStatusCode;
+  method: PaymentMethodCode;
+  amount: MoneyValue;
+  createdAt: string;
+}
+
+export interface FinanceRefund {
+  id: string;
+  orderId: string;
+  status: RefundStatusCode;
+  amount: MoneyValue;
+  reason: string;
+  createdAt: string;
+}
+
+export interface FinanceInvoice {
+  id: string;
+  orderId: string;
+  number: string;
+  status: InvoiceStatusCode;
+  total: MoneyValue;
+  issuedAt: string;
+}
+
+export interface FinancePosting {
+  id: string;
+  orderId: string;
+  type: PostingTypeCode;
+  status: PostingStatusCode;
+  /** How many times the ERP was asked to post it, including the successful one. */
+  attempts: number;
+  amount: MoneyValue;
+  /** The ERP's journal document number; null until posted. */
+  erpDocumentNumber: string | null;
+  /** Why the last attempt failed; null when it has not failed. */
+  lastError: string | null;
+  postedAt: string | null;
+  createdAt: string;
+}
+
+/**
+ * Payments (authorizations and captures) and refunds per order. System of record: the payment service provider.
+ *
+ * Contract: every method takes many order ids and returns one list per id, in id order ([] for an order the
+ * PSP does not know), in a single call to the system. A system failure rejects with a `SystemUnavailableError`
+ * (`PSP_UNAVAILABLE`).
+ */
+export interface PaymentsPort {
+  getPaymentsByOrder(orderIds: readonly string[]): Promise<FinancePayment[][]>;
+  getRefundsByOrder(orderIds: readonly string[]): Promise<FinanceRefund[][]>;
+}
+
+/**
+ * Invoices and journal postings per order. System of record: the ERP (accounts receivable and general ledger).
+ *
+ * Contract: every method takes many order ids and returns one list per id, in id order ([] for an order the
+ * ERP has nothing for), in a single call to the system. A system failure rejects with a
+ * `SystemUnavailableError` (`ERP_UNAVAILABLE`).
+ */
+export interface LedgerPort {
+  getInvoicesByOrder(orderIds: readonly string[]): Promise<FinanceInvoice[][]>;
+  getPostingsByOrder(orderIds: readonly string[]): Promise<FinancePosting[][]>;
+}

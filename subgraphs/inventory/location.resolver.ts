@@ -1,0 +1,34 @@
+import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import type { InventoryContext } from './context.js';
+import { checkKey, checkKeyList } from './input.js';
+import { InventoryLevel } from './inventory-level.js';
+import { findLocations, stockLevelsAt } from './inventory.service.js';
+import { Location, LocationType } from './location.js';
+import { toInventoryLevel, toLocation } from './mapping.js';
+
+@Resolver(() => Location)
+export class LocationResolver {
+  @Query(() => Location, { nullable: true, description: 'A store or warehouse by id; null when no system knows it.' })
+  async location(@Arg('id', () => ID) id: string, @Ctx() ctx: InventoryContext): Promise<Location | null> {
+    const location = await ctx.loaders.location.load(checkKey(id, 'id'));
+    return location ? toLocation(location) : null;
+  }
+
+  @Query(() => [Location], { description: 'Stores, then warehouses, by id; optionally only one type, or only those with(out) pickup.' })
+  async locations(
+    @Arg('type', () => LocationType, { nullable: true }) type: LocationType | null,
+    @Arg('pickupEnabled', () => Boolean, { nullable: true }) pickupEnabled: boolean | null,
+    @Ctx() ctx: InventoryContext,
+  ): Promise<Location[]> {
+    return (await findLocations(ctx.loaders, type ?? null, pickupEnabled ?? null)).map(toLocation);
+  }
+
+  @FieldResolver(() => [InventoryLevel], {
+    nullable: true,
+    description: 'Stock of each of `skus` (at most 100) held here, in `skus` order; SKUs without a record are left out. Null when POS, WMS or ERP is unavailable.',
+  })
+  async inventoryLevels(@Root() location: Location, @Arg('skus', () => [String]) skus: string[], @Ctx() ctx: InventoryContext): Promise<InventoryLevel[]> {
+    const levels = await stockLevelsAt(ctx.loaders, location.id, checkKeyList(skus, 'skus'));
+    return levels.map((level) => toInventoryLevel(level, ctx.lowStockThreshold));
+  }
+}

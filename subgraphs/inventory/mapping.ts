@@ -1,0 +1,30 @@
+import { Availability, LocationAvailability } from './availability.js';
+import { InventoryLevel } from './inventory-level.js';
+import { Address, Location, LocationType } from './location.js';
+import type { InventoryLocation } from './ports.js';
+import { stockStatusOf, type AvailabilityValue, type StockLevel } from './stock.js';
+import { StockStatus } from './stock-status.js';
+import { ProductVariant } from './variant.js';
+
+export function toLocation(l: InventoryLocation): Location {
+  const address = Object.assign(new Address(), l.address);
+  return Object.assign(new Location(), { id: l.id, name: l.name, type: LocationType[l.kind], pickupEnabled: l.pickupEnabled, address });
+}
+
+export function toInventoryLevel(level: StockLevel, lowStockThreshold: number): InventoryLevel {
+  const { sku, locationId, onHand, committed, reserved, safetyStock, damaged, incoming, available } = level;
+  const status = StockStatus[stockStatusOf(available, lowStockThreshold)];
+  return Object.assign(new InventoryLevel(), { sku, locationId, onHand, committed, reserved, safetyStock, damaged, incoming, available, status });
+}
+
+export function toAvailability(value: AvailabilityValue): Availability {
+  const locations = value.locations.map((entry) =>
+    Object.assign(new LocationAvailability(), { location: toLocation(entry.location), available: entry.available, status: StockStatus[entry.status] }),
+  );
+  return Object.assign(new Availability(), { available: value.available, status: StockStatus[value.status], locations });
+}
+
+/** A bare reference: the gateway fetches the rest of the variant from catalog. */
+export function toVariantReference(sku: string): ProductVariant {
+  return Object.assign(new ProductVariant(), { sku });
+}

@@ -1,0 +1,79 @@
+import { printSubgraphSchema } from '@apollo/subgraph';
+import { Kind, parse, print, type DocumentNode } from 'graphql';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildInventorySchema } from './index.js';
+
+let sdl: string;
+let document: DocumentNode;
+
+beforeAll(async () => {
+  sdl = printSubgraphSchema(await buildInventorySchema());
+  document = parse(sdl);
+});
+
+/** A type's fields as `name(args sorted by name): Type`, so descriptions and argument order do not matter. */
+function fieldsOf(typeName: string): Record<string, string> {
+  const type = document.definitions.find((d) => d.kind === Kind.OBJECT_TYPE_DEFINITION && d.name.value === typeName);
+  if (!type || type.kind !== Kind.OBJECT_TYPE_DEFINITION) throw new Error(`no type ${typeName}`);
+  const fields: Record<string, string> = {};
+  for (const field of type.fields ?? []) {
+    const args = [...(field.arguments ?? [])].sort((a, b) => a.name.value.localeCompare(b.name.value));
+    const argList = args.length ? `(${args.map((a) => `${a.name.value}: ${print(a.type)}`).join(', ')})` : '';
+    fields[field.name.value] = `${argList}${print(field.type)}`;
+  }
+  return fields;
+}
+
+function enumValuesOf(typeName: string): string[] {
+  const type = document.definitions.find((d) => d.kind === Kind.ENUM_TYPE_DEFINITION && d.name.value === typeName);
+  if (!type || type.kind !== Kind.ENUM_TYPE_DEFINITION) throw new Error(`no enum ${typeName}`);
+  return (type.values ?? []).map((v) => v.name.value);
+}
+
+describe('inventory subgraph schema', () => {
+  it('declares Location and ProductVariant as entities', () => {
+    expect(sdl).toMatch(/type Location\s+@key\(fields: "id"\)/);
+    expect(sdl).toMatch(/type ProductVariant\s+@key\(fields: "sku"\)/);
+  });
+
+  it('has the contract queries (the federation ones are not printed)', () => {
+    expect(fieldsOf('Query')).toEqual({
+      location: '(id: ID!)Location',
+      locations: '(pickupEnabled: Boolean, type: LocationType)[Location!]!',
+    });
+  });
+
+  it('has the contract types, with system-backed fields nullable', () => {
+    expect(fieldsOf('Location')).toEqual({
+      id: 'ID!',
+      name: 'String!',
+      type: 'LocationType!',
+      pickupEnabled: 'Boolean!',
+      address: 'Address!',
+      inventoryLevels: '(skus: [String!]!)[InventoryLevel!]',
+    });
+    expect(fieldsOf('Address')).toEqual({ line1: 'String!', city: 'String!', postalCode: 'String!', country: 'String!' });
+    expect(fieldsOf('InventoryLevel')).toEqual({
+      sku: 'String!',
+      locationId: 'ID!',
+      location: 'Location!',
+      onHand: 'Int!',
+      committed: 'Int!',
+      reserved: 'Int!',
+      safetyStock: 'Int!',
+      damaged: 'Int!',
+      incoming: 'Int!',
+      available: 'Int!',
+      status: 'StockStatus!',
+      variant: 'ProductVariant',
+    });
+    expect(fieldsOf('ProductVariant')).toEqual({ sku: 'String!', availability: '(locationIds: [ID!])Availability' });
+    expect(fieldsOf('Availability')).toEqual({ available: 'Int!', status: 'StockStatus!', locations: '[LocationAvailability!]!' });
+    expect(fieldsOf('LocationAvailability')).toEqual({ location: 'Location!', available: 'Int!', status: 'StockStatus!' });
+  });
+
+  it('has the contract enums', () => {
+    expect(enumValuesOf('LocationType')).toEqual(['STORE', 'WAREHOUSE']);
+    expect(enumValuesOf('StockStatus')).toEqual(['IN_STOCK', 'LOW_STOCK', 'OUT_OF_STOCK']);
+  });
+});

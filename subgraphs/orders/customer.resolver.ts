@@ -1,0 +1,28 @@
+import { Args, ArgsType, Ctx, Field, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import type { OrdersContext } from './context.js';
+import { Customer } from './customer.js';
+import { DEFAULT_CUSTOMER_ORDERS, pageOrders, pageWindow } from './customer-orders.js';
+import { toOrder } from './mapping.js';
+import { OrderConnection } from './order.js';
+
+/** An args class rather than two `@Arg`s: type-graphql prints separate `@Arg`s in reverse, this keeps `first, after`. */
+@ArgsType()
+export class CustomerOrdersArgs {
+  @Field(() => Int, { nullable: true, defaultValue: DEFAULT_CUSTOMER_ORDERS })
+  first!: number | null;
+
+  @Field(() => String, { nullable: true })
+  after!: string | null;
+}
+
+@Resolver(() => Customer)
+export class CustomerResolver {
+  @FieldResolver(() => OrderConnection, {
+    nullable: true,
+    description: `The customer's orders from the store and online systems, newest first. \`first\` is 0 to 100 (default ${DEFAULT_CUSTOMER_ORDERS}). Null while either order system is unavailable.`,
+  })
+  async orders(@Root() customer: Customer, @Args(() => CustomerOrdersArgs) args: CustomerOrdersArgs, @Ctx() ctx: OrdersContext): Promise<OrderConnection> {
+    const window = pageWindow(args.first, args.after);
+    return pageOrders(await ctx.loaders.ordersByCustomer.load(customer.id), window, toOrder);
+  }
+}

@@ -1,0 +1,45 @@
+import type { GraphQLSchema } from 'graphql';
+import { buildFederatedSchema } from '../../common/federation.js';
+import type { Logger } from '../../common/logger.js';
+import { createSubgraphService, type HttpService } from '../../common/service.js';
+import { createOrdersLoaders, type OrdersContext } from './context.js';
+import { Customer } from './customer.js';
+import { resolveCustomerReference } from './customer.reference.js';
+import { CustomerResolver } from './customer.resolver.js';
+import { Location } from './location.js';
+import { resolveLocationReference } from './location.reference.js';
+import { LocationResolver } from './location.resolver.js';
+import { resolveOrderReference } from './order.reference.js';
+import { OrderResolver } from './order.resolver.js';
+import type { OrdersPorts } from './ports.js';
+import { ProductVariant } from './variant.js';
+
+export interface OrdersDeps extends OrdersPorts {
+  logger: Logger;
+}
+
+export function buildOrdersSchema(): Promise<GraphQLSchema> {
+  return buildFederatedSchema(
+    {
+      resolvers: [OrderResolver, LocationResolver, CustomerResolver],
+      // The stubs of other subgraphs' entities: the gateway reaches them through `_entities`.
+      orphanedTypes: [Location, Customer, ProductVariant],
+    },
+    {
+      Order: { __resolveReference: resolveOrderReference },
+      Location: { __resolveReference: resolveLocationReference },
+      Customer: { __resolveReference: resolveCustomerReference },
+    },
+  );
+}
+
+/** The orders subgraph (systems of record: POS and e-commerce for orders, WMS for shipments), built but not listening. */
+export async function createOrdersSubgraph(deps: OrdersDeps): Promise<HttpService> {
+  const { logger, ...ports } = deps;
+  return createSubgraphService<OrdersContext>({
+    name: 'orders',
+    schema: await buildOrdersSchema(),
+    logger,
+    context: (base) => ({ ...base, ports, loaders: createOrdersLoaders(ports) }),
+  });
+}

@@ -1,0 +1,6 @@
+import { Location } from './location.js';
+
+/** Inventory owns locations; any id is a key this subgraph can hang `pickupQueue` on, so no lookup is needed. */
+export function resolveLocationReference(reference: { id: string }): Location {
+  return Location.ref(reference.id);
+}

@@ -1,0 +1,75 @@
+import { Money } from '../../common/graphql-types.js';
+import type { MoneyValue } from '../../common/money.js';
+import { Customer } from './customer.js';
+import { Location } from './location.js';
+import { Order, OrderLine } from './order.js';
+import type { OrderReturn, OrderShipment, SalesOrder, SalesOrderLine } from './ports.js';
+import { Return, ReturnLine } from './return.js';
+import { Shipment } from './shipment.js';
+import { ProductVariant } from './variant.js';
+
+export function lineTotal(line: SalesOrderLine): MoneyValue {
+  const minor = line.quantity * line.unitPrice.minor;
+  if (!Number.isSafeInteger(minor)) throw new RangeError(`line total of ${line.sku} is not a safe integer of minor units`);
+  return { minor, currency: line.unitPrice.currency };
+}
+
+/** The total the client sees is the sum of the line totals it sees, so the two can never disagree on screen. */
+export function orderTotal(order: SalesOrder): MoneyValue {
+  let minor = 0;
+  for (const line of order.lines) {
+    const total = lineTotal(line);
+    if (total.currency !== order.total.currency) throw new Error(`order ${order.id} mixes ${total.currency} and ${order.total.currency}`);
+    minor += total.minor;
+  }
+  return { minor, currency: order.total.currency };
+}
+
+function toOrderLine(line: SalesOrderLine): OrderLine {
+  return Object.assign(new OrderLine(), {
+    sku: line.sku,
+    quantity: line.quantity,
+    unitPrice: Money.of(line.unitPrice),
+    lineTotal: Money.of(lineTotal(line)),
+    variant: ProductVariant.ref(line.sku),
+  });
+}
+
+export function toOrder(o: SalesOrder): Order {
+  return Object.assign(new Order(), {
+    id: o.id,
+    number: o.number,
+    status: o.status,
+    channel: o.channel,
+    deliveryMethod: o.deliveryMethod,
+    pickupLocation: o.deliveryMethod === 'PICKUP' && o.pickupLocationId ? Location.ref(o.pickupLocationId) : null,
+    fulfillmentLocation: o.fulfillmentLocationId ? Location.ref(o.fulfillmentLocationId) : null,
+    customer: o.customerId ? Customer.ref(o.customerId) : null,
+    lines: o.lines.map(toOrderLine),
+    total: Money.of(orderTotal(o)),
+    placedAt: o.placedAt,
+    correlationId: o.correlationId,
+  });
+}
+
+export function toShipment(s: OrderShipment): Shipment {
+  return Object.assign(new Shipment(), {
+    id: s.id,
+    status: s.status,
+    carrier: s.carrier,
+    trackingNumber: s.trackingNumber,
+    shippedAt: s.shippedAt,
+    deliveredAt: s.deliveredAt,
+  });
+}
+
+export function toReturn(r: OrderReturn): Return {
+  return Object.assign(new Return(), {
+    id: r.id,
+    status: r.status,
+    reason: r.reason,
+    lines: r.lines.map((l) => Object.assign(new ReturnLine(), { sku: l.sku, quantity: l.quantity })),
+    requestedAt: r.requestedAt,
+    receivedAt: r.receivedAt,
+  });
+}

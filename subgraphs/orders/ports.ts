@@ -1,0 +1,119 @@
+import type { CanonicalEvent } from '../../common/events.js';
+import type { MoneyValue } from '../../common/money.js';
+import type { SystemName } from '../../common/resilience.js';
+
+export type OrderStatusCode = 'PLACED' | 'CONFIRMED' | 'READY_FOR_PICKUP' | 'PICKED_UP' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED' | 'PARTIALLY_RETURNED' | 'RETURNED';
+export type ChannelCode = 'WEB' | 'MOBILE' | 'STORE' | 'MARKETPLACE' | 'CALL_CENTER';
+export type DeliveryMethodCode = 'SHIPPING' | 'PICKUP' | 'SHIP_FROM_STORE';
+export type ShipmentStatusCode = 'PENDING' | 'SHIPPED' | 'DELIVERED';
+export type ReturnStatusCode = 'REQUESTED' | 'RECEIVED' | 'REFUNDED';
+
+/** The two order-taking systems: the POS holds till sales (channel STORE), e-commerce every other channel. */
+export type OrderSystem = Extract<SystemName, 'pos' | 'ecom'>;
+
+export interface SalesOrderLine {
+  sku: string;
+  quantity: number;
+  unitPrice: MoneyValue;
+}
+
+/** An order as the graph sees it, whichever of the two order systems holds it. */
+export interface SalesOrder {
+  id: string;
+  number: string;
+  status: OrderStatusCode;
+  channel: ChannelCode;
+  deliveryMethod: DeliveryMethodCode;
+  /** Null for anonymous till sales. */
+  customerId: string | null;
+  /** Set only for PICKUP orders. */
+  pickupLocationId: string | null;
+  fulfillmentLocationId: string;
+  lines: SalesOrderLine[];
+  /** The total the order system recorded; the graph's `total` is the sum of the lines, which must equal it. */
+  total: MoneyValue;
+  /** ISO 8601 instant. */
+  placedAt: string;
+  correlationId: string;
+}
+
+export interface OrderShipment {
+  id: string;
+  orderId: string;
+  status: ShipmentStatusCode;
+  carrier: string;
+  /** Null until the carrier has assigned one. */
+  trackingNumber: string | null;
+  shippedAt: string | null;
+  deliveredAt: string | null;
+}
+
+export interface OrderReturn {
+  id: string;
+  orderId: string;
+  status: ReturnStatusCode;
+  reason: string;
+  lines: { sku: string; quantity: number }[];
+  requestedAt: string;
+  receivedAt: string | null;
+}
+
+/**
+ * One order-taking system's order book (read side): the POS for till sales, e-commerce for web, mobile,
+ * marketplace and call-centre orders. The subgraph holds one per {@link OrderSystem} and routes every id or
+ * number to the system that owns it, so a system only ever sees its own keys. Writes (placing, cancelling,
+ * handing over, returning) belong beside these methods.
+ *
+ * Contract: every method takes many keys and answers in a single call to the system, one entry per key in key
+ * order (null or [] for an unknown key). A system failure rejects with a `SystemUnavailableError`
+ * (`POS_UNAVAILABLE` or `ECOM_UNAVAILABLE`).
+ */
+export interface OrderBookPort {
+  getOrders(ids: readonly string[]): Promise<(SalesOrder | null)[]>;
+  getOrdersByNumber(numbers: readonly string[]): Promise<(SalesOrder | null)[]>;
+  /** Every order of each customer in this system, newest first. */
+  getOrdersByCustomer(customerIds: readonly string[]): Promise<SalesOrder[][]>;
+  /** Returns of each order, as the system that holds the order records them. */
+  getReturnsByOrder(orderIds: readonly string[]): Promise<OrderReturn[][]>;
+}
+
+export type OrderBooks = Readonly<Record<OrderSystem, OrderBookPort>>;
+
+/**
+ * Pickup orders waiting to be handed over at a location: CONFIRMED or READY_FOR_PICKUP, oldest first. System of
+ * record: e-commerce (a till sale is handed over at the till, so the POS never has a queue).
+ *
+ * Contract: one call for many locations, one list per location id in key order ([] for an unknown location).
+ * A failure rejects with a `SystemUnavailableError` (`ECOM_UNAVAILABLE`).
+ */
+export interface PickupQueuePort {
+  getPickupQueue(locationIds: readonly string[]): Promise<SalesOrder[][]>;
+}
+
+/**
+ * Shipments of orders, whichever system took the order. System of record: the WMS.
+ *
+ * Contract: one call for many orders, one list per order id in key order ([] when nothing was shipped or the
+ * order is unknown). A failure rejects with a `SystemUnavailableError` (`WMS_UNAVAILABLE`).
+ */
+export interface ShipmentPort {
+  getShipmentsByOrder(orderIds: readonly string[]): Promise<OrderShipment[][]>;
+}
+
+/**
+ * The canonical events of orders, as the event backbone logs them: the only source of `Order.timeline`.
+ *
+ * Contract: one read for many orders, one list per order id in key order, oldest first ([] for an order with
+ * no events). A failure rejects with a GraphQLError whose `extensions.code` is `EVENTS_UNAVAILABLE`.
+ */
+export interface OrderEventLogPort {
+  eventsForOrders(orderIds: readonly string[]): Promise<CanonicalEvent[][]>;
+}
+
+/** Everything the orders subgraph reads through. */
+export interface OrdersPorts {
+  orderBooks: OrderBooks;
+  pickupQueue: PickupQueuePort;
+  shipments: ShipmentPort;
+  eventLog: OrderEventLogPort;
+}

@@ -1,0 +1,78 @@
+import { printSubgraphSchema } from '@apollo/subgraph';
+import { Kind, parse, print, type DocumentNode } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { buildOrdersSchema } from './index.js';
+
+/** The client contract of this subgraph, as agreed (descriptions aside). */
+const CONTRACT = /* GraphQL */ `
+  enum OrderStatus { PLACED CONFIRMED READY_FOR_PICKUP PICKED_UP SHIPPED DELIVERED CANCELLED PARTIALLY_RETURNED RETURNED }
+  enum Channel { WEB MOBILE STORE MARKETPLACE CALL_CENTER }
+  enum DeliveryMethod { SHIPPING PICKUP SHIP_FROM_STORE }
+  enum ShipmentStatus { PENDING SHIPPED DELIVERED }
+  enum ReturnStatus { REQUESTED RECEIVED REFUNDED }
+  enum EventType { ORDER_PLACED PAYMENT_AUTHORIZED INVENTORY_RESERVED INVENTORY_RELEASED ORDER_CONFIRMED READY_FOR_PICKUP PICKED_UP ORDER_SHIPPED ORDER_DELIVERED ORDER_CANCELLED RETURN_REQUESTED RETURN_RECEIVED REFUND_ISSUED INVOICE_ISSUED JOURNAL_POSTED POSTING_FAILED }
+  enum EventSource { WEB MOBILE POS WMS ERP CRM PSP }
+  type Order @key(fields: "id") {
+    id: ID!
+    number: String!
+    status: OrderStatus!
+    channel: Channel!
+    deliveryMethod: DeliveryMethod!
+    pickupLocation: Location
+    fulfillmentLocation: Location
+    customer: Customer
+    lines: [OrderLine!]!
+    total: Money!
+    placedAt: DateTime!
+    correlationId: String!
+    shipments: [Shipment!]
+    returns: [Return!]
+    timeline: [OrderEvent!]
+  }
+  type OrderLine { sku: String! quantity: Int! unitPrice: Money! lineTotal: Money! variant: ProductVariant }
+  type ProductVariant @key(fields: "sku", resolvable: false) { sku: String! }
+  type Location @key(fields: "id") { id: ID! pickupQueue: [Order!] }
+  type Customer @key(fields: "id") { id: ID! orders(first: Int = 10, after: String): OrderConnection }
+  type OrderConnection { totalCount: Int! pageInfo: PageInfo! edges: [OrderEdge!]! }
+  type OrderEdge { cursor: String! node: Order! }
+  type Shipment { id: ID! status: ShipmentStatus! carrier: String! trackingNumber: String shippedAt: DateTime deliveredAt: DateTime }
+  type Return { id: ID! status: ReturnStatus! reason: String! lines: [ReturnLine!]! requestedAt: DateTime! receivedAt: DateTime }
+  type ReturnLine { sku: String! quantity: Int! }
+  type OrderEvent { id: ID! type: EventType! source: EventSource! occurredAt: DateTime! correlationId: String! summary: String! sku: String locationId: ID }
+  type Query { order(id: ID!): Order orderByNumber(number: String!): Order }
+`;
+
+/** Each object and enum type as one line per field (with arguments, in order) or value, plus its directives. */
+function shapes(document: DocumentNode): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const def of document.definitions) {
+    if (def.kind === Kind.OBJECT_TYPE_DEFINITION) {
+      const directives = (def.directives ?? []).map((d) => print(d));
+      const fields = (def.fields ?? []).map((f) => {
+        const args = f.arguments?.length ? `(${f.arguments.map((a) => `${a.name.value}: ${print(a.type)}${a.defaultValue ? ` = ${print(a.defaultValue)}` : ''}`).join(', ')})` : '';
+        return `${f.name.value}${args}: ${print(f.type)}`;
+      });
+      out.set(def.name.value, [...directives, ...fields]);
+    } else if (def.kind === Kind.ENUM_TYPE_DEFINITION) {
+      out.set(def.name.value, (def.values ?? []).map((v) => v.name.value));
+    }
+  }
+  return out;
+}
+
+describe('orders subgraph schema', () => {
+  it('is exactly the contract: types, fields, nullability, arguments and keys', async () => {
+    const printed = shapes(parse(printSubgraphSchema(await buildOrdersSchema())));
+    for (const [name, shape] of shapes(parse(CONTRACT))) expect([name, printed.get(name)]).toEqual([name, shape]);
+    // Nothing beyond the contract but the shared value types.
+    const extra = [...printed.keys()].filter((name) => !shapes(parse(CONTRACT)).has(name));
+    expect(extra.sort()).toEqual(['Money', 'PageInfo']);
+  });
+
+  it('reuses the shared Money and PageInfo and the DateTime scalar', async () => {
+    const sdl = printSubgraphSchema(await buildOrdersSchema());
+    expect(sdl).toMatch(/type Money\s+@shareable/);
+    expect(sdl).toMatch(/type PageInfo\s+@shareable/);
+    expect(sdl).toContain('scalar DateTime');
+  });
+});

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contractOperation } from './support/contract.js';
+import { startTestStack, type TestStack } from './support/stack.js';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const post = (body: string, contentType = 'application/json') =>
+  fetch(stack.urls.gateway, { method: 'POST', headers: { 'content-type': contentType }, body });
+
+describe('bad input gets a clear error and breaks nothing', () => {
+  it('unknown ids are null, not errors', async () => {
+    for (const [name, variables, field] of [
+      ['ProductPage', { id: 'prod-9999' }, 'product'],
+      ['OrderTimeline', { orderId: 'ord-w999999' }, 'order'],
+      ['OrderTimeline', { orderId: 'nonsense' }, 'order'],
+      ['OrderByNumber', { number: 'W0000000' }, 'orderByNumber'],
+      ['StoreStock', { locationId: 'store-999', skus: ['SKU-0001-1'] }, 'location'],
+      ['PickupQueue', { locationId: 'nowhere' }, 'location'],
+    ] as const) {
+      const { status, body } = await stack.query(contractOperation(name), variables);
+      expect(status).toBe(200);
+      expect(body.errors ?? []).toEqual([]);
+      expect((body.data as any)[field]).toBeNull();
+    }
+    const { body } = await stack.query(contractOperation('CustomerLookup'), { query: 'zzzz-nobody-zzzz' });
+    expect(body.errors ?? []).toEqual([]);
+    expect((body.data as any).searchCustomers).toEqual([]);
+  });
+
+  it('a malformed query is HTTP 400 with a GraphQL error body', async () => {
+    const response = await post(JSON.stringify({ query: '{ product(id: "x") { name ' }));
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as any;
+    expect(body.errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+    expect(body.errors[0].message).toMatch(/Syntax Error/);
+  });
+
+  it('a query for a field that does not exist is HTTP 400 with a validation error', async () => {
+    const response = await post(JSON.stringify({ query: '{ product(id: "prod-0001") { nope } }' }));
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as any;
+    expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('malformed JSON is HTTP 400 with a GraphQL error body', async () => {
+    const response = await post('{"query": "{ __typename }"');
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as any;
+    expect(body.errors[0].message).toMatch(/Malformed JSON/);
+    expect(body.errors[0].extensions.code).toBe('BAD_REQUEST');
+  });
+
+  it('a body over 1 MB is refused with 413', async () => {
+    const response = await post(JSON.stringify({ query: `{ __typename } # ${'x'.repeat(1_100_000)}` }));
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as any).errors[0].message).toMatch(/larger than/);
+  });
+
+  it('first: 100000 is refused with BAD_USER_INPUT naming the maximum', async () => {
+    for (const first of [100_000, 101, -1]) {
+      const { body } = await stack.query(contractOperation('ProductListing'), { first });
+      expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(body.errors?.[0]?.message).toMatch(/between 0 and 100/);
+    }
+    const { body } = await stack.query(contractOperation('ProductListing'), { first: 100 });
+    expect(body.errors ?? []).toEqual([]);
+    expect((body.data as any).products.edges).toHaveLength(100);
+  });
+
+  it('over-long strings, a forged cursor and oversized lists are BAD_USER_INPUT', async () => {
+    const long = 'x'.repeat(10_000);
+    const cases: [string, Record<string, unknown>][] = [
+      ['ProductListing', { query: long }],
+      ['ProductListing', { after: 'not-a-cursor' }],
+      ['CustomerLookup', { query: long }],
+      ['CustomerLookup', { query: '   ' }],
+      ['StoreStock', { locationId: 'store-001', skus: Array.from({ length: 101 }, (_, i) => `SKU-${i}`) }],
+    ];
+    for (const [name, variables] of cases) {
+      const { status, body } = await stack.query(contractOperation(name), variables);
+      expect(status).toBe(200);
+      expect(body.errors?.map((e) => e.extensions?.code)).toContain('BAD_USER_INPUT');
+    }
+  });
+
+  it('a wrong variable type is a clear 400, and the gateway keeps serving', async () => {
+    const { status, body } = await stack.query(contractOperation('ProductListing'), { first: 'twenty' });
+    expect(status).toBe(400);
+    expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const again = await stack.query(contractOperation('PickupStores'));
+    expect(again.body.errors ?? []).toEqual([]);
+  });
+});

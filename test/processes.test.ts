@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../scripts/composition.js';
+import { contractOperation } from './support/contract.js';
+
+// These run the compiled entry point (`npm test` builds first), as `npm start` and a deployment would.
+const MAIN = resolve(ROOT, 'dist/main.js');
+const children: ChildProcess[] = [];
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+function start(args: string[], env: Record<string, string>): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  children.push(child);
+  return Object.assign(child, { output: () => output });
+}
+
+async function waitFor(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+const exitOf = (child: ChildProcess) => new Promise<number | null>((done) => (child.exitCode !== null ? done(child.exitCode) : child.once('exit', (code) => done(code))));
+
+beforeAll(() => {
+  if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` (npm test does)');
+});
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+async function ports(names: string[]): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  for (const name of names) env[name] = String(await freePort());
+  return env;
+}
+
+const graphql = (url: string, query: string, variables: Record<string, unknown> = {}) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+
+describe('run modes', () => {
+  it('one process runs everything, prints its URLs, and on SIGTERM drains the request in flight before exiting', async () => {
+    const env = await ports(['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']);
+    const child = start([], env);
+    const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
+    await waitFor(`${gateway}/ready`);
+    expect(child.output()).toContain(`Gateway    http://127.0.0.1:${env.GATEWAY_PORT}/graphql`);
+
+    // Make the in-flight request slow, then ask the process to stop while it runs.
+    await fetch(`http://127.0.0.1:${env.SANDBOX_PORT}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ system: 'erp', latencyMs: 400 }) });
+    const inFlight = graphql(`${gateway}/graphql`, contractOperation('ProductPage'), { id: 'prod-0001' });
+    await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as any).data.product.id).toBe('prod-0001');
+    expect(await exitOf(child)).toBe(0);
+    const lines = child.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(lines.some((l) => l.msg === 'draining and shutting down' && l.signal === 'SIGTERM')).toBe(true);
+    expect(lines.some((l) => l.msg === 'graphql request' && l.operationName === 'ProductPage' && l.service === 'gateway' && l.correlationId)).toBe(true);
+  });
+
+  it('each service runs in its own process: sandbox, five subgraphs over SANDBOX_URL, and the gateway', async () => {
+    const env = await ports(['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']);
+    const sandboxUrl = `http://127.0.0.1:${env.SANDBOX_PORT}`;
+    start(['sandbox'], env);
+    await waitFor(`${sandboxUrl}/health`);
+    const urls: Record<string, string> = {};
+    for (const name of ['catalog', 'inventory', 'orders', 'customers', 'finance']) {
+      start(['subgraph', name], { ...env, SANDBOX_URL: sandboxUrl });
+      urls[`${name.toUpperCase()}_URL`] = `http://127.0.0.1:${env[`${name.toUpperCase()}_PORT`]}/graphql`;
+    }
+    start(['gateway'], { ...env, ...urls });
+    await waitFor(`http://127.0.0.1:${env.GATEWAY_PORT}/ready`);
+
+    await fetch(`${sandboxUrl}/sandbox/calls`, { method: 'DELETE' });
+    const order = 'ord-w000001';
+    const response = await graphql(`http://127.0.0.1:${env.GATEWAY_PORT}/graphql`, contractOperation('OrderTimeline'), { orderId: order });
+    const body = (await response.json()) as any;
+    expect(body.errors ?? []).toEqual([]);
+    expect(body.data.order.number).toBe('W1000001');
+    expect(body.data.order.timeline.length).toBeGreaterThan(3);
+    expect(body.data.order.payments.length).toBe(1);
+    // The subgraphs' system calls were served (and counted) by the one sandbox process.
+    const calls = (await (await fetch(`${sandboxUrl}/sandbox/calls`)).json()) as Record<string, Record<string, number>>;
+    expect(Object.keys(calls).sort()).toEqual(['crm', 'ecom', 'erp', 'psp', 'wms']);
+  });
+});

@@ -1,0 +1,1 @@
+export { CONTRACT_DIR, contractOperation, contractOperations, type ContractOperation } from '../../scripts/contract.js';

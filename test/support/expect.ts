@@ -1,0 +1,28 @@
+import { formatMinor } from '../../common/money.js';
+import type { SeedData } from '../../sandbox/seed.js';
+
+/** Independent re-computation of what the graph should answer, straight from the seeded systems. */
+export function expectedLevel(data: SeedData, sku: string, locationId: string) {
+  const stock = data.stock.find((s) => s.sku === sku && s.locationId === locationId);
+  if (!stock) return null;
+  const policy = data.policies.find((p) => p.sku === sku && p.locationId === locationId) ?? { safetyStock: 0, incoming: 0 };
+  const available = Math.max(0, stock.onHand - stock.committed - stock.reserved - policy.safetyStock - stock.damaged);
+  return { onHand: stock.onHand, committed: stock.committed, reserved: stock.reserved, safetyStock: policy.safetyStock, damaged: stock.damaged, incoming: policy.incoming, available };
+}
+
+export function allLocationIds(data: SeedData): string[] {
+  return [...data.stores, ...data.warehouses].map((l) => l.id);
+}
+
+export function expectedAvailability(data: SeedData, sku: string, locationIds = allLocationIds(data)): number {
+  return locationIds.reduce((sum, id) => sum + (expectedLevel(data, sku, id)?.available ?? 0), 0);
+}
+
+export function eur(minor: number) {
+  return { amount: formatMinor(minor, 'EUR'), currencyCode: 'EUR' };
+}
+
+export function customerName(data: SeedData, id: string | null): string | null {
+  const c = id ? data.customers.find((x) => x.id === id) : undefined;
+  return c ? `${c.firstName} ${c.lastName}` : null;
+}

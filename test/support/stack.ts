@@ -1,0 +1,67 @@
+import { Writable } from 'node:stream';
+import { loadConfig, type AppConfig } from '../../common/config.js';
+import { createLogger } from '../../common/logger.js';
+import { startStack, type Stack } from '../../stack.js';
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: { data?: T | null; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] };
+}
+
+export interface TestStack extends Stack {
+  /** Every log line the stack wrote, parsed. */
+  logs: Record<string, unknown>[];
+  query<T = Record<string, any>>(document: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  sandboxCall(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** Sandbox calls made while running `fn`, per system and method. */
+  countCalls(fn: () => Promise<unknown>): Promise<Record<string, Record<string, number>>>;
+}
+
+/** The real stack on port 0 with its logs captured in memory. */
+export async function startTestStack(overrides: Partial<AppConfig> = {}, env: Record<string, string> = {}): Promise<TestStack> {
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const config = { ...loadConfig({ LOG_LEVEL: 'info', ADAPTER_TIMEOUT_MS: '500', BREAKER_RESET_MS: '200', ...env }), ...overrides };
+  const logger = createLogger({ level: config.logLevel, destination: sink });
+  const stack = await startStack({ config, logger, ephemeralPorts: true, host: '127.0.0.1' });
+
+  const query: TestStack['query'] = async (document, variables, headers = {}) => {
+    const response = await fetch(stack.urls.gateway, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query: document, variables }),
+    });
+    return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse['body'] } as never;
+  };
+  const sandboxCall: TestStack['sandboxCall'] = async (method, path, body) => {
+    const response = await fetch(`${stack.urls.sandbox}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json() };
+  };
+  return {
+    ...stack,
+    logs,
+    query,
+    sandboxCall,
+    async countCalls(fn) {
+      await sandboxCall('DELETE', '/sandbox/calls');
+      await fn();
+      return (await sandboxCall('GET', '/sandbox/calls')).body as Record<string, Record<string, number>>;
+    },
+  };
+}
+
+export function totalCalls(calls: Record<string, Record<string, number>>): number {
+  let total = 0;
+  for (const perSystem of Object.values(calls)) for (const n of Object.values(perSystem)) total += n;
+  return total;
+}
