@@ -4,7 +4,7 @@ import { SUBGRAPH_NAMES, type AppConfig, type SubgraphName } from './common/conf
 import { InMemoryEventBackbone } from './common/events.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { ResilienceRegistry } from './common/resilience.js';
-import type { HttpService } from './common/service.js';
+import type { HttpService, LocalExecutor } from './common/service.js';
 import { createGateway, type GatewayService } from './gateway/gateway.js';
 import { createSandbox, type Sandbox } from './sandbox/index.js';
 import { remoteSystems } from './sandbox/remote.js';
@@ -47,15 +47,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, resilience: new ResilienceRegistry(config.adapter, logger), logger };
     const subgraphUrls = {} as Record<SubgraphName, string>;
+    const localSubgraphs: Partial<Record<SubgraphName, LocalExecutor>> = {};
     for (const name of SUBGRAPH_NAMES) {
       const service = await SUBGRAPHS[name].create(env);
       subgraphUrls[name] = await service.listen(port(config.subgraphPorts[name]), host);
+      if (config.subgraphDispatch === 'local') localSubgraphs[name] = service.executeLocal;
       started.push(service);
     }
 
     const gateway = await createGateway({
       supergraphSdl: await readFile(resolve(config.supergraphPath), 'utf8'),
       subgraphUrls,
+      localSubgraphs,
       logger: logger.child({ service: 'gateway' }),
     });
     const gatewayUrl = await gateway.listen(port(config.gatewayPort), host);

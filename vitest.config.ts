@@ -19,13 +19,14 @@ export default defineConfig({
       {
         plugins,
         resolve,
-        test: { name: 'unit', include: ['common/**/*.test.ts', 'sandbox/**/*.test.ts', 'subgraphs/**/*.test.ts', 'gateway/**/*.test.ts'], environment: 'node' },
+        test: { name: 'unit', setupFiles: ['reflect-metadata'], include: ['common/**/*.test.ts', 'sandbox/**/*.test.ts', 'subgraphs/**/*.test.ts', 'gateway/**/*.test.ts'], environment: 'node' },
       },
       {
         plugins,
         resolve,
         test: {
           name: 'e2e',
+          setupFiles: ['reflect-metadata'],
           include: ['test/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,

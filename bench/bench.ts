@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { ROOT } from '../scripts/composition.js';
 import { contractOperations } from '../scripts/contract.js';
@@ -32,47 +33,68 @@ function rssMb(pid: number): number {
   return kb / 1024;
 }
 
-const env: Record<string, string> = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', HOST: '127.0.0.1' };
-for (const name of ['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']) env[name] = String(await freePort());
-const child = spawn(process.execPath, [resolve(ROOT, 'dist/main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
-const sandbox = `http://127.0.0.1:${env.SANDBOX_PORT}`;
-
-try {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (Date.now() > deadline) throw new Error('stack did not become ready');
-    const ok = await fetch(`${gateway}/ready`).then((r) => r.ok, () => false);
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const idleRss = rssMb(child.pid!);
-  const ops = Object.fromEntries(contractOperations().map((o) => [o.name, o.document])) as Record<string, string>;
-  const rows: { name: string; result: LoadResult; callsPerOp: number; rss: number }[] = [];
-  const scenarios: { name: string; body: (i: number) => string }[] = [
-    { name: '{ __typename } (gateway only, baseline)', body: () => JSON.stringify({ query: '{ __typename }' }) },
-    { name: 'ProductPage', body: (i) => JSON.stringify({ query: ops.ProductPage, variables: { id: `prod-${String((i % 500) + 1).padStart(4, '0')}` } }) },
-    { name: 'ProductPage (2 stores)', body: (i) => JSON.stringify({ query: ops.ProductPage, variables: { id: `prod-${String((i % 500) + 1).padStart(4, '0')}`, locationIds: ['store-001', 'store-002'] } }) },
-    { name: 'ProductListing (first 20)', body: (i) => JSON.stringify({ query: ops.ProductListing, variables: { first: 20, category: ['shoes', 'apparel', 'home', 'toys'][i % 4] } }) },
-    { name: 'OrderTimeline', body: (i) => JSON.stringify({ query: ops.OrderTimeline, variables: { orderId: `ord-w${String((i % 8000) + 1).padStart(6, '0')}` } }) },
-  ];
-  for (const scenario of scenarios) {
-    // Warm up (query plans, JIT), then measure.
-    await runLoad({ url: `${gateway}/graphql`, concurrency, maxRequests: 200, maxMs: 5000, body: scenario.body });
-    await fetch(`${sandbox}/sandbox/calls`, { method: 'DELETE' });
-    const result = await runLoad({ url: `${gateway}/graphql`, concurrency, maxRequests, maxMs, body: scenario.body });
-    const calls = (await (await fetch(`${sandbox}/sandbox/calls`)).json()) as Record<string, Record<string, number>>;
-    const total = Object.values(calls).reduce((sum, perSystem) => sum + Object.values(perSystem).reduce((a, b) => a + b, 0), 0);
-    rows.push({ name: scenario.name, result, callsPerOp: total / Math.max(1, result.requests), rss: rssMb(child.pid!) });
-  }
-  const baseline = rows[0]!.result.rps;
-  const header = `| operation (concurrency ${concurrency}) | requests | errors | req/s | vs baseline | p50 ms | p99 ms | sandbox calls/op | stack RSS MB |`;
-  const lines = [header, '|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
-  for (const { name, result, callsPerOp, rss } of rows) {
-    lines.push(`| ${name} | ${result.requests} | ${result.errors} | ${result.rps.toFixed(0)} | ${(result.rps / baseline).toFixed(2)} | ${result.p50.toFixed(1)} | ${result.p99.toFixed(1)} | ${callsPerOp.toFixed(1)} | ${rss.toFixed(0)} |`);
-  }
-  lines.push('', `stack RSS when idle after start: ${idleRss.toFixed(0)} MB (node ${process.version}, ${(await import('node:os')).cpus().length} CPUs)`);
-  process.stdout.write(`${lines.join('\n')}\n`);
-} finally {
-  child.kill('SIGTERM');
+interface Row {
+  dispatch: string;
+  name: string;
+  result: LoadResult;
+  callsPerOp: number;
+  rss: number;
 }
+
+const ops = Object.fromEntries(contractOperations().map((o) => [o.name, o.document])) as Record<string, string>;
+const product = (i: number) => `prod-${String((i % 500) + 1).padStart(4, '0')}`;
+const scenarios: { name: string; body: (i: number) => string }[] = [
+  { name: '{ __typename } (gateway only, baseline)', body: () => JSON.stringify({ query: '{ __typename }' }) },
+  { name: 'ProductPage (2 picked stores)', body: (i) => JSON.stringify({ query: ops.ProductPage, variables: { id: product(i), locationIds: ['store-001', 'store-002'] } }) },
+  { name: 'ProductPage (all 25 locations)', body: (i) => JSON.stringify({ query: ops.ProductPage, variables: { id: product(i) } }) },
+  { name: 'ProductListing (first 20)', body: (i) => JSON.stringify({ query: ops.ProductListing, variables: { first: 20, category: ['shoes', 'apparel', 'home', 'toys'][i % 4] } }) },
+  { name: 'OrderTimeline', body: (i) => JSON.stringify({ query: ops.OrderTimeline, variables: { orderId: `ord-w${String((i % 8000) + 1).padStart(6, '0')}` } }) },
+];
+
+/** One embedded stack (`node dist/main.js`) in a child process, measured scenario by scenario. */
+async function measure(dispatch: 'local' | 'http'): Promise<{ rows: Row[]; idleRss: number }> {
+  const env: Record<string, string> = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', HOST: '127.0.0.1', SUBGRAPH_DISPATCH: dispatch, NODE_ENV: 'production' };
+  for (const name of ['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']) env[name] = String(await freePort());
+  const child = spawn(process.execPath, [resolve(ROOT, 'dist/main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
+  const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
+  const sandbox = `http://127.0.0.1:${env.SANDBOX_PORT}`;
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('stack did not become ready');
+      if (await fetch(`${gateway}/ready`).then((r) => r.ok, () => false)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const idleRss = rssMb(child.pid!);
+    const rows: Row[] = [];
+    for (const scenario of scenarios) {
+      // Warm up (query plans, JIT), then measure.
+      await runLoad({ url: `${gateway}/graphql`, concurrency, maxRequests: 300, maxMs: 5000, body: scenario.body });
+      await fetch(`${sandbox}/sandbox/calls`, { method: 'DELETE' });
+      const result = await runLoad({ url: `${gateway}/graphql`, concurrency, maxRequests, maxMs, body: scenario.body });
+      const calls = (await (await fetch(`${sandbox}/sandbox/calls`)).json()) as Record<string, Record<string, number>>;
+      const total = Object.values(calls).reduce((sum, perSystem) => sum + Object.values(perSystem).reduce((a, b) => a + b, 0), 0);
+      rows.push({ dispatch, name: scenario.name, result, callsPerOp: total / Math.max(1, result.requests), rss: rssMb(child.pid!) });
+    }
+    return { rows, idleRss };
+  } finally {
+    const exited = new Promise((done) => child.once('exit', done));
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((done) => setTimeout(done, 10_000))]);
+  }
+}
+
+const runs = [await measure('local'), await measure('http')];
+const rows = runs.flatMap((r) => r.rows);
+const baseline = rows[0]!.result.rps;
+const lines = [
+  `| dispatch | operation (${concurrency} concurrent clients) | requests | errors | req/s | vs local baseline | p50 ms | p99 ms | sandbox calls/op | stack RSS MB |`,
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+];
+for (const { dispatch, name, result, callsPerOp, rss } of rows) {
+  lines.push(`| ${dispatch} | ${name} | ${result.requests} | ${result.errors} | ${result.rps.toFixed(0)} | ${(result.rps / baseline).toFixed(2)} | ${result.p50.toFixed(1)} | ${result.p99.toFixed(1)} | ${callsPerOp.toFixed(1)} | ${rss.toFixed(0)} |`);
+}
+lines.push('', `stack RSS idle after start: local ${runs[0]!.idleRss.toFixed(0)} MB, http ${runs[1]!.idleRss.toFixed(0)} MB (node ${process.version}, ${cpus().length} CPUs, sandbox latency 0, default scale)`);
+process.stdout.write(`${lines.join('\n')}\n`);
+// Keep-alive sockets of this process's fetch client must not keep the benchmark alive.
+process.exit(0);

@@ -43,6 +43,12 @@ export interface AppConfig {
   /** `available` at or under this is LOW_STOCK. Default 5 (`LOW_STOCK_THRESHOLD`). */
   lowStockThreshold: number;
   logLevel: string;
+  /**
+   * How the embedded gateway reaches the subgraphs of its own process: `local` (default: in process, no HTTP
+   * round trip to itself) or `http` (the path a multi-process deployment takes). `SUBGRAPH_DISPATCH`. The
+   * subgraphs listen on their ports either way.
+   */
+  subgraphDispatch: 'http' | 'local';
 }
 
 type Env = Record<string, string | undefined>;
@@ -64,6 +70,12 @@ export const DEFAULT_PORTS: Record<SubgraphName | 'gateway' | 'sandbox', number>
   finance: 4005,
   sandbox: 4010,
 };
+
+function dispatch(raw: string | undefined): 'http' | 'local' {
+  if (raw === undefined || raw === '' || raw === 'local') return 'local';
+  if (raw === 'http') return 'http';
+  throw new Error(`SUBGRAPH_DISPATCH must be http or local, got "${raw}"`);
+}
 
 export function loadConfig(env: Env = process.env): AppConfig {
   const subgraphPorts = {} as Record<SubgraphName, number>;
@@ -91,5 +103,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     lowStockThreshold: int(env, 'LOW_STOCK_THRESHOLD', 5),
     logLevel: env.LOG_LEVEL ?? 'info',
+    subgraphDispatch: dispatch(env.SUBGRAPH_DISPATCH),
   };
 }

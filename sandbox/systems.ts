@@ -39,7 +39,24 @@ function indexBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return new Map(items.map((item) => [key(item), item]));
 }
 
-const stockKey = (sku: string, locationId: string) => `${sku}@${locationId}`;
+/**
+ * Records per SKU and location, as nested maps: a listing page looks up 1,500 pairs, and building a
+ * `sku@location` string for each lookup showed in profiles.
+ */
+class PairIndex<T extends StockKey> {
+  private readonly bySku = new Map<string, Map<string, T>>();
+  constructor(records: readonly T[]) {
+    for (const record of records) {
+      let perSku = this.bySku.get(record.sku);
+      if (!perSku) this.bySku.set(record.sku, (perSku = new Map()));
+      perSku.set(record.locationId, record);
+    }
+  }
+
+  get(key: StockKey): T | null {
+    return this.bySku.get(key.sku)?.get(key.locationId) ?? null;
+  }
+}
 
 export interface ProductSearch {
   query?: string | null | undefined;
@@ -55,7 +72,7 @@ export class SandboxErp {
   private readonly haystacks: Map<string, string>;
   private readonly variants: Map<string, ErpVariant>;
   private readonly variantsByProduct: Map<string, ErpVariant[]>;
-  private readonly policies: Map<string, StockPolicy>;
+  private readonly policies: PairIndex<StockPolicy>;
   private readonly invoicesByOrder: Map<string, InvoiceRecord[]>;
   private readonly postingsByOrder: Map<string, PostingRecord[]>;
 
@@ -65,7 +82,7 @@ export class SandboxErp {
     this.variants = indexBy(data.variants, (v) => v.sku);
     this.variantsByProduct = groupBy(data.variants, (v) => v.productId);
     this.haystacks = new Map(data.products.map((p) => [p.id, `${p.name} ${p.brand} ${p.category} ${p.description}`.toLowerCase()]));
-    this.policies = indexBy(data.policies, (p) => stockKey(p.sku, p.locationId));
+    this.policies = new PairIndex(data.policies);
     this.invoicesByOrder = groupBy(data.invoices, (i) => i.orderId);
     this.postingsByOrder = groupBy(data.postings, (p) => p.orderId);
   }
@@ -95,7 +112,7 @@ export class SandboxErp {
   }
 
   async getStockPolicies(keys: readonly StockKey[]): Promise<(StockPolicy | null)[]> {
-    return keys.map((k) => this.policies.get(stockKey(k.sku, k.locationId)) ?? null);
+    return keys.map((k) => this.policies.get(k));
   }
 
   async getInvoicesByOrder(orderIds: readonly string[]): Promise<InvoiceRecord[][]> {
@@ -143,13 +160,13 @@ class OrderBook {
 
 /** Store stock counts per SKU and site, kept by the POS (stores) or the WMS (warehouses). */
 class StockBook {
-  protected readonly stock: Map<string, StockRecord>;
+  protected readonly stock: PairIndex<StockRecord>;
   constructor(records: readonly StockRecord[]) {
-    this.stock = indexBy(records, (r) => stockKey(r.sku, r.locationId));
+    this.stock = new PairIndex(records);
   }
 
   async getStock(keys: readonly StockKey[]): Promise<(StockRecord | null)[]> {
-    return keys.map((k) => this.stock.get(stockKey(k.sku, k.locationId)) ?? null);
+    return keys.map((k) => this.stock.get(k));
   }
 }
 

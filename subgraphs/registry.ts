@@ -1,6 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import type { SubgraphName } from '../common/config.js';
-import type { HttpService } from '../common/service.js';
+import type { SubgraphService } from '../common/service.js';
 import type { SubgraphEnvironment } from './environment.js';
 import { buildCatalogSchema } from './catalog/index.js';
 import { createCatalogFromEnvironment } from './catalog/wiring.js';
@@ -19,7 +19,7 @@ import { createOrdersFromEnvironment } from './orders/wiring.js';
  */
 export interface SubgraphModule {
   buildSchema(): Promise<GraphQLSchema>;
-  create(env: SubgraphEnvironment): Promise<HttpService>;
+  create(env: SubgraphEnvironment): Promise<SubgraphService>;
 }
 
 export const SUBGRAPHS: Record<SubgraphName, SubgraphModule> = {

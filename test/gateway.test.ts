@@ -7,7 +7,7 @@ import { startTestStack, type TestStack } from './support/stack.js';
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({ subgraphDispatch: 'http' });
 });
 afterAll(async () => {
   await stack?.stop();

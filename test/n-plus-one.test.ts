@@ -3,63 +3,66 @@ import { contractOperation } from './support/contract.js';
 import { startTestStack, totalCalls, type TestStack } from './support/stack.js';
 
 // Sandbox call counters are the proof: a batch call is one call, however many keys it carries.
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startTestStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
-
-describe('no N+1: sandbox calls do not grow with page size or list length', () => {
-  it('ProductListing with first: 50 makes no more calls than with first: 5', async () => {
-    const run = (first: number) =>
-      stack.countCalls(async () => {
-        const { body } = await stack.query(contractOperation('ProductListing'), { first });
-        expect(body.errors ?? []).toEqual([]);
-        expect((body.data as any).products.edges).toHaveLength(first);
-      });
-    const small = await run(5);
-    const large = await run(50);
-    expect(totalCalls(large)).toBeLessThanOrEqual(totalCalls(small));
-    expect(large).toEqual(small);
-    // The whole page is a handful of batch calls: search, variants, location lists, stock, policies.
-    expect(totalCalls(large)).toBeLessThanOrEqual(8);
+// Both ways the embedded gateway can reach its subgraphs: in process (the default) and over HTTP.
+describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ subgraphDispatch: dispatch });
+  });
+  afterAll(async () => {
+    await stack?.stop();
   });
 
-  it('an order with 20 lines makes no more catalog calls than one with 2', async () => {
-    const data = stack.sandbox.data;
-    const big = data.orders.find((o) => o.lines.length === 20)!;
-    const small = data.orders.find((o) => o.lines.length === 2 && o.channel === big.channel && (o.customerId === null) === (big.customerId === null))!;
-    const run = (orderId: string) =>
-      stack.countCalls(async () => {
-        const { body } = await stack.query(contractOperation('OrderTimeline'), { orderId });
-        expect(body.errors ?? []).toEqual([]);
-      });
-    const callsBig = await run(big.id);
-    const callsSmall = await run(small.id);
-    expect(callsBig.erp).toEqual(callsSmall.erp);
-    expect(totalCalls(callsBig)).toBe(totalCalls(callsSmall));
-  });
-
-  it('CustomerLookup with ten customers reads their orders in one call per order system', async () => {
-    const calls = await stack.countCalls(async () => {
-      const { body } = await stack.query(contractOperation('CustomerLookup'), { query: 'a' });
-      expect(body.errors ?? []).toEqual([]);
-      expect((body.data as any).searchCustomers).toHaveLength(10);
+  describe('no N+1: sandbox calls do not grow with page size or list length', () => {
+    it('ProductListing with first: 50 makes no more calls than with first: 5', async () => {
+      const run = (first: number) =>
+        stack.countCalls(async () => {
+          const { body } = await stack.query(contractOperation('ProductListing'), { first });
+          expect(body.errors ?? []).toEqual([]);
+          expect((body.data as any).products.edges).toHaveLength(first);
+        });
+      const small = await run(5);
+      const large = await run(50);
+      expect(totalCalls(large)).toBeLessThanOrEqual(totalCalls(small));
+      expect(large).toEqual(small);
+      // The whole page is a handful of batch calls: search, variants, location lists, stock, policies.
+      expect(totalCalls(large)).toBeLessThanOrEqual(8);
     });
-    expect(calls.crm).toEqual({ searchCustomers: 1 });
-    expect(calls.ecom?.getOrdersByCustomer).toBe(1);
-    expect(calls.pos?.getOrdersByCustomer).toBe(1);
-  });
 
-  it('PickupQueue resolves every order’s customer and variants in one batch each', async () => {
-    const calls = await stack.countCalls(async () => {
-      const { body } = await stack.query(contractOperation('PickupQueue'), { locationId: 'store-001' });
-      expect(body.errors ?? []).toEqual([]);
+    it('an order with 20 lines makes no more catalog calls than one with 2', async () => {
+      const data = stack.sandbox.data;
+      const big = data.orders.find((o) => o.lines.length === 20)!;
+      const small = data.orders.find((o) => o.lines.length === 2 && o.channel === big.channel && (o.customerId === null) === (big.customerId === null))!;
+      const run = (orderId: string) =>
+        stack.countCalls(async () => {
+          const { body } = await stack.query(contractOperation('OrderTimeline'), { orderId });
+          expect(body.errors ?? []).toEqual([]);
+        });
+      const callsBig = await run(big.id);
+      const callsSmall = await run(small.id);
+      expect(callsBig.erp).toEqual(callsSmall.erp);
+      expect(totalCalls(callsBig)).toBe(totalCalls(callsSmall));
     });
-    expect(calls.crm?.getCustomers ?? 0).toBeLessThanOrEqual(1);
-    expect(calls.erp?.getVariants ?? 0).toBeLessThanOrEqual(1);
-    expect(calls.ecom?.getPickupQueue).toBe(1);
+
+    it('CustomerLookup with ten customers reads their orders in one call per order system', async () => {
+      const calls = await stack.countCalls(async () => {
+        const { body } = await stack.query(contractOperation('CustomerLookup'), { query: 'a' });
+        expect(body.errors ?? []).toEqual([]);
+        expect((body.data as any).searchCustomers).toHaveLength(10);
+      });
+      expect(calls.crm).toEqual({ searchCustomers: 1 });
+      expect(calls.ecom?.getOrdersByCustomer).toBe(1);
+      expect(calls.pos?.getOrdersByCustomer).toBe(1);
+    });
+
+    it('PickupQueue resolves every order’s customer and variants in one batch each', async () => {
+      const calls = await stack.countCalls(async () => {
+        const { body } = await stack.query(contractOperation('PickupQueue'), { locationId: 'store-001' });
+        expect(body.errors ?? []).toEqual([]);
+      });
+      expect(calls.crm?.getCustomers ?? 0).toBeLessThanOrEqual(1);
+      expect(calls.erp?.getVariants ?? 0).toBeLessThanOrEqual(1);
+      expect(calls.ecom?.getPickupQueue).toBe(1);
+    });
   });
 });

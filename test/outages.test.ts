@@ -2,126 +2,129 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { contractOperation } from './support/contract.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startTestStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
-afterEach(async () => {
-  await stack.sandboxCall('DELETE', '/sandbox/faults');
-  // Let every breaker (reset 200 ms in tests) half-open and close again before the next case.
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  await stack.query('{ __typename }');
-});
-
-type GqlError = { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> };
-const codes = (errors: GqlError[] | undefined) => (errors ?? []).map((e) => e.extensions?.code);
-const errorFor = (errors: GqlError[] | undefined, code: string) => (errors ?? []).find((e) => e.extensions?.code === code);
-
-function webOrderWithEverything(stack: TestStack) {
-  return stack.sandbox.data.orders.find((o) => o.channel === 'WEB' && o.deliveryMethod === 'SHIPPING' && o.status === 'RETURNED' && o.customerId)!;
-}
-
-describe('a system that is down costs only the fields that need it', () => {
-  it('ERP down: invoices, postings and catalog names are null with ERP_UNAVAILABLE; the order is intact', async () => {
-    await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', down: true });
-    const order = webOrderWithEverything(stack);
-    const { status, body } = await stack.query(contractOperation('OrderTimeline'), { orderId: order.id });
-    expect(status).toBe(200);
-    const o = (body.data as any).order;
-    expect(o.id).toBe(order.id);
-    expect(o.status).toBe('RETURNED');
-    expect(o.invoices).toBeNull();
-    expect(o.erpPostings).toBeNull();
-    expect(o.lines[0].variant).toBeNull();
-    expect(o.payments.length).toBeGreaterThan(0);
-    expect(o.timeline.length).toBeGreaterThan(0);
-    expect(o.customer.name).toBeTruthy();
-    const error = errorFor(body.errors, 'ERP_UNAVAILABLE');
-    expect(error?.path?.slice(0, 2)).toEqual(['order', expect.any(String)]);
+// Both ways the embedded gateway can reach its subgraphs: in process (the default) and over HTTP.
+describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ subgraphDispatch: dispatch });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+  afterEach(async () => {
+    await stack.sandboxCall('DELETE', '/sandbox/faults');
+    // Let every breaker (reset 200 ms in tests) half-open and close again before the next case.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await stack.query('{ __typename }');
   });
 
-  it('POS down: availability is null with POS_UNAVAILABLE; product, names and prices are intact', async () => {
-    await stack.sandboxCall('POST', '/sandbox/faults', { system: 'pos', down: true });
-    const product = stack.sandbox.data.products[0]!;
-    const { body } = await stack.query(contractOperation('ProductPage'), { id: product.id, locationIds: ['store-001'] });
-    const p = (body.data as any).product;
-    expect(p.name).toBe(product.name);
-    expect(p.variants).toHaveLength(3);
-    for (const v of p.variants) {
-      expect(v.price.amount).toMatch(/^\d+\.\d\d$/);
-      expect(v.availability).toBeNull();
-    }
-    expect(codes(body.errors)).toContain('POS_UNAVAILABLE');
-    expect(errorFor(body.errors, 'POS_UNAVAILABLE')?.path).toEqual(['product', 'variants', expect.any(Number), 'availability']);
-  });
+  type GqlError = { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> };
+  const codes = (errors: GqlError[] | undefined) => (errors ?? []).map((e) => e.extensions?.code);
+  const errorFor = (errors: GqlError[] | undefined, code: string) => (errors ?? []).find((e) => e.extensions?.code === code);
 
-  it('WMS slow (beyond the adapter timeout): shipments are null with WMS_UNAVAILABLE, quickly', async () => {
-    await stack.sandboxCall('POST', '/sandbox/faults', { system: 'wms', latencyMs: 3000 });
-    const order = webOrderWithEverything(stack);
-    const started = Date.now();
-    const { body } = await stack.query(contractOperation('OrderTimeline'), { orderId: order.id });
-    expect(Date.now() - started).toBeLessThan(2500);
-    const o = (body.data as any).order;
-    expect(o.shipments).toBeNull();
-    expect(o.number).toBe(order.number);
-    expect(o.invoices.length).toBeGreaterThan(0);
-    expect(errorFor(body.errors, 'WMS_UNAVAILABLE')?.path).toEqual(['order', 'shipments']);
-  });
+  function webOrderWithEverything(stack: TestStack) {
+    return stack.sandbox.data.orders.find((o) => o.channel === 'WEB' && o.deliveryMethod === 'SHIPPING' && o.status === 'RETURNED' && o.customerId)!;
+  }
 
-  it('CRM down: the customer is null with CRM_UNAVAILABLE; the rest of the order is intact', async () => {
-    await stack.sandboxCall('POST', '/sandbox/faults', { system: 'crm', down: true });
-    const order = webOrderWithEverything(stack);
-    const { body } = await stack.query(contractOperation('OrderTimeline'), { orderId: order.id });
-    const o = (body.data as any).order;
-    expect(o.customer).toBeNull();
-    expect(o.lines[0].variant.name).toBeTruthy();
-    expect(o.payments.length).toBeGreaterThan(0);
-    expect(codes(body.errors)).toContain('CRM_UNAVAILABLE');
-  });
+  describe('a system that is down costs only the fields that need it', () => {
+    it('ERP down: invoices, postings and catalog names are null with ERP_UNAVAILABLE; the order is intact', async () => {
+      await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', down: true });
+      const order = webOrderWithEverything(stack);
+      const { status, body } = await stack.query(contractOperation('OrderTimeline'), { orderId: order.id });
+      expect(status).toBe(200);
+      const o = (body.data as any).order;
+      expect(o.id).toBe(order.id);
+      expect(o.status).toBe('RETURNED');
+      expect(o.invoices).toBeNull();
+      expect(o.erpPostings).toBeNull();
+      expect(o.lines[0].variant).toBeNull();
+      expect(o.payments.length).toBeGreaterThan(0);
+      expect(o.timeline.length).toBeGreaterThan(0);
+      expect(o.customer.name).toBeTruthy();
+      const error = errorFor(body.errors, 'ERP_UNAVAILABLE');
+      expect(error?.path?.slice(0, 2)).toEqual(['order', expect.any(String)]);
+    });
 
-  it('PSP down: payments, refunds and financialStatus are null with PSP_UNAVAILABLE', async () => {
-    await stack.sandboxCall('POST', '/sandbox/faults', { system: 'psp', down: true });
-    const order = webOrderWithEverything(stack);
-    const { body } = await stack.query(contractOperation('OrderTimeline'), { orderId: order.id });
-    const o = (body.data as any).order;
-    expect(o.payments).toBeNull();
-    expect(o.refunds).toBeNull();
-    expect(o.financialStatus).toBeNull();
-    expect(o.invoices.length).toBeGreaterThan(0);
-    expect(o.timeline.length).toBeGreaterThan(0);
-    expect(codes(body.errors)).toContain('PSP_UNAVAILABLE');
-  });
+    it('POS down: availability is null with POS_UNAVAILABLE; product, names and prices are intact', async () => {
+      await stack.sandboxCall('POST', '/sandbox/faults', { system: 'pos', down: true });
+      const product = stack.sandbox.data.products[0]!;
+      const { body } = await stack.query(contractOperation('ProductPage'), { id: product.id, locationIds: ['store-001'] });
+      const p = (body.data as any).product;
+      expect(p.name).toBe(product.name);
+      expect(p.variants).toHaveLength(3);
+      for (const v of p.variants) {
+        expect(v.price.amount).toMatch(/^\d+\.\d\d$/);
+        expect(v.availability).toBeNull();
+      }
+      expect(codes(body.errors)).toContain('POS_UNAVAILABLE');
+      expect(errorFor(body.errors, 'POS_UNAVAILABLE')?.path).toEqual(['product', 'variants', expect.any(Number), 'availability']);
+    });
 
-  it('e-commerce order system down: customer orders are null with ECOM_UNAVAILABLE; the customer is intact', async () => {
-    await stack.sandboxCall('POST', '/sandbox/faults', { system: 'ecom', down: true });
-    const customer = stack.sandbox.data.customers[0]!;
-    const { body } = await stack.query(contractOperation('CustomerLookup'), { query: customer.email });
-    const [found] = (body.data as any).searchCustomers;
-    expect(found.email).toBe(customer.email);
-    expect(found.loyalty.tier).toBe(customer.loyaltyTier);
-    expect(found.orders).toBeNull();
-    expect(codes(body.errors)).toContain('ECOM_UNAVAILABLE');
-  });
+    it('WMS slow (beyond the adapter timeout): shipments are null with WMS_UNAVAILABLE, quickly', async () => {
+      await stack.sandboxCall('POST', '/sandbox/faults', { system: 'wms', latencyMs: 3000 });
+      const order = webOrderWithEverything(stack);
+      const started = Date.now();
+      const { body } = await stack.query(contractOperation('OrderTimeline'), { orderId: order.id });
+      expect(Date.now() - started).toBeLessThan(2500);
+      const o = (body.data as any).order;
+      expect(o.shipments).toBeNull();
+      expect(o.number).toBe(order.number);
+      expect(o.invoices.length).toBeGreaterThan(0);
+      expect(errorFor(body.errors, 'WMS_UNAVAILABLE')?.path).toEqual(['order', 'shipments']);
+    });
 
-  it('a flaky system (errorRate) is absorbed by retries', async () => {
-    await stack.sandboxCall('POST', '/sandbox/faults', { system: 'crm', errorRate: 0.3 });
-    let failures = 0;
-    for (let i = 0; i < 10; i++) {
-      const { body } = await stack.query(contractOperation('CustomerLookup'), { query: stack.sandbox.data.customers[i]!.email });
-      if (body.errors?.length) failures++;
-    }
-    // With 2 retries a call fails only when three attempts in a row fail (2.7 %).
-    expect(failures).toBeLessThanOrEqual(2);
-  });
+    it('CRM down: the customer is null with CRM_UNAVAILABLE; the rest of the order is intact', async () => {
+      await stack.sandboxCall('POST', '/sandbox/faults', { system: 'crm', down: true });
+      const order = webOrderWithEverything(stack);
+      const { body } = await stack.query(contractOperation('OrderTimeline'), { orderId: order.id });
+      const o = (body.data as any).order;
+      expect(o.customer).toBeNull();
+      expect(o.lines[0].variant.name).toBeTruthy();
+      expect(o.payments.length).toBeGreaterThan(0);
+      expect(codes(body.errors)).toContain('CRM_UNAVAILABLE');
+    });
 
-  it('the sandbox control rejects bad faults with a clear message', async () => {
-    expect((await stack.sandboxCall('POST', '/sandbox/faults', { system: 'sap', down: true })).status).toBe(400);
-    expect((await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', errorRate: 2 })).status).toBe(400);
-    expect((await stack.sandboxCall('POST', '/sandbox/faults', '{not json')).status).toBe(400);
-    const set = await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', latencyMs: 5 });
-    expect(set.body).toEqual({ system: 'erp', latencyMs: 5, errorRate: 0, down: false });
+    it('PSP down: payments, refunds and financialStatus are null with PSP_UNAVAILABLE', async () => {
+      await stack.sandboxCall('POST', '/sandbox/faults', { system: 'psp', down: true });
+      const order = webOrderWithEverything(stack);
+      const { body } = await stack.query(contractOperation('OrderTimeline'), { orderId: order.id });
+      const o = (body.data as any).order;
+      expect(o.payments).toBeNull();
+      expect(o.refunds).toBeNull();
+      expect(o.financialStatus).toBeNull();
+      expect(o.invoices.length).toBeGreaterThan(0);
+      expect(o.timeline.length).toBeGreaterThan(0);
+      expect(codes(body.errors)).toContain('PSP_UNAVAILABLE');
+    });
+
+    it('e-commerce order system down: customer orders are null with ECOM_UNAVAILABLE; the customer is intact', async () => {
+      await stack.sandboxCall('POST', '/sandbox/faults', { system: 'ecom', down: true });
+      const customer = stack.sandbox.data.customers[0]!;
+      const { body } = await stack.query(contractOperation('CustomerLookup'), { query: customer.email });
+      const [found] = (body.data as any).searchCustomers;
+      expect(found.email).toBe(customer.email);
+      expect(found.loyalty.tier).toBe(customer.loyaltyTier);
+      expect(found.orders).toBeNull();
+      expect(codes(body.errors)).toContain('ECOM_UNAVAILABLE');
+    });
+
+    it('a flaky system (errorRate) is absorbed by retries', async () => {
+      await stack.sandboxCall('POST', '/sandbox/faults', { system: 'crm', errorRate: 0.3 });
+      let failures = 0;
+      for (let i = 0; i < 10; i++) {
+        const { body } = await stack.query(contractOperation('CustomerLookup'), { query: stack.sandbox.data.customers[i]!.email });
+        if (body.errors?.length) failures++;
+      }
+      // With 2 retries a call fails only when three attempts in a row fail (2.7 %).
+      expect(failures).toBeLessThanOrEqual(2);
+    });
+
+    it('the sandbox control rejects bad faults with a clear message', async () => {
+      expect((await stack.sandboxCall('POST', '/sandbox/faults', { system: 'sap', down: true })).status).toBe(400);
+      expect((await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', errorRate: 2 })).status).toBe(400);
+      expect((await stack.sandboxCall('POST', '/sandbox/faults', '{not json')).status).toBe(400);
+      const set = await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', latencyMs: 5 });
+      expect(set.body).toEqual({ system: 'erp', latencyMs: 5, errorRate: 0, down: false });
+    });
   });
 });

@@ -1,7 +1,8 @@
+import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildFederatedSchema } from '../../common/federation.js';
 import type { Logger } from '../../common/logger.js';
-import { createSubgraphService, type HttpService } from '../../common/service.js';
+import { createSubgraphService, type SubgraphService } from '../../common/service.js';
 import { createCatalogLoaders, type CatalogContext } from './context.js';
 import type { ItemMasterPort } from './ports.js';
 import { resolveProductReference, resolveVariantReference } from './product.reference.js';
@@ -24,7 +25,7 @@ export function buildCatalogSchema(): Promise<GraphQLSchema> {
 }
 
 /** The catalog subgraph (system of record: ERP item master), built but not listening. */
-export async function createCatalogSubgraph(deps: CatalogDeps): Promise<HttpService> {
+export async function createCatalogSubgraph(deps: CatalogDeps): Promise<SubgraphService> {
   return createSubgraphService<CatalogContext>({
     name: 'catalog',
     schema: await buildCatalogSchema(),

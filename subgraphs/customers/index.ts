@@ -1,7 +1,8 @@
+import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildFederatedSchema } from '../../common/federation.js';
 import type { Logger } from '../../common/logger.js';
-import { createSubgraphService, type HttpService } from '../../common/service.js';
+import { createSubgraphService, type SubgraphService } from '../../common/service.js';
 import { createCustomerLoaders, type CustomersContext } from './context.js';
 import { resolveCustomerReference } from './customer.reference.js';
 import { CustomerResolver } from './customer.resolver.js';
@@ -17,7 +18,7 @@ export function buildCustomersSchema(): Promise<GraphQLSchema> {
 }
 
 /** The customers subgraph (system of record: CRM customer master), built but not listening. */
-export async function createCustomersSubgraph(deps: CustomersDeps): Promise<HttpService> {
+export async function createCustomersSubgraph(deps: CustomersDeps): Promise<SubgraphService> {
   return createSubgraphService<CustomersContext>({
     name: 'customers',
     schema: await buildCustomersSchema(),

@@ -1,7 +1,8 @@
+import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildFederatedSchema } from '../../common/federation.js';
 import type { Logger } from '../../common/logger.js';
-import { createSubgraphService, type HttpService } from '../../common/service.js';
+import { createSubgraphService, type SubgraphService } from '../../common/service.js';
 import { createFinanceLoaders, type FinanceContext } from './context.js';
 import { Order } from './order.js';
 import { resolveOrderReference } from './order.reference.js';
@@ -23,7 +24,7 @@ export function buildFinanceSchema(): Promise<GraphQLSchema> {
 }
 
 /** The finance subgraph (systems of record: PSP for payments and refunds, ERP for invoices and postings). */
-export async function createFinanceSubgraph(deps: FinanceDeps): Promise<HttpService> {
+export async function createFinanceSubgraph(deps: FinanceDeps): Promise<SubgraphService> {
   return createSubgraphService<FinanceContext>({
     name: 'finance',
     schema: await buildFinanceSchema(),

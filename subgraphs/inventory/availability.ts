@@ -1,6 +1,7 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import { Location } from './location.js';
 import { StockStatus } from './stock-status.js';
+import type { LocationAvailabilityValue } from './stock.js';
 
 @ObjectType('LocationAvailability', { description: 'What one location can promise of a SKU.' })
 export class LocationAvailability {
@@ -22,6 +23,6 @@ export class Availability {
   @Field(() => StockStatus)
   status!: StockStatus;
 
-  @Field(() => [LocationAvailability], { description: 'Every considered location holding a stock record of the SKU, stores first, then warehouses, by id.' })
-  locations!: LocationAvailability[];
+  /** The per-location breakdown, mapped only when a client selects `locations` (see availability.resolver.ts). */
+  entries!: LocationAvailabilityValue[];
 }

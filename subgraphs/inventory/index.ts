@@ -1,7 +1,9 @@
+import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildFederatedSchema } from '../../common/federation.js';
 import type { Logger } from '../../common/logger.js';
-import { createSubgraphService, type HttpService } from '../../common/service.js';
+import { createSubgraphService, type SubgraphService } from '../../common/service.js';
+import { AvailabilityResolver } from './availability.resolver.js';
 import { createInventoryLoaders, type InventoryContext } from './context.js';
 import { InventoryLevelResolver } from './inventory-level.resolver.js';
 import { resolveLocationReference } from './location.reference.js';
@@ -20,7 +22,7 @@ export interface InventoryDeps extends InventoryPorts {
 export function buildInventorySchema(): Promise<GraphQLSchema> {
   return buildFederatedSchema(
     // ProductVariant is mostly reached through `_entities`, so it must not depend on being referenced.
-    { resolvers: [LocationResolver, InventoryLevelResolver, VariantResolver], orphanedTypes: [ProductVariant] },
+    { resolvers: [LocationResolver, InventoryLevelResolver, VariantResolver, AvailabilityResolver], orphanedTypes: [ProductVariant] },
     {
       Location: { __resolveReference: resolveLocationReference },
       ProductVariant: { __resolveReference: resolveVariantReference },
@@ -29,7 +31,7 @@ export function buildInventorySchema(): Promise<GraphQLSchema> {
 }
 
 /** The inventory subgraph (systems of record: POS and WMS for sites and stock, ERP for stock policy), built but not listening. */
-export async function createInventorySubgraph(deps: InventoryDeps): Promise<HttpService> {
+export async function createInventorySubgraph(deps: InventoryDeps): Promise<SubgraphService> {
   const ports: InventoryPorts = { locations: deps.locations, stock: deps.stock, policies: deps.policies };
   return createSubgraphService<InventoryContext>({
     name: 'inventory',

@@ -33,9 +33,11 @@ export async function stockLevelsAt(loaders: InventoryLoaders, locationId: strin
  * every location when `locationIds` is null.
  */
 export async function availabilityOf(loaders: InventoryLoaders, sku: string, locationIds: readonly string[] | null, lowStockThreshold: number): Promise<AvailabilityValue> {
-  const locations = locationIds
-    ? (await loadAll(loaders.location, locationIds)).filter(isPresent).sort(compareLocations)
-    : await findLocations(loaders, null, null);
+  if (!locationIds) {
+    const everywhere = await loaders.stockEverywhere.load(sku);
+    return summarizeAvailability(everywhere.locations.map((location, i) => ({ location, level: everywhere.levels[i] ?? null })), lowStockThreshold);
+  }
+  const locations = (await loadAll(loaders.location, locationIds)).filter(isPresent).sort(compareLocations);
   const levels = await loadAll(loaders.stockLevel, locations.map((location) => ({ sku, locationId: location.id })));
   return summarizeAvailability(locations.map((location, i) => ({ location, level: levels[i] ?? null })), lowStockThreshold);
 }

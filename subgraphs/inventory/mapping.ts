@@ -2,7 +2,7 @@ import { Availability, LocationAvailability } from './availability.js';
 import { InventoryLevel } from './inventory-level.js';
 import { Address, Location, LocationType } from './location.js';
 import type { InventoryLocation } from './ports.js';
-import { stockStatusOf, type AvailabilityValue, type StockLevel } from './stock.js';
+import { stockStatusOf, type AvailabilityValue, type LocationAvailabilityValue, type StockLevel } from './stock.js';
 import { StockStatus } from './stock-status.js';
 import { ProductVariant } from './variant.js';
 
@@ -18,10 +18,11 @@ export function toInventoryLevel(level: StockLevel, lowStockThreshold: number): 
 }
 
 export function toAvailability(value: AvailabilityValue): Availability {
-  const locations = value.locations.map((entry) =>
-    Object.assign(new LocationAvailability(), { location: toLocation(entry.location), available: entry.available, status: StockStatus[entry.status] }),
-  );
-  return Object.assign(new Availability(), { available: value.available, status: StockStatus[value.status], locations });
+  return Object.assign(new Availability(), { available: value.available, status: StockStatus[value.status], entries: value.locations });
+}
+
+export function toLocationAvailability(entry: LocationAvailabilityValue): LocationAvailability {
+  return Object.assign(new LocationAvailability(), { location: toLocation(entry.location), available: entry.available, status: StockStatus[entry.status] });
 }
 
 /** A bare reference: the gateway fetches the rest of the variant from catalog. */

@@ -27,7 +27,19 @@ export function availableOf(count: StockCount, safetyStock: number): number {
 export function toStockLevel(count: StockCount, policy: StockPolicy | null): StockLevel {
   const safetyStock = policy?.safetyStock ?? 0;
   const incoming = policy?.incoming ?? 0;
-  return { ...count, safetyStock, incoming, available: availableOf(count, safetyStock) };
+  // Spelled out rather than spread: this runs for every SKU and location of a listing page (1,500 times), and
+  // the object spread was the subgraph's hottest line in a CPU profile.
+  return {
+    sku: count.sku,
+    locationId: count.locationId,
+    onHand: count.onHand,
+    committed: count.committed,
+    reserved: count.reserved,
+    damaged: count.damaged,
+    safetyStock,
+    incoming,
+    available: availableOf(count, safetyStock),
+  };
 }
 
 /** OUT_OF_STOCK at 0, LOW_STOCK up to and including the threshold, IN_STOCK above it. */

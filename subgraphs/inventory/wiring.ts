@@ -1,4 +1,4 @@
-import type { HttpService } from '../../common/service.js';
+import type { SubgraphService } from '../../common/service.js';
 import type { SubgraphEnvironment } from '../environment.js';
 import { SandboxErpStockPolicies } from './adapters/sandbox-erp-stock-policies.js';
 import { SandboxPosStores } from './adapters/sandbox-pos-stores.js';
@@ -17,7 +17,7 @@ export function inventoryPortsFrom(env: Pick<SubgraphEnvironment, 'systems' | 'r
   };
 }
 
-export function createInventoryFromEnvironment(env: SubgraphEnvironment): Promise<HttpService> {
+export function createInventoryFromEnvironment(env: SubgraphEnvironment): Promise<SubgraphService> {
   return createInventorySubgraph({
     ...inventoryPortsFrom(env),
     lowStockThreshold: env.config.lowStockThreshold,

@@ -1,7 +1,8 @@
+import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildFederatedSchema } from '../../common/federation.js';
 import type { Logger } from '../../common/logger.js';
-import { createSubgraphService, type HttpService } from '../../common/service.js';
+import { createSubgraphService, type SubgraphService } from '../../common/service.js';
 import { createOrdersLoaders, type OrdersContext } from './context.js';
 import { Customer } from './customer.js';
 import { resolveCustomerReference } from './customer.reference.js';
@@ -34,7 +35,7 @@ export function buildOrdersSchema(): Promise<GraphQLSchema> {
 }
 
 /** The orders subgraph (systems of record: POS and e-commerce for orders, WMS for shipments), built but not listening. */
-export async function createOrdersSubgraph(deps: OrdersDeps): Promise<HttpService> {
+export async function createOrdersSubgraph(deps: OrdersDeps): Promise<SubgraphService> {
   const { logger, ...ports } = deps;
   return createSubgraphService<OrdersContext>({
     name: 'orders',

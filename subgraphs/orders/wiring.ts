@@ -1,4 +1,4 @@
-import type { HttpService } from '../../common/service.js';
+import type { SubgraphService } from '../../common/service.js';
 import type { SubgraphEnvironment } from '../environment.js';
 import { BackboneOrderEventLog } from './adapters/backbone-event-log.js';
 import { SandboxOrderBook } from './adapters/sandbox-order-book.js';
@@ -6,7 +6,7 @@ import { SandboxPickupQueue } from './adapters/sandbox-pickup-queue.js';
 import { SandboxShipments } from './adapters/sandbox-shipments.js';
 import { createOrdersSubgraph } from './index.js';
 
-export function createOrdersFromEnvironment(env: SubgraphEnvironment): Promise<HttpService> {
+export function createOrdersFromEnvironment(env: SubgraphEnvironment): Promise<SubgraphService> {
   return createOrdersSubgraph({
     orderBooks: {
       pos: new SandboxOrderBook('pos', env.systems.pos, env.resilience),
