@@ -1,9 +1,8 @@
 import { createRequire } from 'node:module';
-import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-// esbuild does not emit decorator metadata, which type-graphql reads; swc does.
-const plugins = [swc.vite({ module: { type: 'es6' }, jsc: { target: 'es2022', parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false } } })];
+// No decorator-metadata transform: every type-graphql decorator names its type explicitly (`@Field(() => Int)`),
+// so the schema does not depend on `design:type` metadata, which vite's transform does not emit (tsc does).
 
 // graphql ships CJS (index.js) and ESM (index.mjs) builds. Node loads the CJS one for everybody, but vite would
 // hand our sources the ESM one while the Apollo packages keep the CJS one: two graphql realms, and
@@ -12,17 +11,14 @@ const graphqlCjs = createRequire(import.meta.url).resolve('graphql');
 const resolve = { alias: [{ find: /^graphql$/, replacement: graphqlCjs }] };
 
 export default defineConfig({
-  plugins,
   resolve,
   test: {
     projects: [
       {
-        plugins,
         resolve,
         test: { name: 'unit', setupFiles: ['reflect-metadata'], include: ['common/**/*.test.ts', 'sandbox/**/*.test.ts', 'subgraphs/**/*.test.ts', 'gateway/**/*.test.ts'], environment: 'node' },
       },
       {
-        plugins,
         resolve,
         test: {
           name: 'e2e',
