@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { ROOT } from '../scripts/composition.js';
 import { contractOperations } from '../scripts/contract.js';
+import { freePort } from '../scripts/free-port.js';
 import { runLoad, type LoadResult } from './load.js';
 
 /**
@@ -17,17 +17,6 @@ const NODE_FLAGS = ['--max-semi-space-size=32'];
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const maxRequests = Number(process.env.BENCH_REQUESTS ?? 6000);
 const maxMs = Number(process.env.BENCH_SECONDS ?? 12) * 1000;
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { badInput, checkFirst, decodeCursor, toPage } from '../../common/pagination.js';
 import type { CatalogContext } from './context.js';
 import { Product, ProductConnection } from './product.js';
@@ -7,6 +7,22 @@ import { ProductVariant } from './variant.js';
 
 /** Longest free-text query accepted; longer input is a client bug, not a search. */
 export const MAX_QUERY_LENGTH = 200;
+
+/** An args class rather than four `@Arg`s: type-graphql prints separate `@Arg`s in reverse order. */
+@ArgsType()
+export class ProductsArgs {
+  @Field(() => String, { nullable: true, description: 'Words that must all appear in name, brand, category or description.' })
+  query!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'A category key, e.g. "shoes".' })
+  category!: string | null;
+
+  @Field(() => Int, { nullable: true, defaultValue: 20 })
+  first!: number | null;
+
+  @Field(() => String, { nullable: true })
+  after!: string | null;
+}
 
 @Resolver(() => Product)
 export class ProductResolver {
@@ -17,13 +33,7 @@ export class ProductResolver {
   }
 
   @Query(() => ProductConnection, { description: `Products matching every word of \`query\` and the category, by id. \`first\` is 0 to 100 (default 20).` })
-  async products(
-    @Arg('query', () => String, { nullable: true }) query: string | null,
-    @Arg('category', () => String, { nullable: true }) category: string | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Ctx() ctx: CatalogContext,
-  ): Promise<ProductConnection> {
+  async products(@Args(() => ProductsArgs) { query, category, first, after }: ProductsArgs, @Ctx() ctx: CatalogContext): Promise<ProductConnection> {
     if (query && query.length > MAX_QUERY_LENGTH) throw badInput(`query must be at most ${MAX_QUERY_LENGTH} characters`, 'query');
     if (category && category.length > MAX_QUERY_LENGTH) throw badInput(`category must be at most ${MAX_QUERY_LENGTH} characters`, 'category');
     const limit = checkFirst(first, 20);

@@ -1,10 +1,20 @@
-import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import type { InventoryContext } from './context.js';
 import { checkKey, checkKeyList } from './input.js';
 import { InventoryLevel } from './inventory-level.js';
 import { findLocations, stockLevelsAt } from './inventory.service.js';
 import { Location, LocationType } from './location.js';
 import { toInventoryLevel, toLocation } from './mapping.js';
+
+/** An args class rather than two `@Arg`s: type-graphql prints separate `@Arg`s in reverse order. */
+@ArgsType()
+export class LocationsArgs {
+  @Field(() => LocationType, { nullable: true })
+  type!: LocationType | null;
+
+  @Field(() => Boolean, { nullable: true })
+  pickupEnabled!: boolean | null;
+}
 
 @Resolver(() => Location)
 export class LocationResolver {
@@ -15,11 +25,7 @@ export class LocationResolver {
   }
 
   @Query(() => [Location], { description: 'Stores, then warehouses, by id; optionally only one type, or only those with(out) pickup.' })
-  async locations(
-    @Arg('type', () => LocationType, { nullable: true }) type: LocationType | null,
-    @Arg('pickupEnabled', () => Boolean, { nullable: true }) pickupEnabled: boolean | null,
-    @Ctx() ctx: InventoryContext,
-  ): Promise<Location[]> {
+  async locations(@Args(() => LocationsArgs) { type, pickupEnabled }: LocationsArgs, @Ctx() ctx: InventoryContext): Promise<Location[]> {
     return (await findLocations(ctx.loaders, type ?? null, pickupEnabled ?? null)).map(toLocation);
   }
 
