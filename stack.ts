@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SUBGRAPH_NAMES, type AppConfig, type SubgraphName } from './common/config.js';
 import { InMemoryEventBackbone } from './common/events.js';
+import { InMemoryIdempotencyStore } from './common/idempotency.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { ResilienceRegistry } from './common/resilience.js';
 import type { HttpService, LocalExecutor } from './common/service.js';
@@ -45,7 +46,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const sandboxUrl = await sandboxServer.listen(port(config.sandboxPort), host);
     started.push(sandboxServer);
 
-    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, resilience: new ResilienceRegistry(config.adapter, logger), logger };
+    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, idempotency: new InMemoryIdempotencyStore(), resilience: new ResilienceRegistry(config.adapter, logger), logger };
     const subgraphUrls = {} as Record<SubgraphName, string>;
     const localSubgraphs: Partial<Record<SubgraphName, LocalExecutor>> = {};
     for (const name of SUBGRAPH_NAMES) {
@@ -89,7 +90,7 @@ export async function startSubgraph(name: SubgraphName, config: AppConfig, logge
   const systems = config.sandboxUrl ? remoteSystems(config.sandboxUrl) : createSandbox(config.sandbox).systems;
   const backbone = new InMemoryEventBackbone();
   backbone.load(generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale }).events);
-  const env: SubgraphEnvironment = { config, systems, backbone, resilience: new ResilienceRegistry(config.adapter, logger), logger };
+  const env: SubgraphEnvironment = { config, systems, backbone, idempotency: new InMemoryIdempotencyStore(), resilience: new ResilienceRegistry(config.adapter, logger), logger };
   const service = await SUBGRAPHS[name].create(env);
   const url = await service.listen(config.subgraphPorts[name], config.host);
   return { url, service };

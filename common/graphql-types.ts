@@ -37,3 +37,21 @@ export class PageInfo {
   @Field(() => String, { nullable: true })
   endCursor!: string | null;
 }
+
+/**
+ * An expected business failure (out of stock, unknown SKU, a reused idempotency key): returned in a payload's
+ * `userErrors`, never thrown. `code` is stable and machine-readable; `field` is the input path, e.g.
+ * `lines.2.quantity`.
+ */
+@Directive('@shareable')
+@ObjectType('UserError')
+export class UserError {
+  @Field(() => String, { nullable: true })
+  field!: string | null;
+
+  @Field(() => String)
+  message!: string;
+
+  @Field(() => String)
+  code!: string;
+}

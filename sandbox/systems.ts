@@ -56,7 +56,35 @@ class PairIndex<T extends StockKey> {
   get(key: StockKey): T | null {
     return this.bySku.get(key.sku)?.get(key.locationId) ?? null;
   }
+
+  set(record: T): void {
+    let perSku = this.bySku.get(record.sku);
+    if (!perSku) this.bySku.set(record.sku, (perSku = new Map()));
+    perSku.set(record.locationId, record);
+  }
 }
+
+/** A line of a stock commitment: the caller states the safety stock the ERP holds back (see commitStock). */
+export interface CommitLine {
+  sku: string;
+  quantity: number;
+  safetyStock: number;
+}
+
+export type CommitResult = { ok: true } | { ok: false; shortages: { sku: string; available: number }[] };
+
+export interface StockAdjustment {
+  sku: string;
+  locationId: string;
+  /** Change of on-hand units (negative for a sale or damage write-off). */
+  onHandDelta?: number;
+  /** Change of damaged units (on hand but not sellable). */
+  damagedDelta?: number;
+  /** Compare-and-swap: refuse when on hand is not this. */
+  expectedOnHand?: number;
+}
+
+export type AdjustResult = { ok: true; record: StockRecord } | { ok: false; reason: 'STALE_QUANTITY' | 'NEGATIVE_STOCK'; record: StockRecord | null };
 
 export interface ProductSearch {
   query?: string | null | undefined;
@@ -144,6 +172,28 @@ class OrderBook {
     return ids.map((id) => this.orders.get(id) ?? null);
   }
 
+  /** Record a new order; the system assigns its id and number (`prefix` tells the two systems' ranges apart). */
+  protected insert(draft: Omit<OrderRecord, 'id' | 'number'>, idPrefix: string, numberPrefix: string): OrderRecord {
+    const sequence = this.orders.size + 1;
+    const record: OrderRecord = { ...draft, id: `${idPrefix}${String(sequence).padStart(6, '0')}`, number: `${numberPrefix}${String(1_000_000 + sequence).padStart(7, '0')}` };
+    this.orders.set(record.id, record);
+    this.byNumber.set(record.number, record);
+    if (record.customerId) {
+      const list = this.byCustomer.get(record.customerId);
+      if (list) list.unshift(record);
+      else this.byCustomer.set(record.customerId, [record]);
+    }
+    return record;
+  }
+
+  /** Move an order to a new status; null when the order is unknown. */
+  async setStatus(id: string, status: OrderRecord['status']): Promise<OrderRecord | null> {
+    const record = this.orders.get(id);
+    if (!record) return null;
+    record.status = status;
+    return record;
+  }
+
   async getOrdersByNumber(numbers: readonly string[]): Promise<(OrderRecord | null)[]> {
     return numbers.map((n) => this.byNumber.get(n) ?? null);
   }
@@ -158,6 +208,12 @@ class OrderBook {
   }
 }
 
+class PosOrderBook extends OrderBook {
+  create(draft: Omit<OrderRecord, 'id' | 'number'>): OrderRecord {
+    return this.insert(draft, 'ord-s', 'S');
+  }
+}
+
 /** Store stock counts per SKU and site, kept by the POS (stores) or the WMS (warehouses). */
 class StockBook {
   protected readonly stock: PairIndex<StockRecord>;
@@ -168,20 +224,61 @@ class StockBook {
   async getStock(keys: readonly StockKey[]): Promise<(StockRecord | null)[]> {
     return keys.map((k) => this.stock.get(k));
   }
+
+  /**
+   * Promise units of several SKUs at one location to an order, all or nothing: either every line fits in
+   * what is sellable (on hand less committed, reserved, damaged and the given safety stock) and all are
+   * committed, or nothing changes and the shortages are reported. The check and the write happen in one
+   * synchronous step, so no two commitments can both take the last unit.
+   */
+  async commitStock(locationId: string, lines: readonly CommitLine[]): Promise<CommitResult> {
+    const shortages: { sku: string; available: number }[] = [];
+    for (const line of lines) {
+      const record = this.stock.get({ sku: line.sku, locationId });
+      const available = record ? Math.max(0, record.onHand - record.committed - record.reserved - record.damaged - line.safetyStock) : 0;
+      if (available < line.quantity) shortages.push({ sku: line.sku, available });
+    }
+    if (shortages.length) return { ok: false, shortages };
+    for (const line of lines) (this.stock.get({ sku: line.sku, locationId }) as StockRecord).committed += line.quantity;
+    return { ok: true };
+  }
+
+  /** Give committed units back (a declined payment, a cancellation). Never below zero. */
+  async releaseStock(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void> {
+    for (const line of lines) {
+      const record = this.stock.get({ sku: line.sku, locationId });
+      if (record) record.committed = Math.max(0, record.committed - line.quantity);
+    }
+  }
+
+  /** A stock movement (sale at the till, receipt, damage, cycle count), optionally compare-and-swap on on-hand. */
+  async adjustStock(adjustment: StockAdjustment): Promise<AdjustResult> {
+    const key = { sku: adjustment.sku, locationId: adjustment.locationId };
+    const existing = this.stock.get(key);
+    if (adjustment.expectedOnHand !== undefined && (existing?.onHand ?? 0) !== adjustment.expectedOnHand) return { ok: false, reason: 'STALE_QUANTITY', record: existing };
+    const record = existing ?? { ...key, onHand: 0, committed: 0, reserved: 0, damaged: 0 };
+    const onHand = record.onHand + (adjustment.onHandDelta ?? 0);
+    const damaged = record.damaged + (adjustment.damagedDelta ?? 0);
+    if (onHand < 0 || damaged < 0 || damaged > onHand) return { ok: false, reason: 'NEGATIVE_STOCK', record: existing };
+    record.onHand = onHand;
+    record.damaged = damaged;
+    if (!existing) this.stock.set(record);
+    return { ok: true, record };
+  }
 }
 
 /** POS: the store master, store stock, till sales and store returns. */
 export class SandboxPos extends StockBook {
   private readonly stores: SiteRecord[];
   private readonly storesById: Map<string, SiteRecord>;
-  private readonly book: OrderBook;
+  private readonly book: PosOrderBook;
 
   constructor(data: SeedData) {
     const storeIds = new Set(data.stores.map((s) => s.id));
     super(data.stock.filter((s) => storeIds.has(s.locationId)));
     this.stores = data.stores;
     this.storesById = indexBy(data.stores, (s) => s.id);
-    this.book = new OrderBook(data.orders.filter((o) => o.channel === 'STORE'), data.returns);
+    this.book = new PosOrderBook(data.orders.filter((o) => o.channel === 'STORE'), data.returns);
   }
 
   async listStores(): Promise<SiteRecord[]> {
@@ -203,6 +300,12 @@ export class SandboxPos extends StockBook {
   }
   getReturnsByOrder(orderIds: readonly string[]) {
     return this.book.getReturnsByOrder(orderIds);
+  }
+  async createOrder(draft: Omit<OrderRecord, 'id' | 'number'>): Promise<OrderRecord> {
+    return this.book.create(draft);
+  }
+  setStatus(id: string, status: OrderRecord['status']) {
+    return this.book.setStatus(id, status);
   }
 }
 
@@ -243,6 +346,16 @@ export class SandboxEcom extends OrderBook {
       [...this.orders.values()].filter((o) => o.deliveryMethod === 'PICKUP').sort((a, b) => (a.placedAt < b.placedAt ? -1 : 1)),
       (o) => o.pickupLocationId,
     );
+  }
+
+  async createOrder(draft: Omit<OrderRecord, 'id' | 'number'>): Promise<OrderRecord> {
+    const record = this.insert(draft, 'ord-w', 'W');
+    if (record.deliveryMethod === 'PICKUP' && record.pickupLocationId) {
+      const list = this.pickupByLocation.get(record.pickupLocationId);
+      if (list) list.push(record);
+      else this.pickupByLocation.set(record.pickupLocationId, [record]);
+    }
+    return record;
   }
 
   /** Pickup orders still to be handed over at each location (CONFIRMED or READY_FOR_PICKUP), oldest first. */
@@ -293,6 +406,26 @@ export class SandboxPsp {
   constructor(data: SeedData) {
     this.paymentsByOrder = groupBy(data.payments, (p) => p.orderId);
     this.refundsByOrder = groupBy(data.refunds, (r) => r.orderId);
+  }
+
+  /**
+   * Authorize a payment. The sandbox declines the test token `tok_decline` (as real PSPs have test cards that
+   * always decline); everything else is authorized.
+   */
+  async authorize(request: { orderId: string; amountMinor: number; currency: string; method: PaymentRecord['method']; token?: string | null }): Promise<PaymentRecord> {
+    const payment: PaymentRecord = {
+      id: `pay-${request.orderId}`,
+      orderId: request.orderId,
+      status: request.token === 'tok_decline' ? 'DECLINED' : 'AUTHORIZED',
+      method: request.method,
+      amountMinor: request.amountMinor,
+      currency: request.currency,
+      createdAt: new Date().toISOString(),
+    };
+    const list = this.paymentsByOrder.get(request.orderId);
+    if (list) list.push(payment);
+    else this.paymentsByOrder.set(request.orderId, [payment]);
+    return payment;
   }
 
   async getPaymentsByOrder(orderIds: readonly string[]): Promise<PaymentRecord[][]> {

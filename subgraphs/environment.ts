@@ -1,5 +1,6 @@
 import type { AppConfig } from '../common/config.js';
 import type { EventBackbone } from '../common/events.js';
+import type { IdempotencyStore } from '../common/idempotency.js';
 import type { Logger } from '../common/logger.js';
 import type { ResilienceRegistry } from '../common/resilience.js';
 import type { SandboxSystems } from '../sandbox/systems.js';
@@ -12,6 +13,8 @@ export interface SubgraphEnvironment {
   config: AppConfig;
   systems: SandboxSystems;
   backbone: EventBackbone;
+  /** Idempotency records of mutations: in memory embedded, in Redis with REDIS_URL. */
+  idempotency: IdempotencyStore;
   resilience: ResilienceRegistry;
   logger: Logger;
 }

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { CanonicalEvent } from '../../common/events.js';
 import type { ScopedContext } from '../../common/http.js';
+import type { CheckoutDeps } from './checkout/checkout.service.js';
 import { mergeCustomerOrders } from './customer-orders.js';
 import type { OrderReturn, OrderShipment, OrdersPorts, SalesOrder } from './ports.js';
 import { routeBatch, systemOfOrderId, systemOfOrderNumber } from './routing.js';
@@ -58,6 +59,8 @@ export type OrdersLoaders = ReturnType<typeof createOrdersLoaders>;
 
 export interface OrdersContext extends ScopedContext {
   loaders: OrdersLoaders;
+  /** The write side of checkout (ports, allocation strategy, idempotency, event backbone). */
+  checkout: Omit<CheckoutDeps, 'loadOrder'>;
   /** For calls that are not lookups by key (the write side goes here). */
   ports: OrdersPorts;
 }

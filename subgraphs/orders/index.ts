@@ -12,17 +12,20 @@ import { resolveLocationReference } from './location.reference.js';
 import { LocationResolver } from './location.resolver.js';
 import { resolveOrderReference } from './order.reference.js';
 import { OrderResolver } from './order.resolver.js';
+import type { CheckoutDeps } from './checkout/checkout.service.js';
+import { PlaceOrderResolver } from './checkout/place-order.resolver.js';
 import type { OrdersPorts } from './ports.js';
 import { ProductVariant } from './variant.js';
 
 export interface OrdersDeps extends OrdersPorts {
+  checkout: Omit<CheckoutDeps, 'loadOrder'>;
   logger: Logger;
 }
 
 export function buildOrdersSchema(): Promise<GraphQLSchema> {
   return buildFederatedSchema(
     {
-      resolvers: [OrderResolver, LocationResolver, CustomerResolver],
+      resolvers: [OrderResolver, LocationResolver, CustomerResolver, PlaceOrderResolver],
       // The stubs of other subgraphs' entities: the gateway reaches them through `_entities`.
       orphanedTypes: [Location, Customer, ProductVariant],
     },
@@ -36,11 +39,11 @@ export function buildOrdersSchema(): Promise<GraphQLSchema> {
 
 /** The orders subgraph (systems of record: POS and e-commerce for orders, WMS for shipments), built but not listening. */
 export async function createOrdersSubgraph(deps: OrdersDeps): Promise<SubgraphService> {
-  const { logger, ...ports } = deps;
+  const { logger, checkout, ...ports } = deps;
   return createSubgraphService<OrdersContext>({
     name: 'orders',
     schema: await buildOrdersSchema(),
     logger,
-    context: (base) => ({ ...base, ports, loaders: createOrdersLoaders(ports) }),
+    context: (base) => ({ ...base, ports, checkout, loaders: createOrdersLoaders(ports) }),
   });
 }

@@ -40,6 +40,10 @@ const CONTRACT = /* GraphQL */ `
   type ReturnLine { sku: String! quantity: Int! }
   type OrderEvent { id: ID! type: EventType! source: EventSource! occurredAt: DateTime! correlationId: String! summary: String! sku: String locationId: ID }
   type Query { order(id: ID!): Order orderByNumber(number: String!): Order }
+  enum PaymentMethod { CARD PAYPAL KLARNA GIFT_CARD CASH }
+  type PlaceOrderPayload { order: Order userErrors: [UserError!]! }
+  type UserError @shareable { field: String message: String! code: String! }
+  type Mutation { placeOrder(input: PlaceOrderInput!): PlaceOrderPayload! }
 `;
 
 /** Each object and enum type as one line per field (with arguments, in order) or value, plus its directives. */

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Idempotency records, as the client contract states them: the same key with the same input returns the
+ * original payload and creates nothing; the same key with another input is `IDEMPOTENCY_KEY_REUSED`; a second
+ * call while the first still runs is `IDEMPOTENCY_KEY_IN_USE`. Keys are scoped by caller and kept at least 24 h.
+ */
+export type IdempotencyBegin =
+  /** The caller now owns the key and must `complete` (or `abandon`) it. */
+  | { kind: 'started' }
+  /** Finished earlier with the same input: answer with this payload, do nothing else. */
+  | { kind: 'replay'; response: unknown }
+  /** Another call with this key is still running. */
+  | { kind: 'in-use' }
+  /** Finished or running with a different input. */
+  | { kind: 'reused' };
+
+/**
+ * The idempotency store port. Implementations: {@link InMemoryIdempotencyStore} (embedded default) and, with
+ * `REDIS_URL`, Redis (`SET NX PX`), which several instances share.
+ *
+ * Contract: `begin` is atomic per (scope, key): of concurrent calls exactly one gets `started`. A started key
+ * that is neither completed nor abandoned within `lockTtlMs` (a crashed caller) may be started again. A
+ * completed record is kept for `ttlMs` (at least 24 h).
+ */
+export interface IdempotencyStore {
+  begin(scope: string, key: string, fingerprint: string): Promise<IdempotencyBegin>;
+  complete(scope: string, key: string, fingerprint: string, response: unknown): Promise<void>;
+  /** Give the key back (the operation failed before it changed anything), so that a retry can run. */
+  abandon(scope: string, key: string): Promise<void>;
+}
+
+export interface IdempotencyOptions {
+  /** How long a completed record is kept, in ms. Default 24 h. */
+  ttlMs?: number;
+  /** How long a started record blocks others before it counts as abandoned, in ms. Default 30 s. */
+  lockTtlMs?: number;
+  now?: () => number;
+}
+
+export const DAY_MS = 86_400_000;
+
+/** A stable digest of an operation and its input: key order in objects does not change it. */
+export function fingerprintOf(operation: string, input: unknown): string {
+  return createHash('sha256').update(operation).update('\0').update(canonicalJson(input)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+type Entry = { state: 'running'; fingerprint: string; until: number } | { state: 'done'; fingerprint: string; response: unknown; until: number };
+
+/** The embedded store: one process, records in memory (the durable journal persists them in issue 3's DATA_DIR). */
+export class InMemoryIdempotencyStore implements IdempotencyStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly ttlMs: number;
+  private readonly lockTtlMs: number;
+  private readonly now: () => number;
+
+  constructor(options: IdempotencyOptions = {}) {
+    this.ttlMs = options.ttlMs ?? DAY_MS;
+    this.lockTtlMs = options.lockTtlMs ?? 30_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  async begin(scope: string, key: string, fingerprint: string): Promise<IdempotencyBegin> {
+    const id = `${scope}\0${key}`;
+    const now = this.now();
+    const entry = this.entries.get(id);
+    if (!entry || entry.until <= now) {
+      this.entries.set(id, { state: 'running', fingerprint, until: now + this.lockTtlMs });
+      this.sweep(now);
+      return { kind: 'started' };
+    }
+    if (entry.fingerprint !== fingerprint) return { kind: 'reused' };
+    return entry.state === 'running' ? { kind: 'in-use' } : { kind: 'replay', response: entry.response };
+  }
+
+  async complete(scope: string, key: string, fingerprint: string, response: unknown): Promise<void> {
+    this.entries.set(`${scope}\0${key}`, { state: 'done', fingerprint, response, until: this.now() + this.ttlMs });
+  }
+
+  async abandon(scope: string, key: string): Promise<void> {
+    this.entries.delete(`${scope}\0${key}`);
+  }
+
+  private lastSweep = 0;
+  /** Drop expired records now and then, so the map does not grow for ever. */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < 60_000) return;
+    this.lastSweep = now;
+    for (const [id, entry] of this.entries) if (entry.until <= now) this.entries.delete(id);
+  }
+}

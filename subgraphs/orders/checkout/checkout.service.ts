@@ -1,0 +1,233 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { CanonicalEvent, EventBackbone, EventSource, EventType } from '../../../common/events.js';
+import { fingerprintOf, type IdempotencyStore } from '../../../common/idempotency.js';
+import type { MoneyValue } from '../../../common/money.js';
+import type { ChannelCode, DeliveryMethodCode, OrderSystem, SalesOrder, SalesOrderLine } from '../ports.js';
+import type { AllocationStrategy } from './allocation-strategy.js';
+import type { CustomerDirectoryPort, OrderWriterPort, PaymentAuthorizationPort, PaymentMethodCode, PriceListPort, SiteDirectoryPort, StockCommitPort } from './ports.js';
+
+export const MAX_LINES = 100;
+export const MAX_QUANTITY = 999;
+export const MAX_KEY_LENGTH = 255;
+
+export interface PlaceOrderRequest {
+  idempotencyKey: string;
+  channel: ChannelCode;
+  deliveryMethod: DeliveryMethodCode;
+  customerId?: string | null | undefined;
+  pickupLocationId?: string | null | undefined;
+  lines: { sku: string; quantity: number }[];
+  paymentMethod?: PaymentMethodCode | null | undefined;
+  paymentToken?: string | null | undefined;
+}
+
+export interface UserErrorValue {
+  field: string | null;
+  message: string;
+  code: string;
+}
+
+export interface PlaceOrderOutcome {
+  order: SalesOrder | null;
+  userErrors: UserErrorValue[];
+}
+
+export interface CheckoutDeps {
+  prices: PriceListPort;
+  sites: SiteDirectoryPort;
+  customers: CustomerDirectoryPort;
+  stock: StockCommitPort;
+  payments: PaymentAuthorizationPort;
+  orders: OrderWriterPort;
+  /** Reads an order back (for idempotent replays). */
+  loadOrder: (id: string) => Promise<SalesOrder | null>;
+  allocation: AllocationStrategy;
+  idempotency: IdempotencyStore;
+  backbone: EventBackbone;
+  now?: () => Date;
+}
+
+export interface CallerScope {
+  correlationId: string;
+  /** The caller's credentials, if any: idempotency keys are scoped by caller. */
+  authorization?: string | undefined;
+}
+
+/** What is stored under an idempotency key: enough to give the same answer again. */
+interface StoredOutcome {
+  orderId: string | null;
+  userErrors: UserErrorValue[];
+}
+
+const userError = (code: string, message: string, field: string | null = null): UserErrorValue => ({ code, message, field });
+
+export function callerOf(scope: CallerScope): string {
+  return scope.authorization ? `auth:${createHash('sha256').update(scope.authorization).digest('hex')}` : 'anonymous';
+}
+
+/** Input checks that need no system: shape, limits, duplicates. */
+export function validateShape(input: PlaceOrderRequest): UserErrorValue[] {
+  const errors: UserErrorValue[] = [];
+  if (input.lines.length === 0) errors.push(userError('INVALID_INPUT', 'an order needs at least one line', 'lines'));
+  if (input.lines.length > MAX_LINES) errors.push(userError('INVALID_INPUT', `an order has at most ${MAX_LINES} lines, got ${input.lines.length}`, 'lines'));
+  if (errors.length) return errors;
+  const seen = new Set<string>();
+  input.lines.forEach((line, i) => {
+    if (!Number.isInteger(line.quantity) || line.quantity < 1 || line.quantity > MAX_QUANTITY) {
+      errors.push(userError('INVALID_QUANTITY', `quantity must be 1 to ${MAX_QUANTITY}, got ${line.quantity}`, `lines.${i}.quantity`));
+    }
+    if (line.sku.length === 0 || line.sku.length > 64) errors.push(userError('UNKNOWN_SKU', 'not a SKU', `lines.${i}.sku`));
+    else if (seen.has(line.sku)) errors.push(userError('INVALID_INPUT', `${line.sku} appears on more than one line; put the total on one line`, `lines.${i}.sku`));
+    seen.add(line.sku);
+  });
+  if (input.deliveryMethod === 'PICKUP' && !input.pickupLocationId) errors.push(userError('PICKUP_NOT_AVAILABLE', 'a pickup order needs pickupLocationId', 'pickupLocationId'));
+  if (input.deliveryMethod !== 'PICKUP' && input.pickupLocationId) errors.push(userError('INVALID_INPUT', 'pickupLocationId is only for PICKUP orders', 'pickupLocationId'));
+  if ((input.customerId?.length ?? 0) > 200 || (input.pickupLocationId?.length ?? 0) > 200 || (input.paymentToken?.length ?? 0) > 200) {
+    errors.push(userError('INVALID_INPUT', 'ids and tokens are at most 200 characters', null));
+  }
+  return errors;
+}
+
+const orderSourceOf = (channel: ChannelCode): EventSource => (channel === 'STORE' ? 'POS' : channel === 'MOBILE' ? 'MOBILE' : 'WEB');
+const stockSourceOf = (locationId: string): EventSource => (locationId.startsWith('wh-') ? 'WMS' : 'POS');
+
+/**
+ * Checkout as a saga: validate → commit stock for every line at one location, all or nothing → record the
+ * order → authorize the payment → CONFIRMED. A declined payment gives the stock back and cancels the order
+ * (PAYMENT_DECLINED); a system failure after the commitment is compensated the same way and the idempotency key
+ * is given back so that the client's retry can run. Every step publishes its canonical event.
+ */
+export async function placeOrder(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrderRequest): Promise<PlaceOrderOutcome> {
+  const key = input.idempotencyKey;
+  if (key.length < 1 || key.length > MAX_KEY_LENGTH) {
+    return { order: null, userErrors: [userError('INVALID_IDEMPOTENCY_KEY', `idempotencyKey must be 1 to ${MAX_KEY_LENGTH} characters`, 'idempotencyKey')] };
+  }
+  const caller = callerOf(scope);
+  const { idempotencyKey: _key, ...rest } = input;
+  const fingerprint = fingerprintOf('placeOrder', { ...rest, paymentMethod: rest.paymentMethod ?? 'CARD' });
+  const begun = await deps.idempotency.begin(caller, key, fingerprint);
+  switch (begun.kind) {
+    case 'in-use':
+      return { order: null, userErrors: [userError('IDEMPOTENCY_KEY_IN_USE', 'a request with this idempotencyKey is still running', 'idempotencyKey')] };
+    case 'reused':
+      return { order: null, userErrors: [userError('IDEMPOTENCY_KEY_REUSED', 'this idempotencyKey was used with a different input', 'idempotencyKey')] };
+    case 'replay': {
+      const stored = begun.response as StoredOutcome;
+      return { order: stored.orderId ? await deps.loadOrder(stored.orderId) : null, userErrors: stored.userErrors };
+    }
+    case 'started':
+      break;
+  }
+  let outcome: { stored: StoredOutcome; order: SalesOrder | null };
+  try {
+    outcome = await runSaga(deps, scope, input);
+  } catch (error) {
+    // Nothing is left committed (runSaga compensates), so the client may retry with the same key.
+    await deps.idempotency.abandon(caller, key);
+    throw error;
+  }
+  await deps.idempotency.complete(caller, key, fingerprint, outcome.stored);
+  return { order: outcome.order, userErrors: outcome.stored.userErrors };
+}
+
+async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrderRequest): Promise<{ stored: StoredOutcome; order: SalesOrder | null }> {
+  const fail = (userErrors: UserErrorValue[]) => ({ stored: { orderId: null, userErrors }, order: null });
+  const shapeErrors = validateShape(input);
+  if (shapeErrors.length) return fail(shapeErrors);
+
+  // Validate against the systems of record, side by side.
+  const [prices, pickupSite, customerExists] = await Promise.all([
+    deps.prices.getPrices(input.lines.map((l) => l.sku)),
+    input.pickupLocationId ? deps.sites.getSites([input.pickupLocationId]).then((s) => s[0] ?? null) : Promise.resolve(null),
+    input.customerId ? deps.customers.exist([input.customerId]).then((e) => e[0] === true) : Promise.resolve(true),
+  ]);
+  const errors: UserErrorValue[] = [];
+  prices.forEach((price, i) => {
+    if (!price) errors.push(userError('UNKNOWN_SKU', `no SKU ${input.lines[i]!.sku} in the item master`, `lines.${i}.sku`));
+  });
+  if (input.deliveryMethod === 'PICKUP' && (!pickupSite || !pickupSite.pickupEnabled)) {
+    errors.push(userError('PICKUP_NOT_AVAILABLE', `${input.pickupLocationId} does not hand over pickup orders`, 'pickupLocationId'));
+  }
+  if (!customerExists) errors.push(userError('UNKNOWN_CUSTOMER', `no customer ${input.customerId}`, 'customerId'));
+  if (errors.length) return fail(errors);
+
+  const lines: SalesOrderLine[] = input.lines.map((line, i) => ({ sku: line.sku, quantity: line.quantity, unitPrice: prices[i]!.price }));
+  const currency = lines[0]!.unitPrice.currency;
+  const total: MoneyValue = { minor: lines.reduce((sum, l) => sum + l.quantity * l.unitPrice.minor, 0), currency };
+  const stockLines = input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
+
+  // Commit stock, all lines at one location.
+  let locationId: string;
+  if (input.deliveryMethod === 'PICKUP') {
+    const result = await deps.stock.commit(input.pickupLocationId!, stockLines);
+    if (!result.ok) return fail(shortageErrors(input, result.shortages));
+    locationId = input.pickupLocationId!;
+  } else {
+    const candidates = (await deps.sites.listSites(input.deliveryMethod === 'SHIPPING' ? 'WAREHOUSE' : 'STORE')).map((s) => s.id);
+    const allocated = await deps.allocation.allocate(candidates, stockLines, deps.stock);
+    if (!('locationId' in allocated)) return fail(shortageErrors(input, allocated.shortages));
+    locationId = allocated.locationId;
+  }
+
+  const now = deps.now ?? (() => new Date());
+  const system: OrderSystem = input.channel === 'STORE' ? 'pos' : 'ecom';
+  const events: CanonicalEvent[] = [];
+  const emit = async (orderId: string, type: EventType, source: EventSource, data: Record<string, unknown> = {}, extra: Partial<CanonicalEvent> = {}) => {
+    const event: CanonicalEvent = { id: `evt-${randomUUID()}`, type, source, occurredAt: now().toISOString(), correlationId: scope.correlationId, orderId, data, ...extra };
+    events.push(event);
+    await deps.backbone.publish(event);
+  };
+
+  let order: SalesOrder;
+  try {
+    order = await deps.orders.create(system, {
+      customerId: input.customerId ?? null,
+      channel: input.channel,
+      deliveryMethod: input.deliveryMethod,
+      status: 'PLACED',
+      pickupLocationId: input.pickupLocationId ?? null,
+      fulfillmentLocationId: locationId,
+      lines,
+      total,
+      placedAt: now().toISOString(),
+      correlationId: scope.correlationId,
+    });
+  } catch (error) {
+    await deps.stock.release(locationId, stockLines);
+    throw error;
+  }
+  const source = orderSourceOf(input.channel);
+  await emit(order.id, 'ORDER_PLACED', source, { number: order.number, channel: input.channel, deliveryMethod: input.deliveryMethod, total: total.minor, currency, lines: lines.length });
+  for (const line of stockLines) await emit(order.id, 'INVENTORY_RESERVED', stockSourceOf(locationId), { quantity: line.quantity }, { sku: line.sku, locationId });
+
+  const cancel = async (reason: string) => {
+    await deps.stock.release(locationId, stockLines);
+    for (const line of stockLines) await emit(order.id, 'INVENTORY_RELEASED', stockSourceOf(locationId), { quantity: line.quantity }, { sku: line.sku, locationId });
+    await deps.orders.setStatus(system, order.id, 'CANCELLED');
+    await emit(order.id, 'ORDER_CANCELLED', source, { reason });
+  };
+
+  let payment: { paymentId: string; status: 'AUTHORIZED' | 'DECLINED' };
+  const method = input.paymentMethod ?? 'CARD';
+  try {
+    payment = await deps.payments.authorize({ orderId: order.id, amount: total, method, token: input.paymentToken ?? null });
+  } catch (error) {
+    await cancel('Payment service unavailable');
+    throw error;
+  }
+  if (payment.status === 'DECLINED') {
+    await cancel('Payment declined');
+    return fail([userError('PAYMENT_DECLINED', 'the payment was declined', 'paymentToken')]);
+  }
+  await emit(order.id, 'PAYMENT_AUTHORIZED', 'PSP', { paymentId: payment.paymentId, amount: total.minor, method });
+  const confirmed = (await deps.orders.setStatus(system, order.id, 'CONFIRMED')) ?? { ...order, status: 'CONFIRMED' as const };
+  await emit(order.id, 'ORDER_CONFIRMED', source);
+  return { stored: { orderId: order.id, userErrors: [] }, order: confirmed };
+}
+
+function shortageErrors(input: PlaceOrderRequest, shortages: { sku: string; available: number }[]): UserErrorValue[] {
+  return shortages.map((s) => {
+    const i = input.lines.findIndex((l) => l.sku === s.sku);
+    return userError('OUT_OF_STOCK', `only ${s.available} of ${s.sku} can be promised, ${input.lines[i]?.quantity ?? '?'} asked`, `lines.${i}.quantity`);
+  });
+}

@@ -1,0 +1,21 @@
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { UserError } from '../../../common/graphql-types.js';
+import type { OrdersContext } from '../context.js';
+import { toOrder } from '../mapping.js';
+import { placeOrder } from './checkout.service.js';
+import { PlaceOrderInput, PlaceOrderPayload } from './place-order.js';
+
+@Resolver()
+export class PlaceOrderResolver {
+  @Mutation(() => PlaceOrderPayload, { description: 'Checkout: validate, commit stock for every line (all or nothing), authorize payment, confirm.' })
+  async placeOrder(@Arg('input', () => PlaceOrderInput) input: PlaceOrderInput, @Ctx() ctx: OrdersContext): Promise<PlaceOrderPayload> {
+    const outcome = await placeOrder({ ...ctx.checkout, loadOrder: (id) => ctx.loaders.order.load(id) }, ctx.scope, {
+      ...input,
+      lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+    });
+    return Object.assign(new PlaceOrderPayload(), {
+      order: outcome.order ? toOrder(outcome.order) : null,
+      userErrors: outcome.userErrors.map((e) => Object.assign(new UserError(), e)),
+    });
+  }
+}

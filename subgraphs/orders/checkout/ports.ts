@@ -1,0 +1,67 @@
+import type { MoneyValue } from '../../../common/money.js';
+import type { ChannelCode, DeliveryMethodCode, OrderStatusCode, OrderSystem, SalesOrder, SalesOrderLine } from '../ports.js';
+
+/*
+ * The write side of checkout: what the saga needs from the systems of record. Every port's failure rejects with
+ * a SystemUnavailableError naming the system; business outcomes (a shortage, a decline) are values, not errors.
+ */
+
+/** List prices of SKUs (ERP item master); null for an unknown SKU. */
+export interface PriceListPort {
+  getPrices(skus: readonly string[]): Promise<({ sku: string; price: MoneyValue } | null)[]>;
+}
+
+export interface Site {
+  id: string;
+  kind: 'STORE' | 'WAREHOUSE';
+  pickupEnabled: boolean;
+}
+
+/** The store and warehouse master (POS and WMS): sites by id, and every site of a kind, by id. */
+export interface SiteDirectoryPort {
+  getSites(ids: readonly string[]): Promise<(Site | null)[]>;
+  listSites(kind: Site['kind']): Promise<Site[]>;
+}
+
+/** Which customers exist (CRM), in key order. */
+export interface CustomerDirectoryPort {
+  exist(customerIds: readonly string[]): Promise<boolean[]>;
+}
+
+export type StockCommitResult = { ok: true } | { ok: false; shortages: { sku: string; available: number }[] };
+
+/**
+ * Stock commitments at one location (POS for stores, WMS for warehouses, with the ERP's safety stock):
+ * `commit` is all or nothing and atomic against every other commitment, so two orders can never both take the
+ * last unit; `release` gives committed units back.
+ */
+export interface StockCommitPort {
+  commit(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<StockCommitResult>;
+  release(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void>;
+}
+
+export type PaymentMethodCode = 'CARD' | 'PAYPAL' | 'KLARNA' | 'GIFT_CARD' | 'CASH';
+
+/** Payment authorization at the PSP: declined is an answer, not an error. Never retried (it is a write). */
+export interface PaymentAuthorizationPort {
+  authorize(request: { orderId: string; amount: MoneyValue; method: PaymentMethodCode; token: string | null }): Promise<{ paymentId: string; status: 'AUTHORIZED' | 'DECLINED' }>;
+}
+
+export interface OrderDraft {
+  customerId: string | null;
+  channel: ChannelCode;
+  deliveryMethod: DeliveryMethodCode;
+  status: OrderStatusCode;
+  pickupLocationId: string | null;
+  fulfillmentLocationId: string;
+  lines: SalesOrderLine[];
+  total: MoneyValue;
+  placedAt: string;
+  correlationId: string;
+}
+
+/** Creating orders and moving their status in the system that holds them (POS for STORE, e-commerce otherwise). */
+export interface OrderWriterPort {
+  create(system: OrderSystem, draft: OrderDraft): Promise<SalesOrder>;
+  setStatus(system: OrderSystem, orderId: string, status: OrderStatusCode): Promise<SalesOrder | null>;
+}

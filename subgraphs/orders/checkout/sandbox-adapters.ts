@@ -1,0 +1,117 @@
+import type { ResilienceRegistry } from '../../../common/resilience.js';
+import type { OrderRecord } from '../../../sandbox/model.js';
+import type { SandboxSystems } from '../../../sandbox/systems.js';
+import { toSalesOrder } from '../adapters/sandbox-records.js';
+import type { OrderSystem } from '../ports.js';
+import type { CustomerDirectoryPort, OrderDraft, OrderWriterPort, PaymentAuthorizationPort, PriceListPort, Site, SiteDirectoryPort, StockCommitPort } from './ports.js';
+
+/*
+ * Thin adapters of the checkout ports over the sandbox systems. Writes are listed as writes so the resilience
+ * policy never retries them (a retried commitment or authorization could land twice).
+ */
+
+export class SandboxPriceList implements PriceListPort {
+  private readonly erp: SandboxSystems['erp'];
+  constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
+    this.erp = resilience.wrap('erp', systems.erp);
+  }
+  async getPrices(skus: readonly string[]) {
+    return (await this.erp.getVariants(skus)).map((v) => (v ? { sku: v.sku, price: { minor: v.priceMinor, currency: v.currency } } : null));
+  }
+}
+
+const isWarehouse = (id: string) => id.startsWith('wh-');
+
+export class SandboxSiteDirectory implements SiteDirectoryPort {
+  private readonly pos: SandboxSystems['pos'];
+  private readonly wms: SandboxSystems['wms'];
+  constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
+    this.pos = resilience.wrap('pos', systems.pos);
+    this.wms = resilience.wrap('wms', systems.wms);
+  }
+  async getSites(ids: readonly string[]): Promise<(Site | null)[]> {
+    const stores = ids.filter((id) => !isWarehouse(id));
+    const warehouses = ids.filter(isWarehouse);
+    const [s, w] = await Promise.all([stores.length ? this.pos.getStores(stores) : [], warehouses.length ? this.wms.getWarehouses(warehouses) : []]);
+    const byId = new Map([...s, ...w].filter((x) => x !== null).map((x) => [x.id, x]));
+    return ids.map((id) => {
+      const site = byId.get(id);
+      return site ? { id: site.id, kind: site.type, pickupEnabled: site.pickupEnabled } : null;
+    });
+  }
+  async listSites(kind: Site['kind']): Promise<Site[]> {
+    const list = kind === 'WAREHOUSE' ? await this.wms.listWarehouses() : await this.pos.listStores();
+    return list.map((site) => ({ id: site.id, kind: site.type, pickupEnabled: site.pickupEnabled })).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+}
+
+export class SandboxCustomerDirectory implements CustomerDirectoryPort {
+  private readonly crm: SandboxSystems['crm'];
+  constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
+    this.crm = resilience.wrap('crm', systems.crm);
+  }
+  async exist(ids: readonly string[]) {
+    return (await this.crm.getCustomers(ids)).map((c) => c !== null);
+  }
+}
+
+/** Commitments at stores go to the POS, at warehouses to the WMS; the ERP supplies the safety stock held back. */
+export class SandboxStockCommitter implements StockCommitPort {
+  private readonly erp: SandboxSystems['erp'];
+  private readonly pos: SandboxSystems['pos'];
+  private readonly wms: SandboxSystems['wms'];
+  constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
+    this.erp = resilience.wrap('erp', systems.erp);
+    this.pos = resilience.wrap('pos', systems.pos, ['commitStock', 'releaseStock', 'adjustStock']);
+    this.wms = resilience.wrap('wms', systems.wms, ['commitStock', 'releaseStock', 'adjustStock']);
+  }
+  async commit(locationId: string, lines: readonly { sku: string; quantity: number }[]) {
+    const policies = await this.erp.getStockPolicies(lines.map((l) => ({ sku: l.sku, locationId })));
+    const system = isWarehouse(locationId) ? this.wms : this.pos;
+    return system.commitStock(locationId, lines.map((l, i) => ({ ...l, safetyStock: policies[i]?.safetyStock ?? 0 })));
+  }
+  async release(locationId: string, lines: readonly { sku: string; quantity: number }[]) {
+    await (isWarehouse(locationId) ? this.wms : this.pos).releaseStock(locationId, lines);
+  }
+}
+
+export class SandboxPaymentAuthorizer implements PaymentAuthorizationPort {
+  private readonly psp: SandboxSystems['psp'];
+  constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
+    this.psp = resilience.wrap('psp', systems.psp, ['authorize']);
+  }
+  async authorize(request: Parameters<PaymentAuthorizationPort['authorize']>[0]) {
+    const payment = await this.psp.authorize({ orderId: request.orderId, amountMinor: request.amount.minor, currency: request.amount.currency, method: request.method, token: request.token });
+    return { paymentId: payment.id, status: payment.status === 'DECLINED' ? ('DECLINED' as const) : ('AUTHORIZED' as const) };
+  }
+}
+
+export class SandboxOrderWriter implements OrderWriterPort {
+  private readonly books: Record<OrderSystem, Pick<SandboxSystems['pos'], 'createOrder' | 'setStatus'>>;
+  constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
+    this.books = {
+      pos: resilience.wrap('pos', systems.pos, ['createOrder', 'setStatus']),
+      ecom: resilience.wrap('ecom', systems.ecom, ['createOrder', 'setStatus']),
+    };
+  }
+  async create(system: OrderSystem, draft: OrderDraft) {
+    const record: Omit<OrderRecord, 'id' | 'number'> = {
+      customerId: draft.customerId,
+      channel: draft.channel,
+      deliveryMethod: draft.deliveryMethod,
+      status: draft.status,
+      pickupLocationId: draft.pickupLocationId,
+      fulfillmentLocationId: draft.fulfillmentLocationId,
+      lines: draft.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPriceMinor: l.unitPrice.minor })),
+      currency: draft.total.currency,
+      totalMinor: draft.total.minor,
+      placedAt: draft.placedAt,
+      correlationId: draft.correlationId,
+    };
+    return toSalesOrder(await this.books[system].createOrder(record));
+  }
+  async setStatus(system: OrderSystem, orderId: string, status: OrderRecord['status']) {
+    const record = await this.books[system].setStatus(orderId, status);
+    return record ? toSalesOrder(record) : null;
+  }
+}
