@@ -456,3 +456,16 @@ export function createSystems(data: SeedData): SandboxSystems {
     ecom: new SandboxEcom(data),
   };
 }
+
+/**
+ * The methods of each system that change its state. The sandbox journals exactly these (DATA_DIR) and the
+ * adapters must list them as writes so the resilience policy never retries them. A new write method goes here.
+ */
+export const WRITE_METHODS: { readonly [S in keyof SandboxSystems]: readonly string[] } = {
+  erp: [],
+  pos: ['commitStock', 'releaseStock', 'adjustStock', 'createOrder', 'setStatus'],
+  wms: ['commitStock', 'releaseStock', 'adjustStock'],
+  crm: [],
+  psp: ['authorize'],
+  ecom: ['createOrder', 'setStatus'],
+};
