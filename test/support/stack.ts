@@ -27,7 +27,8 @@ export async function startTestStack(overrides: Partial<AppConfig> = {}, env: Re
       done();
     },
   });
-  const config = { ...loadConfig({ LOG_LEVEL: 'info', ADAPTER_TIMEOUT_MS: '500', BREAKER_RESET_MS: '200', ...env }), ...overrides };
+  // SUPERGRAPH_PATH lets a developer run the tests against a freshly composed supergraph before checking it in.
+  const config = { ...loadConfig({ LOG_LEVEL: 'info', ADAPTER_TIMEOUT_MS: '500', BREAKER_RESET_MS: '200', SUPERGRAPH_PATH: process.env.SUPERGRAPH_PATH, ...env }), ...overrides };
   const logger = createLogger({ level: config.logLevel, destination: sink });
   const stack = await startStack({ config, logger, ephemeralPorts: true, host: '127.0.0.1' });
 
