@@ -1,0 +1,296 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisServer, type RedisServerHandle } from '../../test/support/redis.js';
+import { InMemoryEventBackbone, type CanonicalEvent } from '../events.js';
+import { createRedis, quitAll } from './connection.js';
+import { RedisEventBackbone, type RedisEventBackboneOptions } from './event-backbone.js';
+
+let server: RedisServerHandle;
+let a: Redis;
+let b: Redis;
+let prefixes = 0;
+/** A fresh namespace per test, so that tests share one server without sharing events. */
+const freshPrefix = () => `test${++prefixes}`;
+const backbones: RedisEventBackbone[] = [];
+const silent = { warn: () => {}, error: () => {} };
+/** The name `createRedis` and the backbone give b's reader connection. */
+const READER_B = 'retail-supergraph:backbone-test-b:events-reader';
+
+function backbone(redis: Redis, options: Partial<RedisEventBackboneOptions> = {}): RedisEventBackbone {
+  const created = new RedisEventBackbone({ redis, blockMs: 200, logger: silent, ...options });
+  backbones.push(created);
+  return created;
+}
+
+function event(id: string, orderId: string | undefined, occurredAt: string, type: CanonicalEvent['type'] = 'ORDER_PLACED'): CanonicalEvent {
+  return { id, type, occurredAt, source: 'WEB', correlationId: `corr-${id}`, ...(orderId ? { orderId } : {}), data: { n: id } };
+}
+
+/** Resolves when `predicate` holds, polling; fails the test after `timeoutMs`. */
+async function until(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  a = createRedis(server.url, { name: 'backbone-test-a' });
+  b = createRedis(server.url, { name: 'backbone-test-b' });
+});
+
+afterEach(async () => {
+  await Promise.all(backbones.splice(0).map((created) => created.close()));
+});
+
+afterAll(async () => {
+  await quitAll([a, b]);
+  await server?.stop();
+});
+
+describe('RedisEventBackbone', () => {
+  it('keeps each order in occurredAt order (ties in publish order) and drops duplicate ids, like the in-memory backbone', async () => {
+    const redis = backbone(a, { prefix: freshPrefix() });
+    const memory = new InMemoryEventBackbone();
+    const sequence = [
+      event('e1', 'o1', '2024-05-01T10:00:00.000Z'),
+      event('e2', 'o1', '2024-05-01T09:00:00.000Z'), // late: sorts first
+      event('e3', 'o1', '2024-05-01T10:00:00.000Z'), // tie with e1: after it
+      event('e4', 'o2', '2024-05-01T08:00:00.000Z'),
+      event('e5', undefined, '2024-05-01T08:00:00.000Z'), // no order: only in the stream
+      event('e1', 'o1', '2024-05-01T07:00:00.000Z'), // duplicate id
+    ];
+    const accepted: boolean[] = [];
+    for (const e of sequence) {
+      const result = await redis.publish(e);
+      expect(await memory.publish(e)).toBe(result);
+      accepted.push(result);
+    }
+    expect(accepted).toEqual([true, true, true, true, true, false]);
+
+    const ids = ['o1', 'unknown', 'o2', 'o1'];
+    const got = await redis.eventsForOrders(ids);
+    expect(got.map((list) => list.map((e) => e.id))).toEqual([['e2', 'e1', 'e3'], [], ['e4'], ['e2', 'e1', 'e3']]);
+    expect(got).toEqual(await memory.eventsForOrders(ids));
+    expect(await redis.eventsForOrders([])).toEqual([]);
+  });
+
+  it('drops duplicates across instances, also when they race', async () => {
+    const prefix = freshPrefix();
+    const one = backbone(a, { prefix });
+    const two = backbone(b, { prefix });
+    expect(await one.publish(event('x', 'o1', '2024-05-01T10:00:00.000Z'))).toBe(true);
+    expect(await two.publish(event('x', 'o1', '2024-05-01T10:00:00.000Z'))).toBe(false);
+    const racers = Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).publish(event('y', 'o1', '2024-05-01T11:00:00.000Z')));
+    expect((await Promise.all(racers)).filter(Boolean)).toHaveLength(1);
+    expect((await two.eventsForOrders(['o1']))[0]!.map((e) => e.id)).toEqual(['x', 'y']);
+  });
+
+  it('delivers what one instance publishes to another instance’s subscribers, in order, once', async () => {
+    const prefix = freshPrefix();
+    const publisher = backbone(a, { prefix });
+    const consumer = backbone(b, { prefix });
+    await publisher.publish(event('before', 'o1', '2024-05-01T00:00:00.000Z'));
+
+    const received: CanonicalEvent[] = [];
+    const ownReceived: string[] = [];
+    consumer.subscribe((e) => received.push(e));
+    publisher.subscribe((e) => ownReceived.push(e.id));
+    await consumer.ready();
+    await publisher.ready();
+
+    const sent = Array.from({ length: 50 }, (_, i) => event(`live-${i}`, `o${i % 3}`, `2024-05-01T01:00:${String(59 - i).padStart(2, '0')}.000Z`));
+    for (const e of sent) expect(await publisher.publish(e)).toBe(true);
+    expect(await publisher.publish(sent[7]!)).toBe(false); // a duplicate is not delivered again
+
+    await until(() => received.length >= 50 && ownReceived.length >= 50);
+    await sleep(300); // longer than a block: anything extra would have arrived by now
+    expect(received.map((e) => e.id)).toEqual(sent.map((e) => e.id));
+    expect(received).toEqual(sent);
+    // The publisher's own subscribers hear it too, as with the in-memory backbone.
+    expect(ownReceived).toEqual(sent.map((e) => e.id));
+  });
+
+  it('delivers events this instance publishes right after subscribing, without waiting for ready()', async () => {
+    const one = backbone(a, { prefix: freshPrefix() });
+    const received: string[] = [];
+    one.subscribe((e) => received.push(e.id));
+    await one.publish(event('first', undefined, '2024-05-01T00:00:00.000Z'));
+    await until(() => received.length === 1);
+    expect(received).toEqual(['first']);
+  });
+
+  it('stops delivery to an unsubscribed handler, and stops reading when none are left', async () => {
+    const prefix = freshPrefix();
+    const publisher = backbone(a, { prefix });
+    const consumer = backbone(b, { prefix });
+    const first: string[] = [];
+    const second: string[] = [];
+    const unsubscribeFirst = consumer.subscribe((e) => first.push(e.id));
+    const unsubscribeSecond = consumer.subscribe((e) => second.push(e.id));
+    await consumer.ready();
+    await publisher.publish(event('e1', undefined, '2024-05-01T00:00:00.000Z'));
+    await until(() => first.length === 1 && second.length === 1);
+
+    unsubscribeFirst();
+    unsubscribeFirst(); // twice is harmless
+    await publisher.publish(event('e2', undefined, '2024-05-01T00:00:01.000Z'));
+    await until(() => second.length === 2);
+    expect(first).toEqual(['e1']);
+
+    unsubscribeSecond();
+    await publisher.publish(event('e3', undefined, '2024-05-01T00:00:02.000Z'));
+    await sleep(400);
+    expect(first).toEqual(['e1']);
+    expect(second).toEqual(['e1', 'e2']);
+    // Not reading any more means no reader connection either.
+    expect((await clientList()).map((c) => c.name)).not.toContain(READER_B);
+
+    // A new subscription starts from now, not from where the last one stopped.
+    const third: string[] = [];
+    consumer.subscribe((e) => third.push(e.id));
+    await consumer.ready();
+    await publisher.publish(event('e4', undefined, '2024-05-01T00:00:03.000Z'));
+    await until(() => third.length === 1);
+    expect(third).toEqual(['e4']);
+  });
+
+  it('keeps delivering to the other handlers when one throws', async () => {
+    const one = backbone(a, { prefix: freshPrefix() });
+    const received: string[] = [];
+    one.subscribe(() => {
+      throw new Error('consumer bug');
+    });
+    one.subscribe((e) => received.push(e.id));
+    await one.ready();
+    await one.publish(event('e1', undefined, '2024-05-01T00:00:00.000Z'));
+    await one.publish(event('e2', undefined, '2024-05-01T00:00:01.000Z'));
+    await until(() => received.length === 2);
+    expect(received).toEqual(['e1', 'e2']);
+  });
+
+  it('resumes where it was after its reader connection is killed, losing nothing', async () => {
+    const prefix = freshPrefix();
+    const publisher = backbone(a, { prefix });
+    const consumer = backbone(b, { prefix });
+    const received: string[] = [];
+    consumer.subscribe((e) => received.push(e.id));
+    await consumer.ready();
+    await publisher.publish(event('e1', undefined, '2024-05-01T00:00:00.000Z'));
+    await until(() => received.length === 1);
+
+    const reader = (await clientList()).find((c) => c.name === READER_B);
+    expect(reader).toBeDefined();
+    await a.client('KILL', 'ID', reader!.id);
+    for (let i = 2; i <= 5; i++) await publisher.publish(event(`e${i}`, undefined, '2024-05-01T00:00:00.000Z'));
+    await until(() => received.length >= 5);
+    await sleep(300);
+    expect(received).toEqual(['e1', 'e2', 'e3', 'e4', 'e5']);
+  });
+
+  it('loads history once per tag, across instances and restarts, without notifying subscribers', async () => {
+    const prefix = freshPrefix();
+    const history = Array.from({ length: 2_500 }, (_, i) =>
+      event(`h${i}`, `o${i % 100}`, new Date(Date.UTC(2024, 0, 1) + ((i * 7919) % 2_500) * 60_000).toISOString()),
+    );
+    const one = backbone(a, { prefix });
+    const two = backbone(b, { prefix });
+    const notified: string[] = [];
+    two.subscribe((e) => notified.push(e.id));
+    await two.ready();
+
+    // Two instances starting together: one loads, the other waits for it; neither returns before it is complete.
+    const [first, second] = await Promise.all([one.load(history, 'seed-1'), two.load(history, 'seed-1')]);
+    expect([first, second].filter(Boolean)).toHaveLength(1);
+    const lists = await two.eventsForOrders(['o0', 'o99']);
+    expect(lists.map((l) => l.length)).toEqual([25, 25]);
+    const memory = new InMemoryEventBackbone();
+    memory.load(history);
+    expect(lists).toEqual(await memory.eventsForOrders(['o0', 'o99']));
+
+    // A restart: the tag is done, the events are not even iterated.
+    let iterated = false;
+    const lazy = (function* () {
+      iterated = true;
+      yield* history;
+    })();
+    expect(await backbone(a, { prefix }).load(lazy, 'seed-1')).toBe(false);
+    expect(iterated).toBe(false);
+    expect((await one.eventsForOrders(['o0']))[0]).toHaveLength(25);
+
+    // History ids count as seen, and history is not in the live stream.
+    expect(await one.publish(history[0]!)).toBe(false);
+    expect(await a.exists(`${prefix}:events`)).toBe(0);
+    await sleep(300);
+    expect(notified).toEqual([]);
+  });
+
+  it('takes over a history load whose loader died', async () => {
+    const prefix = freshPrefix();
+    await a.set(`${prefix}:history-loading:seed-2`, 'a-crashed-loader', 'PX', 300);
+    const started = Date.now();
+    const one = backbone(a, { prefix });
+    expect(await one.load([event('h1', 'o1', '2024-01-01T00:00:00.000Z')], 'seed-2')).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect((await one.eventsForOrders(['o1']))[0]!.map((e) => e.id)).toEqual(['h1']);
+    expect(await a.exists(`${prefix}:history-loading:seed-2`)).toBe(0);
+  });
+
+  it('writes the documented keys', async () => {
+    const one = backbone(a); // default prefix
+    await one.publish(event('k1', 'ord-1', '2024-01-01T00:00:00.000Z'));
+    await one.load([event('k2', 'ord-2', '2024-01-01T00:00:00.000Z')], 'layout');
+    expect((await a.keys('retail:*')).sort()).toEqual([
+      'retail:event-seen:k1',
+      'retail:event-seen:k2',
+      'retail:events',
+      'retail:history-loaded:layout',
+      'retail:order-events:ord-1',
+      'retail:order-events:ord-2',
+    ]);
+    expect(await a.type('retail:events')).toBe('stream');
+    const seenTtl = await a.pttl('retail:event-seen:k1');
+    expect(seenTtl).toBeGreaterThan(29 * 86_400_000);
+    expect(seenTtl).toBeLessThanOrEqual(30 * 86_400_000);
+    expect(await a.pttl('retail:order-events:ord-1')).toBe(-1);
+    const [[, fields]] = (await a.xrange('retail:events', '-', '+')) as [[string, string[]]];
+    expect(fields[0]).toBe('event');
+    expect(JSON.parse(fields[1]!)).toMatchObject({ id: 'k1', orderId: 'ord-1' });
+  });
+
+  it('close() ends a blocked reader at once and leaves no handles behind', async () => {
+    const baseline = sockets();
+    const redis = createRedis(server.url, { name: 'close-test' });
+    const one = new RedisEventBackbone({ redis, prefix: freshPrefix(), blockMs: 10_000, logger: silent });
+    const received: string[] = [];
+    one.subscribe((e) => received.push(e.id));
+    await one.ready();
+    await one.publish(event('e1', undefined, '2024-01-01T00:00:00.000Z'));
+    await until(() => received.length === 1);
+    expect(sockets()).toBeGreaterThan(baseline);
+
+    const started = Date.now();
+    await one.close(); // the reader is inside a 10 s XREAD BLOCK
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await expect(one.publish(event('e2', undefined, '2024-01-01T00:00:00.000Z'))).rejects.toThrow(/closed/);
+    expect(() => one.subscribe(() => {})).toThrow(/closed/);
+    await quitAll([redis]);
+    await until(() => sockets() === baseline, 2_000);
+  });
+});
+
+/** Open TCP sockets of this process: what would keep it alive after the tests. */
+function sockets(): number {
+  return process.getActiveResourcesInfo().filter((type) => type === 'TCPSocketWrap' || type === 'TCPWRAP').length;
+}
+
+async function clientList(): Promise<{ id: string; name: string }[]> {
+  const raw = (await a.client('LIST')) as string;
+  return raw
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => Object.fromEntries(line.split(' ').map((pair) => pair.split('=') as [string, string])) as { id: string; name: string });
+}

@@ -1,0 +1,376 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { CanonicalEvent, EventBackbone } from '../events.js';
+import { createLogger, type Logger } from '../logger.js';
+import { attachErrorLogger, CONNECTION_NAME_PREFIX, disconnectNow } from './connection.js';
+
+export interface RedisEventBackboneOptions {
+  /** The shared client for writes and reads. The backbone never closes it: its creator does (see `quitAll`). */
+  redis: Redis;
+  /** Namespace of every key, so that several deployments can share one Redis. Default `'retail'`. */
+  prefix?: string;
+  /**
+   * How long one `XREAD` blocks, in ms. Bounds how long a reader lingers after its last subscriber leaves on
+   * a connection that cannot be interrupted; delivery itself is immediate. Default 1000.
+   */
+  blockMs?: number;
+  /**
+   * How long an event id is remembered for de-duplication, in ms. A duplicate that arrives later than this
+   * is accepted again. Default 30 days.
+   */
+  seenTtlMs?: number;
+  /** Approximate cap of the live stream (`XADD MAXLEN ~`); the per-order lists are not capped. Default 1 000 000. */
+  maxLen?: number;
+  /**
+   * How long a history loader may go silent before another instance takes over the load, in ms. The loader
+   * renews it with every batch. Default 30 000.
+   */
+  historyLockTtlMs?: number;
+  /** Where reader and handler failures go. Default: a pino logger named `redis-event-backbone`. */
+  logger?: Pick<Logger, 'warn' | 'error'>;
+}
+
+const DAY_MS = 86_400_000;
+/** Entries per `XREAD`: enough to drain a burst quickly, few enough that one reply stays small. */
+const READ_COUNT = 500;
+/** Events per pipeline when loading history: big enough to amortise round trips, small enough not to stall Redis. */
+const LOAD_BATCH = 1_000;
+/** How often an instance waiting for another one's history load looks again, in ms. */
+const LOAD_POLL_MS = 200;
+/** The stream entry field that carries the event JSON. */
+const EVENT_FIELD = 'event';
+
+// Dedupe and append in one script, so that two instances publishing the same id cannot both get past the
+// check, and an event is never in the stream without its order list entry (or the other way round).
+// KEYS: seen flag, stream[, order list]. ARGV: event JSON, seen TTL (ms), stream MAXLEN.
+const PUBLISH_LUA = `
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', '${EVENT_FIELD}', ARGV[1])
+if #KEYS > 2 then redis.call('RPUSH', KEYS[3], ARGV[1]) end
+return 1
+`;
+
+// History: the same dedupe, without the stream (nobody is notified of the past).
+// KEYS: seen flag[, order list]. ARGV: event JSON, seen TTL (ms).
+const RECORD_LUA = `
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then return 0 end
+if #KEYS > 1 then redis.call('RPUSH', KEYS[2], ARGV[1]) end
+return 1
+`;
+
+// Renew (ttl > 0) or release (ttl = 0) a lock only while we still hold it: an expired lock may have a new owner.
+// KEYS: lock. ARGV: token, ttl (ms).
+const LOCK_LUA = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '0' then return redis.call('DEL', KEYS[1]) end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+`;
+
+type Arg = string | number;
+// ioredis adds `defineCommand` scripts as methods at run time; these describe them. The number of keys comes
+// first because it varies (events without an order have no order list).
+interface Scripts {
+  retailEventPublish(numKeys: number, ...args: Arg[]): Promise<number>;
+  retailEventRecord(numKeys: number, ...args: Arg[]): Promise<number>;
+  retailLock(numKeys: number, ...args: Arg[]): Promise<number>;
+}
+type ScriptPipeline = ChainableCommander & { [K in keyof Scripts]: (...args: Parameters<Scripts[K]>) => ScriptPipeline };
+
+function defineScripts(redis: Redis): Redis & Scripts {
+  const scripts: Record<keyof Scripts, string> = { retailEventPublish: PUBLISH_LUA, retailEventRecord: RECORD_LUA, retailLock: LOCK_LUA };
+  for (const [name, lua] of Object.entries(scripts)) {
+    // Several backbones may share a client; defining once keeps the client's script table stable.
+    if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function') redis.defineCommand(name, { lua });
+  }
+  return redis as Redis & Scripts;
+}
+
+/** Same order as the in-memory backbone: by `occurredAt`, ties in publish order (`Array#sort` is stable). */
+function byTime(a: CanonicalEvent, b: CanonicalEvent): number {
+  return a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : 0;
+}
+
+/** One subscription period of this instance: from the first subscriber to the last unsubscribe (or close). */
+interface Reader {
+  connection: Redis;
+  stopped: boolean;
+  /** Fires on stop, to cut a blocked read or a back-off short. */
+  abort: AbortController;
+  /** Settles once the start position is fixed (or the reader stopped first). */
+  positioned: Promise<void>;
+  /** Settles when the read loop has exited. */
+  done: Promise<void>;
+}
+
+/**
+ * The event backbone on Redis, shared by every gateway and subgraph instance of a deployment.
+ *
+ * Each event is written once, by one script: a seen-flag per id (duplicates are dropped across instances), an
+ * entry in one stream (live delivery to subscribers) and an entry in its order's list (`eventsForOrders`).
+ * Each instance reads the stream on its own connection, from the position at its first subscription, and
+ * hands every entry to its local handlers: every instance's subscribers see every event, in stream order, once.
+ *
+ * Delivery is asynchronous (after `publish` resolves, unlike the in-memory backbone), and a handler that joins
+ * while the reader is running may also receive entries written just before it joined (at-least-once).
+ */
+export class RedisEventBackbone implements EventBackbone {
+  private readonly redis: Redis & Scripts;
+  private readonly prefix: string;
+  private readonly blockMs: number;
+  private readonly seenTtlMs: number;
+  private readonly maxLen: number;
+  private readonly historyLockTtlMs: number;
+  private readonly explicitLogger: Pick<Logger, 'warn' | 'error'> | undefined;
+  private defaultLogger: Logger | undefined;
+  private readonly handlers = new Set<(event: CanonicalEvent) => void>();
+  private reader: Reader | undefined;
+  /** Readers being shut down, so that `close` can wait for all of them. */
+  private readonly stopping = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(options: RedisEventBackboneOptions) {
+    this.redis = defineScripts(options.redis);
+    this.prefix = options.prefix ?? 'retail';
+    this.blockMs = positiveInt(options.blockMs ?? 1_000, 'blockMs');
+    this.seenTtlMs = positiveInt(options.seenTtlMs ?? 30 * DAY_MS, 'seenTtlMs');
+    this.maxLen = positiveInt(options.maxLen ?? 1_000_000, 'maxLen');
+    this.historyLockTtlMs = positiveInt(options.historyLockTtlMs ?? 30_000, 'historyLockTtlMs');
+    this.explicitLogger = options.logger;
+  }
+
+  /** The live stream. */
+  get streamKey(): string {
+    return `${this.prefix}:events`;
+  }
+
+  async publish(event: CanonicalEvent): Promise<boolean> {
+    this.assertOpen();
+    const json = JSON.stringify(event);
+    const keys = [this.seenKey(event.id), this.streamKey];
+    // Truthiness, not `!== undefined`, as in the in-memory backbone: an empty order id belongs to no order.
+    if (event.orderId) keys.push(this.orderKey(event.orderId));
+    return (await this.redis.retailEventPublish(keys.length, ...keys, json, this.seenTtlMs, this.maxLen)) === 1;
+  }
+
+  async eventsForOrders(orderIds: readonly string[]): Promise<CanonicalEvent[][]> {
+    if (orderIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of orderIds) pipeline.lrange(this.orderKey(id), 0, -1);
+    const replies = await pipeline.exec();
+    return orderIds.map((id, i) => {
+      const [error, raw] = replies?.[i] ?? [new Error('no reply'), null];
+      if (error) throw new Error(`reading the events of order ${id} failed: ${error.message}`, { cause: error });
+      // Lists are in publish order; a late event (a posting retried hours later) is put in place here.
+      return (raw as string[]).map((entry) => JSON.parse(entry) as CanonicalEvent).sort(byTime);
+    });
+  }
+
+  subscribe(handler: (event: CanonicalEvent) => void): () => void {
+    this.assertOpen();
+    this.handlers.add(handler);
+    this.reader ??= this.startReader();
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      this.handlers.delete(handler);
+      if (this.handlers.size === 0 && this.reader) this.stopReader(this.reader);
+    };
+  }
+
+  /**
+   * Resolves once this instance reads the stream from a fixed position: from then on, events published by
+   * any instance reach its subscribers. (Events this instance publishes after `subscribe` always do.)
+   */
+  async ready(): Promise<void> {
+    await this.reader?.positioned;
+  }
+
+  /**
+   * Bulk-load history (the sandbox's seeded events) into the order lists, without notifying subscribers.
+   *
+   * Runs once per `tag` (name the data set, e.g. `seed-42-scale-1`) however many instances start, and however
+   * often: one instance loads while the others wait for it, then all return. A loader that dies half way is
+   * taken over after `historyLockTtlMs`, and since every event is deduplicated by id, the rest is simply loaded
+   * on top. `events` is not iterated at all when the tag is already loaded.
+   *
+   * @returns true if this call loaded the history, false if it was loaded already (here or elsewhere).
+   */
+  async load(events: Iterable<CanonicalEvent>, tag: string): Promise<boolean> {
+    this.assertOpen();
+    const doneKey = `${this.prefix}:history-loaded:${tag}`;
+    const lockKey = `${this.prefix}:history-loading:${tag}`;
+    const token = randomUUID();
+    for (;;) {
+      if (await this.redis.exists(doneKey)) return false;
+      if (await this.redis.set(lockKey, token, 'PX', this.historyLockTtlMs, 'NX')) break;
+      await sleep(LOAD_POLL_MS);
+      this.assertOpen();
+    }
+    try {
+      // The previous holder may have finished between our EXISTS and our SET.
+      if (await this.redis.exists(doneKey)) return false;
+      let batch: ScriptPipeline | undefined;
+      let total = 0;
+      for (const event of events) {
+        batch ??= this.redis.pipeline() as ScriptPipeline;
+        const keys = [this.seenKey(event.id)];
+        if (event.orderId) keys.push(this.orderKey(event.orderId));
+        batch.retailEventRecord(keys.length, ...keys, JSON.stringify(event), this.seenTtlMs);
+        if (++total % LOAD_BATCH === 0) {
+          await this.flushLoad(batch, lockKey, token);
+          batch = undefined;
+        }
+      }
+      if (batch) await this.flushLoad(batch, lockKey, token);
+      await this.redis.set(doneKey, JSON.stringify({ events: total, at: new Date().toISOString() }));
+      return true;
+    } finally {
+      await this.redis.retailLock(1, lockKey, token, 0).catch(() => {
+        // Unreleased, the lock merely expires: others wait at most historyLockTtlMs longer.
+      });
+    }
+  }
+
+  /** Stop reading and close the reader connection. The shared `redis` client stays open: it is the caller's. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.handlers.clear();
+    if (this.reader) this.stopReader(this.reader);
+    await Promise.all(this.stopping);
+  }
+
+  private async flushLoad(batch: ScriptPipeline, lockKey: string, token: string): Promise<void> {
+    // Renewing in the same round trip: a loader that makes progress keeps its lock.
+    batch.retailLock(1, lockKey, token, this.historyLockTtlMs);
+    const replies = (await batch.exec()) ?? [];
+    const failed = replies.find(([error]) => error);
+    if (failed?.[0]) throw new Error(`loading event history failed: ${failed[0].message}`, { cause: failed[0] });
+  }
+
+  private startReader(): Reader {
+    // Fix the start position with a command on the shared connection, sent now: any later publish of this
+    // instance goes down the same connection behind it, so it lands after the position and is delivered.
+    const firstPosition = this.position();
+    // XREAD BLOCK holds its connection, so the reader gets its own. No command timeout (it would cut the
+    // block), and no retry limit: through an outage the read just waits for the reconnect.
+    const connection = this.redis.duplicate({
+      connectionName: `${this.redis.options.connectionName ?? CONNECTION_NAME_PREFIX}:events-reader`,
+      commandTimeout: undefined,
+      maxRetriesPerRequest: null,
+      lazyConnect: false,
+      enableOfflineQueue: true,
+    });
+    attachErrorLogger(connection, this.logger);
+    let positioned!: () => void;
+    const reader: Reader = {
+      connection,
+      stopped: false,
+      abort: new AbortController(),
+      positioned: new Promise<void>((resolve) => (positioned = resolve)),
+      done: Promise.resolve(),
+    };
+    reader.done = this.read(reader, firstPosition, positioned);
+    return reader;
+  }
+
+  private stopReader(reader: Reader): void {
+    if (reader.stopped) return;
+    reader.stopped = true;
+    if (this.reader === reader) this.reader = undefined;
+    reader.abort.abort();
+    const stopped = Promise.all([reader.done, disconnectNow(reader.connection)]).then(() => {});
+    this.stopping.add(stopped);
+    void stopped.finally(() => this.stopping.delete(stopped));
+  }
+
+  private async read(reader: Reader, firstPosition: Promise<string>, positioned: () => void): Promise<void> {
+    const aborted = new Promise<null>((resolve) => reader.abort.signal.addEventListener('abort', () => resolve(null), { once: true }));
+    let pending: Promise<string> | undefined = firstPosition;
+    let lastId: string | undefined;
+    let failures = 0;
+    try {
+      while (!reader.stopped) {
+        try {
+          if (lastId === undefined) {
+            const position = await Promise.race([pending ?? this.position(), aborted]);
+            if (position === null) return;
+            lastId = position;
+            positioned();
+          }
+          const read = reader.connection.xread('COUNT', READ_COUNT, 'BLOCK', this.blockMs, 'STREAMS', this.streamKey, lastId);
+          // Disconnecting rejects it, but a connection between reconnect attempts has nothing to reject.
+          read.catch(() => {});
+          const reply = await Promise.race([read, aborted]);
+          if (reader.stopped) return;
+          failures = 0;
+          for (const [, entries] of reply ?? []) {
+            for (const [id, fields] of entries) {
+              lastId = id;
+              this.dispatch(id, fields);
+            }
+          }
+        } catch (error) {
+          if (reader.stopped) return;
+          pending = undefined;
+          failures++;
+          this.logger.warn({ err: error, stream: this.streamKey, failures }, 'event stream read failed; retrying');
+          await sleep(Math.min(100 * 2 ** failures, 5_000), undefined, { signal: reader.abort.signal }).catch(() => {});
+        }
+      }
+    } finally {
+      // Nobody waiting on `ready()` must hang because the reader stopped before it found its position.
+      positioned();
+    }
+  }
+
+  private dispatch(id: string, fields: string[]): void {
+    const index = fields.indexOf(EVENT_FIELD);
+    const raw = index >= 0 && index % 2 === 0 ? fields[index + 1] : undefined;
+    let event: CanonicalEvent;
+    try {
+      if (raw === undefined) throw new Error(`no "${EVENT_FIELD}" field`);
+      event = JSON.parse(raw) as CanonicalEvent;
+    } catch (error) {
+      // Someone else's entry in our stream: skip it rather than stop delivery for everyone.
+      this.logger.warn({ err: error, stream: this.streamKey, entryId: id }, 'unreadable event stream entry skipped');
+      return;
+    }
+    for (const handler of this.handlers) {
+      try {
+        handler(event);
+      } catch (error) {
+        // One failing consumer must not starve the others, nor stop the reader.
+        this.logger.error({ err: error, eventId: event.id, eventType: event.type }, 'event handler failed');
+      }
+    }
+  }
+
+  /** The id of the newest stream entry (`0-0` for an empty stream): reading after it yields only newer ones. */
+  private async position(): Promise<string> {
+    const newest = await this.redis.xrevrange(this.streamKey, '+', '-', 'COUNT', 1);
+    return newest[0]?.[0] ?? '0-0';
+  }
+
+  private seenKey(eventId: string): string {
+    return `${this.prefix}:event-seen:${eventId}`;
+  }
+
+  private orderKey(orderId: string): string {
+    return `${this.prefix}:order-events:${orderId}`;
+  }
+
+  private get logger(): Pick<Logger, 'warn' | 'error'> {
+    return this.explicitLogger ?? (this.defaultLogger ??= createLogger({ name: 'redis-event-backbone' }));
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('RedisEventBackbone is closed');
+  }
+}
+
+function positiveInt(value: number, name: string): number {
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
