@@ -1,16 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SUBGRAPH_NAMES, type AppConfig, type SubgraphName } from './common/config.js';
-import { InMemoryEventBackbone } from './common/events.js';
-import { InMemoryIdempotencyStore } from './common/idempotency.js';
+import { InMemoryEventBackbone, type CanonicalEvent, type EventBackbone } from './common/events.js';
+import { InMemoryIdempotencyStore, type IdempotencyStore } from './common/idempotency.js';
+import { createRedis, quitAll } from './common/redis/connection.js';
+import { RedisEventBackbone } from './common/redis/event-backbone.js';
+import { RedisIdempotencyStore } from './common/redis/idempotency-store.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { ResilienceRegistry } from './common/resilience.js';
 import type { HttpService, LocalExecutor } from './common/service.js';
 import { createGateway, type GatewayService } from './gateway/gateway.js';
-import { createSandbox, type Sandbox } from './sandbox/index.js';
+import { createSandbox } from './sandbox/index.js';
 import { remoteSystems } from './sandbox/remote.js';
-import { generateSeedData } from './sandbox/seed.js';
+import { generateSeedData, type SeedData } from './sandbox/seed.js';
 import { createSandboxServer } from './sandbox/server.js';
+import type { SandboxSystems } from './sandbox/systems.js';
 import type { SubgraphEnvironment } from './subgraphs/environment.js';
 import { SUBGRAPHS } from './subgraphs/registry.js';
 
@@ -23,13 +27,45 @@ export interface StackOptions {
   host?: string;
 }
 
-/** The whole graph in one process: sandbox systems and their control, five subgraphs, the gateway. */
+/**
+ * The whole graph in one process: sandbox systems and their control, five subgraphs, the gateway. With
+ * `SANDBOX_URL` the systems are another process's (several stacks then share them); with `REDIS_URL` the event
+ * backbone and idempotency records are Redis's.
+ */
 export interface Stack {
   urls: { gateway: string; sandbox: string; subgraphs: Record<SubgraphName, string> };
-  sandbox: Sandbox;
-  backbone: InMemoryEventBackbone;
+  /** The seeded data (the same in every process for one seed) and the systems as this stack's adapters see them. */
+  sandbox: { data: SeedData; systems: SandboxSystems };
+  backbone: EventBackbone;
   gateway: GatewayService;
   stop(): Promise<void>;
+}
+
+/** The event backbone and idempotency records: in memory (embedded) or in Redis (several instances). */
+export interface Infrastructure {
+  backbone: EventBackbone;
+  idempotency: IdempotencyStore;
+  close(): Promise<void>;
+}
+
+export async function createInfrastructure(config: AppConfig, logger: Logger, history: readonly CanonicalEvent[]): Promise<Infrastructure> {
+  if (config.redisUrl) {
+    const redis = createRedis(config.redisUrl, { name: 'stack', logger });
+    const backbone = new RedisEventBackbone({ redis, prefix: config.redisPrefix, logger });
+    // The first instance loads the seeded history; the others wait for it and load nothing.
+    await backbone.load(history, `seed-${config.sandbox.seed}-scale-${config.sandbox.scale}`);
+    return {
+      backbone,
+      idempotency: new RedisIdempotencyStore({ redis, prefix: config.redisPrefix }),
+      async close() {
+        await backbone.close();
+        await quitAll([redis]);
+      },
+    };
+  }
+  const backbone = new InMemoryEventBackbone();
+  backbone.load(history);
+  return { backbone, idempotency: new InMemoryIdempotencyStore(), close: async () => undefined };
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -38,15 +74,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const host = options.host ?? config.host;
   const port = (configured: number) => (options.ephemeralPorts ? 0 : configured);
   const started: HttpService[] = [];
+  let infrastructure: Infrastructure | undefined;
   try {
-    const sandbox = createSandbox(config.sandbox);
-    const backbone = new InMemoryEventBackbone();
-    backbone.load(sandbox.data.events);
-    const sandboxServer = createSandboxServer(sandbox, logger.child({ service: 'sandbox' }));
-    const sandboxUrl = await sandboxServer.listen(port(config.sandboxPort), host);
-    started.push(sandboxServer);
+    let sandbox: Stack['sandbox'];
+    let sandboxUrl: string;
+    if (config.sandboxUrl) {
+      sandbox = { data: generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale }), systems: remoteSystems(config.sandboxUrl) };
+      sandboxUrl = config.sandboxUrl.replace(/\/$/, '');
+    } else {
+      const local = createSandbox(config.sandbox);
+      sandbox = local;
+      const sandboxServer = createSandboxServer(local, logger.child({ service: 'sandbox' }));
+      sandboxUrl = await sandboxServer.listen(port(config.sandboxPort), host);
+      started.push(sandboxServer);
+    }
+    infrastructure = await createInfrastructure(config, logger, sandbox.data.events);
+    const { backbone, idempotency } = infrastructure;
 
-    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, idempotency: new InMemoryIdempotencyStore(), resilience: new ResilienceRegistry(config.adapter, logger), logger };
+    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, idempotency, resilience: new ResilienceRegistry(config.adapter, logger), logger };
     const subgraphUrls = {} as Record<SubgraphName, string>;
     const localSubgraphs: Partial<Record<SubgraphName, LocalExecutor>> = {};
     for (const name of SUBGRAPH_NAMES) {
@@ -71,10 +116,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       backbone,
       gateway,
       // Gateway first, so that in-flight requests drain while the subgraphs still answer them.
-      stop: () => stopAll(started.slice().reverse()),
+      stop: async () => {
+        await stopAll(started.slice().reverse());
+        await infrastructure?.close();
+      },
     };
   } catch (error) {
     await stopAll(started.slice().reverse());
+    await infrastructure?.close();
     throw error;
   }
 }
@@ -88,12 +137,20 @@ export async function startSubgraph(name: SubgraphName, config: AppConfig, logge
   // With SANDBOX_URL the systems live in the sandbox process (shared faults and counters); without it this
   // process embeds its own copy, which is the same data because the seed is deterministic.
   const systems = config.sandboxUrl ? remoteSystems(config.sandboxUrl) : createSandbox(config.sandbox).systems;
-  const backbone = new InMemoryEventBackbone();
-  backbone.load(generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale }).events);
-  const env: SubgraphEnvironment = { config, systems, backbone, idempotency: new InMemoryIdempotencyStore(), resilience: new ResilienceRegistry(config.adapter, logger), logger };
+  const infrastructure = await createInfrastructure(config, logger, generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale }).events);
+  const env: SubgraphEnvironment = { config, systems, backbone: infrastructure.backbone, idempotency: infrastructure.idempotency, resilience: new ResilienceRegistry(config.adapter, logger), logger };
   const service = await SUBGRAPHS[name].create(env);
   const url = await service.listen(config.subgraphPorts[name], config.host);
-  return { url, service };
+  return {
+    url,
+    service: {
+      ...service,
+      stop: async () => {
+        await service.stop();
+        await infrastructure.close();
+      },
+    },
+  };
 }
 
 export async function startGatewayOnly(config: AppConfig, logger: Logger): Promise<{ url: string; service: GatewayService }> {

@@ -49,6 +49,10 @@ export interface AppConfig {
    * subgraphs listen on their ports either way.
    */
   subgraphDispatch: 'http' | 'local';
+  /** With `REDIS_URL`, the event backbone and idempotency records live in Redis, shared by every instance. */
+  redisUrl: string | undefined;
+  /** Key prefix in Redis, so that several graphs (or test runs) can share one server. Default `retail` (`REDIS_PREFIX`). */
+  redisPrefix: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -104,5 +108,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     lowStockThreshold: int(env, 'LOW_STOCK_THRESHOLD', 5),
     logLevel: env.LOG_LEVEL ?? 'info',
     subgraphDispatch: dispatch(env.SUBGRAPH_DISPATCH),
+    redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.REDIS_PREFIX || 'retail',
   };
 }

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contractOperation } from './support/contract.js';
+import { startRedisServer } from './support/redis.js';
+import { startTestStack, type TestStack } from './support/stack.js';
+
+// Two complete stacks (gateway + five subgraphs each) side by side, sharing one real redis-server (event
+// backbone, idempotency records) and one set of systems of record (stack B reaches A's sandbox over HTTP).
+let redis: Awaited<ReturnType<typeof startRedisServer>>;
+let a: TestStack;
+let b: TestStack;
+beforeAll(async () => {
+  redis = await startRedisServer();
+  const env = { REDIS_URL: redis.url, REDIS_PREFIX: `t${Date.now()}` };
+  a = await startTestStack({}, env);
+  b = await startTestStack({}, { ...env, SANDBOX_URL: a.urls.sandbox });
+});
+afterAll(async () => {
+  await b?.stop();
+  await a?.stop();
+  await redis?.stop();
+});
+
+let n = 0;
+const key = () => `redis-${Date.now()}-${++n}`;
+const PLACE = () => contractOperation('PlaceOrder');
+
+function pickupStore(stack: TestStack) {
+  return stack.sandbox.data.stores.find((s) => s.pickupEnabled)!.id;
+}
+
+async function sellable(stack: TestStack, locationId: string, sku: string) {
+  const { body } = await stack.query(contractOperation('StoreStock'), { locationId, skus: [sku] });
+  return (body.data as any).location.inventoryLevels[0];
+}
+
+describe('Redis mode: two stacks, one Redis', () => {
+  it('an idempotency key used on stack A replays on stack B, and another input there is IDEMPOTENCY_KEY_REUSED', async () => {
+    const locationId = pickupStore(a);
+    const sku = a.sandbox.data.variants[5]!.sku;
+    await a.sandbox.systems.pos.adjustStock({ sku, locationId, onHandDelta: 10 });
+    const input = { idempotencyKey: key(), channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] };
+    const first = (await a.query(PLACE(), { input })).body.data as any;
+    expect(first.placeOrder.order.status).toBe('CONFIRMED');
+    const replay = (await b.query(PLACE(), { input })).body.data as any;
+    expect(replay.placeOrder.order.id).toBe(first.placeOrder.order.id);
+    expect(replay.placeOrder.userErrors).toEqual([]);
+    const reused = (await b.query(PLACE(), { input: { ...input, lines: [{ sku, quantity: 2 }] } })).body.data as any;
+    expect(reused.placeOrder.userErrors.map((e: any) => e.code)).toEqual(['IDEMPOTENCY_KEY_REUSED']);
+  });
+
+  it('the same new key sent to both stacks at once runs once: the other is IDEMPOTENCY_KEY_IN_USE', async () => {
+    const locationId = pickupStore(a);
+    const sku = a.sandbox.data.variants[6]!.sku;
+    await a.sandbox.systems.pos.adjustStock({ sku, locationId, onHandDelta: 10 });
+    const input = { idempotencyKey: key(), channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] };
+    await a.sandboxCall('POST', '/sandbox/faults', { system: 'psp', latencyMs: 300 });
+    try {
+      const [ra, rb] = await Promise.all([a.query(PLACE(), { input }), new Promise((r) => setTimeout(r, 100)).then(() => b.query(PLACE(), { input }))]);
+      const outcomes = [(ra.body.data as any).placeOrder, (rb.body.data as any).placeOrder];
+      expect(outcomes.filter((o) => o.order?.status === 'CONFIRMED')).toHaveLength(1);
+      expect(outcomes.flatMap((o) => o.userErrors.map((e: any) => e.code))).toEqual(['IDEMPOTENCY_KEY_IN_USE']);
+    } finally {
+      await a.sandboxCall('DELETE', '/sandbox/faults');
+    }
+  });
+
+  it('never oversells across stacks: 100 orders through each for 20 sellable units give exactly 20 confirmations', async () => {
+    const locationId = pickupStore(a);
+    const sku = a.sandbox.data.variants[7]!.sku;
+    const before = await sellable(a, locationId, sku);
+    await a.sandbox.systems.pos.adjustStock({ sku, locationId, onHandDelta: 20 - before.available });
+    expect((await sellable(b, locationId, sku)).available).toBe(20);
+    const place = (stack: TestStack) => stack.query(PLACE(), { input: { idempotencyKey: key(), channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] } });
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => place(i % 2 ? a : b)));
+    const confirmed = results.filter((r) => (r.body.data as any)?.placeOrder?.order?.status === 'CONFIRMED').length;
+    expect(confirmed).toBe(20);
+    const after = await sellable(b, locationId, sku);
+    expect(after.available).toBe(0);
+    expect(after.committed).toBe(before.committed + 20);
+  });
+
+  it('events published through stack A are in the timeline served by stack B', async () => {
+    const locationId = pickupStore(a);
+    const sku = a.sandbox.data.variants[8]!.sku;
+    await a.sandbox.systems.pos.adjustStock({ sku, locationId, onHandDelta: 5 });
+    const placed = (await a.query(PLACE(), { input: { idempotencyKey: key(), channel: 'MOBILE', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] } })).body.data as any;
+    const order = placed.placeOrder.order;
+    const { body } = await b.query(contractOperation('OrderTimeline'), { orderId: order.id });
+    const timeline = (body.data as any).order.timeline;
+    expect(timeline.map((e: any) => e.type)).toEqual(['ORDER_PLACED', 'INVENTORY_RESERVED', 'PAYMENT_AUTHORIZED', 'ORDER_CONFIRMED']);
+    for (const e of timeline) expect(e.correlationId).toBe(order.correlationId);
+    // The seeded history is in Redis too (loaded once, by whichever stack came first).
+    const seeded = a.sandbox.data.orders[0]!;
+    const history = await b.query(contractOperation('OrderTimeline'), { orderId: seeded.id });
+    expect((history.body.data as any).order.timeline.length).toBeGreaterThan(3);
+  });
+});
