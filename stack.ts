@@ -6,6 +6,8 @@ import { InMemoryIdempotencyStore, type IdempotencyStore } from './common/idempo
 import { createRedis, quitAll } from './common/redis/connection.js';
 import { RedisEventBackbone } from './common/redis/event-backbone.js';
 import { RedisIdempotencyStore } from './common/redis/idempotency-store.js';
+import { JournaledEventBackbone, JournaledIdempotencyStore, type JournalEntry } from './common/durable.js';
+import { Journal } from './common/journal.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { ResilienceRegistry } from './common/resilience.js';
 import type { HttpService, LocalExecutor } from './common/service.js';
@@ -48,7 +50,12 @@ export interface Infrastructure {
   close(): Promise<void>;
 }
 
-export async function createInfrastructure(config: AppConfig, logger: Logger, history: readonly CanonicalEvent[]): Promise<Infrastructure> {
+export async function createInfrastructure(
+  config: AppConfig,
+  logger: Logger,
+  history: readonly CanonicalEvent[],
+  durable?: { journal: Journal; entries: readonly JournalEntry[] },
+): Promise<Infrastructure> {
   if (config.redisUrl) {
     const redis = createRedis(config.redisUrl, { name: 'stack', logger });
     const backbone = new RedisEventBackbone({ redis, prefix: config.redisPrefix, logger });
@@ -63,9 +70,14 @@ export async function createInfrastructure(config: AppConfig, logger: Logger, hi
       },
     };
   }
-  const backbone = new InMemoryEventBackbone();
-  backbone.load(history);
-  return { backbone, idempotency: new InMemoryIdempotencyStore(), close: async () => undefined };
+  const memory = new InMemoryEventBackbone();
+  memory.load(history);
+  if (!durable) return { backbone: memory, idempotency: new InMemoryIdempotencyStore(), close: async () => undefined };
+  const backbone = new JournaledEventBackbone(memory, durable.journal);
+  backbone.replay(durable.entries);
+  const idempotency = new JournaledIdempotencyStore(new InMemoryIdempotencyStore(), durable.journal);
+  await idempotency.replay(durable.entries);
+  return { backbone, idempotency, close: async () => undefined };
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -75,20 +87,31 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const port = (configured: number) => (options.ephemeralPorts ? 0 : configured);
   const started: HttpService[] = [];
   let infrastructure: Infrastructure | undefined;
+  let journal: Journal | undefined;
   try {
     let sandbox: Stack['sandbox'];
+    let durable: { journal: Journal; entries: readonly JournalEntry[] } | undefined;
     let sandboxUrl: string;
     if (config.sandboxUrl) {
       sandbox = { data: generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale }), systems: remoteSystems(config.sandboxUrl) };
       sandboxUrl = config.sandboxUrl.replace(/\/$/, '');
     } else {
-      const local = createSandbox(config.sandbox);
+      // The embedded systems of record journal their writes, so a restart (even after kill -9) finds them.
+      const opened = await Journal.open<JournalEntry>(config.dataDir);
+      journal = opened.journal;
+      const durableJournal = journal;
+      durable = { journal, entries: opened.entries };
+      const local = createSandbox(config.sandbox, {
+        replay: opened.entries.flatMap((e) => (e.t === 'call' ? [e] : [])),
+        onWrite: (write) => durableJournal.append({ t: 'call', ...write } satisfies JournalEntry),
+      });
+      logger.info({ dataDir: config.dataDir, replayed: opened.entries.length }, 'journal opened');
       sandbox = local;
       const sandboxServer = createSandboxServer(local, logger.child({ service: 'sandbox' }));
       sandboxUrl = await sandboxServer.listen(port(config.sandboxPort), host);
       started.push(sandboxServer);
     }
-    infrastructure = await createInfrastructure(config, logger, sandbox.data.events);
+    infrastructure = await createInfrastructure(config, logger, sandbox.data.events, durable);
     const { backbone, idempotency } = infrastructure;
 
     const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, idempotency, resilience: new ResilienceRegistry(config.adapter, logger), logger };
@@ -119,11 +142,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stop: async () => {
         await stopAll(started.slice().reverse());
         await infrastructure?.close();
+        await journal?.close();
       },
     };
   } catch (error) {
     await stopAll(started.slice().reverse());
     await infrastructure?.close();
+    await journal?.close();
     throw error;
   }
 }

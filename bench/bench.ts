@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { ROOT } from '../scripts/composition.js';
 import { contractOperations } from '../scripts/contract.js';
 import { freePort } from '../scripts/free-port.js';
+import { startRedisServer } from '../scripts/redis-server.js';
 import { runLoad, type LoadResult } from './load.js';
 
 /**
@@ -44,7 +45,7 @@ const scenarios: { name: string; body: (i: number) => string }[] = [
 
 /** One embedded stack (`node dist/main.js`) in a child process, measured scenario by scenario. */
 async function measure(dispatch: 'local' | 'http'): Promise<{ rows: Row[]; idleRss: number }> {
-  const env: Record<string, string> = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', HOST: '127.0.0.1', SUBGRAPH_DISPATCH: dispatch, NODE_ENV: 'production' };
+  const env: Record<string, string> = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', HOST: '127.0.0.1', SUBGRAPH_DISPATCH: dispatch, NODE_ENV: 'production', DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-data-')) };
   for (const name of ['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']) env[name] = String(await freePort());
   const child = spawn(process.execPath, [...NODE_FLAGS, resolve(ROOT, 'dist/main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
   const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
@@ -75,8 +76,72 @@ async function measure(dispatch: 'local' | 'http'): Promise<{ rows: Row[]; idleR
   }
 }
 
+/**
+ * Checkout throughput: shipped one-line orders (warehouse stock is deep enough for a whole run), in the embedded
+ * default (journal fsync'd to a temp DATA_DIR) and in Redis mode; then the oversell scenario's figures.
+ */
+async function measureCheckout(mode: 'embedded' | 'redis'): Promise<{ row: Row; race: { confirmed: number; outOfStock: number; ms: number } }> {
+  const redis = mode === 'redis' ? await startRedisServer() : undefined;
+  const env: Record<string, string> = {
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    HOST: '127.0.0.1',
+    NODE_ENV: 'production',
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-data-')),
+    ...(redis ? { REDIS_URL: redis.url } : {}),
+  };
+  for (const name of ['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']) env[name] = String(await freePort());
+  const child = spawn(process.execPath, [...NODE_FLAGS, resolve(ROOT, 'dist/main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
+  const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
+  const sandbox = `http://127.0.0.1:${env.SANDBOX_PORT}`;
+  const run = Date.now();
+  const order = (i: number) =>
+    JSON.stringify({
+      query: ops.PlaceOrder,
+      variables: { input: { idempotencyKey: `bench-${run}-${i}`, channel: 'WEB', deliveryMethod: 'SHIPPING', customerId: `cust-${String((i % 2000) + 1).padStart(5, '0')}`, lines: [{ sku: `SKU-${String((i % 500) + 1).padStart(4, '0')}-${(i % 3) + 1}`, quantity: 1 }] } },
+    });
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('stack did not become ready');
+      if (await fetch(`${gateway}/ready`).then((r) => r.ok, () => false)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await runLoad({ url: `${gateway}/graphql`, concurrency, maxRequests: 200, maxMs: 5000, body: (i) => order(1_000_000 + i) });
+    await fetch(`${sandbox}/sandbox/calls`, { method: 'DELETE' });
+    const result = await runLoad({ url: `${gateway}/graphql`, concurrency, maxRequests: Math.min(maxRequests, 3000), maxMs, body: order });
+    const calls = (await (await fetch(`${sandbox}/sandbox/calls`)).json()) as Record<string, Record<string, number>>;
+    const total = Object.values(calls).reduce((sum, perSystem) => sum + Object.values(perSystem).reduce((a, b) => a + b, 0), 0);
+    const row: Row = { dispatch: mode, name: 'placeOrder (1 line, SHIPPING)', result, callsPerOp: total / Math.max(1, result.requests), rss: rssMb(child.pid!) };
+
+    // The oversell race: 200 concurrent one-unit pickup orders for a SKU with exactly 20 sellable units.
+    const sku = 'SKU-0042-2';
+    const store = 'store-002';
+    const stock = async () => ((await (await fetch(`${gateway}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: ops.StoreStock, variables: { locationId: store, skus: [sku] } }) })).json()) as any).data.location.inventoryLevels[0];
+    const level = await stock();
+    await fetch(`${sandbox}/sandbox/rpc/pos/adjustStock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ args: [{ sku, locationId: store, onHandDelta: 20 - level.available }] }) });
+    const started = performance.now();
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const response = await fetch(`${gateway}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: ops.PlaceOrder, variables: { input: { idempotencyKey: `race-${run}-${i}`, channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: store, lines: [{ sku, quantity: 1 }] } } }) });
+        return ((await response.json()) as any).data?.placeOrder;
+      }),
+    );
+    const ms = performance.now() - started;
+    return {
+      row,
+      race: { confirmed: outcomes.filter((o) => o?.order?.status === 'CONFIRMED').length, outOfStock: outcomes.filter((o) => o?.userErrors?.[0]?.code === 'OUT_OF_STOCK').length, ms },
+    };
+  } finally {
+    const exited = new Promise((done) => child.once('exit', done));
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((done) => setTimeout(done, 10_000))]);
+    await redis?.stop();
+  }
+}
+
 const runs = [await measure('local'), await measure('http')];
-const rows = runs.flatMap((r) => r.rows);
+const checkouts = [await measureCheckout('embedded'), await measureCheckout('redis')];
+const rows = [...runs.flatMap((r) => r.rows), ...checkouts.map((c) => c.row)];
 const baseline = rows[0]!.result.rps;
 const lines = [
   `| dispatch | operation (${concurrency} concurrent clients) | requests | errors | req/s | vs local baseline | p50 ms | p99 ms | sandbox calls/op | stack RSS MB |`,
@@ -85,6 +150,8 @@ const lines = [
 for (const { dispatch, name, result, callsPerOp, rss } of rows) {
   lines.push(`| ${dispatch} | ${name} | ${result.requests} | ${result.errors} | ${result.rps.toFixed(0)} | ${(result.rps / baseline).toFixed(2)} | ${result.p50.toFixed(1)} | ${result.p99.toFixed(1)} | ${callsPerOp.toFixed(1)} | ${rss.toFixed(0)} |`);
 }
+lines.push('', '| mode | oversell race: 200 concurrent one-unit orders, 20 sellable | confirmed | OUT_OF_STOCK | wall ms |', '|---|---|---:|---:|---:|');
+for (const [i, c] of checkouts.entries()) lines.push(`| ${i === 0 ? 'embedded' : 'redis'} | pickup at store-002 | ${c.race.confirmed} | ${c.race.outOfStock} | ${c.race.ms.toFixed(0)} |`);
 lines.push('', `stack RSS idle after start: local ${runs[0]!.idleRss.toFixed(0)} MB, http ${runs[1]!.idleRss.toFixed(0)} MB (node ${process.version}, ${cpus().length} CPUs, sandbox latency 0, default scale)`);
 process.stdout.write(`${lines.join('\n')}\n`);
 // Keep-alive sockets of this process's fetch client must not keep the benchmark alive.

@@ -53,6 +53,16 @@ export interface AppConfig {
   redisUrl: string | undefined;
   /** Key prefix in Redis, so that several graphs (or test runs) can share one server. Default `retail` (`REDIS_PREFIX`). */
   redisPrefix: string;
+  /**
+   * Where the embedded default keeps its journal (sandbox writes, events, idempotency records), so that what a
+   * mutation returned survives a crash. Default `./data` (`DATA_DIR`).
+   */
+  dataDir: string;
+  /**
+   * How finance's ERP outbox retries (unset values keep the defaults: base 5000 ms, cap 900000 ms, 8 attempts,
+   * poll 1000 ms): `ERP_OUTBOX_BASE_MS`, `ERP_OUTBOX_CAP_MS`, `ERP_OUTBOX_MAX_ATTEMPTS`, `ERP_OUTBOX_POLL_MS`.
+   */
+  erpOutbox: Partial<{ baseMs: number; capMs: number; maxAttempts: number; pollMs: number }>;
 }
 
 type Env = Record<string, string | undefined>;
@@ -74,6 +84,12 @@ export const DEFAULT_PORTS: Record<SubgraphName | 'gateway' | 'sandbox', number>
   finance: 4005,
   sandbox: 4010,
 };
+
+function optionalInts<K extends string>(env: Env, names: Record<K, string>): Partial<Record<K, number>> {
+  const out: Partial<Record<K, number>> = {};
+  for (const [key, name] of Object.entries(names) as [K, string][]) if (env[name]) out[key] = int(env, name, 0);
+  return out;
+}
 
 function dispatch(raw: string | undefined): 'http' | 'local' {
   if (raw === undefined || raw === '' || raw === 'local') return 'local';
@@ -110,5 +126,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     subgraphDispatch: dispatch(env.SUBGRAPH_DISPATCH),
     redisUrl: env.REDIS_URL || undefined,
     redisPrefix: env.REDIS_PREFIX || 'retail',
+    dataDir: env.DATA_DIR || './data',
+    erpOutbox: optionalInts(env, { baseMs: 'ERP_OUTBOX_BASE_MS', capMs: 'ERP_OUTBOX_CAP_MS', maxAttempts: 'ERP_OUTBOX_MAX_ATTEMPTS', pollMs: 'ERP_OUTBOX_POLL_MS' }),
   };
 }

@@ -20,6 +20,7 @@ export const EVENT_TYPES = [
   'INVOICE_ISSUED',
   'JOURNAL_POSTED',
   'POSTING_FAILED',
+  'INVENTORY_ADJUSTED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

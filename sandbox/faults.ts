@@ -1,4 +1,5 @@
 import { currentCorrelationId } from '../common/correlation.js';
+import { atTime } from './clock.js';
 import { isSystemName, SYSTEM_NAMES, TransportError, type SystemName } from '../common/resilience.js';
 
 /** A fault set on one system, in the spirit of a Toxiproxy toxic. */
@@ -74,18 +75,40 @@ export class SandboxControl {
   }
 }
 
-/** Wrap a system so that every method call goes through {@link SandboxControl.before}. */
-export function instrument<T extends object>(system: SystemName, target: T, control: SandboxControl): T {
+/** Told about every successful write before its caller gets the answer (the DATA_DIR journal). */
+export type WriteHook = (write: { system: SystemName; method: string; args: unknown[]; at: string }) => Promise<void>;
+
+/**
+ * Wrap a system so that every method call goes through {@link SandboxControl.before}, and every write (one of
+ * `writes`) runs at a fixed {@link callTime} and is reported to `onWrite` before it returns.
+ */
+export function instrument<T extends object>(system: SystemName, target: T, control: SandboxControl, writes: readonly string[] = [], onWrite?: WriteHook): T {
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver) as unknown;
       if (typeof value !== 'function' || typeof prop !== 'string') return value;
+      const isWrite = writes.includes(prop);
       return async (...args: unknown[]) => {
         await control.before(system, prop);
-        return (value as (...a: unknown[]) => unknown).apply(obj, args);
+        if (!isWrite) return (value as (...a: unknown[]) => unknown).apply(obj, args);
+        const at = new Date();
+        const result = await atTime(at, () => (value as (...a: unknown[]) => unknown).apply(obj, args));
+        if (onWrite) await onWrite({ system, method: prop, args, at: at.toISOString() });
+        return result;
       };
     },
   });
+}
+
+/**
+ * Apply a journaled write again (at its original time) to a system that is not instrumented. Sandbox writes
+ * change state synchronously (their bodies never await), so the state is applied when this returns.
+ */
+export function replayWrite(target: object, write: { method: string; args: unknown[]; at: string }): void {
+  const fn = (target as Record<string, unknown>)[write.method];
+  if (typeof fn !== 'function') throw new Error(`journal names unknown method ${write.method}`);
+  const result = atTime(new Date(write.at), () => (fn as (...a: unknown[]) => unknown).apply(target, write.args));
+  if (result instanceof Promise) result.catch(() => undefined);
 }
 
 /** Validate a `POST /sandbox/faults` body; returns an error message or the parsed fault. */

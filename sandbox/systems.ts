@@ -15,6 +15,7 @@ import type {
   StockRecord,
 } from './model.js';
 import type { SeedData } from './seed.js';
+import { callTime } from './clock.js';
 
 /*
  * The sandbox systems of record. Each class plays one vendor system with the batch API a real one would
@@ -82,9 +83,65 @@ export interface StockAdjustment {
   damagedDelta?: number;
   /** Compare-and-swap: refuse when on hand is not this. */
   expectedOnHand?: number;
+  /** A cycle count: set on hand to this (instead of moving it by onHandDelta). */
+  countedOnHand?: number;
+  /**
+   * Refuse (BELOW_PROMISED) a move that lowers the sound units (on hand less damaged) below what is committed
+   * and reserved; a move that does not lower them is always let through, even where counts have drifted.
+   */
+  protectPromised?: boolean;
 }
 
-export type AdjustResult = { ok: true; record: StockRecord } | { ok: false; reason: 'STALE_QUANTITY' | 'NEGATIVE_STOCK'; record: StockRecord | null };
+export type AdjustResult =
+  | { ok: true; record: StockRecord; previousOnHand?: number }
+  | { ok: false; reason: 'STALE_QUANTITY' | 'NEGATIVE_STOCK' | 'BELOW_PROMISED'; record: StockRecord | null };
+
+/** A hold on units at one location (a cart, a transfer) until it is released or expires. */
+export interface StockReservationRecord {
+  /** `rsv-<sequence>@<locationId>`: the location names the system that holds it. */
+  id: string;
+  locationId: string;
+  lines: { sku: string; quantity: number }[];
+  /** ISO 8601 instant after which the reservation may be expired (see expireReservations). */
+  expiresAt: string;
+  /** The correlation id of the request that made it, for the events of its release. */
+  correlationId: string | null;
+}
+
+export type ReserveResult = { ok: true; reservation: StockReservationRecord } | { ok: false; shortages: { sku: string; available: number }[] };
+
+/** A compare-and-swap write: the record as written, or (not ok) as it is now, null when unknown. */
+export type CasResult<T> = { ok: true; record: T } | { ok: false; record: T | null };
+
+export interface ReturnRequest {
+  orderId: string;
+  reason: string;
+  lines: readonly { sku: string; quantity: number }[];
+  requestedAt: string;
+}
+
+/** NOT_RETURNABLE lists the refused lines with the units of that SKU still returnable. */
+export type ReturnRequestResult =
+  | { ok: true; record: ReturnRecord }
+  | { ok: false; reason: 'UNKNOWN_ORDER' | 'NOT_RETURNABLE'; lines: { sku: string; returnable: number }[] };
+
+/** A shipment as the WMS records it when the carrier takes the parcel. */
+export interface ShipmentRequest {
+  orderId: string;
+  carrier: string;
+  trackingNumber: string;
+  shippedAt: string;
+}
+
+export interface RefundRequest {
+  orderId: string;
+  amountMinor: number;
+  currency: string;
+  reason: string;
+  /** The caller's reference (e.g. a return id): the PSP answers a second refund with the same reference with the first. */
+  reference: string;
+  createdAt: string;
+}
 
 export interface ProductSearch {
   query?: string | null | undefined;
@@ -103,6 +160,12 @@ export class SandboxErp {
   private readonly policies: PairIndex<StockPolicy>;
   private readonly invoicesByOrder: Map<string, InvoiceRecord[]>;
   private readonly postingsByOrder: Map<string, PostingRecord[]>;
+  private readonly invoicesById: Map<string, InvoiceRecord>;
+  private readonly postingsById: Map<string, PostingRecord>;
+  /** Posting date (the business date booked) of postings made through postJournal; history uses createdAt. */
+  private readonly postingDates = new Map<string, string>();
+  private documentSequence: number;
+  private invoiceSequence: number;
 
   constructor(data: SeedData) {
     this.productList = data.products;
@@ -113,6 +176,10 @@ export class SandboxErp {
     this.policies = new PairIndex(data.policies);
     this.invoicesByOrder = groupBy(data.invoices, (i) => i.orderId);
     this.postingsByOrder = groupBy(data.postings, (p) => p.orderId);
+    this.invoicesById = indexBy(data.invoices, (i) => i.id);
+    this.postingsById = indexBy(data.postings, (p) => p.id);
+    this.documentSequence = data.postings.filter((p) => p.erpDocumentNumber !== null).length;
+    this.invoiceSequence = data.invoices.length;
   }
 
   async getProducts(ids: readonly string[]): Promise<(ErpProduct | null)[]> {
@@ -150,6 +217,115 @@ export class SandboxErp {
   async getPostingsByOrder(orderIds: readonly string[]): Promise<PostingRecord[][]> {
     return orderIds.map((id) => this.postingsByOrder.get(id) ?? []);
   }
+
+  /** Journal postings by id, in id order; null for an unknown id. */
+  async getPostings(ids: readonly string[]): Promise<(PostingRecord | null)[]> {
+    return ids.map((id) => this.postingsById.get(id) ?? null);
+  }
+
+  /**
+   * The general-ledger journal by posting date: every posting (whatever its status) whose posting date is in
+   * [from, to), by posting date. The posting date is the business date it books (postJournal's `postingDate`);
+   * for the history, when the posting was created.
+   */
+  async getPostingsByDate(from: string, to: string): Promise<PostingRecord[]> {
+    const start = Date.parse(from);
+    const end = Date.parse(to);
+    const dated: { at: number; record: PostingRecord }[] = [];
+    for (const record of this.postingsById.values()) {
+      const at = Date.parse(this.postingDates.get(record.id) ?? record.createdAt);
+      if (at >= start && at < end) dated.push({ at, record });
+    }
+    return dated.sort((a, b) => a.at - b.at || (a.record.id < b.record.id ? -1 : 1)).map((d) => d.record);
+  }
+
+  /**
+   * Book a journal entry. Idempotent by the posting id, as an ERP's idempotent posting API is: a second post of
+   * an id already POSTED answers the existing posting (same document number) and books nothing; that is what
+   * makes at-least-once delivery safe. An id the ERP holds unposted (a dead-lettered posting of the history)
+   * is booked now. Rejects an entry it cannot book (bad amount, currency or type) with an error.
+   */
+  async postJournal(request: JournalPostingRequest): Promise<PostingRecord> {
+    const existing = this.postingsById.get(request.id);
+    if (existing?.status === 'POSTED') return existing;
+    if (!request.id || request.id.length > 200 || !request.orderId) throw new Error('ERP rejected the posting: id and orderId are required');
+    if (!['SALE', 'REFUND', 'RETURN'].includes(request.type)) throw new Error(`ERP rejected posting ${request.id}: unknown type ${String(request.type)}`);
+    if (!Number.isSafeInteger(request.amountMinor) || request.amountMinor < 0) throw new Error(`ERP rejected posting ${request.id}: amount must be whole minor units, not negative`);
+    if (!/^[A-Z]{3}$/.test(request.currency)) throw new Error(`ERP rejected posting ${request.id}: currency must be an ISO 4217 code`);
+    const now = callTime().toISOString();
+    const record: PostingRecord = {
+      id: request.id,
+      orderId: request.orderId,
+      type: request.type,
+      status: 'POSTED',
+      attempts: Math.max(1, request.attempt ?? 1, (existing?.attempts ?? 0) + 1),
+      amountMinor: request.amountMinor,
+      currency: request.currency,
+      erpDocumentNumber: `FI-${String(++this.documentSequence).padStart(8, '0')}`,
+      lastError: null,
+      postedAt: now,
+      createdAt: existing?.createdAt ?? now,
+    };
+    // A new object rather than an update: the history's records are shared with the seed data.
+    this.postingsById.set(record.id, record);
+    if (request.postingDate && Number.isFinite(Date.parse(request.postingDate))) this.postingDates.set(record.id, request.postingDate);
+    const list = this.postingsByOrder.get(record.orderId);
+    const index = list ? list.findIndex((p) => p.id === record.id) : -1;
+    if (list && index >= 0) list[index] = record;
+    else if (list) list.push(record);
+    else this.postingsByOrder.set(record.orderId, [record]);
+    return record;
+  }
+
+  /**
+   * Issue an invoice for an order (status ISSUED, the next invoice number). Idempotent by the invoice id: a second
+   * call with an id already issued answers that invoice and issues nothing.
+   */
+  async issueInvoice(request: InvoiceRequest): Promise<InvoiceRecord> {
+    const existing = this.invoicesById.get(request.id);
+    if (existing) return existing;
+    if (!request.id || request.id.length > 200 || !request.orderId) throw new Error('ERP rejected the invoice: id and orderId are required');
+    if (!Number.isSafeInteger(request.totalMinor) || request.totalMinor < 0) throw new Error(`ERP rejected invoice ${request.id}: total must be whole minor units, not negative`);
+    if (!/^[A-Z]{3}$/.test(request.currency)) throw new Error(`ERP rejected invoice ${request.id}: currency must be an ISO 4217 code`);
+    const now = callTime();
+    const record: InvoiceRecord = {
+      id: request.id,
+      orderId: request.orderId,
+      number: `INV-${now.getUTCFullYear()}-${String(++this.invoiceSequence).padStart(6, '0')}`,
+      status: 'ISSUED',
+      totalMinor: request.totalMinor,
+      currency: request.currency,
+      issuedAt: now.toISOString(),
+    };
+    this.invoicesById.set(record.id, record);
+    const list = this.invoicesByOrder.get(record.orderId);
+    if (list) list.push(record);
+    else this.invoicesByOrder.set(record.orderId, [record]);
+    return record;
+  }
+}
+
+/** A journal entry to book (see SandboxErp.postJournal). Amounts are positive minor units; the type says the direction. */
+export interface JournalPostingRequest {
+  /** The caller's stable posting id: the ERP books each id once. */
+  id: string;
+  orderId: string;
+  type: PostingRecord['type'];
+  amountMinor: number;
+  currency: string;
+  /** The business date booked (ISO 8601), e.g. when the goods were handed over; default when it is booked. */
+  postingDate?: string | null;
+  /** The caller's attempt number, kept on the posting for the record. */
+  attempt?: number | null;
+}
+
+/** An invoice to issue (see SandboxErp.issueInvoice). */
+export interface InvoiceRequest {
+  /** The caller's stable invoice id: the ERP issues each id once. */
+  id: string;
+  orderId: string;
+  totalMinor: number;
+  currency: string;
 }
 
 /** Order lookups shared by the two order-taking systems (POS for till sales, e-commerce for the rest). */
@@ -158,6 +334,7 @@ class OrderBook {
   protected readonly byNumber: Map<string, OrderRecord>;
   protected readonly byCustomer: Map<string, OrderRecord[]>;
   protected readonly returnsByOrder: Map<string, ReturnRecord[]>;
+  protected readonly returnsById: Map<string, ReturnRecord>;
 
   constructor(orders: readonly OrderRecord[], returns: readonly ReturnRecord[]) {
     this.orders = indexBy(orders, (o) => o.id);
@@ -166,6 +343,7 @@ class OrderBook {
     this.byCustomer = groupBy([...orders].sort((a, b) => (a.placedAt < b.placedAt ? 1 : -1)), (o) => o.customerId);
     const ids = new Set(orders.map((o) => o.id));
     this.returnsByOrder = groupBy(returns.filter((r) => ids.has(r.orderId)), (r) => r.orderId);
+    this.returnsById = indexBy(returns.filter((r) => ids.has(r.orderId)), (r) => r.id);
   }
 
   async getOrders(ids: readonly string[]): Promise<(OrderRecord | null)[]> {
@@ -206,11 +384,87 @@ class OrderBook {
   async getReturnsByOrder(orderIds: readonly string[]): Promise<ReturnRecord[][]> {
     return orderIds.map((id) => this.returnsByOrder.get(id) ?? []);
   }
+
+  /**
+   * Move an order from `expected` to `status` in one synchronous step, compare-and-swap: of two concurrent moves
+   * from the same status exactly one lands. Not ok (with the current record, or null for an unknown order) when
+   * the order is not in `expected`.
+   */
+  async compareAndSetStatus(id: string, expected: OrderRecord['status'], status: OrderRecord['status']): Promise<CasResult<OrderRecord>> {
+    const record = this.orders.get(id);
+    if (!record || record.status !== expected) return { ok: false, record: record ?? null };
+    record.status = status;
+    return { ok: true, record };
+  }
+
+  async getReturns(ids: readonly string[]): Promise<(ReturnRecord | null)[]> {
+    return ids.map((id) => this.returnsById.get(id) ?? null);
+  }
+
+  /**
+   * Record a return request (REQUESTED) on an order, all or nothing: every SKU must be on the order and each
+   * quantity at most what was bought less what the order's earlier returns (whatever their status) take back.
+   * The check and the write are one synchronous step, so two requests can never return the same unit twice.
+   */
+  async createReturn(request: ReturnRequest): Promise<ReturnRequestResult> {
+    const order = this.orders.get(request.orderId);
+    if (!order) return { ok: false, reason: 'UNKNOWN_ORDER', lines: [] };
+    const earlier = this.returnsByOrder.get(order.id) ?? [];
+    const lines = request.lines.map((line) => {
+      const bought = order.lines.filter((l) => l.sku === line.sku).reduce((sum, l) => sum + l.quantity, 0);
+      const taken = earlier.reduce((sum, r) => sum + r.lines.filter((l) => l.sku === line.sku).reduce((s, l) => s + l.quantity, 0), 0);
+      return { sku: line.sku, quantity: line.quantity, returnable: Math.max(0, bought - taken) };
+    });
+    const refused = lines.filter((l) => l.quantity > l.returnable).map((l) => ({ sku: l.sku, returnable: l.returnable }));
+    if (refused.length) return { ok: false, reason: 'NOT_RETURNABLE', lines: refused };
+    const record: ReturnRecord = {
+      id: `ret-${order.id}-${earlier.length + 1}`,
+      orderId: order.id,
+      status: 'REQUESTED',
+      reason: request.reason,
+      lines: request.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+      requestedAt: request.requestedAt,
+      receivedAt: null,
+    };
+    if (earlier.length) earlier.push(record);
+    else this.returnsByOrder.set(order.id, [record]);
+    this.returnsById.set(record.id, record);
+    return { ok: true, record };
+  }
+
+  /** Move a return from `expected` to `status`, compare-and-swap; `at` is stamped as receivedAt when it is received. */
+  async setReturnStatus(id: string, expected: ReturnRecord['status'], status: ReturnRecord['status'], at?: string | null): Promise<CasResult<ReturnRecord>> {
+    const record = this.returnsById.get(id);
+    if (!record || record.status !== expected) return { ok: false, record: record ?? null };
+    record.status = status;
+    if (status === 'RECEIVED') record.receivedAt = at ?? callTime().toISOString();
+    if (status === 'REQUESTED') record.receivedAt = null;
+    return { ok: true, record };
+  }
 }
 
 class PosOrderBook extends OrderBook {
   create(draft: Omit<OrderRecord, 'id' | 'number'>): OrderRecord {
     return this.insert(draft, 'ord-s', 'S');
+  }
+}
+
+/** Units of `lines` at `locationId` that do not fit in what is sellable (see commitStock), with what is. */
+function shortagesAt(stock: PairIndex<StockRecord>, locationId: string, lines: readonly CommitLine[]): { sku: string; available: number }[] {
+  const shortages: { sku: string; available: number }[] = [];
+  for (const line of lines) {
+    const record = stock.get({ sku: line.sku, locationId });
+    const available = record ? Math.max(0, record.onHand - record.committed - record.reserved - record.damaged - line.safetyStock) : 0;
+    if (available < line.quantity) shortages.push({ sku: line.sku, available });
+  }
+  return shortages;
+}
+
+/** A reservation's units are no longer held. Never below zero. */
+function giveBackReserved(stock: PairIndex<StockRecord>, reservation: StockReservationRecord): void {
+  for (const line of reservation.lines) {
+    const record = stock.get({ sku: line.sku, locationId: reservation.locationId });
+    if (record) record.reserved = Math.max(0, record.reserved - line.quantity);
   }
 }
 
@@ -251,19 +505,86 @@ class StockBook {
     }
   }
 
+  /**
+   * Committed units leave the location (handed over at the counter, or shipped): on hand and committed both go
+   * down by the quantity. Never below zero; damaged never exceeds what is left on hand.
+   */
+  async fulfillStock(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void> {
+    for (const line of lines) {
+      const record = this.stock.get({ sku: line.sku, locationId });
+      if (!record) continue;
+      record.onHand = Math.max(0, record.onHand - line.quantity);
+      record.committed = Math.max(0, record.committed - line.quantity);
+      record.damaged = Math.min(record.damaged, record.onHand);
+    }
+  }
+
   /** A stock movement (sale at the till, receipt, damage, cycle count), optionally compare-and-swap on on-hand. */
   async adjustStock(adjustment: StockAdjustment): Promise<AdjustResult> {
     const key = { sku: adjustment.sku, locationId: adjustment.locationId };
     const existing = this.stock.get(key);
-    if (adjustment.expectedOnHand !== undefined && (existing?.onHand ?? 0) !== adjustment.expectedOnHand) return { ok: false, reason: 'STALE_QUANTITY', record: existing };
+    if (adjustment.expectedOnHand != null && (existing?.onHand ?? 0) !== adjustment.expectedOnHand) return { ok: false, reason: 'STALE_QUANTITY', record: existing };
     const record = existing ?? { ...key, onHand: 0, committed: 0, reserved: 0, damaged: 0 };
-    const onHand = record.onHand + (adjustment.onHandDelta ?? 0);
+    const previousOnHand = record.onHand;
+    const onHand = adjustment.countedOnHand != null ? adjustment.countedOnHand : record.onHand + (adjustment.onHandDelta ?? 0);
     const damaged = record.damaged + (adjustment.damagedDelta ?? 0);
     if (onHand < 0 || damaged < 0 || damaged > onHand) return { ok: false, reason: 'NEGATIVE_STOCK', record: existing };
+    const sound = onHand - damaged;
+    if (adjustment.protectPromised && sound < record.committed + record.reserved && sound < record.onHand - record.damaged) return { ok: false, reason: 'BELOW_PROMISED', record: existing };
     record.onHand = onHand;
     record.damaged = damaged;
     if (!existing) this.stock.set(record);
-    return { ok: true, record };
+    return { ok: true, record, previousOnHand };
+  }
+
+  private readonly reservations = new Map<string, StockReservationRecord>();
+  private reservationSequence = 0;
+
+  /**
+   * Hold units of several SKUs at one location for a cart or a transfer until `expiresAt`, all or nothing and
+   * atomic against every commitment and reservation, exactly like commitStock; the units count as `reserved`.
+   */
+  async reserveStock(locationId: string, lines: readonly CommitLine[], hold: { expiresAt: string; correlationId?: string | null }): Promise<ReserveResult> {
+    const shortages = shortagesAt(this.stock, locationId, lines);
+    if (shortages.length) return { ok: false, shortages };
+    for (const line of lines) (this.stock.get({ sku: line.sku, locationId }) as StockRecord).reserved += line.quantity;
+    const reservation: StockReservationRecord = {
+      id: `rsv-${String(++this.reservationSequence).padStart(6, '0')}@${locationId}`,
+      locationId,
+      lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+      expiresAt: hold.expiresAt,
+      correlationId: hold.correlationId ?? null,
+    };
+    this.reservations.set(reservation.id, reservation);
+    return { ok: true, reservation };
+  }
+
+  /** End a live reservation and give its units back; null when it is unknown, released or expired already. */
+  async releaseReservation(id: string): Promise<StockReservationRecord | null> {
+    const reservation = this.reservations.get(id);
+    if (!reservation) return null;
+    this.reservations.delete(id);
+    giveBackReserved(this.stock, reservation);
+    return reservation;
+  }
+
+  /**
+   * Release every reservation due at `asOf` (expiresAt at or before it), giving its units back, and say when the
+   * next live one is due (null: none left). Each reservation ends once, by release or by expiry.
+   */
+  async expireReservations(asOf: string): Promise<{ expired: StockReservationRecord[]; nextExpiresAt: string | null }> {
+    const due = Date.parse(asOf);
+    const expired: StockReservationRecord[] = [];
+    let next: StockReservationRecord | null = null;
+    for (const reservation of this.reservations.values()) {
+      if (Date.parse(reservation.expiresAt) <= due) expired.push(reservation);
+      else if (!next || Date.parse(reservation.expiresAt) < Date.parse(next.expiresAt)) next = reservation;
+    }
+    for (const reservation of expired) {
+      this.reservations.delete(reservation.id);
+      giveBackReserved(this.stock, reservation);
+    }
+    return { expired, nextExpiresAt: next?.expiresAt ?? null };
   }
 }
 
@@ -307,6 +628,18 @@ export class SandboxPos extends StockBook {
   setStatus(id: string, status: OrderRecord['status']) {
     return this.book.setStatus(id, status);
   }
+  compareAndSetStatus(id: string, expected: OrderRecord['status'], status: OrderRecord['status']) {
+    return this.book.compareAndSetStatus(id, expected, status);
+  }
+  getReturns(ids: readonly string[]) {
+    return this.book.getReturns(ids);
+  }
+  createReturn(request: ReturnRequest) {
+    return this.book.createReturn(request);
+  }
+  setReturnStatus(id: string, expected: ReturnRecord['status'], status: ReturnRecord['status'], at?: string | null) {
+    return this.book.setReturnStatus(id, expected, status, at);
+  }
 }
 
 /** WMS: warehouses, warehouse stock and shipments. */
@@ -333,6 +666,39 @@ export class SandboxWms extends StockBook {
 
   async getShipmentsByOrder(orderIds: readonly string[]): Promise<ShipmentRecord[][]> {
     return orderIds.map((id) => this.shipmentsByOrder.get(id) ?? []);
+  }
+
+  /**
+   * The carrier took the order's parcel: its PENDING shipment becomes SHIPPED with the carrier's details, or a
+   * new SHIPPED one is recorded. Sent again for a shipment already recorded with the same tracking number, it
+   * answers that shipment and changes nothing.
+   */
+  async recordShipment(request: ShipmentRequest): Promise<ShipmentRecord> {
+    const list = this.shipmentsByOrder.get(request.orderId) ?? [];
+    const same = list.find((s) => s.status !== 'PENDING' && s.carrier === request.carrier && s.trackingNumber === request.trackingNumber);
+    if (same) return same;
+    const pending = list.find((s) => s.status === 'PENDING');
+    const record: ShipmentRecord = pending ?? { id: list.length ? `shp-${request.orderId}-${list.length + 1}` : `shp-${request.orderId}`, orderId: request.orderId, status: 'PENDING', carrier: '', trackingNumber: '', shippedAt: null, deliveredAt: null };
+    record.status = 'SHIPPED';
+    record.carrier = request.carrier;
+    record.trackingNumber = request.trackingNumber;
+    record.shippedAt = request.shippedAt;
+    if (!pending) {
+      if (list.length) list.push(record);
+      else this.shipmentsByOrder.set(request.orderId, [record]);
+    }
+    return record;
+  }
+
+  /** The carrier delivered: the order's SHIPPED shipments become DELIVERED. Answers all of the order's shipments. */
+  async recordDelivery(orderId: string, deliveredAt: string): Promise<ShipmentRecord[]> {
+    const list = this.shipmentsByOrder.get(orderId) ?? [];
+    for (const shipment of list) {
+      if (shipment.status !== 'SHIPPED') continue;
+      shipment.status = 'DELIVERED';
+      shipment.deliveredAt = deliveredAt;
+    }
+    return list;
   }
 }
 
@@ -420,7 +786,7 @@ export class SandboxPsp {
       method: request.method,
       amountMinor: request.amountMinor,
       currency: request.currency,
-      createdAt: new Date().toISOString(),
+      createdAt: callTime().toISOString(),
     };
     const list = this.paymentsByOrder.get(request.orderId);
     if (list) list.push(payment);
@@ -434,6 +800,32 @@ export class SandboxPsp {
 
   async getRefundsByOrder(orderIds: readonly string[]): Promise<RefundRecord[][]> {
     return orderIds.map((id) => this.refundsByOrder.get(id) ?? []);
+  }
+
+  /** Void the order's open authorizations (nothing is captured yet). Answers the payments it voided; again, none. */
+  async voidPayment(orderId: string): Promise<PaymentRecord[]> {
+    const voided: PaymentRecord[] = [];
+    for (const payment of this.paymentsByOrder.get(orderId) ?? []) {
+      if (payment.status !== 'AUTHORIZED') continue;
+      payment.status = 'VOIDED';
+      voided.push(payment);
+    }
+    return voided;
+  }
+
+  /**
+   * Pay money back on an order. Idempotent by the caller's reference, as real PSPs are by idempotency key: a
+   * second refund with the same reference answers the first and pays nothing.
+   */
+  async refund(request: RefundRequest): Promise<RefundRecord> {
+    const id = `ref-${request.reference}`;
+    const list = this.refundsByOrder.get(request.orderId);
+    const existing = list?.find((r) => r.id === id);
+    if (existing) return existing;
+    const refund: RefundRecord = { id, orderId: request.orderId, status: 'SUCCEEDED', amountMinor: request.amountMinor, currency: request.currency, reason: request.reason, createdAt: request.createdAt };
+    if (list) list.push(refund);
+    else this.refundsByOrder.set(request.orderId, [refund]);
+    return refund;
   }
 }
 
@@ -462,10 +854,10 @@ export function createSystems(data: SeedData): SandboxSystems {
  * adapters must list them as writes so the resilience policy never retries them. A new write method goes here.
  */
 export const WRITE_METHODS: { readonly [S in keyof SandboxSystems]: readonly string[] } = {
-  erp: [],
-  pos: ['commitStock', 'releaseStock', 'adjustStock', 'createOrder', 'setStatus'],
-  wms: ['commitStock', 'releaseStock', 'adjustStock'],
+  erp: ['postJournal', 'issueInvoice'],
+  pos: ['commitStock', 'releaseStock', 'adjustStock', 'createOrder', 'setStatus', 'fulfillStock', 'compareAndSetStatus', 'createReturn', 'setReturnStatus', 'reserveStock', 'releaseReservation', 'expireReservations'],
+  wms: ['commitStock', 'releaseStock', 'adjustStock', 'fulfillStock', 'recordShipment', 'recordDelivery', 'reserveStock', 'releaseReservation', 'expireReservations'],
   crm: [],
-  psp: ['authorize'],
-  ecom: ['createOrder', 'setStatus'],
+  psp: ['authorize', 'voidPayment', 'refund'],
+  ecom: ['createOrder', 'setStatus', 'compareAndSetStatus', 'createReturn', 'setReturnStatus'],
 };

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../scripts/composition.js';
 import { freePort } from '../scripts/free-port.js';
@@ -42,7 +44,8 @@ afterEach(async () => {
 });
 
 async function ports(names: string[]): Promise<Record<string, string>> {
-  const env: Record<string, string> = {};
+  // Each run its own data directory: the journal of one test must not leak into another.
+  const env: Record<string, string> = { DATA_DIR: mkdtempSync(join(tmpdir(), 'retail-proc-')) };
   for (const name of names) env[name] = String(await freePort());
   return env;
 }
@@ -96,5 +99,49 @@ describe('run modes', () => {
     // The subgraphs' system calls were served (and counted) by the one sandbox process.
     const calls = (await (await fetch(`${sandboxUrl}/sandbox/calls`)).json()) as Record<string, Record<string, number>>;
     expect(Object.keys(calls).sort()).toEqual(['crm', 'ecom', 'erp', 'psp', 'wms']);
+  });
+});
+
+describe('durability (embedded default, DATA_DIR)', () => {
+  it('after kill -9 and a restart, orders, events, stock levels and idempotency records are all there', async () => {
+    const env = await ports(['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']);
+    const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
+    const sandbox = `http://127.0.0.1:${env.SANDBOX_PORT}`;
+    const query = async (name: string, variables: Record<string, unknown>) => ((await (await graphql(`${gateway}/graphql`, contractOperation(name), variables)).json()) as any).data;
+    const sku = 'SKU-0003-1';
+    const store = 'store-001';
+    const inputs = [1, 2, 3].map((i) => ({ idempotencyKey: `durable-${i}`, channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: store, customerId: 'cust-00001', lines: [{ sku, quantity: 1 }], ...(i === 3 ? { paymentToken: 'tok_decline' } : {}) }));
+
+    let child = start([], env);
+    await waitFor(`${gateway}/ready`);
+    // A POS stock movement, then three checkouts (the third declined: stock back, order cancelled).
+    await fetch(`${sandbox}/sandbox/rpc/pos/adjustStock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ args: [{ sku, locationId: store, onHandDelta: 7 }] }) });
+    const placed = [];
+    for (const input of inputs) placed.push((await query('PlaceOrder', { input })).placeOrder);
+    expect(placed.map((p) => p.order?.status ?? p.userErrors[0].code)).toEqual(['CONFIRMED', 'CONFIRMED', 'PAYMENT_DECLINED']);
+    const stockBefore = (await query('StoreStock', { locationId: store, skus: [sku] })).location.inventoryLevels[0];
+    const timelinesBefore = await Promise.all(placed.slice(0, 2).map((p) => query('OrderTimeline', { orderId: p.order.id })));
+
+    child.kill('SIGKILL');
+    expect(await exitOf(child)).toBe(null);
+
+    child = start([], env);
+    await waitFor(`${gateway}/ready`);
+    expect((await query('StoreStock', { locationId: store, skus: [sku] })).location.inventoryLevels[0]).toEqual(stockBefore);
+    for (const [i, p] of placed.slice(0, 2).entries()) {
+      const after = await query('OrderTimeline', { orderId: p.order.id });
+      expect(after.order).toEqual(timelinesBefore[i]!.order);
+    }
+    // The idempotency records survived: the same key and input answers the original order and creates nothing.
+    await fetch(`${sandbox}/sandbox/calls`, { method: 'DELETE' });
+    const replay = (await query('PlaceOrder', { input: inputs[0] })).placeOrder;
+    expect(replay.order.id).toBe(placed[0].order.id);
+    const calls = (await (await fetch(`${sandbox}/sandbox/calls`)).json()) as Record<string, Record<string, number>>;
+    expect(calls.ecom?.createOrder ?? 0).toBe(0);
+    // A new order continues the numbering instead of reusing an id.
+    const next = (await query('PlaceOrder', { input: { ...inputs[0], idempotencyKey: 'durable-4' } })).placeOrder;
+    expect(placed.map((p) => p.order?.id)).not.toContain(next.order.id);
+    child.kill('SIGTERM');
+    expect(await exitOf(child)).toBe(0);
   });
 });

@@ -1,14 +1,22 @@
 import DataLoader from 'dataloader';
+import type { EventBackbone } from '../../common/events.js';
 import type { ScopedContext } from '../../common/http.js';
-import type { FinanceInvoice, FinancePayment, FinancePosting, FinanceRefund, LedgerPort, PaymentsPort } from './ports.js';
+import type { IdempotencyStore } from '../../common/idempotency.js';
+import { mergePostings, type MergedPosting } from './outbox/merge.js';
+import type { ErpOutbox } from './outbox/outbox.js';
+import type { FinanceInvoice, FinancePayment, FinanceRefund, LedgerPort, PaymentsPort } from './ports.js';
 
 /** A fresh set per request: caching lives exactly as long as one query (the dataloader README's advice). */
-export function createFinanceLoaders(payments: PaymentsPort, ledger: LedgerPort) {
+export function createFinanceLoaders(payments: PaymentsPort, ledger: LedgerPort, outbox: Pick<ErpOutbox, 'postingsOf'>) {
   return {
     paymentsByOrder: new DataLoader<string, FinancePayment[]>((ids) => payments.getPaymentsByOrder(ids)),
     refundsByOrder: new DataLoader<string, FinanceRefund[]>((ids) => payments.getRefundsByOrder(ids)),
     invoicesByOrder: new DataLoader<string, FinanceInvoice[]>((ids) => ledger.getInvoicesByOrder(ids)),
-    postingsByOrder: new DataLoader<string, FinancePosting[]>((ids) => ledger.getPostingsByOrder(ids)),
+    /** What the ERP holds merged with what the outbox holds: one entry per posting id. */
+    postingsByOrder: new DataLoader<string, MergedPosting[]>(async (ids) => {
+      const [erp, own] = await Promise.all([ledger.getPostingsByOrder(ids), outbox.postingsOf(ids)]);
+      return ids.map((_, i) => mergePostings(erp[i] ?? [], own[i] ?? []));
+    }),
   };
 }
 
@@ -18,4 +26,7 @@ export interface FinanceContext extends ScopedContext {
   loaders: FinanceLoaders;
   payments: PaymentsPort;
   ledger: LedgerPort;
+  outbox: ErpOutbox;
+  backbone: EventBackbone;
+  idempotency: IdempotencyStore;
 }

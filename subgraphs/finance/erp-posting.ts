@@ -22,8 +22,11 @@ registerEnumType(PostingStatus, {
 
 @ObjectType('ErpPosting', { description: 'A journal posting of an order to the ERP general ledger.' })
 export class ErpPosting {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Stable: derived from the source event, so the ERP books each posting once.' })
   id!: string;
+
+  @Field(() => ID)
+  orderId!: string;
 
   @Field(() => PostingType)
   type!: PostingType;
@@ -48,4 +51,10 @@ export class ErpPosting {
 
   @Field(() => DateTimeScalar)
   createdAt!: string;
+
+  @Field(() => ID, { nullable: true, description: 'The canonical event it books; null for postings of the history.' })
+  sourceEventId!: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the next attempt is due; null unless PENDING or FAILED.' })
+  nextAttemptAt!: string | null;
 }

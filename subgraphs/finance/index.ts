@@ -1,34 +1,75 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
+import type { EventBackbone } from '../../common/events.js';
 import { buildFederatedSchema } from '../../common/federation.js';
+import type { IdempotencyStore } from '../../common/idempotency.js';
 import type { Logger } from '../../common/logger.js';
 import { createSubgraphService, type SubgraphService } from '../../common/service.js';
 import { createFinanceLoaders, type FinanceContext } from './context.js';
 import { Order } from './order.js';
 import { resolveOrderReference } from './order.reference.js';
 import { OrderResolver } from './order.resolver.js';
+import { ErpOutboxResolver } from './outbox/erp-outbox.resolver.js';
+import { ErpOutbox } from './outbox/outbox.js';
+import type { JournalPort, OutboxStore } from './outbox/ports.js';
+import type { OutboxSettings } from './outbox/settings.js';
 import type { LedgerPort, PaymentsPort } from './ports.js';
+import { ReconciliationResolver } from './reconciliation/reconciliation.resolver.js';
 
 export interface FinanceDeps {
   payments: PaymentsPort;
   ledger: LedgerPort;
+  /** ERP writes: journal postings and invoices (the outbox's only way into the ERP). */
+  journal: JournalPort;
+  backbone: EventBackbone;
+  /** Where the outbox keeps its postings; closed when the service stops. */
+  outboxStore: OutboxStore;
+  outboxSettings: OutboxSettings;
+  idempotency: IdempotencyStore;
   logger: Logger;
 }
 
 export function buildFinanceSchema(): Promise<GraphQLSchema> {
   return buildFederatedSchema(
     // Order is reached only through `_entities`, which type-graphql cannot see, so it must be named here.
-    { resolvers: [OrderResolver], orphanedTypes: [Order] },
+    { resolvers: [OrderResolver, ErpOutboxResolver, ReconciliationResolver], orphanedTypes: [Order] },
     { Order: { __resolveReference: resolveOrderReference } },
   );
 }
 
-/** The finance subgraph (systems of record: PSP for payments and refunds, ERP for invoices and postings). */
+/**
+ * The finance subgraph (systems of record: PSP for payments and refunds, ERP for invoices and postings), with its
+ * ERP outbox running: subscribed to the backbone, its worker on an unref'd timer. Stopping the service stops the
+ * outbox (no new intake, the round in flight finishes) and closes its store.
+ */
 export async function createFinanceSubgraph(deps: FinanceDeps): Promise<SubgraphService> {
-  return createSubgraphService<FinanceContext>({
+  const outbox = new ErpOutbox({ journal: deps.journal, backbone: deps.backbone, store: deps.outboxStore, settings: deps.outboxSettings, logger: deps.logger });
+  const service = await createSubgraphService<FinanceContext>({
     name: 'finance',
     schema: await buildFinanceSchema(),
     logger: deps.logger,
-    context: (base) => ({ ...base, payments: deps.payments, ledger: deps.ledger, loaders: createFinanceLoaders(deps.payments, deps.ledger) }),
+    context: (base) => ({
+      ...base,
+      payments: deps.payments,
+      ledger: deps.ledger,
+      outbox,
+      backbone: deps.backbone,
+      idempotency: deps.idempotency,
+      loaders: createFinanceLoaders(deps.payments, deps.ledger, outbox),
+    }),
   });
+  outbox.start();
+  let stopping: Promise<void> | null = null;
+  return {
+    ...service,
+    // common/service.ts has no stop hook, so the outbox is stopped here: the HTTP side first, then the worker.
+    stop() {
+      stopping ??= (async () => {
+        await service.stop();
+        await outbox.stop();
+        await deps.outboxStore.close();
+      })();
+      return stopping;
+    },
+  };
 }

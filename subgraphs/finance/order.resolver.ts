@@ -36,7 +36,7 @@ export class OrderResolver {
     return (await ctx.loaders.invoicesByOrder.load(order.id)).map(toInvoice);
   }
 
-  @FieldResolver(() => [ErpPosting], { nullable: true, description: 'Journal postings to the ERP, including failed ones; null when the ERP is unavailable.' })
+  @FieldResolver(() => [ErpPosting], { nullable: true, description: 'Journal postings to the ERP: what the ERP holds merged with what the outbox is booking (PENDING, FAILED, DEAD_LETTER), one per posting id; null when the ERP is unavailable.' })
   async erpPostings(@Root() order: Order, @Ctx() ctx: FinanceContext): Promise<ErpPosting[]> {
     return (await ctx.loaders.postingsByOrder.load(order.id)).map(toErpPosting);
   }

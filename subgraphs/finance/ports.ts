@@ -73,4 +73,11 @@ export interface PaymentsPort {
 export interface LedgerPort {
   getInvoicesByOrder(orderIds: readonly string[]): Promise<FinanceInvoice[][]>;
   getPostingsByOrder(orderIds: readonly string[]): Promise<FinancePosting[][]>;
+  /** Postings by posting id, in id order; null for an id the ERP does not hold. */
+  getPostings(ids: readonly string[]): Promise<(FinancePosting | null)[]>;
+  /**
+   * The journal by posting date: every posting (any status) whose posting date is in [from, to) (ISO 8601),
+   * oldest first. The posting date is the business date a posting books (for history: when it was created).
+   */
+  getPostingsByDate(from: string, to: string): Promise<FinancePosting[]>;
 }

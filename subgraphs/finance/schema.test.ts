@@ -2,9 +2,16 @@ import { graphql } from 'graphql';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLSchema } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { InMemoryEventBackbone } from '../../common/events.js';
+import { InMemoryIdempotencyStore } from '../../common/idempotency.js';
+import { createLogger } from '../../common/logger.js';
 import { SystemUnavailableError } from '../../common/resilience.js';
 import { createFinanceLoaders, type FinanceContext } from './context.js';
 import { buildFinanceSchema } from './index.js';
+import { ErpOutbox } from './outbox/outbox.js';
+import type { JournalPort, OutboxPosting } from './outbox/ports.js';
+import { outboxSettings } from './outbox/settings.js';
+import { InMemoryOutboxStore } from './outbox/store.js';
 import type { FinanceInvoice, FinancePayment, FinancePosting, FinanceRefund, LedgerPort, PaymentsPort } from './ports.js';
 
 const eur = (minor: number) => ({ minor, currency: 'EUR' });
@@ -50,10 +57,61 @@ function fakePorts(down: { psp?: boolean; erp?: boolean } = {}) {
       fail('erp');
       return byOrder(POSTINGS, ids);
     },
+    async getPostings(ids) {
+      fail('erp');
+      return ids.map((id) => POSTINGS.find((p) => p.id === id) ?? null);
+    },
+    async getPostingsByDate(from, to) {
+      fail('erp');
+      return POSTINGS.filter((p) => p.createdAt >= from && p.createdAt < to);
+    },
   };
-  const context: FinanceContext = { scope: { correlationId: 'test' }, stats: { operationName: null, errors: 0 }, payments, ledger, loaders: createFinanceLoaders(payments, ledger) };
-  return { context, calls };
+  // The outbox is not started: these tests put postings in its store directly.
+  const journal: JournalPort = {
+    post: async () => {
+      throw new SystemUnavailableError('erp', 'not in these tests');
+    },
+    issueInvoice: async () => {
+      throw new SystemUnavailableError('erp', 'not in these tests');
+    },
+  };
+  const store = new InMemoryOutboxStore();
+  const backbone = new InMemoryEventBackbone();
+  const outbox = new ErpOutbox({ journal, backbone, store, settings: outboxSettings(), logger: createLogger({ level: 'silent' }) });
+  const context: FinanceContext = {
+    scope: { correlationId: 'test' },
+    stats: { operationName: null, errors: 0 },
+    payments,
+    ledger,
+    outbox,
+    backbone,
+    idempotency: new InMemoryIdempotencyStore(),
+    loaders: createFinanceLoaders(payments, ledger, outbox),
+  };
+  return { context, calls, store };
 }
+
+/** A posting the outbox is still retrying. */
+const RETRYING: OutboxPosting = {
+  id: 'post-evt-9',
+  orderId: 'ord-1',
+  type: 'REFUND',
+  status: 'FAILED',
+  attempts: 3,
+  roundAttempts: 3,
+  deadLetters: 0,
+  amount: eur(2_500),
+  erpDocumentNumber: null,
+  lastError: 'ERP is unavailable: down',
+  postedAt: null,
+  createdAt: '2026-01-02T00:00:00.000Z',
+  sourceEventId: 'evt-9',
+  sourceType: 'REFUND_ISSUED',
+  sourceOccurredAt: '2026-01-02T00:00:00.000Z',
+  correlationId: 'corr-1',
+  nextAttemptAt: '2026-01-02T00:00:10.000Z',
+  invoice: null,
+};
 
 const ENTITIES = `query($r: [_Any!]!) {
   _entities(representations: $r) {
@@ -84,6 +142,18 @@ describe('finance subgraph schema', () => {
     expect(sdl).toMatch(/enum FinancialStatus \{\s+(?:"""[^"]*"""\s+)?PENDING\s+(?:"""[^"]*"""\s+)?AUTHORIZED\s+(?:"""[^"]*"""\s+)?PAID\s+(?:"""[^"]*"""\s+)?PARTIALLY_REFUNDED\s+(?:"""[^"]*"""\s+)?REFUNDED\s+(?:"""[^"]*"""\s+)?VOIDED\s+\}/);
     expect(sdl).toMatch(/type ErpPosting \{[^}]*erpDocumentNumber: String\n[^}]*lastError: String\n[^}]*postedAt: DateTime\n[^}]*createdAt: DateTime!/);
     expect(sdl).toMatch(/type Money\s+@shareable/);
+    expect(sdl).toMatch(/type ErpPosting \{[^}]*orderId: ID!\n[^}]*sourceEventId: ID\n[^}]*nextAttemptAt: DateTime\n/);
+  });
+
+  it('offers the reconciliation query, the outbox listing and the replay mutation', () => {
+    // Descriptions dropped and whitespace collapsed: the shape is what is checked here.
+    const sdl = printSubgraphSchema(schema).replace(/"""[\s\S]*?"""/g, '').replace(/\s+/g, ' ');
+    expect(sdl).toContain('reconciliation( from: DateTime! to: DateTime! ): Reconciliation ');
+    expect(sdl).toContain('erpOutbox( statuses: [PostingStatus!] orderId: ID first: Int = 20 ): [ErpPosting!]!');
+    expect(sdl).toContain('replayPostings( ids: [ID!]! idempotencyKey: String ): ReplayPostingsPayload!');
+    expect(sdl).toContain('type ReplayPostingsPayload { postings: [ErpPosting!]! userErrors: [UserError!]! }');
+    expect(sdl).toMatch(/type Reconciliation \{ from: DateTime! to: DateTime! sourceTotal: Money! erpTotal: Money! byCurrency: \[ReconciliationCurrencyTotals!\]! sourceItems: Int! pendingPostings: Int! failedPostings: Int! mismatches: \[ReconciliationMismatch!\]! \}/);
+    expect(sdl).toContain('type ReconciliationMismatch { orderId: ID! order: Order! type: PostingType! reason: MismatchReason! expected: Money posted: Money ');
   });
 
   it('resolves the finance fields of many orders with one call per system method', async () => {
@@ -114,6 +184,45 @@ describe('finance subgraph schema', () => {
     expect(order).toMatchObject({ id: 'ord-1', payments: null, refunds: null, financialStatus: null, invoices: [{ number: 'INV-2026-000001' }] });
     expect(result.errors?.map((e) => e.extensions.code)).toEqual(['PSP_UNAVAILABLE', 'PSP_UNAVAILABLE', 'PSP_UNAVAILABLE']);
     expect(result.errors?.map((e) => e.path?.at(-1)).sort()).toEqual(['financialStatus', 'payments', 'refunds']);
+  });
+
+  it('merges the outbox into erpPostings: one entry per id, the outbox state of what the ERP does not hold yet', async () => {
+    const { context, store } = fakePorts();
+    await store.save(RETRYING);
+    // The outbox also holds the ERP's posting (it booked it): the ERP's record and document number win.
+    await store.save({ ...RETRYING, id: 'post-1', type: 'SALE', status: 'POSTED', attempts: 2, amount: eur(10_000), erpDocumentNumber: 'FI-00000001', lastError: null, nextAttemptAt: null, sourceEventId: 'evt-1', createdAt: at });
+    const result = await graphql({ schema, source: `query($r: [_Any!]!) { _entities(representations: $r) { ... on Order { erpPostings { id orderId type status attempts lastError sourceEventId nextAttemptAt erpDocumentNumber } } } }`, variableValues: orders('ord-1'), contextValue: context });
+    expect(result.errors).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(result.data))._entities[0].erpPostings).toEqual([
+      { id: 'post-1', orderId: 'ord-1', type: 'SALE', status: 'POSTED', attempts: 2, lastError: null, sourceEventId: 'evt-1', nextAttemptAt: null, erpDocumentNumber: 'FI-00000001' },
+      { id: 'post-evt-9', orderId: 'ord-1', type: 'REFUND', status: 'FAILED', attempts: 3, lastError: 'ERP is unavailable: down', sourceEventId: 'evt-9', nextAttemptAt: '2026-01-02T00:00:10.000Z', erpDocumentNumber: null },
+    ]);
+  });
+
+  it('lists the outbox while the ERP is down (erpOutbox reads no ERP); first is bounded', async () => {
+    const { context, store } = fakePorts({ erp: true });
+    await store.save(RETRYING);
+    const result = await graphql({ schema, source: '{ erpOutbox(statuses: [FAILED, DEAD_LETTER]) { id status attempts lastError } }', contextValue: context });
+    expect(result.errors).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(result.data)).erpOutbox).toEqual([{ id: 'post-evt-9', status: 'FAILED', attempts: 3, lastError: 'ERP is unavailable: down' }]);
+    const tooMany = await graphql({ schema, source: '{ erpOutbox(first: 101) { id } }', contextValue: context });
+    expect(tooMany.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('refuses a reconciliation window that is reversed, empty or longer than 92 days with BAD_USER_INPUT', async () => {
+    const { context } = fakePorts();
+    const run = (from: string, to: string) => graphql({ schema, source: 'query($from: DateTime!, $to: DateTime!) { reconciliation(from: $from, to: $to) { sourceTotal { amount } } }', variableValues: { from, to }, contextValue: context });
+    for (const [from, to] of [
+      ['2026-02-01T00:00:00Z', '2026-01-01T00:00:00Z'],
+      ['2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'],
+      ['2026-01-01T00:00:00Z', '2026-04-03T00:00:01Z'],
+    ] as const) {
+      const result = await run(from, to);
+      expect(result.data?.reconciliation ?? null).toBeNull();
+      expect(result.errors?.map((e) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
+    }
+    const ok = await run('2026-01-01T00:00:00Z', '2026-04-03T00:00:00Z');
+    expect(ok.errors).toBeUndefined();
   });
 
   it('nulls only the ERP fields when the ERP is down', async () => {

@@ -1,13 +1,23 @@
 import type { SubgraphService } from '../../common/service.js';
 import type { SubgraphEnvironment } from '../environment.js';
+import { SandboxJournal } from './adapters/sandbox-journal.js';
 import { SandboxLedger } from './adapters/sandbox-ledger.js';
 import { SandboxPayments } from './adapters/sandbox-payments.js';
 import { createFinanceSubgraph } from './index.js';
+import { outboxSettings, type FinanceConfig } from './outbox/settings.js';
+import { JournaledOutboxStore } from './outbox/store.js';
 
-export function createFinanceFromEnvironment(env: SubgraphEnvironment): Promise<SubgraphService> {
+export async function createFinanceFromEnvironment(env: SubgraphEnvironment): Promise<SubgraphService> {
+  const config = env.config as FinanceConfig;
   return createFinanceSubgraph({
     payments: new SandboxPayments(env.systems.psp, env.resilience),
     ledger: new SandboxLedger(env.systems.erp, env.resilience),
+    journal: new SandboxJournal(env.systems.erp, env.resilience),
+    backbone: env.backbone,
+    // The outbox survives a restart beside the rest of DATA_DIR: an accepted posting is never lost.
+    outboxStore: await JournaledOutboxStore.open(config.dataDir),
+    outboxSettings: outboxSettings(config.erpOutbox),
+    idempotency: env.idempotency,
     logger: env.logger.child({ service: 'finance' }),
   });
 }

@@ -3,6 +3,7 @@ import type { ScopedContext } from '../../common/http.js';
 import { listLocationsByKind, loadAll, loadLocations, loadStockLevels, stockKeyOf } from './batching.js';
 import type { InventoryLocation, InventoryPorts, LocationKind, StockKey } from './ports.js';
 import { compareLocations, type StockLevel } from './stock.js';
+import type { StockWriteDeps } from './writes/stock-writes.service.js';
 
 /** A fresh set per request: caching lives exactly as long as one query (the dataloader README's advice). */
 export function createInventoryLoaders(ports: InventoryPorts) {
@@ -32,6 +33,8 @@ export interface InventoryContext extends ScopedContext {
   loaders: InventoryLoaders;
   /** `available` at or under this is LOW_STOCK (from configuration). */
   lowStockThreshold: number;
+  /** The write side (stock movements, reservations): ports, idempotency, event backbone. */
+  writes: StockWriteDeps;
 }
 
 async function loadStockEverywhere(

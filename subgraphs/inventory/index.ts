@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
+import type { EventBackbone } from '../../common/events.js';
 import { buildFederatedSchema } from '../../common/federation.js';
+import type { IdempotencyStore } from '../../common/idempotency.js';
 import type { Logger } from '../../common/logger.js';
 import { createSubgraphService, type SubgraphService } from '../../common/service.js';
 import { AvailabilityResolver } from './availability.resolver.js';
@@ -8,21 +10,37 @@ import { createInventoryLoaders, type InventoryContext } from './context.js';
 import { InventoryLevelResolver } from './inventory-level.resolver.js';
 import { resolveLocationReference } from './location.reference.js';
 import { LocationResolver } from './location.resolver.js';
-import type { InventoryPorts } from './ports.js';
+import type { InventoryPorts, LocationKind } from './ports.js';
 import { ProductVariant } from './variant.js';
 import { resolveVariantReference } from './variant.reference.js';
 import { VariantResolver } from './variant.resolver.js';
+import type { ItemMasterPort, StockWriterPort } from './writes/ports.js';
+import { ReservationSweeper } from './writes/reservation-sweeper.js';
+import type { StockWriteDeps } from './writes/stock-writes.service.js';
+import { StockWritesResolver } from './writes/stock-writes.resolver.js';
+
+/** The write side's own ports and infrastructure (the site masters and stock policy are the read ports'). */
+export interface InventoryWriteDeps {
+  items: ItemMasterPort;
+  writers: Record<LocationKind, StockWriterPort>;
+  idempotency: IdempotencyStore;
+  backbone: EventBackbone;
+  /** How often the reservation sweeper looks for due reservations, in ms (default 1000). */
+  sweepIntervalMs?: number;
+  now?: () => Date;
+}
 
 export interface InventoryDeps extends InventoryPorts {
   /** `available` at or under this is LOW_STOCK. */
   lowStockThreshold: number;
+  writes: InventoryWriteDeps;
   logger: Logger;
 }
 
 export function buildInventorySchema(): Promise<GraphQLSchema> {
   return buildFederatedSchema(
     // ProductVariant is mostly reached through `_entities`, so it must not depend on being referenced.
-    { resolvers: [LocationResolver, InventoryLevelResolver, VariantResolver, AvailabilityResolver], orphanedTypes: [ProductVariant] },
+    { resolvers: [LocationResolver, InventoryLevelResolver, VariantResolver, AvailabilityResolver, StockWritesResolver], orphanedTypes: [ProductVariant] },
     {
       Location: { __resolveReference: resolveLocationReference },
       ProductVariant: { __resolveReference: resolveVariantReference },
@@ -30,13 +48,33 @@ export function buildInventorySchema(): Promise<GraphQLSchema> {
   );
 }
 
-/** The inventory subgraph (systems of record: POS and WMS for sites and stock, ERP for stock policy), built but not listening. */
+/**
+ * The inventory subgraph (systems of record: POS and WMS for sites and stock, ERP for stock policy and the item
+ * master), built but not listening. Its reservation sweeper runs from here until the service stops.
+ */
 export async function createInventorySubgraph(deps: InventoryDeps): Promise<SubgraphService> {
   const ports: InventoryPorts = { locations: deps.locations, stock: deps.stock, policies: deps.policies };
-  return createSubgraphService<InventoryContext>({
+  const { sweepIntervalMs, ...writeDeps } = deps.writes;
+  const sweeper = new ReservationSweeper({ writers: writeDeps.writers, backbone: writeDeps.backbone, logger: deps.logger, intervalMs: sweepIntervalMs, now: writeDeps.now });
+  const writes: StockWriteDeps = {
+    ...writeDeps,
+    locations: deps.locations,
+    policies: deps.policies,
+    logger: deps.logger,
+    onReserved: (kind, expiresAt) => sweeper.note(kind, expiresAt),
+  };
+  const service = await createSubgraphService<InventoryContext>({
     name: 'inventory',
     schema: await buildInventorySchema(),
     logger: deps.logger,
-    context: (base) => ({ ...base, loaders: createInventoryLoaders(ports), lowStockThreshold: deps.lowStockThreshold }),
+    context: (base) => ({ ...base, loaders: createInventoryLoaders(ports), lowStockThreshold: deps.lowStockThreshold, writes }),
   });
+  await sweeper.start();
+  return {
+    ...service,
+    async stop() {
+      await sweeper.stop();
+      await service.stop();
+    },
+  };
 }

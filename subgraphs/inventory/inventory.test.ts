@@ -1,11 +1,13 @@
 import type { ExecutionResult } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { InMemoryEventBackbone } from '../../common/events.js';
+import { InMemoryIdempotencyStore } from '../../common/idempotency.js';
 import { createLogger } from '../../common/logger.js';
 import { ResilienceRegistry } from '../../common/resilience.js';
 import type { HttpService } from '../../common/service.js';
 import { createSandbox, type Sandbox } from '../../sandbox/index.js';
 import { createInventorySubgraph } from './index.js';
-import { inventoryPortsFrom } from './wiring.js';
+import { inventoryPortsFrom, inventoryWritesFrom } from './wiring.js';
 
 /*
  * The subgraph served over HTTP in process against the sandbox systems, counting the calls each system sees:
@@ -23,6 +25,7 @@ beforeAll(async () => {
   service = await createInventorySubgraph({
     ...inventoryPortsFrom({ systems: sandbox.systems, resilience }),
     lowStockThreshold: 5,
+    writes: inventoryWritesFrom({ systems: sandbox.systems, resilience, idempotency: new InMemoryIdempotencyStore(), backbone: new InMemoryEventBackbone() }),
     logger: createLogger({ level: 'silent' }),
   });
   url = await service.listen(0);

@@ -5,6 +5,8 @@ import type { InventoryLocation } from './ports.js';
 import { stockStatusOf, type AvailabilityValue, type LocationAvailabilityValue, type StockLevel } from './stock.js';
 import { StockStatus } from './stock-status.js';
 import { ProductVariant } from './variant.js';
+import { StockReservation, StockReservationLine } from './writes/reservation.js';
+import type { ReservationView } from './writes/stock-writes.service.js';
 
 export function toLocation(l: InventoryLocation): Location {
   const address = Object.assign(new Address(), l.address);
@@ -28,4 +30,9 @@ export function toLocationAvailability(entry: LocationAvailabilityValue): Locati
 /** A bare reference: the gateway fetches the rest of the variant from catalog. */
 export function toVariantReference(sku: string): ProductVariant {
   return Object.assign(new ProductVariant(), { sku });
+}
+
+export function toStockReservation(r: ReservationView): StockReservation {
+  const lines = r.lines.map((l) => Object.assign(new StockReservationLine(), { sku: l.sku, quantity: l.quantity }));
+  return Object.assign(new StockReservation(), { id: r.id, locationId: r.locationId, expiresAt: r.expiresAt, lines });
 }

@@ -24,6 +24,15 @@ function fieldsOf(typeName: string): Record<string, string> {
   return fields;
 }
 
+/** An input type's fields as `name: Type` or `name: Type = default`. */
+function inputFieldsOf(typeName: string): Record<string, string> {
+  const type = document.definitions.find((d) => d.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION && d.name.value === typeName);
+  if (!type || type.kind !== Kind.INPUT_OBJECT_TYPE_DEFINITION) throw new Error(`no input ${typeName}`);
+  const fields: Record<string, string> = {};
+  for (const field of type.fields ?? []) fields[field.name.value] = `${print(field.type)}${field.defaultValue ? ` = ${print(field.defaultValue)}` : ''}`;
+  return fields;
+}
+
 function enumValuesOf(typeName: string): string[] {
   const type = document.definitions.find((d) => d.kind === Kind.ENUM_TYPE_DEFINITION && d.name.value === typeName);
   if (!type || type.kind !== Kind.ENUM_TYPE_DEFINITION) throw new Error(`no enum ${typeName}`);
@@ -75,5 +84,33 @@ describe('inventory subgraph schema', () => {
   it('has the contract enums', () => {
     expect(enumValuesOf('LocationType')).toEqual(['STORE', 'WAREHOUSE']);
     expect(enumValuesOf('StockStatus')).toEqual(['IN_STOCK', 'LOW_STOCK', 'OUT_OF_STOCK']);
+    expect(enumValuesOf('StockMovementReason')).toEqual(['SALE', 'RETURN', 'RECEIPT', 'DAMAGE', 'CYCLE_COUNT', 'TRANSFER_IN', 'TRANSFER_OUT']);
+  });
+
+  it('has the stock write mutations, each answering userErrors beside its result', () => {
+    expect(fieldsOf('Mutation')).toEqual({
+      adjustInventory: '(input: AdjustInventoryInput!)AdjustInventoryPayload!',
+      reserveInventory: '(input: ReserveInventoryInput!)ReserveInventoryPayload!',
+      releaseReservation: '(input: ReleaseReservationInput!)ReleaseReservationPayload!',
+    });
+    expect(inputFieldsOf('AdjustInventoryInput')).toEqual({
+      idempotencyKey: 'String!',
+      locationId: 'ID!',
+      sku: 'String!',
+      reason: 'StockMovementReason!',
+      delta: 'Int',
+      onHand: 'Int',
+      expectedOnHand: 'Int',
+    });
+    expect(fieldsOf('AdjustInventoryPayload')).toEqual({ level: 'InventoryLevel', userErrors: '[UserError!]!' });
+    expect(inputFieldsOf('ReserveInventoryInput')).toEqual({ idempotencyKey: 'String!', locationId: 'ID!', lines: '[StockReservationLineInput!]!', ttlSeconds: 'Int = 900' });
+    expect(inputFieldsOf('StockReservationLineInput')).toEqual({ sku: 'String!', quantity: 'Int!' });
+    expect(fieldsOf('ReserveInventoryPayload')).toEqual({ reservation: 'StockReservation', userErrors: '[UserError!]!' });
+    expect(inputFieldsOf('ReleaseReservationInput')).toEqual({ idempotencyKey: 'String!', reservationId: 'ID!' });
+    expect(fieldsOf('ReleaseReservationPayload')).toEqual({ reservation: 'StockReservation', userErrors: '[UserError!]!' });
+    expect(fieldsOf('StockReservation')).toEqual({ id: 'ID!', locationId: 'ID!', expiresAt: 'DateTime!', lines: '[StockReservationLine!]!' });
+    expect(fieldsOf('StockReservationLine')).toEqual({ sku: 'String!', quantity: 'Int!' });
+    expect(fieldsOf('UserError')).toEqual({ field: 'String', message: 'String!', code: 'String!' });
+    expect(sdl).toMatch(/type UserError\s+@shareable/);
   });
 });

@@ -3,8 +3,9 @@ import type { SubgraphEnvironment } from '../environment.js';
 import { SandboxErpStockPolicies } from './adapters/sandbox-erp-stock-policies.js';
 import { SandboxPosStores } from './adapters/sandbox-pos-stores.js';
 import { SandboxWmsWarehouses } from './adapters/sandbox-wms-warehouses.js';
-import { createInventorySubgraph } from './index.js';
+import { createInventorySubgraph, type InventoryWriteDeps } from './index.js';
 import type { InventoryPorts } from './ports.js';
+import { SandboxItemMaster, SandboxStockWriter } from './writes/sandbox-adapters.js';
 
 /** The ports over the environment's systems: stores from the POS, warehouses from the WMS, policy from the ERP. */
 export function inventoryPortsFrom(env: Pick<SubgraphEnvironment, 'systems' | 'resilience'>): InventoryPorts {
@@ -17,10 +18,21 @@ export function inventoryPortsFrom(env: Pick<SubgraphEnvironment, 'systems' | 'r
   };
 }
 
+/** The write side over the same systems: stock moves and reservations at the POS (stores) or WMS (warehouses). */
+export function inventoryWritesFrom(env: Pick<SubgraphEnvironment, 'systems' | 'resilience' | 'idempotency' | 'backbone'>): InventoryWriteDeps {
+  return {
+    items: new SandboxItemMaster(env.systems.erp, env.resilience),
+    writers: { STORE: new SandboxStockWriter('pos', env.systems.pos, env.resilience), WAREHOUSE: new SandboxStockWriter('wms', env.systems.wms, env.resilience) },
+    idempotency: env.idempotency,
+    backbone: env.backbone,
+  };
+}
+
 export function createInventoryFromEnvironment(env: SubgraphEnvironment): Promise<SubgraphService> {
   return createInventorySubgraph({
     ...inventoryPortsFrom(env),
     lowStockThreshold: env.config.lowStockThreshold,
+    writes: inventoryWritesFrom(env),
     logger: env.logger.child({ service: 'inventory' }),
   });
 }

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { CanonicalEvent } from '../../common/events.js';
 import type { ScopedContext } from '../../common/http.js';
 import type { CheckoutDeps } from './checkout/checkout.service.js';
+import type { LifecyclePorts } from './lifecycle/lifecycle.service.js';
 import { mergeCustomerOrders } from './customer-orders.js';
 import type { OrderReturn, OrderShipment, OrdersPorts, SalesOrder } from './ports.js';
 import { routeBatch, systemOfOrderId, systemOfOrderNumber } from './routing.js';
@@ -61,6 +62,11 @@ export interface OrdersContext extends ScopedContext {
   loaders: OrdersLoaders;
   /** The write side of checkout (ports, allocation strategy, idempotency, event backbone). */
   checkout: Omit<CheckoutDeps, 'loadOrder'>;
+  /**
+   * The write side after checkout (status moves, stock, payments, shipments, returns); it shares checkout's
+   * idempotency store and event backbone.
+   */
+  lifecycle: LifecyclePorts;
   /** For calls that are not lookups by key (the write side goes here). */
   ports: OrdersPorts;
 }

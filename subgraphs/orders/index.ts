@@ -14,18 +14,21 @@ import { resolveOrderReference } from './order.reference.js';
 import { OrderResolver } from './order.resolver.js';
 import type { CheckoutDeps } from './checkout/checkout.service.js';
 import { PlaceOrderResolver } from './checkout/place-order.resolver.js';
+import type { LifecyclePorts } from './lifecycle/lifecycle.service.js';
+import { OrderLifecycleResolver } from './lifecycle/order-lifecycle.resolver.js';
 import type { OrdersPorts } from './ports.js';
 import { ProductVariant } from './variant.js';
 
 export interface OrdersDeps extends OrdersPorts {
   checkout: Omit<CheckoutDeps, 'loadOrder'>;
+  lifecycle: LifecyclePorts;
   logger: Logger;
 }
 
 export function buildOrdersSchema(): Promise<GraphQLSchema> {
   return buildFederatedSchema(
     {
-      resolvers: [OrderResolver, LocationResolver, CustomerResolver, PlaceOrderResolver],
+      resolvers: [OrderResolver, LocationResolver, CustomerResolver, PlaceOrderResolver, OrderLifecycleResolver],
       // The stubs of other subgraphs' entities: the gateway reaches them through `_entities`.
       orphanedTypes: [Location, Customer, ProductVariant],
     },
@@ -39,11 +42,12 @@ export function buildOrdersSchema(): Promise<GraphQLSchema> {
 
 /** The orders subgraph (systems of record: POS and e-commerce for orders, WMS for shipments), built but not listening. */
 export async function createOrdersSubgraph(deps: OrdersDeps): Promise<SubgraphService> {
-  const { logger, checkout, ...ports } = deps;
+  const { logger, checkout, lifecycle: lifecyclePorts, ...ports } = deps;
+  const lifecycle: LifecyclePorts = { logger, ...lifecyclePorts };
   return createSubgraphService<OrdersContext>({
     name: 'orders',
     schema: await buildOrdersSchema(),
     logger,
-    context: (base) => ({ ...base, ports, checkout, loaders: createOrdersLoaders(ports) }),
+    context: (base) => ({ ...base, ports, checkout, lifecycle, loaders: createOrdersLoaders(ports) }),
   });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OrderSystem } from './ports.js';
-import { routeBatch, systemOfOrderId, systemOfOrderNumber } from './routing.js';
+import { routeBatch, systemOfOrderId, systemOfOrderNumber, systemOfReturnId } from './routing.js';
 
 function recordingFetchers(fail: OrderSystem | null = null) {
   const calls: { system: OrderSystem; keys: readonly string[] }[] = [];
@@ -22,6 +22,13 @@ describe('order routing', () => {
     expect(systemOfOrderNumber('W1000001')).toBe('ecom');
     expect(systemOfOrderNumber('w1000001')).toBeNull();
     expect(systemOfOrderNumber('1000001')).toBeNull();
+  });
+
+  it('routes a return id to the system of its order', () => {
+    expect(systemOfReturnId('ret-ord-s000001')).toBe('pos');
+    expect(systemOfReturnId('ret-ord-w000001-2')).toBe('ecom');
+    expect(systemOfReturnId('ord-w000001')).toBeNull();
+    expect(systemOfReturnId('ret-x')).toBeNull();
   });
 
   it('asks each system once, with only its own keys, and answers in key order', async () => {

@@ -18,6 +18,11 @@ export function systemOfOrderNumber(number: string): OrderSystem | null {
   return null;
 }
 
+/** A return lives in the system that holds its order, and its id names the order: `ret-<order id>[-<n>]`. */
+export function systemOfReturnId(id: string): OrderSystem | null {
+  return id.startsWith('ret-') ? systemOfOrderId(id.slice('ret-'.length)) : null;
+}
+
 export type SystemFetchers<V> = Readonly<Record<OrderSystem, (keys: readonly string[]) => Promise<readonly V[]>>>;
 
 /**

@@ -10,7 +10,7 @@ const CONTRACT = /* GraphQL */ `
   enum DeliveryMethod { SHIPPING PICKUP SHIP_FROM_STORE }
   enum ShipmentStatus { PENDING SHIPPED DELIVERED }
   enum ReturnStatus { REQUESTED RECEIVED REFUNDED }
-  enum EventType { ORDER_PLACED PAYMENT_AUTHORIZED INVENTORY_RESERVED INVENTORY_RELEASED ORDER_CONFIRMED READY_FOR_PICKUP PICKED_UP ORDER_SHIPPED ORDER_DELIVERED ORDER_CANCELLED RETURN_REQUESTED RETURN_RECEIVED REFUND_ISSUED INVOICE_ISSUED JOURNAL_POSTED POSTING_FAILED }
+  enum EventType { ORDER_PLACED PAYMENT_AUTHORIZED INVENTORY_RESERVED INVENTORY_RELEASED ORDER_CONFIRMED READY_FOR_PICKUP PICKED_UP ORDER_SHIPPED ORDER_DELIVERED ORDER_CANCELLED RETURN_REQUESTED RETURN_RECEIVED REFUND_ISSUED INVOICE_ISSUED JOURNAL_POSTED POSTING_FAILED INVENTORY_ADJUSTED }
   enum EventSource { WEB MOBILE POS WMS ERP CRM PSP }
   type Order @key(fields: "id") {
     id: ID!
@@ -43,14 +43,45 @@ const CONTRACT = /* GraphQL */ `
   enum PaymentMethod { CARD PAYPAL KLARNA GIFT_CARD CASH }
   type PlaceOrderPayload { order: Order userErrors: [UserError!]! }
   type UserError @shareable { field: String message: String! code: String! }
-  type Mutation { placeOrder(input: PlaceOrderInput!): PlaceOrderPayload! }
+  input PlaceOrderInput {
+    idempotencyKey: String!
+    channel: Channel!
+    deliveryMethod: DeliveryMethod!
+    customerId: ID
+    pickupLocationId: ID
+    lines: [OrderLineInput!]!
+    paymentMethod: PaymentMethod = CARD
+    paymentToken: String
+  }
+  input OrderLineInput { sku: String! quantity: Int! }
+  type OrderStatusPayload { order: Order userErrors: [UserError!]! }
+  input ShipOrderInput { idempotencyKey: String! orderId: ID! carrier: String! trackingNumber: String }
+  input CancelOrderInput { idempotencyKey: String! orderId: ID! reason: String! }
+  input ReturnLineInput { sku: String! quantity: Int! }
+  input CreateReturnInput { idempotencyKey: String! orderId: ID! reason: String! lines: [ReturnLineInput!]! }
+  type CreateReturnPayload { return: Return userErrors: [UserError!]! }
+  enum ReturnCondition { RESTOCK DAMAGED }
+  input ReceiveReturnInput { idempotencyKey: String! returnId: ID! condition: ReturnCondition! }
+  type ReceiveReturnPayload { return: Return order: Order userErrors: [UserError!]! }
+  type Mutation {
+    placeOrder(input: PlaceOrderInput!): PlaceOrderPayload!
+    markReadyForPickup(orderId: ID!, idempotencyKey: String): OrderStatusPayload!
+    confirmPickup(orderId: ID!, idempotencyKey: String): OrderStatusPayload!
+    shipOrder(input: ShipOrderInput!): OrderStatusPayload!
+    markDelivered(orderId: ID!, idempotencyKey: String!): OrderStatusPayload!
+    cancelOrder(input: CancelOrderInput!): OrderStatusPayload!
+    createReturn(input: CreateReturnInput!): CreateReturnPayload!
+    receiveReturn(input: ReceiveReturnInput!): ReceiveReturnPayload!
+  }
 `;
 
-/** Each object and enum type as one line per field (with arguments, in order) or value, plus its directives. */
+/** Each object, input and enum type as one line per field (with arguments, in order) or value, plus its directives. */
 function shapes(document: DocumentNode): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const def of document.definitions) {
-    if (def.kind === Kind.OBJECT_TYPE_DEFINITION) {
+    if (def.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION) {
+      out.set(def.name.value, (def.fields ?? []).map((f) => `${f.name.value}: ${print(f.type)}${f.defaultValue ? ` = ${print(f.defaultValue)}` : ''}`));
+    } else if (def.kind === Kind.OBJECT_TYPE_DEFINITION) {
       const directives = (def.directives ?? []).map((d) => print(d));
       const fields = (def.fields ?? []).map((f) => {
         const args = f.arguments?.length ? `(${f.arguments.map((a) => `${a.name.value}: ${print(a.type)}${a.defaultValue ? ` = ${print(a.defaultValue)}` : ''}`).join(', ')})` : '';

@@ -48,6 +48,10 @@ const SUMMARIES: { readonly [K in EventType]: (event: CanonicalEvent, data: Data
   PAYMENT_AUTHORIZED: (_e, d) => `Payment${opt(amount(d, 'amount'), (a) => ` of ${a}`)} authorized${opt(text(d, 'method'), (m) => ` (${m})`)}`,
   INVENTORY_RESERVED: (e) => stock(e, 'reserved'),
   INVENTORY_RELEASED: (e) => stock(e, 'released'),
+  INVENTORY_ADJUSTED: (e, d) => {
+    const delta = typeof d.delta === 'number' && Number.isSafeInteger(d.delta) ? d.delta : undefined;
+    return `${e.sku ?? 'Stock'} adjusted${opt(text(d, 'reason'), (r) => ` (${r})`)}${at(e)}${delta === undefined ? '' : `: ${delta > 0 ? '+' : ''}${delta}`}`;
+  },
   ORDER_CONFIRMED: () => 'Order confirmed',
   READY_FOR_PICKUP: (e) => `Ready for pickup${at(e)}`,
   PICKED_UP: (e) => `Picked up${at(e)}`,

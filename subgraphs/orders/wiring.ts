@@ -14,6 +14,13 @@ import {
   SandboxStockCommitter,
 } from './checkout/sandbox-adapters.js';
 import { createOrdersSubgraph } from './index.js';
+import {
+  SandboxLifecycleStock,
+  SandboxOrderStatusWriter,
+  SandboxPaymentSettlement,
+  SandboxReturnDesk,
+  SandboxShipmentWriter,
+} from './lifecycle/sandbox-adapters.js';
 
 export function createOrdersFromEnvironment(env: SubgraphEnvironment): Promise<SubgraphService> {
   return createOrdersSubgraph({
@@ -34,6 +41,13 @@ export function createOrdersFromEnvironment(env: SubgraphEnvironment): Promise<S
       allocation: new DefaultAllocationStrategy(),
       idempotency: env.idempotency,
       backbone: env.backbone,
+    },
+    lifecycle: {
+      statuses: new SandboxOrderStatusWriter(env.systems, env.resilience),
+      returns: new SandboxReturnDesk(env.systems, env.resilience),
+      stock: new SandboxLifecycleStock(env.systems, env.resilience),
+      payments: new SandboxPaymentSettlement(env.systems, env.resilience),
+      shipments: new SandboxShipmentWriter(env.systems, env.resilience),
     },
     logger: env.logger.child({ service: 'orders' }),
   });

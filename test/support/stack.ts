@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, type AppConfig } from '../../common/config.js';
 import { createLogger } from '../../common/logger.js';
@@ -28,7 +31,9 @@ export async function startTestStack(overrides: Partial<AppConfig> = {}, env: Re
     },
   });
   // SUPERGRAPH_PATH lets a developer run the tests against a freshly composed supergraph before checking it in.
-  const config = { ...loadConfig({ LOG_LEVEL: 'info', ADAPTER_TIMEOUT_MS: '500', BREAKER_RESET_MS: '200', SUPERGRAPH_PATH: process.env.SUPERGRAPH_PATH, ...env }), ...overrides };
+  // A fresh data directory per stack: tests must not see each other's journals.
+  const dataDir = mkdtempSync(join(tmpdir(), 'retail-test-'));
+  const config = { ...loadConfig({ LOG_LEVEL: 'info', ADAPTER_TIMEOUT_MS: '500', BREAKER_RESET_MS: '200', SUPERGRAPH_PATH: process.env.SUPERGRAPH_PATH, DATA_DIR: dataDir, ...env }), ...overrides };
   const logger = createLogger({ level: config.logLevel, destination: sink });
   const stack = await startStack({ config, logger, ephemeralPorts: true, host: '127.0.0.1' });
 

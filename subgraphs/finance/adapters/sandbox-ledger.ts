@@ -29,7 +29,7 @@ export const toPosting = (p: PostingRecord): FinancePosting => ({
 export class SandboxLedger implements LedgerPort {
   private readonly erp: SandboxErp;
   constructor(erp: SandboxErp, resilience: ResilienceRegistry) {
-    this.erp = resilience.wrap('erp', erp);
+    this.erp = resilience.wrap('erp', erp, ['postJournal', 'issueInvoice']);
   }
 
   async getInvoicesByOrder(orderIds: readonly string[]) {
@@ -38,5 +38,13 @@ export class SandboxLedger implements LedgerPort {
 
   async getPostingsByOrder(orderIds: readonly string[]) {
     return (await this.erp.getPostingsByOrder(orderIds)).map((list) => list.map(toPosting));
+  }
+
+  async getPostings(ids: readonly string[]) {
+    return (await this.erp.getPostings(ids)).map((p) => (p ? toPosting(p) : null));
+  }
+
+  async getPostingsByDate(from: string, to: string) {
+    return (await this.erp.getPostingsByDate(from, to)).map(toPosting);
   }
 }

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import type { CanonicalEvent, EventBackbone, EventSource, EventType } from '../../../common/events.js';
+import type { Logger } from '../../../common/logger.js';
+import { locationKindOf } from '../stock.js';
+import type { Reservation } from './ports.js';
+
+/*
+ * The canonical events of stock writes. Each carries the SKU and location it is about, the correlation id of
+ * the request that caused it, and `data.quantity` (units moved, never negative) that timeline summaries read.
+ */
+
+/** Stores are the POS's, warehouses the WMS's. */
+export const stockSourceOf = (locationId: string): EventSource => (locationKindOf(locationId) === 'WAREHOUSE' ? 'WMS' : 'POS');
+
+export function stockEvent(type: EventType, at: Date, correlationId: string, key: { sku: string; locationId: string }, data: Record<string, unknown>): CanonicalEvent {
+  return {
+    id: `evt-${randomUUID()}`,
+    type,
+    source: stockSourceOf(key.locationId),
+    occurredAt: at.toISOString(),
+    correlationId,
+    sku: key.sku,
+    locationId: key.locationId,
+    data,
+  };
+}
+
+/** One INVENTORY_RELEASED per line of a reservation that ended (`RELEASED` by a client, or `EXPIRED`). */
+export function releasedEvents(reservation: Reservation, at: Date, correlationId: string, reason: 'RELEASED' | 'EXPIRED'): CanonicalEvent[] {
+  return reservation.lines.map((line) =>
+    stockEvent('INVENTORY_RELEASED', at, correlationId, { sku: line.sku, locationId: reservation.locationId }, { quantity: line.quantity, reservationId: reservation.id, reason }),
+  );
+}
+
+/**
+ * Publish events of a write that has already happened. A failure is logged, not thrown: the stock did change,
+ * and a thrown error would invite the client to retry the write itself.
+ */
+export async function publishAfterWrite(backbone: EventBackbone, events: readonly CanonicalEvent[], logger: Logger | undefined): Promise<void> {
+  for (const event of events) {
+    try {
+      await backbone.publish(event);
+    } catch (error) {
+      logger?.error({ err: error, eventId: event.id, type: event.type, correlationId: event.correlationId }, 'event of a stock write not published');
+    }
+  }
+}

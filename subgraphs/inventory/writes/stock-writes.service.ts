@@ -1,0 +1,210 @@
+import { createHash } from 'node:crypto';
+import type { EventBackbone } from '../../../common/events.js';
+import { fingerprintOf, type IdempotencyStore } from '../../../common/idempotency.js';
+import type { Logger } from '../../../common/logger.js';
+import type { InventoryLocation, LocationDirectoryPort, LocationKind, StockPolicyPort } from '../ports.js';
+import { locationKindOf, toStockLevel, type StockLevel } from '../stock.js';
+import { publishAfterWrite, releasedEvents, stockEvent } from './events.js';
+import { reservationLocationOf, type ItemMasterPort, type Reservation, type StockWriterPort } from './ports.js';
+import {
+  checkIdempotencyKey,
+  checkRelease,
+  checkReservation,
+  DEFAULT_TTL_SECONDS,
+  planAdjustment,
+  userError,
+  type AdjustInventoryRequest,
+  type ReleaseReservationRequest,
+  type ReserveInventoryRequest,
+  type UserErrorValue,
+} from './validation.js';
+
+export interface StockWriteDeps {
+  /** The site masters, to tell an unknown location from a known one. */
+  locations: Record<LocationKind, LocationDirectoryPort>;
+  /** Safety stock, for what a reservation may take and for the `available` of an adjusted level. */
+  policies: StockPolicyPort;
+  items: ItemMasterPort;
+  writers: Record<LocationKind, StockWriterPort>;
+  idempotency: IdempotencyStore;
+  backbone: EventBackbone;
+  /** Told about every new reservation, so that its expiry is swept on time (see ReservationSweeper.note). */
+  onReserved?: (kind: LocationKind, expiresAt: string) => void;
+  /** A location by id through the request's loader (so the payload's `location` costs no second call). */
+  findLocation?: (id: string) => Promise<InventoryLocation | null>;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+export interface CallerScope {
+  correlationId: string;
+  /** The caller's credentials, if any: idempotency keys are scoped by caller. */
+  authorization?: string | undefined;
+}
+
+/** A reservation as the graph shows it (the correlation id stays inside). */
+export type ReservationView = Omit<Reservation, 'correlationId'>;
+
+/** What each mutation answers, and what is stored under its idempotency key to answer the same again. */
+export interface AdjustOutcome {
+  level: StockLevel | null;
+  userErrors: UserErrorValue[];
+}
+export interface ReservationOutcome {
+  reservation: ReservationView | null;
+  userErrors: UserErrorValue[];
+}
+
+/** The same scoping as checkout's: a hash of the caller's credentials, or anonymous. */
+export function callerOf(scope: CallerScope): string {
+  return scope.authorization ? `auth:${createHash('sha256').update(scope.authorization).digest('hex')}` : 'anonymous';
+}
+
+/**
+ * Run `run` once per (caller, key), as the contract states for every mutation: the same key with the same input
+ * answers the stored outcome and does nothing; another input is IDEMPOTENCY_KEY_REUSED; a call while the first
+ * still runs is IDEMPOTENCY_KEY_IN_USE. Business failures are outcomes, stored like successes. A thrown error
+ * (a system unavailable) gives the key back so that the client's retry can run.
+ */
+async function once<S extends { userErrors: UserErrorValue[] }>(
+  deps: StockWriteDeps,
+  scope: CallerScope,
+  operation: string,
+  key: string,
+  input: unknown,
+  fail: (errors: UserErrorValue[]) => S,
+  run: () => Promise<S>,
+): Promise<S> {
+  const keyErrors = checkIdempotencyKey(key);
+  if (keyErrors.length) return fail(keyErrors);
+  const caller = callerOf(scope);
+  const fingerprint = fingerprintOf(operation, input);
+  const begun = await deps.idempotency.begin(caller, key, fingerprint);
+  switch (begun.kind) {
+    case 'in-use':
+      return fail([userError('IDEMPOTENCY_KEY_IN_USE', 'a request with this idempotencyKey is still running', 'idempotencyKey')]);
+    case 'reused':
+      return fail([userError('IDEMPOTENCY_KEY_REUSED', 'this idempotencyKey was used with a different input', 'idempotencyKey')]);
+    case 'replay':
+      return begun.response as S;
+    case 'started':
+      break;
+  }
+  let outcome: S;
+  try {
+    outcome = await run();
+  } catch (error) {
+    await deps.idempotency.abandon(caller, key);
+    throw error;
+  }
+  await deps.idempotency.complete(caller, key, fingerprint, outcome);
+  return outcome;
+}
+
+const findLocation = (deps: StockWriteDeps, id: string): Promise<InventoryLocation | null> =>
+  deps.findLocation ? deps.findLocation(id) : deps.locations[locationKindOf(id)].getLocations([id]).then((found) => found[0] ?? null);
+
+const unknownLocation = (id: string) => userError('INVALID_INPUT', `no store or warehouse ${id}`, 'locationId');
+
+const viewOf = (r: Reservation): ReservationView => ({ id: r.id, locationId: r.locationId, expiresAt: r.expiresAt, lines: r.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) });
+
+/**
+ * A POS or WMS stock movement (see planAdjustment for what each reason does), compare-and-swap on on hand when
+ * `expectedOnHand` is given. Answers the level after the move; publishes one INVENTORY_ADJUSTED.
+ */
+export async function adjustInventory(deps: StockWriteDeps, scope: CallerScope, input: AdjustInventoryRequest): Promise<AdjustOutcome> {
+  const fail = (userErrors: UserErrorValue[]): AdjustOutcome => ({ level: null, userErrors });
+  const fingerprintInput = { locationId: input.locationId, sku: input.sku, reason: input.reason, delta: input.delta ?? null, onHand: input.onHand ?? null, expectedOnHand: input.expectedOnHand ?? null };
+  return once(deps, scope, 'adjustInventory', input.idempotencyKey, fingerprintInput, fail, async () => {
+    const { errors, movement } = planAdjustment(input);
+    if (!movement) return fail(errors);
+    const key = { sku: input.sku, locationId: input.locationId };
+    const [location, known, policies] = await Promise.all([findLocation(deps, input.locationId), deps.items.exist([input.sku]), deps.policies.getStockPolicies([key])]);
+    if (!location) errors.push(unknownLocation(input.locationId));
+    if (known[0] !== true) errors.push(userError('UNKNOWN_SKU', `no SKU ${input.sku} in the item master`, 'sku'));
+    if (errors.length) return fail(errors);
+
+    const result = await deps.writers[location!.kind].move(movement);
+    if (!result.ok) {
+      const onHand = result.count?.onHand ?? 0;
+      if (result.reason === 'STALE_QUANTITY') return fail([userError('STALE_QUANTITY', `on hand is ${onHand}, not the expected ${movement.expectedOnHand}; nothing changed`, 'expectedOnHand')]);
+      const promised = (result.count?.committed ?? 0) + (result.count?.reserved ?? 0);
+      const field = movement.countedOnHand !== undefined ? 'onHand' : 'delta';
+      return fail([userError('INVALID_QUANTITY', `on hand is ${onHand} (${result.count?.damaged ?? 0} damaged, ${promised} committed or reserved): this ${input.reason} would leave it negative or below what is promised`, field)]);
+    }
+
+    const level = toStockLevel(result.count, policies[0] ?? null);
+    const onHandDelta = result.count.onHand - result.previousOnHand;
+    const damagedDelta = movement.damagedDelta ?? 0;
+    const delta = movement.countedOnHand !== undefined ? onHandDelta : (movement.onHandDelta ?? damagedDelta);
+    const now = (deps.now ?? (() => new Date()))();
+    const data = { reason: input.reason, delta, quantity: Math.abs(delta), onHandDelta, damagedDelta, onHand: level.onHand, damaged: level.damaged, available: level.available };
+    await publishAfterWrite(deps.backbone, [stockEvent('INVENTORY_ADJUSTED', now, scope.correlationId, key, data)], deps.logger);
+    return { level, userErrors: [] };
+  });
+}
+
+/**
+ * Hold units of every line at one location until `ttlSeconds` (default 900) from now, all or nothing against
+ * what is available; OUT_OF_STOCK names the lines that do not fit. Publishes one INVENTORY_RESERVED per line.
+ */
+export async function reserveInventory(deps: StockWriteDeps, scope: CallerScope, input: ReserveInventoryRequest): Promise<ReservationOutcome> {
+  const fail = (userErrors: UserErrorValue[]): ReservationOutcome => ({ reservation: null, userErrors });
+  const ttlSeconds = input.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+  const fingerprintInput = { locationId: input.locationId, lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), ttlSeconds };
+  return once(deps, scope, 'reserveInventory', input.idempotencyKey, fingerprintInput, fail, async () => {
+    const errors = checkReservation(input);
+    if (errors.length) return fail(errors);
+    const keys = input.lines.map((l) => ({ sku: l.sku, locationId: input.locationId }));
+    const [location, known, policies] = await Promise.all([
+      findLocation(deps, input.locationId),
+      deps.items.exist(input.lines.map((l) => l.sku)),
+      deps.policies.getStockPolicies(keys),
+    ]);
+    if (!location) errors.push(unknownLocation(input.locationId));
+    input.lines.forEach((line, i) => {
+      if (known[i] !== true) errors.push(userError('UNKNOWN_SKU', `no SKU ${line.sku} in the item master`, `lines.${i}.sku`));
+    });
+    if (errors.length) return fail(errors);
+
+    const now = (deps.now ?? (() => new Date()))();
+    const expiresAt = new Date(now.getTime() + ttlSeconds * 1000).toISOString();
+    const lines = input.lines.map((l, i) => ({ sku: l.sku, quantity: l.quantity, safetyStock: policies[i]?.safetyStock ?? 0 }));
+    const result = await deps.writers[location!.kind].reserve(input.locationId, lines, { expiresAt, correlationId: scope.correlationId });
+    if (!result.ok) {
+      return fail(
+        result.shortages.map((s) => {
+          const i = input.lines.findIndex((l) => l.sku === s.sku);
+          return userError('OUT_OF_STOCK', `only ${s.available} of ${s.sku} available, ${input.lines[i]?.quantity ?? '?'} asked; nothing reserved`, `lines.${i}.quantity`);
+        }),
+      );
+    }
+    const reservation = result.reservation;
+    deps.onReserved?.(location!.kind, reservation.expiresAt);
+    const events = reservation.lines.map((line) =>
+      stockEvent('INVENTORY_RESERVED', now, scope.correlationId, { sku: line.sku, locationId: reservation.locationId }, { quantity: line.quantity, reservationId: reservation.id, expiresAt: reservation.expiresAt }),
+    );
+    await publishAfterWrite(deps.backbone, events, deps.logger);
+    return { reservation: viewOf(reservation), userErrors: [] };
+  });
+}
+
+/**
+ * End a live reservation now and give its units back: one INVENTORY_RELEASED per line. A reservation that is
+ * unknown, released or expired already is INVALID_STATE.
+ */
+export async function releaseReservation(deps: StockWriteDeps, scope: CallerScope, input: ReleaseReservationRequest): Promise<ReservationOutcome> {
+  const fail = (userErrors: UserErrorValue[]): ReservationOutcome => ({ reservation: null, userErrors });
+  return once(deps, scope, 'releaseReservation', input.idempotencyKey, { reservationId: input.reservationId }, fail, async () => {
+    const errors = checkRelease(input);
+    if (errors.length) return fail(errors);
+    const notLive = () => fail([userError('INVALID_STATE', `no live reservation ${input.reservationId}: unknown, released or expired`, 'reservationId')]);
+    const locationId = reservationLocationOf(input.reservationId);
+    if (!locationId) return notLive();
+    const released = await deps.writers[locationKindOf(locationId)].release(input.reservationId);
+    if (!released) return notLive();
+    const now = (deps.now ?? (() => new Date()))();
+    await publishAfterWrite(deps.backbone, releasedEvents(released, now, scope.correlationId, 'RELEASED'), deps.logger);
+    return { reservation: viewOf(released), userErrors: [] };
+  });
+}

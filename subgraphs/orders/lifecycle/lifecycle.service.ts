@@ -1,0 +1,539 @@
+import { randomUUID } from 'node:crypto';
+import { runInScope } from '../../../common/correlation.js';
+import type { CanonicalEvent, EventBackbone, EventSource, EventType } from '../../../common/events.js';
+import { fingerprintOf, type IdempotencyStore } from '../../../common/idempotency.js';
+import type { Logger } from '../../../common/logger.js';
+import { callerOf, MAX_KEY_LENGTH, type CallerScope, type UserErrorValue } from '../checkout/checkout.service.js';
+import type { ChannelCode, OrderBooks, OrderReturn, OrderStatusCode, OrderSystem, SalesOrder } from '../ports.js';
+import { systemOfOrderId, systemOfReturnId } from '../routing.js';
+import { decide, decideReturn, type OrderCommand } from './order-state.js';
+import type { LifecycleStockPort, OrderStatusPort, PaymentSettlementPort, ReturnConditionCode, ReturnDeskPort, ShipmentWriterPort } from './ports.js';
+import { allUnitsReturned, checkReturnLines, MAX_REASON_LENGTH, refundAmount, validateReturnShape, type ReturnLineRequest } from './return-rules.js';
+
+/*
+ * An order's life after checkout: ready for pickup, hand-over, shipment, delivery, cancellation, returns.
+ *
+ * Every mutation follows one shape: validate → read the order fresh from the system that holds it → decide the
+ * move with the state machine (order-state.ts) → claim it with a compare-and-swap on the order's status in that
+ * system (so of two concurrent moves exactly one lands, and a repeat finds the order moved and answers
+ * INVALID_STATE naming the current status) → the side effects, compensated when one fails → one canonical event
+ * per change, all under the ORDER's correlation id (the whole timeline shares one id; the system calls run in
+ * that scope too).
+ *
+ * With an idempotencyKey the same key and input replay the first answer (the order as it is now, the stored
+ * userErrors) and change nothing, another input is IDEMPOTENCY_KEY_REUSED, a call while the first runs is
+ * IDEMPOTENCY_KEY_IN_USE; a system failure gives the key back so that the client's retry can run. Without a key
+ * (the contract's ReadyForPickup and HandOver send none) the state machine alone makes a repeat harmless.
+ */
+
+export const MAX_ID_LENGTH = 200;
+export const MAX_CARRIER_LENGTH = 100;
+
+export interface LifecyclePorts {
+  statuses: OrderStatusPort;
+  returns: ReturnDeskPort;
+  stock: LifecycleStockPort;
+  payments: PaymentSettlementPort;
+  shipments: ShipmentWriterPort;
+  logger?: Logger | undefined;
+}
+
+export interface LifecycleDeps extends LifecyclePorts {
+  /** Order reads, fresh from the systems (never a request's cache: a decision needs the status as it is now). */
+  orderBooks: OrderBooks;
+  /** Reads an order back for idempotent replays. */
+  loadOrder: (id: string) => Promise<SalesOrder | null>;
+  idempotency: IdempotencyStore;
+  backbone: EventBackbone;
+  now?: (() => Date) | undefined;
+}
+
+export interface OrderMoveOutcome {
+  order: SalesOrder | null;
+  userErrors: UserErrorValue[];
+}
+
+export interface ReturnOutcome {
+  return: OrderReturn | null;
+  order: SalesOrder | null;
+  userErrors: UserErrorValue[];
+}
+
+/** What is stored under an idempotency key: enough to give the same answer again. */
+interface StoredOutcome {
+  orderId: string | null;
+  returnId: string | null;
+  userErrors: UserErrorValue[];
+}
+
+const userError = (code: string, message: string, field: string | null = null): UserErrorValue => ({ code, message, field });
+
+const orderSourceOf = (channel: ChannelCode): EventSource => (channel === 'STORE' ? 'POS' : channel === 'MOBILE' ? 'MOBILE' : 'WEB');
+const stockSourceOf = (locationId: string): EventSource => (locationId.startsWith('wh-') ? 'WMS' : 'POS');
+const stockLines = (order: SalesOrder) => order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
+/** Where the customer collects a pickup order (checkout commits its stock there too). */
+const pickupStoreOf = (order: SalesOrder) => order.pickupLocationId ?? order.fulfillmentLocationId;
+
+// ---------------------------------------------------------------------------------------------------------
+// Idempotency and the shared steps
+
+interface Stored<T> {
+  stored: StoredOutcome;
+  outcome: T;
+}
+
+/**
+ * Run `work` under the idempotency key when there is one (begin → complete, or abandon on a thrown error),
+ * exactly as checkout does; without a key, just run it.
+ */
+async function withIdempotency<T extends { userErrors: UserErrorValue[] }>(
+  deps: LifecycleDeps,
+  scope: CallerScope,
+  operation: string,
+  key: string | null | undefined,
+  input: unknown,
+  failed: (userErrors: UserErrorValue[]) => T,
+  replay: (stored: StoredOutcome) => Promise<T>,
+  work: () => Promise<Stored<T>>,
+): Promise<T> {
+  if (key === null || key === undefined) return (await work()).outcome;
+  if (key.length < 1 || key.length > MAX_KEY_LENGTH) {
+    return failed([userError('INVALID_IDEMPOTENCY_KEY', `idempotencyKey must be 1 to ${MAX_KEY_LENGTH} characters`, 'idempotencyKey')]);
+  }
+  const caller = callerOf(scope);
+  const fingerprint = fingerprintOf(operation, input);
+  const begun = await deps.idempotency.begin(caller, key, fingerprint);
+  switch (begun.kind) {
+    case 'in-use':
+      return failed([userError('IDEMPOTENCY_KEY_IN_USE', 'a request with this idempotencyKey is still running', 'idempotencyKey')]);
+    case 'reused':
+      return failed([userError('IDEMPOTENCY_KEY_REUSED', 'this idempotencyKey was used with a different input', 'idempotencyKey')]);
+    case 'replay':
+      return replay(begun.response as StoredOutcome);
+    case 'started':
+      break;
+  }
+  let result: Stored<T>;
+  try {
+    result = await work();
+  } catch (error) {
+    // Every step that had landed was compensated (or is resumable), so the client may retry with the same key.
+    await deps.idempotency.abandon(caller, key);
+    throw error;
+  }
+  await deps.idempotency.complete(caller, key, fingerprint, result.stored);
+  return result.outcome;
+}
+
+const orderFailure = (userErrors: UserErrorValue[]): OrderMoveOutcome => ({ order: null, userErrors });
+const orderStored = (order: SalesOrder | null, userErrors: UserErrorValue[] = []): Stored<OrderMoveOutcome> => ({
+  stored: { orderId: order?.id ?? null, returnId: null, userErrors },
+  outcome: { order: userErrors.length ? null : order, userErrors },
+});
+const replayOrder = (deps: LifecycleDeps) => async (stored: StoredOutcome): Promise<OrderMoveOutcome> => ({
+  order: stored.orderId && stored.userErrors.length === 0 ? await deps.loadOrder(stored.orderId) : null,
+  userErrors: stored.userErrors,
+});
+
+/** The order, read fresh from the system that holds it; a user error (never an exception) when there is none. */
+async function readOrder(deps: LifecycleDeps, orderId: string, field = 'orderId'): Promise<{ order: SalesOrder; system: OrderSystem } | UserErrorValue> {
+  const system = orderId.length <= MAX_ID_LENGTH ? systemOfOrderId(orderId) : null;
+  const order = system ? ((await deps.orderBooks[system].getOrders([orderId]))[0] ?? null) : null;
+  if (!system || !order) return userError('INVALID_INPUT', `no order ${orderId.slice(0, MAX_ID_LENGTH)}`, field);
+  return { order, system };
+}
+
+/**
+ * Decide `command` and claim the move with a compare-and-swap. When the order moved meanwhile (a concurrent
+ * call won), the decision is taken again against what it is now, which names the new status.
+ */
+async function claim(deps: LifecycleDeps, system: OrderSystem, order: SalesOrder, command: OrderCommand): Promise<{ moved: SalesOrder; from: OrderStatusCode } | UserErrorValue> {
+  let current = order;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const decision = decide(current, command);
+    if (!decision.ok) return userError(decision.code, decision.message, null);
+    const result = await deps.statuses.moveStatus(system, current.id, decision.from, decision.to);
+    if (result.ok) return { moved: result.value, from: decision.from };
+    if (!result.current) return userError('INVALID_INPUT', `no order ${order.id}`, 'orderId');
+    current = result.current;
+  }
+  return userError('INVALID_STATE', `order ${order.id} is changing; try again`, null);
+}
+
+/** Put the status back after a failed side effect; a failure here is logged, the original error still wins. */
+async function revert(deps: LifecycleDeps, system: OrderSystem, order: SalesOrder, from: OrderStatusCode): Promise<void> {
+  try {
+    await deps.statuses.moveStatus(system, order.id, order.status, from);
+  } catch (error) {
+    deps.logger?.error({ orderId: order.id, status: order.status, revertTo: from, err: (error as Error).message }, 'could not revert an order status after a failed step');
+  }
+}
+
+function publisher(deps: LifecycleDeps, order: SalesOrder) {
+  const now = deps.now ?? (() => new Date());
+  return async (type: EventType, source: EventSource, data: Record<string, unknown> = {}, extra: Partial<CanonicalEvent> = {}) => {
+    const event: CanonicalEvent = { id: `evt-${randomUUID()}`, type, source, occurredAt: now().toISOString(), correlationId: order.correlationId, orderId: order.id, data, ...extra };
+    await deps.backbone.publish(event);
+  };
+}
+
+/** System calls about an order carry the order's correlation id, whoever asks. */
+const inOrderScope = <T>(scope: CallerScope, order: SalesOrder, fn: () => Promise<T>): Promise<T> =>
+  runInScope({ correlationId: order.correlationId, authorization: scope.authorization }, fn);
+
+const isError = (value: object): value is UserErrorValue => 'code' in value && 'message' in value;
+
+/**
+ * The common run of a status move: read, claim, then `effects`: the side effects and the events. An effect that
+ * fails puts the status back (see `revert`) before it throws.
+ */
+async function moveOrder(
+  deps: LifecycleDeps,
+  scope: CallerScope,
+  orderId: string,
+  command: OrderCommand,
+  effects: (order: SalesOrder, system: OrderSystem, from: OrderStatusCode) => Promise<void>,
+): Promise<Stored<OrderMoveOutcome>> {
+  const read = await readOrder(deps, orderId);
+  if (isError(read)) return orderStored(null, [read]);
+  return inOrderScope(scope, read.order, async () => {
+    const claimed = await claim(deps, read.system, read.order, command);
+    if (isError(claimed)) return orderStored(read.order, [claimed]);
+    await effects(claimed.moved, read.system, claimed.from);
+    return orderStored(claimed.moved);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pickup
+
+export interface OrderKeyRequest {
+  orderId: string;
+  /** Optional where the contract sends none: then a repeat answers INVALID_STATE naming the current status. */
+  idempotencyKey?: string | null | undefined;
+}
+
+/** CONFIRMED → READY_FOR_PICKUP (PICKUP orders): the goods are picked and waiting at the store. */
+export async function markReadyForPickup(deps: LifecycleDeps, scope: CallerScope, request: OrderKeyRequest): Promise<OrderMoveOutcome> {
+  return withIdempotency(deps, scope, 'markReadyForPickup', request.idempotencyKey, { orderId: request.orderId }, orderFailure, replayOrder(deps), () =>
+    moveOrder(deps, scope, request.orderId, { type: 'MARK_READY_FOR_PICKUP' }, async (order, _system, from) => {
+      await publisher(deps, order)('READY_FOR_PICKUP', 'POS', { previousStatus: from, status: order.status }, { locationId: pickupStoreOf(order) });
+    }),
+  );
+}
+
+/**
+ * READY_FOR_PICKUP → PICKED_UP: the customer has the goods, so the committed units leave the shelf (on hand and
+ * committed both down at the store). PICKED_UP carries the total for finance to post the sale.
+ */
+export async function confirmPickup(deps: LifecycleDeps, scope: CallerScope, request: OrderKeyRequest): Promise<OrderMoveOutcome> {
+  return withIdempotency(deps, scope, 'confirmPickup', request.idempotencyKey, { orderId: request.orderId }, orderFailure, replayOrder(deps), () =>
+    moveOrder(deps, scope, request.orderId, { type: 'CONFIRM_PICKUP' }, async (order, system, from) => {
+      try {
+        await deps.stock.fulfil(order.fulfillmentLocationId, stockLines(order));
+      } catch (error) {
+        await revert(deps, system, order, from);
+        throw error;
+      }
+      await publisher(deps, order)(
+        'PICKED_UP',
+        'POS',
+        { total: order.total.minor, currency: order.total.currency, lines: stockLines(order), previousStatus: from, status: order.status },
+        { locationId: pickupStoreOf(order) },
+      );
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Shipping
+
+export interface ShipOrderRequest {
+  idempotencyKey: string;
+  orderId: string;
+  carrier: string;
+  trackingNumber?: string | null | undefined;
+}
+
+/**
+ * CONFIRMED → SHIPPED (SHIPPING and SHIP_FROM_STORE orders): the WMS records the shipment (its PENDING one
+ * becomes SHIPPED) and the committed units leave the fulfilment location. ORDER_SHIPPED carries the total for
+ * finance. A failure of either step puts the status back; a shipment recorded before a failed stock step is
+ * written again, not twice, by the retry.
+ */
+export async function shipOrder(deps: LifecycleDeps, scope: CallerScope, request: ShipOrderRequest): Promise<OrderMoveOutcome> {
+  const { idempotencyKey, ...input } = request;
+  const normalized = { orderId: input.orderId, carrier: input.carrier.trim(), trackingNumber: input.trackingNumber?.trim() ?? '' };
+  return withIdempotency(deps, scope, 'shipOrder', idempotencyKey, normalized, orderFailure, replayOrder(deps), async () => {
+    const errors: UserErrorValue[] = [];
+    if (normalized.carrier.length < 1 || normalized.carrier.length > MAX_CARRIER_LENGTH) errors.push(userError('INVALID_INPUT', `carrier must be 1 to ${MAX_CARRIER_LENGTH} characters`, 'carrier'));
+    if (normalized.trackingNumber.length > MAX_CARRIER_LENGTH) errors.push(userError('INVALID_INPUT', `trackingNumber must be at most ${MAX_CARRIER_LENGTH} characters`, 'trackingNumber'));
+    if (errors.length) return orderStored(null, errors);
+    const now = deps.now ?? (() => new Date());
+    return moveOrder(deps, scope, normalized.orderId, { type: 'SHIP' }, async (order, system, from) => {
+      let shipmentId: string;
+      try {
+        shipmentId = (await deps.shipments.recordShipment({ orderId: order.id, carrier: normalized.carrier, trackingNumber: normalized.trackingNumber, shippedAt: now().toISOString() })).id;
+        await deps.stock.fulfil(order.fulfillmentLocationId, stockLines(order));
+      } catch (error) {
+        await revert(deps, system, order, from);
+        throw error;
+      }
+      await publisher(deps, order)(
+        'ORDER_SHIPPED',
+        stockSourceOf(order.fulfillmentLocationId) === 'WMS' ? 'WMS' : 'POS',
+        {
+          shipmentId,
+          carrier: normalized.carrier,
+          trackingNumber: normalized.trackingNumber || null,
+          total: order.total.minor,
+          currency: order.total.currency,
+          lines: stockLines(order),
+          previousStatus: from,
+          status: order.status,
+        },
+        { locationId: order.fulfillmentLocationId },
+      );
+    });
+  });
+}
+
+export interface MarkDeliveredRequest {
+  idempotencyKey: string;
+  orderId: string;
+}
+
+/** SHIPPED → DELIVERED: the carrier delivered; the WMS marks the order's shipments DELIVERED. */
+export async function markDelivered(deps: LifecycleDeps, scope: CallerScope, request: MarkDeliveredRequest): Promise<OrderMoveOutcome> {
+  const now = deps.now ?? (() => new Date());
+  return withIdempotency(deps, scope, 'markDelivered', request.idempotencyKey, { orderId: request.orderId }, orderFailure, replayOrder(deps), () =>
+    moveOrder(deps, scope, request.orderId, { type: 'MARK_DELIVERED' }, async (order, system, from) => {
+      let shipmentId: string | undefined;
+      try {
+        shipmentId = (await deps.shipments.recordDelivery(order.id, now().toISOString())).find((s) => s.status === 'DELIVERED')?.id;
+      } catch (error) {
+        await revert(deps, system, order, from);
+        throw error;
+      }
+      await publisher(deps, order)('ORDER_DELIVERED', 'WMS', { ...(shipmentId ? { shipmentId } : {}), previousStatus: from, status: order.status });
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Cancellation
+
+export interface CancelOrderRequest {
+  idempotencyKey: string;
+  orderId: string;
+  reason: string;
+}
+
+/**
+ * PLACED | CONFIRMED | READY_FOR_PICKUP → CANCELLED: the committed stock goes back to sale and the payment's
+ * authorization is voided. After hand-over or shipment it is INVALID_STATE and nothing changes. The release is
+ * compensated (status put back) when it fails; the void is best effort (an uncaptured authorization lapses at
+ * the PSP by itself), its outcome is in the event's `paymentVoided`. Events: ORDER_CANCELLED, then one
+ * INVENTORY_RELEASED per line.
+ */
+export async function cancelOrder(deps: LifecycleDeps, scope: CallerScope, request: CancelOrderRequest): Promise<OrderMoveOutcome> {
+  const { idempotencyKey, ...input } = request;
+  const normalized = { orderId: input.orderId, reason: input.reason.trim() };
+  return withIdempotency(deps, scope, 'cancelOrder', idempotencyKey, normalized, orderFailure, replayOrder(deps), async () => {
+    if (normalized.reason.length < 1 || normalized.reason.length > MAX_REASON_LENGTH) {
+      return orderStored(null, [userError('INVALID_INPUT', `reason must be 1 to ${MAX_REASON_LENGTH} characters`, 'reason')]);
+    }
+    return moveOrder(deps, scope, normalized.orderId, { type: 'CANCEL' }, async (order, system, from) => {
+      const lines = stockLines(order);
+      const locationId = order.fulfillmentLocationId;
+      try {
+        await deps.stock.release(locationId, lines);
+      } catch (error) {
+        await revert(deps, system, order, from);
+        throw error;
+      }
+      let paymentVoided = true;
+      try {
+        await deps.payments.voidAuthorizations(order.id);
+      } catch (error) {
+        paymentVoided = false;
+        deps.logger?.warn({ orderId: order.id, err: (error as Error).message }, 'cancelled order: the payment authorization could not be voided; it lapses at the PSP');
+      }
+      const emit = publisher(deps, order);
+      await emit('ORDER_CANCELLED', orderSourceOf(order.channel), { reason: normalized.reason, paymentVoided, previousStatus: from, status: order.status });
+      for (const line of lines) await emit('INVENTORY_RELEASED', stockSourceOf(locationId), { quantity: line.quantity }, { sku: line.sku, locationId });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Returns
+
+export interface CreateReturnRequest {
+  idempotencyKey: string;
+  orderId: string;
+  reason: string;
+  lines: ReturnLineRequest[];
+}
+
+const returnFailure = (userErrors: UserErrorValue[]): ReturnOutcome => ({ return: null, order: null, userErrors });
+const returnStored = (ret: OrderReturn | null, order: SalesOrder | null, userErrors: UserErrorValue[] = []): Stored<ReturnOutcome> => ({
+  stored: { orderId: order?.id ?? null, returnId: ret?.id ?? null, userErrors },
+  outcome: userErrors.length ? returnFailure(userErrors) : { return: ret, order, userErrors },
+});
+const replayReturn = (deps: LifecycleDeps) => async (stored: StoredOutcome): Promise<ReturnOutcome> => {
+  if (stored.userErrors.length || !stored.returnId) return returnFailure(stored.userErrors);
+  const system = systemOfReturnId(stored.returnId);
+  const [ret, order] = await Promise.all([system ? deps.returns.getReturns(system, [stored.returnId]).then((r) => r[0] ?? null) : null, stored.orderId ? deps.loadOrder(stored.orderId) : null]);
+  return { return: ret, order, userErrors: [] };
+};
+
+/**
+ * Ask to send goods back (PICKED_UP, DELIVERED or PARTIALLY_RETURNED orders): every SKU on the order, each
+ * quantity 1 to what was bought less what earlier returns take back. Creates a REQUESTED return in the system
+ * that holds the order (atomically against every other request); the order's status does not move until the
+ * goods are received. Event: RETURN_REQUESTED.
+ */
+export async function createReturn(deps: LifecycleDeps, scope: CallerScope, request: CreateReturnRequest): Promise<ReturnOutcome> {
+  const { idempotencyKey, ...input } = request;
+  const normalized = { orderId: input.orderId, reason: input.reason.trim(), lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) };
+  const now = deps.now ?? (() => new Date());
+  return withIdempotency(deps, scope, 'createReturn', idempotencyKey, normalized, returnFailure, replayReturn(deps), async () => {
+    const shapeErrors = validateReturnShape(normalized);
+    if (shapeErrors.length) return returnStored(null, null, shapeErrors);
+    const read = await readOrder(deps, normalized.orderId);
+    if (isError(read)) return returnStored(null, null, [read]);
+    const { order, system } = read;
+    return inOrderScope(scope, order, async () => {
+      const decision = decide(order, { type: 'REQUEST_RETURN' });
+      if (!decision.ok) return returnStored(null, order, [userError(decision.code, decision.message, null)]);
+      const lineErrors = checkReturnLines(order, await deps.returns.getReturnsByOrder(system, order.id), normalized.lines);
+      if (lineErrors.length) return returnStored(null, order, lineErrors);
+      const created = await deps.returns.request(system, { orderId: order.id, reason: normalized.reason, lines: normalized.lines, requestedAt: now().toISOString() });
+      if (!created.ok) {
+        if (created.reason === 'UNKNOWN_ORDER') return returnStored(null, null, [userError('INVALID_INPUT', `no order ${order.id}`, 'orderId')]);
+        // Another return took the units between our check and the system's.
+        return returnStored(
+          null,
+          order,
+          created.lines.map((l) => {
+            const i = normalized.lines.findIndex((x) => x.sku === l.sku);
+            return userError('INVALID_QUANTITY', `only ${l.returnable} of ${l.sku} can still be returned`, `lines.${i}.quantity`);
+          }),
+        );
+      }
+      const ret = created.value;
+      await publisher(deps, order)(
+        'RETURN_REQUESTED',
+        orderSourceOf(order.channel),
+        { returnId: ret.id, reason: ret.reason, lines: ret.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) },
+      );
+      return returnStored(ret, order);
+    });
+  });
+}
+
+export interface ReceiveReturnRequest {
+  idempotencyKey: string;
+  returnId: string;
+  condition: ReturnConditionCode;
+}
+
+/**
+ * The goods of a REQUESTED return arrived at the order's fulfilment location:
+ * 1. the return becomes RECEIVED (compare-and-swap: a second receipt answers INVALID_STATE);
+ * 2. the units are booked in there: RESTOCK back on hand and sellable, DAMAGED on hand and damaged
+ *    (a failure undoes the booking and puts the return back to REQUESTED);
+ * 3. the order becomes PARTIALLY_RETURNED, or RETURNED once every unit bought came back; RETURN_RECEIVED;
+ * 4. the PSP refunds quantity × unit price (idempotent by the return id), the return becomes REFUNDED;
+ *    REFUND_ISSUED.
+ * When the PSP fails at 4 the return stays RECEIVED and the call fails; calling again (same key) resumes at 4,
+ * without booking the stock twice. A REFUNDED return is INVALID_STATE.
+ */
+export async function receiveReturn(deps: LifecycleDeps, scope: CallerScope, request: ReceiveReturnRequest): Promise<ReturnOutcome> {
+  const { idempotencyKey, ...input } = request;
+  const now = deps.now ?? (() => new Date());
+  return withIdempotency(deps, scope, 'receiveReturn', idempotencyKey, input, returnFailure, replayReturn(deps), async () => {
+    const system = input.returnId.length <= MAX_ID_LENGTH ? systemOfReturnId(input.returnId) : null;
+    const found = system ? ((await deps.returns.getReturns(system, [input.returnId]))[0] ?? null) : null;
+    if (!system || !found) return returnStored(null, null, [userError('INVALID_INPUT', `no return ${input.returnId.slice(0, MAX_ID_LENGTH)}`, 'returnId')]);
+    const read = await readOrder(deps, found.orderId);
+    if (isError(read)) return returnStored(null, null, [read]);
+    const order = read.order;
+    return inOrderScope(scope, order, async () => {
+      const emit = publisher(deps, order);
+      let ret = found;
+      let current = order;
+      if (ret.status === 'REQUESTED') {
+        const received = await receiveGoods(deps, system, order, ret, input.condition, now);
+        if (isError(received)) return returnStored(null, order, [received]);
+        ({ ret, order: current } = received);
+        await emit('RETURN_RECEIVED', stockSourceOf(order.fulfillmentLocationId), {
+          returnId: ret.id,
+          condition: input.condition,
+          lines: ret.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+          previousStatus: received.previousStatus,
+          status: current.status,
+        }, { locationId: order.fulfillmentLocationId });
+      }
+      if (ret.status === 'REFUNDED') return returnStored(null, order, [userError('INVALID_STATE', `the return is REFUNDED: it was received and refunded already`, null)]);
+      const refundable = decideReturn(ret.status, { type: 'REFUND' });
+      if (!refundable.ok) return returnStored(null, order, [userError(refundable.code, refundable.message, null)]);
+      const amount = refundAmount(order, ret.lines);
+      const refund = await deps.payments.refund({ orderId: order.id, amount, reason: ret.reason, reference: ret.id, createdAt: now().toISOString() });
+      const refunded = await deps.returns.moveStatus(system, ret.id, 'RECEIVED', 'REFUNDED', now().toISOString());
+      if (!refunded.ok) {
+        // A concurrent resume refunded it first (the PSP paid once: the refund is idempotent by return id).
+        return returnStored(refunded.current ?? ret, current);
+      }
+      await emit('REFUND_ISSUED', 'PSP', { refundId: refund.refundId, amount: amount.minor, currency: amount.currency, returnId: ret.id });
+      return returnStored(refunded.value, current);
+    });
+  });
+}
+
+/** Steps 1 to 3 of receiveReturn. */
+async function receiveGoods(
+  deps: LifecycleDeps,
+  system: OrderSystem,
+  order: SalesOrder,
+  ret: OrderReturn,
+  condition: ReturnConditionCode,
+  now: () => Date,
+): Promise<{ ret: OrderReturn; order: SalesOrder; previousStatus: OrderStatusCode } | UserErrorValue> {
+  // The order must still take returns (it always does once a return was requested; checked for clarity).
+  const allowed = decide(order, { type: 'RECEIVE_RETURN', allUnitsReturned: false });
+  if (!allowed.ok) return userError(allowed.code, allowed.message, null);
+  const receipt = decideReturn(ret.status, { type: 'RECEIVE' });
+  if (!receipt.ok) return userError(receipt.code, receipt.message, null);
+  const moved = await deps.returns.moveStatus(system, ret.id, receipt.from, receipt.to, now().toISOString());
+  if (!moved.ok) {
+    const again = decideReturn(moved.current?.status ?? 'REFUNDED', { type: 'RECEIVE' });
+    return userError('INVALID_STATE', again.ok ? `return ${ret.id} is changing; try again` : again.message, null);
+  }
+  try {
+    await deps.stock.receive(order.fulfillmentLocationId, ret.lines, condition);
+  } catch (error) {
+    await deps.returns.moveStatus(system, ret.id, 'RECEIVED', 'REQUESTED', now().toISOString()).catch((revertError: unknown) => {
+      deps.logger?.error({ returnId: ret.id, err: (revertError as Error).message }, 'could not put a return back to REQUESTED after a failed stock booking');
+    });
+    throw error;
+  }
+  // The order's status follows every received return; two receipts at once may race, so read, decide, swap.
+  let current = order;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const returns = await deps.returns.getReturnsByOrder(system, order.id);
+    const target = allUnitsReturned(current, returns) ? 'RETURNED' : 'PARTIALLY_RETURNED';
+    if (current.status === target || current.status === 'RETURNED') break;
+    const decision = decide(current, { type: 'RECEIVE_RETURN', allUnitsReturned: target === 'RETURNED' });
+    if (!decision.ok) break;
+    const result = await deps.statuses.moveStatus(system, order.id, decision.from, decision.to);
+    if (result.ok) {
+      current = result.value;
+      break;
+    }
+    if (!result.current) break;
+    current = result.current;
+  }
+  return { ret: moved.value, order: current, previousStatus: order.status };
+}

@@ -1,0 +1,110 @@
+import { Arg, Args, Ctx, Mutation, Resolver } from 'type-graphql';
+import { UserError } from '../../../common/graphql-types.js';
+import type { UserErrorValue } from '../checkout/checkout.service.js';
+import type { OrdersContext } from '../context.js';
+import { toOrder, toReturn } from '../mapping.js';
+import type { OrderReturn, SalesOrder } from '../ports.js';
+import { cancelOrder, confirmPickup, createReturn, markDelivered, markReadyForPickup, receiveReturn, shipOrder, type LifecycleDeps } from './lifecycle.service.js';
+import {
+  CancelOrderInput,
+  CreateReturnInput,
+  CreateReturnPayload,
+  KeyedOrderMoveArgs,
+  OrderMoveArgs,
+  OrderStatusPayload,
+  ReceiveReturnInput,
+  ReceiveReturnPayload,
+  ShipOrderInput,
+} from './order-lifecycle.js';
+
+function deps(ctx: OrdersContext): LifecycleDeps {
+  return {
+    ...ctx.lifecycle,
+    orderBooks: ctx.ports.orderBooks,
+    idempotency: ctx.checkout.idempotency,
+    backbone: ctx.checkout.backbone,
+    now: ctx.checkout.now,
+    loadOrder: (id) => ctx.loaders.order.load(id),
+  };
+}
+
+/** What this request cached about the order is stale after a write: the payload's fields read it again. */
+function forget(ctx: OrdersContext, order: SalesOrder | null): void {
+  if (!order) return;
+  ctx.loaders.order.clear(order.id).prime(order.id, order);
+  ctx.loaders.orderByNumber.clear(order.number).prime(order.number, order);
+  ctx.loaders.eventsByOrder.clear(order.id);
+  ctx.loaders.returnsByOrder.clear(order.id);
+  ctx.loaders.shipmentsByOrder.clear(order.id);
+}
+
+const userErrors = (errors: UserErrorValue[]) => errors.map((e) => Object.assign(new UserError(), e));
+
+function statusPayload(ctx: OrdersContext, outcome: { order: SalesOrder | null; userErrors: UserErrorValue[] }): OrderStatusPayload {
+  forget(ctx, outcome.order);
+  return Object.assign(new OrderStatusPayload(), { order: outcome.order ? toOrder(outcome.order) : null, userErrors: userErrors(outcome.userErrors) });
+}
+
+const returnOf = (r: OrderReturn | null) => (r ? toReturn(r) : null);
+
+/** The lifecycle mutations: each delegates to lifecycle.service.ts, where the state machine and the sagas live. */
+@Resolver()
+export class OrderLifecycleResolver {
+  @Mutation(() => OrderStatusPayload, {
+    description:
+      'CONFIRMED → READY_FOR_PICKUP for a PICKUP order. Without idempotencyKey a repeat answers INVALID_STATE naming the current status and changes nothing.',
+  })
+  async markReadyForPickup(@Args(() => OrderMoveArgs) { orderId, idempotencyKey }: OrderMoveArgs, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
+    return statusPayload(ctx, await markReadyForPickup(deps(ctx), ctx.scope, { orderId, idempotencyKey }));
+  }
+
+  @Mutation(() => OrderStatusPayload, {
+    description:
+      'Hand-over at the store: READY_FOR_PICKUP → PICKED_UP; the committed units leave the shelf. Without idempotencyKey a repeat answers INVALID_STATE naming the current status and changes nothing.',
+  })
+  async confirmPickup(@Args(() => OrderMoveArgs) { orderId, idempotencyKey }: OrderMoveArgs, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
+    return statusPayload(ctx, await confirmPickup(deps(ctx), ctx.scope, { orderId, idempotencyKey }));
+  }
+
+  @Mutation(() => OrderStatusPayload, { description: 'CONFIRMED → SHIPPED for a SHIPPING or SHIP_FROM_STORE order: shipment recorded in the WMS, stock leaves the fulfilment location.' })
+  async shipOrder(@Arg('input', () => ShipOrderInput) input: ShipOrderInput, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
+    return statusPayload(ctx, await shipOrder(deps(ctx), ctx.scope, { idempotencyKey: input.idempotencyKey, orderId: input.orderId, carrier: input.carrier, trackingNumber: input.trackingNumber }));
+  }
+
+  @Mutation(() => OrderStatusPayload, { description: 'SHIPPED → DELIVERED: the carrier delivered the order.' })
+  async markDelivered(@Args(() => KeyedOrderMoveArgs) { orderId, idempotencyKey }: KeyedOrderMoveArgs, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
+    return statusPayload(ctx, await markDelivered(deps(ctx), ctx.scope, { orderId, idempotencyKey }));
+  }
+
+  @Mutation(() => OrderStatusPayload, {
+    description: 'Cancel before hand-over or shipment: committed stock released, payment authorization voided. Afterwards INVALID_STATE, and nothing changes.',
+  })
+  async cancelOrder(@Arg('input', () => CancelOrderInput) input: CancelOrderInput, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
+    return statusPayload(ctx, await cancelOrder(deps(ctx), ctx.scope, { idempotencyKey: input.idempotencyKey, orderId: input.orderId, reason: input.reason }));
+  }
+
+  @Mutation(() => CreateReturnPayload, { description: 'Ask to send goods of a PICKED_UP, DELIVERED or PARTIALLY_RETURNED order back: a REQUESTED return.' })
+  async createReturn(@Arg('input', () => CreateReturnInput) input: CreateReturnInput, @Ctx() ctx: OrdersContext): Promise<CreateReturnPayload> {
+    const outcome = await createReturn(deps(ctx), ctx.scope, {
+      idempotencyKey: input.idempotencyKey,
+      orderId: input.orderId,
+      reason: input.reason,
+      lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+    });
+    forget(ctx, outcome.order);
+    return Object.assign(new CreateReturnPayload(), { return: returnOf(outcome.return), userErrors: userErrors(outcome.userErrors) });
+  }
+
+  @Mutation(() => ReceiveReturnPayload, {
+    description: 'The goods of a REQUESTED return arrived: booked in (RESTOCK or DAMAGED), refunded at the PSP; the order becomes PARTIALLY_RETURNED or RETURNED.',
+  })
+  async receiveReturn(@Arg('input', () => ReceiveReturnInput) input: ReceiveReturnInput, @Ctx() ctx: OrdersContext): Promise<ReceiveReturnPayload> {
+    const outcome = await receiveReturn(deps(ctx), ctx.scope, { idempotencyKey: input.idempotencyKey, returnId: input.returnId, condition: input.condition });
+    forget(ctx, outcome.order);
+    return Object.assign(new ReceiveReturnPayload(), {
+      return: returnOf(outcome.return),
+      order: outcome.order ? toOrder(outcome.order) : null,
+      userErrors: userErrors(outcome.userErrors),
+    });
+  }
+}

@@ -1,0 +1,123 @@
+import type { ResilienceRegistry } from '../../../common/resilience.js';
+import type { SandboxSystems } from '../../../sandbox/systems.js';
+import { toOrderReturn, toOrderShipment, toSalesOrder } from '../adapters/sandbox-records.js';
+import type { OrderStatusCode, OrderSystem, ReturnStatusCode } from '../ports.js';
+import type { LifecycleStockPort, OrderStatusPort, PaymentSettlementPort, ReturnConditionCode, ReturnDeskPort, ReturnRequestOutcome, ShipmentWriterPort } from './ports.js';
+
+/*
+ * Thin adapters of the lifecycle ports over the sandbox systems. Writes are listed as writes so the resilience
+ * policy never retries them (a retried hand-over or refund could land twice).
+ */
+
+const isWarehouse = (id: string) => id.startsWith('wh-');
+
+type OrderBookWrites = Pick<SandboxSystems['pos'], 'compareAndSetStatus' | 'getReturns' | 'getReturnsByOrder' | 'createReturn' | 'setReturnStatus'>;
+const ORDER_BOOK_WRITES = ['compareAndSetStatus', 'createReturn', 'setReturnStatus'] as const;
+
+function orderBooks(systems: SandboxSystems, resilience: ResilienceRegistry): Record<OrderSystem, OrderBookWrites> {
+  return {
+    pos: resilience.wrap('pos', systems.pos, ORDER_BOOK_WRITES),
+    ecom: resilience.wrap('ecom', systems.ecom, ORDER_BOOK_WRITES),
+  };
+}
+
+export class SandboxOrderStatusWriter implements OrderStatusPort {
+  private readonly books: Record<OrderSystem, OrderBookWrites>;
+  constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
+    this.books = orderBooks(systems, resilience);
+  }
+  async moveStatus(system: OrderSystem, orderId: string, from: OrderStatusCode, to: OrderStatusCode) {
+    const result = await this.books[system].compareAndSetStatus(orderId, from, to);
+    return result.ok ? { ok: true as const, value: toSalesOrder(result.record) } : { ok: false as const, current: result.record ? toSalesOrder(result.record) : null };
+  }
+}
+
+export class SandboxReturnDesk implements ReturnDeskPort {
+  private readonly books: Record<OrderSystem, OrderBookWrites>;
+  constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
+    this.books = orderBooks(systems, resilience);
+  }
+  async getReturns(system: OrderSystem, returnIds: readonly string[]) {
+    return (await this.books[system].getReturns(returnIds)).map((r) => (r ? toOrderReturn(r) : null));
+  }
+  async getReturnsByOrder(system: OrderSystem, orderId: string) {
+    return ((await this.books[system].getReturnsByOrder([orderId]))[0] ?? []).map(toOrderReturn);
+  }
+  async request(system: OrderSystem, request: Parameters<ReturnDeskPort['request']>[1]): Promise<ReturnRequestOutcome> {
+    const result = await this.books[system].createReturn({ orderId: request.orderId, reason: request.reason, lines: request.lines, requestedAt: request.requestedAt });
+    if (result.ok) return { ok: true, value: toOrderReturn(result.record) };
+    return result.reason === 'UNKNOWN_ORDER' ? { ok: false, reason: 'UNKNOWN_ORDER' } : { ok: false, reason: 'NOT_RETURNABLE', lines: result.lines };
+  }
+  async moveStatus(system: OrderSystem, returnId: string, from: ReturnStatusCode, to: ReturnStatusCode, at: string) {
+    const result = await this.books[system].setReturnStatus(returnId, from, to, at);
+    return result.ok ? { ok: true as const, value: toOrderReturn(result.record) } : { ok: false as const, current: result.record ? toOrderReturn(result.record) : null };
+  }
+}
+
+/** Stock at stores is the POS's, at warehouses the WMS's. */
+export class SandboxLifecycleStock implements LifecycleStockPort {
+  private readonly pos: SandboxSystems['pos'];
+  private readonly wms: SandboxSystems['wms'];
+  constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
+    this.pos = resilience.wrap('pos', systems.pos, ['fulfillStock', 'releaseStock', 'adjustStock']);
+    this.wms = resilience.wrap('wms', systems.wms, ['fulfillStock', 'releaseStock', 'adjustStock']);
+  }
+  private at(locationId: string) {
+    return isWarehouse(locationId) ? this.wms : this.pos;
+  }
+  async fulfil(locationId: string, lines: readonly { sku: string; quantity: number }[]) {
+    await this.at(locationId).fulfillStock(locationId, lines);
+  }
+  async release(locationId: string, lines: readonly { sku: string; quantity: number }[]) {
+    await this.at(locationId).releaseStock(locationId, lines);
+  }
+  /** One stock movement per line (the systems move one SKU at a time); a failure takes the booked lines out again. */
+  async receive(locationId: string, lines: readonly { sku: string; quantity: number }[], condition: ReturnConditionCode) {
+    const system = this.at(locationId);
+    const movement = (line: { sku: string; quantity: number }, sign: 1 | -1) => ({
+      sku: line.sku,
+      locationId,
+      onHandDelta: sign * line.quantity,
+      damagedDelta: condition === 'DAMAGED' ? sign * line.quantity : 0,
+    });
+    const booked: { sku: string; quantity: number }[] = [];
+    try {
+      for (const line of lines) {
+        const result = await system.adjustStock(movement(line, 1));
+        // Adding units only fails on a record already broken (damaged above on hand).
+        if (!result.ok) throw new Error(`${isWarehouse(locationId) ? 'WMS' : 'POS'} refused to book ${line.quantity} × ${line.sku} in at ${locationId}: ${result.reason}`);
+        booked.push(line);
+      }
+    } catch (error) {
+      for (const line of booked) await system.adjustStock(movement(line, -1)).catch(() => undefined);
+      throw error;
+    }
+  }
+}
+
+export class SandboxPaymentSettlement implements PaymentSettlementPort {
+  private readonly psp: SandboxSystems['psp'];
+  constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
+    this.psp = resilience.wrap('psp', systems.psp, ['authorize', 'voidPayment', 'refund']);
+  }
+  async voidAuthorizations(orderId: string) {
+    return { voided: (await this.psp.voidPayment(orderId)).length };
+  }
+  async refund(request: Parameters<PaymentSettlementPort['refund']>[0]) {
+    const refund = await this.psp.refund({ orderId: request.orderId, amountMinor: request.amount.minor, currency: request.amount.currency, reason: request.reason, reference: request.reference, createdAt: request.createdAt });
+    return { refundId: refund.id, status: refund.status };
+  }
+}
+
+export class SandboxShipmentWriter implements ShipmentWriterPort {
+  private readonly wms: SandboxSystems['wms'];
+  constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
+    this.wms = resilience.wrap('wms', systems.wms, ['recordShipment', 'recordDelivery']);
+  }
+  async recordShipment(request: Parameters<ShipmentWriterPort['recordShipment']>[0]) {
+    return toOrderShipment(await this.wms.recordShipment(request));
+  }
+  async recordDelivery(orderId: string, deliveredAt: string) {
+    return (await this.wms.recordDelivery(orderId, deliveredAt)).map(toOrderShipment);
+  }
+}
