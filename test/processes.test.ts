@@ -145,3 +145,62 @@ describe('durability (embedded default, DATA_DIR)', () => {
     expect(await exitOf(child)).toBe(0);
   });
 });
+
+describe('durability of reservations and pending ERP postings', () => {
+  it('a cart reservation and a posting queued while the ERP was down survive kill -9; the posting drains once after restart', async () => {
+    const env = await ports(['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']);
+    const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
+    const sandbox = `http://127.0.0.1:${env.SANDBOX_PORT}`;
+    const run = async (document: string, variables: Record<string, unknown>) => {
+      const body = (await (await graphql(`${gateway}/graphql`, document, variables)).json()) as any;
+      if (!body.data) throw new Error(JSON.stringify(body.errors));
+      return body.data;
+    };
+    const sku = 'SKU-0004-1';
+    const store = 'store-002';
+    // The POS's own record: it answers while the ERP (safety stock) is down.
+    const level = async () =>
+      ((await (await fetch(`${sandbox}/sandbox/rpc/pos/getStock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ args: [[{ sku, locationId: store }]] }) })).json()) as any).result[0];
+    const postings = async (orderId: string) => (await run('query P($id: ID!) { order(id: $id) { erpPostings { id type status erpDocumentNumber } } }', { id: orderId })).order.erpPostings;
+
+    let child = start([], env);
+    await waitFor(`${gateway}/ready`);
+    await fetch(`${sandbox}/sandbox/rpc/pos/adjustStock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ args: [{ sku, locationId: store, onHandDelta: 10 }] }) });
+    const reservation = (
+      await run('mutation R($input: ReserveInventoryInput!) { reserveInventory(input: $input) { reservation { id expiresAt } userErrors { code } } }', {
+        input: { idempotencyKey: 'cart-1', locationId: store, lines: [{ sku, quantity: 2 }], ttlSeconds: 3600 },
+      })
+    ).reserveInventory;
+    expect(reservation.userErrors).toEqual([]);
+    const placed = (await run(contractOperation('PlaceOrder'), { input: { idempotencyKey: 'durable-sale', channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: store, lines: [{ sku, quantity: 1 }] } })).placeOrder.order;
+    // The ERP goes down; the hand-over still succeeds and the sale waits in the outbox.
+    await fetch(`${sandbox}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ system: 'erp', down: true }) });
+    expect((await run(contractOperation('ReadyForPickup'), { orderId: placed.id })).markReadyForPickup.order.status).toBe('READY_FOR_PICKUP');
+    expect((await run(contractOperation('HandOver'), { orderId: placed.id })).confirmPickup.order.status).toBe('PICKED_UP');
+    const before = await level();
+    expect(before.reserved).toBeGreaterThanOrEqual(2);
+
+    child.kill('SIGKILL');
+    await exitOf(child);
+    child = start([], env); // a fresh process: no faults, the ERP answers again
+    await waitFor(`${gateway}/ready`);
+    expect(await level()).toEqual(before);
+    // The queued sale drains by itself after the restart, and is booked exactly once.
+    let sales: any[] = [];
+    for (let i = 0; i < 100; i++) {
+      sales = (await postings(placed.id)).filter((p: any) => p.type === 'SALE');
+      if (sales.some((p: any) => p.status === 'POSTED')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(sales).toHaveLength(1);
+    expect(sales[0]).toMatchObject({ status: 'POSTED', erpDocumentNumber: expect.any(String) });
+    const timeline = (await run(contractOperation('OrderTimeline'), { orderId: placed.id })).order.timeline.map((e: any) => e.type);
+    expect(timeline.filter((t: string) => t === 'JOURNAL_POSTED')).toHaveLength(1);
+    // The reservation is still held, and can be released by its id.
+    const released = (await run('mutation L($input: ReleaseReservationInput!) { releaseReservation(input: $input) { userErrors { code } } }', { input: { idempotencyKey: 'cart-1-release', reservationId: reservation.reservation.id } })).releaseReservation;
+    expect(released.userErrors).toEqual([]);
+    expect((await level()).reserved).toBe(before.reserved - 2);
+    child.kill('SIGTERM');
+    expect(await exitOf(child)).toBe(0);
+  });
+});
