@@ -40,6 +40,18 @@ export interface IdempotencyOptions {
 
 export const DAY_MS = 86_400_000;
 
+/** Who is calling, as far as idempotency cares: keys are scoped by caller. */
+export interface CallerScope {
+  correlationId: string;
+  /** The caller's credentials, if any. */
+  authorization?: string | undefined;
+}
+
+/** The idempotency scope of a caller: a hash of its credentials (never the credentials), or anonymous. */
+export function callerOf(scope: CallerScope): string {
+  return scope.authorization ? `auth:${createHash('sha256').update(scope.authorization).digest('hex')}` : 'anonymous';
+}
+
 /** A stable digest of an operation and its input: key order in objects does not change it. */
 export function fingerprintOf(operation: string, input: unknown): string {
   return createHash('sha256').update(operation).update('\0').update(canonicalJson(input)).digest('hex');

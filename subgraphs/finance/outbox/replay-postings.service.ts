@@ -1,6 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { EventBackbone } from '../../../common/events.js';
-import { fingerprintOf, type IdempotencyStore } from '../../../common/idempotency.js';
+import { callerOf, fingerprintOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
 import type { FinancePosting, LedgerPort } from '../ports.js';
 import type { ErpOutbox } from './outbox.js';
 import type { OutboxPosting } from './ports.js';
@@ -15,12 +15,6 @@ export interface ReplayDeps {
   /** The order's correlation id for an adopted posting (from its events). */
   backbone: Pick<EventBackbone, 'eventsForOrders'>;
   idempotency: IdempotencyStore;
-}
-
-export interface CallerScope {
-  correlationId: string;
-  /** The caller's credentials, if any: idempotency keys are scoped by caller. */
-  authorization?: string | undefined;
 }
 
 export interface UserErrorValue {
@@ -43,11 +37,8 @@ interface StoredOutcome {
 
 const userError = (code: string, message: string, field: string | null = null): UserErrorValue => ({ code, message, field });
 
-function callerOf(scope: CallerScope): string {
-  const caller = scope.authorization ? `auth:${createHash('sha256').update(scope.authorization).digest('hex')}` : 'anonymous';
-  // Keys are per operation too: the same key for a checkout and a replay are two different requests.
-  return `finance.replayPostings:${caller}`;
-}
+// Keys are per operation too: the same key for a checkout and a replay are two different requests.
+const replayScopeOf = (scope: CallerScope) => `finance.replayPostings:${callerOf(scope)}`;
 
 /**
  * Re-queue DEAD_LETTER postings: each becomes PENDING with a fresh retry budget and the worker books it. A posting
@@ -69,7 +60,7 @@ export async function replayPostings(deps: ReplayDeps, scope: CallerScope, input
   if (key.length < 1 || key.length > MAX_KEY_LENGTH) {
     return { postings: [], userErrors: [userError('INVALID_IDEMPOTENCY_KEY', `idempotencyKey must be 1 to ${MAX_KEY_LENGTH} characters`, 'idempotencyKey')] };
   }
-  const caller = callerOf(scope);
+  const caller = replayScopeOf(scope);
   const fingerprint = fingerprintOf('replayPostings', { ids });
   const begun = await deps.idempotency.begin(caller, key, fingerprint);
   switch (begun.kind) {

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { EventBackbone } from '../../../common/events.js';
-import { fingerprintOf, type IdempotencyStore } from '../../../common/idempotency.js';
+import { callerOf, fingerprintOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
 import type { Logger } from '../../../common/logger.js';
 import type { InventoryLocation, LocationDirectoryPort, LocationKind, StockPolicyPort } from '../ports.js';
 import { locationKindOf, toStockLevel, type StockLevel } from '../stock.js';
@@ -36,12 +35,6 @@ export interface StockWriteDeps {
   now?: () => Date;
 }
 
-export interface CallerScope {
-  correlationId: string;
-  /** The caller's credentials, if any: idempotency keys are scoped by caller. */
-  authorization?: string | undefined;
-}
-
 /** A reservation as the graph shows it (the correlation id stays inside). */
 export type ReservationView = Omit<Reservation, 'correlationId'>;
 
@@ -53,11 +46,6 @@ export interface AdjustOutcome {
 export interface ReservationOutcome {
   reservation: ReservationView | null;
   userErrors: UserErrorValue[];
-}
-
-/** The same scoping as checkout's: a hash of the caller's credentials, or anonymous. */
-export function callerOf(scope: CallerScope): string {
-  return scope.authorization ? `auth:${createHash('sha256').update(scope.authorization).digest('hex')}` : 'anonymous';
 }
 
 /**

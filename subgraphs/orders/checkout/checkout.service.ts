@@ -1,6 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { CanonicalEvent, EventBackbone, EventSource, EventType } from '../../../common/events.js';
-import { fingerprintOf, type IdempotencyStore } from '../../../common/idempotency.js';
+import { callerOf, fingerprintOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
+
+export { callerOf, type CallerScope };
 import type { MoneyValue } from '../../../common/money.js';
 import type { ChannelCode, DeliveryMethodCode, OrderSystem, SalesOrder, SalesOrderLine } from '../ports.js';
 import type { AllocationStrategy } from './allocation-strategy.js';
@@ -47,12 +49,6 @@ export interface CheckoutDeps {
   now?: () => Date;
 }
 
-export interface CallerScope {
-  correlationId: string;
-  /** The caller's credentials, if any: idempotency keys are scoped by caller. */
-  authorization?: string | undefined;
-}
-
 /** What is stored under an idempotency key: enough to give the same answer again. */
 interface StoredOutcome {
   orderId: string | null;
@@ -60,10 +56,6 @@ interface StoredOutcome {
 }
 
 const userError = (code: string, message: string, field: string | null = null): UserErrorValue => ({ code, message, field });
-
-export function callerOf(scope: CallerScope): string {
-  return scope.authorization ? `auth:${createHash('sha256').update(scope.authorization).digest('hex')}` : 'anonymous';
-}
 
 /** Input checks that need no system: shape, limits, duplicates. */
 export function validateShape(input: PlaceOrderRequest): UserErrorValue[] {
