@@ -192,10 +192,13 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
   await emit(order.id, 'ORDER_PLACED', source, { number: order.number, channel: input.channel, deliveryMethod: input.deliveryMethod, total: total.minor, currency, lines: lines.length });
   for (const line of stockLines) await emit(order.id, 'INVENTORY_RESERVED', stockSourceOf(locationId), { quantity: line.quantity }, { sku: line.sku, locationId });
 
+  // Compensation. The status move comes first: if someone cancelled the order meanwhile, they have released
+  // its stock already, and releasing it again would sell units twice.
   const cancel = async (reason: string) => {
+    const moved = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CANCELLED');
+    if (!moved.moved) return;
     await deps.stock.release(locationId, stockLines);
     for (const line of stockLines) await emit(order.id, 'INVENTORY_RELEASED', stockSourceOf(locationId), { quantity: line.quantity }, { sku: line.sku, locationId });
-    await deps.orders.setStatus(system, order.id, 'CANCELLED');
     await emit(order.id, 'ORDER_CANCELLED', source, { reason });
   };
 
@@ -212,9 +215,14 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
     return fail([userError('PAYMENT_DECLINED', 'the payment was declined', 'paymentToken')]);
   }
   await emit(order.id, 'PAYMENT_AUTHORIZED', 'PSP', { paymentId: payment.paymentId, amount: total.minor, method });
-  const confirmed = (await deps.orders.setStatus(system, order.id, 'CONFIRMED')) ?? { ...order, status: 'CONFIRMED' as const };
+  const confirmed = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CONFIRMED');
+  if (!confirmed.moved) {
+    // Cancelled while the payment was being authorized: the cancel released the stock; the money must go back too.
+    await deps.payments.void(order.id);
+    return fail([userError('INVALID_STATE', `order ${order.number} was cancelled while it was being placed`, null)]);
+  }
   await emit(order.id, 'ORDER_CONFIRMED', source);
-  return { stored: { orderId: order.id, userErrors: [] }, order: confirmed };
+  return { stored: { orderId: order.id, userErrors: [] }, order: confirmed.order ?? { ...order, status: 'CONFIRMED' } };
 }
 
 function shortageErrors(input: PlaceOrderRequest, shortages: { sku: string; available: number }[]): UserErrorValue[] {

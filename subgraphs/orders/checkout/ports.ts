@@ -45,6 +45,8 @@ export type PaymentMethodCode = 'CARD' | 'PAYPAL' | 'KLARNA' | 'GIFT_CARD' | 'CA
 /** Payment authorization at the PSP: declined is an answer, not an error. Never retried (it is a write). */
 export interface PaymentAuthorizationPort {
   authorize(request: { orderId: string; amount: MoneyValue; method: PaymentMethodCode; token: string | null }): Promise<{ paymentId: string; status: 'AUTHORIZED' | 'DECLINED' }>;
+  /** Void the order's open authorizations (an order cancelled while it was being placed). */
+  void(orderId: string): Promise<void>;
 }
 
 export interface OrderDraft {
@@ -60,8 +62,12 @@ export interface OrderDraft {
   correlationId: string;
 }
 
-/** Creating orders and moving their status in the system that holds them (POS for STORE, e-commerce otherwise). */
+/**
+ * Creating orders and moving their status in the system that holds them (POS for STORE, e-commerce otherwise).
+ * Moves are compare-and-swap: a cancel that lands while checkout is still authorizing must not be overwritten.
+ */
 export interface OrderWriterPort {
   create(system: OrderSystem, draft: OrderDraft): Promise<SalesOrder>;
-  setStatus(system: OrderSystem, orderId: string, status: OrderStatusCode): Promise<SalesOrder | null>;
+  /** Move from `expected` to `status`; `moved` false (and the order as it is) when it was not in `expected`. */
+  compareAndSetStatus(system: OrderSystem, orderId: string, expected: OrderStatusCode, status: OrderStatusCode): Promise<{ moved: boolean; order: SalesOrder | null }>;
 }

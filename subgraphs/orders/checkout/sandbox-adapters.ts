@@ -78,20 +78,23 @@ export class SandboxStockCommitter implements StockCommitPort {
 export class SandboxPaymentAuthorizer implements PaymentAuthorizationPort {
   private readonly psp: SandboxSystems['psp'];
   constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
-    this.psp = resilience.wrap('psp', systems.psp, ['authorize']);
+    this.psp = resilience.wrap('psp', systems.psp, ['authorize', 'voidPayment']);
   }
   async authorize(request: Parameters<PaymentAuthorizationPort['authorize']>[0]) {
     const payment = await this.psp.authorize({ orderId: request.orderId, amountMinor: request.amount.minor, currency: request.amount.currency, method: request.method, token: request.token });
     return { paymentId: payment.id, status: payment.status === 'DECLINED' ? ('DECLINED' as const) : ('AUTHORIZED' as const) };
   }
+  async void(orderId: string) {
+    await this.psp.voidPayment(orderId);
+  }
 }
 
 export class SandboxOrderWriter implements OrderWriterPort {
-  private readonly books: Record<OrderSystem, Pick<SandboxSystems['pos'], 'createOrder' | 'setStatus'>>;
+  private readonly books: Record<OrderSystem, Pick<SandboxSystems['pos'], 'createOrder' | 'compareAndSetStatus'>>;
   constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
     this.books = {
-      pos: resilience.wrap('pos', systems.pos, ['createOrder', 'setStatus']),
-      ecom: resilience.wrap('ecom', systems.ecom, ['createOrder', 'setStatus']),
+      pos: resilience.wrap('pos', systems.pos, ['createOrder', 'compareAndSetStatus']),
+      ecom: resilience.wrap('ecom', systems.ecom, ['createOrder', 'compareAndSetStatus']),
     };
   }
   async create(system: OrderSystem, draft: OrderDraft) {
@@ -110,8 +113,8 @@ export class SandboxOrderWriter implements OrderWriterPort {
     };
     return toSalesOrder(await this.books[system].createOrder(record));
   }
-  async setStatus(system: OrderSystem, orderId: string, status: OrderRecord['status']) {
-    const record = await this.books[system].setStatus(orderId, status);
-    return record ? toSalesOrder(record) : null;
+  async compareAndSetStatus(system: OrderSystem, orderId: string, expected: OrderRecord['status'], status: OrderRecord['status']) {
+    const result = await this.books[system].compareAndSetStatus(orderId, expected, status);
+    return { moved: result.ok, order: result.record ? toSalesOrder(result.record) : null };
   }
 }

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryEventBackbone } from '../../../common/events.js';
+import { InMemoryIdempotencyStore } from '../../../common/idempotency.js';
+import { ResilienceRegistry } from '../../../common/resilience.js';
+import { createSandbox } from '../../../sandbox/index.js';
+import { toSalesOrder } from '../adapters/sandbox-records.js';
+import { placeOrder, type CheckoutDeps } from './checkout.service.js';
+import { DefaultAllocationStrategy } from './default-allocation-strategy.js';
+import {
+  SandboxCustomerDirectory,
+  SandboxOrderWriter,
+  SandboxPaymentAuthorizer,
+  SandboxPriceList,
+  SandboxSiteDirectory,
+  SandboxStockCommitter,
+} from './sandbox-adapters.js';
+
+function checkoutOver(sandbox: ReturnType<typeof createSandbox>): CheckoutDeps {
+  const resilience = new ResilienceRegistry({ timeoutMs: 1000, retries: 0, breakerFailures: 100, breakerResetMs: 1000 });
+  const { systems } = sandbox;
+  return {
+    prices: new SandboxPriceList(systems, resilience),
+    sites: new SandboxSiteDirectory(systems, resilience),
+    customers: new SandboxCustomerDirectory(systems, resilience),
+    stock: new SandboxStockCommitter(systems, resilience),
+    payments: new SandboxPaymentAuthorizer(systems, resilience),
+    orders: new SandboxOrderWriter(systems, resilience),
+    loadOrder: async (id) => {
+      const [record] = await systems.ecom.getOrders([id]);
+      return record ? toSalesOrder(record) : null;
+    },
+    allocation: new DefaultAllocationStrategy(),
+    idempotency: new InMemoryIdempotencyStore(),
+    backbone: new InMemoryEventBackbone(),
+  };
+}
+
+describe('placeOrder against a concurrent cancel', () => {
+  it('does not confirm an order cancelled while its payment was being authorized: the payment is voided, the stock released once', async () => {
+    const sandbox = createSandbox({ seed: 7, scale: 0.05 });
+    const deps = checkoutOver(sandbox);
+    const store = sandbox.data.stores.find((s) => s.pickupEnabled)!.id;
+    const sku = sandbox.data.variants[0]!.sku;
+    await sandbox.systems.pos.adjustStock({ sku, locationId: store, onHandDelta: 5 });
+    const [before] = await sandbox.systems.pos.getStock([{ sku, locationId: store }]);
+    const committedBefore = before!.committed;
+
+    // A store associate cancels the order (as cancelOrder does: status CAS, then release) while the PSP answers.
+    const authorize = deps.payments.authorize.bind(deps.payments);
+    let orderId = '';
+    deps.payments.authorize = async (request) => {
+      orderId = request.orderId;
+      const moved = await sandbox.systems.ecom.compareAndSetStatus(request.orderId, 'PLACED', 'CANCELLED');
+      expect(moved.ok).toBe(true);
+      await sandbox.systems.pos.releaseStock(store, [{ sku, quantity: 1 }]);
+      return authorize(request);
+    };
+    const outcome = await placeOrder(deps, { correlationId: 'race' }, { idempotencyKey: 'k', channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: store, lines: [{ sku, quantity: 1 }] });
+
+    expect(outcome.order).toBeNull();
+    expect(outcome.userErrors.map((e) => e.code)).toEqual(['INVALID_STATE']);
+    const [after] = await sandbox.systems.pos.getStock([{ sku, locationId: store }]);
+    expect(after!.committed).toBe(committedBefore);
+    const [payments] = await sandbox.systems.psp.getPaymentsByOrder([orderId]);
+    expect(payments!.map((p) => p.status)).toEqual(['VOIDED']);
+    const [order] = await sandbox.systems.ecom.getOrders([orderId]);
+    expect(order!.status).toBe('CANCELLED');
+  });
+});
