@@ -6,6 +6,7 @@ import { InMemoryIdempotencyStore, type IdempotencyStore } from './common/idempo
 import { createRedis, quitAll } from './common/redis/connection.js';
 import { RedisEventBackbone } from './common/redis/event-backbone.js';
 import { RedisIdempotencyStore } from './common/redis/idempotency-store.js';
+import type { Redis } from 'ioredis';
 import { JournaledEventBackbone, JournaledIdempotencyStore, type JournalEntry } from './common/durable.js';
 import { Journal } from './common/journal.js';
 import { createLogger, type Logger } from './common/logger.js';
@@ -47,6 +48,7 @@ export interface Stack {
 export interface Infrastructure {
   backbone: EventBackbone;
   idempotency: IdempotencyStore;
+  redis?: { client: Redis; prefix: string } | undefined;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export async function createInfrastructure(
     return {
       backbone,
       idempotency: new RedisIdempotencyStore({ redis, prefix: config.redisPrefix }),
+      redis: { client: redis, prefix: config.redisPrefix },
       async close() {
         await backbone.close();
         await quitAll([redis]);
@@ -112,9 +115,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       started.push(sandboxServer);
     }
     infrastructure = await createInfrastructure(config, logger, sandbox.data.events, durable);
-    const { backbone, idempotency } = infrastructure;
+    const { backbone, idempotency, redis } = infrastructure;
 
-    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, idempotency, resilience: new ResilienceRegistry(config.adapter, logger), logger };
+    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, idempotency, redis, resilience: new ResilienceRegistry(config.adapter, logger), logger };
     const subgraphUrls = {} as Record<SubgraphName, string>;
     const localSubgraphs: Partial<Record<SubgraphName, LocalExecutor>> = {};
     for (const name of SUBGRAPH_NAMES) {
@@ -163,7 +166,7 @@ export async function startSubgraph(name: SubgraphName, config: AppConfig, logge
   // process embeds its own copy, which is the same data because the seed is deterministic.
   const systems = config.sandboxUrl ? remoteSystems(config.sandboxUrl) : createSandbox(config.sandbox).systems;
   const infrastructure = await createInfrastructure(config, logger, generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale }).events);
-  const env: SubgraphEnvironment = { config, systems, backbone: infrastructure.backbone, idempotency: infrastructure.idempotency, resilience: new ResilienceRegistry(config.adapter, logger), logger };
+  const env: SubgraphEnvironment = { config, systems, backbone: infrastructure.backbone, idempotency: infrastructure.idempotency, redis: infrastructure.redis, resilience: new ResilienceRegistry(config.adapter, logger), logger };
   const service = await SUBGRAPHS[name].create(env);
   const url = await service.listen(config.subgraphPorts[name], config.host);
   return {

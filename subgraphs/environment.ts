@@ -1,5 +1,6 @@
 import type { AppConfig } from '../common/config.js';
 import type { EventBackbone } from '../common/events.js';
+import type { Redis } from 'ioredis';
 import type { IdempotencyStore } from '../common/idempotency.js';
 import type { Logger } from '../common/logger.js';
 import type { ResilienceRegistry } from '../common/resilience.js';
@@ -15,6 +16,8 @@ export interface SubgraphEnvironment {
   backbone: EventBackbone;
   /** Idempotency records of mutations: in memory embedded, in Redis with REDIS_URL. */
   idempotency: IdempotencyStore;
+  /** The shared Redis client with REDIS_URL (for state that several instances share, like the ERP outbox). */
+  redis?: { client: Redis; prefix: string } | undefined;
   resilience: ResilienceRegistry;
   logger: Logger;
 }

@@ -94,4 +94,28 @@ describe('Redis mode: two stacks, one Redis', () => {
     const history = await b.query(contractOperation('OrderTimeline'), { orderId: seeded.id });
     expect((history.body.data as any).order.timeline.length).toBeGreaterThan(3);
   });
+
+  it('the ERP outbox is shared: a hand-over through A is posted once, and B sees the posting and one JOURNAL_POSTED', async () => {
+    const locationId = pickupStore(a);
+    const sku = a.sandbox.data.variants[9]!.sku;
+    await a.sandbox.systems.pos.adjustStock({ sku, locationId, onHandDelta: 5 });
+    const order = ((await a.query(PLACE(), { input: { idempotencyKey: key(), channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] } })).body.data as any).placeOrder.order;
+    expect(((await a.query(contractOperation('ReadyForPickup'), { orderId: order.id })).body.data as any).markReadyForPickup.order.status).toBe('READY_FOR_PICKUP');
+    expect(((await a.query(contractOperation('HandOver'), { orderId: order.id })).body.data as any).confirmPickup.order.status).toBe('PICKED_UP');
+    let sales: any[] = [];
+    for (let i = 0; i < 100; i++) {
+      const { body } = await b.query('query P($id: ID!) { order(id: $id) { erpPostings { id type status erpDocumentNumber } } }', { id: order.id });
+      sales = (body.data as any).order.erpPostings.filter((p: any) => p.type === 'SALE');
+      if (sales.some((p: any) => p.status === 'POSTED')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(sales).toHaveLength(1);
+    expect(sales[0]).toMatchObject({ status: 'POSTED', erpDocumentNumber: expect.any(String) });
+    // Both stacks' finance workers may have tried it; the backbone keeps one event per posting.
+    await new Promise((r) => setTimeout(r, 300));
+    const { body } = await b.query(contractOperation('OrderTimeline'), { orderId: order.id });
+    const types = (body.data as any).order.timeline.map((e: any) => e.type);
+    expect(types.filter((t: string) => t === 'JOURNAL_POSTED')).toHaveLength(1);
+    expect(types.filter((t: string) => t === 'INVOICE_ISSUED')).toHaveLength(1);
+  });
 });

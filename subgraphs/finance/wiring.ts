@@ -5,6 +5,7 @@ import { SandboxLedger } from './adapters/sandbox-ledger.js';
 import { SandboxPayments } from './adapters/sandbox-payments.js';
 import { createFinanceSubgraph } from './index.js';
 import { outboxSettings, type FinanceConfig } from './outbox/settings.js';
+import { RedisOutboxStore } from './outbox/redis-store.js';
 import { JournaledOutboxStore } from './outbox/store.js';
 
 export async function createFinanceFromEnvironment(env: SubgraphEnvironment): Promise<SubgraphService> {
@@ -14,8 +15,8 @@ export async function createFinanceFromEnvironment(env: SubgraphEnvironment): Pr
     ledger: new SandboxLedger(env.systems.erp, env.resilience),
     journal: new SandboxJournal(env.systems.erp, env.resilience),
     backbone: env.backbone,
-    // The outbox survives a restart beside the rest of DATA_DIR: an accepted posting is never lost.
-    outboxStore: await JournaledOutboxStore.open(config.dataDir),
+    // The outbox survives a restart: in Redis when several instances share it, else beside the rest of DATA_DIR.
+    outboxStore: env.redis ? new RedisOutboxStore(env.redis.client, env.redis.prefix) : await JournaledOutboxStore.open(config.dataDir),
     outboxSettings: outboxSettings(config.erpOutbox),
     idempotency: env.idempotency,
     logger: env.logger.child({ service: 'finance' }),

@@ -1,0 +1,56 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisServer, type RedisServerHandle } from '../../../scripts/redis-server.js';
+import type { OutboxPosting } from './ports.js';
+import { RedisOutboxStore } from './redis-store.js';
+
+let server: RedisServerHandle;
+let redis: Redis;
+beforeAll(async () => {
+  server = await startRedisServer();
+  redis = new Redis(server.url);
+});
+afterAll(async () => {
+  await redis?.quit();
+  await server?.stop();
+});
+
+const posting = (id: string, patch: Partial<OutboxPosting> = {}): OutboxPosting => ({
+  id,
+  orderId: 'ord-1',
+  type: 'SALE',
+  status: 'PENDING',
+  attempts: 0,
+  amount: { minor: 1000, currency: 'EUR' },
+  erpDocumentNumber: null,
+  lastError: null,
+  postedAt: null,
+  createdAt: '2026-11-01T10:00:00.000Z',
+  sourceEventId: `evt-${id}`,
+  sourceType: 'PICKED_UP',
+  sourceOccurredAt: '2026-11-01T09:00:00.000Z',
+  correlationId: 'c',
+  nextAttemptAt: '2026-11-01T10:00:00.000Z',
+  roundAttempts: 0,
+  deadLetters: 0,
+  invoice: null,
+  ...patch,
+});
+
+describe('RedisOutboxStore', () => {
+  it('saves, reads back and indexes postings; a posted one leaves the due set', async () => {
+    const store = new RedisOutboxStore(redis, `t${Date.now()}`);
+    await store.save(posting('p1'));
+    await store.save(posting('p2', { orderId: 'ord-2', nextAttemptAt: '2026-11-01T12:00:00.000Z', createdAt: '2026-11-01T11:00:00.000Z' }));
+    expect((await store.get(['p1', 'nope'])).map((p) => p?.id ?? null)).toEqual(['p1', null]);
+    expect((await store.due('2026-11-01T10:30:00.000Z', 10)).map((p) => p.id)).toEqual(['p1']);
+    expect((await store.due('2026-11-01T13:00:00.000Z', 10)).map((p) => p.id)).toEqual(['p1', 'p2']);
+    expect((await store.byOrder(['ord-1', 'ord-2', 'ord-3'])).map((list) => list.map((p) => p.id))).toEqual([['p1'], ['p2'], []]);
+    expect((await store.list({}, 10)).map((p) => p.id)).toEqual(['p2', 'p1']);
+    await store.save(posting('p1', { status: 'POSTED', erpDocumentNumber: 'FI-1', nextAttemptAt: null }));
+    expect((await store.due('2026-11-01T13:00:00.000Z', 10)).map((p) => p.id)).toEqual(['p2']);
+    expect((await store.list({ statuses: ['POSTED'] }, 10)).map((p) => p.erpDocumentNumber)).toEqual(['FI-1']);
+    expect((await store.bySourceTime('2026-11-01T00:00:00.000Z', '2026-11-02T00:00:00.000Z')).map((p) => p.id).sort()).toEqual(['p1', 'p2']);
+    expect(await store.bySourceTime('2026-11-02T00:00:00.000Z', '2026-11-03T00:00:00.000Z')).toEqual([]);
+  });
+});
