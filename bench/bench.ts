@@ -43,36 +43,58 @@ const scenarios: { name: string; body: (i: number) => string }[] = [
   { name: 'OrderTimeline', body: (i) => JSON.stringify({ query: ops.OrderTimeline, variables: { orderId: `ord-w${String((i % 8000) + 1).padStart(6, '0')}` } }) },
 ];
 
-/** One embedded stack (`node dist/main.js`) in a child process, measured scenario by scenario. */
-async function measure(dispatch: 'local' | 'http'): Promise<{ rows: Row[]; idleRss: number }> {
-  const env: Record<string, string> = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', HOST: '127.0.0.1', SUBGRAPH_DISPATCH: dispatch, NODE_ENV: 'production', DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-data-')) };
+interface StackProcess {
+  gateway: string;
+  sandbox: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** The embedded stack (`node dist/main.js`, the same V8 flags as `npm start`) in a child process, ready. */
+async function startStackProcess(extraEnv: Record<string, string>): Promise<StackProcess> {
+  const env: Record<string, string> = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', HOST: '127.0.0.1', NODE_ENV: 'production', DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-data-')), ...extraEnv };
   for (const name of ['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']) env[name] = String(await freePort());
   const child = spawn(process.execPath, [...NODE_FLAGS, resolve(ROOT, 'dist/main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
-  const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
-  const sandbox = `http://127.0.0.1:${env.SANDBOX_PORT}`;
-  try {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (Date.now() > deadline) throw new Error('stack did not become ready');
-      if (await fetch(`${gateway}/ready`).then((r) => r.ok, () => false)) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const idleRss = rssMb(child.pid!);
-    const rows: Row[] = [];
-    for (const scenario of scenarios) {
-      // Warm up (query plans, JIT), then measure.
-      await runLoad({ url: `${gateway}/graphql`, concurrency, maxRequests: 300, maxMs: 5000, body: scenario.body });
-      await fetch(`${sandbox}/sandbox/calls`, { method: 'DELETE' });
-      const result = await runLoad({ url: `${gateway}/graphql`, concurrency, maxRequests, maxMs, body: scenario.body });
-      const calls = (await (await fetch(`${sandbox}/sandbox/calls`)).json()) as Record<string, Record<string, number>>;
-      const total = Object.values(calls).reduce((sum, perSystem) => sum + Object.values(perSystem).reduce((a, b) => a + b, 0), 0);
-      rows.push({ dispatch, name: scenario.name, result, callsPerOp: total / Math.max(1, result.requests), rss: rssMb(child.pid!) });
-    }
-    return { rows, idleRss };
-  } finally {
+  const stop = async () => {
     const exited = new Promise((done) => child.once('exit', done));
     child.kill('SIGTERM');
     await Promise.race([exited, new Promise((done) => setTimeout(done, 10_000))]);
+  };
+  const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
+  const deadline = Date.now() + 60_000;
+  while (!(await fetch(`${gateway}/ready`).then((r) => r.ok, () => false))) {
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error('stack did not become ready');
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { gateway, sandbox: `http://127.0.0.1:${env.SANDBOX_PORT}`, pid: child.pid!, stop };
+}
+
+/** Sandbox calls per operation since the counters were last reset. */
+async function callsPerOp(sandbox: string, requests: number): Promise<number> {
+  const calls = (await (await fetch(`${sandbox}/sandbox/calls`)).json()) as Record<string, Record<string, number>>;
+  const total = Object.values(calls).reduce((sum, perSystem) => sum + Object.values(perSystem).reduce((a, b) => a + b, 0), 0);
+  return total / Math.max(1, requests);
+}
+
+/** One embedded stack (`node dist/main.js`) in a child process, measured scenario by scenario. */
+async function measure(dispatch: 'local' | 'http'): Promise<{ rows: Row[]; idleRss: number }> {
+  const stack = await startStackProcess({ SUBGRAPH_DISPATCH: dispatch });
+  try {
+    const idleRss = rssMb(stack.pid);
+    const rows: Row[] = [];
+    for (const scenario of scenarios) {
+      // Warm up (query plans, JIT), then measure.
+      await runLoad({ url: `${stack.gateway}/graphql`, concurrency, maxRequests: 300, maxMs: 5000, body: scenario.body });
+      await fetch(`${stack.sandbox}/sandbox/calls`, { method: 'DELETE' });
+      const result = await runLoad({ url: `${stack.gateway}/graphql`, concurrency, maxRequests, maxMs, body: scenario.body });
+      rows.push({ dispatch, name: scenario.name, result, callsPerOp: await callsPerOp(stack.sandbox, result.requests), rss: rssMb(stack.pid) });
+    }
+    return { rows, idleRss };
+  } finally {
+    await stack.stop();
   }
 }
 
@@ -82,17 +104,11 @@ async function measure(dispatch: 'local' | 'http'): Promise<{ rows: Row[]; idleR
  */
 async function measureCheckout(mode: 'embedded' | 'redis'): Promise<{ row: Row; race: { confirmed: number; outOfStock: number; ms: number } }> {
   const redis = mode === 'redis' ? await startRedisServer() : undefined;
-  const env: Record<string, string> = {
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-    HOST: '127.0.0.1',
-    NODE_ENV: 'production',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-data-')),
-    ...(redis ? { REDIS_URL: redis.url } : {}),
-  };
-  for (const name of ['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']) env[name] = String(await freePort());
-  const child = spawn(process.execPath, [...NODE_FLAGS, resolve(ROOT, 'dist/main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
-  const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
-  const sandbox = `http://127.0.0.1:${env.SANDBOX_PORT}`;
+  const stack = await startStackProcess(redis ? { REDIS_URL: redis.url } : {}).catch(async (error: unknown) => {
+    await redis?.stop();
+    throw error;
+  });
+  const { gateway, sandbox } = stack;
   const run = Date.now();
   const order = (i: number) =>
     JSON.stringify({
@@ -100,18 +116,10 @@ async function measureCheckout(mode: 'embedded' | 'redis'): Promise<{ row: Row; 
       variables: { input: { idempotencyKey: `bench-${run}-${i}`, channel: 'WEB', deliveryMethod: 'SHIPPING', customerId: `cust-${String((i % 2000) + 1).padStart(5, '0')}`, lines: [{ sku: `SKU-${String((i % 500) + 1).padStart(4, '0')}-${(i % 3) + 1}`, quantity: 1 }] } },
     });
   try {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (Date.now() > deadline) throw new Error('stack did not become ready');
-      if (await fetch(`${gateway}/ready`).then((r) => r.ok, () => false)) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
     await runLoad({ url: `${gateway}/graphql`, concurrency, maxRequests: 200, maxMs: 5000, body: (i) => order(1_000_000 + i) });
     await fetch(`${sandbox}/sandbox/calls`, { method: 'DELETE' });
     const result = await runLoad({ url: `${gateway}/graphql`, concurrency, maxRequests: Math.min(maxRequests, 3000), maxMs, body: order });
-    const calls = (await (await fetch(`${sandbox}/sandbox/calls`)).json()) as Record<string, Record<string, number>>;
-    const total = Object.values(calls).reduce((sum, perSystem) => sum + Object.values(perSystem).reduce((a, b) => a + b, 0), 0);
-    const row: Row = { dispatch: mode, name: 'placeOrder (1 line, SHIPPING)', result, callsPerOp: total / Math.max(1, result.requests), rss: rssMb(child.pid!) };
+    const row: Row = { dispatch: mode, name: 'placeOrder (1 line, SHIPPING)', result, callsPerOp: await callsPerOp(sandbox, result.requests), rss: rssMb(stack.pid) };
 
     // The oversell race: 200 concurrent one-unit pickup orders for a SKU with exactly 20 sellable units.
     const sku = 'SKU-0042-2';
@@ -132,9 +140,7 @@ async function measureCheckout(mode: 'embedded' | 'redis'): Promise<{ row: Row; 
       race: { confirmed: outcomes.filter((o) => o?.order?.status === 'CONFIRMED').length, outOfStock: outcomes.filter((o) => o?.userErrors?.[0]?.code === 'OUT_OF_STOCK').length, ms },
     };
   } finally {
-    const exited = new Promise((done) => child.once('exit', done));
-    child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((done) => setTimeout(done, 10_000))]);
+    await stack.stop();
     await redis?.stop();
   }
 }

@@ -4,15 +4,7 @@ import { BackboneOrderEventLog } from './adapters/backbone-event-log.js';
 import { SandboxOrderBook } from './adapters/sandbox-order-book.js';
 import { SandboxPickupQueue } from './adapters/sandbox-pickup-queue.js';
 import { SandboxShipments } from './adapters/sandbox-shipments.js';
-import { DefaultAllocationStrategy } from './checkout/default-allocation-strategy.js';
-import {
-  SandboxCustomerDirectory,
-  SandboxOrderWriter,
-  SandboxPaymentAuthorizer,
-  SandboxPriceList,
-  SandboxSiteDirectory,
-  SandboxStockCommitter,
-} from './checkout/sandbox-adapters.js';
+import { sandboxCheckout } from './checkout/sandbox-adapters.js';
 import { createOrdersSubgraph } from './index.js';
 import {
   SandboxLifecycleStock,
@@ -31,17 +23,7 @@ export function createOrdersFromEnvironment(env: SubgraphEnvironment): Promise<S
     pickupQueue: new SandboxPickupQueue(env.systems.ecom, env.resilience),
     shipments: new SandboxShipments(env.systems.wms, env.resilience),
     eventLog: new BackboneOrderEventLog(env.backbone),
-    checkout: {
-      prices: new SandboxPriceList(env.systems, env.resilience),
-      sites: new SandboxSiteDirectory(env.systems, env.resilience),
-      customers: new SandboxCustomerDirectory(env.systems, env.resilience),
-      stock: new SandboxStockCommitter(env.systems, env.resilience),
-      payments: new SandboxPaymentAuthorizer(env.systems, env.resilience),
-      orders: new SandboxOrderWriter(env.systems, env.resilience),
-      allocation: new DefaultAllocationStrategy(),
-      idempotency: env.idempotency,
-      backbone: env.backbone,
-    },
+    checkout: sandboxCheckout(env.systems, env.resilience, { idempotency: env.idempotency, backbone: env.backbone }),
     lifecycle: {
       statuses: new SandboxOrderStatusWriter(env.systems, env.resilience),
       returns: new SandboxReturnDesk(env.systems, env.resilience),

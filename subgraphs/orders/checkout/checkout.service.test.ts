@@ -5,33 +5,17 @@ import { ResilienceRegistry } from '../../../common/resilience.js';
 import { createSandbox } from '../../../sandbox/index.js';
 import { toSalesOrder } from '../adapters/sandbox-records.js';
 import { placeOrder, type CheckoutDeps } from './checkout.service.js';
-import { DefaultAllocationStrategy } from './default-allocation-strategy.js';
-import {
-  SandboxCustomerDirectory,
-  SandboxOrderWriter,
-  SandboxPaymentAuthorizer,
-  SandboxPriceList,
-  SandboxSiteDirectory,
-  SandboxStockCommitter,
-} from './sandbox-adapters.js';
+import { sandboxCheckout } from './sandbox-adapters.js';
 
 function checkoutOver(sandbox: ReturnType<typeof createSandbox>): CheckoutDeps {
   const resilience = new ResilienceRegistry({ timeoutMs: 1000, retries: 0, breakerFailures: 100, breakerResetMs: 1000 });
   const { systems } = sandbox;
   return {
-    prices: new SandboxPriceList(systems, resilience),
-    sites: new SandboxSiteDirectory(systems, resilience),
-    customers: new SandboxCustomerDirectory(systems, resilience),
-    stock: new SandboxStockCommitter(systems, resilience),
-    payments: new SandboxPaymentAuthorizer(systems, resilience),
-    orders: new SandboxOrderWriter(systems, resilience),
+    ...sandboxCheckout(systems, resilience, { idempotency: new InMemoryIdempotencyStore(), backbone: new InMemoryEventBackbone() }),
     loadOrder: async (id) => {
       const [record] = await systems.ecom.getOrders([id]);
       return record ? toSalesOrder(record) : null;
     },
-    allocation: new DefaultAllocationStrategy(),
-    idempotency: new InMemoryIdempotencyStore(),
-    backbone: new InMemoryEventBackbone(),
   };
 }
 

@@ -4,12 +4,12 @@ import { callerOf, fingerprintOf, type CallerScope, type IdempotencyStore } from
 
 export { callerOf, type CallerScope };
 import type { MoneyValue } from '../../../common/money.js';
+import { lineErrors, MAX_LINES, userError } from '../line-rules.js';
 import type { ChannelCode, DeliveryMethodCode, OrderSystem, SalesOrder, SalesOrderLine } from '../ports.js';
 import type { AllocationStrategy } from './allocation-strategy.js';
 import type { CustomerDirectoryPort, OrderWriterPort, PaymentAuthorizationPort, PaymentMethodCode, PriceListPort, SiteDirectoryPort, StockCommitPort } from './ports.js';
 
-export const MAX_LINES = 100;
-export const MAX_QUANTITY = 999;
+export { MAX_LINES, MAX_QUANTITY } from '../line-rules.js';
 export const MAX_KEY_LENGTH = 255;
 
 export interface PlaceOrderRequest {
@@ -55,23 +55,12 @@ interface StoredOutcome {
   userErrors: UserErrorValue[];
 }
 
-const userError = (code: string, message: string, field: string | null = null): UserErrorValue => ({ code, message, field });
 
 /** Input checks that need no system: shape, limits, duplicates. */
 export function validateShape(input: PlaceOrderRequest): UserErrorValue[] {
-  const errors: UserErrorValue[] = [];
-  if (input.lines.length === 0) errors.push(userError('INVALID_INPUT', 'an order needs at least one line', 'lines'));
-  if (input.lines.length > MAX_LINES) errors.push(userError('INVALID_INPUT', `an order has at most ${MAX_LINES} lines, got ${input.lines.length}`, 'lines'));
-  if (errors.length) return errors;
-  const seen = new Set<string>();
-  input.lines.forEach((line, i) => {
-    if (!Number.isInteger(line.quantity) || line.quantity < 1 || line.quantity > MAX_QUANTITY) {
-      errors.push(userError('INVALID_QUANTITY', `quantity must be 1 to ${MAX_QUANTITY}, got ${line.quantity}`, `lines.${i}.quantity`));
-    }
-    if (line.sku.length === 0 || line.sku.length > 64) errors.push(userError('UNKNOWN_SKU', 'not a SKU', `lines.${i}.sku`));
-    else if (seen.has(line.sku)) errors.push(userError('INVALID_INPUT', `${line.sku} appears on more than one line; put the total on one line`, `lines.${i}.sku`));
-    seen.add(line.sku);
-  });
+  const errors = lineErrors(input.lines, 'an order');
+  // Without a usable list of lines nothing else is worth checking.
+  if (input.lines.length === 0 || input.lines.length > MAX_LINES) return errors;
   if (input.deliveryMethod === 'PICKUP' && !input.pickupLocationId) errors.push(userError('PICKUP_NOT_AVAILABLE', 'a pickup order needs pickupLocationId', 'pickupLocationId'));
   if (input.deliveryMethod !== 'PICKUP' && input.pickupLocationId) errors.push(userError('INVALID_INPUT', 'pickupLocationId is only for PICKUP orders', 'pickupLocationId'));
   if ((input.customerId?.length ?? 0) > 200 || (input.pickupLocationId?.length ?? 0) > 200 || (input.paymentToken?.length ?? 0) > 200) {

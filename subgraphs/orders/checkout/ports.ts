@@ -49,18 +49,8 @@ export interface PaymentAuthorizationPort {
   void(orderId: string): Promise<void>;
 }
 
-export interface OrderDraft {
-  customerId: string | null;
-  channel: ChannelCode;
-  deliveryMethod: DeliveryMethodCode;
-  status: OrderStatusCode;
-  pickupLocationId: string | null;
-  fulfillmentLocationId: string;
-  lines: SalesOrderLine[];
-  total: MoneyValue;
-  placedAt: string;
-  correlationId: string;
-}
+/** An order as it is recorded, before its system gives it an id and a number. */
+export type OrderDraft = Omit<SalesOrder, 'id' | 'number'>;
 
 /**
  * Creating orders and moving their status in the system that holds them (POS for STORE, e-commerce otherwise).

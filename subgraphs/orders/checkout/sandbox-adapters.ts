@@ -1,8 +1,12 @@
+import type { EventBackbone } from '../../../common/events.js';
+import type { IdempotencyStore } from '../../../common/idempotency.js';
 import type { ResilienceRegistry } from '../../../common/resilience.js';
 import type { OrderRecord } from '../../../sandbox/model.js';
 import type { SandboxSystems } from '../../../sandbox/systems.js';
 import { toSalesOrder } from '../adapters/sandbox-records.js';
 import type { OrderSystem } from '../ports.js';
+import type { CheckoutDeps } from './checkout.service.js';
+import { DefaultAllocationStrategy } from './default-allocation-strategy.js';
 import type { CustomerDirectoryPort, OrderDraft, OrderWriterPort, PaymentAuthorizationPort, PriceListPort, Site, SiteDirectoryPort, StockCommitPort } from './ports.js';
 
 /*
@@ -117,4 +121,22 @@ export class SandboxOrderWriter implements OrderWriterPort {
     const result = await this.books[system].compareAndSetStatus(orderId, expected, status);
     return { moved: result.ok, order: result.record ? toSalesOrder(result.record) : null };
   }
+}
+
+/** The checkout's ports over the sandbox systems, with the default allocation strategy. */
+export function sandboxCheckout(
+  systems: SandboxSystems,
+  resilience: ResilienceRegistry,
+  shared: { idempotency: IdempotencyStore; backbone: EventBackbone },
+): Omit<CheckoutDeps, 'loadOrder'> {
+  return {
+    prices: new SandboxPriceList(systems, resilience),
+    sites: new SandboxSiteDirectory(systems, resilience),
+    customers: new SandboxCustomerDirectory(systems, resilience),
+    stock: new SandboxStockCommitter(systems, resilience),
+    payments: new SandboxPaymentAuthorizer(systems, resilience),
+    orders: new SandboxOrderWriter(systems, resilience),
+    allocation: new DefaultAllocationStrategy(),
+    ...shared,
+  };
 }

@@ -1,6 +1,6 @@
 import type { MoneyValue } from '../../../common/money.js';
 import type { UserErrorValue } from '../checkout/checkout.service.js';
-import { MAX_LINES, MAX_QUANTITY } from '../checkout/checkout.service.js';
+import { lineErrors, userError } from '../line-rules.js';
 import type { OrderReturn, SalesOrder } from '../ports.js';
 
 /*
@@ -8,8 +8,6 @@ import type { OrderReturn, SalesOrder } from '../ports.js';
  */
 
 export const MAX_REASON_LENGTH = 500;
-
-const userError = (code: string, message: string, field: string | null = null): UserErrorValue => ({ code, message, field });
 
 export interface ReturnLineRequest {
   sku: string;
@@ -21,18 +19,7 @@ export function validateReturnShape(input: { reason: string; lines: readonly Ret
   const errors: UserErrorValue[] = [];
   const reason = input.reason.trim();
   if (reason.length === 0 || reason.length > MAX_REASON_LENGTH) errors.push(userError('INVALID_INPUT', `reason must be 1 to ${MAX_REASON_LENGTH} characters`, 'reason'));
-  if (input.lines.length === 0) errors.push(userError('INVALID_INPUT', 'a return needs at least one line', 'lines'));
-  if (input.lines.length > MAX_LINES) errors.push(userError('INVALID_INPUT', `a return has at most ${MAX_LINES} lines, got ${input.lines.length}`, 'lines'));
-  if (input.lines.length === 0 || input.lines.length > MAX_LINES) return errors;
-  const seen = new Set<string>();
-  input.lines.forEach((line, i) => {
-    if (!Number.isInteger(line.quantity) || line.quantity < 1 || line.quantity > MAX_QUANTITY) {
-      errors.push(userError('INVALID_QUANTITY', `quantity must be 1 to ${MAX_QUANTITY}, got ${line.quantity}`, `lines.${i}.quantity`));
-    }
-    if (line.sku.length === 0 || line.sku.length > 64) errors.push(userError('UNKNOWN_SKU', 'not a SKU', `lines.${i}.sku`));
-    else if (seen.has(line.sku)) errors.push(userError('INVALID_INPUT', `${line.sku} appears on more than one line; put the total on one line`, `lines.${i}.sku`));
-    seen.add(line.sku);
-  });
+  errors.push(...lineErrors(input.lines, 'a return'));
   return errors;
 }
 
