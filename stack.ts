@@ -6,6 +6,7 @@ import { InMemoryIdempotencyStore, type IdempotencyStore } from './common/idempo
 import { createRedis, quitAll } from './common/redis/connection.js';
 import { RedisEventBackbone } from './common/redis/event-backbone.js';
 import { RedisIdempotencyStore } from './common/redis/idempotency-store.js';
+import { RedisStockBook } from './common/redis/stock-book.js';
 import type { Redis } from 'ioredis';
 import { JournaledEventBackbone, JournaledIdempotencyStore, type JournalEntry } from './common/durable.js';
 import { Journal } from './common/journal.js';
@@ -49,24 +50,31 @@ export interface Infrastructure {
   backbone: EventBackbone;
   idempotency: IdempotencyStore;
   redis?: { client: Redis; prefix: string } | undefined;
+  /** With Redis: the stock counts and reservations every instance promises from (see {@link withSharedStock}). */
+  stock?: RedisStockBook | undefined;
   close(): Promise<void>;
 }
 
 export async function createInfrastructure(
   config: AppConfig,
   logger: Logger,
-  history: readonly CanonicalEvent[],
+  seed: Pick<SeedData, 'events' | 'stock'>,
   durable?: { journal: Journal; entries: readonly JournalEntry[] },
 ): Promise<Infrastructure> {
   if (config.redisUrl) {
     const redis = createRedis(config.redisUrl, { name: 'stack', logger });
     const backbone = new RedisEventBackbone({ redis, prefix: config.redisPrefix, logger });
+    const tag = `seed-${config.sandbox.seed}-scale-${config.sandbox.scale}`;
     // The first instance loads the seeded history; the others wait for it and load nothing.
-    await backbone.load(history, `seed-${config.sandbox.seed}-scale-${config.sandbox.scale}`);
+    await backbone.load(seed.events, tag);
+    // Seeded counts are written only where Redis has no record yet, so a restart never undoes a sale.
+    const stock = new RedisStockBook({ redis, prefix: config.redisPrefix });
+    await stock.load(seed.stock, tag);
     return {
       backbone,
       idempotency: new RedisIdempotencyStore({ redis, prefix: config.redisPrefix }),
       redis: { client: redis, prefix: config.redisPrefix },
+      stock,
       async close() {
         await backbone.close();
         await quitAll([redis]);
@@ -74,7 +82,7 @@ export async function createInfrastructure(
     };
   }
   const memory = new InMemoryEventBackbone();
-  memory.load(history);
+  memory.load(seed.events);
   if (!durable) return { backbone: memory, idempotency: new InMemoryIdempotencyStore(), close: async () => undefined };
   const backbone = new JournaledEventBackbone(memory, durable.journal);
   backbone.replay(durable.entries);
@@ -114,8 +122,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       sandboxUrl = await sandboxServer.listen(port(config.sandboxPort), host);
       started.push(sandboxServer);
     }
-    infrastructure = await createInfrastructure(config, logger, sandbox.data.events, durable);
+    infrastructure = await createInfrastructure(config, logger, sandbox.data, durable);
     const { backbone, idempotency, redis } = infrastructure;
+    if (infrastructure.stock) sandbox = { data: sandbox.data, systems: withSharedStock(sandbox.systems, infrastructure.stock) };
 
     const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, idempotency, redis, resilience: new ResilienceRegistry(config.adapter, logger), logger };
     const subgraphUrls = {} as Record<SubgraphName, string>;
@@ -156,6 +165,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 }
 
+/** The stock book methods of the POS and the WMS (see `StockBook` in sandbox/systems.ts). */
+const STOCK_METHODS: ReadonlySet<PropertyKey> = new Set(['getStock', 'commitStock', 'releaseStock', 'fulfillStock', 'adjustStock', 'reserveStock', 'releaseReservation', 'expireReservations']);
+
+/**
+ * The POS and the WMS with their stock counts and reservations kept in the shared Redis book. Several instances
+ * then promise units from one set of counters, each check-and-write one Lua script, instead of relying on one
+ * system process to serialize them. Site masters, orders and everything else still go to the systems.
+ */
+export function withSharedStock(systems: SandboxSystems, book: RedisStockBook): SandboxSystems {
+  const overlay = <T extends object>(system: T): T =>
+    new Proxy(system, {
+      get: (target, prop, receiver) => (STOCK_METHODS.has(prop) ? (book[prop as keyof RedisStockBook] as (...args: unknown[]) => unknown).bind(book) : Reflect.get(target, prop, receiver)),
+    });
+  return { ...systems, pos: overlay(systems.pos), wms: overlay(systems.wms) };
+}
+
 async function stopAll(services: HttpService[]): Promise<void> {
   for (const service of services) await service.stop();
 }
@@ -164,8 +189,9 @@ async function stopAll(services: HttpService[]): Promise<void> {
 export async function startSubgraph(name: SubgraphName, config: AppConfig, logger: Logger): Promise<{ url: string; service: HttpService }> {
   // With SANDBOX_URL the systems live in the sandbox process (shared faults and counters); without it this
   // process embeds its own copy, which is the same data because the seed is deterministic.
-  const systems = config.sandboxUrl ? remoteSystems(config.sandboxUrl) : createSandbox(config.sandbox).systems;
-  const infrastructure = await createInfrastructure(config, logger, generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale }).events);
+  const ownSystems = config.sandboxUrl ? remoteSystems(config.sandboxUrl) : createSandbox(config.sandbox).systems;
+  const infrastructure = await createInfrastructure(config, logger, generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale }));
+  const systems = infrastructure.stock ? withSharedStock(ownSystems, infrastructure.stock) : ownSystems;
   const env: SubgraphEnvironment = { config, systems, backbone: infrastructure.backbone, idempotency: infrastructure.idempotency, redis: infrastructure.redis, resilience: new ResilienceRegistry(config.adapter, logger), logger };
   const service = await SUBGRAPHS[name].create(env);
   const url = await service.listen(config.subgraphPorts[name], config.host);

@@ -126,7 +126,14 @@ async function measureCheckout(mode: 'embedded' | 'redis'): Promise<{ row: Row; 
     const store = 'store-002';
     const stock = async () => ((await (await fetch(`${gateway}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: ops.StoreStock, variables: { locationId: store, skus: [sku] } }) })).json()) as any).data.location.inventoryLevels[0];
     const level = await stock();
-    await fetch(`${sandbox}/sandbox/rpc/pos/adjustStock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ args: [{ sku, locationId: store, onHandDelta: 20 - level.available }] }) });
+    // Through the graph, so that the count lands wherever this mode keeps stock (the POS, or Redis).
+    const counted = await fetch(`${gateway}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: ops.AdjustStock, variables: { input: { idempotencyKey: `count-${run}`, locationId: store, sku, reason: 'CYCLE_COUNT', onHand: level.onHand + 20 - level.available } } }),
+    });
+    const adjusted = ((await counted.json()) as any).data?.adjustInventory;
+    if (adjusted?.level?.available !== 20) throw new Error(`could not set 20 sellable units of ${sku} at ${store}: ${JSON.stringify(adjusted)}`);
     const started = performance.now();
     const outcomes = await Promise.all(
       Array.from({ length: 200 }, async (_, i) => {

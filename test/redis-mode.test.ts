@@ -4,7 +4,8 @@ import { startRedisServer } from './support/redis.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 
 // Two complete stacks (gateway + five subgraphs each) side by side, sharing one real redis-server (event
-// backbone, idempotency records) and one set of systems of record (stack B reaches A's sandbox over HTTP).
+// backbone, idempotency records, stock counts and reservations, ERP outbox) and one set of systems of record
+// (stack B reaches A's sandbox over HTTP), as instances of one deployment share their ERP, POS and WMS.
 let redis: Awaited<ReturnType<typeof startRedisServer>>;
 let a: TestStack;
 let b: TestStack;
@@ -31,6 +32,12 @@ function pickupStore(stack: TestStack) {
 async function sellable(stack: TestStack, locationId: string, sku: string) {
   const { body } = await stack.query(contractOperation('StoreStock'), { locationId, skus: [sku] });
   return (body.data as any).location.inventoryLevels[0];
+}
+
+/** The POS process's own record (its RPC, past the stacks' Redis stock book). */
+async function posOwnCount(stack: TestStack, locationId: string, sku: string) {
+  const { body } = await stack.sandboxCall('POST', '/sandbox/rpc/pos/getStock', { args: [[{ sku, locationId }]] });
+  return body.result[0];
 }
 
 describe('Redis mode: two stacks, one Redis', () => {
@@ -70,6 +77,7 @@ describe('Redis mode: two stacks, one Redis', () => {
     const before = await sellable(a, locationId, sku);
     await a.sandbox.systems.pos.adjustStock({ sku, locationId, onHandDelta: 20 - before.available });
     expect((await sellable(b, locationId, sku)).available).toBe(20);
+    const posBefore = await posOwnCount(a, locationId, sku);
     const place = (stack: TestStack) => stack.query(PLACE(), { input: { idempotencyKey: key(), channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] } });
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => place(i % 2 ? a : b)));
     const confirmed = results.filter((r) => (r.body.data as any)?.placeOrder?.order?.status === 'CONFIRMED').length;
@@ -77,6 +85,8 @@ describe('Redis mode: two stacks, one Redis', () => {
     const after = await sellable(b, locationId, sku);
     expect(after.available).toBe(0);
     expect(after.committed).toBe(before.committed + 20);
+    // The commitments were made in Redis's stock book: the POS process's own counters never moved.
+    expect(await posOwnCount(a, locationId, sku)).toEqual(posBefore);
   });
 
   it('events published through stack A are in the timeline served by stack B', async () => {
@@ -117,5 +127,56 @@ describe('Redis mode: two stacks, one Redis', () => {
     const types = (body.data as any).order.timeline.map((e: any) => e.type);
     expect(types.filter((t: string) => t === 'JOURNAL_POSTED')).toHaveLength(1);
     expect(types.filter((t: string) => t === 'INVOICE_ISSUED')).toHaveLength(1);
+  });
+});
+
+// Two more stacks that share only Redis: each embeds its own copy of the systems of record, so nothing but
+// the Lua scripts on Redis's stock book stands between their concurrent promises of the same units.
+describe('Redis mode: stock promises hold across stacks that share nothing but Redis', () => {
+  let c: TestStack;
+  let d: TestStack;
+  beforeAll(async () => {
+    const env = { REDIS_URL: redis.url, REDIS_PREFIX: `u${Date.now()}` };
+    c = await startTestStack({}, env);
+    d = await startTestStack({}, env);
+  });
+  afterAll(async () => {
+    await d?.stop();
+    await c?.stop();
+  });
+
+  const RESERVE = `mutation R($input: ReserveInventoryInput!) { reserveInventory(input: $input) { reservation { id } userErrors { code } } }`;
+
+  it('200 concurrent cart reservations through both stacks for 20 sellable units: exactly 20 held', async () => {
+    const locationId = pickupStore(c);
+    const sku = c.sandbox.data.variants[11]!.sku;
+    const before = await sellable(c, locationId, sku);
+    const counted = await c.query(contractOperation('AdjustStock'), { input: { idempotencyKey: key(), locationId, sku, reason: 'CYCLE_COUNT', onHand: before.onHand + 20 - before.available } });
+    expect((counted.body.data as any).adjustInventory.level.available).toBe(20);
+    expect((await sellable(d, locationId, sku)).available).toBe(20);
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => (i % 2 ? c : d).query(RESERVE, { input: { idempotencyKey: key(), locationId, lines: [{ sku, quantity: 1 }] } })),
+    );
+    const held = results.map((r) => (r.body.data as any).reserveInventory);
+    expect(held.filter((h) => h.reservation).length).toBe(20);
+    expect(held.filter((h) => h.userErrors[0]?.code === 'OUT_OF_STOCK').length).toBe(180);
+    expect(new Set(held.filter((h) => h.reservation).map((h) => h.reservation.id)).size).toBe(20);
+    const after = await sellable(d, locationId, sku);
+    expect(after.available).toBe(0);
+    expect(after.reserved).toBe(before.reserved + 20);
+  });
+
+  it('a compare-and-swap count sent to both stacks at once applies once: the other is STALE_QUANTITY', async () => {
+    const locationId = pickupStore(c);
+    const sku = c.sandbox.data.variants[12]!.sku;
+    const before = await sellable(c, locationId, sku);
+    const count = (stack: TestStack, onHand: number) =>
+      stack.query(contractOperation('AdjustStock'), { input: { idempotencyKey: key(), locationId, sku, reason: 'RECEIPT', delta: onHand, expectedOnHand: before.onHand } });
+    const [rc, rd] = await Promise.all([count(c, 5), count(d, 7)]);
+    const outcomes = [(rc.body.data as any).adjustInventory, (rd.body.data as any).adjustInventory];
+    expect(outcomes.filter((o) => o.level).length).toBe(1);
+    expect(outcomes.flatMap((o) => o.userErrors.map((e: any) => e.code))).toEqual(['STALE_QUANTITY']);
+    const after = await sellable(d, locationId, sku);
+    expect([before.onHand + 5, before.onHand + 7]).toContain(after.onHand);
   });
 });

@@ -48,9 +48,31 @@ describe('RedisOutboxStore', () => {
     expect((await store.byOrder(['ord-1', 'ord-2', 'ord-3'])).map((list) => list.map((p) => p.id))).toEqual([['p1'], ['p2'], []]);
     expect((await store.list({}, 10)).map((p) => p.id)).toEqual(['p2', 'p1']);
     await store.save(posting('p1', { status: 'POSTED', erpDocumentNumber: 'FI-1', nextAttemptAt: null }));
-    expect((await store.due('2026-11-01T13:00:00.000Z', 10)).map((p) => p.id)).toEqual(['p2']);
+    // p2 was leased at 13:00 for 15 s: it is due again after that.
+    expect((await store.due('2026-11-01T13:00:10.000Z', 10)).map((p) => p.id)).toEqual([]);
+    expect((await store.due('2026-11-01T13:01:00.000Z', 10)).map((p) => p.id)).toEqual(['p2']);
     expect((await store.list({ statuses: ['POSTED'] }, 10)).map((p) => p.erpDocumentNumber)).toEqual(['FI-1']);
     expect((await store.bySourceTime('2026-11-01T00:00:00.000Z', '2026-11-02T00:00:00.000Z')).map((p) => p.id).sort()).toEqual(['p1', 'p2']);
     expect(await store.bySourceTime('2026-11-02T00:00:00.000Z', '2026-11-03T00:00:00.000Z')).toEqual([]);
+  });
+
+  it('leases what a worker takes: workers of two instances asking at once get disjoint postings', async () => {
+    const prefix = `lease${Date.now()}`;
+    const other = new Redis(server.url);
+    try {
+      const a = new RedisOutboxStore(redis, prefix);
+      const b = new RedisOutboxStore(other, prefix);
+      for (let i = 0; i < 20; i++) await a.save(posting(`q${i}`));
+      const now = '2026-11-01T11:00:00.000Z';
+      const [x, y] = await Promise.all([a.due(now, 15), b.due(now, 15)]);
+      const ids = [...x, ...y].map((p) => p.id);
+      expect(ids).toHaveLength(20);
+      expect(new Set(ids).size).toBe(20);
+      // A worker that died with its lease: the postings come back once the lease is over.
+      expect(await a.due('2026-11-01T11:00:14.000Z', 50)).toEqual([]);
+      expect((await b.due('2026-11-01T11:00:16.000Z', 50)).length).toBe(20);
+    } finally {
+      await other.quit();
+    }
   });
 });

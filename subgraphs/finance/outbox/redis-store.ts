@@ -4,10 +4,21 @@ import type { OutboxFilter, OutboxPosting, OutboxStore } from './ports.js';
 const ms = (iso: string) => Date.parse(iso);
 const isOpen = (p: OutboxPosting) => p.status === 'PENDING' || p.status === 'FAILED';
 
+// Claim due postings for one worker: take up to ARGV[3] ids due at ARGV[1] and push their due time to
+// ARGV[2] (the lease's end), in one step, so that another instance's worker does not pick them meanwhile.
+// KEYS: the due set. ARGV: now (ms), lease end (ms), limit.
+const CLAIM_LUA = `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
+return ids
+`;
+
 /**
  * The outbox in Redis (`REDIS_URL`), shared by every finance instance. Each posting is one JSON value; sorted
  * sets index what the worker and the queries need (due time, source time, creation time) and a set per order
- * lists its postings. Several workers may pick the same due posting: that is safe, because the ERP books a
+ * lists its postings. A worker leases what it takes from the due set (`leaseMs`): the other instances' workers
+ * skip those postings until the attempt is saved, or until the lease runs out because the worker died. Should
+ * two workers still meet on a posting (a lease outlived by a slow ERP call), that is safe: the ERP books a
  * posting id once and the events they publish have ids derived from the posting (the backbone drops repeats).
  *
  * Keys (prefix `retail` by default): `<p>:outbox:posting:<id>`, `<p>:outbox:order:<orderId>`,
@@ -16,9 +27,15 @@ const isOpen = (p: OutboxPosting) => p.status === 'PENDING' || p.status === 'FAI
 export class RedisOutboxStore implements OutboxStore {
   private readonly key: (suffix: string) => string;
 
+  /**
+   * @param prefix Namespace of every key. Default `'retail'`.
+   * @param leaseMs How long a claimed posting stays invisible to other workers; longer than one ERP attempt
+   * (the adapter timeout); a batch left when the ERP fails waits at most this long. Default 15 000.
+   */
   constructor(
     private readonly redis: Redis,
     prefix = 'retail',
+    private readonly leaseMs = 15_000,
   ) {
     this.key = (suffix) => `${prefix}:outbox:${suffix}`;
   }
@@ -62,7 +79,7 @@ export class RedisOutboxStore implements OutboxStore {
   }
 
   async due(now: string, limit: number): Promise<OutboxPosting[]> {
-    const ids = await this.redis.zrangebyscore(this.key('due'), '-inf', ms(now), 'LIMIT', 0, limit);
+    const ids = (await this.redis.eval(CLAIM_LUA, 1, this.key('due'), ms(now), ms(now) + this.leaseMs, limit)) as string[];
     return (await this.get(ids)).filter((p): p is OutboxPosting => p !== null && isOpen(p));
   }
 

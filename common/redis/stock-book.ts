@@ -1,0 +1,421 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { StockKey, StockRecord } from '../../sandbox/model.js';
+import type { AdjustResult, CommitLine, CommitResult, ReserveResult, StockAdjustment, StockReservationRecord } from '../../sandbox/systems.js';
+
+export interface RedisStockBookOptions {
+  /** The shared client. The book never closes it: its creator does (see `quitAll`). */
+  redis: Redis;
+  /** Namespace of every key, so that several deployments can share one Redis. Default `'retail'`. */
+  prefix?: string;
+  /**
+   * How many due reservations one expiry script ends at most; `expireReservations` calls it until none is
+   * left. Bounds how long one script blocks Redis after a long outage of the expiry timer. Default 500.
+   */
+  expireBatch?: number;
+}
+
+/** Records per pipeline when seeding: big enough to amortise round trips, small enough not to stall Redis. */
+const LOAD_BATCH = 1_000;
+
+// Lua helpers shared by the scripts below (each script is its own chunk, hence pasted, not called).
+// A record exists when its hash does; we only ever write all four counters together, so a missing field
+// means a hash written by someone else and counts as 0. Numbers go back as %.17g strings: Lua numbers are
+// doubles like JS ones, and the string round-trips exactly (a Lua number in a reply would be truncated).
+const HELPERS_LUA = `
+local function read(key)
+  local r = redis.call('HMGET', key, 'onHand', 'committed', 'reserved', 'damaged')
+  local exists = (r[1] or r[2] or r[3] or r[4]) and true or false
+  return exists, tonumber(r[1]) or 0, tonumber(r[2]) or 0, tonumber(r[3]) or 0, tonumber(r[4]) or 0
+end
+local function num(x) return string.format('%.17g', x) end
+-- What does not fit among lines KEYS[1..n], quantity/safety stock pairs from ARGV[base]: {line index, available}*.
+-- Every line is checked against the state before any write, as the sandbox does (a SKU twice is checked twice).
+local function shortages(n, base)
+  local out = {}
+  for i = 1, n do
+    local exists, onHand, committed, reserved, damaged = read(KEYS[i])
+    local available = 0
+    if exists then available = math.max(0, onHand - committed - reserved - damaged - tonumber(ARGV[base + 2 * i - 1])) end
+    if available < tonumber(ARGV[base + 2 * i - 2]) then
+      out[#out + 1] = i
+      out[#out + 1] = num(available)
+    end
+  end
+  return out
+end
+-- Add to one counter of each line's record. Missing records are left alone (only a line of quantity <= 0 can
+-- pass the check without a record; the sandbox would throw on it, we do not invent a record).
+local function add(n, base, field)
+  for i = 1, n do
+    if redis.call('EXISTS', KEYS[i]) == 1 then
+      local current = tonumber(redis.call('HGET', KEYS[i], field)) or 0
+      redis.call('HSET', KEYS[i], field, num(current + tonumber(ARGV[base + 2 * i - 2])))
+    end
+  end
+end
+-- End a reservation (release or expiry): whichever script gets here first finds it, the other finds nothing.
+-- The stock keys are built here from the reservation's lines and ARGV's stock prefix, not passed in KEYS:
+-- the caller cannot know them without a read, and a standalone Redis allows it (a cluster would not).
+local function finish(rsvKey, dueKey, stockPrefix, id)
+  local json = redis.call('GET', rsvKey)
+  redis.call('ZREM', dueKey, id)
+  if not json then return false end
+  redis.call('DEL', rsvKey)
+  local reservation = cjson.decode(json)
+  for _, line in ipairs(reservation.lines) do
+    local key = stockPrefix .. reservation.locationId .. ':' .. line.sku
+    if redis.call('EXISTS', key) == 1 then
+      local reserved = tonumber(redis.call('HGET', key, 'reserved')) or 0
+      redis.call('HSET', key, 'reserved', num(math.max(0, reserved - line.quantity)))
+    end
+  end
+  return json
+end
+`;
+
+// All or nothing over every line, in one script so that two instances cannot both take the last unit.
+// KEYS: the lines' stock records. ARGV: quantity, safety stock per line.
+// Reply: {} when committed, else {line index, available}* of the lines that do not fit.
+const COMMIT_LUA = `${HELPERS_LUA}
+local out = shortages(#KEYS, 1)
+if #out > 0 then return out end
+add(#KEYS, 1, 'committed')
+return {}
+`;
+
+// KEYS: the lines' stock records. ARGV: quantity per line.
+const RELEASE_LUA = `${HELPERS_LUA}
+for i = 1, #KEYS do
+  local exists, onHand, committed = read(KEYS[i])
+  if exists then redis.call('HSET', KEYS[i], 'committed', num(math.max(0, committed - tonumber(ARGV[i])))) end
+end
+return 1
+`;
+
+// KEYS: the lines' stock records. ARGV: quantity per line.
+const FULFIL_LUA = `${HELPERS_LUA}
+for i = 1, #KEYS do
+  local exists, onHand, committed, reserved, damaged = read(KEYS[i])
+  if exists then
+    local q = tonumber(ARGV[i])
+    onHand = math.max(0, onHand - q)
+    redis.call('HSET', KEYS[i], 'onHand', num(onHand), 'committed', num(math.max(0, committed - q)), 'damaged', num(math.min(damaged, onHand)))
+  end
+end
+return 1
+`;
+
+// The sandbox's adjustStock, check and write in one step so that a compare-and-swap on on-hand holds across
+// instances. KEYS: the stock record. ARGV: expectedOnHand or '', countedOnHand or '', onHandDelta,
+// damagedDelta, protectPromised ('1' or '0').
+// Reply: {'OK' or the refusal, existed ('1'/'0'), onHand, committed, reserved, damaged, previousOnHand}, where
+// the counters are the record as written (OK) or as it is (refused).
+const ADJUST_LUA = `${HELPERS_LUA}
+local exists, onHand, committed, reserved, damaged = read(KEYS[1])
+local function reply(status, a, d)
+  return {status, exists and '1' or '0', num(a), num(committed), num(reserved), num(d), num(onHand)}
+end
+if ARGV[1] ~= '' and onHand ~= tonumber(ARGV[1]) then return reply('STALE_QUANTITY', onHand, damaged) end
+local newOnHand = onHand + tonumber(ARGV[3])
+if ARGV[2] ~= '' then newOnHand = tonumber(ARGV[2]) end
+local newDamaged = damaged + tonumber(ARGV[4])
+if newOnHand < 0 or newDamaged < 0 or newDamaged > newOnHand then return reply('NEGATIVE_STOCK', onHand, damaged) end
+local sound = newOnHand - newDamaged
+if ARGV[5] == '1' and sound < committed + reserved and sound < onHand - damaged then return reply('BELOW_PROMISED', onHand, damaged) end
+redis.call('HSET', KEYS[1], 'onHand', num(newOnHand), 'committed', num(committed), 'reserved', num(reserved), 'damaged', num(newDamaged))
+return reply('OK', newOnHand, newDamaged)
+`;
+
+// The check of COMMIT_LUA, then the hold: reserved units, the next number of the shared sequence (taken only
+// on success, as the sandbox does), the record and its due time. The record key contains the new id, so it is
+// built here (a standalone Redis allows it; a cluster would not).
+// KEYS: the lines' stock records, sequence, due set. ARGV: reservation key prefix, locationId, due score (ms),
+// the record's JSON without its id, then quantity, safety stock per line.
+// Reply: {1, id} or {0, {line index, available}*}.
+const RESERVE_LUA = `${HELPERS_LUA}
+local n = #KEYS - 2
+local out = shortages(n, 5)
+if #out > 0 then return {0, out} end
+add(n, 5, 'reserved')
+local id = string.format('rsv-%06d@%s', redis.call('INCR', KEYS[n + 1]), ARGV[2])
+redis.call('SET', ARGV[1] .. id, '{"id":' .. cjson.encode(id) .. ',' .. string.sub(ARGV[4], 2))
+redis.call('ZADD', KEYS[n + 2], ARGV[3], id)
+return {1, id}
+`;
+
+// KEYS: the reservation record, due set. ARGV: stock key prefix, id. Reply: the record's JSON, or nil.
+const END_LUA = `${HELPERS_LUA}
+return finish(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+`;
+
+// End up to ARGV[4] reservations due at ARGV[3] (ms; '-inf' ends none), each exactly like END_LUA.
+// KEYS: due set. ARGV: reservation key prefix, stock key prefix, due score, batch size.
+// Reply: {more ('1' when the batch was full, so call again), the JSON of the earliest live reservation left
+// (or '' when none, or when more), expired JSON*}.
+const EXPIRE_LUA = `${HELPERS_LUA}
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
+local out = {'0', ''}
+for _, id in ipairs(ids) do
+  local json = finish(ARGV[1] .. id, KEYS[1], ARGV[2], id)
+  if json then out[#out + 1] = json end
+end
+if #ids >= tonumber(ARGV[4]) then
+  out[1] = '1'
+else
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0)
+  if first[1] then out[2] = redis.call('GET', ARGV[1] .. first[1]) or '' end
+end
+return out
+`;
+
+// Seeding: write a record only where none exists, so that an instance that loads late never overwrites what
+// another one has changed since. KEYS: the stock record. ARGV: onHand, committed, reserved, damaged.
+const LOAD_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'onHand', ARGV[1], 'committed', ARGV[2], 'reserved', ARGV[3], 'damaged', ARGV[4])
+return 1
+`;
+
+type Arg = string | number;
+// ioredis adds `defineCommand` scripts as methods at run time; these describe them. The number of keys comes
+// first because it varies with the number of lines.
+interface Scripts {
+  retailStockCommit(numKeys: number, ...args: Arg[]): Promise<(number | string)[]>;
+  retailStockRelease(numKeys: number, ...args: Arg[]): Promise<number>;
+  retailStockFulfil(numKeys: number, ...args: Arg[]): Promise<number>;
+  retailStockAdjust(numKeys: number, ...args: Arg[]): Promise<string[]>;
+  retailStockReserve(numKeys: number, ...args: Arg[]): Promise<[1, string] | [0, (number | string)[]]>;
+  retailStockEnd(numKeys: number, ...args: Arg[]): Promise<string | null>;
+  retailStockExpire(numKeys: number, ...args: Arg[]): Promise<string[]>;
+  retailStockLoad(numKeys: number, ...args: Arg[]): Promise<number>;
+}
+type ScriptPipeline = ChainableCommander & { [K in keyof Scripts]: (...args: Parameters<Scripts[K]>) => ScriptPipeline };
+
+function defineScripts(redis: Redis): Redis & Scripts {
+  const scripts: Record<keyof Scripts, string> = {
+    retailStockCommit: COMMIT_LUA,
+    retailStockRelease: RELEASE_LUA,
+    retailStockFulfil: FULFIL_LUA,
+    retailStockAdjust: ADJUST_LUA,
+    retailStockReserve: RESERVE_LUA,
+    retailStockEnd: END_LUA,
+    retailStockExpire: EXPIRE_LUA,
+    retailStockLoad: LOAD_LUA,
+  };
+  for (const [name, lua] of Object.entries(scripts)) {
+    // Several books may share a client; defining once keeps the client's script table stable.
+    if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function') redis.defineCommand(name, { lua });
+  }
+  return redis as Redis & Scripts;
+}
+
+type Shortage = { sku: string; available: number };
+
+/**
+ * Store stock counts per SKU and location in Redis, shared by every instance of the POS or WMS.
+ *
+ * It mirrors the sandbox's in-memory `StockBook` method for method (same signatures, results and rules), so
+ * that the adapters in front of it need no change; the difference is that the counters live in Redis and are
+ * shared by every instance. The sandbox relies on one synchronous step per check-and-write; here each such
+ * step is one Lua script, so that no two instances can both take the last unit, and a reservation ends once,
+ * by release or expiry, whichever instance gets there first.
+ *
+ * Records come back as new plain objects (the sandbox hands out its live ones). Counts must be finite numbers
+ * and `expiresAt` a parseable instant: anything else is refused before Redis is touched.
+ */
+export class RedisStockBook {
+  private readonly redis: Redis & Scripts;
+  private readonly prefix: string;
+  private readonly expireBatch: number;
+
+  constructor(options: RedisStockBookOptions) {
+    this.redis = defineScripts(options.redis);
+    this.prefix = options.prefix ?? 'retail';
+    this.expireBatch = positiveInt(options.expireBatch ?? 500, 'expireBatch');
+  }
+
+  async getStock(keys: readonly StockKey[]): Promise<(StockRecord | null)[]> {
+    if (keys.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.hmget(this.stockKey(key.locationId, key.sku), 'onHand', 'committed', 'reserved', 'damaged');
+    const replies = (await pipeline.exec()) ?? [];
+    return keys.map((key, i) => {
+      const [error, raw] = replies[i] ?? [new Error('no reply'), null];
+      if (error) throw new Error(`reading stock of ${key.sku} at ${key.locationId} failed: ${error.message}`, { cause: error });
+      const [onHand, committed, reserved, damaged] = raw as (string | null)[];
+      if (onHand == null && committed == null && reserved == null && damaged == null) return null;
+      return { sku: key.sku, locationId: key.locationId, onHand: Number(onHand ?? 0), committed: Number(committed ?? 0), reserved: Number(reserved ?? 0), damaged: Number(damaged ?? 0) };
+    });
+  }
+
+  /**
+   * Promise units of several SKUs at one location to an order, all or nothing: either every line fits in
+   * what is sellable (on hand less committed, reserved, damaged and the given safety stock) and all are
+   * committed, or nothing changes and the shortages are reported. One script checks and writes.
+   */
+  async commitStock(locationId: string, lines: readonly CommitLine[]): Promise<CommitResult> {
+    if (lines.length === 0) return { ok: true };
+    const reply = await this.redis.retailStockCommit(lines.length, ...this.lineKeys(locationId, lines), ...checkArgs(lines));
+    return reply.length ? { ok: false, shortages: shortagesOf(lines, reply) } : { ok: true };
+  }
+
+  /** Give committed units back (a declined payment, a cancellation). Never below zero. */
+  async releaseStock(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void> {
+    if (lines.length === 0) return;
+    await this.redis.retailStockRelease(lines.length, ...this.lineKeys(locationId, lines), ...lines.map((l) => finite(l.quantity, 'quantity')));
+  }
+
+  /**
+   * Committed units leave the location (handed over at the counter, or shipped): on hand and committed both go
+   * down by the quantity. Never below zero; damaged never exceeds what is left on hand.
+   */
+  async fulfillStock(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void> {
+    if (lines.length === 0) return;
+    await this.redis.retailStockFulfil(lines.length, ...this.lineKeys(locationId, lines), ...lines.map((l) => finite(l.quantity, 'quantity')));
+  }
+
+  /** A stock movement (sale at the till, receipt, damage, cycle count), optionally compare-and-swap on on-hand. */
+  async adjustStock(adjustment: StockAdjustment): Promise<AdjustResult> {
+    const { sku, locationId } = adjustment;
+    const optional = (value: number | undefined | null, name: string) => (value == null ? '' : finite(value, name));
+    const [status, existed, onHand, committed, reserved, damaged, previousOnHand] = await this.redis.retailStockAdjust(
+      1,
+      this.stockKey(locationId, sku),
+      optional(adjustment.expectedOnHand, 'expectedOnHand'),
+      optional(adjustment.countedOnHand, 'countedOnHand'),
+      finite(adjustment.onHandDelta ?? 0, 'onHandDelta'),
+      finite(adjustment.damagedDelta ?? 0, 'damagedDelta'),
+      adjustment.protectPromised ? '1' : '0',
+    );
+    const record: StockRecord = { sku, locationId, onHand: Number(onHand), committed: Number(committed), reserved: Number(reserved), damaged: Number(damaged) };
+    switch (status) {
+      case 'OK':
+        return { ok: true, record, previousOnHand: Number(previousOnHand) };
+      case 'STALE_QUANTITY':
+      case 'NEGATIVE_STOCK':
+      case 'BELOW_PROMISED':
+        return { ok: false, reason: status, record: existed === '1' ? record : null };
+      default:
+        throw new Error(`unexpected stock adjustment reply "${status}"`);
+    }
+  }
+
+  /**
+   * Hold units of several SKUs at one location for a cart or a transfer until `expiresAt`, all or nothing and
+   * atomic against every commitment and reservation, exactly like commitStock; the units count as `reserved`.
+   * The id's sequence is shared by every instance.
+   */
+  async reserveStock(locationId: string, lines: readonly CommitLine[], hold: { expiresAt: string; correlationId?: string | null }): Promise<ReserveResult> {
+    const due = Date.parse(hold.expiresAt);
+    // A NaN score would fail in ZADD after the units were reserved (scripts do not roll back).
+    if (!Number.isFinite(due)) throw new RangeError(`expiresAt must be an ISO 8601 instant, got "${hold.expiresAt}"`);
+    const body = {
+      locationId,
+      lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+      expiresAt: hold.expiresAt,
+      correlationId: hold.correlationId ?? null,
+    };
+    const keys = [...this.lineKeys(locationId, lines), this.sequenceKey, this.dueKey];
+    const reply = await this.redis.retailStockReserve(keys.length, ...keys, this.reservationKey(''), locationId, due, JSON.stringify(body), ...checkArgs(lines));
+    if (reply[0] === 0) return { ok: false, shortages: shortagesOf(lines, reply[1]) };
+    return { ok: true, reservation: { id: reply[1], ...body } };
+  }
+
+  /** End a live reservation and give its units back; null when it is unknown, released or expired already. */
+  async releaseReservation(id: string): Promise<StockReservationRecord | null> {
+    const json = await this.redis.retailStockEnd(2, this.reservationKey(id), this.dueKey, this.stockPrefix, id);
+    return json == null ? null : (JSON.parse(json) as StockReservationRecord);
+  }
+
+  /**
+   * Release every reservation due at `asOf` (expiresAt at or before it), giving its units back, and say when the
+   * next live one is due (null: none left). Each reservation ends once, by release or by expiry, on any instance.
+   * Expired reservations come in the order they were made, as in the sandbox.
+   */
+  async expireReservations(asOf: string): Promise<{ expired: StockReservationRecord[]; nextExpiresAt: string | null }> {
+    const parsed = Date.parse(asOf);
+    // An unparseable instant is due at no time (the sandbox's `<= NaN`): nothing expires, the next is still told.
+    const due = Number.isFinite(parsed) ? parsed : '-inf';
+    const expired: StockReservationRecord[] = [];
+    for (;;) {
+      const [more, next, ...jsons] = await this.redis.retailStockExpire(1, this.dueKey, this.reservationKey(''), this.stockPrefix, due, this.expireBatch);
+      for (const json of jsons) expired.push(JSON.parse(json) as StockReservationRecord);
+      if (more === '1') continue;
+      expired.sort((a, b) => sequenceOf(a.id) - sequenceOf(b.id));
+      return { expired, nextExpiresAt: next ? (JSON.parse(next) as StockReservationRecord).expiresAt : null };
+    }
+  }
+
+  /**
+   * Seed the records of a data set (name it in `tag`, e.g. `seed-42-scale-1`), once per tag: a later call with
+   * the same tag does nothing. Each record is written only where none exists yet, so that concurrent loads by
+   * several instances need no lock and never overwrite a record that one of them has changed already.
+   */
+  async load(records: readonly StockRecord[], tag: string): Promise<void> {
+    const doneKey = `${this.stockPrefix}seeded:${tag}`;
+    if (await this.redis.exists(doneKey)) return;
+    for (let start = 0; start < records.length; start += LOAD_BATCH) {
+      const batch = this.redis.pipeline() as ScriptPipeline;
+      for (const r of records.slice(start, start + LOAD_BATCH)) batch.retailStockLoad(1, this.stockKey(r.locationId, r.sku), r.onHand, r.committed, r.reserved, r.damaged);
+      const replies = (await batch.exec()) ?? [];
+      const failed = replies.find(([error]) => error);
+      if (failed?.[0]) throw new Error(`loading stock failed: ${failed[0].message}`, { cause: failed[0] });
+    }
+    await this.redis.set(doneKey, JSON.stringify({ records: records.length, at: new Date().toISOString() }));
+  }
+
+  private get stockPrefix(): string {
+    return `${this.prefix}:stock:`;
+  }
+
+  private stockKey(locationId: string, sku: string): string {
+    return `${this.stockPrefix}${locationId}:${sku}`;
+  }
+
+  private lineKeys(locationId: string, lines: readonly { sku: string }[]): string[] {
+    return lines.map((l) => this.stockKey(locationId, l.sku));
+  }
+
+  private reservationKey(id: string): string {
+    return `${this.stockPrefix}rsv:${id}`;
+  }
+
+  private get dueKey(): string {
+    return `${this.stockPrefix}rsv:due`;
+  }
+
+  private get sequenceKey(): string {
+    return `${this.stockPrefix}rsv:seq`;
+  }
+}
+
+/** Quantity, safety stock per line, as the check in COMMIT_LUA and RESERVE_LUA reads them. */
+function checkArgs(lines: readonly CommitLine[]): number[] {
+  return lines.flatMap((l) => [finite(l.quantity, 'quantity'), finite(l.safetyStock, 'safetyStock')]);
+}
+
+/** `{line index (1-based), available}*` from the check, as the sandbox reports it. */
+function shortagesOf(lines: readonly CommitLine[], reply: readonly (number | string)[]): Shortage[] {
+  const shortages: Shortage[] = [];
+  for (let i = 0; i < reply.length; i += 2) {
+    const line = lines[Number(reply[i]) - 1];
+    if (!line) throw new Error(`unexpected stock check reply ${JSON.stringify(reply)}`);
+    shortages.push({ sku: line.sku, available: Number(reply[i + 1]) });
+  }
+  return shortages;
+}
+
+function sequenceOf(id: string): number {
+  return Number(/^rsv-(\d+)@/.exec(id)?.[1] ?? Number.MAX_SAFE_INTEGER);
+}
+
+/** Lua would read NaN or Infinity as nil or inf: refused here, before anything is written. */
+function finite(value: number, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, got ${value}`);
+  return value;
+}
+
+function positiveInt(value: number, name: string): number {
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
