@@ -12,7 +12,7 @@ import { JournaledEventBackbone, JournaledIdempotencyStore, type JournalEntry } 
 import { Journal } from './common/journal.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { ResilienceRegistry } from './common/resilience.js';
-import type { HttpService, LocalExecutor } from './common/service.js';
+import type { HttpService, LocalExecutor, LocalSubscriber } from './common/service.js';
 import { createGateway, type GatewayService } from './gateway/gateway.js';
 import { createSandbox } from './sandbox/index.js';
 import { remoteSystems } from './sandbox/remote.js';
@@ -129,10 +129,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, idempotency, redis, resilience: new ResilienceRegistry(config.adapter, logger), logger };
     const subgraphUrls = {} as Record<SubgraphName, string>;
     const localSubgraphs: Partial<Record<SubgraphName, LocalExecutor>> = {};
+    const localSubscribers: Partial<Record<SubgraphName, LocalSubscriber>> = {};
     for (const name of SUBGRAPH_NAMES) {
       const service = await SUBGRAPHS[name].create(env);
       subgraphUrls[name] = await service.listen(port(config.subgraphPorts[name]), host);
-      if (config.subgraphDispatch === 'local') localSubgraphs[name] = service.executeLocal;
+      if (config.subgraphDispatch === 'local') {
+        localSubgraphs[name] = service.executeLocal;
+        localSubscribers[name] = service.subscribeLocal;
+      }
       started.push(service);
     }
 
@@ -140,6 +144,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       supergraphSdl: await readFile(resolve(config.supergraphPath), 'utf8'),
       subgraphUrls,
       localSubgraphs,
+      localSubscribers,
+      subscriptions: config.subscriptions,
       logger: logger.child({ service: 'gateway' }),
     });
     const gatewayUrl = await gateway.listen(port(config.gatewayPort), host);
@@ -211,6 +217,7 @@ export async function startGatewayOnly(config: AppConfig, logger: Logger): Promi
   const service = await createGateway({
     supergraphSdl: await readFile(resolve(config.supergraphPath), 'utf8'),
     subgraphUrls: config.subgraphUrls,
+    subscriptions: config.subscriptions,
     logger,
   });
   return { url: await service.listen(config.gatewayPort, config.host), service };

@@ -1,29 +1,17 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { ROOT } from '../scripts/composition.js';
+import { cpus } from 'node:os';
 import { contractOperations } from '../scripts/contract.js';
-import { freePort } from '../scripts/free-port.js';
 import { startRedisServer } from '../scripts/redis-server.js';
 import { runLoad, type LoadResult } from './load.js';
+import { rssMb, startStackProcess } from './stack-process.js';
 
 /**
  * `npm run bench`: starts the embedded stack (`node dist/main.js`, sandbox latency 0, default scale) in a child
  * process, drives fixed-concurrency load at contract queries from this process, and prints a table.
  * BENCH_CONCURRENCY (16), BENCH_REQUESTS (per row, 6000) and BENCH_SECONDS (per row, 12) bound the run.
  */
-/** The same V8 flags as `npm start` (package.json): a larger young generation halves scavenge pauses. */
-const NODE_FLAGS = ['--max-semi-space-size=32'];
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const maxRequests = Number(process.env.BENCH_REQUESTS ?? 6000);
 const maxMs = Number(process.env.BENCH_SECONDS ?? 12) * 1000;
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
 
 interface Row {
   dispatch: string;
@@ -42,35 +30,6 @@ const scenarios: { name: string; body: (i: number) => string }[] = [
   { name: 'ProductListing (first 20)', body: (i) => JSON.stringify({ query: ops.ProductListing, variables: { first: 20, category: ['shoes', 'apparel', 'home', 'toys'][i % 4] } }) },
   { name: 'OrderTimeline', body: (i) => JSON.stringify({ query: ops.OrderTimeline, variables: { orderId: `ord-w${String((i % 8000) + 1).padStart(6, '0')}` } }) },
 ];
-
-interface StackProcess {
-  gateway: string;
-  sandbox: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-/** The embedded stack (`node dist/main.js`, the same V8 flags as `npm start`) in a child process, ready. */
-async function startStackProcess(extraEnv: Record<string, string>): Promise<StackProcess> {
-  const env: Record<string, string> = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', HOST: '127.0.0.1', NODE_ENV: 'production', DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-data-')), ...extraEnv };
-  for (const name of ['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']) env[name] = String(await freePort());
-  const child = spawn(process.execPath, [...NODE_FLAGS, resolve(ROOT, 'dist/main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
-  const stop = async () => {
-    const exited = new Promise((done) => child.once('exit', done));
-    child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((done) => setTimeout(done, 10_000))]);
-  };
-  const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
-  const deadline = Date.now() + 60_000;
-  while (!(await fetch(`${gateway}/ready`).then((r) => r.ok, () => false))) {
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error('stack did not become ready');
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { gateway, sandbox: `http://127.0.0.1:${env.SANDBOX_PORT}`, pid: child.pid!, stop };
-}
 
 /** Sandbox calls per operation since the counters were last reset. */
 async function callsPerOp(sandbox: string, requests: number): Promise<number> {

@@ -63,6 +63,11 @@ export interface AppConfig {
    * poll 1000 ms): `ERP_OUTBOX_BASE_MS`, `ERP_OUTBOX_CAP_MS`, `ERP_OUTBOX_MAX_ATTEMPTS`, `ERP_OUTBOX_POLL_MS`.
    */
   erpOutbox: Partial<{ baseMs: number; capMs: number; maxAttempts: number; pollMs: number }>;
+  /**
+   * The gateway's WebSocket subscriptions: open sockets at most (`WS_MAX_CONNECTIONS`, default 10 000) and the
+   * keep-alive ping interval in ms (`WS_KEEPALIVE_MS`, default 12 000; a socket silent for two is dropped).
+   */
+  subscriptions: { maxConnections: number; keepAliveMs: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -128,5 +133,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisPrefix: env.REDIS_PREFIX || 'retail',
     dataDir: env.DATA_DIR || './data',
     erpOutbox: optionalInts(env, { baseMs: 'ERP_OUTBOX_BASE_MS', capMs: 'ERP_OUTBOX_CAP_MS', maxAttempts: 'ERP_OUTBOX_MAX_ATTEMPTS', pollMs: 'ERP_OUTBOX_POLL_MS' }),
+    subscriptions: { maxConnections: int(env, 'WS_MAX_CONNECTIONS', 10_000), keepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000) },
   };
 }

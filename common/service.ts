@@ -1,12 +1,15 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { execute, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
-import { correlationIdFrom, currentScope, type RequestScope } from './correlation.js';
-import { graphqlHandler, requestStatsPlugin, router, sendJson, type Route, type ScopedContext } from './http.js';
+import { execute, getOperationAST, parse, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { CORRELATION_HEADER, correlationIdFrom, currentScope, runInScope, type RequestScope } from './correlation.js';
+import { graphqlHandler, headerValue, MAX_BODY_BYTES, requestStatsPlugin, router, sendJson, type Route, type ScopedContext } from './http.js';
 import type { Logger } from './logger.js';
+import { subscribeEventScoped, type SubscriptionOutcome } from './subscription-execution.js';
 
 /** A server that has been built but not started listening: the caller picks the port (0 in tests). */
 export interface HttpService {
@@ -27,9 +30,14 @@ export interface LocalRequest {
 /** Run a subgraph operation in this process, in the caller's request scope, without HTTP. */
 export type LocalExecutor = (request: LocalRequest) => Promise<ExecutionResult>;
 
+/** Run a subgraph subscription in this process: an async iterator of results, or one result with errors (validation, bad arguments). `connectionParams` is what a WS client would send in connection_init. */
+export type LocalSubscriber = (request: LocalRequest & { connectionParams?: Record<string, unknown> | undefined }) => Promise<AsyncGenerator<ExecutionResult, void, void> | ExecutionResult>;
+
 export interface SubgraphService extends HttpService {
   /** The same schema and per-request context as `POST /graphql`, for a gateway in the same process. */
   executeLocal: LocalExecutor;
+  /** The same subscriptions as graphql-ws on `/graphql`, for a gateway in the same process. */
+  subscribeLocal: LocalSubscriber;
 }
 
 export async function listenOn(server: Server, port: number, host = '127.0.0.1'): Promise<number> {
@@ -52,21 +60,64 @@ export function closeServer(server: Server): Promise<void> {
   });
 }
 
+/** The path that serves GraphQL over HTTP and over WebSocket (`graphql-transport-ws`). */
+export const GRAPHQL_PATH = '/graphql';
+
 export interface SubgraphServiceOptions<C extends ScopedContext> {
   name: string;
   schema: GraphQLSchema;
   logger: Logger;
-  /** Build the per-request context (fresh DataLoaders every time) from the request's scope. */
+  /**
+   * Build a context (fresh DataLoaders every time) from a scope. Called once per query or mutation, once when a
+   * subscription starts (the context of its `subscribe` resolver) and once per subscription event: an event is a
+   * request of its own, so no loader cache outlives it.
+   */
   context: (base: Pick<ScopedContext, 'scope' | 'stats'>) => C;
+  /**
+   * How long `stop()` waits for WebSocket clients to answer the close (1001) before it drops them, in ms.
+   * Default 2000.
+   */
+  socketCloseTimeoutMs?: number | undefined;
 }
 
-/** An Apollo Server subgraph on node:http: `POST /graphql`, `GET /health`. */
+type CachedDocument = { document: DocumentNode } | { errors: readonly GraphQLError[] };
+
+const stringParam = (params: Record<string, unknown> | null | undefined, key: string): string | undefined => {
+  const value = params?.[key];
+  return typeof value === 'string' ? value : undefined;
+};
+
+/**
+ * The scope of a subscriber from what its client sent in `connection_init`: `authorization` (or
+ * `Authorization`) and `correlationId` (accepted when sane, like the `x-correlation-id` header; otherwise a new id is
+ * minted). What the client did not send comes from `fallback` (the upgrade request's headers, or the caller's
+ * scope in process), and a correlation id is minted when neither has one.
+ */
+export function scopeFromConnectionParams(params: Record<string, unknown> | null | undefined, fallback: Partial<RequestScope> = {}): RequestScope {
+  const authorization = stringParam(params, 'authorization') ?? stringParam(params, 'Authorization') ?? fallback.authorization;
+  const correlationId = stringParam(params, 'correlationId');
+  return { correlationId: correlationId !== undefined ? correlationIdFrom(correlationId) : (fallback.correlationId ?? correlationIdFrom(undefined)), authorization };
+}
+
+/** What the upgrade request itself said, for clients that put it in headers rather than in connection_init. */
+function upgradeScope(request: IncomingMessage): Partial<RequestScope> {
+  const correlationId = headerValue(request, CORRELATION_HEADER);
+  return { correlationId: correlationId !== undefined ? correlationIdFrom(correlationId) : undefined, authorization: headerValue(request, 'authorization') };
+}
+
+const scopeOf = (contextValue: unknown): RequestScope => (contextValue as ScopedContext).scope;
+
+/**
+ * An Apollo Server subgraph on node:http: `POST /graphql`, `GET /health`, and graphql-ws (`graphql-transport-ws`)
+ * on the same `/graphql` for subscriptions (queries and mutations over the socket are executed too).
+ */
 export async function createSubgraphService<C extends ScopedContext>(options: SubgraphServiceOptions<C>): Promise<SubgraphService> {
   const routes: Record<string, Route> = {};
   const logger = options.logger;
+  const { schema } = options;
   const httpServer = createServer({ keepAliveTimeout: 65_000 }, router(routes, logger));
   const apollo = new ApolloServer<C>({
-    schema: options.schema,
+    schema,
     introspection: true,
     // The launcher owns SIGTERM: it stops the gateway first and the subgraphs after, in that order.
     stopOnTerminationSignals: false,
@@ -81,44 +132,126 @@ export async function createSubgraphService<C extends ScopedContext>(options: Su
     logger,
   });
   await apollo.start();
-  routes['/graphql'] = graphqlHandler<C>({
+  routes[GRAPHQL_PATH] = graphqlHandler<C>({
     server: apollo,
     logger,
     context: async (_req, scope: RequestScope, stats) => options.context({ scope, stats }),
   });
   routes['/health'] = (_req, res) => sendJson(res, 200, { status: 'ok', service: options.name });
+
   // The gateway sends a handful of distinct operations (one per query-plan fetch), so parsed and validated
   // documents are cached by text; the bound keeps a misbehaving caller from growing it without limit.
-  const documents = new Map<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>();
-  const executeLocal: LocalExecutor = async (request) => {
-    let entry = documents.get(request.query);
+  const documents = new Map<string, CachedDocument>();
+  const documentFor = (query: string): CachedDocument => {
+    let entry = documents.get(query);
     if (!entry) {
       try {
-        const document = parse(request.query);
-        const errors = validate(options.schema, document);
+        const document = parse(query);
+        const errors = validate(schema, document);
         entry = errors.length ? { errors } : { document };
       } catch (error) {
         entry = { errors: [error as GraphQLError] };
       }
       if (documents.size >= 1000) documents.clear();
-      documents.set(request.query, entry);
+      documents.set(query, entry);
     }
+    return entry;
+  };
+  const newContext = (scope: RequestScope, operationName: string | null | undefined): C => options.context({ scope, stats: { operationName: operationName ?? null, errors: 0 } });
+
+  /** Queries and mutations: executed in the caller's scope, as over HTTP. */
+  const executeInScope = (args: ExecutionArgs) => runInScope(scopeOf(args.contextValue), () => execute(args));
+  /** Subscriptions: each event executed as a request of its own (see subscribeEventScoped). */
+  const subscribeInScope = (args: ExecutionArgs, transport: 'ws' | 'local'): Promise<SubscriptionOutcome> => {
+    const scope = scopeOf(args.contextValue);
+    const started = performance.now();
+    const operationName = args.operationName ?? null;
+    return subscribeEventScoped(args, {
+      scope,
+      contextFor: (eventScope) => newContext(eventScope, operationName),
+      onEnd: (events) =>
+        runInScope(scope, () =>
+          logger.info({ transport, operationName, events, durationMs: Math.round(performance.now() - started), authorization: scope.authorization ? 'present' : 'absent' }, 'graphql subscription ended'),
+        ),
+    });
+  };
+
+  const executeLocal: LocalExecutor = async (request) => {
+    const entry = documentFor(request.query);
     if ('errors' in entry) return { errors: entry.errors };
     const scope = currentScope() ?? { correlationId: correlationIdFrom(undefined) };
-    const contextValue = options.context({ scope, stats: { operationName: request.operationName ?? null, errors: 0 } });
-    return execute({ schema: options.schema, document: entry.document, variableValues: request.variables, operationName: request.operationName, contextValue });
+    const contextValue = newContext(scope, request.operationName);
+    return execute({ schema, document: entry.document, variableValues: request.variables, operationName: request.operationName, contextValue });
+  };
+
+  const subscribeLocal: LocalSubscriber = async (request) => {
+    const entry = documentFor(request.query);
+    if ('errors' in entry) return { errors: entry.errors };
+    const scope = scopeFromConnectionParams(request.connectionParams, currentScope());
+    const args: ExecutionArgs = { schema, document: entry.document, variableValues: request.variables, operationName: request.operationName, contextValue: newContext(scope, request.operationName) };
+    if (getOperationAST(entry.document, request.operationName)?.operation !== 'subscription') return executeInScope(args);
+    return subscribeInScope(args, 'local');
+  };
+
+  // WebSocket on the same server and path. The upgrade is handled here (noServer) so that every other path is
+  // refused, and so that a stopping service takes no new sockets.
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
+  let stopping = false;
+  useServer<Record<string, unknown>>(
+    {
+      schema,
+      // The same document cache as executeLocal: the gateway subscribes with a handful of distinct operations.
+      onSubscribe: (_ctx, _id, payload) => {
+        const entry = documentFor(payload.query);
+        if ('errors' in entry) return entry.errors;
+        return { schema, document: entry.document, variableValues: payload.variables, operationName: payload.operationName ?? undefined };
+      },
+      context: (ctx, _id, payload) => newContext(scopeFromConnectionParams(ctx.connectionParams, upgradeScope(ctx.extra.request)), payload.operationName),
+      execute: executeInScope,
+      subscribe: (args) => subscribeInScope(args, 'ws'),
+    },
+    sockets,
+  );
+  httpServer.on('upgrade', (request: IncomingMessage, socket, head) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (path !== GRAPHQL_PATH || stopping) {
+      const status = stopping ? '503 Service Unavailable' : '404 Not Found';
+      // Nothing else listens on an upgrade's socket: a reset while we answer must not become an uncaught error.
+      socket.on('error', () => socket.destroy());
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request));
+  });
+
+  const closeSockets = async (): Promise<void> => {
+    const closed = new Promise<void>((resolve) => sockets.close(() => resolve()));
+    // 1001 Going Away: graphql-ws ends each socket's subscriptions when it closes (their listeners go with them).
+    for (const client of sockets.clients) client.close(1001, 'Going away');
+    // A client that never answers the close would hold stop() for ws's 30 s close timeout.
+    const drop = setTimeout(() => {
+      for (const client of sockets.clients) client.terminate();
+    }, options.socketCloseTimeoutMs ?? 2_000);
+    try {
+      await closed;
+    } finally {
+      clearTimeout(drop);
+    }
   };
 
   return {
     name: options.name,
     httpServer,
     executeLocal,
+    subscribeLocal,
     async listen(port, host) {
       const bound = await listenOn(httpServer, port, host);
       const shownHost = !host || host === '0.0.0.0' ? '127.0.0.1' : host;
-      return `http://${shownHost}:${bound}/graphql`;
+      return `http://${shownHost}:${bound}${GRAPHQL_PATH}`;
     },
     async stop() {
+      stopping = true;
+      await closeSockets();
       await apollo.stop();
       await closeServer(httpServer);
     },

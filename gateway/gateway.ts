@@ -3,10 +3,15 @@ import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource, type Gr
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { CORRELATION_HEADER } from '../common/correlation.js';
+import { CORRELATION_HEADER, runInScope } from '../common/correlation.js';
 import { graphqlHandler, requestStatsPlugin, router, sendJson, type Route, type ScopedContext } from '../common/http.js';
 import type { Logger } from '../common/logger.js';
 import { closeServer, listenOn, type HttpService, type LocalExecutor } from '../common/service.js';
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import { SubscriptionHub, type HubStats } from './subscriptions/hub.js';
+import { SubscriptionPlanner } from './subscriptions/planner.js';
+import { LocalUpstream, RemoteUpstream, type LocalSubscribe, type UpstreamSubscriber } from './subscriptions/upstream.js';
+import { attachSubscriptionServer, type SubscriptionServerOptions } from './subscriptions/ws-server.js';
 
 export type GatewayContext = ScopedContext;
 
@@ -23,6 +28,13 @@ export interface GatewayOptions {
    * subgraph fetch goes over HTTP, as in a multi-process deployment.
    */
   localSubgraphs?: Partial<Record<string, LocalExecutor>> | undefined;
+  /**
+   * Subscriptions of subgraphs in this same process, run without a socket. Default none: the gateway
+   * subscribes to each subgraph over graphql-ws at its URL (`ws:` for `http:`).
+   */
+  localSubscribers?: Partial<Record<string, LocalSubscribe>> | undefined;
+  /** WebSocket limits (see `SubscriptionServerOptions`): default 10 000 connections, pings every 12 s. */
+  subscriptions?: Pick<SubscriptionServerOptions, 'maxConnections' | 'keepAliveMs' | 'connectionInitWaitTimeoutMs'> | undefined;
 }
 
 export interface SubgraphEndpoint {
@@ -66,6 +78,8 @@ class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 export interface GatewayService extends HttpService {
   /** Whether the supergraph is loaded and every subgraph answers. */
   readiness(): Promise<{ ready: boolean; subgraphs: Record<string, 'up' | string> }>;
+  /** Open sockets, shared upstream streams, groups of identical subscriptions, subscribers, executions. */
+  subscriptionStats(): HubStats & { connections: number };
 }
 
 /** The federation gateway (Apollo Gateway on a static supergraph, Apollo Server 5), built but not listening. */
@@ -79,17 +93,14 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
   // metrics to Apollo's servers. A retailer's gateway must not phone home, and these machines must only talk
   // to loopback: switch it off before the gateway is constructed (it reads the variable in its constructor).
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
-  const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl,
-    logger,
+  const buildService = ({ name, url }: { name: string; url?: string | undefined }): GraphQLDataSource<GatewayContext> => {
+    const local = options.localSubgraphs?.[name];
+    if (local) return localDataSource(local);
     // Node's own fetch (undici, keep-alive) instead of the default make-fetch-happen, which spends its time on
     // HTTP-cache and proxy logic that a subgraph fetch never needs.
-    buildService: ({ name, url }) => {
-      const local = options.localSubgraphs?.[name];
-      if (local) return localDataSource(local);
-      return new ForwardingDataSource({ url: overrides[name] ?? url, fetcher: fetch as never });
-    },
-  });
+    return new ForwardingDataSource({ url: overrides[name] ?? url, fetcher: fetch as never });
+  };
+  const gateway = new ApolloGateway({ supergraphSdl: options.supergraphSdl, logger, buildService });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: true,
@@ -106,6 +117,39 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
   });
   await apollo.start();
   let stopping = false;
+
+  // Subscriptions: @apollo/gateway plans them but cannot execute them; the hub runs the plan per event.
+  const planner = new SubscriptionPlanner(options.supergraphSdl);
+  const local = new LocalUpstream(options.localSubscribers ?? {});
+  const remote = new RemoteUpstream({ urls: Object.fromEntries(endpoints.map(({ name, url }) => [name, url])), logger });
+  const upstream: UpstreamSubscriber = {
+    subscribe: (service, request, sink) => (local.has(service) ? local : remote).subscribe(service, request, sink),
+    close: async () => {
+      await local.close();
+      await remote.close();
+    },
+  };
+  const hub = new SubscriptionHub({
+    planner,
+    upstream,
+    // Separate data sources from the gateway's (same construction): entity fetches of events run beside queries.
+    serviceMap: Object.fromEntries(endpoints.map((endpoint) => [endpoint.name, buildService(endpoint)])),
+    logger,
+  });
+  const sockets = attachSubscriptionServer({
+    httpServer,
+    hub,
+    planner,
+    logger,
+    ...options.subscriptions,
+    executeOperation: async (request, scope) => {
+      const response = await runInScope(scope, () =>
+        apollo.executeOperation({ query: request.query, variables: request.variables, operationName: request.operationName }, { contextValue: { scope, stats: { operationName: request.operationName ?? null, errors: 0 } } }),
+      );
+      if (response.body.kind !== 'single') return { errors: [new GraphQLError('incremental delivery is not served over WebSocket')] };
+      return response.body.singleResult as ExecutionResult;
+    },
+  });
 
   const readiness = async () => {
     const timeout = options.readinessTimeoutMs ?? 1000;
@@ -139,6 +183,7 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
     name: 'gateway',
     httpServer,
     readiness,
+    subscriptionStats: () => ({ ...hub.stats(), connections: sockets.connections() }),
     async listen(port, host) {
       const bound = await listenOn(httpServer, port, host);
       const shownHost = !host || host === '0.0.0.0' ? '127.0.0.1' : host;
@@ -146,6 +191,9 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
     },
     async stop() {
       stopping = true;
+      // Sockets first (each closed with 1001 Going Away), then the streams they fed from, then HTTP.
+      await sockets.close();
+      await hub.close();
       // The drain plugin closes the listener and waits for in-flight requests before this resolves.
       await apollo.stop();
       await closeServer(httpServer);

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { ScopedContext } from '../../common/http.js';
 import { listLocationsByKind, loadAll, loadLocations, loadStockLevels, stockKeyOf } from './batching.js';
+import type { StockChangeFeed } from './changes/stock-change-feed.js';
 import type { InventoryLocation, InventoryPorts, LocationKind, StockKey } from './ports.js';
 import { compareLocations, type StockLevel } from './stock.js';
 import type { StockWriteDeps } from './writes/stock-writes.service.js';
@@ -35,6 +36,8 @@ export interface InventoryContext extends ScopedContext {
   lowStockThreshold: number;
   /** The write side (stock movements, reservations): ports, idempotency, event backbone. */
   writes: StockWriteDeps;
+  /** The instance's stock changes, filtered by location at the source (the `inventoryChanged` subscription). */
+  changes: StockChangeFeed;
 }
 
 async function loadStockEverywhere(

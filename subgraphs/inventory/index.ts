@@ -6,6 +6,8 @@ import type { IdempotencyStore } from '../../common/idempotency.js';
 import type { Logger } from '../../common/logger.js';
 import { createSubgraphService, type SubgraphService } from '../../common/service.js';
 import { AvailabilityResolver } from './availability.resolver.js';
+import { InventoryChangeResolver } from './changes/inventory-change.resolver.js';
+import { StockChangeFeed } from './changes/stock-change-feed.js';
 import { createInventoryLoaders, type InventoryContext } from './context.js';
 import { InventoryLevelResolver } from './inventory-level.resolver.js';
 import { resolveLocationReference } from './location.reference.js';
@@ -35,12 +37,14 @@ export interface InventoryDeps extends InventoryPorts {
   lowStockThreshold: number;
   writes: InventoryWriteDeps;
   logger: Logger;
+  /** Undelivered changes one `inventoryChanged` subscriber may hold before it is ended (SUBSCRIPTION_OVERFLOW). Default 10,000. */
+  subscriberCapacity?: number | undefined;
 }
 
 export function buildInventorySchema(): Promise<GraphQLSchema> {
   return buildFederatedSchema(
     // ProductVariant is mostly reached through `_entities`, so it must not depend on being referenced.
-    { resolvers: [LocationResolver, InventoryLevelResolver, VariantResolver, AvailabilityResolver, StockWritesResolver], orphanedTypes: [ProductVariant] },
+    { resolvers: [LocationResolver, InventoryLevelResolver, VariantResolver, AvailabilityResolver, StockWritesResolver, InventoryChangeResolver], orphanedTypes: [ProductVariant] },
     {
       Location: { __resolveReference: resolveLocationReference },
       ProductVariant: { __resolveReference: resolveVariantReference },
@@ -50,7 +54,8 @@ export function buildInventorySchema(): Promise<GraphQLSchema> {
 
 /**
  * The inventory subgraph (systems of record: POS and WMS for sites and stock, ERP for stock policy and the item
- * master), built but not listening. Its reservation sweeper runs from here until the service stops.
+ * master), built but not listening. Its reservation sweeper runs from here until the service stops, and so does its
+ * stock change feed (one backbone subscription for every `inventoryChanged` subscriber, while there are any).
  */
 export async function createInventorySubgraph(deps: InventoryDeps): Promise<SubgraphService> {
   const ports: InventoryPorts = { locations: deps.locations, stock: deps.stock, policies: deps.policies };
@@ -63,18 +68,21 @@ export async function createInventorySubgraph(deps: InventoryDeps): Promise<Subg
     logger: deps.logger,
     onReserved: (kind, expiresAt) => sweeper.note(kind, expiresAt),
   };
+  const changes = new StockChangeFeed({ backbone: writeDeps.backbone, capacity: deps.subscriberCapacity, logger: deps.logger });
   const service = await createSubgraphService<InventoryContext>({
     name: 'inventory',
     schema: await buildInventorySchema(),
     logger: deps.logger,
-    context: (base) => ({ ...base, loaders: createInventoryLoaders(ports), lowStockThreshold: deps.lowStockThreshold, writes }),
+    context: (base) => ({ ...base, loaders: createInventoryLoaders(ports), lowStockThreshold: deps.lowStockThreshold, writes, changes }),
   });
   await sweeper.start();
   return {
     ...service,
     async stop() {
       await sweeper.stop();
+      // Sockets first (their subscribers end with them), then whoever subscribes in process.
       await service.stop();
+      changes.close();
     },
   };
 }

@@ -113,4 +113,22 @@ describe('inventory subgraph schema', () => {
     expect(fieldsOf('UserError')).toEqual({ field: 'String', message: 'String!', code: 'String!' });
     expect(sdl).toMatch(/type UserError\s+@shareable/);
   });
+  it('has the inventoryChanged subscription, its level nullable and its variant a catalog reference', () => {
+    expect(fieldsOf('Subscription')).toEqual({ inventoryChanged: '(locationId: ID!, skus: [String!])InventoryChange!' });
+    expect(fieldsOf('InventoryChange')).toEqual({
+      eventId: 'ID!',
+      sku: 'String!',
+      locationId: 'ID!',
+      reason: 'InventoryChangeReason!',
+      delta: 'Int!',
+      occurredAt: 'DateTime!',
+      correlationId: 'String!',
+      level: 'InventoryLevel',
+      location: 'Location!',
+      variant: 'ProductVariant!',
+    });
+    expect(enumValuesOf('InventoryChangeReason')).toEqual([
+      'SALE', 'RETURN', 'RECEIPT', 'DAMAGE', 'CYCLE_COUNT', 'TRANSFER_IN', 'TRANSFER_OUT', 'RESERVED', 'ORDER_COMMITTED', 'RELEASED', 'FULFILLED', 'RETURN_RECEIVED',
+    ]);
+  });
 });

@@ -6,6 +6,7 @@ import type { LifecyclePorts } from './lifecycle/lifecycle.service.js';
 import { mergeCustomerOrders } from './customer-orders.js';
 import type { OrderReturn, OrderShipment, OrdersPorts, SalesOrder } from './ports.js';
 import { routeBatch, systemOfOrderId, systemOfOrderNumber } from './routing.js';
+import type { OrderStatusFeed } from './status/order-status-feed.js';
 
 /**
  * A fresh set per request: caching lives exactly as long as one query. Every lookup by order id or number is
@@ -69,4 +70,6 @@ export interface OrdersContext extends ScopedContext {
   lifecycle: LifecyclePorts;
   /** For calls that are not lookups by key (the write side goes here). */
   ports: OrdersPorts;
+  /** The instance's order status moves, filtered at the source (the `orderStatusChanged` subscription). */
+  statusChanges: OrderStatusFeed;
 }

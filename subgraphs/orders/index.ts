@@ -16,19 +16,26 @@ import type { CheckoutDeps } from './checkout/checkout.service.js';
 import { PlaceOrderResolver } from './checkout/place-order.resolver.js';
 import type { LifecyclePorts } from './lifecycle/lifecycle.service.js';
 import { OrderLifecycleResolver } from './lifecycle/order-lifecycle.resolver.js';
-import type { OrdersPorts } from './ports.js';
+import type { OrderBooks, OrdersPorts } from './ports.js';
+import { routeBatch, systemOfOrderId } from './routing.js';
+import { OrderStatusChangeResolver } from './status/order-status-change.resolver.js';
+import { OrderStatusFeed, type OrderKeys, type OrderKeysLookup } from './status/order-status-feed.js';
 import { ProductVariant } from './variant.js';
 
 export interface OrdersDeps extends OrdersPorts {
   checkout: Omit<CheckoutDeps, 'loadOrder'>;
   lifecycle: LifecyclePorts;
   logger: Logger;
+  /** Undelivered moves one `orderStatusChanged` subscriber may hold before it is ended (SUBSCRIPTION_OVERFLOW). Default 10,000. */
+  subscriberCapacity?: number | undefined;
+  /** Orders whose customer and locations the status feed keeps, to filter without asking the order systems. Default 10,000. */
+  orderKeyCacheSize?: number | undefined;
 }
 
 export function buildOrdersSchema(): Promise<GraphQLSchema> {
   return buildFederatedSchema(
     {
-      resolvers: [OrderResolver, LocationResolver, CustomerResolver, PlaceOrderResolver, OrderLifecycleResolver],
+      resolvers: [OrderResolver, LocationResolver, CustomerResolver, PlaceOrderResolver, OrderLifecycleResolver, OrderStatusChangeResolver],
       // The stubs of other subgraphs' entities: the gateway reaches them through `_entities`.
       orphanedTypes: [Location, Customer, ProductVariant],
     },
@@ -40,14 +47,43 @@ export function buildOrdersSchema(): Promise<GraphQLSchema> {
   );
 }
 
-/** The orders subgraph (systems of record: POS and e-commerce for orders, WMS for shipments), built but not listening. */
+/** An order's customer and locations, from the system that holds it (one call per system for many orders). */
+export function orderKeysLookup(orderBooks: OrderBooks): OrderKeysLookup {
+  return async (ids) => {
+    const orders = await routeBatch(ids, systemOfOrderId, { pos: (k) => orderBooks.pos.getOrders(k), ecom: (k) => orderBooks.ecom.getOrders(k) }, null);
+    return orders.map((o): OrderKeys | null | Error =>
+      o === null || o instanceof Error ? o : { customerId: o.customerId, pickupLocationId: o.pickupLocationId, fulfillmentLocationId: o.fulfillmentLocationId },
+    );
+  };
+}
+
+/**
+ * The orders subgraph (systems of record: POS and e-commerce for orders, WMS for shipments), built but not
+ * listening. Its status feed (one backbone subscription for every `orderStatusChanged` subscriber, while there are
+ * any) runs until the service stops.
+ */
 export async function createOrdersSubgraph(deps: OrdersDeps): Promise<SubgraphService> {
-  const { logger, checkout, lifecycle: lifecyclePorts, ...ports } = deps;
+  const { logger, checkout, lifecycle: lifecyclePorts, subscriberCapacity, orderKeyCacheSize, ...ports } = deps;
   const lifecycle: LifecyclePorts = { logger, ...lifecyclePorts };
-  return createSubgraphService<OrdersContext>({
+  const statusChanges = new OrderStatusFeed({
+    backbone: checkout.backbone,
+    lookup: orderKeysLookup(ports.orderBooks),
+    capacity: subscriberCapacity,
+    keyCacheSize: orderKeyCacheSize,
+    logger,
+  });
+  const service = await createSubgraphService<OrdersContext>({
     name: 'orders',
     schema: await buildOrdersSchema(),
     logger,
-    context: (base) => ({ ...base, ports, checkout, lifecycle, loaders: createOrdersLoaders(ports) }),
+    context: (base) => ({ ...base, ports, checkout, lifecycle, statusChanges, loaders: createOrdersLoaders(ports) }),
   });
+  return {
+    ...service,
+    async stop() {
+      // Sockets first (their subscribers end with them), then whoever subscribes in process.
+      await service.stop();
+      statusChanges.close();
+    },
+  };
 }

@@ -36,7 +36,7 @@ function ports(): OrdersPorts {
 
 async function run(source: string, variableValues: Record<string, unknown> = {}): Promise<ExecutionResult & { data?: any }> {
   const p = ports();
-  const contextValue: OrdersContext = { scope: { correlationId: 'test' }, stats: { operationName: null, errors: 0 }, ports: p, checkout: READS_ONLY, lifecycle: NO_LIFECYCLE, loaders: createOrdersLoaders(p) };
+  const contextValue: OrdersContext = { scope: { correlationId: 'test' }, stats: { operationName: null, errors: 0 }, ports: p, checkout: READS_ONLY, lifecycle: NO_LIFECYCLE, statusChanges: NO_STATUS_FEED, loaders: createOrdersLoaders(p) };
   return graphql({ schema, source, variableValues, contextValue });
 }
 
@@ -45,6 +45,7 @@ const calls = () => sandbox.control.calls();
 // These cases only read; checkout (the write side) is covered end to end in test/checkout.test.ts.
 const READS_ONLY = {} as OrdersContext['checkout'];
 const NO_LIFECYCLE = {} as OrdersContext['lifecycle'];
+const NO_STATUS_FEED = {} as OrdersContext['statusChanges'];
 
 const ORDER_FIELDS = `
   id number status channel deliveryMethod placedAt correlationId
@@ -208,7 +209,7 @@ describe('orders subgraph over the sandbox', () => {
     const web = sandbox.data.orders.find((o) => o.channel === 'WEB')!;
     const p = ports();
     p.eventLog = new BackboneOrderEventLog({ eventsForOrders: () => Promise.reject(new Error('redis gone')) });
-    const contextValue: OrdersContext = { scope: { correlationId: 'test' }, stats: { operationName: null, errors: 0 }, ports: p, checkout: READS_ONLY, lifecycle: NO_LIFECYCLE, loaders: createOrdersLoaders(p) };
+    const contextValue: OrdersContext = { scope: { correlationId: 'test' }, stats: { operationName: null, errors: 0 }, ports: p, checkout: READS_ONLY, lifecycle: NO_LIFECYCLE, statusChanges: NO_STATUS_FEED, loaders: createOrdersLoaders(p) };
     const result = await graphql({ schema, source: `{ order(id: "${web.id}") { id timeline { id } } }`, contextValue });
     expect(result.data).toEqual({ order: { id: web.id, timeline: null } });
     expect(result.errors?.[0]?.extensions.code).toBe('EVENTS_UNAVAILABLE');

@@ -178,7 +178,20 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
     throw error;
   }
   const source = orderSourceOf(input.channel);
-  await emit(order.id, 'ORDER_PLACED', source, { number: order.number, channel: input.channel, deliveryMethod: input.deliveryMethod, total: total.minor, currency, lines: lines.length });
+  // The status moves and the order's keys travel with the events, so that status subscribers filter without a lookup.
+  await emit(order.id, 'ORDER_PLACED', source, {
+    number: order.number,
+    channel: input.channel,
+    deliveryMethod: input.deliveryMethod,
+    total: total.minor,
+    currency,
+    lines: lines.length,
+    previousStatus: null,
+    status: 'PLACED',
+    customerId: order.customerId,
+    pickupLocationId: order.pickupLocationId,
+    fulfillmentLocationId: order.fulfillmentLocationId,
+  });
   for (const line of stockLines) await emit(order.id, 'INVENTORY_RESERVED', stockSourceOf(locationId), { quantity: line.quantity }, { sku: line.sku, locationId });
 
   // Compensation. The status move comes first: if someone cancelled the order meanwhile, they have released
@@ -188,7 +201,7 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
     if (!moved.moved) return;
     await deps.stock.release(locationId, stockLines);
     for (const line of stockLines) await emit(order.id, 'INVENTORY_RELEASED', stockSourceOf(locationId), { quantity: line.quantity }, { sku: line.sku, locationId });
-    await emit(order.id, 'ORDER_CANCELLED', source, { reason });
+    await emit(order.id, 'ORDER_CANCELLED', source, { reason, previousStatus: 'PLACED', status: 'CANCELLED' });
   };
 
   let payment: { paymentId: string; status: 'AUTHORIZED' | 'DECLINED' };
@@ -210,7 +223,7 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
     await deps.payments.void(order.id);
     return fail([userError('INVALID_STATE', `order ${order.number} was cancelled while it was being placed`, null)]);
   }
-  await emit(order.id, 'ORDER_CONFIRMED', source);
+  await emit(order.id, 'ORDER_CONFIRMED', source, { previousStatus: 'PLACED', status: 'CONFIRMED' });
   return { stored: { orderId: order.id, userErrors: [] }, order: confirmed.order ?? { ...order, status: 'CONFIRMED' } };
 }
 

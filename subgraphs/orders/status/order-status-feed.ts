@@ -1,0 +1,344 @@
+import { GraphQLError } from 'graphql';
+import { runInScope } from '../../../common/correlation.js';
+import type { CanonicalEvent, EventBackbone, EventType } from '../../../common/events.js';
+import type { Logger } from '../../../common/logger.js';
+import { RecentIds } from '../../../common/subscription-dedupe.js';
+import { DEFAULT_SUBSCRIBER_CAPACITY, SUBSCRIPTION_OVERFLOW, SubscriptionQueue } from '../../../common/subscription-queue.js';
+import type { OrderStatusCode } from '../ports.js';
+
+/*
+ * Order status moves as the `orderStatusChanged` subscription delivers them, from the canonical events of the
+ * order's life (checkout and lifecycle).
+ */
+
+/** One status move of one order. */
+export interface OrderStatusChangeValue {
+  eventId: string;
+  orderId: string;
+  /** Null for a new order. */
+  previousStatus: OrderStatusCode | null;
+  status: OrderStatusCode;
+  occurredAt: string;
+  correlationId: string;
+}
+
+const STATUSES: ReadonlySet<string> = new Set<OrderStatusCode>(['PLACED', 'CONFIRMED', 'READY_FOR_PICKUP', 'PICKED_UP', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'PARTIALLY_RETURNED', 'RETURNED']);
+const isStatus = (value: unknown): value is OrderStatusCode => typeof value === 'string' && STATUSES.has(value);
+
+/**
+ * The move each status event makes when its data does not say (events of older publishers): `undefined` where
+ * it cannot be known (which of the two return statuses a receipt led to, what a cancellation came from).
+ */
+const DERIVED: { readonly [T in EventType]?: { from: OrderStatusCode | null | undefined; to: OrderStatusCode | undefined } } = {
+  ORDER_PLACED: { from: null, to: 'PLACED' },
+  ORDER_CONFIRMED: { from: 'PLACED', to: 'CONFIRMED' },
+  ORDER_CANCELLED: { from: undefined, to: 'CANCELLED' },
+  READY_FOR_PICKUP: { from: 'CONFIRMED', to: 'READY_FOR_PICKUP' },
+  PICKED_UP: { from: 'READY_FOR_PICKUP', to: 'PICKED_UP' },
+  ORDER_SHIPPED: { from: 'CONFIRMED', to: 'SHIPPED' },
+  ORDER_DELIVERED: { from: 'SHIPPED', to: 'DELIVERED' },
+  RETURN_RECEIVED: { from: undefined, to: undefined },
+};
+
+/**
+ * The status move an event stands for, or null when it is no status event (or one without an order). The event's
+ * `data.previousStatus` / `data.status` win; otherwise the move is derived from the type. A receipt of returned
+ * goods is delivered even when the order stays PARTIALLY_RETURNED: it is news to whoever tracks the order.
+ */
+export function statusChangeOf(event: CanonicalEvent): OrderStatusChangeValue | null {
+  const derived = DERIVED[event.type];
+  if (!derived || !event.orderId) return null;
+  const data = typeof event.data === 'object' && event.data !== null ? event.data : {};
+  const status = isStatus(data.status) ? data.status : derived.to;
+  if (!status) return null;
+  const previousStatus = isStatus(data.previousStatus) ? data.previousStatus : data.previousStatus === null ? null : (derived.from ?? null);
+  return { eventId: event.id, orderId: event.orderId, previousStatus, status, occurredAt: event.occurredAt, correlationId: event.correlationId };
+}
+
+/** What filtering by customer or location needs of an order: fixed when it is placed, never changed after. */
+export interface OrderKeys {
+  customerId: string | null;
+  pickupLocationId: string | null;
+  fulfillmentLocationId: string | null;
+}
+
+const idOrNull = (value: unknown): string | null | undefined => (value === null ? null : typeof value === 'string' && value !== '' ? value : undefined);
+
+/** The keys an ORDER_PLACED carries in its data (checkout puts them there), or null when it carries none. */
+export function orderKeysOf(event: CanonicalEvent): OrderKeys | null {
+  if (event.type !== 'ORDER_PLACED') return null;
+  const data = typeof event.data === 'object' && event.data !== null ? event.data : {};
+  const customerId = idOrNull(data.customerId);
+  const pickupLocationId = idOrNull(data.pickupLocationId);
+  const fulfillmentLocationId = idOrNull(data.fulfillmentLocationId);
+  if (customerId === undefined || pickupLocationId === undefined || fulfillmentLocationId === undefined) return null;
+  return { customerId, pickupLocationId, fulfillmentLocationId };
+}
+
+/**
+ * Which moves one subscriber wants; every given key must match: the order, the customer's orders, the orders
+ * picked up at or fulfilled from the location (`pickupLocationId` or `fulfillmentLocationId`).
+ */
+export interface OrderStatusFilter {
+  orderId: string | null;
+  customerId: string | null;
+  locationId: string | null;
+}
+
+/** Keys of many orders at once: one entry per id in id order, null for an unknown order, an Error for a failed read. */
+export type OrderKeysLookup = (orderIds: readonly string[]) => Promise<(OrderKeys | null | Error)[]>;
+
+export interface OrderStatusFeedOptions {
+  /** Where the events come from; the feed holds one subscription to it while it has listeners. */
+  backbone: Pick<EventBackbone, 'subscribe'>;
+  /** The orders' keys from the order systems, for orders placed before the feed saw their ORDER_PLACED. */
+  lookup: OrderKeysLookup;
+  /** Undelivered changes one subscriber may hold before it is ended with SUBSCRIPTION_OVERFLOW. Default 10,000. */
+  capacity?: number | undefined;
+  /** Orders whose keys are kept (least recently used go first). Default 10,000. */
+  keyCacheSize?: number | undefined;
+  /**
+   * Events that may wait behind a lookup; past it every subscriber is ended with SUBSCRIPTION_OVERFLOW rather
+   * than the backlog growing. Default 10,000.
+   */
+  maxPending?: number | undefined;
+  /** Orders looked up in one call (the next waiting events' orders are fetched together). Default 100. */
+  lookupBatch?: number | undefined;
+  /** Where failed lookups and handler failures go. Default: nowhere. */
+  logger?: Pick<Logger, 'warn' | 'error'> | undefined;
+}
+
+interface Listener {
+  filter: OrderStatusFilter;
+  queue: SubscriptionQueue<OrderStatusChangeValue>;
+}
+
+/** Whether a listener wants a move; `keys` unknown (a failed lookup): the event's own location stands in. */
+function matches(filter: OrderStatusFilter, change: OrderStatusChangeValue, keys: OrderKeys | undefined, event: CanonicalEvent): boolean {
+  if (filter.orderId !== null && filter.orderId !== change.orderId) return false;
+  if (filter.customerId !== null && keys?.customerId !== filter.customerId) return false;
+  if (filter.locationId !== null) {
+    const at = keys ? [keys.pickupLocationId, keys.fulfillmentLocationId] : [event.locationId];
+    if (!at.includes(filter.locationId)) return false;
+  }
+  return true;
+}
+
+interface Pending {
+  event: CanonicalEvent;
+  change: OrderStatusChangeValue;
+}
+
+/** A Map kept in use order: a hit moves to the end, the first entry is the least recently used. */
+class LruMap<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(private readonly max: number) {}
+  get size(): number {
+    return this.map.size;
+  }
+  get(key: K): V | undefined {
+    const value = this.map.get(key);
+    if (value !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, value);
+    }
+    return value;
+  }
+  set(key: K, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
+  }
+}
+
+/**
+ * One subgraph instance's order status moves, filtered at the source. Listeners are indexed by their most
+ * selective key (order, else customer, else location), so a move is handed only to the listeners that can want
+ * it. Moves are delivered in backbone order: events are handled one after the other, and one that must wait for
+ * its order's keys holds back those behind it (the keys come from ORDER_PLACED when the feed saw it, else from a
+ * bounded LRU, else from the order systems, fetched for the next waiting events together). While a lookup
+ * fails, location listeners still get the moves that name their location in the event (ready for pickup,
+ * picked up, shipped, returned); customer listeners miss them (logged).
+ */
+export class OrderStatusFeed {
+  private readonly backbone: Pick<EventBackbone, 'subscribe'>;
+  private readonly lookup: OrderKeysLookup;
+  private readonly capacity: number;
+  private readonly maxPending: number;
+  private readonly lookupBatch: number;
+  private readonly logger: Pick<Logger, 'warn' | 'error'> | undefined;
+  private readonly keys: LruMap<string, OrderKeys>;
+  private readonly byOrder = new Map<string, Set<Listener>>();
+  private readonly byCustomer = new Map<string, Set<Listener>>();
+  private readonly byLocation = new Map<string, Set<Listener>>();
+  private readonly seen = new RecentIds();
+  private listeners = 0;
+  private unsubscribe: (() => void) | undefined;
+  private pending: Pending[] = [];
+  private draining = false;
+  /** Orders whose lookup failed in the current drain: not asked again until the backlog is empty. */
+  private unresolved = new Set<string>();
+  private closed = false;
+
+  constructor(options: OrderStatusFeedOptions) {
+    this.backbone = options.backbone;
+    this.lookup = options.lookup;
+    this.capacity = options.capacity ?? DEFAULT_SUBSCRIBER_CAPACITY;
+    this.maxPending = options.maxPending ?? 10_000;
+    this.lookupBatch = options.lookupBatch ?? 100;
+    this.logger = options.logger;
+    this.keys = new LruMap(options.keyCacheSize ?? 10_000);
+  }
+
+  /** Listening subscribers. */
+  listenerCount(): number {
+    return this.listeners;
+  }
+
+  /** Whether the feed holds its backbone subscription (it does exactly while it has listeners). */
+  get listening(): boolean {
+    return this.unsubscribe !== undefined;
+  }
+
+  /** Orders whose keys are cached. */
+  get cachedKeys(): number {
+    return this.keys.size;
+  }
+
+  /** Listen from now on (at least one key in `filter`). Registered before this returns: nothing published after it is missed. */
+  subscribe(filter: OrderStatusFilter): SubscriptionQueue<OrderStatusChangeValue> {
+    if (this.closed) throw new Error('the order status feed is closed');
+    const [index, key] = this.indexOf(filter);
+    const listener: Listener = { filter, queue: new SubscriptionQueue<OrderStatusChangeValue>({ capacity: this.capacity, onClose: () => this.remove(index, key, listener) }) };
+    let set = index.get(key);
+    if (!set) index.set(key, (set = new Set()));
+    set.add(listener);
+    this.listeners++;
+    this.unsubscribe ??= this.backbone.subscribe((event) => this.receive(event));
+    return listener.queue;
+  }
+
+  /** End every subscriber (after what it has buffered) and let go of the backbone. */
+  close(): void {
+    this.closed = true;
+    this.pending = [];
+    for (const listener of this.allListeners()) listener.queue.end();
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  private indexOf(filter: OrderStatusFilter): [Map<string, Set<Listener>>, string] {
+    if (filter.orderId !== null) return [this.byOrder, filter.orderId];
+    if (filter.customerId !== null) return [this.byCustomer, filter.customerId];
+    if (filter.locationId !== null) return [this.byLocation, filter.locationId];
+    throw new Error('an order status filter needs an orderId, a customerId or a locationId');
+  }
+
+  private allListeners(): Listener[] {
+    return [...this.byOrder.values(), ...this.byCustomer.values(), ...this.byLocation.values()].flatMap((set) => [...set]);
+  }
+
+  private remove(index: Map<string, Set<Listener>>, key: string, listener: Listener): void {
+    const set = index.get(key);
+    if (!set?.delete(listener)) return;
+    if (set.size === 0) index.delete(key);
+    this.listeners--;
+    if (this.listeners === 0) {
+      this.unsubscribe?.();
+      this.unsubscribe = undefined;
+      // Nobody is left to deliver to; what waits would only be delivered to later subscribers, who came after it.
+      this.pending = [];
+    }
+  }
+
+  private receive(event: CanonicalEvent): void {
+    // The in-memory backbone calls handlers inside `publish`: a throw here would fail the write that published.
+    try {
+      const placed = orderKeysOf(event);
+      if (placed && event.orderId) this.keys.set(event.orderId, placed);
+      const change = statusChangeOf(event);
+      // The backbone delivers at least once; a subscriber sees each move once.
+      if (!change || !this.seen.add(event.id)) return;
+      if (this.pending.length >= this.maxPending) {
+        this.overflow();
+        return;
+      }
+      this.pending.push({ event, change });
+      if (!this.draining) void this.drain();
+    } catch (error) {
+      this.logger?.error({ err: error, eventId: event.id, type: event.type }, 'order status change not delivered');
+    }
+  }
+
+  /**
+   * Hand the waiting moves out in order. Runs synchronously as long as no keys are missing (the common case),
+   * and awaits only for a lookup.
+   */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.pending.length > 0) {
+        const next = this.pending[0] as Pending;
+        if (this.needsLookup(next.change.orderId)) await this.fetchKeys();
+        // close() or the last unsubscribe may have emptied the backlog meanwhile.
+        if (this.pending[0] !== next) continue;
+        this.pending.shift();
+        this.dispatch(next);
+      }
+    } catch (error) {
+      this.logger?.error({ err: error }, 'order status feed stopped delivering; its backlog is dropped');
+      this.pending = [];
+    } finally {
+      this.draining = false;
+      this.unresolved.clear();
+    }
+  }
+
+  private needsLookup(orderId: string): boolean {
+    return (this.byCustomer.size > 0 || this.byLocation.size > 0) && this.keys.get(orderId) === undefined && !this.unresolved.has(orderId);
+  }
+
+  /** Keys of the next waiting events' orders that are missing, in one lookup. */
+  private async fetchKeys(): Promise<void> {
+    const ids: string[] = [];
+    for (const { change } of this.pending) {
+      if (ids.length >= this.lookupBatch) break;
+      if (!ids.includes(change.orderId) && this.keys.get(change.orderId) === undefined && !this.unresolved.has(change.orderId)) ids.push(change.orderId);
+    }
+    const first = this.pending[0];
+    let answers: (OrderKeys | null | Error)[];
+    try {
+      // System calls carry the correlation id of the change they are for.
+      answers = await runInScope({ correlationId: first?.change.correlationId ?? 'order-status-feed' }, () => this.lookup(ids));
+    } catch (error) {
+      answers = ids.map(() => (error instanceof Error ? error : new Error(String(error))));
+    }
+    ids.forEach((id, i) => {
+      const answer = answers[i];
+      if (answer && !(answer instanceof Error)) this.keys.set(id, answer);
+      else {
+        this.unresolved.add(id);
+        this.logger?.warn({ orderId: id, err: answer instanceof Error ? answer.message : 'unknown order' }, 'order keys unavailable: customer and location subscribers may miss moves of this order');
+      }
+    });
+  }
+
+  private dispatch({ event, change }: Pending): void {
+    const keys = this.keys.get(change.orderId);
+    const deliver = (set: Set<Listener> | undefined) => {
+      if (!set) return;
+      for (const listener of set) if (matches(listener.filter, change, keys, event)) listener.queue.push(change);
+    };
+    // Each listener sits in exactly one index under one key, and the keys below are distinct: none gets a move twice.
+    deliver(this.byOrder.get(change.orderId));
+    if (keys?.customerId) deliver(this.byCustomer.get(keys.customerId));
+    const locations = new Set(keys ? [keys.pickupLocationId, keys.fulfillmentLocationId] : [event.locationId]);
+    for (const locationId of locations) if (locationId) deliver(this.byLocation.get(locationId));
+  }
+
+  private overflow(): void {
+    this.pending = [];
+    const error = new GraphQLError('The order status feed fell too far behind and ended every subscriber; subscribe again.', { extensions: { code: SUBSCRIPTION_OVERFLOW } });
+    for (const listener of this.allListeners()) listener.queue.fail(error);
+  }
+}
