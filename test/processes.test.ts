@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import WebSocket from 'ws';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../scripts/composition.js';
 import { freePort } from '../scripts/free-port.js';
@@ -64,8 +65,16 @@ describe('run modes', () => {
     // Make the in-flight request slow, then ask the process to stop while it runs.
     await fetch(`http://127.0.0.1:${env.SANDBOX_PORT}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ system: 'erp', latencyMs: 400 }) });
     const inFlight = graphql(`${gateway}/graphql`, contractOperation('ProductPage'), { id: 'prod-0001' });
+    // A subscriber's socket too: SIGTERM closes it with 1001 (going away), so its client reconnects elsewhere.
+    const socket = new WebSocket(`ws://127.0.0.1:${env.GATEWAY_PORT}/graphql`, 'graphql-transport-ws');
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const closeCode = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
     await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGTERM');
+    expect(await closeCode).toBe(1001);
     const response = await inFlight;
     expect(response.status).toBe(200);
     expect(((await response.json()) as any).data.product.id).toBe('prod-0001');

@@ -225,7 +225,7 @@ describe('limits and shutdown', () => {
   let small: TestStack;
   let stopped = false;
   beforeAll(async () => {
-    small = await startTestStack({ subscriptions: { maxConnections: 2, keepAliveMs: 12_000 } });
+    small = await startTestStack({ subscriptions: { maxConnections: 2, keepAliveMs: 200 } });
   });
   afterAll(async () => {
     if (!stopped) await small?.stop();
@@ -238,8 +238,16 @@ describe('limits and shutdown', () => {
       socket.once('error', reject);
     });
 
-  it('refuses connections over the configured limit, and closes every socket with 1001 when the gateway stops', async () => {
+  it('refuses connections over the configured limit, pings the open ones, and closes every socket with 1001 when the gateway stops', async () => {
     const first = await open(small.urls.gateway);
+    // Keep-alive: the gateway pings (here every 200 ms); ws answers with a pong by itself.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no ping within 2 s')), 2_000);
+      first.once('ping', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     const second = await open(small.urls.gateway);
     await expect(open(small.urls.gateway)).rejects.toThrow(/503/);
     const codes = [first, second].map((socket) => new Promise<number>((resolve) => socket.once('close', (code) => resolve(code))));
