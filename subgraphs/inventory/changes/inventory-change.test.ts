@@ -1,7 +1,6 @@
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { InMemoryEventBackbone, type CanonicalEvent } from '../../../common/events.js';
 import { InMemoryIdempotencyStore } from '../../../common/idempotency.js';
 import { createLogger } from '../../../common/logger.js';
 import { ResilienceRegistry } from '../../../common/resilience.js';
@@ -9,26 +8,13 @@ import type { SubgraphService } from '../../../common/service.js';
 import { createSandbox, type Sandbox } from '../../../sandbox/index.js';
 import { createInventorySubgraph } from '../index.js';
 import { inventoryPortsFrom, inventoryWritesFrom } from '../wiring.js';
+import { CountingBackbone } from '../../../test/support/counting-backbone.js';
 
 /*
  * `inventoryChanged` end to end on a real socket: the inventory subgraph served on port 0 over the sandbox, a
  * graphql-ws client, a stock movement made through the subgraph's own mutation.
  */
 
-/** The backbone, counting its live subscriptions: the feed holds one exactly while it has listeners. */
-class CountingBackbone extends InMemoryEventBackbone {
-  live = 0;
-  override subscribe(handler: (event: CanonicalEvent) => void): () => void {
-    this.live++;
-    const unsubscribe = super.subscribe(handler);
-    let active = true;
-    return () => {
-      if (active) this.live--;
-      active = false;
-      unsubscribe();
-    };
-  }
-}
 
 let sandbox: Sandbox;
 let backbone: CountingBackbone;

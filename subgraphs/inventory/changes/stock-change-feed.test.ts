@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { InMemoryEventBackbone, type CanonicalEvent, type EventBackbone } from '../../../common/events.js';
 import type { SubscriptionQueue } from '../../../common/subscription-queue.js';
 import { StockChangeFeed, stockChangesOf, type StockChange } from './stock-change-feed.js';
+import { CountingBackbone } from '../../../test/support/counting-backbone.js';
 
 let sequence = 0;
 function event(type: CanonicalEvent['type'], fields: Partial<CanonicalEvent> = {}): CanonicalEvent {
@@ -11,20 +12,6 @@ function event(type: CanonicalEvent['type'], fields: Partial<CanonicalEvent> = {
 
 const adjusted = (locationId: string, sku: string, reason: string, delta: number) => event('INVENTORY_ADJUSTED', { sku, locationId, data: { reason, delta, quantity: Math.abs(delta) } });
 
-/** A backbone that counts its live subscriptions, to see the feed let go of it. */
-class CountingBackbone extends InMemoryEventBackbone {
-  live = 0;
-  override subscribe(handler: (event: CanonicalEvent) => void): () => void {
-    this.live++;
-    const unsubscribe = super.subscribe(handler);
-    let active = true;
-    return () => {
-      if (active) this.live--;
-      active = false;
-      unsubscribe();
-    };
-  }
-}
 
 /** Everything a queue holds now, without waiting. */
 async function drain(queue: SubscriptionQueue<StockChange>): Promise<StockChange[]> {

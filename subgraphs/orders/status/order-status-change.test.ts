@@ -2,33 +2,19 @@ import type { ExecutionResult } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../../common/config.js';
 import { runInScope } from '../../../common/correlation.js';
-import { InMemoryEventBackbone, type CanonicalEvent } from '../../../common/events.js';
 import { InMemoryIdempotencyStore } from '../../../common/idempotency.js';
 import { createLogger } from '../../../common/logger.js';
 import { ResilienceRegistry } from '../../../common/resilience.js';
 import type { SubgraphService } from '../../../common/service.js';
 import { createSandbox, type Sandbox } from '../../../sandbox/index.js';
 import { createOrdersFromEnvironment } from '../wiring.js';
+import { CountingBackbone } from '../../../test/support/counting-backbone.js';
 
 /*
  * `orderStatusChanged` in process (subscribeLocal, as a gateway in the same process runs it) over the sandbox,
  * with the real checkout and lifecycle publishing the moves.
  */
 
-/** The backbone, counting its live subscriptions: the status feed holds one exactly while it has listeners. */
-class CountingBackbone extends InMemoryEventBackbone {
-  live = 0;
-  override subscribe(handler: (event: CanonicalEvent) => void): () => void {
-    this.live++;
-    const unsubscribe = super.subscribe(handler);
-    let active = true;
-    return () => {
-      if (active) this.live--;
-      active = false;
-      unsubscribe();
-    };
-  }
-}
 
 let sandbox: Sandbox;
 let backbone: CountingBackbone;
