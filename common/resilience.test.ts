@@ -51,4 +51,21 @@ describe('callSystem', () => {
     expect(await callSystem(policy, 'm', async () => 'back', { idempotent: true })).toBe('back');
     expect(breaker.current.kind).toBe('closed');
   });
+
+  it('counts a call once, after its retries: failed attempts that a retry absorbs never open the breaker', async () => {
+    const breaker = new CircuitBreaker(3, 1000);
+    const policy: ResiliencePolicy = { system: 'crm', config, breaker };
+    // Ten calls, each failing twice and then answering: twenty failed attempts, no failed call.
+    for (let i = 0; i < 10; i++) {
+      let attempts = 0;
+      await callSystem(policy, 'm', async () => {
+        if (++attempts < 3) throw new Error('flaky');
+        return 'ok';
+      }, { idempotent: true });
+    }
+    expect(breaker.current).toEqual({ kind: 'closed', consecutiveFailures: 0 });
+    // Three calls that fail all their attempts do open it.
+    for (let i = 0; i < 3; i++) await callSystem(policy, 'm', async () => Promise.reject(new Error('down')), { idempotent: true }).catch(() => undefined);
+    expect(breaker.current.kind).toBe('open');
+  });
 });

@@ -140,13 +140,17 @@ export interface ResiliencePolicy {
  * Run one call to a system of record under the policy: timeout on every attempt, retries with jitter for
  * reads that failed fast (a timed-out attempt already spent the caller's patience), breaker accounting.
  * Whatever goes wrong surfaces as a SystemUnavailableError naming the system.
+ *
+ * The breaker hears the call's outcome once, after its retries: a flaky system whose retries succeed is not
+ * failing, and counting each failed attempt would let a few unlucky attempts of concurrent calls open the
+ * circuit on a system that answers 97 % of calls. A half-open trial likewise includes its retries.
  */
 export async function callSystem<T>(policy: ResiliencePolicy, method: string, fn: () => Promise<T>, options: { idempotent: boolean }): Promise<T> {
   const { system, config, breaker, logger } = policy;
   const attempts = options.idempotent ? 1 + Math.max(0, config.retries) : 1;
   let lastReason = 'unknown';
+  if (!breaker.tryAcquire()) throw new SystemUnavailableError(system, 'circuit open');
   for (let attempt = 0; attempt < attempts; attempt++) {
-    if (!breaker.tryAcquire()) throw new SystemUnavailableError(system, 'circuit open');
     const started = performance.now();
     try {
       const result = await withTimeout(fn(), config.timeoutMs);
@@ -154,7 +158,6 @@ export async function callSystem<T>(policy: ResiliencePolicy, method: string, fn
       logger?.debug({ system, method, attempt, ms: Math.round(performance.now() - started) }, 'adapter call');
       return result;
     } catch (error) {
-      breaker.onFailure();
       lastReason = error instanceof Error ? error.message : String(error);
       logger?.debug({ system, method, attempt, err: lastReason, correlationId: currentCorrelationId() }, 'adapter call failed');
       const retryable = !(error instanceof TimeoutError) && !(error instanceof TransportError && !error.transient);
@@ -162,6 +165,7 @@ export async function callSystem<T>(policy: ResiliencePolicy, method: string, fn
       await sleep(backoffMs(attempt));
     }
   }
+  breaker.onFailure();
   throw new SystemUnavailableError(system, lastReason);
 }
 
