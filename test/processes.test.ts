@@ -22,17 +22,22 @@ function start(args: string[], env: Record<string, string>): ChildProcess & { ou
   return Object.assign(child, { output: () => output });
 }
 
-async function waitFor(url: string, timeoutMs = 30_000): Promise<void> {
+async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
   while (Date.now() < deadline) {
     try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
+      const response = await fetch(url);
+      if (response.ok) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = (error as Error).message;
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${url} did not come up`);
+  // Say why: the last answer, and what the processes wrote (a crash at start shows there).
+  const outputs = children.map((child) => (child as ChildProcess & { output?: () => string }).output?.().slice(-2000) ?? '').join('\n---\n');
+  throw new Error(`${url} did not come up (last: ${last.slice(0, 500)})\n${outputs}`);
 }
 
 const exitOf = (child: ChildProcess) => new Promise<number | null>((done) => (child.exitCode !== null ? done(child.exitCode) : child.once('exit', (code) => done(code))));
@@ -47,7 +52,14 @@ afterEach(async () => {
 async function ports(names: string[]): Promise<Record<string, string>> {
   // Each run its own data directory: the journal of one test must not leak into another.
   const env: Record<string, string> = { DATA_DIR: mkdtempSync(join(tmpdir(), 'retail-proc-')) };
-  for (const name of names) env[name] = String(await freePort());
+  // freePort closes its probe, so two calls may hand out the same port: ask again until they differ.
+  const taken = new Set<number>();
+  for (const name of names) {
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
+    env[name] = String(port);
+  }
   return env;
 }
 
