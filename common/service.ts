@@ -100,7 +100,7 @@ export function scopeFromConnectionParams(params: Record<string, unknown> | null
 }
 
 /** What the upgrade request itself said, for clients that put it in headers rather than in connection_init. */
-function upgradeScope(request: IncomingMessage): Partial<RequestScope> {
+export function upgradeScope(request: IncomingMessage): Partial<RequestScope> {
   const correlationId = headerValue(request, CORRELATION_HEADER);
   return { correlationId: correlationId !== undefined ? correlationIdFrom(correlationId) : undefined, authorization: headerValue(request, 'authorization') };
 }

@@ -55,9 +55,12 @@ export async function subscribeEventScoped(args: ExecutionArgs, subscription: Ev
     return { errors: [asGraphQLError(error)] };
   }
   if (!isAsyncIterable(source)) return source;
-  return mapEvents(source[Symbol.asyncIterator](), (payload) => {
+  return mapEvents(source[Symbol.asyncIterator](), async (payload) => {
     const eventScope: RequestScope = { correlationId: eventCorrelationIdOf(payload) ?? scope.correlationId, authorization: scope.authorization };
-    return runInScope(eventScope, () => execute({ ...args, rootValue: payload, contextValue: contextFor(eventScope) }));
+    const result = await runInScope(eventScope, () => execute({ ...args, rootValue: payload, contextValue: contextFor(eventScope) }));
+    // Said in the result too, so that a gateway resolving the rest of the event (entity fetches) does it under
+    // the same id: every call about a change carries the change's correlation id.
+    return { ...result, extensions: { ...result.extensions, correlationId: eventScope.correlationId } };
   }, subscription.onEnd);
 }
 

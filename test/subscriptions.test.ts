@@ -125,7 +125,10 @@ describe('fan-out', () => {
     // Earlier tests' subscriptions are completed by now (a client's complete is handled asynchronously).
     await until(() => stack.gateway.subscriptionStats().subscribers === 0, 5_000, 'earlier subscribers to leave');
     const before = stack.gateway.subscriptionStats();
-    const feeds = [client(), client(), client()].map((c) => collect(c, contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] }));
+    // Connections with correlation ids of their own still share: only credentials set subscribers apart.
+    const feeds = [client(), client({ connectionParams: { correlationId: 'fan-a' } }), client({ connectionParams: { correlationId: 'fan-b' } })].map((c) =>
+      collect(c, contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] }),
+    );
     await live(before.subscribers + 3);
     const during = stack.gateway.subscriptionStats();
     expect(during.upstreams).toBe(before.upstreams + 1);
@@ -199,18 +202,20 @@ describe('protocol', () => {
     good.unsubscribe();
   });
 
-  it('carries the connection_init correlation id into the entity fetches of each event', async () => {
+  it("resolves each event's entity fetches under the change's correlation id, and carries connection_init to the subgraph", async () => {
     const store = pickupStore();
     const v = variant(29);
     const feed = collect(client({ connectionParams: { correlationId: 'ws-conn-corr-1', authorization: 'Bearer test' } }), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
     await live(1);
     await stack.sandboxCall('DELETE', '/sandbox/calls');
-    await adjust(store.id, v.sku, 1);
-    await feed.waitFor(1);
-    const recent = (await stack.sandboxCall('GET', '/sandbox/calls/recent')).body as { system: string; correlationId: string }[];
-    // catalog read the variant's name from the ERP for this event, under the subscriber's correlation id.
-    expect(recent.some((call) => call.system === 'erp' && call.correlationId === 'ws-conn-corr-1')).toBe(true);
+    await adjust(store.id, v.sku, 1, 'change-corr-1');
+    expect((await feed.waitFor(1))[0]!.data.inventoryChanged.correlationId).toBe('change-corr-1');
+    const recent = (await stack.sandboxCall('GET', '/sandbox/calls/recent')).body as { system: string; method: string; correlationId: string }[];
+    // catalog read the variant's name and price from the ERP for this event, under the change's correlation id.
+    expect(recent.some((call) => call.system === 'erp' && call.method === 'getVariants' && call.correlationId === 'change-corr-1')).toBe(true);
     feed.unsubscribe();
+    // The subgraph's subscription ran with the subscriber's credentials (its log line says whether it had them).
+    await until(() => stack.logs.some((l) => l.msg === 'graphql subscription ended' && l.service === 'inventory' && l.authorization === 'present'), 5_000, 'the subgraph to end the subscription');
   });
 
   it('serves queries over the socket too', async () => {

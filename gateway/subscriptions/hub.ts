@@ -1,10 +1,10 @@
 import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import { GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
-import { runInScope, type RequestScope } from '../../common/correlation.js';
+import { correlationIdFrom, runInScope, type RequestScope } from '../../common/correlation.js';
 import type { Logger } from '../../common/logger.js';
 import { variablesOf, type SubscriptionPlan, type SubscriptionPlanner } from './planner.js';
 import { PushQueue } from './push-queue.js';
-import { authorizationOf, type UpstreamSubscriber } from './upstream.js';
+import type { UpstreamSubscriber } from './upstream.js';
 
 export interface SubscriptionHubOptions {
   planner: SubscriptionPlanner;
@@ -95,7 +95,9 @@ export class SubscriptionHub {
     } catch (error) {
       return { errors: [error instanceof GraphQLError ? error : new GraphQLError(`cannot plan this subscription: ${(error as Error).message}`)] };
     }
-    const credentials = stableJson(request.connectionParams);
+    // Who is asking is what may change an answer: subscribers with the same credentials share, whatever else
+    // (a correlation id of their own) their connection_init said.
+    const credentials = request.scope.authorization ?? '';
     const groupKey = `${request.operationName ?? ''}\n${request.query}\n${stableJson(request.variables)}\n${credentials}`;
     let group = this.groups.get(groupKey);
     if (!group) group = this.createGroup(groupKey, plan, request, credentials);
@@ -139,7 +141,13 @@ export class SubscriptionHub {
     const primary = plan.primary;
     upstream.unsubscribe = this.options.upstream.subscribe(
       primary.serviceName,
-      { query: primary.operation, variables, operationName: primary.operationName, connectionParams: request.connectionParams },
+      {
+        query: primary.operation,
+        variables,
+        operationName: primary.operationName,
+        // The payload of the subscriber that opened the stream, with the credentials however they came.
+        connectionParams: { ...request.connectionParams, ...(request.scope.authorization !== undefined ? { authorization: request.scope.authorization } : {}) },
+      },
       {
         next: (event) => {
           for (const group of upstream.groups) this.onEvent(group, event);
@@ -183,7 +191,13 @@ export class SubscriptionHub {
       },
     };
     const serviceMap: ServiceMap = { ...this.options.serviceMap, [plan.primary.serviceName]: injected };
-    const scope: RequestScope = { correlationId: request.scope.correlationId, authorization: authorizationOf(request.connectionParams) };
+    // The subgraph names the change's correlation id (see subscribeEventScoped): the entity fetches about it
+    // carry that id, as every call about a change does; the subscriber's own id otherwise.
+    const eventCorrelationId = event.extensions?.correlationId;
+    const scope: RequestScope = {
+      correlationId: typeof eventCorrelationId === 'string' ? correlationIdFrom(eventCorrelationId) : request.scope.correlationId,
+      authorization: request.scope.authorization,
+    };
     const requestContext = {
       request: { query: request.query, variables: request.variables, operationName: request.operationName },
       context: { scope, stats: { operationName: request.operationName ?? null, errors: 0 } },

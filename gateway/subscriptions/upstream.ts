@@ -1,8 +1,9 @@
 import { createClient, type Client } from 'graphql-ws';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import WebSocket from 'ws';
-import { correlationIdFrom, runInScope } from '../../common/correlation.js';
+import { runInScope } from '../../common/correlation.js';
 import type { Logger } from '../../common/logger.js';
+import { scopeFromConnectionParams } from '../../common/service.js';
 
 /** One subscription operation as a subgraph receives it. */
 export interface UpstreamRequest {
@@ -51,17 +52,6 @@ function isAsyncIterable(value: unknown): value is AsyncGenerator<ExecutionResul
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
-const scopeOf = (params: Record<string, unknown>) => ({
-  correlationId: correlationIdFrom(typeof params.correlationId === 'string' ? params.correlationId : undefined),
-  authorization: authorizationOf(params),
-});
-
-/** The Authorization a client sent in `connection_init` (either spelling), if any. */
-export function authorizationOf(params: Record<string, unknown>): string | undefined {
-  const value = params.authorization ?? params.Authorization;
-  return typeof value === 'string' ? value : undefined;
-}
-
 /** Subgraphs in the gateway's process (`SUBGRAPH_DISPATCH=local`): no socket, the subgraph's iterator directly. */
 export class LocalUpstream implements UpstreamSubscriber {
   private readonly live = new Set<() => void>();
@@ -87,7 +77,7 @@ export class LocalUpstream implements UpstreamSubscriber {
     };
     this.live.add(stop);
     // The subgraph's resolvers read the caller's scope (correlation id, Authorization) from async context.
-    void runInScope(scopeOf(request.connectionParams), async () => {
+    void runInScope(scopeFromConnectionParams(request.connectionParams), async () => {
       try {
         const result = await subscribeLocal({ query: request.query, variables: request.variables, operationName: request.operationName, connectionParams: request.connectionParams });
         if (!isAsyncIterable(result)) {
@@ -127,9 +117,9 @@ export interface RemoteUpstreamOptions {
 }
 
 /**
- * Subgraphs over graphql-ws. One socket per subgraph and `connection_init` payload: clients that sent the same
- * payload share it; another payload (another caller) gets its own, since the payload is how the subgraph
- * learns who is asking.
+ * Subgraphs over graphql-ws. One socket per subgraph and set of credentials: subscriptions of the same caller
+ * share it; another caller gets its own, since the `connection_init` payload is how the subgraph learns who is
+ * asking.
  */
 export class RemoteUpstream implements UpstreamSubscriber {
   private readonly clients = new Map<string, { client: Client; users: number }>();
@@ -141,7 +131,7 @@ export class RemoteUpstream implements UpstreamSubscriber {
       sink.error([new GraphQLError(`no URL for subgraph ${service}`)]);
       return () => undefined;
     }
-    const key = `${url}\n${JSON.stringify(request.connectionParams)}`;
+    const key = `${url}\n${scopeFromConnectionParams(request.connectionParams).authorization ?? ''}`;
     let entry = this.clients.get(key);
     if (!entry) {
       entry = { client: this.createClient(service, url.replace(/^http/, 'ws'), request.connectionParams), users: 0 };

@@ -4,11 +4,11 @@ import { getOperationAST, getVariableValues, GraphQLError, parse, validate, type
 import { CloseCode, type Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { correlationIdFrom, type RequestScope } from '../../common/correlation.js';
+import type { RequestScope } from '../../common/correlation.js';
 import type { Logger } from '../../common/logger.js';
+import { scopeFromConnectionParams, upgradeScope } from '../../common/service.js';
 import type { SubscriptionHub } from './hub.js';
 import type { SubscriptionPlanner } from './planner.js';
-import { authorizationOf } from './upstream.js';
 
 export interface SubscriptionServerOptions {
   httpServer: Server;
@@ -94,9 +94,10 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
       onConnect: (ctx) => {
         const params = ctx.connectionParams ?? {};
         if (typeof params !== 'object' || Array.isArray(params)) return false;
-        const correlationId = correlationIdFrom(typeof params.correlationId === 'string' ? params.correlationId : undefined);
-        ctx.extra.connection = { connectionParams: params, scope: { correlationId, authorization: authorizationOf(params) } };
-        logger.debug({ correlationId, authorization: authorizationOf(params) !== undefined }, 'websocket connection initialised');
+        // Clients that cannot set connection_init may send the headers on the upgrade request instead.
+        const scope = scopeFromConnectionParams(params, upgradeScope((ctx.extra as { request: IncomingMessage }).request));
+        ctx.extra.connection = { connectionParams: params, scope };
+        logger.debug({ correlationId: scope.correlationId, authorization: scope.authorization !== undefined }, 'websocket connection initialised');
         return true;
       },
       onSubscribe: (ctx, _id, payload) => {
