@@ -126,8 +126,10 @@ describe('fan-out', () => {
     await until(() => stack.gateway.subscriptionStats().subscribers === 0, 5_000, 'earlier subscribers to leave');
     const before = stack.gateway.subscriptionStats();
     // Connections with correlation ids of their own still share: only credentials set subscribers apart.
-    const feeds = [client(), client({ connectionParams: { correlationId: 'fan-a' } }), client({ connectionParams: { correlationId: 'fan-b' } })].map((c) =>
-      collect(c, contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] }),
+    // A document in other whitespace is the same subscription, too.
+    const documents = [contractOperation('StoreInventory'), contractOperation('StoreInventory'), contractOperation('StoreInventory').replace(/\s+/g, ' ')];
+    const feeds = [client(), client({ connectionParams: { correlationId: 'fan-a' } }), client({ connectionParams: { correlationId: 'fan-b' } })].map((c, i) =>
+      collect(c, documents[i]!, { locationId: store.id, skus: [v.sku] }),
     );
     await live(before.subscribers + 3);
     const during = stack.gateway.subscriptionStats();

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { getOperationAST, getVariableValues, GraphQLError, parse, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { getOperationAST, getVariableValues, GraphQLError, parse, print, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { CloseCode, type Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -126,7 +126,9 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
           operationName,
           variableValues: coerced.coerced,
           contextValue: {},
-          query: payload.query,
+          // Printed from the parsed document: the same selection in other whitespace or comments is the same
+          // subscription to the hub, so it shares the per-event work.
+          query: print(document),
           connectionExtra: connection,
         };
         return args;
