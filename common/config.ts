@@ -68,6 +68,12 @@ export interface AppConfig {
    * keep-alive ping interval in ms (`WS_KEEPALIVE_MS`, default 12 000; a socket silent for two is dropped).
    */
   subscriptions: { maxConnections: number; keepAliveMs: number };
+  /**
+   * A PLACED order older than `staleMs` is a checkout that never finished (its process died): it is cancelled and
+   * its stock and payment given back, looked for every `intervalMs` (`CHECKOUT_STALE_MS`, default 120 000;
+   * `CHECKOUT_RECOVERY_INTERVAL_MS`, default 30 000).
+   */
+  checkoutRecovery: { staleMs: number; intervalMs: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -134,5 +140,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataDir: env.DATA_DIR || './data',
     erpOutbox: optionalInts(env, { baseMs: 'ERP_OUTBOX_BASE_MS', capMs: 'ERP_OUTBOX_CAP_MS', maxAttempts: 'ERP_OUTBOX_MAX_ATTEMPTS', pollMs: 'ERP_OUTBOX_POLL_MS' }),
     subscriptions: { maxConnections: int(env, 'WS_MAX_CONNECTIONS', 10_000), keepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000) },
+    checkoutRecovery: { staleMs: int(env, 'CHECKOUT_STALE_MS', 120_000), intervalMs: int(env, 'CHECKOUT_RECOVERY_INTERVAL_MS', 30_000) },
   };
 }

@@ -372,6 +372,17 @@ class OrderBook {
     return record;
   }
 
+  /**
+   * Orders in `status` placed before `placedBefore` (an instant), oldest first, at most `limit`: what a job that
+   * finishes or undoes stuck orders asks. A scan; the sandbox holds tens of thousands of orders at most.
+   */
+  async listByStatus(status: OrderRecord['status'], placedBefore: string, limit: number): Promise<OrderRecord[]> {
+    const before = Date.parse(placedBefore);
+    const found: OrderRecord[] = [];
+    for (const order of this.orders.values()) if (order.status === status && Date.parse(order.placedAt) < before) found.push(order);
+    return found.sort((a, b) => (a.placedAt < b.placedAt ? -1 : a.placedAt > b.placedAt ? 1 : 0)).slice(0, Math.max(0, limit));
+  }
+
   async getOrdersByNumber(numbers: readonly string[]): Promise<(OrderRecord | null)[]> {
     return numbers.map((n) => this.byNumber.get(n) ?? null);
   }
@@ -630,6 +641,9 @@ export class SandboxPos extends StockBook {
   }
   compareAndSetStatus(id: string, expected: OrderRecord['status'], status: OrderRecord['status']) {
     return this.book.compareAndSetStatus(id, expected, status);
+  }
+  async listByStatus(status: OrderRecord['status'], placedBefore: string, limit: number): Promise<OrderRecord[]> {
+    return this.book.listByStatus(status, placedBefore, limit);
   }
   getReturns(ids: readonly string[]) {
     return this.book.getReturns(ids);

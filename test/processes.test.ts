@@ -225,3 +225,44 @@ describe('durability of reservations and pending ERP postings', () => {
     expect(await exitOf(child)).toBe(0);
   });
 });
+
+describe('durability of a checkout cut short', () => {
+  it('an order whose process was killed while the PSP answered is undone after the restart: cancelled, its stock back, once', async () => {
+    const env = await ports(['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']);
+    const recovery = { CHECKOUT_STALE_MS: '1500', CHECKOUT_RECOVERY_INTERVAL_MS: '200' };
+    const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
+    const sandbox = `http://127.0.0.1:${env.SANDBOX_PORT}`;
+    const run = async (document: string, variables: Record<string, unknown>) => ((await (await graphql(`${gateway}/graphql`, document, variables)).json()) as any).data;
+    const sku = 'SKU-0005-1';
+    const store = 'store-002';
+    const customerId = 'cust-00042';
+    const level = async () => (await run(contractOperation('StoreStock'), { locationId: store, skus: [sku] })).location.inventoryLevels[0];
+    const latestOrder = async () => (await run('query C($id: ID!) { customer(id: $id) { orders(first: 1) { edges { node { id status timeline { type } } } } } }', { id: customerId })).customer.orders.edges[0]?.node;
+
+    let child = start([], { ...env, ...recovery });
+    await waitFor(`${gateway}/ready`);
+    const before = await level();
+    const lastBefore = await latestOrder();
+    // The PSP takes 800 ms (under the adapter timeout): the process dies with the stock committed, the order PLACED.
+    await fetch(`${sandbox}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ system: 'psp', latencyMs: 800 }) });
+    void graphql(`${gateway}/graphql`, contractOperation('PlaceOrder'), { input: { idempotencyKey: 'cut-short', channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: store, customerId, lines: [{ sku, quantity: 2 }] } }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 400));
+    child.kill('SIGKILL');
+    await exitOf(child);
+
+    child = start([], { ...env, ...recovery });
+    await waitFor(`${gateway}/ready`);
+    let order = await latestOrder();
+    expect(order.id).not.toBe(lastBefore?.id);
+    for (let i = 0; i < 100 && order.status !== 'CANCELLED'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      order = await latestOrder();
+    }
+    expect(order.status).toBe('CANCELLED');
+    expect(order.timeline.map((e: any) => e.type)).toEqual(['ORDER_PLACED', 'INVENTORY_RESERVED', 'INVENTORY_RELEASED', 'ORDER_CANCELLED']);
+    const after = await level();
+    expect({ committed: after.committed, available: after.available }).toEqual({ committed: before.committed, available: before.available });
+    child.kill('SIGTERM');
+    expect(await exitOf(child)).toBe(0);
+  });
+});

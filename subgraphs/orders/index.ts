@@ -13,6 +13,7 @@ import { LocationResolver } from './location.resolver.js';
 import { resolveOrderReference } from './order.reference.js';
 import { OrderResolver } from './order.resolver.js';
 import type { CheckoutDeps } from './checkout/checkout.service.js';
+import { CheckoutRecovery } from './checkout/checkout-recovery.js';
 import { PlaceOrderResolver } from './checkout/place-order.resolver.js';
 import type { LifecyclePorts } from './lifecycle/lifecycle.service.js';
 import { OrderLifecycleResolver } from './lifecycle/order-lifecycle.resolver.js';
@@ -30,6 +31,8 @@ export interface OrdersDeps extends OrdersPorts {
   subscriberCapacity?: number | undefined;
   /** Orders whose customer and locations the status feed keeps, to filter without asking the order systems. Default 10,000. */
   orderKeyCacheSize?: number | undefined;
+  /** When a PLACED order counts as an abandoned checkout, and how often to look (see `CheckoutRecovery`). */
+  checkoutRecovery?: { staleMs?: number | undefined; intervalMs?: number | undefined } | undefined;
 }
 
 export function buildOrdersSchema(): Promise<GraphQLSchema> {
@@ -60,10 +63,10 @@ export function orderKeysLookup(orderBooks: OrderBooks): OrderKeysLookup {
 /**
  * The orders subgraph (systems of record: POS and e-commerce for orders, WMS for shipments), built but not
  * listening. Its status feed (one backbone subscription for every `orderStatusChanged` subscriber, while there are
- * any) runs until the service stops.
+ * any) and its recovery of abandoned checkouts run until the service stops.
  */
 export async function createOrdersSubgraph(deps: OrdersDeps): Promise<SubgraphService> {
-  const { logger, checkout, lifecycle: lifecyclePorts, subscriberCapacity, orderKeyCacheSize, ...ports } = deps;
+  const { logger, checkout, lifecycle: lifecyclePorts, subscriberCapacity, orderKeyCacheSize, checkoutRecovery, ...ports } = deps;
   const lifecycle: LifecyclePorts = { logger, ...lifecyclePorts };
   const statusChanges = new OrderStatusFeed({
     backbone: checkout.backbone,
@@ -78,9 +81,12 @@ export async function createOrdersSubgraph(deps: OrdersDeps): Promise<SubgraphSe
     logger,
     context: (base) => ({ ...base, ports, checkout, lifecycle, statusChanges, loaders: createOrdersLoaders(ports) }),
   });
+  const recovery = new CheckoutRecovery({ orders: checkout.orders, stock: checkout.stock, payments: checkout.payments, backbone: checkout.backbone, logger, now: checkout.now, ...checkoutRecovery });
+  await recovery.start();
   return {
     ...service,
     async stop() {
+      await recovery.stop();
       // Sockets first (their subscribers end with them), then whoever subscribes in process.
       await service.stop();
       statusChanges.close();

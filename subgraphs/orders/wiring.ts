@@ -32,5 +32,6 @@ export function createOrdersFromEnvironment(env: SubgraphEnvironment): Promise<S
       shipments: new SandboxShipmentWriter(env.systems, env.resilience),
     },
     logger: env.logger.child({ service: 'orders' }),
+    checkoutRecovery: env.config.checkoutRecovery,
   });
 }

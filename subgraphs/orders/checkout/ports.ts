@@ -58,6 +58,12 @@ export type OrderDraft = Omit<SalesOrder, 'id' | 'number'>;
  */
 export interface OrderWriterPort {
   create(system: OrderSystem, draft: OrderDraft): Promise<SalesOrder>;
+  /**
+   * Orders of `system` still PLACED that were placed before `before` (an instant), oldest first, at most
+   * `limit`. PLACED is checkout's own transient state (stock committed, payment not settled yet), so an old one
+   * is a checkout that never finished.
+   */
+  listPlacedBefore(system: OrderSystem, before: string, limit: number): Promise<SalesOrder[]>;
   /** Move from `expected` to `status`; `moved` false (and the order as it is) when it was not in `expected`. */
   compareAndSetStatus(system: OrderSystem, orderId: string, expected: OrderStatusCode, status: OrderStatusCode): Promise<{ moved: boolean; order: SalesOrder | null }>;
 }

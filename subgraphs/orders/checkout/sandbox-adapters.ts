@@ -94,7 +94,7 @@ export class SandboxPaymentAuthorizer implements PaymentAuthorizationPort {
 }
 
 export class SandboxOrderWriter implements OrderWriterPort {
-  private readonly books: Record<OrderSystem, Pick<SandboxSystems['pos'], 'createOrder' | 'compareAndSetStatus'>>;
+  private readonly books: Record<OrderSystem, Pick<SandboxSystems['pos'], 'createOrder' | 'compareAndSetStatus' | 'listByStatus'>>;
   constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
     this.books = {
       pos: resilience.wrap('pos', systems.pos, ['createOrder', 'compareAndSetStatus']),
@@ -116,6 +116,9 @@ export class SandboxOrderWriter implements OrderWriterPort {
       correlationId: draft.correlationId,
     };
     return toSalesOrder(await this.books[system].createOrder(record));
+  }
+  async listPlacedBefore(system: OrderSystem, before: string, limit: number) {
+    return (await this.books[system].listByStatus('PLACED', before, limit)).map(toSalesOrder);
   }
   async compareAndSetStatus(system: OrderSystem, orderId: string, expected: OrderRecord['status'], status: OrderRecord['status']) {
     const result = await this.books[system].compareAndSetStatus(orderId, expected, status);

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryEventBackbone } from '../../../common/events.js';
+import { InMemoryIdempotencyStore } from '../../../common/idempotency.js';
+import { ResilienceRegistry } from '../../../common/resilience.js';
+import { createSandbox } from '../../../sandbox/index.js';
+import { recoverAbandonedCheckouts } from './checkout-recovery.js';
+import { sandboxCheckout } from './sandbox-adapters.js';
+
+// A checkout whose process died half way, rebuilt step by step with the checkout's own ports over the sandbox:
+// stock committed, order recorded PLACED, maybe the payment authorized, and then nothing.
+describe('recoverAbandonedCheckouts', () => {
+  const T0 = Date.parse('2026-11-23T10:00:00.000Z');
+  const resilience = new ResilienceRegistry({ timeoutMs: 1000, retries: 0, breakerFailures: 100, breakerResetMs: 1000 });
+
+  async function setUp() {
+    const sandbox = createSandbox({ seed: 11, scale: 0.05 });
+    const backbone = new InMemoryEventBackbone();
+    const deps = sandboxCheckout(sandbox.systems, resilience, { idempotency: new InMemoryIdempotencyStore(), backbone });
+    const store = sandbox.data.stores.find((s) => s.pickupEnabled)!.id;
+    const sku = sandbox.data.variants[3]!.sku;
+    await sandbox.systems.pos.adjustStock({ sku, locationId: store, onHandDelta: 10 });
+    const committed = async () => (await sandbox.systems.pos.getStock([{ sku, locationId: store }]))[0]!.committed;
+    const interrupted = async (placedAt: number, opts: { authorize?: boolean; status?: 'PLACED' | 'CONFIRMED' } = {}) => {
+      expect((await deps.stock.commit(store, [{ sku, quantity: 2 }])).ok).toBe(true);
+      const order = await deps.orders.create('ecom', {
+        customerId: null,
+        channel: 'WEB',
+        deliveryMethod: 'PICKUP',
+        status: opts.status ?? 'PLACED',
+        pickupLocationId: store,
+        fulfillmentLocationId: store,
+        lines: [{ sku, quantity: 2, unitPrice: { minor: 1000, currency: 'EUR' } }],
+        total: { minor: 2000, currency: 'EUR' },
+        placedAt: new Date(placedAt).toISOString(),
+        correlationId: `corr-${placedAt}`,
+      });
+      if (opts.authorize) await deps.payments.authorize({ orderId: order.id, amount: order.total, method: 'CARD', token: null });
+      return order;
+    };
+    return { sandbox, backbone, deps, committed, interrupted };
+  }
+
+  it('cancels a PLACED order older than the threshold: stock back, payment voided, events under the order correlation id', async () => {
+    const { sandbox, backbone, deps, committed, interrupted } = await setUp();
+    const before = await committed();
+    const abandoned = await interrupted(T0, { authorize: true });
+    expect(await committed()).toBe(before + 2);
+
+    const now = () => new Date(T0 + 121_000);
+    const cancelled = await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now });
+    expect(cancelled.map((o) => o.id)).toEqual([abandoned.id]);
+    expect((await sandbox.systems.ecom.getOrders([abandoned.id]))[0]!.status).toBe('CANCELLED');
+    expect(await committed()).toBe(before);
+    expect((await sandbox.systems.psp.getPaymentsByOrder([abandoned.id]))[0]!.map((p) => p.status)).toEqual(['VOIDED']);
+    const [events] = await backbone.eventsForOrders([abandoned.id]);
+    expect(events!.map((e) => e.type)).toEqual(['INVENTORY_RELEASED', 'ORDER_CANCELLED']);
+    expect(events!.every((e) => e.correlationId === `corr-${T0}`)).toBe(true);
+
+    // Once: a second round (or another instance's) finds nothing to undo and gives nothing back twice.
+    expect(await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now })).toEqual([]);
+    expect(await committed()).toBe(before);
+  });
+
+  it('leaves a checkout that may still be running, and orders past PLACED, alone', async () => {
+    const { sandbox, deps, committed, interrupted } = await setUp();
+    const recent = await interrupted(T0 + 100_000);
+    const confirmed = await interrupted(T0, { status: 'CONFIRMED' });
+    const before = await committed();
+    const cancelled = await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now: () => new Date(T0 + 121_000) });
+    expect(cancelled).toEqual([]);
+    expect((await sandbox.systems.ecom.getOrders([recent.id, confirmed.id])).map((o) => o!.status)).toEqual(['PLACED', 'CONFIRMED']);
+    expect(await committed()).toBe(before);
+  });
+
+  it('of two instances undoing the same abandoned checkout at once, one does it', async () => {
+    const { deps, committed, interrupted } = await setUp();
+    const before = await committed();
+    await interrupted(T0);
+    const now = () => new Date(T0 + 200_000);
+    const [a, b] = await Promise.all([recoverAbandonedCheckouts({ ...deps, now }), recoverAbandonedCheckouts({ ...deps, now })]);
+    expect(a.length + b.length).toBe(1);
+    expect(await committed()).toBe(before);
+  });
+});
