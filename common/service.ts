@@ -162,11 +162,11 @@ export async function createSubgraphService<C extends ScopedContext>(options: Su
   /** Queries and mutations: executed in the caller's scope, as over HTTP. */
   const executeInScope = (args: ExecutionArgs) => runInScope(scopeOf(args.contextValue), () => execute(args));
   /** Subscriptions: each event executed as a request of its own (see subscribeEventScoped). */
-  const subscribeInScope = (args: ExecutionArgs, transport: 'ws' | 'local'): Promise<SubscriptionOutcome> => {
+  const subscribeInScope = async (args: ExecutionArgs, transport: 'ws' | 'local'): Promise<SubscriptionOutcome> => {
     const scope = scopeOf(args.contextValue);
     const started = performance.now();
     const operationName = args.operationName ?? null;
-    return subscribeEventScoped(args, {
+    const outcome = await subscribeEventScoped(args, {
       scope,
       contextFor: (eventScope) => newContext(eventScope, operationName),
       onEnd: (events) =>
@@ -174,6 +174,10 @@ export async function createSubgraphService<C extends ScopedContext>(options: Su
           logger.info({ transport, operationName, events, durationMs: Math.round(performance.now() - started), authorization: scope.authorization ? 'present' : 'absent' }, 'graphql subscription ended'),
         ),
     });
+    // From here on the subscription hears every event (its source stream is listening): worth one line, since
+    // graphql-ws itself acknowledges no subscription.
+    if (Symbol.asyncIterator in outcome) runInScope(scope, () => logger.info({ transport, operationName }, 'graphql subscription started'));
+    return outcome;
   };
 
   const executeLocal: LocalExecutor = async (request) => {

@@ -1,230 +1,239 @@
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { contractOperation } from './support/contract.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { collect, until, wsClient } from './support/subscriptions.js';
 
 // The contract's subscriptions through the real gateway over WebSocket (graphql-ws), against the real
-// subgraphs (in process, as the embedded default runs them).
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startTestStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
-
-let n = 0;
-const key = () => `sub-${Date.now()}-${++n}`;
-const clients: ReturnType<typeof wsClient>[] = [];
-const client = (options: Parameters<typeof wsClient>[1] = {}) => {
-  const c = wsClient(stack.urls.gateway, options);
-  clients.push(c);
-  return c;
-};
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.dispose()));
-});
-
-const pickupStore = () => stack.sandbox.data.stores.filter((s) => s.pickupEnabled)[0]!;
-const variant = (i: number) => stack.sandbox.data.variants[i]!;
-
-/** Subscribers joined the hub, and the subgraph had a moment to register its feed listener. */
-async function live(subscribers: number) {
-  await until(() => stack.gateway.subscriptionStats().subscribers >= subscribers, 5_000, `${subscribers} subscribers`);
-  await new Promise((resolve) => setTimeout(resolve, 100));
-}
-
-async function adjust(locationId: string, sku: string, delta: number, correlationId?: string) {
-  const { body } = await stack.query(
-    contractOperation('AdjustStock'),
-    { input: { idempotencyKey: key(), locationId, sku, reason: 'RECEIPT', delta } },
-    correlationId ? { 'x-correlation-id': correlationId } : {},
-  );
-  expect((body.data as any).adjustInventory.userErrors).toEqual([]);
-  return (body.data as any).adjustInventory.level;
-}
-
-async function placePickup(locationId: string, sku: string, customerId?: string) {
-  const input = { idempotencyKey: key(), channel: 'MOBILE', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }], ...(customerId ? { customerId } : {}) };
-  const { body } = await stack.query(contractOperation('PlaceOrder'), { input });
-  const payload = (body.data as any).placeOrder;
-  expect(payload.userErrors).toEqual([]);
-  return payload.order;
-}
-
-describe('StoreInventory', () => {
-  it('receives the change an adjustInventory made, with the variant and product filled in from catalog', async () => {
-    const store = pickupStore();
-    const v = variant(20);
-    const product = stack.sandbox.data.products.find((p) => p.skus.includes(v.sku))!;
-    const feed = collect(client(), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
-    await live(1);
-    const level = await adjust(store.id, v.sku, 3, 'corr-store-inventory-1');
-    const [event] = await feed.waitFor(1);
-    expect(event!.errors).toBeUndefined();
-    const change = event!.data.inventoryChanged;
-    expect(change).toMatchObject({
-      sku: v.sku,
-      reason: 'RECEIPT',
-      delta: 3,
-      correlationId: 'corr-store-inventory-1',
-      location: { id: store.id, name: store.name },
-      variant: { name: v.name, price: { amount: expect.any(String), currencyCode: v.currency }, product: { name: product.name } },
-    });
-    expect(change.level).toMatchObject({ onHand: level.onHand, available: level.available });
-    feed.unsubscribe();
+// subgraphs: in process (the embedded default), and over graphql-ws and HTTP as separate services reach them.
+describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ subgraphDispatch: dispatch });
+  });
+  afterAll(async () => {
+    await stack?.stop();
   });
 
-  it('receives the commitment a pickup order made at that store', async () => {
-    const store = pickupStore();
-    const v = variant(21);
-    await adjust(store.id, v.sku, 5);
-    const feed = collect(client(), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
-    await live(1);
-    const order = await placePickup(store.id, v.sku);
-    const [event] = await feed.waitFor(1);
-    expect(event!.data.inventoryChanged).toMatchObject({ sku: v.sku, reason: 'ORDER_COMMITTED', delta: 1, correlationId: order.correlationId, variant: { name: v.name } });
-    feed.unsubscribe();
+  let n = 0;
+  const key = () => `sub-${Date.now()}-${++n}`;
+  const clients: ReturnType<typeof wsClient>[] = [];
+  const client = (options: Parameters<typeof wsClient>[1] = {}) => {
+    const c = wsClient(stack.urls.gateway, options);
+    clients.push(c);
+    return c;
+  };
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.dispose()));
   });
 
-  it('filters at the source: a change at another store or of another SKU never reaches the subscriber', async () => {
-    const [a, b] = stack.sandbox.data.stores;
-    const v = variant(22);
-    const w = variant(23);
-    const feed = collect(client(), contractOperation('StoreInventory'), { locationId: a!.id, skus: [v.sku] });
-    await live(1);
-    await adjust(b!.id, v.sku, 1);
-    await adjust(a!.id, w.sku, 1);
-    await adjust(a!.id, v.sku, 2);
-    const results = await feed.waitFor(1);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(results.map((r) => [r.data.inventoryChanged.sku, r.data.inventoryChanged.delta])).toEqual([[v.sku, 2]]);
-    feed.unsubscribe();
+  const pickupStore = () => stack.sandbox.data.stores.filter((s) => s.pickupEnabled)[0]!;
+  const variant = (i: number) => stack.sandbox.data.variants[i]!;
+
+  // graphql-ws acknowledges no subscription; the subgraph logs one line once its source stream listens.
+  const subgraphStarts = () => stack.logs.filter((l) => l.msg === 'graphql subscription started').length;
+  let startsBefore = 0;
+  beforeEach(() => {
+    startsBefore = subgraphStarts();
   });
 
-  it('sees every change once, in order per SKU and location', async () => {
-    const store = pickupStore();
-    const v = variant(24);
-    const feed = collect(client(), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
-    await live(1);
-    for (let i = 1; i <= 10; i++) await adjust(store.id, v.sku, i);
-    const results = await feed.waitFor(10);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(results.map((r) => r.data.inventoryChanged.delta)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    const onHands = results.map((r) => r.data.inventoryChanged.level.onHand);
-    expect(onHands.every((x, i) => i === 0 || x >= onHands[i - 1]!)).toBe(true);
-    feed.unsubscribe();
-  });
-});
+  /** `subscribers` joined the hub, and `upstreams` new subgraph subscriptions listen (since this test began). */
+  async function live(subscribers: number, upstreams = 1) {
+    await until(() => stack.gateway.subscriptionStats().subscribers >= subscribers, 5_000, `${subscribers} subscribers`);
+    await until(() => subgraphStarts() >= startsBefore + upstreams, 5_000, `${upstreams} subgraph subscriptions to listen`);
+  }
 
-describe('fan-out', () => {
-  it('identical subscriptions share one upstream stream and one execution per event', async () => {
-    const store = pickupStore();
-    const v = variant(25);
-    // Earlier tests' subscriptions are completed by now (a client's complete is handled asynchronously).
-    await until(() => stack.gateway.subscriptionStats().subscribers === 0, 5_000, 'earlier subscribers to leave');
-    const before = stack.gateway.subscriptionStats();
-    // Connections with correlation ids of their own still share: only credentials set subscribers apart.
-    // A document in other whitespace is the same subscription, too.
-    const documents = [contractOperation('StoreInventory'), contractOperation('StoreInventory'), contractOperation('StoreInventory').replace(/\s+/g, ' ')];
-    const feeds = [client(), client({ connectionParams: { correlationId: 'fan-a' } }), client({ connectionParams: { correlationId: 'fan-b' } })].map((c, i) =>
-      collect(c, documents[i]!, { locationId: store.id, skus: [v.sku] }),
+  async function adjust(locationId: string, sku: string, delta: number, correlationId?: string) {
+    const { body } = await stack.query(
+      contractOperation('AdjustStock'),
+      { input: { idempotencyKey: key(), locationId, sku, reason: 'RECEIPT', delta } },
+      correlationId ? { 'x-correlation-id': correlationId } : {},
     );
-    await live(before.subscribers + 3);
-    const during = stack.gateway.subscriptionStats();
-    expect(during.upstreams).toBe(before.upstreams + 1);
-    expect(during.groups).toBe(before.groups + 1);
-    await adjust(store.id, v.sku, 4);
-    const all = await Promise.all(feeds.map((f) => f.waitFor(1)));
-    for (const results of all) expect(results[0]!.data.inventoryChanged).toMatchObject({ sku: v.sku, delta: 4, variant: { name: v.name } });
-    expect(stack.gateway.subscriptionStats().executions).toBe(during.executions + 1);
-    for (const f of feeds) f.unsubscribe();
-    // A clean complete from the clients: nothing is left upstream.
-    await until(() => stack.gateway.subscriptionStats().subscribers === before.subscribers, 5_000, 'subscribers to leave');
-    expect(stack.gateway.subscriptionStats()).toMatchObject({ upstreams: before.upstreams, groups: before.groups });
-  });
-});
+    expect((body.data as any).adjustInventory.userErrors).toEqual([]);
+    return (body.data as any).adjustInventory.level;
+  }
 
-describe('OrderTracking and PickupFeed', () => {
-  it('OrderTracking sees each status move of the order, in order, with names from customers and inventory', async () => {
-    const store = pickupStore();
-    const v = variant(26);
-    await adjust(store.id, v.sku, 2);
-    const customer = stack.sandbox.data.customers[3]!;
-    const order = await placePickup(store.id, v.sku, customer.id);
-    const feed = collect(client(), contractOperation('OrderTracking'), { orderId: order.id });
-    await live(1);
-    expect(((await stack.query(contractOperation('ReadyForPickup'), { orderId: order.id })).body.data as any).markReadyForPickup.userErrors).toEqual([]);
-    expect(((await stack.query(contractOperation('HandOver'), { orderId: order.id })).body.data as any).confirmPickup.userErrors).toEqual([]);
-    const results = await feed.waitFor(2);
-    const moves = results.map((r) => r.data.orderStatusChanged);
-    expect(moves.map((m: any) => [m.previousStatus, m.status])).toEqual([
-      ['CONFIRMED', 'READY_FOR_PICKUP'],
-      ['READY_FOR_PICKUP', 'PICKED_UP'],
-    ]);
-    expect(moves[1].order).toMatchObject({ id: order.id, number: order.number, status: 'PICKED_UP', pickupLocation: { name: store.name }, customer: { name: `${customer.firstName} ${customer.lastName}` } });
-    feed.unsubscribe();
-  });
+  async function placePickup(locationId: string, sku: string, customerId?: string) {
+    const input = { idempotencyKey: key(), channel: 'MOBILE', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }], ...(customerId ? { customerId } : {}) };
+    const { body } = await stack.query(contractOperation('PlaceOrder'), { input });
+    const payload = (body.data as any).placeOrder;
+    expect(payload.userErrors).toEqual([]);
+    return payload.order;
+  }
 
-  it('PickupFeed sees a new pickup order at the store from the moment it is placed', async () => {
-    const store = pickupStore();
-    const v = variant(27);
-    await adjust(store.id, v.sku, 2);
-    const feed = collect(client(), contractOperation('PickupFeed'), { locationId: store.id });
-    await live(1);
-    const order = await placePickup(store.id, v.sku, stack.sandbox.data.customers[4]!.id);
-    const results = await feed.waitFor(2);
-    const mine = results.map((r) => r.data.orderStatusChanged).filter((m: any) => m.order.id === order.id);
-    expect(mine.map((m: any) => [m.previousStatus, m.status])).toEqual([
-      [null, 'PLACED'],
-      ['PLACED', 'CONFIRMED'],
-    ]);
-    expect(mine[0].order).toMatchObject({ number: order.number, customer: { name: expect.any(String) } });
-    feed.unsubscribe();
-  });
-});
+  describe('StoreInventory', () => {
+    it('receives the change an adjustInventory made, with the variant and product filled in from catalog', async () => {
+      const store = pickupStore();
+      const v = variant(20);
+      const product = stack.sandbox.data.products.find((p) => p.skus.includes(v.sku))!;
+      const feed = collect(client(), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
+      await live(1);
+      const level = await adjust(store.id, v.sku, 3, 'corr-store-inventory-1');
+      const [event] = await feed.waitFor(1);
+      expect(event!.errors).toBeUndefined();
+      const change = event!.data.inventoryChanged;
+      expect(change).toMatchObject({
+        sku: v.sku,
+        reason: 'RECEIPT',
+        delta: 3,
+        correlationId: 'corr-store-inventory-1',
+        location: { id: store.id, name: store.name },
+        variant: { name: v.name, price: { amount: expect.any(String), currencyCode: v.currency }, product: { name: product.name } },
+      });
+      expect(change.level).toMatchObject({ onHand: level.onHand, available: level.available });
+      feed.unsubscribe();
+    });
 
-describe('protocol', () => {
-  it('an invalid subscription gets an error message for that subscription only; the socket keeps serving others', async () => {
-    const c = client();
-    const store = pickupStore();
-    const v = variant(28);
-    const good = collect(c, contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
-    const invalid = collect(c, 'subscription { inventoryChanged(locationId: "store-001") { nope } }');
-    const noArgument = collect(c, 'subscription { orderStatusChanged { status } }');
-    const unknownStore = collect(c, 'subscription { inventoryChanged(locationId: "store-999") { sku } }');
-    await Promise.all([invalid.ended(), noArgument.ended(), unknownStore.ended()]);
-    expect(JSON.stringify(invalid.error)).toContain('nope');
-    expect(JSON.stringify(noArgument.error)).toMatch(/BAD_USER_INPUT|at least one/);
-    expect(unknownStore.error).toBeDefined();
-    await live(1);
-    await adjust(store.id, v.sku, 1);
-    expect((await good.waitFor(1))[0]!.data.inventoryChanged.sku).toBe(v.sku);
-    good.unsubscribe();
-  });
+    it('receives the commitment a pickup order made at that store', async () => {
+      const store = pickupStore();
+      const v = variant(21);
+      await adjust(store.id, v.sku, 5);
+      const feed = collect(client(), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
+      await live(1);
+      const order = await placePickup(store.id, v.sku);
+      const [event] = await feed.waitFor(1);
+      expect(event!.data.inventoryChanged).toMatchObject({ sku: v.sku, reason: 'ORDER_COMMITTED', delta: 1, correlationId: order.correlationId, variant: { name: v.name } });
+      feed.unsubscribe();
+    });
 
-  it("resolves each event's entity fetches under the change's correlation id, and carries connection_init to the subgraph", async () => {
-    const store = pickupStore();
-    const v = variant(29);
-    const feed = collect(client({ connectionParams: { correlationId: 'ws-conn-corr-1', authorization: 'Bearer test' } }), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
-    await live(1);
-    await stack.sandboxCall('DELETE', '/sandbox/calls');
-    await adjust(store.id, v.sku, 1, 'change-corr-1');
-    expect((await feed.waitFor(1))[0]!.data.inventoryChanged.correlationId).toBe('change-corr-1');
-    const recent = (await stack.sandboxCall('GET', '/sandbox/calls/recent')).body as { system: string; method: string; correlationId: string }[];
-    // catalog read the variant's name and price from the ERP for this event, under the change's correlation id.
-    expect(recent.some((call) => call.system === 'erp' && call.method === 'getVariants' && call.correlationId === 'change-corr-1')).toBe(true);
-    feed.unsubscribe();
-    // The subgraph's subscription ran with the subscriber's credentials (its log line says whether it had them).
-    await until(() => stack.logs.some((l) => l.msg === 'graphql subscription ended' && l.service === 'inventory' && l.authorization === 'present'), 5_000, 'the subgraph to end the subscription');
+    it('filters at the source: a change at another store or of another SKU never reaches the subscriber', async () => {
+      const [a, b] = stack.sandbox.data.stores;
+      const v = variant(22);
+      const w = variant(23);
+      const feed = collect(client(), contractOperation('StoreInventory'), { locationId: a!.id, skus: [v.sku] });
+      await live(1);
+      await adjust(b!.id, v.sku, 1);
+      await adjust(a!.id, w.sku, 1);
+      await adjust(a!.id, v.sku, 2);
+      const results = await feed.waitFor(1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(results.map((r) => [r.data.inventoryChanged.sku, r.data.inventoryChanged.delta])).toEqual([[v.sku, 2]]);
+      feed.unsubscribe();
+    });
+
+    it('sees every change once, in order per SKU and location', async () => {
+      const store = pickupStore();
+      const v = variant(24);
+      const feed = collect(client(), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
+      await live(1);
+      for (let i = 1; i <= 10; i++) await adjust(store.id, v.sku, i);
+      const results = await feed.waitFor(10);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(results.map((r) => r.data.inventoryChanged.delta)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      const onHands = results.map((r) => r.data.inventoryChanged.level.onHand);
+      expect(onHands.every((x, i) => i === 0 || x >= onHands[i - 1]!)).toBe(true);
+      feed.unsubscribe();
+    });
   });
 
-  it('serves queries over the socket too', async () => {
-    const c = client();
-    const result = collect(c, contractOperation('StoreStock'), { locationId: pickupStore().id, skus: [variant(30).sku] });
-    await result.ended();
-    expect(result.results[0]!.data.location.inventoryLevels[0].sku).toBe(variant(30).sku);
+  describe('fan-out', () => {
+    it('identical subscriptions share one upstream stream and one execution per event', async () => {
+      const store = pickupStore();
+      const v = variant(25);
+      // Earlier tests' subscriptions are completed by now (a client's complete is handled asynchronously).
+      await until(() => stack.gateway.subscriptionStats().subscribers === 0, 5_000, 'earlier subscribers to leave');
+      const before = stack.gateway.subscriptionStats();
+      // Connections with correlation ids of their own still share: only credentials set subscribers apart.
+      // A document in other whitespace is the same subscription, too.
+      const documents = [contractOperation('StoreInventory'), contractOperation('StoreInventory'), contractOperation('StoreInventory').replace(/\s+/g, ' ')];
+      const feeds = [client(), client({ connectionParams: { correlationId: 'fan-a' } }), client({ connectionParams: { correlationId: 'fan-b' } })].map((c, i) =>
+        collect(c, documents[i]!, { locationId: store.id, skus: [v.sku] }),
+      );
+      await live(before.subscribers + 3);
+      const during = stack.gateway.subscriptionStats();
+      expect(during.upstreams).toBe(before.upstreams + 1);
+      expect(during.groups).toBe(before.groups + 1);
+      await adjust(store.id, v.sku, 4);
+      const all = await Promise.all(feeds.map((f) => f.waitFor(1)));
+      for (const results of all) expect(results[0]!.data.inventoryChanged).toMatchObject({ sku: v.sku, delta: 4, variant: { name: v.name } });
+      expect(stack.gateway.subscriptionStats().executions).toBe(during.executions + 1);
+      for (const f of feeds) f.unsubscribe();
+      // A clean complete from the clients: nothing is left upstream.
+      await until(() => stack.gateway.subscriptionStats().subscribers === before.subscribers, 5_000, 'subscribers to leave');
+      expect(stack.gateway.subscriptionStats()).toMatchObject({ upstreams: before.upstreams, groups: before.groups });
+    });
+  });
+
+  describe('OrderTracking and PickupFeed', () => {
+    it('OrderTracking sees each status move of the order, in order, with names from customers and inventory', async () => {
+      const store = pickupStore();
+      const v = variant(26);
+      await adjust(store.id, v.sku, 2);
+      const customer = stack.sandbox.data.customers[3]!;
+      const order = await placePickup(store.id, v.sku, customer.id);
+      const feed = collect(client(), contractOperation('OrderTracking'), { orderId: order.id });
+      await live(1);
+      expect(((await stack.query(contractOperation('ReadyForPickup'), { orderId: order.id })).body.data as any).markReadyForPickup.userErrors).toEqual([]);
+      expect(((await stack.query(contractOperation('HandOver'), { orderId: order.id })).body.data as any).confirmPickup.userErrors).toEqual([]);
+      const results = await feed.waitFor(2);
+      const moves = results.map((r) => r.data.orderStatusChanged);
+      expect(moves.map((m: any) => [m.previousStatus, m.status])).toEqual([
+        ['CONFIRMED', 'READY_FOR_PICKUP'],
+        ['READY_FOR_PICKUP', 'PICKED_UP'],
+      ]);
+      expect(moves[1].order).toMatchObject({ id: order.id, number: order.number, status: 'PICKED_UP', pickupLocation: { name: store.name }, customer: { name: `${customer.firstName} ${customer.lastName}` } });
+      feed.unsubscribe();
+    });
+
+    it('PickupFeed sees a new pickup order at the store from the moment it is placed', async () => {
+      const store = pickupStore();
+      const v = variant(27);
+      await adjust(store.id, v.sku, 2);
+      const feed = collect(client(), contractOperation('PickupFeed'), { locationId: store.id });
+      await live(1);
+      const order = await placePickup(store.id, v.sku, stack.sandbox.data.customers[4]!.id);
+      const results = await feed.waitFor(2);
+      const mine = results.map((r) => r.data.orderStatusChanged).filter((m: any) => m.order.id === order.id);
+      expect(mine.map((m: any) => [m.previousStatus, m.status])).toEqual([
+        [null, 'PLACED'],
+        ['PLACED', 'CONFIRMED'],
+      ]);
+      expect(mine[0].order).toMatchObject({ number: order.number, customer: { name: expect.any(String) } });
+      feed.unsubscribe();
+    });
+  });
+
+  describe('protocol', () => {
+    it('an invalid subscription gets an error message for that subscription only; the socket keeps serving others', async () => {
+      const c = client();
+      const store = pickupStore();
+      const v = variant(28);
+      const good = collect(c, contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
+      const invalid = collect(c, 'subscription { inventoryChanged(locationId: "store-001") { nope } }');
+      const noArgument = collect(c, 'subscription { orderStatusChanged { status } }');
+      const unknownStore = collect(c, 'subscription { inventoryChanged(locationId: "store-999") { sku } }');
+      await Promise.all([invalid.ended(), noArgument.ended(), unknownStore.ended()]);
+      expect(JSON.stringify(invalid.error)).toContain('nope');
+      expect(JSON.stringify(noArgument.error)).toMatch(/BAD_USER_INPUT|at least one/);
+      expect(unknownStore.error).toBeDefined();
+      await live(1);
+      await adjust(store.id, v.sku, 1);
+      expect((await good.waitFor(1))[0]!.data.inventoryChanged.sku).toBe(v.sku);
+      good.unsubscribe();
+    });
+
+    it("resolves each event's entity fetches under the change's correlation id, and carries connection_init to the subgraph", async () => {
+      const store = pickupStore();
+      const v = variant(29);
+      const feed = collect(client({ connectionParams: { correlationId: 'ws-conn-corr-1', authorization: 'Bearer test' } }), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
+      await live(1);
+      await stack.sandboxCall('DELETE', '/sandbox/calls');
+      await adjust(store.id, v.sku, 1, 'change-corr-1');
+      expect((await feed.waitFor(1))[0]!.data.inventoryChanged.correlationId).toBe('change-corr-1');
+      const recent = (await stack.sandboxCall('GET', '/sandbox/calls/recent')).body as { system: string; method: string; correlationId: string }[];
+      // catalog read the variant's name and price from the ERP for this event, under the change's correlation id.
+      expect(recent.some((call) => call.system === 'erp' && call.method === 'getVariants' && call.correlationId === 'change-corr-1')).toBe(true);
+      feed.unsubscribe();
+      // The subgraph's subscription ran with the subscriber's credentials (its log line says whether it had them).
+      await until(() => stack.logs.some((l) => l.msg === 'graphql subscription ended' && l.service === 'inventory' && l.authorization === 'present'), 5_000, 'the subgraph to end the subscription');
+    });
+
+    it('serves queries over the socket too', async () => {
+      const c = client();
+      const result = collect(c, contractOperation('StoreStock'), { locationId: pickupStore().id, skus: [variant(30).sku] });
+      await result.ended();
+      expect(result.results[0]!.data.location.inventoryLevels[0].sku).toBe(variant(30).sku);
+    });
   });
 });
 
