@@ -55,6 +55,33 @@ export interface EventBackbone {
   eventsForOrders(orderIds: readonly string[]): Promise<CanonicalEvent[][]>;
   /** Called for every newly published event; returns an unsubscribe function. */
   subscribe(handler: (event: CanonicalEvent) => void): () => void;
+  /**
+   * Durable consumption by one consuming service (`group`, e.g. finance's ERP outbox): each event of `types`
+   * published after the group first consumed is handed to one live member of the group, and handed again until a
+   * handler resolves for it: after the member crashed, and to a member that starts after every member was down.
+   * At least once, so a handler must tolerate a repeat (dedupe by event id). Returns an unsubscribe function.
+   */
+  consume(group: string, types: ReadonlySet<EventType>, handler: (event: CanonicalEvent) => Promise<void>): () => void;
+}
+
+/** How long a consumer waits before handing a failed event again, in ms: exponential from 100 ms, capped at 5 s. */
+export const redeliveryDelayMs = (attempt: number): number => Math.min(5_000, 100 * 2 ** attempt);
+
+/**
+ * Hand `event` to `handler` until it resolves (or `isStopped`), waiting longer after each failure. Rejections go
+ * to `onError`; this never rejects.
+ */
+export async function handUntilTaken(event: CanonicalEvent, handler: (event: CanonicalEvent) => Promise<void>, isStopped: () => boolean, onError: (error: unknown, attempt: number) => void): Promise<boolean> {
+  for (let attempt = 0; !isStopped(); attempt++) {
+    try {
+      await handler(event);
+      return true;
+    } catch (error) {
+      onError(error, attempt);
+      await new Promise((resolve) => setTimeout(resolve, redeliveryDelayMs(attempt)).unref());
+    }
+  }
+  return false;
 }
 
 function byTime(a: CanonicalEvent, b: CanonicalEvent): number {
@@ -89,6 +116,18 @@ export class InMemoryEventBackbone implements EventBackbone {
   subscribe(handler: (event: CanonicalEvent) => void): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
+  }
+
+  /** One process is the whole group here: each event is handed as it is published, again after a failure. */
+  consume(_group: string, types: ReadonlySet<EventType>, handler: (event: CanonicalEvent) => Promise<void>): () => void {
+    let stopped = false;
+    const unsubscribe = this.subscribe((event) => {
+      if (types.has(event.type)) void handUntilTaken(event, handler, () => stopped, () => undefined);
+    });
+    return () => {
+      stopped = true;
+      unsubscribe();
+    };
   }
 
   private store(event: CanonicalEvent): boolean {

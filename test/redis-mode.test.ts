@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedis, quitAll } from '../common/redis/connection.js';
+import { RedisEventBackbone } from '../common/redis/event-backbone.js';
 import { contractOperation } from './support/contract.js';
 import { startRedisServer } from './support/redis.js';
 import { startTestStack, type TestStack } from './support/stack.js';
@@ -180,3 +182,49 @@ describe('Redis mode: stock promises hold across stacks that share nothing but R
     expect([before.onHand + 5, before.onHand + 7]).toContain(after.onHand);
   });
 });
+
+describe('Redis mode: finance catches up on what happened while it was down', () => {
+  it('a hand-over published while no finance instance runs is booked by the next one to start', async () => {
+    const env = { REDIS_URL: redis.url, REDIS_PREFIX: `f${Date.now()}` };
+    // A first stack: its finance joins the outbox's consumer group, then the whole stack goes away.
+    const before = await startTestStack({}, env);
+    const locationId = pickupStore(before);
+    const sku = before.sandbox.data.variants[13]!.sku;
+    await before.sandbox.systems.pos.adjustStock({ sku, locationId, onHandDelta: 3 });
+    const order = ((await before.query(PLACE(), { input: { idempotencyKey: key(), channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] } })).body.data as any).placeOrder.order;
+    await before.stop();
+
+    // Meanwhile another service (the orders subgraph of an instance without finance) hands the order over.
+    const client = createRedis(redis.url, { name: 'catch-up-test' });
+    const publisher = new RedisEventBackbone({ redis: client, prefix: env.REDIS_PREFIX });
+    try {
+      await publisher.publish({
+        id: `evt-catch-up-${Date.now()}`,
+        type: 'PICKED_UP',
+        source: 'POS',
+        occurredAt: new Date().toISOString(),
+        correlationId: order.correlationId,
+        orderId: order.id,
+        locationId,
+        data: { total: 1999, currency: 'EUR', lines: [{ sku, quantity: 1 }], previousStatus: 'READY_FOR_PICKUP', status: 'PICKED_UP' },
+      });
+    } finally {
+      await publisher.close();
+      await quitAll([client]);
+    }
+
+    // The next finance instance to start finds the hand-over waiting, and books it.
+    const after = await startTestStack({}, env);
+    try {
+      let postings: any[] = [];
+      for (let i = 0; i < 100 && !postings.some((p) => p.status === 'POSTED'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        postings = ((await after.query('query O($id: ID!) { erpOutbox(orderId: $id) { type status amount { amount } } }', { id: order.id })).body.data as any).erpOutbox;
+      }
+      expect(postings).toEqual([{ type: 'SALE', status: 'POSTED', amount: { amount: '19.99' } }]);
+    } finally {
+      await after.stop();
+    }
+  });
+});
+

@@ -294,3 +294,72 @@ async function clientList(): Promise<{ id: string; name: string }[]> {
     .filter(Boolean)
     .map((line) => Object.fromEntries(line.split(' ').map((pair) => pair.split('=') as [string, string])) as { id: string; name: string });
 }
+
+describe('RedisEventBackbone consumer groups', () => {
+  const MONEY = new Set<CanonicalEvent['type']>(['PICKED_UP']);
+  const money = (id: string) => event(id, `o-${id}`, '2024-05-01T10:00:00.000Z', 'PICKED_UP');
+
+  it('keeps what is published while every member is down, for the next member to start', async () => {
+    const prefix = freshPrefix();
+    const first = backbone(a, { prefix });
+    const taken: string[] = [];
+    const stopFirst = first.consume('g', MONEY, async (e) => void taken.push(e.id));
+    await sleep(300); // the group exists (created at the stream's end)
+    await first.publish(money('m1'));
+    await until(() => taken.includes('m1'));
+    stopFirst();
+    await first.close();
+    // Nobody of the group is running now: these wait in Redis.
+    const publisher = backbone(b, { prefix });
+    await publisher.publish(money('m2'));
+    await publisher.publish(event('x1', 'o-x', '2024-05-01T10:00:00.000Z', 'ORDER_PLACED')); // not of the group's types
+    await publisher.publish(money('m3'));
+    const later = backbone(b, { prefix });
+    later.consume('g', MONEY, async (e) => void taken.push(e.id));
+    await until(() => taken.length === 3);
+    expect(taken).toEqual(['m1', 'm2', 'm3']);
+  });
+
+  it('hands each event to one member of the group; another group gets its own copy', async () => {
+    const prefix = freshPrefix();
+    const one = backbone(a, { prefix });
+    const two = backbone(b, { prefix });
+    const byMember: Record<string, string[]> = { one: [], two: [], audit: [] };
+    one.consume('g', MONEY, async (e) => void byMember.one!.push(e.id));
+    two.consume('g', MONEY, async (e) => void byMember.two!.push(e.id));
+    two.consume('audit', MONEY, async (e) => void byMember.audit!.push(e.id));
+    await sleep(300); // the groups exist (created at the stream's end) before anything is published
+    for (let i = 0; i < 20; i++) await one.publish(money(`p${i}`));
+    await until(() => byMember.one!.length + byMember.two!.length === 20 && byMember.audit!.length === 20);
+    expect(new Set([...byMember.one!, ...byMember.two!]).size).toBe(20);
+  });
+
+  it('hands an event again until the handler takes it, and a member that died holding one loses it to another', async () => {
+    const prefix = freshPrefix();
+    const flaky = backbone(a, { prefix, claimIdleMs: 400 });
+    let attempts = 0;
+    flaky.consume('g', MONEY, async () => {
+      if (++attempts < 3) throw new Error('store down');
+    });
+    await sleep(300);
+    await flaky.publish(money('r1'));
+    await until(() => attempts === 3);
+
+    // A member that never finishes (it hangs, then its process dies): the entry is claimed by the survivor.
+    const hanging = backbone(a, { prefix: `${prefix}x`, claimIdleMs: 400 });
+    const survivor = backbone(b, { prefix: `${prefix}x`, claimIdleMs: 400 });
+    let hung = 0;
+    const stopHanging = hanging.consume('g', MONEY, () => {
+      hung++;
+      return new Promise<void>(() => {});
+    });
+    await sleep(300);
+    await hanging.publish(money('h1'));
+    await until(() => hung === 1);
+    stopHanging();
+    const rescued: string[] = [];
+    survivor.consume('g', MONEY, async (e) => void rescued.push(e.id));
+    await until(() => rescued.includes('h1'), 5_000);
+  });
+});
+

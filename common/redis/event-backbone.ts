@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { CanonicalEvent, EventBackbone } from '../events.js';
+import { handUntilTaken, type CanonicalEvent, type EventBackbone, type EventType } from '../events.js';
 import { createLogger, type Logger } from '../logger.js';
 import { attachErrorLogger, CONNECTION_NAME_PREFIX, disconnectNow } from './connection.js';
 
@@ -29,6 +29,11 @@ export interface RedisEventBackboneOptions {
   historyLockTtlMs?: number;
   /** Where reader and handler failures go. Default: a pino logger named `redis-event-backbone`. */
   logger?: Pick<Logger, 'warn' | 'error'>;
+  /**
+   * How long an event handed to a consumer group member may stay untaken before another member (or the same one,
+   * after a restart under a new name) claims it, in ms: longer than a handler takes. Default 30 000.
+   */
+  claimIdleMs?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -121,6 +126,8 @@ export class RedisEventBackbone implements EventBackbone {
   private readonly seenTtlMs: number;
   private readonly maxLen: number;
   private readonly historyLockTtlMs: number;
+  private readonly claimIdleMs: number;
+  private readonly consumers = new Set<{ stop(): Promise<void> }>();
   private readonly explicitLogger: Pick<Logger, 'warn' | 'error'> | undefined;
   private defaultLogger: Logger | undefined;
   private readonly handlers = new Set<(event: CanonicalEvent) => void>();
@@ -136,6 +143,7 @@ export class RedisEventBackbone implements EventBackbone {
     this.seenTtlMs = positiveInt(options.seenTtlMs ?? 30 * DAY_MS, 'seenTtlMs');
     this.maxLen = positiveInt(options.maxLen ?? 1_000_000, 'maxLen');
     this.historyLockTtlMs = positiveInt(options.historyLockTtlMs ?? 30_000, 'historyLockTtlMs');
+    this.claimIdleMs = positiveInt(options.claimIdleMs ?? 30_000, 'claimIdleMs');
     this.explicitLogger = options.logger;
   }
 
@@ -176,6 +184,87 @@ export class RedisEventBackbone implements EventBackbone {
       subscribed = false;
       this.handlers.delete(handler);
       if (this.handlers.size === 0 && this.reader) this.stopReader(this.reader);
+    };
+  }
+
+  /**
+   * A Redis Streams consumer group per consuming service: the group keeps its position in Redis, so events
+   * published while every member was down wait for the first member to start. Each member reads new entries
+   * (`XREADGROUP >`) on its own connection, hands those of `types` to the handler one by one and acknowledges an
+   * entry once the handler resolved for it (others at once). An entry left unacknowledged (a handler that failed,
+   * a member that died) is claimed after `claimIdleMs` by whichever member looks next (`XAUTOCLAIM`), so it is
+   * handed again. The group starts at the stream's end when it is created.
+   */
+  consume(group: string, types: ReadonlySet<EventType>, handler: (event: CanonicalEvent) => Promise<void>): () => void {
+    this.assertOpen();
+    const connection = this.redis.duplicate({
+      connectionName: `${this.redis.options.connectionName ?? CONNECTION_NAME_PREFIX}:consumer:${group}`,
+      commandTimeout: undefined,
+      maxRetriesPerRequest: null,
+      lazyConnect: false,
+      enableOfflineQueue: true,
+    });
+    attachErrorLogger(connection, this.logger);
+    const consumer = `${group}-${randomUUID()}`;
+    const abort = new AbortController();
+    let stopped = false;
+    const aborted = new Promise<null>((resolve) => abort.signal.addEventListener('abort', () => resolve(null), { once: true }));
+    const take = async (id: string, fields: string[]): Promise<void> => {
+      const event = this.parse(id, fields);
+      if (event && types.has(event.type)) {
+        const taken = await handUntilTaken(event, handler, () => stopped, (error, attempt) => this.logger.warn({ err: error, group, eventId: event.id, attempt }, 'event consumer failed; handing the event again'));
+        if (!taken) return; // stopping: left pending, claimed again later
+      }
+      await connection.xack(this.streamKey, group, id);
+    };
+    const loop = async () => {
+      let failures = 0;
+      let lastClaim = 0;
+      while (!stopped) {
+        try {
+          await connection.xgroup('CREATE', this.streamKey, group, '$', 'MKSTREAM').catch((error: Error) => {
+            if (!String(error.message).includes('BUSYGROUP')) throw error;
+          });
+          for (;;) {
+            if (stopped) return;
+            if (Date.now() - lastClaim >= this.claimIdleMs / 2) {
+              lastClaim = Date.now();
+              // Entries another member (or an earlier run of this service) was handed and never acknowledged.
+              const claimed = (await connection.xautoclaim(this.streamKey, group, consumer, this.claimIdleMs, '0-0', 'COUNT', READ_COUNT)) as [string, [string, string[]][]];
+              for (const [id, fields] of claimed[1] ?? []) if (fields) await take(id, fields);
+            }
+            const read = connection.xreadgroup('GROUP', group, consumer, 'COUNT', READ_COUNT, 'BLOCK', this.blockMs, 'STREAMS', this.streamKey, '>') as Promise<[string, [string, string[]][]][] | null>;
+            read.catch(() => {});
+            const reply = await Promise.race([read, aborted]);
+            if (stopped) return;
+            failures = 0;
+            for (const [, entries] of reply ?? []) for (const [id, fields] of entries) await take(id, fields);
+          }
+        } catch (error) {
+          if (stopped) return;
+          failures++;
+          this.logger.warn({ err: error, group, failures }, 'event consumer read failed; retrying');
+          await sleep(Math.min(100 * 2 ** failures, 5_000), undefined, { signal: abort.signal }).catch(() => {});
+        }
+      }
+    };
+    const done = loop();
+    const member = {
+      stop: async () => {
+        stopped = true;
+        abort.abort();
+        // A handler in flight gets a moment to finish and be acknowledged; one that hangs is left pending, for
+        // another member to claim.
+        await Promise.race([done, sleep(2_000)]);
+        await disconnectNow(connection);
+      },
+    };
+    this.consumers.add(member);
+    return () => {
+      if (!this.consumers.delete(member)) return;
+      const stopping = member.stop();
+      this.stopping.add(stopping);
+      void stopping.finally(() => this.stopping.delete(stopping));
     };
   }
 
@@ -238,7 +327,9 @@ export class RedisEventBackbone implements EventBackbone {
     this.closed = true;
     this.handlers.clear();
     if (this.reader) this.stopReader(this.reader);
-    await Promise.all(this.stopping);
+    const members = [...this.consumers];
+    this.consumers.clear();
+    await Promise.all([...this.stopping, ...members.map((m) => m.stop())]);
   }
 
   private async flushLoad(batch: ScriptPipeline, lockKey: string, token: string): Promise<void> {
@@ -325,18 +416,23 @@ export class RedisEventBackbone implements EventBackbone {
     }
   }
 
-  private dispatch(id: string, fields: string[]): void {
+  /** The event of a stream entry, or null (logged) for an entry that is not one. */
+  private parse(id: string, fields: string[]): CanonicalEvent | null {
     const index = fields.indexOf(EVENT_FIELD);
     const raw = index >= 0 && index % 2 === 0 ? fields[index + 1] : undefined;
-    let event: CanonicalEvent;
     try {
       if (raw === undefined) throw new Error(`no "${EVENT_FIELD}" field`);
-      event = JSON.parse(raw) as CanonicalEvent;
+      return JSON.parse(raw) as CanonicalEvent;
     } catch (error) {
       // Someone else's entry in our stream: skip it rather than stop delivery for everyone.
       this.logger.warn({ err: error, stream: this.streamKey, entryId: id }, 'unreadable event stream entry skipped');
-      return;
+      return null;
     }
+  }
+
+  private dispatch(id: string, fields: string[]): void {
+    const event = this.parse(id, fields);
+    if (!event) return;
     for (const handler of this.handlers) {
       try {
         handler(event);

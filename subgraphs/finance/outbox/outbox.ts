@@ -19,6 +19,8 @@ export interface ErpOutboxDeps {
 
 /** Event ids remembered for dropping duplicates before the store is asked (the store's posting ids are the real guard). */
 const SEEN_LIMIT = 100_000;
+/** The backbone consumer group of the ERP outbox: one per deployment, shared by every finance instance. */
+export const OUTBOX_CONSUMER_GROUP = 'finance-erp-outbox';
 
 export type RequeueOutcome = { ok: true; posting: OutboxPosting } | { ok: false; reason: 'NOT_FOUND' } | { ok: false; reason: 'INVALID_STATE'; posting: OutboxPosting };
 
@@ -44,16 +46,21 @@ export class ErpOutbox {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
-  private readonly seen = new Set<string>();
+  /** Intake of each event id taken so far (bounded): a repeat gets the first one's outcome. */
+  private readonly seen = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: ErpOutboxDeps) {
     this.now = deps.now ?? (() => new Date());
   }
 
-  /** Subscribe to the backbone and start the worker (which first resumes whatever a previous run left due). */
+  /**
+   * Consume the backbone's money events as the `finance-erp-outbox` group and start the worker (which first resumes
+   * whatever a previous run left due). As a consumer group, the outbox also gets what was published while every
+   * finance instance was down, and an event is handed again until its intake succeeded.
+   */
   start(): void {
     if (this.unsubscribe || this.stopped) return;
-    this.unsubscribe = this.deps.backbone.subscribe((event) => this.accept(event));
+    this.unsubscribe = this.deps.backbone.consume(OUTBOX_CONSUMER_GROUP, SOURCE_EVENT_TYPES, (event) => this.take(event));
     this.timer = setInterval(() => this.kick(), this.deps.settings.pollMs);
     this.timer.unref();
     this.kick();
@@ -78,25 +85,30 @@ export class ErpOutbox {
     clearTimeout(timer);
   }
 
-  /**
-   * The backbone subscriber: synchronous and cheap, never throws. A money event is queued for intake (in arrival
-   * order); everything else, and an event id seen before, is dropped.
-   */
+  /** {@link take} without waiting: for an event handed outside the consumer group (never throws). */
   accept(event: CanonicalEvent): void {
-    try {
-      if (this.stopped || !SOURCE_EVENT_TYPES.has(event.type) || this.seen.has(event.id)) return;
-      this.seen.add(event.id);
-      if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.values().next().value as string);
-      this.intake = this.intake
-        .then(() => this.receive(event))
-        .catch((error: unknown) => {
-          // Forget it, so that a redelivery can try again.
-          this.seen.delete(event.id);
-          this.deps.logger.error({ err: error, eventId: event.id, correlationId: event.correlationId }, 'erp outbox: intake failed');
-        });
-    } catch (error) {
-      this.deps.logger.error({ err: error }, 'erp outbox: could not accept an event');
-    }
+    void this.take(event).catch(() => undefined);
+  }
+
+  /**
+   * Queue a money event for intake, in arrival order. Resolves once it is taken in (a posting queued, or nothing
+   * to book); rejects when the intake failed, so that the backbone hands it again. Anything else, and an id seen
+   * before, gets the outcome it already had.
+   */
+  take(event: CanonicalEvent): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error('erp outbox is stopping'));
+    if (!SOURCE_EVENT_TYPES.has(event.type)) return Promise.resolve();
+    const known = this.seen.get(event.id);
+    if (known) return known;
+    const taken = this.intake.then(() => this.receive(event));
+    this.seen.set(event.id, taken);
+    if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.keys().next().value as string);
+    this.intake = taken.catch((error: unknown) => {
+      // Forget it, so that a redelivery can try again.
+      this.seen.delete(event.id);
+      this.deps.logger.error({ err: error, eventId: event.id, correlationId: event.correlationId }, 'erp outbox: intake failed');
+    });
+    return taken;
   }
 
   /** Wait until every event accepted so far has been taken in (tests, shutdown). */
