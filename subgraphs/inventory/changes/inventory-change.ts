@@ -1,16 +1,12 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DateTimeScalar } from '../../../common/graphql-types.js';
 import type { InventoryLocation } from '../ports.js';
+import { StockMovementReason } from '../writes/adjust-inventory.js';
 import type { InventoryChangeReasonCode } from './stock-change-feed.js';
 
+/** The POS/WMS movement reasons, and what holds and orders do to stock. */
 export const InventoryChangeReason: { readonly [K in InventoryChangeReasonCode]: K } = {
-  SALE: 'SALE',
-  RETURN: 'RETURN',
-  RECEIPT: 'RECEIPT',
-  DAMAGE: 'DAMAGE',
-  CYCLE_COUNT: 'CYCLE_COUNT',
-  TRANSFER_IN: 'TRANSFER_IN',
-  TRANSFER_OUT: 'TRANSFER_OUT',
+  ...StockMovementReason,
   RESERVED: 'RESERVED',
   ORDER_COMMITTED: 'ORDER_COMMITTED',
   RELEASED: 'RELEASED',
