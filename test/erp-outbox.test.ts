@@ -196,8 +196,8 @@ describe('ERP outbox (retrying without limit in practice)', () => {
 
   it('an ERP answer lost to a timeout is booked once: the retry gets the same document number', async () => {
     const order = await placeOrder(stack, 2);
-    // Slower than the adapter's timeout (500 ms in tests): the ERP books, the outbox never hears back.
-    await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', latencyMs: 700 });
+    // Slower than the adapter's timeout (1000 ms in tests): the ERP books, the outbox never hears back.
+    await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', latencyMs: 1400 });
     const postsBefore = await erpCalls(stack, 'postJournal');
     // A refund: a sale would first issue its invoice, and with every ERP call this slow it would never get further.
     const refund = sourceEvent('REFUND_ISSUED', order, { amount: 1_234, currency: 'EUR' });

@@ -33,7 +33,7 @@ export async function startTestStack(overrides: Partial<AppConfig> = {}, env: Re
   // SUPERGRAPH_PATH lets a developer run the tests against a freshly composed supergraph before checking it in.
   // A fresh data directory per stack: tests must not see each other's journals.
   const dataDir = mkdtempSync(join(tmpdir(), 'retail-test-'));
-  const config = { ...loadConfig({ LOG_LEVEL: 'info', ADAPTER_TIMEOUT_MS: '500', BREAKER_RESET_MS: '200', SUPERGRAPH_PATH: process.env.SUPERGRAPH_PATH, DATA_DIR: dataDir, ...env }), ...overrides };
+  const config = { ...loadConfig({ LOG_LEVEL: 'info', ADAPTER_TIMEOUT_MS: '1000', BREAKER_RESET_MS: '200', SUPERGRAPH_PATH: process.env.SUPERGRAPH_PATH, DATA_DIR: dataDir, ...env }), ...overrides };
   const logger = createLogger({ level: config.logLevel, destination: sink });
   const stack = await startStack({ config, logger, ephemeralPorts: true, host: '127.0.0.1' });
 
