@@ -52,11 +52,11 @@ async function level(locationId: string, sku: string) {
 }
 
 /** Every event published while `fn` runs. */
-async function eventsDuring(fn: () => Promise<unknown>): Promise<CanonicalEvent[]> {
+async function eventsDuring(fn: (seen: readonly CanonicalEvent[]) => Promise<unknown>): Promise<CanonicalEvent[]> {
   const seen: CanonicalEvent[] = [];
   const unsubscribe = stack.backbone.subscribe((e) => seen.push(e));
   try {
-    await fn();
+    await fn(seen);
   } finally {
     unsubscribe();
   }
@@ -148,15 +148,18 @@ describe('reserveInventory and releaseReservation', () => {
     const before = await level(locationId, sku);
     const correlationId = `cart-${Date.now()}`;
     let reservation: any;
-    const events = await eventsDuring(async () => {
+    const events = await eventsDuring(async (seen) => {
       const result = payload(await reserve({ locationId, lines: [{ sku, quantity: 2 }], ttlSeconds: 1 }, { 'x-correlation-id': correlationId }), 'reserveInventory');
       expect(result.userErrors).toEqual([]);
       reservation = result.reservation;
       expect(reservation).toEqual({ id: expect.any(String), expiresAt: expect.any(String), locationId, lines: [{ sku, quantity: 2 }] });
       expect(Date.parse(reservation.expiresAt) - Date.now()).toBeLessThanOrEqual(1000);
       expect(await level(locationId, sku)).toMatchObject({ reserved: before.reserved + 2, available: before.available - 2 });
+      // The sweeper gives the units back, then publishes: wait for both, so the event does not land in a later test.
       const deadline = Date.now() + 10_000;
-      while ((await level(locationId, sku)).reserved !== before.reserved && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (((await level(locationId, sku)).reserved !== before.reserved || !seen.some((e) => e.type === 'INVENTORY_RELEASED')) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
     });
     expect(await level(locationId, sku)).toEqual(before);
     expect(events.map((e) => ({ type: e.type, source: e.source, correlationId: e.correlationId, sku: e.sku, locationId: e.locationId, quantity: e.data.quantity, reservationId: e.data.reservationId }))).toEqual([
