@@ -1,17 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type RedisServerHandle } from '../../test/support/redis.js';
+import { useRedisServer } from '../../test/support/redis.js';
 import { InMemoryEventBackbone, type CanonicalEvent } from '../events.js';
 import { createRedis, quitAll } from './connection.js';
 import { RedisEventBackbone, type RedisEventBackboneOptions } from './event-backbone.js';
 
-let server: RedisServerHandle;
+const redisServer = useRedisServer(['backbone-test-a', 'backbone-test-b']);
+const { freshPrefix } = redisServer;
 let a: Redis;
 let b: Redis;
-let prefixes = 0;
-/** A fresh namespace per test, so that tests share one server without sharing events. */
-const freshPrefix = () => `test${++prefixes}`;
 const backbones: RedisEventBackbone[] = [];
 const silent = { warn: () => {}, error: () => {} };
 /** The name `createRedis` and the backbone give b's reader connection. */
@@ -36,20 +34,14 @@ async function until(predicate: () => boolean, timeoutMs = 5_000): Promise<void>
   }
 }
 
-beforeAll(async () => {
-  server = await startRedisServer();
-  a = createRedis(server.url, { name: 'backbone-test-a' });
-  b = createRedis(server.url, { name: 'backbone-test-b' });
+beforeAll(() => {
+  [a, b] = redisServer.clients as [Redis, Redis];
 });
 
 afterEach(async () => {
   await Promise.all(backbones.splice(0).map((created) => created.close()));
 });
 
-afterAll(async () => {
-  await quitAll([a, b]);
-  await server?.stop();
-});
 
 describe('RedisEventBackbone', () => {
   it('keeps each order in occurredAt order (ties in publish order) and drops duplicate ids, like the in-memory backbone', async () => {
@@ -263,7 +255,7 @@ describe('RedisEventBackbone', () => {
 
   it('close() ends a blocked reader at once and leaves no handles behind', async () => {
     const baseline = sockets();
-    const redis = createRedis(server.url, { name: 'close-test' });
+    const redis = createRedis(redisServer.url, { name: 'close-test' });
     const one = new RedisEventBackbone({ redis, prefix: freshPrefix(), blockMs: 10_000, logger: silent });
     const received: string[] = [];
     one.subscribe((e) => received.push(e.id));

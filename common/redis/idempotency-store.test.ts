@@ -1,28 +1,19 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type RedisServerHandle } from '../../test/support/redis.js';
-import { createRedis, quitAll } from './connection.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useRedisServer } from '../../test/support/redis.js';
 import { RedisIdempotencyStore } from './idempotency-store.js';
 
-let server: RedisServerHandle;
+const redisServer = useRedisServer(['idem-test-a', 'idem-test-b']);
+const { freshPrefix } = redisServer;
 let a: Redis;
 let b: Redis;
-let prefixes = 0;
-/** A fresh namespace per test, so that tests share one server without sharing records. */
-const freshPrefix = () => `test${++prefixes}`;
 
-beforeAll(async () => {
-  server = await startRedisServer();
-  a = createRedis(server.url, { name: 'idem-test-a' });
-  b = createRedis(server.url, { name: 'idem-test-b' });
+beforeAll(() => {
+  [a, b] = redisServer.clients as [Redis, Redis];
 });
 
-afterAll(async () => {
-  await quitAll([a, b]);
-  await server?.stop();
-});
 
 describe('RedisIdempotencyStore', () => {
   it('starts once, reports in-use while running, replays after completion, refuses other input', async () => {

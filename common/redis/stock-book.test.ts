@@ -1,27 +1,18 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { StockRecord } from '../../sandbox/model.js';
-import { startRedisServer, type RedisServerHandle } from '../../test/support/redis.js';
-import { createRedis, quitAll } from './connection.js';
+import { useRedisServer } from '../../test/support/redis.js';
 import { RedisStockBook } from './stock-book.js';
 
-let server: RedisServerHandle;
+const redisServer = useRedisServer(['stock-test-a', 'stock-test-b']);
+const { freshPrefix } = redisServer;
 let a: Redis;
 let b: Redis;
-let prefixes = 0;
-/** A fresh namespace per test, so that tests share one server without sharing records. */
-const freshPrefix = () => `test${++prefixes}`;
 
-beforeAll(async () => {
-  server = await startRedisServer();
-  a = createRedis(server.url, { name: 'stock-test-a' });
-  b = createRedis(server.url, { name: 'stock-test-b' });
+beforeAll(() => {
+  [a, b] = redisServer.clients as [Redis, Redis];
 });
 
-afterAll(async () => {
-  await quitAll([a, b]);
-  await server?.stop();
-});
 
 const rec = (sku: string, locationId: string, onHand: number, committed = 0, reserved = 0, damaged = 0): StockRecord => ({ sku, locationId, onHand, committed, reserved, damaged });
 

@@ -1,18 +1,13 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type RedisServerHandle } from '../../../scripts/redis-server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useRedisServer } from '../../../test/support/redis.js';
 import type { OutboxPosting } from './ports.js';
 import { RedisOutboxStore } from './redis-store.js';
 
-let server: RedisServerHandle;
+const redisServer = useRedisServer(['outbox-test']);
 let redis: Redis;
-beforeAll(async () => {
-  server = await startRedisServer();
-  redis = new Redis(server.url);
-});
-afterAll(async () => {
-  await redis?.quit();
-  await server?.stop();
+beforeAll(() => {
+  [redis] = redisServer.clients as [Redis];
 });
 
 const posting = (id: string, patch: Partial<OutboxPosting> = {}): OutboxPosting => ({
@@ -58,7 +53,7 @@ describe('RedisOutboxStore', () => {
 
   it('leases what a worker takes: workers of two instances asking at once get disjoint postings', async () => {
     const prefix = `lease${Date.now()}`;
-    const other = new Redis(server.url);
+    const other = new Redis(redisServer.url);
     try {
       const a = new RedisOutboxStore(redis, prefix);
       const b = new RedisOutboxStore(other, prefix);
