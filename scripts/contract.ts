@@ -3,8 +3,13 @@ import { resolve } from 'node:path';
 import { Kind, parse, print } from 'graphql';
 import { ROOT } from './composition.js';
 
-/** The client contract lives beside the repository, in ../shared/contract (CONTRACT_DIR overrides). */
-export const CONTRACT_DIR = process.env.CONTRACT_DIR ?? resolve(ROOT, '../shared/contract');
+/**
+ * The project's copy of the client contract (`contract/`), so that a clone anywhere tests itself; `CONTRACT_DIR`
+ * overrides. A test keeps it identical to the workspace's `../shared/contract/` wherever that folder exists.
+ */
+export const CONTRACT_DIR = process.env.CONTRACT_DIR ?? resolve(ROOT, 'contract');
+/** Where the contract is kept beside the repository in this workspace (the source of the copy). */
+export const SHARED_CONTRACT_DIR = resolve(ROOT, '../shared/contract');
 export const CONTRACT_FILES = ['storefront.graphql', 'store-app.graphql', 'service-console.graphql'] as const;
 
 export interface ContractOperation {

@@ -1,9 +1,11 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { composeSupergraph, printSubgraphs, readSupergraphConfig, ROOT } from '../scripts/composition.js';
+import { CONTRACT_DIR, CONTRACT_FILES, SHARED_CONTRACT_DIR } from '../scripts/contract.js';
 import { contractOperations } from './support/contract.js';
 
 describe('composition', () => {
@@ -36,17 +38,32 @@ describe('composition', () => {
     expect(outcome.ok).toBe(false);
   });
 
-  it('every contract query validates against the composed API schema as written', async () => {
+  it('every contract operation validates against the composed API schema as written', async () => {
     const entries = await readSupergraphConfig();
     const sdls = await printSubgraphs(entries);
     const result = composeServices(entries.map((e) => ({ name: e.name, url: e.routingUrl, typeDefs: parse(sdls.get(e.name)!) })));
     expect(result.errors ?? []).toEqual([]);
     const apiSchema = result.schema!.toAPISchema().toGraphQLJSSchema();
-    // `me` (MyAccount) and `reconciliation` arrive with authorization and the ERP outbox (later issues).
-    const issue2 = ['ProductPage', 'ProductListing', 'PickupStores', 'StoreStock', 'PickupQueue', 'CustomerLookup', 'OrderTimeline', 'OrderByNumber'];
-    const queries = contractOperations().filter((o) => issue2.includes(o.name));
-    expect(queries.map((q) => q.name).sort()).toEqual([...issue2].sort());
-    for (const op of queries) expect(op.kind).toBe('query');
-    for (const op of queries) expect(validate(apiSchema, parse(op.document)).map((e) => e.message), op.name).toEqual([]);
+    const operations = contractOperations();
+    // Every operation of every contract file, none skipped: a contract operation that does not validate fails here.
+    const named = CONTRACT_FILES.flatMap((file) => [...readFileSync(resolve(CONTRACT_DIR, file), 'utf8').matchAll(/^(?:query|mutation|subscription)\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]));
+    expect(operations.map((o) => o.name).sort()).toEqual(named.sort());
+    expect(operations.length).toBeGreaterThanOrEqual(19);
+    for (const op of operations) expect(validate(apiSchema, parse(op.document)).map((e) => e.message), op.name).toEqual([]);
+  });
+});
+
+describe('the contract copy', () => {
+  // The project reads contract/ so that a clone anywhere tests itself; where the workspace's shared contract
+  // exists beside the repository, the copy must be identical to it, file for file.
+  it.skipIf(!existsSync(SHARED_CONTRACT_DIR))('contract/ is identical to ../shared/contract/', () => {
+    const shared = readdirSync(SHARED_CONTRACT_DIR).sort();
+    const ours = readdirSync(resolve(ROOT, 'contract')).sort();
+    expect(ours).toEqual(shared);
+    for (const file of shared) expect(readFileSync(resolve(ROOT, 'contract', file), 'utf8'), `contract/${file} differs from ../shared/contract/${file}`).toBe(readFileSync(resolve(SHARED_CONTRACT_DIR, file), 'utf8'));
+  });
+
+  it('tests read the project copy unless CONTRACT_DIR says otherwise', () => {
+    expect(CONTRACT_DIR).toBe(process.env.CONTRACT_DIR ?? resolve(ROOT, 'contract'));
   });
 });
