@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { createTokenVerifier, type TokenVerifier } from './common/auth/token-verifier.js';
 import { SUBGRAPH_NAMES, type AppConfig, type SubgraphName } from './common/config.js';
 import { InMemoryEventBackbone, type CanonicalEvent, type EventBackbone } from './common/events.js';
 import { InMemoryIdempotencyStore, type IdempotencyStore } from './common/idempotency.js';
@@ -13,7 +14,10 @@ import { Journal } from './common/journal.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { ResilienceRegistry } from './common/resilience.js';
 import type { HttpService, LocalExecutor, LocalSubscriber } from './common/service.js';
-import { createGateway, type GatewayService } from './gateway/gateway.js';
+import { DEFAULT_DOCUMENT_LIMITS } from './gateway/edge/limits.js';
+import { MemoryRateLimiter, RedisRateLimiter } from './gateway/edge/rate-limit.js';
+import { createGateway, trustedDocumentsAt, type EdgeOptions, type GatewayService } from './gateway/gateway.js';
+import { SandboxIdentityProvider, seededDirectory } from './sandbox/identity-provider.js';
 import { createSandbox } from './sandbox/index.js';
 import { remoteSystems } from './sandbox/remote.js';
 import { generateSeedData, type SeedData } from './sandbox/seed.js';
@@ -91,8 +95,56 @@ export async function createInfrastructure(
   return { backbone, idempotency, close: async () => undefined };
 }
 
+/**
+ * The token verifier of one process: the gateway and every subgraph in it check tokens against the identity
+ * provider's JWKS (`AUTH_JWKS_URL`; by default the sandbox's, exactly as they would a real provider's).
+ */
+export function tokenVerifierFor(config: AppConfig, sandboxUrl: string): TokenVerifier {
+  const { auth } = config;
+  return createTokenVerifier({
+    jwksUrl: auth.jwksUrl ?? `${sandboxUrl.replace(/\/$/, '')}/sandbox/.well-known/jwks.json`,
+    issuer: auth.issuer,
+    audience: auth.audience,
+    clockToleranceSeconds: auth.clockToleranceSeconds,
+    jwksCooldownMs: auth.jwksCooldownMs,
+    claimNames: { role: auth.roleClaim, location: auth.locationClaim },
+  });
+}
+
+/** Where a lone gateway or subgraph finds the sandbox when no URL is configured: its default port on this host. */
+const defaultSandboxUrl = (config: AppConfig): string => config.sandboxUrl ?? `http://127.0.0.1:${config.sandboxPort}`;
+
+/** Production runs against real systems and a real identity provider: refuse what only development may do. */
+export function checkProductionConfig(config: AppConfig, mode: 'all' | 'gateway' | 'subgraph' | 'sandbox'): void {
+  if (!config.production) return;
+  if (mode === 'sandbox' || mode === 'all') throw new Error('NODE_ENV=production: the sandbox systems and their control port do not start in production');
+  if (!config.auth.jwksUrl) throw new Error('NODE_ENV=production needs AUTH_JWKS_URL: the identity provider whose tokens the graph accepts');
+}
+
+/** The gateway's hardened edge from configuration; rate-limit buckets in Redis when instances share one. */
+export function edgeFor(config: AppConfig, redis: Infrastructure['redis']): EdgeOptions {
+  const { edge } = config;
+  return {
+    limits: { ...DEFAULT_DOCUMENT_LIMITS, ...edge.limits },
+    maxBatch: edge.maxBatch,
+    trustedDocuments: edge.trustedDocuments,
+    documents: trustedDocumentsAt(resolve(edge.persistedDocumentsPath)),
+    rateLimiter: redis ? new RedisRateLimiter({ redis: redis.client, prefix: redis.prefix }) : new MemoryRateLimiter(),
+    rateLimit: edge.rateLimit,
+    checkoutRateLimit: edge.checkoutRateLimit,
+    corsOrigins: edge.corsOrigins,
+  };
+}
+
+/** The sandbox's control port with its development identity provider (the seeded customers and locations sign in). */
+async function sandboxServerFor(sandbox: { data: SeedData } & Parameters<typeof createSandboxServer>[0], config: AppConfig, logger: Logger): Promise<HttpService> {
+  const identity = await SandboxIdentityProvider.create({ issuer: config.auth.issuer, audience: config.auth.audience, ...seededDirectory(sandbox.data) });
+  return createSandboxServer(sandbox, logger, identity);
+}
+
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { config } = options;
+  checkProductionConfig(config, 'all');
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const host = options.host ?? config.host;
   const port = (configured: number) => (options.ephemeralPorts ? 0 : configured);
@@ -118,15 +170,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
       logger.info({ dataDir: config.dataDir, replayed: opened.entries.length }, 'journal opened');
       sandbox = local;
-      const sandboxServer = createSandboxServer(local, logger.child({ service: 'sandbox' }));
-      sandboxUrl = await sandboxServer.listen(port(config.sandboxPort), host);
+      const sandboxServer = await sandboxServerFor(local, config, logger.child({ service: 'sandbox' }));
+      // The control port is a development tool: loopback only unless SANDBOX_HOST says otherwise.
+      sandboxUrl = await sandboxServer.listen(port(config.sandboxPort), options.host ?? config.sandboxHost);
       started.push(sandboxServer);
     }
     infrastructure = await createInfrastructure(config, logger, sandbox.data, durable);
     const { backbone, idempotency, redis } = infrastructure;
     if (infrastructure.stock) sandbox = { data: sandbox.data, systems: withSharedStock(sandbox.systems, infrastructure.stock) };
+    // One verifier for the whole process: the gateway and the five subgraphs share its cache of verified tokens.
+    const verifier = tokenVerifierFor(config, sandboxUrl);
+    const authenticate = (authorization: string | undefined) => verifier.authenticate(authorization);
 
-    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, idempotency, redis, resilience: new ResilienceRegistry(config.adapter, logger), logger };
+    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, idempotency, redis, resilience: new ResilienceRegistry(config.adapter, logger), logger, authenticate };
     const subgraphUrls = {} as Record<SubgraphName, string>;
     const localSubgraphs: Partial<Record<SubgraphName, LocalExecutor>> = {};
     const localSubscribers: Partial<Record<SubgraphName, LocalSubscriber>> = {};
@@ -146,6 +202,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       localSubgraphs,
       localSubscribers,
       subscriptions: config.subscriptions,
+      authenticate,
+      edge: edgeFor(config, redis),
+      production: config.production,
       logger: logger.child({ service: 'gateway' }),
     });
     const gatewayUrl = await gateway.listen(port(config.gatewayPort), host);
@@ -193,37 +252,59 @@ async function stopAll(services: HttpService[]): Promise<void> {
 
 /** One subgraph in its own process (multi-process deployment). */
 export async function startSubgraph(name: SubgraphName, config: AppConfig, logger: Logger): Promise<{ url: string; service: HttpService }> {
+  checkProductionConfig(config, 'subgraph');
   // With SANDBOX_URL the systems live in the sandbox process (shared faults and counters); without it this
   // process embeds its own copy, which is the same data because the seed is deterministic.
   const ownSystems = config.sandboxUrl ? remoteSystems(config.sandboxUrl) : createSandbox(config.sandbox).systems;
   const infrastructure = await createInfrastructure(config, logger, generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale }));
   const systems = infrastructure.stock ? withSharedStock(ownSystems, infrastructure.stock) : ownSystems;
-  const env: SubgraphEnvironment = { config, systems, backbone: infrastructure.backbone, idempotency: infrastructure.idempotency, redis: infrastructure.redis, resilience: new ResilienceRegistry(config.adapter, logger), logger };
+  const verifier = tokenVerifierFor(config, defaultSandboxUrl(config));
+  const env: SubgraphEnvironment = {
+    config,
+    systems,
+    backbone: infrastructure.backbone,
+    idempotency: infrastructure.idempotency,
+    redis: infrastructure.redis,
+    resilience: new ResilienceRegistry(config.adapter, logger),
+    logger,
+    authenticate: (authorization) => verifier.authenticate(authorization),
+  };
   const service = await SUBGRAPHS[name].create(env);
   const url = await service.listen(config.subgraphPorts[name], config.host);
+  return { url, service: stoppingAlso(service, () => infrastructure.close()) };
+}
+
+/** The service, and `after` once it has stopped (what it alone used: its infrastructure, its Redis client). */
+function stoppingAlso<S extends HttpService>(service: S, after: () => Promise<void>): S {
   return {
-    url,
-    service: {
-      ...service,
-      stop: async () => {
-        await service.stop();
-        await infrastructure.close();
-      },
+    ...service,
+    stop: async () => {
+      await service.stop();
+      await after();
     },
   };
 }
 
 export async function startGatewayOnly(config: AppConfig, logger: Logger): Promise<{ url: string; service: GatewayService }> {
+  checkProductionConfig(config, 'gateway');
+  // Instances of the gateway share their rate-limit buckets through Redis.
+  const redis = config.redisUrl ? { client: createRedis(config.redisUrl, { name: 'gateway', logger }), prefix: config.redisPrefix } : undefined;
+  const verifier = tokenVerifierFor(config, defaultSandboxUrl(config));
   const service = await createGateway({
     supergraphSdl: await readFile(resolve(config.supergraphPath), 'utf8'),
     subgraphUrls: config.subgraphUrls,
     subscriptions: config.subscriptions,
+    authenticate: (authorization) => verifier.authenticate(authorization),
+    edge: edgeFor(config, redis),
+    production: config.production,
     logger,
   });
-  return { url: await service.listen(config.gatewayPort, config.host), service };
+  const url = await service.listen(config.gatewayPort, config.host);
+  return { url, service: stoppingAlso(service, async () => (redis ? quitAll([redis.client]) : undefined)) };
 }
 
 export async function startSandboxOnly(config: AppConfig, logger: Logger): Promise<{ url: string; service: HttpService }> {
-  const service = createSandboxServer(createSandbox(config.sandbox), logger);
-  return { url: await service.listen(config.sandboxPort, config.host), service };
+  checkProductionConfig(config, 'sandbox');
+  const service = await sandboxServerFor(createSandbox(config.sandbox), config, logger);
+  return { url: await service.listen(config.sandboxPort, config.sandboxHost), service };
 }

@@ -2,7 +2,7 @@ import { cpus } from 'node:os';
 import { contractOperations } from '../scripts/contract.js';
 import { startRedisServer } from '../scripts/redis-server.js';
 import { runLoad, type LoadResult } from './load.js';
-import { rssMb, startStackProcess } from './stack-process.js';
+import { bearerFrom, rssMb, startStackProcess } from './stack-process.js';
 
 /**
  * `npm run bench`: starts the embedded stack (`node dist/main.js`, sandbox latency 0, default scale) in a child
@@ -23,15 +23,58 @@ interface Row {
 
 const ops = Object.fromEntries(contractOperations().map((o) => [o.name, o.document])) as Record<string, string>;
 const product = (i: number) => `prod-${String((i % 500) + 1).padStart(4, '0')}`;
-const scenarios: { name: string; body: (i: number) => string }[] = [
-  { name: '{ __typename } (gateway only, baseline)', body: () => JSON.stringify({ query: '{ __typename }' }) },
-  { name: 'ProductPage (2 picked stores)', body: (i) => JSON.stringify({ query: ops.ProductPage, variables: { id: product(i), locationIds: ['store-001', 'store-002'] } }) },
-  { name: 'ProductPage (all 25 locations)', body: (i) => JSON.stringify({ query: ops.ProductPage, variables: { id: product(i) } }) },
-  { name: 'ProductListing (first 20)', body: (i) => JSON.stringify({ query: ops.ProductListing, variables: { first: 20, category: ['shoes', 'apparel', 'home', 'toys'][i % 4] } }) },
-  { name: 'OrderTimeline', body: (i) => JSON.stringify({ query: ops.OrderTimeline, variables: { orderId: `ord-w${String((i % 8000) + 1).padStart(6, '0')}` } }) },
+const customer = (i: number) => `cust-${String((i % SHOPPERS) + 1).padStart(5, '0')}`;
+/** Signed-in shoppers the benchmark speaks for (each with a token of their own, as real shoppers are). */
+const SHOPPERS = 200;
+/** Rounds in which the anonymous and the signed-in ProductPage alternate, so that the machine's drift hits both alike. */
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/** Who sends a scenario's requests: nobody (anonymous), the i-th shopper, or a service agent. */
+type Who = 'anonymous' | 'shopper' | 'agent';
+interface Scenario {
+  name: string;
+  who: Who;
+  body: (i: number) => string;
+  /** Requests are refused by design (the edge's limits): their errors are the point, not a failure. */
+  refused?: boolean;
+}
+
+/** The issue's attack: one request with 300 aliases of a product listing. */
+const ALIASES_300 = `{ ${Array.from({ length: 300 }, (_, i) => `p${i}: products(first: 20) { edges { node { id name brand variants { sku price { amount currencyCode } availability { available status } } } } }`).join(' ')} }`;
+
+const productPage = (i: number) => JSON.stringify({ query: ops.ProductPage, variables: { id: product(i), locationIds: ['store-001', 'store-002'] } });
+const scenarios: Scenario[] = [
+  { name: '{ __typename } (gateway only, baseline)', who: 'anonymous', body: () => JSON.stringify({ query: '{ __typename }' }) },
+  { name: 'ProductPage (2 picked stores)', who: 'anonymous', body: productPage },
+  { name: 'ProductPage (2 picked stores), shopper token', who: 'shopper', body: productPage },
+  { name: 'ProductPage (all 25 locations)', who: 'anonymous', body: (i) => JSON.stringify({ query: ops.ProductPage, variables: { id: product(i) } }) },
+  { name: 'ProductListing (first 20)', who: 'anonymous', body: (i) => JSON.stringify({ query: ops.ProductListing, variables: { first: 20, category: ['shoes', 'apparel', 'home', 'toys'][i % 4] } }) },
+  { name: 'MyAccount (shopper token)', who: 'shopper', body: () => JSON.stringify({ query: ops.MyAccount }) },
+  { name: 'OrderTimeline (agent token)', who: 'agent', body: (i) => JSON.stringify({ query: ops.OrderTimeline, variables: { orderId: `ord-w${String((i % 8000) + 1).padStart(6, '0')}` } }) },
+  { name: '300 aliases of ProductListing (refused at the edge)', who: 'anonymous', body: () => JSON.stringify({ query: ALIASES_300 }), refused: true },
 ];
 
-/** Sandbox calls per operation since the counters were last reset. */
+/** Tokens for the callers a scenario speaks for, from the stack's own identity provider. */
+async function signIn(sandbox: string): Promise<(who: Who) => (i: number) => string | undefined> {
+  const shoppers = await Promise.all(Array.from({ length: SHOPPERS }, (_, i) => bearerFrom(sandbox, { role: 'shopper', customerId: customer(i), expiresInSeconds: 7200 })));
+  const agent = await bearerFrom(sandbox, { role: 'agent', expiresInSeconds: 7200 });
+  return (who) => {
+    switch (who) {
+      case 'anonymous':
+        return () => undefined;
+      case 'shopper':
+        return (i) => shoppers[i % SHOPPERS];
+      case 'agent':
+        return () => agent;
+      default: {
+        const never: never = who;
+        throw new Error(`no caller ${String(never)}`);
+      }
+    }
+  };
+}
+
+/** Sandbox calls per operation since the counters were last reset (per `requests`; 1 gives the total). */
 async function callsPerOp(sandbox: string, requests: number): Promise<number> {
   const calls = (await (await fetch(`${sandbox}/sandbox/calls`)).json()) as Record<string, Record<string, number>>;
   const total = Object.values(calls).reduce((sum, perSystem) => sum + Object.values(perSystem).reduce((a, b) => a + b, 0), 0);
@@ -39,19 +82,46 @@ async function callsPerOp(sandbox: string, requests: number): Promise<number> {
 }
 
 /** One embedded stack (`node dist/main.js`) in a child process, measured scenario by scenario. */
-async function measure(dispatch: 'local' | 'http'): Promise<{ rows: Row[]; idleRss: number }> {
+/** Results of one scenario measured in several rounds, merged: requests and seconds summed, latencies from the rounds. */
+function merge(results: LoadResult[]): LoadResult {
+  const requests = results.reduce((n, r) => n + r.requests, 0);
+  const seconds = results.reduce((n, r) => n + r.seconds, 0);
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  return { requests, errors: results.reduce((n, r) => n + r.errors, 0), seconds, rps: requests / seconds, p50: median(results.map((r) => r.p50)), p99: median(results.map((r) => r.p99)) };
+}
+
+/** One embedded stack (`node dist/main.js`) in a child process, measured scenario by scenario. */
+async function measure(dispatch: 'local' | 'http'): Promise<{ rows: Row[]; idleRss: number; tokenRatio: number }> {
   const stack = await startStackProcess({ SUBGRAPH_DISPATCH: dispatch });
   try {
     const idleRss = rssMb(stack.pid);
-    const rows: Row[] = [];
-    for (const scenario of scenarios) {
-      // Warm up (query plans, JIT), then measure.
-      await runLoad({ url: `${stack.gateway}/graphql`, concurrency, maxRequests: 300, maxMs: 5000, body: scenario.body });
+    const as = await signIn(stack.sandbox);
+    const url = `${stack.gateway}/graphql`;
+    const results = new Map<Scenario, LoadResult[]>();
+    const calls = new Map<Scenario, number>();
+    const rss = new Map<Scenario, number>();
+    const run = async (scenario: Scenario, requests: number, ms: number) => {
       await fetch(`${stack.sandbox}/sandbox/calls`, { method: 'DELETE' });
-      const result = await runLoad({ url: `${stack.gateway}/graphql`, concurrency, maxRequests, maxMs, body: scenario.body });
-      rows.push({ dispatch, name: scenario.name, result, callsPerOp: await callsPerOp(stack.sandbox, result.requests), rss: rssMb(stack.pid) });
+      const result = await runLoad({ url, concurrency, maxRequests: requests, maxMs: ms, body: scenario.body, authorization: as(scenario.who) });
+      results.set(scenario, [...(results.get(scenario) ?? []), result]);
+      calls.set(scenario, (calls.get(scenario) ?? 0) + (await callsPerOp(stack.sandbox, 1)));
+      rss.set(scenario, Math.max(rss.get(scenario) ?? 0, rssMb(stack.pid)));
+    };
+    // Warm up every scenario (query plans, JIT, the token cache), then measure.
+    for (const scenario of scenarios) await runLoad({ url, concurrency, maxRequests: 300, maxMs: 5000, body: scenario.body, authorization: as(scenario.who) });
+    // The anonymous and signed-in ProductPage side by side, alternating: their ratio is the cost of tokens.
+    const [anonymousPage, shopperPage] = [scenarios[1]!, scenarios[2]!];
+    for (let r = 0; r < rounds; r++) {
+      await run(anonymousPage, Math.ceil(maxRequests / rounds), maxMs / rounds);
+      await run(shopperPage, Math.ceil(maxRequests / rounds), maxMs / rounds);
     }
-    return { rows, idleRss };
+    for (const scenario of scenarios) if (scenario !== anonymousPage && scenario !== shopperPage) await run(scenario, maxRequests, maxMs);
+    const rows = scenarios.map((scenario): Row => {
+      const merged = merge(results.get(scenario) ?? []);
+      return { dispatch, name: scenario.name, result: merged, callsPerOp: (calls.get(scenario) ?? 0) / Math.max(1, merged.requests), rss: rss.get(scenario) ?? 0 };
+    });
+    const tokenRatio = merge(results.get(shopperPage) ?? []).rps / merge(results.get(anonymousPage) ?? []).rps;
+    return { rows, idleRss, tokenRatio };
   } finally {
     await stack.stop();
   }
@@ -69,26 +139,31 @@ async function measureCheckout(mode: 'embedded' | 'redis'): Promise<{ row: Row; 
   });
   const { gateway, sandbox } = stack;
   const run = Date.now();
+  // Each shopper orders for themselves: the order's customer is the token's.
   const order = (i: number) =>
     JSON.stringify({
       query: ops.PlaceOrder,
-      variables: { input: { idempotencyKey: `bench-${run}-${i}`, channel: 'WEB', deliveryMethod: 'SHIPPING', customerId: `cust-${String((i % 2000) + 1).padStart(5, '0')}`, lines: [{ sku: `SKU-${String((i % 500) + 1).padStart(4, '0')}-${(i % 3) + 1}`, quantity: 1 }] } },
+      variables: { input: { idempotencyKey: `bench-${run}-${i}`, channel: 'WEB', deliveryMethod: 'SHIPPING', lines: [{ sku: `SKU-${String((i % 500) + 1).padStart(4, '0')}-${(i % 3) + 1}`, quantity: 1 }] } },
     });
   try {
-    await runLoad({ url: `${gateway}/graphql`, concurrency, maxRequests: 200, maxMs: 5000, body: (i) => order(1_000_000 + i) });
+    const as = await signIn(sandbox);
+    const shopperOf = as('shopper');
+    const associate = await bearerFrom(sandbox, { role: 'store', locationId: 'store-002', expiresInSeconds: 7200 });
+    await runLoad({ url: `${gateway}/graphql`, concurrency, maxRequests: 200, maxMs: 5000, body: (i) => order(1_000_000 + i), authorization: shopperOf });
     await fetch(`${sandbox}/sandbox/calls`, { method: 'DELETE' });
-    const result = await runLoad({ url: `${gateway}/graphql`, concurrency, maxRequests: Math.min(maxRequests, 3000), maxMs, body: order });
+    const result = await runLoad({ url: `${gateway}/graphql`, concurrency, maxRequests: Math.min(maxRequests, 3000), maxMs, body: order, authorization: shopperOf });
     const row: Row = { dispatch: mode, name: 'placeOrder (1 line, SHIPPING)', result, callsPerOp: await callsPerOp(sandbox, result.requests), rss: rssMb(stack.pid) };
 
     // The oversell race: 200 concurrent one-unit pickup orders for a SKU with exactly 20 sellable units.
     const sku = 'SKU-0042-2';
     const store = 'store-002';
-    const stock = async () => ((await (await fetch(`${gateway}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: ops.StoreStock, variables: { locationId: store, skus: [sku] } }) })).json()) as any).data.location.inventoryLevels[0];
+    const asAssociate = { 'content-type': 'application/json', authorization: associate };
+    const stock = async () => ((await (await fetch(`${gateway}/graphql`, { method: 'POST', headers: asAssociate, body: JSON.stringify({ query: ops.StoreStock, variables: { locationId: store, skus: [sku] } }) })).json()) as any).data.location.inventoryLevels[0];
     const level = await stock();
     // Through the graph, so that the count lands wherever this mode keeps stock (the POS, or Redis).
     const counted = await fetch(`${gateway}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: asAssociate,
       body: JSON.stringify({ query: ops.AdjustStock, variables: { input: { idempotencyKey: `count-${run}`, locationId: store, sku, reason: 'CYCLE_COUNT', onHand: level.onHand + 20 - level.available } } }),
     });
     const adjusted = ((await counted.json()) as any).data?.adjustInventory;
@@ -96,7 +171,8 @@ async function measureCheckout(mode: 'embedded' | 'redis'): Promise<{ row: Row; 
     const started = performance.now();
     const outcomes = await Promise.all(
       Array.from({ length: 200 }, async (_, i) => {
-        const response = await fetch(`${gateway}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: ops.PlaceOrder, variables: { input: { idempotencyKey: `race-${run}-${i}`, channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: store, lines: [{ sku, quantity: 1 }] } } }) });
+        const headers = { 'content-type': 'application/json', authorization: shopperOf(i)! };
+        const response = await fetch(`${gateway}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: ops.PlaceOrder, variables: { input: { idempotencyKey: `race-${run}-${i}`, channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: store, lines: [{ sku, quantity: 1 }] } } }) });
         return ((await response.json()) as any).data?.placeOrder;
       }),
     );
@@ -124,6 +200,15 @@ for (const { dispatch, name, result, callsPerOp, rss } of rows) {
 }
 lines.push('', '| mode | oversell race: 200 concurrent one-unit orders, 20 sellable | confirmed | OUT_OF_STOCK | wall ms |', '|---|---|---:|---:|---:|');
 for (const [i, c] of checkouts.entries()) lines.push(`| ${i === 0 ? 'embedded' : 'redis'} | pickup at store-002 | ${c.race.confirmed} | ${c.race.outOfStock} | ${c.race.ms.toFixed(0)} |`);
+lines.push(
+  '',
+  '| dispatch | token verification: signed-in ProductPage req/s ÷ anonymous (goal ≥ 0.95, rounds alternated) | 300-alias request: p50 / p99 ms (goal < 5), sandbox calls |',
+  '|---|---:|---|',
+);
+for (const r of runs) {
+  const refused = r.rows.find((row) => row.name.startsWith('300 aliases'))!;
+  lines.push(`| ${r.rows[0]!.dispatch} | ${r.tokenRatio.toFixed(3)} | ${refused.result.p50.toFixed(2)} / ${refused.result.p99.toFixed(2)}, ${refused.callsPerOp.toFixed(1)} per request (all ${refused.result.errors} of ${refused.result.requests} refused) |`);
+}
 lines.push('', `stack RSS idle after start: local ${runs[0]!.idleRss.toFixed(0)} MB, http ${runs[1]!.idleRss.toFixed(0)} MB (node ${process.version}, ${cpus().length} CPUs, sandbox latency 0, default scale)`);
 process.stdout.write(`${lines.join('\n')}\n`);
 // Keep-alive sockets of this process's fetch client must not keep the benchmark alive.

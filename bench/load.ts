@@ -24,6 +24,8 @@ export async function runLoad(options: {
   maxMs: number;
   /** Builds the i-th request body (vary ids so caches do not flatter the numbers). */
   body: (i: number) => string;
+  /** The i-th request's Authorization header, as the client it stands for would send it. @default none (anonymous) */
+  authorization?: ((i: number) => string | undefined) | undefined;
 }): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
@@ -35,7 +37,9 @@ export async function runLoad(options: {
       const i = issued++;
       const t0 = performance.now();
       try {
-        const response = await fetch(options.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: options.body(i) });
+        const authorization = options.authorization?.(i);
+        const headers: Record<string, string> = { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) };
+        const response = await fetch(options.url, { method: 'POST', headers, body: options.body(i) });
         const json = (await response.json()) as { errors?: unknown[] };
         if (!response.ok || json.errors?.length) errors++;
       } catch {

@@ -3,7 +3,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { contractOperation } from '../scripts/contract.js';
 import { percentile } from './load.js';
-import { rssMb, startStackProcess, type StackProcess } from './stack-process.js';
+import { bearerFrom, rssMb, startStackProcess, type StackProcess } from './stack-process.js';
 
 /**
  * `npm run bench:subscriptions`: the embedded stack in a child process; this process opens N WebSocket
@@ -55,10 +55,21 @@ interface Result {
 const storeId = (i: number) => `store-${String((i % STORES) + 1).padStart(3, '0')}`;
 const skuOf = (i: number) => `SKU-${String((i % 500) + 1).padStart(4, '0')}-1`;
 
+/** Each store's associates sign in once: their store's tokens drive its stock and follow its changes. */
+const associates = new Map<string, string>();
+async function signInStores(sandbox: string): Promise<void> {
+  for (let i = 0; i < STORES; i++) associates.set(storeId(i), await bearerFrom(sandbox, { role: 'store', locationId: storeId(i), expiresInSeconds: 7200 }));
+}
+const associateOf = (store: string): string => {
+  const token = associates.get(store);
+  if (!token) throw new Error(`no associate signed in at ${store}`);
+  return token;
+};
+
 async function adjust(gateway: string, store: string, sku: string, correlationId: string): Promise<boolean> {
   const response = await fetch(`${gateway}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-correlation-id': correlationId },
+    headers: { 'content-type': 'application/json', 'x-correlation-id': correlationId, authorization: associateOf(store) },
     body: JSON.stringify({ query: ADJUST, variables: { input: { idempotencyKey: correlationId, locationId: store, sku, reason: 'RECEIPT', delta: 1 } } }),
   });
   const body = (await response.json()) as { data?: { adjustInventory?: { userErrors: unknown[] } } };
@@ -81,7 +92,7 @@ async function run(stack: StackProcess, count: number, runId: string): Promise<R
   const subscribers: Subscriber[] = [];
   for (let i = 0; i < count; i++) {
     const subscriber: Subscriber = {
-      client: createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, keepAlive: 0, onNonLazyError: () => undefined }),
+      client: createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, keepAlive: 0, onNonLazyError: () => undefined, connectionParams: { authorization: associateOf(storeId(i)) } }),
       store: storeId(i),
       seen: new Set(),
       duplicates: 0,
@@ -167,6 +178,7 @@ async function run(stack: StackProcess, count: number, runId: string): Promise<R
 }
 
 const stack = await startStackProcess({});
+await signInStores(stack.sandbox);
 const results: Result[] = [];
 try {
   for (const [i, count] of runs.entries()) {

@@ -28,8 +28,59 @@ export interface SandboxConfig {
   scale: number;
 }
 
+/** How callers' tokens are verified (see README "Sign-in"). */
+export interface AuthConfig {
+  /**
+   * The identity provider's JWKS (`AUTH_JWKS_URL`). Unset: the sandbox identity provider's
+   * (`<sandbox>/sandbox/.well-known/jwks.json`), which production refuses.
+   */
+  jwksUrl: string | undefined;
+  /** Required `iss` (`AUTH_ISSUER`). @default 'retail-sandbox-idp' */
+  issuer: string;
+  /** Required `aud` (`AUTH_AUDIENCE`). @default 'retail-supergraph' */
+  audience: string;
+  /** Clock skew allowed on `exp`/`nbf`, in seconds (`AUTH_CLOCK_TOLERANCE_S`). @default 30 */
+  clockToleranceSeconds: number;
+  /** Least time between two JWKS fetches, in ms (`AUTH_JWKS_COOLDOWN_MS`); an unknown `kid` refetches after it. @default 30000 */
+  jwksCooldownMs: number;
+  /** Claim naming the role (`AUTH_ROLE_CLAIM`). @default 'role' */
+  roleClaim: string;
+  /** Claim naming a store associate's location (`AUTH_LOCATION_CLAIM`). @default 'location_id' */
+  locationClaim: string;
+}
+
+/** One token bucket: sustained requests per second and the burst above it. */
+export interface BucketConfig {
+  ratePerSecond: number;
+  burst: number;
+}
+
+/** The gateway's hardened edge (see README "Limits"). */
+export interface EdgeConfig {
+  /** Overrides of the document limits (`MAX_QUERY_DEPTH`, `MAX_ALIASES`, `MAX_QUERY_TOKENS`, `MAX_QUERY_COST`); unset keep the defaults. */
+  limits: Partial<{ maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number }>;
+  /** Operations in one batched HTTP request (a JSON array) at most (`MAX_BATCH_OPERATIONS`). @default 10 */
+  maxBatch: number;
+  /** `allow` any document, or `enforce`: anonymous and shopper callers may send only the manifest's (`TRUSTED_DOCUMENTS`). @default 'allow' */
+  trustedDocuments: 'allow' | 'enforce';
+  /** The persisted-documents manifest (`PERSISTED_DOCUMENTS_PATH`). @default 'persisted-documents.json' */
+  persistedDocumentsPath: string;
+  /** Every caller's bucket (`RATE_LIMIT_RPS`, `RATE_LIMIT_BURST`; a rate of 0 switches rate limiting off). @default 50 per second, burst 100 */
+  rateLimit: BucketConfig;
+  /** Each caller's checkout bucket, on top (`CHECKOUT_RATE_LIMIT_RPS`, `CHECKOUT_RATE_LIMIT_BURST`). @default 0.5 per second, burst 5 */
+  checkoutRateLimit: BucketConfig;
+  /** Origins allowed by CORS (`CORS_ORIGINS`, comma-separated; `*` for any). @default none: same-origin only */
+  corsOrigins: string[];
+}
+
 export interface AppConfig {
   host: string;
+  /** `NODE_ENV=production`: introspection off, errors masked, no sandbox, a real identity provider required. */
+  production: boolean;
+  /** Bind address of the sandbox control port (`SANDBOX_HOST`). @default '127.0.0.1' */
+  sandboxHost: string;
+  auth: AuthConfig;
+  edge: EdgeConfig;
   gatewayPort: number;
   sandboxPort: number;
   subgraphPorts: Record<SubgraphName, number>;
@@ -96,6 +147,18 @@ export const DEFAULT_PORTS: Record<SubgraphName | 'gateway' | 'sandbox', number>
   sandbox: 4010,
 };
 
+function num(env: Env, name: string, fallback: number, min = 0): number {
+  const value = int(env, name, fallback);
+  if (value < min) throw new Error(`${name} must be at least ${min}, got ${value}`);
+  return value;
+}
+
+function trusted(raw: string | undefined): 'allow' | 'enforce' {
+  if (raw === undefined || raw === '' || raw === 'allow') return 'allow';
+  if (raw === 'enforce') return 'enforce';
+  throw new Error(`TRUSTED_DOCUMENTS must be allow or enforce, got "${raw}"`);
+}
+
 function optionalInts<K extends string>(env: Env, names: Record<K, string>): Partial<Record<K, number>> {
   const out: Partial<Record<K, number>> = {};
   for (const [key, name] of Object.entries(names) as [K, string][]) if (env[name]) out[key] = int(env, name, 0);
@@ -119,6 +182,29 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   return {
     host: env.HOST ?? '0.0.0.0',
+    production: env.NODE_ENV === 'production',
+    sandboxHost: env.SANDBOX_HOST || '127.0.0.1',
+    auth: {
+      jwksUrl: env.AUTH_JWKS_URL || undefined,
+      issuer: env.AUTH_ISSUER || 'retail-sandbox-idp',
+      audience: env.AUTH_AUDIENCE || 'retail-supergraph',
+      clockToleranceSeconds: num(env, 'AUTH_CLOCK_TOLERANCE_S', 30),
+      jwksCooldownMs: num(env, 'AUTH_JWKS_COOLDOWN_MS', 30_000),
+      roleClaim: env.AUTH_ROLE_CLAIM || 'role',
+      locationClaim: env.AUTH_LOCATION_CLAIM || 'location_id',
+    },
+    edge: {
+      limits: optionalInts(env, { maxDepth: 'MAX_QUERY_DEPTH', maxAliases: 'MAX_ALIASES', maxTokens: 'MAX_QUERY_TOKENS', maxCost: 'MAX_QUERY_COST' }),
+      maxBatch: num(env, 'MAX_BATCH_OPERATIONS', 10, 1),
+      trustedDocuments: trusted(env.TRUSTED_DOCUMENTS),
+      persistedDocumentsPath: env.PERSISTED_DOCUMENTS_PATH || 'persisted-documents.json',
+      rateLimit: { ratePerSecond: num(env, 'RATE_LIMIT_RPS', 50), burst: num(env, 'RATE_LIMIT_BURST', 100, 1) },
+      checkoutRateLimit: { ratePerSecond: num(env, 'CHECKOUT_RATE_LIMIT_RPS', 0.5), burst: num(env, 'CHECKOUT_RATE_LIMIT_BURST', 5, 1) },
+      corsOrigins: (env.CORS_ORIGINS ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    },
     gatewayPort: int(env, 'GATEWAY_PORT', int(env, 'PORT', DEFAULT_PORTS.gateway)),
     sandboxPort: int(env, 'SANDBOX_PORT', DEFAULT_PORTS.sandbox),
     subgraphPorts,

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import type { Principal } from './auth/principal.js';
 
 /**
  * The request-scoped values that must reach every log line and every system-of-record call without being
@@ -8,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 export interface RequestScope {
   correlationId: string;
   authorization?: string | undefined;
+  /** The verified caller, once the service that runs the request has checked `authorization`. */
+  principal?: Principal | undefined;
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();

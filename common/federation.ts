@@ -21,7 +21,7 @@ const NO_TOPICS: NonNullable<BuildSchemaOptions['pubSub']> = {
   },
 };
 
-const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides", "@inaccessible"])`;
+const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides", "@inaccessible", "@authenticated", "@requiresScopes", "@policy"])`;
 
 /**
  * Turn a type-graphql schema into an Apollo subgraph schema. type-graphql builds the types and resolvers;

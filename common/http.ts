@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import type { Authentication } from './auth/token-verifier.js';
+import { ANONYMOUS, describePrincipal, type Principal } from './auth/principal.js';
 import { CORRELATION_HEADER, correlationIdFrom, runInScope, type RequestScope } from './correlation.js';
 import type { Logger } from './logger.js';
 
@@ -46,6 +48,21 @@ export interface RequestStats {
 export interface ScopedContext extends BaseContext {
   scope: RequestScope;
   stats: RequestStats;
+  /** Who is calling, from the verified token (anonymous without one). */
+  principal: Principal;
+}
+
+/** Verify a request's Authorization (the token verifier's `authenticate`). */
+export type Authenticate = (authorization: string | undefined) => Promise<Authentication>;
+
+/**
+ * The answer to a request whose token is present but not good: the whole request fails (401, or 503 while the
+ * identity provider's keys cannot be fetched), never treated as anonymous.
+ */
+export function sendAuthenticationFailure(res: ServerResponse, failure: Extract<Authentication, { ok: false }>, headers: Record<string, string> = {}): void {
+  const challenge: Record<string, string> =
+    failure.status === 401 ? { 'www-authenticate': `Bearer error="invalid_token", error_description="${failure.message.replace(/["\\]/g, '')}"` } : { 'retry-after': '5' };
+  sendGraphQLError(res, failure.status, failure.message, failure.code, { ...headers, ...challenge });
 }
 
 export function requestStatsPlugin<C extends ScopedContext>(): ApolloServerPlugin<C> {
@@ -65,7 +82,9 @@ export interface GraphQLHandlerOptions<C extends ScopedContext> {
   server: ApolloServer<C>;
   logger: Logger;
   /** Build the GraphQL context; runs inside the request's scope. */
-  context: (req: IncomingMessage, scope: RequestScope, stats: RequestStats) => Promise<C>;
+  context: (req: IncomingMessage, scope: RequestScope, stats: RequestStats, principal: Principal) => Promise<C>;
+  /** Verify the caller's token before anything runs; without it every caller is anonymous. */
+  authenticate?: Authenticate | undefined;
 }
 
 /**
@@ -81,9 +100,19 @@ export function graphqlHandler<C extends ScopedContext>(options: GraphQLHandlerO
     const scope: RequestScope = { correlationId, authorization };
     const stats: RequestStats = { operationName: null, errors: 0 };
     const replyHeaders = { [CORRELATION_HEADER]: correlationId };
+    let principal: Principal = ANONYMOUS;
     await runInScope(scope, async () => {
       let status = 500;
       try {
+        if (options.authenticate) {
+          const authentication = await options.authenticate(authorization);
+          if (!authentication.ok) {
+            status = authentication.status;
+            sendAuthenticationFailure(res, authentication, replyHeaders);
+            return;
+          }
+          principal = authentication.principal;
+        }
         let body: unknown;
         if (req.method === 'POST') {
           const text = await readBody(req);
@@ -101,7 +130,7 @@ export function graphqlHandler<C extends ScopedContext>(options: GraphQLHandlerO
         }
         const response = await server.executeHTTPGraphQLRequest({
           httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-          context: () => options.context(req, scope, stats),
+          context: () => options.context(req, scope, stats, principal),
         });
         status = response.status ?? 200;
         const outHeaders: Record<string, string> = { ...replyHeaders };
@@ -120,22 +149,32 @@ export function graphqlHandler<C extends ScopedContext>(options: GraphQLHandlerO
         else res.end();
         if (status === 500) logger.error({ err: error }, 'request failed');
       } finally {
-        logger.info(
-          {
-            method: req.method,
-            path: url.pathname,
-            operationName: stats.operationName,
-            status,
-            errors: stats.errors,
-            durationMs: Math.round((performance.now() - started) * 10) / 10,
-            // Whether the caller sent credentials; the value itself never reaches a log.
-            authorization: authorization ? 'present' : 'absent',
-          },
-          'graphql request',
-        );
+        logRequest(logger, { req, url, stats, status, started, authorization, principal });
       }
     });
   };
+}
+
+/** The one log line of a GraphQL HTTP request, at the gateway and at every subgraph. */
+export function logRequest(
+  logger: Logger,
+  line: { req: IncomingMessage; url: URL; stats: RequestStats; status: number; started: number; authorization: string | undefined; principal: Principal; operations?: number },
+): void {
+  logger.info(
+    {
+      method: line.req.method,
+      path: line.url.pathname,
+      operationName: line.stats.operationName,
+      ...(line.operations !== undefined && line.operations > 1 ? { operations: line.operations } : {}),
+      status: line.status,
+      errors: line.stats.errors,
+      durationMs: Math.round((performance.now() - line.started) * 10) / 10,
+      // Whether the caller sent credentials, and whom they name; the token itself never reaches a log.
+      authorization: line.authorization ? 'present' : 'absent',
+      caller: describePrincipal(line.principal),
+    },
+    'graphql request',
+  );
 }
 
 export function headerValue(req: IncomingMessage, name: string): string | undefined {

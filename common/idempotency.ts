@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Principal } from './auth/principal.js';
 
 /**
  * Idempotency records, as the client contract states them: the same key with the same input returns the
@@ -45,10 +46,18 @@ export interface CallerScope {
   correlationId: string;
   /** The caller's credentials, if any. */
   authorization?: string | undefined;
+  /** The verified caller, when the service has one. */
+  principal?: Principal | undefined;
 }
 
-/** The idempotency scope of a caller: a hash of its credentials (never the credentials), or anonymous. */
+/**
+ * The idempotency scope of a caller: who the verified token names (its role and subject), so that a retry with a
+ * refreshed token of the same person is still the same caller; without a principal, a hash of the credentials
+ * (never the credentials), or anonymous.
+ */
 export function callerOf(scope: CallerScope): string {
+  const principal = scope.principal;
+  if (principal && principal.kind !== 'anonymous') return `${principal.kind}:${principal.subject}`;
   return scope.authorization ? `auth:${createHash('sha256').update(scope.authorization).digest('hex')}` : 'anonymous';
 }
 

@@ -3,11 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { execute, getOperationAST, parse, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { execute, getOperationAST, GraphQLError, parse, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { unauthenticatedError } from './auth/authorization.js';
+import { enforceAuthorization } from './auth/enforce.js';
+import { endAtExpiry, tokenExpiredError } from './auth/expiry.js';
+import { ANONYMOUS, type Principal } from './auth/principal.js';
 import { CORRELATION_HEADER, correlationIdFrom, currentScope, runInScope, type RequestScope } from './correlation.js';
-import { graphqlHandler, headerValue, MAX_BODY_BYTES, requestStatsPlugin, router, sendJson, type Route, type ScopedContext } from './http.js';
+import { maskErrorsPlugin } from './errors.js';
+import { graphqlHandler, headerValue, MAX_BODY_BYTES, requestStatsPlugin, router, sendJson, type Authenticate, type Route, type ScopedContext } from './http.js';
 import type { Logger } from './logger.js';
 import { subscribeEventScoped, type SubscriptionOutcome } from './subscription-execution.js';
 
@@ -72,13 +77,27 @@ export interface SubgraphServiceOptions<C extends ScopedContext> {
    * subscription starts (the context of its `subscribe` resolver) and once per subscription event: an event is a
    * request of its own, so no loader cache outlives it.
    */
-  context: (base: Pick<ScopedContext, 'scope' | 'stats'>) => C;
+  context: (base: Pick<ScopedContext, 'scope' | 'stats' | 'principal'>) => C;
+  /**
+   * Verify callers' tokens (HTTP `Authorization`, `connection_init`'s `authorization`, or the in-process caller's
+   * scope). The schema's authorization directives and the resolvers' row rules decide with the principal.
+   * @default every caller is anonymous (nothing but public fields answers)
+   */
+  authenticate?: Authenticate | undefined;
+  /**
+   * Production settings: introspection off and errors masked (code, message and correlation id only).
+   * @default false
+   */
+  production?: boolean | undefined;
   /**
    * How long `stop()` waits for WebSocket clients to answer the close (1001) before it drops them, in ms.
    * Default 2000.
    */
   socketCloseTimeoutMs?: number | undefined;
 }
+
+/** How a subgraph checks its callers: passed through from each subgraph's deps to {@link createSubgraphService}. */
+export type SubgraphSecurity = Pick<SubgraphServiceOptions<ScopedContext>, 'authenticate' | 'production'>;
 
 type CachedDocument = { document: DocumentNode } | { errors: readonly GraphQLError[] };
 
@@ -114,17 +133,21 @@ const scopeOf = (contextValue: unknown): RequestScope => (contextValue as Scoped
 export async function createSubgraphService<C extends ScopedContext>(options: SubgraphServiceOptions<C>): Promise<SubgraphService> {
   const routes: Record<string, Route> = {};
   const logger = options.logger;
-  const { schema } = options;
+  // Every subgraph checks its own authorization directives: a caller that bypasses the gateway gets no more.
+  const schema = enforceAuthorization(options.schema);
+  const production = options.production ?? false;
+  const authenticate: Authenticate = options.authenticate ?? (async () => ({ ok: true, principal: ANONYMOUS }));
   const httpServer = createServer({ keepAliveTimeout: 65_000 }, router(routes, logger));
   const apollo = new ApolloServer<C>({
     schema,
-    introspection: true,
+    introspection: !production,
     // The launcher owns SIGTERM: it stops the gateway first and the subgraphs after, in that order.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       requestStatsPlugin<C>(),
+      ...(production ? [maskErrorsPlugin<C>()] : []),
       // Both wrap every field resolver; we send no cache hints and report no traces, so they only cost time.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
@@ -135,7 +158,8 @@ export async function createSubgraphService<C extends ScopedContext>(options: Su
   routes[GRAPHQL_PATH] = graphqlHandler<C>({
     server: apollo,
     logger,
-    context: async (_req, scope: RequestScope, stats) => options.context({ scope, stats }),
+    authenticate,
+    context: async (_req, scope: RequestScope, stats, principal) => options.context({ scope: { ...scope, principal }, stats, principal }),
   });
   routes['/health'] = (_req, res) => sendJson(res, 200, { status: 'ok', service: options.name });
 
@@ -157,18 +181,27 @@ export async function createSubgraphService<C extends ScopedContext>(options: Su
     }
     return entry;
   };
-  const newContext = (scope: RequestScope, operationName: string | null | undefined): C => options.context({ scope, stats: { operationName: operationName ?? null, errors: 0 } });
+  // The scope names the verified caller too, so that services taking only a scope (idempotency) know who it is.
+  const newContext = (scope: RequestScope, operationName: string | null | undefined, principal: Principal): C =>
+    options.context({ scope: { ...scope, principal }, stats: { operationName: operationName ?? null, errors: 0 }, principal });
+  /** The caller of an in-process request or a socket: a token that is not good answers UNAUTHENTICATED, as over HTTP. */
+  const principalFor = async (authorization: string | undefined): Promise<Principal | GraphQLError> => {
+    const authentication = await authenticate(authorization);
+    return authentication.ok ? authentication.principal : unauthenticatedError(authentication.message);
+  };
 
   /** Queries and mutations: executed in the caller's scope, as over HTTP. */
   const executeInScope = (args: ExecutionArgs) => runInScope(scopeOf(args.contextValue), () => execute(args));
   /** Subscriptions: each event executed as a request of its own (see subscribeEventScoped). */
   const subscribeInScope = async (args: ExecutionArgs, transport: 'ws' | 'local'): Promise<SubscriptionOutcome> => {
     const scope = scopeOf(args.contextValue);
+    const principal = (args.contextValue as ScopedContext).principal;
     const started = performance.now();
     const operationName = args.operationName ?? null;
     const outcome = await subscribeEventScoped(args, {
       scope,
-      contextFor: (eventScope) => newContext(eventScope, operationName),
+      // Every event runs with the subscriber's credentials: the row rules apply to each one.
+      contextFor: (eventScope) => newContext(eventScope, operationName, principal),
       onEnd: (events) =>
         runInScope(scope, () =>
           logger.info({ transport, operationName, events, durationMs: Math.round(performance.now() - started), authorization: scope.authorization ? 'present' : 'absent' }, 'graphql subscription ended'),
@@ -176,15 +209,19 @@ export async function createSubgraphService<C extends ScopedContext>(options: Su
     });
     // From here on the subscription hears every event (its source stream is listening): worth one line, since
     // graphql-ws itself acknowledges no subscription.
-    if (Symbol.asyncIterator in outcome) runInScope(scope, () => logger.info({ transport, operationName }, 'graphql subscription started'));
-    return outcome;
+    if (!(Symbol.asyncIterator in outcome)) return outcome;
+    runInScope(scope, () => logger.info({ transport, operationName }, 'graphql subscription started'));
+    // A token checked only at subscribe time would keep its caller listening long after it expired.
+    return endAtExpiry(outcome, principal, { value: { errors: [tokenExpiredError()] } });
   };
 
   const executeLocal: LocalExecutor = async (request) => {
     const entry = documentFor(request.query);
     if ('errors' in entry) return { errors: entry.errors };
     const scope = currentScope() ?? { correlationId: correlationIdFrom(undefined) };
-    const contextValue = newContext(scope, request.operationName);
+    const principal = await principalFor(scope.authorization);
+    if (principal instanceof GraphQLError) return { errors: [principal] };
+    const contextValue = newContext(scope, request.operationName, principal);
     return execute({ schema, document: entry.document, variableValues: request.variables, operationName: request.operationName, contextValue });
   };
 
@@ -192,7 +229,9 @@ export async function createSubgraphService<C extends ScopedContext>(options: Su
     const entry = documentFor(request.query);
     if ('errors' in entry) return { errors: entry.errors };
     const scope = scopeFromConnectionParams(request.connectionParams, currentScope());
-    const args: ExecutionArgs = { schema, document: entry.document, variableValues: request.variables, operationName: request.operationName, contextValue: newContext(scope, request.operationName) };
+    const principal = await principalFor(scope.authorization);
+    if (principal instanceof GraphQLError) return { errors: [principal] };
+    const args: ExecutionArgs = { schema, document: entry.document, variableValues: request.variables, operationName: request.operationName, contextValue: newContext(scope, request.operationName, principal) };
     if (getOperationAST(entry.document, request.operationName)?.operation !== 'subscription') return executeInScope(args);
     return subscribeInScope(args, 'local');
   };
@@ -201,16 +240,27 @@ export async function createSubgraphService<C extends ScopedContext>(options: Su
   // refused, and so that a stopping service takes no new sockets.
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
   let stopping = false;
-  useServer<Record<string, unknown>>(
+  useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       schema,
+      // The caller's token, verified once per socket; one that is not good closes it (4401) before anything runs.
+      onConnect: async (ctx) => {
+        const scope = scopeFromConnectionParams(ctx.connectionParams, upgradeScope(ctx.extra.request));
+        const principal = await principalFor(scope.authorization);
+        if (principal instanceof GraphQLError) {
+          ctx.extra.socket.close(4401, `UNAUTHENTICATED: ${principal.message}`.slice(0, 120));
+          return false;
+        }
+        ctx.extra.principal = principal;
+        return true;
+      },
       // The same document cache as executeLocal: the gateway subscribes with a handful of distinct operations.
       onSubscribe: (_ctx, _id, payload) => {
         const entry = documentFor(payload.query);
         if ('errors' in entry) return entry.errors;
         return { schema, document: entry.document, variableValues: payload.variables, operationName: payload.operationName ?? undefined };
       },
-      context: (ctx, _id, payload) => newContext(scopeFromConnectionParams(ctx.connectionParams, upgradeScope(ctx.extra.request)), payload.operationName),
+      context: (ctx, _id, payload) => newContext(scopeFromConnectionParams(ctx.connectionParams, upgradeScope(ctx.extra.request)), payload.operationName, ctx.extra.principal ?? ANONYMOUS),
       execute: executeInScope,
       subscribe: (args) => subscribeInScope(args, 'ws'),
     },

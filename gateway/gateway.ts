@@ -1,13 +1,23 @@
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { CORRELATION_HEADER, runInScope } from '../common/correlation.js';
-import { graphqlHandler, requestStatsPlugin, router, sendJson, type Route, type ScopedContext } from '../common/http.js';
+import { requirementsOfDocument } from '../common/auth/authorization.js';
+import { ANONYMOUS } from '../common/auth/principal.js';
+import { requestStatsPlugin, router, sendJson, type Authenticate, type Route, type ScopedContext } from '../common/http.js';
 import type { Logger } from '../common/logger.js';
 import { closeServer, listenOn, type HttpService, type LocalExecutor } from '../common/service.js';
-import { GraphQLError, type ExecutionResult } from 'graphql';
+import { GraphQLError, parse, type ExecutionResult } from 'graphql';
+import { edgeHttpHandler } from './edge/edge-http.js';
+import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './edge/limits.js';
+import { OperationAuthorizer } from './edge/operation-authorizer.js';
+import { withoutSecurityFeatures } from './edge/security-features.js';
+import { createOperationPipeline } from './edge/pipeline.js';
+import type { RateLimiter, RateLimitRule } from './edge/rate-limit.js';
+import { TrustedDocuments } from './edge/trusted-documents.js';
 import { SubscriptionHub, type HubStats } from './subscriptions/hub.js';
 import { SubscriptionPlanner } from './subscriptions/planner.js';
 import { LocalUpstream, RemoteUpstream, type LocalSubscribe, type UpstreamSubscriber } from './subscriptions/upstream.js';
@@ -35,6 +45,51 @@ export interface GatewayOptions {
   localSubscribers?: Partial<Record<string, LocalSubscribe>> | undefined;
   /** WebSocket limits (see `SubscriptionServerOptions`): default 10 000 connections, pings every 12 s. */
   subscriptions?: Pick<SubscriptionServerOptions, 'maxConnections' | 'keepAliveMs' | 'connectionInitWaitTimeoutMs'> | undefined;
+  /**
+   * Verifies callers' tokens (HTTP `Authorization`, `connection_init`'s `authorization`); a token present but not
+   * good fails the whole request (401). @default every caller is anonymous
+   */
+  authenticate?: Authenticate | undefined;
+  /** The hardened edge (see {@link EdgeOptions}). @default DEFAULT_EDGE */
+  edge?: Partial<EdgeOptions> | undefined;
+  /** Production: introspection off, errors masked to code, message and correlation id. @default false */
+  production?: boolean | undefined;
+}
+
+/** What the gateway refuses before any subgraph is called (README "Limits"). */
+export interface EdgeOptions {
+  /** Depth, aliases, tokens and cost of one document. @default DEFAULT_DOCUMENT_LIMITS */
+  limits: DocumentLimits;
+  /** Operations in one batched HTTP request at most. @default 10 */
+  maxBatch: number;
+  /** `enforce`: anonymous and shopper callers may send only `documents`' operations. @default 'allow' */
+  trustedDocuments: 'allow' | 'enforce';
+  /** The persisted-documents manifest. @default none (persisted ids are then PERSISTED_QUERY_NOT_SUPPORTED) */
+  documents: TrustedDocuments | undefined;
+  /** Where rate-limit buckets live (memory, or Redis shared by instances). @default none: no rate limits */
+  rateLimiter: RateLimiter | undefined;
+  /** Every caller's bucket. @default 50 per second, burst 100 */
+  rateLimit: Omit<RateLimitRule, 'name'>;
+  /** Each caller's checkout bucket, on top. @default 0.5 per second, burst 5 */
+  checkoutRateLimit: Omit<RateLimitRule, 'name'>;
+  /** Origins allowed by CORS (`*`: any). @default none: same-origin only */
+  corsOrigins: readonly string[];
+}
+
+export const DEFAULT_EDGE: EdgeOptions = {
+  limits: DEFAULT_DOCUMENT_LIMITS,
+  maxBatch: 10,
+  trustedDocuments: 'allow',
+  documents: undefined,
+  rateLimiter: undefined,
+  rateLimit: { ratePerSecond: 50, burst: 100 },
+  checkoutRateLimit: { ratePerSecond: 0.5, burst: 5 },
+  corsOrigins: [],
+};
+
+/** The manifest at `path`, when there is one (`npm run documents` writes it). */
+export function trustedDocumentsAt(path: string): TrustedDocuments | undefined {
+  return existsSync(path) ? TrustedDocuments.fromFile(path) : undefined;
 }
 
 export interface SubgraphEndpoint {
@@ -100,10 +155,15 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
     // HTTP-cache and proxy logic that a subgraph fetch never needs.
     return new ForwardingDataSource({ url: overrides[name] ?? url, fetcher: fetch as never });
   };
-  const gateway = new ApolloGateway({ supergraphSdl: options.supergraphSdl, logger, buildService });
+  // Apollo plans and executes; the authorization directives are the edge's to enforce (see security-features.ts).
+  const executableSdl = withoutSecurityFeatures(options.supergraphSdl);
+  const gateway = new ApolloGateway({ supergraphSdl: executableSdl, logger, buildService });
+  const production = options.production ?? false;
+  const authenticate: Authenticate = options.authenticate ?? (async () => ({ ok: true, principal: ANONYMOUS }));
+  const edge: EdgeOptions = { ...DEFAULT_EDGE, ...options.edge };
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    introspection: true,
+    introspection: !production,
     // The launcher owns SIGTERM: it stops the gateway first and the subgraphs after, in that order.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
@@ -120,6 +180,18 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
 
   // Subscriptions: @apollo/gateway plans them but cannot execute them; the hub runs the plan per event.
   const planner = new SubscriptionPlanner(options.supergraphSdl);
+  if (edge.trustedDocuments === 'enforce' && !edge.documents) throw new Error('TRUSTED_DOCUMENTS=enforce needs the persisted-documents manifest (npm run documents)');
+  const pipeline = createOperationPipeline({
+    schema: planner.apiSchema,
+    // The directives composed into the supergraph: what each subgraph declared about its own fields.
+    authorizer: new OperationAuthorizer({ schema: planner.apiSchema, requirements: requirementsOfDocument(parse(options.supergraphSdl)) }),
+    limits: edge.limits,
+    trusted: { mode: edge.trustedDocuments, documents: edge.documents },
+    rateLimiter: edge.rateLimit.ratePerSecond > 0 ? edge.rateLimiter : undefined,
+    rateLimit: { name: 'requests', ...edge.rateLimit },
+    checkoutRateLimit: { name: 'checkout', ...edge.checkoutRateLimit },
+    production,
+  });
   const local = new LocalUpstream(options.localSubscribers ?? {});
   const remote = new RemoteUpstream({ urls: Object.fromEntries(endpoints.map(({ name, url }) => [name, url])), logger });
   const upstream: UpstreamSubscriber = {
@@ -139,12 +211,17 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
   const sockets = attachSubscriptionServer({
     httpServer,
     hub,
-    planner,
+    pipeline,
+    authenticate,
     logger,
+    production,
     ...options.subscriptions,
-    executeOperation: async (request, scope) => {
+    executeOperation: async (request, scope, principal) => {
       const response = await runInScope(scope, () =>
-        apollo.executeOperation({ query: request.query, variables: request.variables, operationName: request.operationName }, { contextValue: { scope, stats: { operationName: request.operationName ?? null, errors: 0 } } }),
+        apollo.executeOperation(
+          { query: request.query, variables: request.variables, operationName: request.operationName },
+          { contextValue: { scope, stats: { operationName: request.operationName ?? null, errors: 0 }, principal } },
+        ),
       );
       if (response.body.kind !== 'single') return { errors: [new GraphQLError('incremental delivery is not served over WebSocket')] };
       return response.body.singleResult as ExecutionResult;
@@ -172,7 +249,7 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
     return { ready: !stopping && results.every(([, state]) => state === 'up'), subgraphs };
   };
 
-  routes['/graphql'] = graphqlHandler<GatewayContext>({ server: apollo, logger, context: async (_req, scope, stats) => ({ scope, stats }) });
+  routes['/graphql'] = edgeHttpHandler({ apollo, pipeline, authenticate, logger, maxBatch: edge.maxBatch, corsOrigins: edge.corsOrigins, production });
   routes['/health'] = (_req, res) => sendJson(res, 200, { status: 'ok' });
   routes['/ready'] = async (_req, res) => {
     const report = await readiness();

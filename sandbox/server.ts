@@ -5,6 +5,7 @@ import type { Logger } from '../common/logger.js';
 import { isSystemName, TransportError } from '../common/resilience.js';
 import { closeServer, listenOn, type HttpService } from '../common/service.js';
 import { parseFaultBody } from './faults.js';
+import type { SandboxIdentityProvider } from './identity-provider.js';
 import type { Sandbox } from './index.js';
 
 /** Methods a client may call over RPC: the systems' own public methods, nothing inherited from Object. */
@@ -30,16 +31,45 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+const TOKENS_PATH = '/sandbox/tokens';
+const JWKS_PATH = '/sandbox/.well-known/jwks.json';
+const ROTATE_PATH = '/sandbox/keys/rotate';
+
 /**
  * Sandbox control, a development tool in the spirit of Toxiproxy (only in sandbox mode):
  * - `POST /sandbox/faults` `{"system","latencyMs","errorRate","down"}` sets a fault; `DELETE` clears all; `GET` lists;
  * - `GET /sandbox/calls` call counters per system and method; `DELETE` resets; `GET /sandbox/calls/recent` the last calls
  *   with their correlation ids;
  * - `POST /sandbox/rpc/<system>/<method>` `{"args":[...]}`: the systems themselves, for subgraphs running in
- *   other processes (SANDBOX_URL).
+ *   other processes (SANDBOX_URL);
+ * - with an identity provider (else these answer 404): `POST /sandbox/tokens` `{"role":"shopper","customerId":"cust-00042"}`
+ *   (or store with `locationId`, agent, finance; optional `expiresInSeconds`, `subject`) answers
+ *   `{"token","expiresAt"}`; `GET /sandbox/.well-known/jwks.json` its public keys; `POST /sandbox/keys/rotate` signs
+ *   with a new key from then on (`{"kid"}`), the old one staying published.
  */
-export function createSandboxServer(sandbox: Sandbox, logger: Logger): HttpService {
+export function createSandboxServer(sandbox: Sandbox, logger: Logger, identity?: SandboxIdentityProvider): HttpService {
   const { control, systems } = sandbox;
+
+  async function handleIdentity(provider: SandboxIdentityProvider, req: IncomingMessage, res: ServerResponse, path: string, method: string): Promise<void> {
+    if (path === TOKENS_PATH) {
+      if (method !== 'POST') return sendJson(res, 405, { error: `${method} not allowed` });
+      const body = await readJson(req);
+      const issued = await provider.issue(body);
+      if ('error' in issued) return sendJson(res, 400, { error: issued.error });
+      // The body passed validation, so these are the grant's own fields; the token itself is never logged.
+      const { role, customerId, locationId, subject } = body as Record<string, unknown>;
+      logger.info({ role, customerId, locationId, subject, expiresAt: issued.expiresAt }, 'sandbox token issued');
+      return sendJson(res, 200, issued);
+    }
+    if (path === JWKS_PATH) {
+      if (method !== 'GET') return sendJson(res, 405, { error: `${method} not allowed` });
+      return sendJson(res, 200, provider.jwks(), { 'cache-control': 'public, max-age=300' });
+    }
+    if (method !== 'POST') return sendJson(res, 405, { error: `${method} not allowed` });
+    const rotated = await provider.rotate();
+    logger.info({ kid: rotated.kid }, 'sandbox signing key rotated');
+    return sendJson(res, 200, rotated);
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -71,6 +101,10 @@ export function createSandboxServer(sandbox: Sandbox, logger: Logger): HttpServi
       return sendJson(res, 405, { error: `${method} not allowed` });
     }
     if (path === '/sandbox/calls/recent' && method === 'GET') return sendJson(res, 200, control.recentCalls());
+    if (path === TOKENS_PATH || path === JWKS_PATH || path === ROTATE_PATH) {
+      if (!identity) return sendJson(res, 404, { error: 'no identity provider' });
+      return handleIdentity(identity, req, res, path, method);
+    }
     const rpc = /^\/sandbox\/rpc\/([a-z]+)\/([A-Za-z]+)$/.exec(path);
     if (rpc && method === 'POST') {
       const [, systemName, methodName] = rpc as unknown as [string, string, string];

@@ -106,6 +106,15 @@ export interface StockReservationRecord {
   expiresAt: string;
   /** The correlation id of the request that made it, for the events of its release. */
   correlationId: string | null;
+  /** Who holds it, when only they may end it (a shopper's cart); null for holds any associate may end. */
+  holder?: string | null | undefined;
+}
+
+/** What a reservation is held for: until when, under which correlation id, and by whom. */
+export interface ReservationHold {
+  expiresAt: string;
+  correlationId?: string | null;
+  holder?: string | null;
 }
 
 export type ReserveResult = { ok: true; reservation: StockReservationRecord } | { ok: false; shortages: { sku: string; available: number }[] };
@@ -555,7 +564,7 @@ class StockBook {
    * Hold units of several SKUs at one location for a cart or a transfer until `expiresAt`, all or nothing and
    * atomic against every commitment and reservation, exactly like commitStock; the units count as `reserved`.
    */
-  async reserveStock(locationId: string, lines: readonly CommitLine[], hold: { expiresAt: string; correlationId?: string | null }): Promise<ReserveResult> {
+  async reserveStock(locationId: string, lines: readonly CommitLine[], hold: ReservationHold): Promise<ReserveResult> {
     const shortages = shortagesAt(this.stock, locationId, lines);
     if (shortages.length) return { ok: false, shortages };
     for (const line of lines) (this.stock.get({ sku: line.sku, locationId }) as StockRecord).reserved += line.quantity;
@@ -565,15 +574,20 @@ class StockBook {
       lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
       expiresAt: hold.expiresAt,
       correlationId: hold.correlationId ?? null,
+      holder: hold.holder ?? null,
     };
     this.reservations.set(reservation.id, reservation);
     return { ok: true, reservation };
   }
 
-  /** End a live reservation and give its units back; null when it is unknown, released or expired already. */
-  async releaseReservation(id: string): Promise<StockReservationRecord | null> {
+  /**
+   * End a live reservation and give its units back; null when it is unknown, released or expired already, or (with
+   * `holder`) held by someone else.
+   */
+  async releaseReservation(id: string, holder?: string | null): Promise<StockReservationRecord | null> {
     const reservation = this.reservations.get(id);
     if (!reservation) return null;
+    if (holder && reservation.holder !== holder) return null;
     this.reservations.delete(id);
     giveBackReserved(this.stock, reservation);
     return reservation;

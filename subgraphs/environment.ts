@@ -3,6 +3,8 @@ import type { EventBackbone } from '../common/events.js';
 import type { Redis } from 'ioredis';
 import type { IdempotencyStore } from '../common/idempotency.js';
 import type { Logger } from '../common/logger.js';
+import type { Authenticate } from '../common/http.js';
+import type { SubgraphSecurity } from '../common/service.js';
 import type { ResilienceRegistry } from '../common/resilience.js';
 import type { SandboxSystems } from '../sandbox/systems.js';
 
@@ -20,4 +22,11 @@ export interface SubgraphEnvironment {
   redis?: { client: Redis; prefix: string } | undefined;
   resilience: ResilienceRegistry;
   logger: Logger;
+  /** Verifies callers' tokens: every subgraph checks them itself, whoever forwarded the request. */
+  authenticate: Authenticate;
+}
+
+/** The token verification and production settings every subgraph's service takes from the environment. */
+export function securityOf(env: Pick<SubgraphEnvironment, 'authenticate' | 'config'>): SubgraphSecurity {
+  return { authenticate: env.authenticate, production: env.config.production };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contractOperation } from './support/contract.js';
-import { startTestStack, type TestStack } from './support/stack.js';
+import { AGENT, startTestStack, store, type Caller, type TestStack } from './support/stack.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -15,20 +15,23 @@ const post = (body: string, contentType = 'application/json') =>
 
 describe('bad input gets a clear error and breaks nothing', () => {
   it('unknown ids are null, not errors', async () => {
-    for (const [name, variables, field] of [
-      ['ProductPage', { id: 'prod-9999' }, 'product'],
-      ['OrderTimeline', { orderId: 'ord-w999999' }, 'order'],
-      ['OrderTimeline', { orderId: 'nonsense' }, 'order'],
-      ['OrderByNumber', { number: 'W0000000' }, 'orderByNumber'],
-      ['StoreStock', { locationId: 'store-999', skus: ['SKU-0001-1'] }, 'location'],
-      ['PickupQueue', { locationId: 'nowhere' }, 'location'],
-    ] as const) {
-      const { status, body } = await stack.query(contractOperation(name), variables);
+    // Each as the client that sends it: the storefront anonymously, the console as an agent, the store app as an
+    // associate (who mistypes a location id).
+    const cases: [string, Record<string, unknown>, string, Caller | null][] = [
+      ['ProductPage', { id: 'prod-9999' }, 'product', null],
+      ['OrderTimeline', { orderId: 'ord-w999999' }, 'order', AGENT],
+      ['OrderTimeline', { orderId: 'nonsense' }, 'order', AGENT],
+      ['OrderByNumber', { number: 'W0000000' }, 'orderByNumber', AGENT],
+      ['StoreStock', { locationId: 'store-999', skus: ['SKU-0001-1'] }, 'location', store('store-001')],
+      ['PickupQueue', { locationId: 'nowhere' }, 'location', store('store-001')],
+    ];
+    for (const [name, variables, field, caller] of cases) {
+      const { status, body } = caller ? await stack.queryAs(caller, contractOperation(name), variables) : await stack.query(contractOperation(name), variables);
       expect(status).toBe(200);
       expect(body.errors ?? []).toEqual([]);
       expect((body.data as any)[field]).toBeNull();
     }
-    const { body } = await stack.query(contractOperation('CustomerLookup'), { query: 'zzzz-nobody-zzzz' });
+    const { body } = await stack.queryAs(AGENT, contractOperation('CustomerLookup'), { query: 'zzzz-nobody-zzzz' });
     expect(body.errors ?? []).toEqual([]);
     expect((body.data as any).searchCustomers).toEqual([]);
   });
@@ -56,6 +59,16 @@ describe('bad input gets a clear error and breaks nothing', () => {
     expect(body.errors[0].extensions.code).toBe('BAD_REQUEST');
   });
 
+  it('a POST that is not application/json is HTTP 400 with a GraphQL error body', async () => {
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const response = await post(JSON.stringify({ query: '{ __typename }' }), contentType);
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as any;
+      expect(body.errors[0].extensions.code).toBe('BAD_REQUEST');
+      expect(body.errors[0].message).toMatch(/application\/json/);
+    }
+  });
+
   it('a body over 1 MB is refused with 413', async () => {
     const response = await post(JSON.stringify({ query: `{ __typename } # ${'x'.repeat(1_100_000)}` }));
     expect(response.status).toBe(413);
@@ -75,15 +88,15 @@ describe('bad input gets a clear error and breaks nothing', () => {
 
   it('over-long strings, a forged cursor and oversized lists are BAD_USER_INPUT', async () => {
     const long = 'x'.repeat(10_000);
-    const cases: [string, Record<string, unknown>][] = [
-      ['ProductListing', { query: long }],
-      ['ProductListing', { after: 'not-a-cursor' }],
-      ['CustomerLookup', { query: long }],
-      ['CustomerLookup', { query: '   ' }],
-      ['StoreStock', { locationId: 'store-001', skus: Array.from({ length: 101 }, (_, i) => `SKU-${i}`) }],
+    const cases: [string, Record<string, unknown>, Caller | null][] = [
+      ['ProductListing', { query: long }, null],
+      ['ProductListing', { after: 'not-a-cursor' }, null],
+      ['CustomerLookup', { query: long }, AGENT],
+      ['CustomerLookup', { query: '   ' }, AGENT],
+      ['StoreStock', { locationId: 'store-001', skus: Array.from({ length: 101 }, (_, i) => `SKU-${i}`) }, store('store-001')],
     ];
-    for (const [name, variables] of cases) {
-      const { status, body } = await stack.query(contractOperation(name), variables);
+    for (const [name, variables, caller] of cases) {
+      const { status, body } = caller ? await stack.queryAs(caller, contractOperation(name), variables) : await stack.query(contractOperation(name), variables);
       expect(status).toBe(200);
       expect(body.errors?.map((e) => e.extensions?.code)).toContain('BAD_USER_INPUT');
     }

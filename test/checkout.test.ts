@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contractOperation } from './support/contract.js';
 import { expectedLevel } from './support/expect.js';
-import { startTestStack, type TestStack } from './support/stack.js';
+import { AGENT, shopper, startTestStack, store, type Caller, type TestStack } from './support/stack.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -30,9 +30,14 @@ function pickupStock(stack: TestStack, min: number, skip = 0) {
 }
 
 async function level(locationId: string, sku: string) {
-  const { body } = await stack.query(STOCK(), { locationId, skus: [sku] });
+  const { body } = await stack.queryAs(store(locationId), STOCK(), { locationId, skus: [sku] });
   return (body.data as any).location.inventoryLevels[0];
 }
+
+/** The customer places their own order (as a signed-in shopper); a guest order is placed by a service agent. */
+const customerOf = (input: Record<string, unknown>): Caller => (typeof input.customerId === 'string' ? shopper(input.customerId) : AGENT);
+const place = (input: Record<string, unknown>, headers?: Record<string, string>, caller: Caller = customerOf(input)) =>
+  stack.queryAs(caller, PLACE(), { input }, headers);
 
 const pickupInput = (sku: string, locationId: string, extra: Record<string, unknown> = {}) => ({
   idempotencyKey: key(),
@@ -49,7 +54,7 @@ describe('placeOrder (the contract PlaceOrder mutation)', () => {
     const { sku, locationId } = pickupStock(stack, 3);
     const before = await level(locationId, sku);
     const correlationId = `checkout-${Date.now()}`;
-    const { body } = await stack.query(PLACE(), { input: pickupInput(sku, locationId, { lines: [{ sku, quantity: 2 }] }) }, { 'x-correlation-id': correlationId });
+    const { body } = await place(pickupInput(sku, locationId, { lines: [{ sku, quantity: 2 }] }), { 'x-correlation-id': correlationId });
     expect(body.errors ?? []).toEqual([]);
     const { order, userErrors } = (body.data as any).placeOrder;
     expect(userErrors).toEqual([]);
@@ -63,7 +68,7 @@ describe('placeOrder (the contract PlaceOrder mutation)', () => {
     expect(after.committed).toBe(before.committed + 2);
     expect(after.available).toBe(before.available - 2);
 
-    const timeline = await stack.query(contractOperation('OrderTimeline'), { orderId: order.id });
+    const timeline = await stack.queryAs(AGENT, contractOperation('OrderTimeline'), { orderId: order.id });
     const events = (timeline.body.data as any).order.timeline;
     expect(events.map((e: any) => e.type)).toEqual(['ORDER_PLACED', 'INVENTORY_RESERVED', 'PAYMENT_AUTHORIZED', 'ORDER_CONFIRMED']);
     for (const e of events) expect(e.correlationId).toBe(correlationId);
@@ -73,7 +78,7 @@ describe('placeOrder (the contract PlaceOrder mutation)', () => {
   it('ships from a warehouse chosen by the allocation strategy', async () => {
     const data = stack.sandbox.data;
     const sku = data.stock.find((s) => s.locationId === 'wh-01' && (expectedLevel(data, s.sku, 'wh-01')?.available ?? 0) > 5)!.sku;
-    const { body } = await stack.query(PLACE(), { input: { idempotencyKey: key(), channel: 'MOBILE', deliveryMethod: 'SHIPPING', customerId: 'cust-00002', lines: [{ sku, quantity: 1 }] } });
+    const { body } = await place({ idempotencyKey: key(), channel: 'MOBILE', deliveryMethod: 'SHIPPING', customerId: 'cust-00002', lines: [{ sku, quantity: 1 }] });
     expect((body.data as any).placeOrder.userErrors).toEqual([]);
     expect((body.data as any).placeOrder.order).toMatchObject({ status: 'CONFIRMED', deliveryMethod: 'SHIPPING', pickupLocation: null });
   });
@@ -81,11 +86,11 @@ describe('placeOrder (the contract PlaceOrder mutation)', () => {
   it('the same key and input returns the original payload and creates nothing; another input is IDEMPOTENCY_KEY_REUSED', async () => {
     const { sku, locationId } = pickupStock(stack, 3, 1);
     const input = pickupInput(sku, locationId);
-    const first = await stack.query(PLACE(), { input });
+    const first = await place(input);
     const order = (first.body.data as any).placeOrder.order;
     const before = await level(locationId, sku);
     const calls = await stack.countCalls(async () => {
-      const again = await stack.query(PLACE(), { input });
+      const again = await place(input);
       expect((again.body.data as any).placeOrder).toEqual({ order, userErrors: [] });
     });
     expect(calls.ecom?.createOrder ?? 0).toBe(0);
@@ -93,7 +98,7 @@ describe('placeOrder (the contract PlaceOrder mutation)', () => {
     expect(calls.psp?.authorize ?? 0).toBe(0);
     expect((await level(locationId, sku)).committed).toBe(before.committed);
 
-    const other = await stack.query(PLACE(), { input: { ...input, lines: [{ sku, quantity: 2 }] } });
+    const other = await place({ ...input, lines: [{ sku, quantity: 2 }] });
     expect((other.body.data as any).placeOrder).toEqual({ order: null, userErrors: [{ field: 'idempotencyKey', message: expect.any(String), code: 'IDEMPOTENCY_KEY_REUSED' }] });
   });
 
@@ -102,7 +107,7 @@ describe('placeOrder (the contract PlaceOrder mutation)', () => {
     const input = pickupInput(sku, locationId);
     await stack.sandboxCall('POST', '/sandbox/faults', { system: 'psp', latencyMs: 300 });
     try {
-      const [a, b] = await Promise.all([stack.query(PLACE(), { input }), new Promise((r) => setTimeout(r, 100)).then(() => stack.query(PLACE(), { input }))]);
+      const [a, b] = await Promise.all([place(input), new Promise((r) => setTimeout(r, 100)).then(() => place(input))]);
       expect((a.body.data as any).placeOrder.order.status).toBe('CONFIRMED');
       expect((b.body.data as any).placeOrder.userErrors.map((e: any) => e.code)).toEqual(['IDEMPOTENCY_KEY_IN_USE']);
     } finally {
@@ -113,7 +118,7 @@ describe('placeOrder (the contract PlaceOrder mutation)', () => {
   it('a declined payment releases the committed stock and answers PAYMENT_DECLINED', async () => {
     const { sku, locationId } = pickupStock(stack, 3, 3);
     const before = await level(locationId, sku);
-    const { body } = await stack.query(PLACE(), { input: pickupInput(sku, locationId, { paymentToken: 'tok_decline' }) });
+    const { body } = await place(pickupInput(sku, locationId, { paymentToken: 'tok_decline' }));
     expect((body.data as any).placeOrder).toEqual({ order: null, userErrors: [{ field: 'paymentToken', message: expect.any(String), code: 'PAYMENT_DECLINED' }] });
     const after = await level(locationId, sku);
     expect(after).toEqual(before);
@@ -127,7 +132,8 @@ describe('placeOrder (the contract PlaceOrder mutation)', () => {
     expect((await level(locationId, sku)).available).toBe(20);
     const committedBefore = (await level(locationId, sku)).committed;
 
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => stack.query(PLACE(), { input: pickupInput(sku, locationId, { customerId: `cust-${String((i % 100) + 1).padStart(5, '0')}` }) })));
+    // A hundred shoppers, two orders each, every one signed in as themselves.
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => place(pickupInput(sku, locationId, { customerId: `cust-${String((i % 100) + 1).padStart(5, '0')}` }))));
     const outcomes = results.map((r) => (r.body.data as any)?.placeOrder);
     const confirmed = outcomes.filter((o) => o?.order?.status === 'CONFIRMED').length;
     const outOfStock = outcomes.filter((o) => o?.userErrors?.[0]?.code === 'OUT_OF_STOCK').length;
@@ -150,6 +156,7 @@ describe('placeOrder (the contract PlaceOrder mutation)', () => {
       [{ lines: [] }, 'INVALID_INPUT'],
       [{ pickupLocationId: 'store-999' }, 'PICKUP_NOT_AVAILABLE'],
       [{ pickupLocationId: closedStore.id }, 'PICKUP_NOT_AVAILABLE'],
+      // An order on behalf of a customer no system knows: a service agent's typo (a shopper is always a known customer).
       [{ customerId: 'cust-99999' }, 'UNKNOWN_CUSTOMER'],
       [{ idempotencyKey: 'k'.repeat(10_240) }, 'INVALID_IDEMPOTENCY_KEY'],
       [{ idempotencyKey: '' }, 'INVALID_IDEMPOTENCY_KEY'],
@@ -161,7 +168,7 @@ describe('placeOrder (the contract PlaceOrder mutation)', () => {
     try {
       const calls = await stack.countCalls(async () => {
         for (const [overrides, code] of cases) {
-          const { status, body } = await stack.query(PLACE(), { input: pickupInput(sku, locationId, overrides) });
+          const { status, body } = await place(pickupInput(sku, locationId, overrides), {}, overrides.customerId ? AGENT : shopper('cust-00001'));
           expect(status).toBe(200);
           const payload = (body.data as any).placeOrder;
           expect(payload.order).toBeNull();
@@ -183,12 +190,12 @@ describe('placeOrder (the contract PlaceOrder mutation)', () => {
     const before = await level(locationId, sku);
     const input = pickupInput(sku, locationId);
     await stack.sandboxCall('POST', '/sandbox/faults', { system: 'psp', down: true });
-    const failed = await stack.query(PLACE(), { input });
+    const failed = await place(input);
     await stack.sandboxCall('DELETE', '/sandbox/faults');
     expect(failed.body.errors?.[0]?.extensions?.code).toBe('PSP_UNAVAILABLE');
     expect(await level(locationId, sku)).toEqual(before);
     await new Promise((r) => setTimeout(r, 300)); // the PSP breaker half-opens
-    const retried = await stack.query(PLACE(), { input });
+    const retried = await place(input);
     expect((retried.body.data as any).placeOrder.order.status).toBe('CONFIRMED');
   });
 });

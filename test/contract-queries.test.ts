@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contractOperation } from './support/contract.js';
 import { allLocationIds, customerName, eur, expectedAvailability, expectedLevel } from './support/expect.js';
-import { startTestStack, type TestStack } from './support/stack.js';
+import { AGENT, startTestStack, store, type TestStack } from './support/stack.js';
 
 // Both ways the embedded gateway can reach its subgraphs: in process (the default) and over HTTP.
 describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
@@ -36,9 +36,9 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
         if (v.availability.available > 5) expect(v.availability.status).toBe('IN_STOCK');
         // Unknown location ids are ignored, not errors.
         expect(v.availability.locations.map((l: any) => l.location.id)).toEqual(['store-001', 'wh-01']);
-        const store = v.availability.locations[0];
-        expect(store.location).toEqual({ id: 'store-001', name: data.stores[0]!.name, type: 'STORE', pickupEnabled: data.stores[0]!.pickupEnabled });
-        expect(store.available).toBe(expectedLevel(data, v.sku, 'store-001')!.available);
+        const atStore = v.availability.locations[0];
+        expect(atStore.location).toEqual({ id: 'store-001', name: data.stores[0]!.name, type: 'STORE', pickupEnabled: data.stores[0]!.pickupEnabled });
+        expect(atStore.available).toBe(expectedLevel(data, v.sku, 'store-001')!.available);
       }
     });
 
@@ -96,7 +96,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
     it('StoreStock shows every quantity of the contract, available computed, names from catalog', async () => {
       const data = stack.sandbox.data;
       const skus = [data.variants[0]!.sku, data.variants[40]!.sku, data.variants[99]!.sku];
-      const { body } = await stack.query(contractOperation('StoreStock'), { locationId: 'store-003', skus });
+      const { body } = await stack.queryAs(store('store-003'), contractOperation('StoreStock'), { locationId: 'store-003', skus });
       noErrors(body);
       const location = body.data!.location;
       expect(location.id).toBe('store-003');
@@ -117,10 +117,10 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
         data.orders
           .filter((o) => o.channel !== 'STORE' && o.deliveryMethod === 'PICKUP' && o.pickupLocationId === loc && (o.status === 'CONFIRMED' || o.status === 'READY_FOR_PICKUP'))
           .sort((a, b) => (a.placedAt < b.placedAt ? -1 : 1));
-      const store = data.stores.filter((s) => s.pickupEnabled).sort((a, b) => waiting(b.id).length - waiting(a.id).length)[0]!;
-      const expected = waiting(store.id);
+      const pickupStore = data.stores.filter((s) => s.pickupEnabled).sort((a, b) => waiting(b.id).length - waiting(a.id).length)[0]!;
+      const expected = waiting(pickupStore.id);
       expect(expected.length).toBeGreaterThan(0);
-      const { body } = await stack.query(contractOperation('PickupQueue'), { locationId: store.id });
+      const { body } = await stack.queryAs(store(pickupStore.id), contractOperation('PickupQueue'), { locationId: pickupStore.id });
       noErrors(body);
       const queue = body.data!.location.pickupQueue;
       expect(queue.map((o: any) => o.id)).toEqual(expected.map((o) => o.id));
@@ -137,7 +137,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
     it('CustomerLookup finds a customer by email, case-insensitively, with loyalty, consent and orders', async () => {
       const data = stack.sandbox.data;
       const customer = data.customers.find((c) => data.orders.filter((o) => o.customerId === c.id).length >= 3)!;
-      const { body } = await stack.query(contractOperation('CustomerLookup'), { query: customer.email.toUpperCase() });
+      const { body } = await stack.queryAs(AGENT, contractOperation('CustomerLookup'), { query: customer.email.toUpperCase() });
       noErrors(body);
       const [found, ...rest] = body.data!.searchCustomers;
       expect(rest).toEqual([]);
@@ -156,7 +156,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
     });
 
     it('CustomerLookup by name returns at most 10 matches, all matching', async () => {
-      const { body } = await stack.query(contractOperation('CustomerLookup'), { query: 'müller' });
+      const { body } = await stack.queryAs(AGENT, contractOperation('CustomerLookup'), { query: 'müller' });
       noErrors(body);
       const found = body.data!.searchCustomers;
       expect(found.length).toBe(10);
@@ -166,7 +166,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
     it('OrderTimeline joins every domain for one order, and every event carries its correlation id', async () => {
       const data = stack.sandbox.data;
       const order = data.orders.find((o) => o.channel === 'WEB' && o.deliveryMethod === 'SHIPPING' && o.status === 'RETURNED' && o.customerId)!;
-      const { body } = await stack.query(contractOperation('OrderTimeline'), { orderId: order.id });
+      const { body } = await stack.queryAs(AGENT, contractOperation('OrderTimeline'), { orderId: order.id });
       noErrors(body);
       const o = body.data!.order;
       expect(o).toMatchObject({ id: order.id, number: order.number, status: 'RETURNED', channel: 'WEB', deliveryMethod: 'SHIPPING', placedAt: order.placedAt, correlationId: order.correlationId });
@@ -201,7 +201,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
     it('OrderTimeline of a till sale: no customer, POS source', async () => {
       const data = stack.sandbox.data;
       const order = data.orders.find((o) => o.channel === 'STORE' && o.customerId === null && o.status === 'PICKED_UP')!;
-      const { body } = await stack.query(contractOperation('OrderTimeline'), { orderId: order.id });
+      const { body } = await stack.queryAs(AGENT, contractOperation('OrderTimeline'), { orderId: order.id });
       noErrors(body);
       expect(body.data!.order.customer).toBeNull();
       expect(body.data!.order.timeline[0]).toMatchObject({ type: 'ORDER_PLACED', source: 'POS' });
@@ -211,7 +211,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
     it('OrderByNumber finds web and store orders', async () => {
       const data = stack.sandbox.data;
       for (const order of [data.orders.find((o) => o.number.startsWith('W') && o.customerId)!, data.orders.find((o) => o.number.startsWith('S') && o.customerId)!]) {
-        const { body } = await stack.query(contractOperation('OrderByNumber'), { number: order.number });
+        const { body } = await stack.queryAs(AGENT, contractOperation('OrderByNumber'), { number: order.number });
         noErrors(body);
         expect(body.data!.orderByNumber).toEqual({ id: order.id, number: order.number, status: order.status, customer: { name: customerName(data, order.customerId) } });
       }

@@ -4,12 +4,15 @@ import type { CanonicalEvent, EventType } from '../common/events.js';
 import type { FinanceConfig, OutboxSettings } from '../subgraphs/finance/outbox/settings.js';
 import { contractOperation } from './support/contract.js';
 import { eur, expectedLevel } from './support/expect.js';
-import { startTestStack, type TestStack } from './support/stack.js';
+import { AGENT, FINANCE, shopper, startTestStack, type TestStack } from './support/stack.js';
 
 /*
  * ERP protection through the finance outbox, end to end through the gateway: money events on the backbone become
  * journal postings that a background worker books in the ERP, retrying with backoff while it is down, exactly
  * once, never in the way of an order.
+ *
+ * The shopper places the order; finance staff read the outbox, an order's postings and invoices, reconcile and
+ * replay; a service agent reads the order's timeline.
  */
 
 /** The stack's config with the finance outbox's settings (AppConfig has no section for them yet). */
@@ -63,7 +66,8 @@ async function placeOrder(stack: TestStack, skip: number): Promise<{ id: string;
   }
   if (!sku) throw new Error('no such stock in the seed');
   const correlationId = `erp-outbox-${tag()}`;
-  const { body } = await stack.query(
+  const { body } = await stack.queryAs(
+    shopper('cust-00003'),
     contractOperation('PlaceOrder'),
     { input: { idempotencyKey: `erp-outbox-${tag()}`, channel: 'WEB', deliveryMethod: 'SHIPPING', customerId: 'cust-00003', lines: [{ sku, quantity: 1 }] } },
     { 'x-correlation-id': correlationId },
@@ -79,13 +83,13 @@ function sourceEvent(type: EventType, order: { id: string; correlationId: string
 }
 
 async function outboxOf(stack: TestStack, orderId: string): Promise<any[]> {
-  const { body } = await stack.query(OUTBOX, { orderId });
+  const { body } = await stack.queryAs(FINANCE, OUTBOX, { orderId });
   expect(body.errors ?? []).toEqual([]);
   return (body.data as any).erpOutbox;
 }
 
 async function timelineOf(stack: TestStack, orderId: string): Promise<any> {
-  return (await stack.query(contractOperation('OrderTimeline'), { orderId })).body;
+  return (await stack.queryAs(AGENT, contractOperation('OrderTimeline'), { orderId })).body;
 }
 
 async function erpCalls(stack: TestStack, method: string): Promise<number> {
@@ -117,7 +121,7 @@ describe('ERP outbox (retrying without limit in practice)', () => {
     expect(await stack.backbone.publish(pickedUp)).toBe(true);
 
     const postingId = `post-${pickedUp.id}`;
-    const body = await until(() => stack.query(ORDER_POSTINGS, { id: order.id }).then((r) => r.body), (b: any) => b.data?.order?.erpPostings?.[0]?.status === 'POSTED', 'the SALE is posted');
+    const body = await until(() => stack.queryAs(FINANCE, ORDER_POSTINGS, { id: order.id }).then((r) => r.body), (b: any) => b.data?.order?.erpPostings?.[0]?.status === 'POSTED', 'the SALE is posted');
     const { erpPostings, invoices } = (body.data as any).order;
     expect(erpPostings).toEqual([
       { id: postingId, orderId: order.id, type: 'SALE', status: 'POSTED', attempts: 1, amount: eur(order.totalMinor), erpDocumentNumber: expect.stringMatching(/^FI-\d{8}$/), lastError: null, postedAt: expect.any(String), sourceEventId: pickedUp.id },
@@ -141,7 +145,7 @@ describe('ERP outbox (retrying without limit in practice)', () => {
     const seeded = data.orders.find((o) => o.status === 'READY_FOR_PICKUP' && o.channel === 'WEB')!;
     const pickedUp = sourceEvent('PICKED_UP', seeded, {}, new Date().toISOString());
     await stack.backbone.publish({ ...pickedUp, locationId: seeded.pickupLocationId ?? undefined });
-    const body = await until(() => stack.query(ORDER_POSTINGS, { id: seeded.id }).then((r) => r.body), (b: any) => b.data?.order?.erpPostings?.some((p: any) => p.status === 'POSTED'), 'the SALE is posted');
+    const body = await until(() => stack.queryAs(FINANCE, ORDER_POSTINGS, { id: seeded.id }).then((r) => r.body), (b: any) => b.data?.order?.erpPostings?.some((p: any) => p.status === 'POSTED'), 'the SALE is posted');
     expect((body.data as any).order.erpPostings).toEqual([expect.objectContaining({ type: 'SALE', status: 'POSTED', amount: eur(seeded.totalMinor), sourceEventId: pickedUp.id })]);
     const timeline = (await timelineOf(stack, seeded.id)).data.order.timeline;
     expect(timeline.filter((e: any) => e.type === 'JOURNAL_POSTED').map((e: any) => e.correlationId)).toEqual([seeded.correlationId]);
@@ -150,7 +154,7 @@ describe('ERP outbox (retrying without limit in practice)', () => {
     const history = data.orders.find((o) => o.status === 'RETURNED' && data.postings.filter((p) => p.orderId === o.id).length === 2)!;
     const refund = sourceEvent('REFUND_ISSUED', history, { amount: 1_00, currency: 'EUR' });
     await stack.backbone.publish(refund);
-    const merged = await until(() => stack.query(ORDER_POSTINGS, { id: history.id }).then((r) => r.body), (b: any) => b.data?.order?.erpPostings?.length === 3 && b.data.order.erpPostings[2].status === 'POSTED', 'history and the new refund');
+    const merged = await until(() => stack.queryAs(FINANCE, ORDER_POSTINGS, { id: history.id }).then((r) => r.body), (b: any) => b.data?.order?.erpPostings?.length === 3 && b.data.order.erpPostings[2].status === 'POSTED', 'history and the new refund');
     expect((merged.data as any).order.erpPostings.map((p: any) => [p.type, p.sourceEventId])).toEqual([
       ['SALE', null],
       ['RETURN', null],
@@ -237,7 +241,7 @@ describe('ERP outbox (retrying without limit in practice)', () => {
       for (const e of events) await stack.backbone.publish(e);
       for (const o of [a, b, c]) await until(() => outboxOf(stack, o.id), (list) => list.length > 0 && list.every((p) => p.status === 'POSTED'), `${o.id} posted`);
 
-      const { body } = await stack.query(RECONCILIATION(), DAY);
+      const { body } = await stack.queryAs(FINANCE, RECONCILIATION(), DAY);
       expect(body.errors ?? []).toEqual([]);
       const sourceTotal = a.totalMinor + b.totalMinor + c.totalMinor - 500;
       expect((body.data as any).reconciliation).toEqual({
@@ -251,7 +255,7 @@ describe('ERP outbox (retrying without limit in practice)', () => {
 
     it('is null with ERP_UNAVAILABLE while the ERP is down: there is nothing to reconcile against', async () => {
       await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', down: true });
-      const { body } = await stack.query(RECONCILIATION(), DAY);
+      const { body } = await stack.queryAs(FINANCE, RECONCILIATION(), DAY);
       expect((body.data as any)?.reconciliation ?? null).toBeNull();
       expect(body.errors?.map((e) => e.extensions?.code)).toEqual(['ERP_UNAVAILABLE']);
     });
@@ -275,7 +279,7 @@ describe('ERP outbox (retrying without limit in practice)', () => {
       const missing = dead.reduce((sum, p) => sum + (p.type === 'SALE' ? p.amountMinor : -p.amountMinor), 0);
 
       const started = performance.now();
-      const { body } = await stack.query(RECONCILIATION(), window);
+      const { body } = await stack.queryAs(FINANCE, RECONCILIATION(), window);
       const ms = performance.now() - started;
       expect(body.errors ?? []).toEqual([]);
       const r = (body.data as any).reconciliation;
@@ -295,7 +299,7 @@ describe('ERP outbox (retrying without limit in practice)', () => {
         { from: '2026-11-01T00:00:00Z', to: '2026-11-01T00:00:00Z' },
         { from: '2026-01-01T00:00:00Z', to: '2026-06-01T00:00:00Z' },
       ]) {
-        const { status, body } = await stack.query(RECONCILIATION(), window);
+        const { status, body } = await stack.queryAs(FINANCE, RECONCILIATION(), window);
         expect(status).toBe(200);
         expect((body.data as any)?.reconciliation ?? null).toBeNull();
         expect(body.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
@@ -331,12 +335,12 @@ describe('ERP outbox with a low max-attempts setting', () => {
     // Dead letters stay put: no more attempts by themselves.
     await new Promise((r) => setTimeout(r, 200));
     expect((await outboxOf(stack, order.id))[0].attempts).toBe(3);
-    const listed = (await stack.query(OUTBOX, { statuses: ['DEAD_LETTER'] })).body.data as any;
+    const listed = (await stack.queryAs(FINANCE, OUTBOX, { statuses: ['DEAD_LETTER'] })).body.data as any;
     expect(listed.erpOutbox.map((p: any) => p.id)).toContain(postingId);
 
     await clearFaults(stack);
     const seededPosted = stack.sandbox.data.postings.find((p) => p.status === 'POSTED')!;
-    const { body } = await stack.query(REPLAY, { ids: [postingId, 'post-nope', seededPosted.id] });
+    const { body } = await stack.queryAs(FINANCE, REPLAY, { ids: [postingId, 'post-nope', seededPosted.id] });
     expect(body.errors ?? []).toEqual([]);
     const payload = (body.data as any).replayPostings;
     expect(payload.postings.map((p: any) => [p.id, p.status])).toEqual([
@@ -354,7 +358,7 @@ describe('ERP outbox with a low max-attempts setting', () => {
     expect(after.data.order.erpPostings).toEqual([expect.objectContaining({ id: postingId, status: 'POSTED', attempts: 4 })]);
 
     // Replaying what is posted now is INVALID_STATE, not a second booking.
-    const again = await stack.query(REPLAY, { ids: [postingId] });
+    const again = await stack.queryAs(FINANCE, REPLAY, { ids: [postingId] });
     expect((again.body.data as any).replayPostings.userErrors.map((e: any) => e.code)).toEqual(['INVALID_STATE']);
     const [held] = await stack.sandbox.systems.erp.getPostingsByOrder([order.id]);
     expect(held).toHaveLength(1);
@@ -370,17 +374,17 @@ describe('ERP outbox with a low max-attempts setting', () => {
     await clearFaults(stack);
 
     const key = `replay-${tag()}`;
-    const first = await stack.query(REPLAY, { ids: [postingId], idempotencyKey: key });
+    const first = await stack.queryAs(FINANCE, REPLAY, { ids: [postingId], idempotencyKey: key });
     expect((first.body.data as any).replayPostings).toEqual({ postings: [expect.objectContaining({ id: postingId, status: 'PENDING' })], userErrors: [] });
     await until(() => outboxOf(stack, order.id), (list) => list[0]?.status === 'POSTED', 'posted');
-    const repeat = await stack.query(REPLAY, { ids: [postingId], idempotencyKey: key });
+    const repeat = await stack.queryAs(FINANCE, REPLAY, { ids: [postingId], idempotencyKey: key });
     // The first result, the posting as it is now; no INVALID_STATE, nothing re-queued.
     expect((repeat.body.data as any).replayPostings).toEqual({ postings: [expect.objectContaining({ id: postingId, status: 'POSTED' })], userErrors: [] });
-    const other = await stack.query(REPLAY, { ids: [postingId, 'post-other'], idempotencyKey: key });
+    const other = await stack.queryAs(FINANCE, REPLAY, { ids: [postingId, 'post-other'], idempotencyKey: key });
     expect((other.body.data as any).replayPostings.userErrors).toEqual([{ field: 'idempotencyKey', message: expect.any(String), code: 'IDEMPOTENCY_KEY_REUSED' }]);
-    const badKey = await stack.query(REPLAY, { ids: [postingId], idempotencyKey: '' });
+    const badKey = await stack.queryAs(FINANCE, REPLAY, { ids: [postingId], idempotencyKey: '' });
     expect((badKey.body.data as any).replayPostings.userErrors.map((e: any) => e.code)).toEqual(['INVALID_IDEMPOTENCY_KEY']);
-    const none = await stack.query(REPLAY, { ids: [] });
+    const none = await stack.queryAs(FINANCE, REPLAY, { ids: [] });
     expect((none.body.data as any).replayPostings.userErrors.map((e: any) => e.code)).toEqual(['INVALID_INPUT']);
   });
 
@@ -393,7 +397,7 @@ describe('ERP outbox with a low max-attempts setting', () => {
     await until(() => outboxOf(stack, order.id), (list) => list[0]?.status === 'DEAD_LETTER', 'dead-lettered');
     await clearFaults(stack);
 
-    const { body } = await stack.query(contractOperation('Reconciliation'), window);
+    const { body } = await stack.queryAs(FINANCE, contractOperation('Reconciliation'), window);
     expect(body.errors ?? []).toEqual([]);
     expect((body.data as any).reconciliation).toEqual({
       sourceTotal: eur(-4_321),
@@ -403,9 +407,9 @@ describe('ERP outbox with a low max-attempts setting', () => {
       mismatches: [{ orderId: order.id, type: 'REFUND', expected: eur(4_321), posted: null }],
     });
 
-    await stack.query(REPLAY, { ids: [`post-${refund.id}`] });
+    await stack.queryAs(FINANCE, REPLAY, { ids: [`post-${refund.id}`] });
     await until(() => outboxOf(stack, order.id), (list) => list[0]?.status === 'POSTED', 'posted');
-    const after = await stack.query(contractOperation('Reconciliation'), window);
+    const after = await stack.queryAs(FINANCE, contractOperation('Reconciliation'), window);
     expect((after.body.data as any).reconciliation).toEqual({ sourceTotal: eur(-4_321), erpTotal: eur(-4_321), pendingPostings: 0, failedPostings: 0, mismatches: [] });
   });
 
@@ -413,9 +417,9 @@ describe('ERP outbox with a low max-attempts setting', () => {
     const data = stack.sandbox.data;
     const seededDead = data.postings.find((p) => p.status === 'DEAD_LETTER')!;
     const order = data.orders.find((o) => o.id === seededDead.orderId)!;
-    const { body } = await stack.query(REPLAY, { ids: [seededDead.id] });
+    const { body } = await stack.queryAs(FINANCE, REPLAY, { ids: [seededDead.id] });
     expect((body.data as any).replayPostings).toEqual({ postings: [expect.objectContaining({ id: seededDead.id, status: 'PENDING', attempts: seededDead.attempts })], userErrors: [] });
-    const posted = await until(() => stack.query(ORDER_POSTINGS, { id: order.id }).then((r) => r.body), (b: any) => b.data?.order?.erpPostings?.find((p: any) => p.id === seededDead.id)?.status === 'POSTED', 'the history posting is booked');
+    const posted = await until(() => stack.queryAs(FINANCE, ORDER_POSTINGS, { id: order.id }).then((r) => r.body), (b: any) => b.data?.order?.erpPostings?.find((p: any) => p.id === seededDead.id)?.status === 'POSTED', 'the history posting is booked');
     const entries = (posted.data as any).order.erpPostings.filter((p: any) => p.id === seededDead.id);
     expect(entries).toEqual([expect.objectContaining({ status: 'POSTED', amount: eur(seededDead.amountMinor), erpDocumentNumber: expect.stringMatching(/^FI-\d{8}$/), lastError: null })]);
     const timeline = (await timelineOf(stack, order.id)).data.order.timeline;

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
+import { loadConfig } from '../common/config.js';
 import { createLogger } from '../common/logger.js';
 import { createGateway } from '../gateway/gateway.js';
+import { tokenVerifierFor } from '../stack.js';
 import { contractOperation } from './support/contract.js';
-import { startTestStack, type TestStack } from './support/stack.js';
+import { AGENT, shopper, startTestStack, type TestStack } from './support/stack.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -16,8 +18,10 @@ afterAll(async () => {
 describe('gateway', () => {
   it('takes the caller’s correlation id and carries it to subgraphs, adapter calls and every log line', async () => {
     const correlationId = `test-${Date.now()}`;
+    // A signed-in shopper browsing: the storefront sends its token with every request.
+    const authorization = await stack.bearer(shopper('cust-00042'));
     await stack.sandboxCall('DELETE', '/sandbox/calls');
-    const { status, headers, body } = await stack.query(contractOperation('ProductPage'), { id: 'prod-0002' }, { 'x-correlation-id': correlationId, authorization: 'Bearer abc' });
+    const { status, headers, body } = await stack.query(contractOperation('ProductPage'), { id: 'prod-0002' }, { 'x-correlation-id': correlationId, authorization });
     expect(status).toBe(200);
     expect(body.errors ?? []).toEqual([]);
     expect(headers.get('x-correlation-id')).toBe(correlationId);
@@ -36,6 +40,13 @@ describe('gateway', () => {
     expect(new Set(subgraphLines.map((l) => l.service))).toEqual(new Set(['catalog', 'inventory']));
     // Authorization reaches the subgraphs (its value is never logged).
     for (const line of lines) expect(line.authorization).toBe('present');
+    const token = authorization.slice('Bearer '.length);
+    expect(JSON.stringify(stack.logs)).not.toContain(token);
+
+    // A token that is there but not good is refused whole (401), and it is not logged either.
+    const forged = await stack.query(contractOperation('ProductPage'), { id: 'prod-0002' }, { authorization: 'Bearer abc' });
+    expect(forged.status).toBe(401);
+    expect(forged.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(JSON.stringify(stack.logs)).not.toContain('Bearer abc');
   });
 
@@ -57,9 +68,12 @@ describe('gateway', () => {
 
   it('is not ready while a subgraph does not answer, and still serves the other subgraphs', async () => {
     const supergraphSdl = await readFile('supergraph.graphql', 'utf8');
+    // This gateway verifies tokens as the stack's does: against the sandbox identity provider's keys.
+    const verifier = tokenVerifierFor(loadConfig({}), stack.urls.sandbox);
     const gateway = await createGateway({
       supergraphSdl,
       subgraphUrls: { ...stack.urls.subgraphs, finance: 'http://127.0.0.1:9/graphql' },
+      authenticate: (authorization) => verifier.authenticate(authorization),
       logger: createLogger({ level: 'silent' }),
       readinessTimeoutMs: 300,
     });
@@ -71,7 +85,7 @@ describe('gateway', () => {
       const order = stack.sandbox.data.orders[0]!;
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: await stack.bearer(AGENT) },
         body: JSON.stringify({ query: contractOperation('OrderTimeline'), variables: { orderId: order.id } }),
       });
       const body = (await response.json()) as any;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contractOperation } from './support/contract.js';
-import { startTestStack, totalCalls, type TestStack } from './support/stack.js';
+import { AGENT, startTestStack, store, totalCalls, type TestStack } from './support/stack.js';
 
 // Sandbox call counters are the proof: a batch call is one call, however many keys it carries.
 // Both ways the embedded gateway can reach its subgraphs: in process (the default) and over HTTP.
@@ -35,7 +35,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       const small = data.orders.find((o) => o.lines.length === 2 && o.channel === big.channel && (o.customerId === null) === (big.customerId === null))!;
       const run = (orderId: string) =>
         stack.countCalls(async () => {
-          const { body } = await stack.query(contractOperation('OrderTimeline'), { orderId });
+          const { body } = await stack.queryAs(AGENT, contractOperation('OrderTimeline'), { orderId });
           expect(body.errors ?? []).toEqual([]);
         });
       const callsBig = await run(big.id);
@@ -46,7 +46,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
 
     it('CustomerLookup with ten customers reads their orders in one call per order system', async () => {
       const calls = await stack.countCalls(async () => {
-        const { body } = await stack.query(contractOperation('CustomerLookup'), { query: 'a' });
+        const { body } = await stack.queryAs(AGENT, contractOperation('CustomerLookup'), { query: 'a' });
         expect(body.errors ?? []).toEqual([]);
         expect((body.data as any).searchCustomers).toHaveLength(10);
       });
@@ -57,12 +57,41 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
 
     it('PickupQueue resolves every order’s customer and variants in one batch each', async () => {
       const calls = await stack.countCalls(async () => {
-        const { body } = await stack.query(contractOperation('PickupQueue'), { locationId: 'store-001' });
+        const { body } = await stack.queryAs(store('store-001'), contractOperation('PickupQueue'), { locationId: 'store-001' });
         expect(body.errors ?? []).toEqual([]);
       });
       expect(calls.crm?.getCustomers ?? 0).toBeLessThanOrEqual(1);
       expect(calls.erp?.getVariants ?? 0).toBeLessThanOrEqual(1);
       expect(calls.ecom?.getPickupQueue).toBe(1);
+      // The customers subgraph's row rule for a store associate (only customers whose orders the store hands over
+      // or ships): one batch call per order system for the whole queue, a fixed 2 calls per request.
+      expect(calls.ecom?.getOrdersByCustomer).toBe(1);
+      expect(calls.pos?.getOrdersByCustomer).toBe(1);
+    });
+
+    it('a store’s long PickupQueue makes no more calls than a short one, the row rule included', async () => {
+      const data = stack.sandbox.data;
+      const waiting = (loc: string) =>
+        data.orders.filter((o) => o.channel !== 'STORE' && o.deliveryMethod === 'PICKUP' && o.pickupLocationId === loc && o.customerId && (o.status === 'CONFIRMED' || o.status === 'READY_FOR_PICKUP')).length;
+      const stores = data.stores.filter((s) => s.pickupEnabled && waiting(s.id) > 0).sort((a, b) => waiting(b.id) - waiting(a.id));
+      const long = stores[0]!;
+      const short = stores[stores.length - 1]!;
+      expect(waiting(long.id)).toBeGreaterThan(waiting(short.id));
+      const customersSeen: Record<string, number> = {};
+      const run = (locationId: string) =>
+        stack.countCalls(async () => {
+          const { body } = await stack.queryAs(store(locationId), contractOperation('PickupQueue'), { locationId });
+          expect(body.errors ?? []).toEqual([]);
+          customersSeen[locationId] = (body.data as any).location.pickupQueue.filter((o: any) => o.customer?.name).length;
+        });
+      const callsLong = await run(long.id);
+      const callsShort = await run(short.id);
+      expect(customersSeen[long.id]).toBe(waiting(long.id));
+      expect(customersSeen[short.id]).toBe(waiting(short.id));
+      expect(callsLong).toEqual(callsShort);
+      // getStores (the location's name), getPickupQueue, getCustomers, getVariants, and the row rule's
+      // getOrdersByCustomer at both order systems.
+      expect(totalCalls(callsLong)).toBe(6);
     });
   });
 });

@@ -5,12 +5,16 @@ import type { CanonicalEvent } from '../common/events.js';
 import { printSubgraphs, readSupergraphConfig } from '../scripts/composition.js';
 import { contractOperation } from './support/contract.js';
 import { expectedLevel } from './support/expect.js';
-import { startTestStack, type TestStack } from './support/stack.js';
+import { AGENT, shopper, startTestStack, store, type Caller, type TestStack } from './support/stack.js';
 
 /*
  * An order's life after checkout, end to end through the gateway: the contract's ReadyForPickup, HandOver,
  * CancelOrder and CreateReturn documents as written, plus the mutations the shipping and returns flows need.
  * Every order here is placed fresh with the contract's PlaceOrder, so its state is known.
+ *
+ * Each call is made as the client that makes it: the shopper places the order; the associates of the pickup store
+ * (or of the warehouse it ships from) read its stock, mark it ready, hand it over, ship it and book returns in; a
+ * service agent cancels, creates returns, marks deliveries and reads the order and its timeline.
  */
 
 let stack: TestStack;
@@ -80,12 +84,13 @@ const priceOf = (sku: string) => stack.sandbox.data.variants.find((v) => v.sku =
 const decimal = (minor: number) => (minor / 100).toFixed(2);
 
 async function level(locationId: string, sku: string) {
-  const { body } = await stack.query(op('StoreStock'), { locationId, skus: [sku] });
+  const { body } = await stack.queryAs(store(locationId), op('StoreStock'), { locationId, skus: [sku] });
   return (body.data as any).location.inventoryLevels[0] as { onHand: number; committed: number; reserved: number; damaged: number; available: number };
 }
 
 async function placePickup(sku: string, locationId: string, quantity: number, correlationId = `order-${key()}`) {
-  const { body } = await stack.query(
+  const { body } = await stack.queryAs(
+    shopper('cust-00007'),
     op('PlaceOrder'),
     { input: { idempotencyKey: key(), channel: 'WEB', deliveryMethod: 'PICKUP', customerId: 'cust-00007', pickupLocationId: locationId, lines: [{ sku, quantity }] } },
     { 'x-correlation-id': correlationId },
@@ -96,23 +101,23 @@ async function placePickup(sku: string, locationId: string, quantity: number, co
   return order as { id: string; number: string; correlationId: string; status: string };
 }
 
-async function mutate(name: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) {
-  const { status, body } = await stack.query(op(name), variables, headers);
+async function mutate(caller: Caller, name: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) {
+  const { status, body } = await stack.queryAs(caller, op(name), variables, headers);
   expect(status).toBe(200);
   expect(body.errors ?? []).toEqual([]);
   return Object.values(body.data as Record<string, any>)[0];
 }
 
-async function custom(document: string, variables: Record<string, unknown>) {
-  const { body } = await stack.query(document, variables);
+async function custom(caller: Caller, document: string, variables: Record<string, unknown>) {
+  const { body } = await stack.queryAs(caller, document, variables);
   expect(body.errors ?? []).toEqual([]);
   return Object.values(body.data as Record<string, any>)[0];
 }
 
 async function handedOver(sku: string, locationId: string, quantity: number) {
   const order = await placePickup(sku, locationId, quantity);
-  expect((await mutate('ReadyForPickup', { orderId: order.id })).userErrors).toEqual([]);
-  expect((await mutate('HandOver', { orderId: order.id })).order.status).toBe('PICKED_UP');
+  expect((await mutate(store(locationId), 'ReadyForPickup', { orderId: order.id })).userErrors).toEqual([]);
+  expect((await mutate(store(locationId), 'HandOver', { orderId: order.id })).order.status).toBe('PICKED_UP');
   return order;
 }
 
@@ -133,7 +138,7 @@ async function published(fn: () => Promise<unknown>): Promise<CanonicalEvent[]> 
   return events;
 }
 
-const timelineOf = async (orderId: string) => (await stack.query(op('OrderTimeline'), { orderId })).body.data as any;
+const timelineOf = async (orderId: string) => (await stack.queryAs(AGENT, op('OrderTimeline'), { orderId })).body.data as any;
 
 describe('the contract mutations of an order’s life', () => {
   it('validate against the composed API schema as written', async () => {
@@ -158,14 +163,14 @@ describe('pickup: ReadyForPickup and HandOver (contract documents)', () => {
     expect(placed.committed).toBe(before.committed + 2);
 
     // The store app sends its own correlation ids: the events still carry the order's.
-    const ready = await mutate('ReadyForPickup', { orderId: order.id }, { 'x-correlation-id': 'store-app-1' });
+    const ready = await mutate(store(locationId), 'ReadyForPickup', { orderId: order.id }, { 'x-correlation-id': 'store-app-1' });
     expect(ready).toEqual({ order: { id: order.id, status: 'READY_FOR_PICKUP' }, userErrors: [] });
-    const queue = (await stack.query(op('PickupQueue'), { locationId })).body.data as any;
+    const queue = (await stack.queryAs(store(locationId), op('PickupQueue'), { locationId })).body.data as any;
     expect(queue.location.pickupQueue.find((o: any) => o.id === order.id)).toMatchObject({ status: 'READY_FOR_PICKUP', lines: [{ sku, quantity: 2 }] });
     expect(await level(locationId, sku)).toEqual(placed);
 
     await stack.sandboxCall('DELETE', '/sandbox/calls');
-    const handOver = await mutate('HandOver', { orderId: order.id }, { 'x-correlation-id': 'store-app-2' });
+    const handOver = await mutate(store(locationId), 'HandOver', { orderId: order.id }, { 'x-correlation-id': 'store-app-2' });
     expect(handOver).toEqual({ order: { id: order.id, status: 'PICKED_UP' }, userErrors: [] });
     const after = await level(locationId, sku);
     expect(after).toMatchObject({ onHand: placed.onHand - 2, committed: placed.committed - 2, available: placed.available });
@@ -173,7 +178,7 @@ describe('pickup: ReadyForPickup and HandOver (contract documents)', () => {
     const recent = (await stack.sandboxCall('GET', '/sandbox/calls/recent')).body as { method: string; correlationId: string }[];
     expect(recent.filter((c) => c.method === 'fulfillStock').map((c) => c.correlationId)).toEqual([correlationId]);
 
-    const queueAfter = (await stack.query(op('PickupQueue'), { locationId })).body.data as any;
+    const queueAfter = (await stack.queryAs(store(locationId), op('PickupQueue'), { locationId })).body.data as any;
     expect(queueAfter.location.pickupQueue.some((o: any) => o.id === order.id)).toBe(false);
 
     const { order: timelineOrder } = await timelineOf(order.id);
@@ -196,7 +201,7 @@ describe('pickup: ReadyForPickup and HandOver (contract documents)', () => {
     const before = await level(locationId, sku);
     const events = await published(async () => {
       for (const name of ['HandOver', 'ReadyForPickup']) {
-        const again = await mutate(name, { orderId: order.id });
+        const again = await mutate(store(locationId), name, { orderId: order.id });
         expect(again.order).toBeNull();
         expect(again.userErrors).toEqual([{ field: null, code: 'INVALID_STATE', message: expect.stringContaining('PICKED_UP') }]);
       }
@@ -208,16 +213,16 @@ describe('pickup: ReadyForPickup and HandOver (contract documents)', () => {
   it('HandOver before ReadyForPickup is INVALID_STATE', async () => {
     const { sku, locationId } = pickupStock(3, 2);
     const order = await placePickup(sku, locationId, 1);
-    const early = await mutate('HandOver', { orderId: order.id });
+    const early = await mutate(store(locationId), 'HandOver', { orderId: order.id });
     expect(early).toEqual({ order: null, userErrors: [{ field: null, code: 'INVALID_STATE', message: expect.stringMatching(/CONFIRMED.*ready for pickup first/) }] });
   });
 
   it('of ten hand-overs at once exactly one lands; the stock leaves once', async () => {
     const { sku, locationId } = pickupStock(3, 3);
     const order = await placePickup(sku, locationId, 1);
-    await mutate('ReadyForPickup', { orderId: order.id });
+    await mutate(store(locationId), 'ReadyForPickup', { orderId: order.id });
     const before = await level(locationId, sku);
-    const results = await Promise.all(Array.from({ length: 10 }, () => mutate('HandOver', { orderId: order.id })));
+    const results = await Promise.all(Array.from({ length: 10 }, () => mutate(store(locationId), 'HandOver', { orderId: order.id })));
     expect(results.filter((r) => r.order?.status === 'PICKED_UP')).toHaveLength(1);
     expect(results.filter((r) => r.userErrors[0]?.code === 'INVALID_STATE')).toHaveLength(9);
     expect(await level(locationId, sku)).toMatchObject({ onHand: before.onHand - 1, committed: before.committed - 1 });
@@ -230,14 +235,14 @@ describe('pickup: ReadyForPickup and HandOver (contract documents)', () => {
     const order = await placePickup(sku, locationId, 1);
     const other = await placePickup(sku, locationId, 1);
     const k = key();
-    const first = await custom(READY_KEYED, { orderId: order.id, key: k });
+    const first = await custom(store(locationId), READY_KEYED, { orderId: order.id, key: k });
     expect(first).toEqual({ order: { id: order.id, status: 'READY_FOR_PICKUP' }, userErrors: [] });
     const calls = await stack.countCalls(async () => {
-      expect(await custom(READY_KEYED, { orderId: order.id, key: k })).toEqual(first);
+      expect(await custom(store(locationId), READY_KEYED, { orderId: order.id, key: k })).toEqual(first);
     });
     expect(calls.ecom?.compareAndSetStatus ?? 0).toBe(0);
-    expect(await custom(READY_KEYED, { orderId: other.id, key: k })).toEqual({ order: null, userErrors: [{ field: 'idempotencyKey', message: expect.any(String), code: 'IDEMPOTENCY_KEY_REUSED' }] });
-    expect(await custom(READY_KEYED, { orderId: other.id, key: '' })).toEqual({ order: null, userErrors: [{ field: 'idempotencyKey', message: expect.any(String), code: 'INVALID_IDEMPOTENCY_KEY' }] });
+    expect(await custom(store(locationId), READY_KEYED, { orderId: other.id, key: k })).toEqual({ order: null, userErrors: [{ field: 'idempotencyKey', message: expect.any(String), code: 'IDEMPOTENCY_KEY_REUSED' }] });
+    expect(await custom(store(locationId), READY_KEYED, { orderId: other.id, key: '' })).toEqual({ order: null, userErrors: [{ field: 'idempotencyKey', message: expect.any(String), code: 'INVALID_IDEMPOTENCY_KEY' }] });
   });
 });
 
@@ -249,7 +254,7 @@ describe('cancelOrder (the contract CancelOrder mutation)', () => {
     expect((await level(locationId, sku)).committed).toBe(before.committed + 3);
 
     const input = { idempotencyKey: key(), orderId: order.id, reason: 'Customer changed their mind' };
-    const cancelled = await mutate('CancelOrder', { input });
+    const cancelled = await mutate(AGENT, 'CancelOrder', { input });
     expect(cancelled).toEqual({ order: { id: order.id, status: 'CANCELLED' }, userErrors: [] });
     expect(await level(locationId, sku)).toEqual(before);
 
@@ -263,13 +268,13 @@ describe('cancelOrder (the contract CancelOrder mutation)', () => {
     ]);
 
     const events = await published(async () => {
-      expect(await mutate('CancelOrder', { input })).toEqual(cancelled);
+      expect(await mutate(AGENT, 'CancelOrder', { input })).toEqual(cancelled);
     });
     expect(events).toEqual([]);
     expect(await level(locationId, sku)).toEqual(before);
-    const reused = await mutate('CancelOrder', { input: { ...input, reason: 'Another reason' } });
+    const reused = await mutate(AGENT, 'CancelOrder', { input: { ...input, reason: 'Another reason' } });
     expect(reused).toEqual({ order: null, userErrors: [{ field: 'idempotencyKey', message: expect.any(String), code: 'IDEMPOTENCY_KEY_REUSED' }] });
-    const again = await mutate('CancelOrder', { input: { ...input, idempotencyKey: key() } });
+    const again = await mutate(AGENT, 'CancelOrder', { input: { ...input, idempotencyKey: key() } });
     expect(again).toEqual({ order: null, userErrors: [{ field: null, code: 'INVALID_STATE', message: expect.stringContaining('CANCELLED') }] });
   });
 
@@ -277,8 +282,8 @@ describe('cancelOrder (the contract CancelOrder mutation)', () => {
     const { sku, locationId } = pickupStock(3, 6);
     const before = await level(locationId, sku);
     const order = await placePickup(sku, locationId, 1);
-    await mutate('ReadyForPickup', { orderId: order.id });
-    expect((await mutate('CancelOrder', { input: { idempotencyKey: key(), orderId: order.id, reason: 'Not collected' } })).order.status).toBe('CANCELLED');
+    await mutate(store(locationId), 'ReadyForPickup', { orderId: order.id });
+    expect((await mutate(AGENT, 'CancelOrder', { input: { idempotencyKey: key(), orderId: order.id, reason: 'Not collected' } })).order.status).toBe('CANCELLED');
     expect(await level(locationId, sku)).toEqual(before);
   });
 
@@ -287,7 +292,7 @@ describe('cancelOrder (the contract CancelOrder mutation)', () => {
     const order = await handedOver(sku, locationId, 1);
     const before = await level(locationId, sku);
     const events = await published(async () => {
-      const result = await mutate('CancelOrder', { input: { idempotencyKey: key(), orderId: order.id, reason: 'Too late' } });
+      const result = await mutate(AGENT, 'CancelOrder', { input: { idempotencyKey: key(), orderId: order.id, reason: 'Too late' } });
       expect(result).toEqual({ order: null, userErrors: [{ field: null, code: 'INVALID_STATE', message: expect.stringContaining('PICKED_UP') }] });
     });
     expect(events).toEqual([]);
@@ -306,17 +311,17 @@ describe('returns: CreateReturn (contract) and receiveReturn', () => {
 
     // First return: one unit, back in stock.
     const createInput = { idempotencyKey: key(), orderId: order.id, reason: 'Too small', lines: [{ sku, quantity: 1 }] };
-    const created = await mutate('CreateReturn', { input: createInput });
+    const created = await mutate(AGENT, 'CreateReturn', { input: createInput });
     expect(created.userErrors).toEqual([]);
     expect(created.return).toMatchObject({ status: 'REQUESTED', lines: [{ sku, quantity: 1 }] });
     const returnId = created.return.id as string;
     // A replay answers the same return and creates none.
-    expect(await mutate('CreateReturn', { input: createInput })).toEqual(created);
-    expect(((await custom(ORDER, { id: order.id })).returns as unknown[]).length).toBe(1);
+    expect(await mutate(AGENT, 'CreateReturn', { input: createInput })).toEqual(created);
+    expect(((await custom(AGENT, ORDER, { id: order.id })).returns as unknown[]).length).toBe(1);
 
     const beforeRestock = await level(locationId, sku);
     const receiveInput = { idempotencyKey: key(), returnId, condition: 'RESTOCK' };
-    const received = await custom(RECEIVE, { input: receiveInput });
+    const received = await custom(store(locationId), RECEIVE, { input: receiveInput });
     expect(received).toEqual({
       return: { id: returnId, status: 'REFUNDED', lines: [{ sku, quantity: 1 }], receivedAt: expect.any(String) },
       order: { id: order.id, status: 'PARTIALLY_RETURNED' },
@@ -324,19 +329,19 @@ describe('returns: CreateReturn (contract) and receiveReturn', () => {
     });
     expect(await level(locationId, sku)).toMatchObject({ onHand: beforeRestock.onHand + 1, damaged: beforeRestock.damaged, available: beforeRestock.available + 1 });
     // Replay: same answer, nothing booked or refunded twice; a new key finds the return REFUNDED.
-    expect(await custom(RECEIVE, { input: receiveInput })).toEqual(received);
+    expect(await custom(store(locationId), RECEIVE, { input: receiveInput })).toEqual(received);
     expect((await level(locationId, sku)).onHand).toBe(beforeRestock.onHand + 1);
-    expect(await custom(RECEIVE, { input: { ...receiveInput, idempotencyKey: key() } })).toEqual({
+    expect(await custom(store(locationId), RECEIVE, { input: { ...receiveInput, idempotencyKey: key() } })).toEqual({
       return: null,
       order: null,
       userErrors: [{ field: null, code: 'INVALID_STATE', message: expect.stringContaining('REFUNDED') }],
     });
 
     // Second return: the two units left, damaged.
-    const second = await mutate('CreateReturn', { input: { idempotencyKey: key(), orderId: order.id, reason: 'Broken in transit', lines: [{ sku, quantity: 2 }] } });
+    const second = await mutate(AGENT, 'CreateReturn', { input: { idempotencyKey: key(), orderId: order.id, reason: 'Broken in transit', lines: [{ sku, quantity: 2 }] } });
     expect(second.userErrors).toEqual([]);
     const beforeDamaged = await level(locationId, sku);
-    const damaged = await custom(RECEIVE, { input: { idempotencyKey: key(), returnId: second.return.id, condition: 'DAMAGED' } });
+    const damaged = await custom(store(locationId), RECEIVE, { input: { idempotencyKey: key(), returnId: second.return.id, condition: 'DAMAGED' } });
     expect(damaged.order).toEqual({ id: order.id, status: 'RETURNED' });
     expect(await level(locationId, sku)).toMatchObject({ onHand: beforeDamaged.onHand + 2, damaged: beforeDamaged.damaged + 2, available: beforeDamaged.available });
 
@@ -358,23 +363,23 @@ describe('returns: CreateReturn (contract) and receiveReturn', () => {
     for (const e of timelineOrder.timeline) expect(e.correlationId).toBe(order.correlationId);
 
     // Nothing left to return.
-    const more = await mutate('CreateReturn', { input: { idempotencyKey: key(), orderId: order.id, reason: 'Again', lines: [{ sku, quantity: 1 }] } });
+    const more = await mutate(AGENT, 'CreateReturn', { input: { idempotencyKey: key(), orderId: order.id, reason: 'Again', lines: [{ sku, quantity: 1 }] } });
     expect(more).toEqual({ return: null, userErrors: [{ field: null, code: 'INVALID_STATE', message: expect.stringContaining('RETURNED') }] });
   });
 
   it('a PSP outage leaves the return RECEIVED; the retry with the same key refunds without booking the stock twice', async () => {
     const { sku, locationId } = pickupStock(3, 9);
     const order = await handedOver(sku, locationId, 1);
-    const created = await mutate('CreateReturn', { input: { idempotencyKey: key(), orderId: order.id, reason: 'Wrong colour', lines: [{ sku, quantity: 1 }] } });
+    const created = await mutate(AGENT, 'CreateReturn', { input: { idempotencyKey: key(), orderId: order.id, reason: 'Wrong colour', lines: [{ sku, quantity: 1 }] } });
     const before = await level(locationId, sku);
     const input = { idempotencyKey: key(), returnId: created.return.id, condition: 'RESTOCK' };
     await stack.sandboxCall('POST', '/sandbox/faults', { system: 'psp', down: true });
-    const failed = await stack.query(RECEIVE, { input });
+    const failed = await stack.queryAs(store(locationId), RECEIVE, { input });
     await stack.sandboxCall('DELETE', '/sandbox/faults');
     expect(failed.body.errors?.[0]?.extensions?.code).toBe('PSP_UNAVAILABLE');
-    expect((await custom(ORDER, { id: order.id })).returns[0].status).toBe('RECEIVED');
+    expect((await custom(AGENT, ORDER, { id: order.id })).returns[0].status).toBe('RECEIVED');
     await new Promise((r) => setTimeout(r, 300)); // the PSP breaker half-opens
-    const retried = await custom(RECEIVE, { input });
+    const retried = await custom(store(locationId), RECEIVE, { input });
     expect(retried).toMatchObject({ return: { status: 'REFUNDED' }, order: { status: 'RETURNED' }, userErrors: [] });
     expect((await level(locationId, sku)).onHand).toBe(before.onHand + 1);
     const { order: timelineOrder } = await timelineOf(order.id);
@@ -388,31 +393,31 @@ describe('shipping: shipOrder and markDelivered', () => {
     const data = stack.sandbox.data;
     const sku = data.stock.find((s) => s.locationId === 'wh-01' && (expectedLevel(data, s.sku, 'wh-01')?.available ?? 0) > 5)?.sku;
     expect(sku).toBeDefined();
-    const placed = await stack.query(op('PlaceOrder'), { input: { idempotencyKey: key(), channel: 'MOBILE', deliveryMethod: 'SHIPPING', customerId: 'cust-00003', lines: [{ sku, quantity: 2 }] } });
+    const placed = await stack.queryAs(shopper('cust-00003'), op('PlaceOrder'), { input: { idempotencyKey: key(), channel: 'MOBILE', deliveryMethod: 'SHIPPING', customerId: 'cust-00003', lines: [{ sku, quantity: 2 }] } });
     const order = (placed.body.data as any).placeOrder.order;
-    const warehouse = (await custom(ORDER, { id: order.id })).fulfillmentLocation.id as string;
+    const warehouse = (await custom(AGENT, ORDER, { id: order.id })).fulfillmentLocation.id as string;
     const before = await level(warehouse, sku!);
 
     // Not a pickup order.
-    expect((await mutate('ReadyForPickup', { orderId: order.id })).userErrors[0]).toMatchObject({ code: 'INVALID_STATE', message: expect.stringContaining('SHIPPING order is shipped') });
+    expect((await mutate(store(warehouse), 'ReadyForPickup', { orderId: order.id })).userErrors[0]).toMatchObject({ code: 'INVALID_STATE', message: expect.stringContaining('SHIPPING order is shipped') });
 
     const shipInput = { idempotencyKey: key(), orderId: order.id, carrier: 'DHL', trackingNumber: 'JD0001234567' };
-    const shipped = await custom(SHIP, { input: shipInput });
+    const shipped = await custom(store(warehouse), SHIP, { input: shipInput });
     expect(shipped.userErrors).toEqual([]);
     expect(shipped.order).toMatchObject({ status: 'SHIPPED', shipments: [{ status: 'SHIPPED', carrier: 'DHL', trackingNumber: 'JD0001234567', shippedAt: expect.any(String), deliveredAt: null }] });
     expect(await level(warehouse, sku!)).toMatchObject({ onHand: before.onHand - 2, committed: before.committed - 2, available: before.available });
-    expect(await custom(SHIP, { input: shipInput })).toEqual(shipped);
+    expect(await custom(store(warehouse), SHIP, { input: shipInput })).toEqual(shipped);
     expect((await level(warehouse, sku!)).onHand).toBe(before.onHand - 2);
 
     const [events] = await stack.backbone.eventsForOrders([order.id]);
     expect(events!.find((e) => e.type === 'ORDER_SHIPPED')).toMatchObject({ source: 'WMS', locationId: warehouse, correlationId: order.correlationId, data: { total: 2 * priceOf(sku!), currency: 'EUR', carrier: 'DHL' } });
 
-    const cancelInTransit = await mutate('CancelOrder', { input: { idempotencyKey: key(), orderId: order.id, reason: 'Too late' } });
+    const cancelInTransit = await mutate(AGENT, 'CancelOrder', { input: { idempotencyKey: key(), orderId: order.id, reason: 'Too late' } });
     expect(cancelInTransit.userErrors[0]).toMatchObject({ code: 'INVALID_STATE', message: expect.stringContaining('SHIPPED') });
 
-    const delivered = await custom(DELIVER, { orderId: order.id, key: key() });
+    const delivered = await custom(AGENT, DELIVER, { orderId: order.id, key: key() });
     expect(delivered).toEqual({ order: { id: order.id, status: 'DELIVERED', shipments: [{ status: 'DELIVERED', deliveredAt: expect.any(String) }] }, userErrors: [] });
-    const again = await custom(DELIVER, { orderId: order.id, key: key() });
+    const again = await custom(AGENT, DELIVER, { orderId: order.id, key: key() });
     expect(again.userErrors[0]).toMatchObject({ code: 'INVALID_STATE', message: expect.stringContaining('DELIVERED') });
 
     const { order: timelineOrder } = await timelineOf(order.id);
@@ -420,7 +425,7 @@ describe('shipping: shipOrder and markDelivered', () => {
     expect(timelineOrder.shipments).toHaveLength(1);
 
     // A delivered order takes returns.
-    const ret = await mutate('CreateReturn', { input: { idempotencyKey: key(), orderId: order.id, reason: 'Not as described', lines: [{ sku, quantity: 1 }] } });
+    const ret = await mutate(AGENT, 'CreateReturn', { input: { idempotencyKey: key(), orderId: order.id, reason: 'Not as described', lines: [{ sku, quantity: 1 }] } });
     expect(ret.userErrors).toEqual([]);
   });
 });
@@ -453,16 +458,18 @@ describe('bad input is a user error, never an exception, and changes nothing', (
           ['CreateReturn', ret(order.id, [{ sku, quantity: 1 }], { reason: ' ' }), 'INVALID_INPUT', 'reason'],
           ['CreateReturn', ret(open.id, [{ sku, quantity: 1 }]), 'INVALID_STATE', null],
         ];
+        // The store's associates mark ready and hand over; a service agent cancels and creates returns.
+        const callerOf = (name: string) => (name === 'ReadyForPickup' || name === 'HandOver' ? store(locationId) : AGENT);
         for (const [name, variables, code, field] of cases) {
-          const payload = await mutate(name, variables);
+          const payload = await mutate(callerOf(name), name, variables);
           expect(payload[name === 'CreateReturn' ? 'return' : 'order'], `${name} ${code}`).toBeNull();
           expect(payload.userErrors.map((e: any) => [e.code, e.field]), `${name} ${JSON.stringify(variables).slice(0, 80)}`).toContainEqual([code, field]);
         }
-        const unknownReturn = await custom(RECEIVE, { input: { idempotencyKey: key(), returnId: 'ret-ord-w999999', condition: 'RESTOCK' } });
+        const unknownReturn = await custom(store(locationId), RECEIVE, { input: { idempotencyKey: key(), returnId: 'ret-ord-w999999', condition: 'RESTOCK' } });
         expect(unknownReturn).toEqual({ return: null, order: null, userErrors: [{ field: 'returnId', message: expect.any(String), code: 'INVALID_INPUT' }] });
-        const badShip = await custom(SHIP, { input: { idempotencyKey: key(), orderId: open.id, carrier: ' ' } });
+        const badShip = await custom(store(locationId), SHIP, { input: { idempotencyKey: key(), orderId: open.id, carrier: ' ' } });
         expect(badShip.userErrors).toEqual([{ field: 'carrier', message: expect.any(String), code: 'INVALID_INPUT' }]);
-        const pickupShip = await custom(SHIP, { input: { idempotencyKey: key(), orderId: open.id, carrier: 'UPS' } });
+        const pickupShip = await custom(store(locationId), SHIP, { input: { idempotencyKey: key(), orderId: open.id, carrier: 'UPS' } });
         expect(pickupShip.userErrors[0]).toMatchObject({ code: 'INVALID_STATE', message: expect.stringContaining('PICKUP order') });
       });
       for (const method of ['compareAndSetStatus', 'createReturn', 'setReturnStatus', 'fulfillStock', 'releaseStock', 'adjustStock']) {

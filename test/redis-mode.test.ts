@@ -3,11 +3,14 @@ import { createRedis, quitAll } from '../common/redis/connection.js';
 import { RedisEventBackbone } from '../common/redis/event-backbone.js';
 import { contractOperation } from './support/contract.js';
 import { startRedisServer } from './support/redis.js';
-import { startTestStack, type TestStack } from './support/stack.js';
+import { AGENT, FINANCE, shopper, startTestStack, store, type TestStack } from './support/stack.js';
 
 // Two complete stacks (gateway + five subgraphs each) side by side, sharing one real redis-server (event
 // backbone, idempotency records, stock counts and reservations, ERP outbox) and one set of systems of record
-// (stack B reaches A's sandbox over HTTP), as instances of one deployment share their ERP, POS and WMS.
+// (stack B reaches A's sandbox over HTTP), as instances of one deployment share their ERP, POS and WMS. One sandbox
+// is one identity provider: a token from it is good at both stacks, and each stack's `queryAs` asks it for one.
+// Guest pickup orders (no customerId) are placed by a service agent; the store's associates read its stock and hand
+// orders over; finance reads the outbox. Idempotency records are per caller: a replay comes from the same caller.
 let redis: Awaited<ReturnType<typeof startRedisServer>>;
 let a: TestStack;
 let b: TestStack;
@@ -32,7 +35,7 @@ function pickupStore(stack: TestStack) {
 }
 
 async function sellable(stack: TestStack, locationId: string, sku: string) {
-  const { body } = await stack.query(contractOperation('StoreStock'), { locationId, skus: [sku] });
+  const { body } = await stack.queryAs(store(locationId), contractOperation('StoreStock'), { locationId, skus: [sku] });
   return (body.data as any).location.inventoryLevels[0];
 }
 
@@ -48,12 +51,12 @@ describe('Redis mode: two stacks, one Redis', () => {
     const sku = a.sandbox.data.variants[5]!.sku;
     await a.sandbox.systems.pos.adjustStock({ sku, locationId, onHandDelta: 10 });
     const input = { idempotencyKey: key(), channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] };
-    const first = (await a.query(PLACE(), { input })).body.data as any;
+    const first = (await a.queryAs(AGENT, PLACE(), { input })).body.data as any;
     expect(first.placeOrder.order.status).toBe('CONFIRMED');
-    const replay = (await b.query(PLACE(), { input })).body.data as any;
+    const replay = (await b.queryAs(AGENT, PLACE(), { input })).body.data as any;
     expect(replay.placeOrder.order.id).toBe(first.placeOrder.order.id);
     expect(replay.placeOrder.userErrors).toEqual([]);
-    const reused = (await b.query(PLACE(), { input: { ...input, lines: [{ sku, quantity: 2 }] } })).body.data as any;
+    const reused = (await b.queryAs(AGENT, PLACE(), { input: { ...input, lines: [{ sku, quantity: 2 }] } })).body.data as any;
     expect(reused.placeOrder.userErrors.map((e: any) => e.code)).toEqual(['IDEMPOTENCY_KEY_REUSED']);
   });
 
@@ -64,7 +67,7 @@ describe('Redis mode: two stacks, one Redis', () => {
     const input = { idempotencyKey: key(), channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] };
     await a.sandboxCall('POST', '/sandbox/faults', { system: 'psp', latencyMs: 300 });
     try {
-      const [ra, rb] = await Promise.all([a.query(PLACE(), { input }), new Promise((r) => setTimeout(r, 100)).then(() => b.query(PLACE(), { input }))]);
+      const [ra, rb] = await Promise.all([a.queryAs(AGENT, PLACE(), { input }), new Promise((r) => setTimeout(r, 100)).then(() => b.queryAs(AGENT, PLACE(), { input }))]);
       const outcomes = [(ra.body.data as any).placeOrder, (rb.body.data as any).placeOrder];
       expect(outcomes.filter((o) => o.order?.status === 'CONFIRMED')).toHaveLength(1);
       expect(outcomes.flatMap((o) => o.userErrors.map((e: any) => e.code))).toEqual(['IDEMPOTENCY_KEY_IN_USE']);
@@ -80,7 +83,7 @@ describe('Redis mode: two stacks, one Redis', () => {
     await a.sandbox.systems.pos.adjustStock({ sku, locationId, onHandDelta: 20 - before.available });
     expect((await sellable(b, locationId, sku)).available).toBe(20);
     const posBefore = await posOwnCount(a, locationId, sku);
-    const place = (stack: TestStack) => stack.query(PLACE(), { input: { idempotencyKey: key(), channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] } });
+    const place = (stack: TestStack) => stack.queryAs(AGENT, PLACE(), { input: { idempotencyKey: key(), channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] } });
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => place(i % 2 ? a : b)));
     const confirmed = results.filter((r) => (r.body.data as any)?.placeOrder?.order?.status === 'CONFIRMED').length;
     expect(confirmed).toBe(20);
@@ -95,15 +98,15 @@ describe('Redis mode: two stacks, one Redis', () => {
     const locationId = pickupStore(a);
     const sku = a.sandbox.data.variants[8]!.sku;
     await a.sandbox.systems.pos.adjustStock({ sku, locationId, onHandDelta: 5 });
-    const placed = (await a.query(PLACE(), { input: { idempotencyKey: key(), channel: 'MOBILE', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] } })).body.data as any;
+    const placed = (await a.queryAs(AGENT, PLACE(), { input: { idempotencyKey: key(), channel: 'MOBILE', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] } })).body.data as any;
     const order = placed.placeOrder.order;
-    const { body } = await b.query(contractOperation('OrderTimeline'), { orderId: order.id });
+    const { body } = await b.queryAs(AGENT, contractOperation('OrderTimeline'), { orderId: order.id });
     const timeline = (body.data as any).order.timeline;
     expect(timeline.map((e: any) => e.type)).toEqual(['ORDER_PLACED', 'INVENTORY_RESERVED', 'PAYMENT_AUTHORIZED', 'ORDER_CONFIRMED']);
     for (const e of timeline) expect(e.correlationId).toBe(order.correlationId);
     // The seeded history is in Redis too (loaded once, by whichever stack came first).
     const seeded = a.sandbox.data.orders[0]!;
-    const history = await b.query(contractOperation('OrderTimeline'), { orderId: seeded.id });
+    const history = await b.queryAs(AGENT, contractOperation('OrderTimeline'), { orderId: seeded.id });
     expect((history.body.data as any).order.timeline.length).toBeGreaterThan(3);
   });
 
@@ -111,12 +114,12 @@ describe('Redis mode: two stacks, one Redis', () => {
     const locationId = pickupStore(a);
     const sku = a.sandbox.data.variants[9]!.sku;
     await a.sandbox.systems.pos.adjustStock({ sku, locationId, onHandDelta: 5 });
-    const order = ((await a.query(PLACE(), { input: { idempotencyKey: key(), channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] } })).body.data as any).placeOrder.order;
-    expect(((await a.query(contractOperation('ReadyForPickup'), { orderId: order.id })).body.data as any).markReadyForPickup.order.status).toBe('READY_FOR_PICKUP');
-    expect(((await a.query(contractOperation('HandOver'), { orderId: order.id })).body.data as any).confirmPickup.order.status).toBe('PICKED_UP');
+    const order = ((await a.queryAs(AGENT, PLACE(), { input: { idempotencyKey: key(), channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] } })).body.data as any).placeOrder.order;
+    expect(((await a.queryAs(store(locationId), contractOperation('ReadyForPickup'), { orderId: order.id })).body.data as any).markReadyForPickup.order.status).toBe('READY_FOR_PICKUP');
+    expect(((await a.queryAs(store(locationId), contractOperation('HandOver'), { orderId: order.id })).body.data as any).confirmPickup.order.status).toBe('PICKED_UP');
     let sales: any[] = [];
     for (let i = 0; i < 100; i++) {
-      const { body } = await b.query('query P($id: ID!) { order(id: $id) { erpPostings { id type status erpDocumentNumber } } }', { id: order.id });
+      const { body } = await b.queryAs(FINANCE, 'query P($id: ID!) { order(id: $id) { erpPostings { id type status erpDocumentNumber } } }', { id: order.id });
       sales = (body.data as any).order.erpPostings.filter((p: any) => p.type === 'SALE');
       if (sales.some((p: any) => p.status === 'POSTED')) break;
       await new Promise((r) => setTimeout(r, 100));
@@ -125,7 +128,7 @@ describe('Redis mode: two stacks, one Redis', () => {
     expect(sales[0]).toMatchObject({ status: 'POSTED', erpDocumentNumber: expect.any(String) });
     // Both stacks' finance workers may have tried it; the backbone keeps one event per posting.
     await new Promise((r) => setTimeout(r, 300));
-    const { body } = await b.query(contractOperation('OrderTimeline'), { orderId: order.id });
+    const { body } = await b.queryAs(AGENT, contractOperation('OrderTimeline'), { orderId: order.id });
     const types = (body.data as any).order.timeline.map((e: any) => e.type);
     expect(types.filter((t: string) => t === 'JOURNAL_POSTED')).toHaveLength(1);
     expect(types.filter((t: string) => t === 'INVOICE_ISSUED')).toHaveLength(1);
@@ -133,7 +136,8 @@ describe('Redis mode: two stacks, one Redis', () => {
 });
 
 // Two more stacks that share only Redis: each embeds its own copy of the systems of record, so nothing but
-// the Lua scripts on Redis's stock book stands between their concurrent promises of the same units.
+// the Lua scripts on Redis's stock book stands between their concurrent promises of the same units. Each embeds its
+// own sandbox, and so its own identity provider with its own keys: each stack is called with tokens it minted.
 describe('Redis mode: stock promises hold across stacks that share nothing but Redis', () => {
   let c: TestStack;
   let d: TestStack;
@@ -153,11 +157,14 @@ describe('Redis mode: stock promises hold across stacks that share nothing but R
     const locationId = pickupStore(c);
     const sku = c.sandbox.data.variants[11]!.sku;
     const before = await sellable(c, locationId, sku);
-    const counted = await c.query(contractOperation('AdjustStock'), { input: { idempotencyKey: key(), locationId, sku, reason: 'CYCLE_COUNT', onHand: before.onHand + 20 - before.available } });
+    const counted = await c.queryAs(store(locationId), contractOperation('AdjustStock'), { input: { idempotencyKey: key(), locationId, sku, reason: 'CYCLE_COUNT', onHand: before.onHand + 20 - before.available } });
     expect((counted.body.data as any).adjustInventory.level.available).toBe(20);
     expect((await sellable(d, locationId, sku)).available).toBe(20);
     const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => (i % 2 ? c : d).query(RESERVE, { input: { idempotencyKey: key(), locationId, lines: [{ sku, quantity: 1 }] } })),
+      // Ten shoppers' carts, each shopper signed in at both stacks.
+      Array.from({ length: 200 }, (_, i) =>
+        (i % 2 ? c : d).queryAs(shopper(`cust-${String((i % 10) + 1).padStart(5, '0')}`), RESERVE, { input: { idempotencyKey: key(), locationId, lines: [{ sku, quantity: 1 }] } }),
+      ),
     );
     const held = results.map((r) => (r.body.data as any).reserveInventory);
     expect(held.filter((h) => h.reservation).length).toBe(20);
@@ -173,7 +180,7 @@ describe('Redis mode: stock promises hold across stacks that share nothing but R
     const sku = c.sandbox.data.variants[12]!.sku;
     const before = await sellable(c, locationId, sku);
     const count = (stack: TestStack, onHand: number) =>
-      stack.query(contractOperation('AdjustStock'), { input: { idempotencyKey: key(), locationId, sku, reason: 'RECEIPT', delta: onHand, expectedOnHand: before.onHand } });
+      stack.queryAs(store(locationId), contractOperation('AdjustStock'), { input: { idempotencyKey: key(), locationId, sku, reason: 'RECEIPT', delta: onHand, expectedOnHand: before.onHand } });
     const [rc, rd] = await Promise.all([count(c, 5), count(d, 7)]);
     const outcomes = [(rc.body.data as any).adjustInventory, (rd.body.data as any).adjustInventory];
     expect(outcomes.filter((o) => o.level).length).toBe(1);
@@ -191,7 +198,7 @@ describe('Redis mode: finance catches up on what happened while it was down', ()
     const locationId = pickupStore(before);
     const sku = before.sandbox.data.variants[13]!.sku;
     await before.sandbox.systems.pos.adjustStock({ sku, locationId, onHandDelta: 3 });
-    const order = ((await before.query(PLACE(), { input: { idempotencyKey: key(), channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] } })).body.data as any).placeOrder.order;
+    const order = ((await before.queryAs(AGENT, PLACE(), { input: { idempotencyKey: key(), channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] } })).body.data as any).placeOrder.order;
     await before.stop();
 
     // Meanwhile another service (the orders subgraph of an instance without finance) hands the order over.
@@ -219,7 +226,7 @@ describe('Redis mode: finance catches up on what happened while it was down', ()
       let postings: any[] = [];
       for (let i = 0; i < 100 && !postings.some((p) => p.status === 'POSTED'); i++) {
         await new Promise((r) => setTimeout(r, 100));
-        postings = ((await after.query('query O($id: ID!) { erpOutbox(orderId: $id) { type status amount { amount } } }', { id: order.id })).body.data as any).erpOutbox;
+        postings = ((await after.queryAs(FINANCE, 'query O($id: ID!) { erpOutbox(orderId: $id) { type status amount { amount } } }', { id: order.id })).body.data as any).erpOutbox;
       }
       expect(postings).toEqual([{ type: 'SALE', status: 'POSTED', amount: { amount: '19.99' } }]);
     } finally {

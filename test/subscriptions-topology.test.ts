@@ -8,11 +8,12 @@ import { freePort } from '../scripts/free-port.js';
 import { startGatewayOnly, startSandboxOnly, startSubgraph } from '../stack.js';
 import { contractOperation } from './support/contract.js';
 import { startRedisServer } from './support/redis.js';
-import { startTestStack, type TestStack } from './support/stack.js';
-import { collect, wsClient, type Collected } from './support/subscriptions.js';
+import { AGENT, startTestStack, store, type Caller, type TestStack } from './support/stack.js';
+import { collect, wsClientAs, type Collected } from './support/subscriptions.js';
 
 // Subscriptions across process boundaries: the gateway reaching a subgraph over graphql-ws (and surviving its
 // restart), and a change made through one stack reaching a subscriber of another over the Redis backbone.
+// StoreInventory is the store's: the subscriber and the stock movements sign in as an associate of that store.
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -23,10 +24,19 @@ let n = 0;
 const key = () => `topo-${Date.now()}-${++n}`;
 const ADJUST = contractOperation('AdjustStock');
 
-async function adjustThrough(gateway: string, locationId: string, sku: string, delta: number) {
+/** A token from the sandbox identity provider at `sandboxUrl` (the one the services verify against). */
+async function tokenFrom(sandboxUrl: string, caller: Caller): Promise<string> {
+  const response = await fetch(`${sandboxUrl}/sandbox/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(caller) });
+  const body = (await response.json()) as { token?: string };
+  if (response.status !== 200 || !body.token) throw new Error(`the sandbox refused a token for ${JSON.stringify(caller)}: ${JSON.stringify(body)}`);
+  return `Bearer ${body.token}`;
+}
+
+/** A stock movement by an associate of the location (`authorization` is their `Bearer <jwt>`). */
+async function adjustThrough(gateway: string, authorization: string, locationId: string, sku: string, delta: number) {
   const response = await fetch(gateway, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization },
     body: JSON.stringify({ query: ADJUST, variables: { input: { idempotencyKey: key(), locationId, sku, reason: 'RECEIPT', delta } } }),
   });
   const body = (await response.json()) as any;
@@ -69,22 +79,28 @@ describe('gateway and inventory in separate services, over graphql-ws', () => {
     const gateway = await startGatewayOnly(config, logger);
     cleanups.push(() => gateway.service.stop());
 
-    const client = wsClient(gateway.url);
+    const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+    const associate = await tokenFrom(sandboxUrl, store('store-003'));
+    const client = wsClientAs(gateway.url, associate);
     cleanups.push(async () => client.dispose());
-    // A subscription the subgraph refuses is an error message for that subscription, over the socket too.
-    const refused = collect(client, 'subscription { inventoryChanged(locationId: "store-999") { sku } }');
+    // A subscription the subgraph refuses is an error message for that subscription, over the socket too. (No
+    // store has the unknown location: a service agent asks, whom the gateway lets through to the subgraph.)
+    const agentClient = wsClientAs(gateway.url, await tokenFrom(sandboxUrl, AGENT));
+    cleanups.push(async () => agentClient.dispose());
+    const refused = collect(agentClient, 'subscription { inventoryChanged(locationId: "store-999") { sku } }');
     await refused.ended();
     expect(JSON.stringify(refused.error)).toContain('BAD_USER_INPUT');
     const sku = 'SKU-0101-1';
     const feed = collect(client, 'subscription S($sku: String!) { inventoryChanged(locationId: "store-003", skus: [$sku]) { sku delta reason location { name } } }', { sku });
-    await pokeUntilSeen(feed, () => adjustThrough(gateway.url, 'store-003', sku, 1));
+    await pokeUntilSeen(feed, () => adjustThrough(gateway.url, associate, 'store-003', sku, 1));
     expect(feed.results.at(-1)!.data.inventoryChanged).toMatchObject({ sku, reason: 'RECEIPT', location: { name: expect.any(String) } });
     expect(gateway.service.subscriptionStats().upstreams).toBe(1);
 
     // The subgraph goes away (its sockets close with 1001) and comes back on the same port.
     await inventory.service.stop();
     inventory = await startSubgraph('inventory', config, logger);
-    await pokeUntilSeen(feed, () => adjustThrough(gateway.url, 'store-003', sku, 2));
+    // The upstream socket the gateway opens again signs in with the subscriber's token as the first one did.
+    await pokeUntilSeen(feed, () => adjustThrough(gateway.url, associate, 'store-003', sku, 2));
     expect(feed.results.at(-1)!.data.inventoryChanged).toMatchObject({ sku, delta: 2 });
     expect(feed.error).toBeUndefined();
     expect(feed.completed).toBe(false);
@@ -105,19 +121,21 @@ describe('Redis mode: across instances', () => {
     cleanups.push(() => a.stop());
     const b: TestStack = await startTestStack({}, env);
     cleanups.push(() => b.stop());
-    const client = wsClient(b.urls.gateway);
-    cleanups.push(async () => client.dispose());
-    const store = a.sandbox.data.stores[4]!;
+    const location = a.sandbox.data.stores[4]!;
     const v = a.sandbox.data.variants[40]!;
-    const feed = collect(client, contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
-    const seen = await pokeUntilSeen(feed, () => adjustThrough(a.urls.gateway, store.id, v.sku, 1));
+    // Each stack's sandbox issues the tokens its own services verify: the same associate, signed in at each.
+    const client = wsClientAs(b.urls.gateway, await b.bearer(store(location.id)));
+    cleanups.push(async () => client.dispose());
+    const atA = await a.bearer(store(location.id));
+    const feed = collect(client, contractOperation('StoreInventory'), { locationId: location.id, skus: [v.sku] });
+    const seen = await pokeUntilSeen(feed, () => adjustThrough(a.urls.gateway, atA, location.id, v.sku, 1));
     // Live now: the next changes through A arrive at B once each, in order.
-    for (const delta of [3, 4, 5]) await adjustThrough(a.urls.gateway, store.id, v.sku, delta);
+    for (const delta of [3, 4, 5]) await adjustThrough(a.urls.gateway, atA, location.id, v.sku, delta);
     const results = await feed.waitFor(seen + 3);
     await new Promise((resolve) => setTimeout(resolve, 300));
     // (A late echo of a poke, delta 1, may still come in: the three changes that follow must arrive once each, in order.)
     expect(results.slice(seen).map((r) => r.data.inventoryChanged.delta).filter((d: number) => d >= 3)).toEqual([3, 4, 5]);
-    expect(results.at(-1)!.data.inventoryChanged).toMatchObject({ sku: v.sku, location: { id: store.id }, variant: { name: v.name } });
+    expect(results.at(-1)!.data.inventoryChanged).toMatchObject({ sku: v.sku, location: { id: location.id }, variant: { name: v.name } });
     feed.unsubscribe();
   });
 });

@@ -1,11 +1,14 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { contractOperation } from './support/contract.js';
-import { startTestStack, type TestStack } from './support/stack.js';
-import { collect, until, wsClient } from './support/subscriptions.js';
+import { AGENT, shopper, startTestStack, store as storeCaller, type Caller, type TestStack } from './support/stack.js';
+import { collect, until, wsClient, wsClientAs } from './support/subscriptions.js';
 
 // The contract's subscriptions through the real gateway over WebSocket (graphql-ws), against the real
 // subgraphs: in process (the embedded default), and over graphql-ws and HTTP as separate services reach them.
+// Every socket signs in as the client that sends the operation would: StoreInventory and PickupFeed as the store's
+// associate, OrderTracking as the order's customer. The gateway forwards the subscriber's token to the subgraphs
+// (the upstream socket's connection_init), and every event's entity fetches run with it.
 describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
   let stack: TestStack;
   beforeAll(async () => {
@@ -17,9 +20,10 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
 
   let n = 0;
   const key = () => `sub-${Date.now()}-${++n}`;
-  const clients: ReturnType<typeof wsClient>[] = [];
-  const client = (options: Parameters<typeof wsClient>[1] = {}) => {
-    const c = wsClient(stack.urls.gateway, options);
+  const clients: ReturnType<typeof wsClientAs>[] = [];
+  /** A socket signed in as `caller` (the token is cached per caller: one caller, one set of credentials). */
+  const client = (caller: Caller, options: Parameters<typeof wsClientAs>[2] = {}) => {
+    const c = wsClientAs(stack.urls.gateway, () => stack.bearer(caller), options);
     clients.push(c);
     return c;
   };
@@ -43,8 +47,10 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
     await until(() => subgraphStarts() >= startsBefore + upstreams, 5_000, `${upstreams} subgraph subscriptions to listen`);
   }
 
+  /** A stock movement by an associate of the location, as the store app makes it. */
   async function adjust(locationId: string, sku: string, delta: number, correlationId?: string) {
-    const { body } = await stack.query(
+    const { body } = await stack.queryAs(
+      storeCaller(locationId),
       contractOperation('AdjustStock'),
       { input: { idempotencyKey: key(), locationId, sku, reason: 'RECEIPT', delta } },
       correlationId ? { 'x-correlation-id': correlationId } : {},
@@ -53,9 +59,10 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
     return (body.data as any).adjustInventory.level;
   }
 
+  /** A pickup order: by the customer themselves, or (without a customer) a guest order a service agent places. */
   async function placePickup(locationId: string, sku: string, customerId?: string) {
     const input = { idempotencyKey: key(), channel: 'MOBILE', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }], ...(customerId ? { customerId } : {}) };
-    const { body } = await stack.query(contractOperation('PlaceOrder'), { input });
+    const { body } = await stack.queryAs(customerId ? shopper(customerId) : AGENT, contractOperation('PlaceOrder'), { input });
     const payload = (body.data as any).placeOrder;
     expect(payload.userErrors).toEqual([]);
     return payload.order;
@@ -66,7 +73,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       const store = pickupStore();
       const v = variant(20);
       const product = stack.sandbox.data.products.find((p) => p.skus.includes(v.sku))!;
-      const feed = collect(client(), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
+      const feed = collect(client(storeCaller(store.id)), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
       await live(1);
       const level = await adjust(store.id, v.sku, 3, 'corr-store-inventory-1');
       const [event] = await feed.waitFor(1);
@@ -88,7 +95,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       const store = pickupStore();
       const v = variant(21);
       await adjust(store.id, v.sku, 5);
-      const feed = collect(client(), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
+      const feed = collect(client(storeCaller(store.id)), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
       await live(1);
       const order = await placePickup(store.id, v.sku);
       const [event] = await feed.waitFor(1);
@@ -100,7 +107,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       const [a, b] = stack.sandbox.data.stores;
       const v = variant(22);
       const w = variant(23);
-      const feed = collect(client(), contractOperation('StoreInventory'), { locationId: a!.id, skus: [v.sku] });
+      const feed = collect(client(storeCaller(a!.id)), contractOperation('StoreInventory'), { locationId: a!.id, skus: [v.sku] });
       await live(1);
       await adjust(b!.id, v.sku, 1);
       await adjust(a!.id, w.sku, 1);
@@ -114,7 +121,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
     it('sees every change once, in order per SKU and location', async () => {
       const store = pickupStore();
       const v = variant(24);
-      const feed = collect(client(), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
+      const feed = collect(client(storeCaller(store.id)), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
       await live(1);
       for (let i = 1; i <= 10; i++) await adjust(store.id, v.sku, i);
       const results = await feed.waitFor(10);
@@ -133,10 +140,11 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       // Earlier tests' subscriptions are completed by now (a client's complete is handled asynchronously).
       await until(() => stack.gateway.subscriptionStats().subscribers === 0, 5_000, 'earlier subscribers to leave');
       const before = stack.gateway.subscriptionStats();
-      // Connections with correlation ids of their own still share: only credentials set subscribers apart.
-      // A document in other whitespace is the same subscription, too.
+      // Connections with correlation ids of their own still share: only credentials set subscribers apart (these
+      // three are the same associate's). A document in other whitespace is the same subscription, too.
+      const associate = storeCaller(store.id);
       const documents = [contractOperation('StoreInventory'), contractOperation('StoreInventory'), contractOperation('StoreInventory').replace(/\s+/g, ' ')];
-      const feeds = [client(), client({ connectionParams: { correlationId: 'fan-a' } }), client({ connectionParams: { correlationId: 'fan-b' } })].map((c, i) =>
+      const feeds = [client(associate), client(associate, { connectionParams: { correlationId: 'fan-a' } }), client(associate, { connectionParams: { correlationId: 'fan-b' } })].map((c, i) =>
         collect(c, documents[i]!, { locationId: store.id, skus: [v.sku] }),
       );
       await live(before.subscribers + 3);
@@ -161,10 +169,11 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       await adjust(store.id, v.sku, 2);
       const customer = stack.sandbox.data.customers[3]!;
       const order = await placePickup(store.id, v.sku, customer.id);
-      const feed = collect(client(), contractOperation('OrderTracking'), { orderId: order.id });
+      // The customer follows their order; the store's associates move it.
+      const feed = collect(client(shopper(customer.id)), contractOperation('OrderTracking'), { orderId: order.id });
       await live(1);
-      expect(((await stack.query(contractOperation('ReadyForPickup'), { orderId: order.id })).body.data as any).markReadyForPickup.userErrors).toEqual([]);
-      expect(((await stack.query(contractOperation('HandOver'), { orderId: order.id })).body.data as any).confirmPickup.userErrors).toEqual([]);
+      expect(((await stack.queryAs(storeCaller(store.id), contractOperation('ReadyForPickup'), { orderId: order.id })).body.data as any).markReadyForPickup.userErrors).toEqual([]);
+      expect(((await stack.queryAs(storeCaller(store.id), contractOperation('HandOver'), { orderId: order.id })).body.data as any).confirmPickup.userErrors).toEqual([]);
       const results = await feed.waitFor(2);
       const moves = results.map((r) => r.data.orderStatusChanged);
       expect(moves.map((m: any) => [m.previousStatus, m.status])).toEqual([
@@ -179,7 +188,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       const store = pickupStore();
       const v = variant(27);
       await adjust(store.id, v.sku, 2);
-      const feed = collect(client(), contractOperation('PickupFeed'), { locationId: store.id });
+      const feed = collect(client(storeCaller(store.id)), contractOperation('PickupFeed'), { locationId: store.id });
       await live(1);
       const order = await placePickup(store.id, v.sku, stack.sandbox.data.customers[4]!.id);
       const results = await feed.waitFor(2);
@@ -188,24 +197,59 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
         [null, 'PLACED'],
         ['PLACED', 'CONFIRMED'],
       ]);
+      // The customer's name is the store's to see (the order is picked up there): the event's entity fetches ran
+      // with the subscriber's credentials.
       expect(mine[0].order).toMatchObject({ number: order.number, customer: { name: expect.any(String) } });
+      for (const result of results) expect(result.errors).toBeUndefined();
       feed.unsubscribe();
+    });
+  });
+
+  describe('who may follow what', () => {
+    it("refuses OrderTracking of another customer's order, PickupFeed of another store, and an anonymous subscriber, leaving nothing upstream", async () => {
+      const store = pickupStore();
+      const other = stack.sandbox.data.stores.filter((s) => s.pickupEnabled)[1]!;
+      const v = variant(31);
+      await adjust(store.id, v.sku, 2);
+      const [owner, stranger] = [stack.sandbox.data.customers[5]!, stack.sandbox.data.customers[6]!];
+      const order = await placePickup(store.id, v.sku, owner.id);
+      await until(() => stack.gateway.subscriptionStats().subscribers === 0, 5_000, 'earlier subscribers to leave');
+      const before = stack.gateway.subscriptionStats();
+      const anonymous = wsClient(stack.urls.gateway);
+      clients.push(anonymous);
+      const refusals = [
+        collect(client(shopper(stranger.id)), contractOperation('OrderTracking'), { orderId: order.id }),
+        collect(client(storeCaller(other.id)), contractOperation('PickupFeed'), { locationId: store.id }),
+        collect(anonymous, contractOperation('PickupFeed'), { locationId: store.id }),
+      ];
+      await Promise.all(refusals.map((r) => r.ended()));
+      // Each an error message for that subscription (the socket stays open), never an event.
+      const codes = refusals.map((r) => (Array.isArray(r.error) ? (r.error as { extensions?: { code?: string } }[]).map((e) => e.extensions?.code) : r.error));
+      expect(codes).toEqual([['FORBIDDEN'], ['FORBIDDEN'], ['UNAUTHENTICATED']]);
+      for (const r of refusals) expect(r.results.every((result) => !result.data?.orderStatusChanged)).toBe(true);
+      await until(() => stack.gateway.subscriptionStats().subscribers === before.subscribers, 5_000, 'the refused subscribers to leave');
+      expect(stack.gateway.subscriptionStats()).toMatchObject({ upstreams: before.upstreams, groups: before.groups });
     });
   });
 
   describe('protocol', () => {
     it('an invalid subscription gets an error message for that subscription only; the socket keeps serving others', async () => {
-      const c = client();
       const store = pickupStore();
+      const c = client(storeCaller(store.id));
       const v = variant(28);
       const good = collect(c, contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
+      // Refused by the gateway: a document the schema does not have, and (for this store's associate) a feed that
+      // names no location of theirs.
       const invalid = collect(c, 'subscription { inventoryChanged(locationId: "store-001") { nope } }');
       const noArgument = collect(c, 'subscription { orderStatusChanged { status } }');
       const unknownStore = collect(c, 'subscription { inventoryChanged(locationId: "store-999") { sku } }');
-      await Promise.all([invalid.ended(), noArgument.ended(), unknownStore.ended()]);
+      // Refused by the subgraph: the associate's own store, but no SKU to follow.
+      const noSkus = collect(c, `subscription { inventoryChanged(locationId: "${store.id}", skus: []) { sku } }`);
+      await Promise.all([invalid.ended(), noArgument.ended(), unknownStore.ended(), noSkus.ended()]);
       expect(JSON.stringify(invalid.error)).toContain('nope');
-      expect(JSON.stringify(noArgument.error)).toMatch(/BAD_USER_INPUT|at least one/);
-      expect(unknownStore.error).toBeDefined();
+      expect(JSON.stringify(noArgument.error)).toContain('FORBIDDEN');
+      expect(JSON.stringify(unknownStore.error)).toContain('FORBIDDEN');
+      expect((noSkus.error as { extensions?: { code?: string } }[]).map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
       await live(1);
       await adjust(store.id, v.sku, 1);
       expect((await good.waitFor(1))[0]!.data.inventoryChanged.sku).toBe(v.sku);
@@ -215,7 +259,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
     it("resolves each event's entity fetches under the change's correlation id, and carries connection_init to the subgraph", async () => {
       const store = pickupStore();
       const v = variant(29);
-      const feed = collect(client({ connectionParams: { correlationId: 'ws-conn-corr-1', authorization: 'Bearer test' } }), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
+      const feed = collect(client(storeCaller(store.id), { connectionParams: { correlationId: 'ws-conn-corr-1' } }), contractOperation('StoreInventory'), { locationId: store.id, skus: [v.sku] });
       await live(1);
       await stack.sandboxCall('DELETE', '/sandbox/calls');
       await adjust(store.id, v.sku, 1, 'change-corr-1');
@@ -226,10 +270,16 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       feed.unsubscribe();
       // The subgraph's subscription ran with the subscriber's credentials (its log line says whether it had them).
       await until(() => stack.logs.some((l) => l.msg === 'graphql subscription ended' && l.service === 'inventory' && l.authorization === 'present'), 5_000, 'the subgraph to end the subscription');
+      if (dispatch === 'http') {
+        // Over HTTP the event's entity fetch is a request of its own at catalog: with the subscriber's token.
+        const fetches = stack.logs.filter((l) => l.msg === 'graphql request' && l.service === 'catalog' && l.correlationId === 'change-corr-1');
+        expect(fetches.length).toBeGreaterThan(0);
+        expect(fetches.map((l) => [l.authorization, l.caller])).toEqual(fetches.map(() => ['present', `store:${store.id}`]));
+      }
     });
 
     it('serves queries over the socket too', async () => {
-      const c = client();
+      const c = client(storeCaller(pickupStore().id));
       const result = collect(c, contractOperation('StoreStock'), { locationId: pickupStore().id, skus: [variant(30).sku] });
       await result.ended();
       expect(result.results[0]!.data.location.inventoryLevels[0].sku).toBe(variant(30).sku);

@@ -171,13 +171,13 @@ describe('RedisStockBook', () => {
         shortages: [{ sku: 'B', available: 3 }],
       });
       const made = await book.reserveStock('S1', [{ sku: 'A', quantity: 5, safetyStock: 1 }, { sku: 'B', quantity: 3, safetyStock: 0 }], { expiresAt: '2030-01-01T00:10:00.000Z', correlationId: 'c-1' });
-      const reservation = { id: 'rsv-000001@S1', locationId: 'S1', lines: [{ sku: 'A', quantity: 5 }, { sku: 'B', quantity: 3 }], expiresAt: '2030-01-01T00:10:00.000Z', correlationId: 'c-1' };
+      const reservation = { id: 'rsv-000001@S1', locationId: 'S1', lines: [{ sku: 'A', quantity: 5 }, { sku: 'B', quantity: 3 }], expiresAt: '2030-01-01T00:10:00.000Z', correlationId: 'c-1', holder: null };
       expect(made).toEqual({ ok: true, reservation });
       // Another instance continues the sequence.
       const other = new RedisStockBook({ redis: b, prefix });
       expect(await other.reserveStock('S1', [], { expiresAt: '2030-01-01T00:20:00.000Z' })).toEqual({
         ok: true,
-        reservation: { id: 'rsv-000002@S1', locationId: 'S1', lines: [], expiresAt: '2030-01-01T00:20:00.000Z', correlationId: null },
+        reservation: { id: 'rsv-000002@S1', locationId: 'S1', lines: [], expiresAt: '2030-01-01T00:20:00.000Z', correlationId: null, holder: null },
       });
       expect(await book.getStock([{ sku: 'A', locationId: 'S1' }, { sku: 'B', locationId: 'S1' }])).toEqual([rec('A', 'S1', 10, 2, 5), rec('B', 'S1', 3, 0, 3)]);
       // Reserved units are not sellable.
@@ -187,6 +187,17 @@ describe('RedisStockBook', () => {
       expect(await book.releaseReservation('rsv-999999@S1')).toBeNull();
       expect(await book.getStock([{ sku: 'A', locationId: 'S1' }, { sku: 'B', locationId: 'S1' }])).toEqual([rec('A', 'S1', 10, 2, 0), rec('B', 'S1', 3, 0, 0)]);
       expect(await a.zrange(`${prefix}:stock:rsv:due`, 0, -1)).toEqual(['rsv-000002@S1']);
+    });
+
+    it('records the holder, and with a holder ends only that holder\'s reservation', async () => {
+      const { book } = await bookWith([rec('A', 'S1', 10)]);
+      const made = await book.reserveStock('S1', [{ sku: 'A', quantity: 2, safetyStock: 0 }], { expiresAt: '2030-01-01T00:10:00.000Z', holder: 'cust-00042' });
+      if (!made.ok) throw new Error('not reserved');
+      expect(made.reservation.holder).toBe('cust-00042');
+      expect(await book.releaseReservation(made.reservation.id, 'cust-00043')).toBeNull();
+      expect(await book.getStock([{ sku: 'A', locationId: 'S1' }])).toEqual([rec('A', 'S1', 10, 0, 2)]);
+      expect(await book.releaseReservation(made.reservation.id, 'cust-00042')).toEqual(made.reservation);
+      expect(await book.getStock([{ sku: 'A', locationId: 'S1' }])).toEqual([rec('A', 'S1', 10)]);
     });
 
     it('gives units back never below zero, and not to records that are gone', async () => {

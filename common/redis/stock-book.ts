@@ -1,6 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { StockKey, StockRecord } from '../../sandbox/model.js';
-import type { AdjustResult, CommitLine, CommitResult, ReserveResult, StockAdjustment, StockReservationRecord } from '../../sandbox/systems.js';
+import type { AdjustResult, CommitLine, CommitResult, ReservationHold, ReserveResult, StockAdjustment, StockReservationRecord } from '../../sandbox/systems.js';
 
 export interface RedisStockBookOptions {
   /** The shared client. The book never closes it: its creator does (see `quitAll`). */
@@ -144,7 +144,14 @@ return {1, id}
 `;
 
 // KEYS: the reservation record, due set. ARGV: stock key prefix, id. Reply: the record's JSON, or nil.
+// ARGV[3], when not empty, is the holder the reservation must have (a shopper ends only their own cart hold):
+// another holder's reservation is left alone and answers as an unknown one.
 const END_LUA = `${HELPERS_LUA}
+if ARGV[3] ~= '' then
+  local json = redis.call('GET', KEYS[1])
+  if not json then return nil end
+  if cjson.decode(json).holder ~= ARGV[3] then return nil end
+end
 return finish(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
 `;
 
@@ -305,7 +312,7 @@ export class RedisStockBook {
    * atomic against every commitment and reservation, exactly like commitStock; the units count as `reserved`.
    * The id's sequence is shared by every instance.
    */
-  async reserveStock(locationId: string, lines: readonly CommitLine[], hold: { expiresAt: string; correlationId?: string | null }): Promise<ReserveResult> {
+  async reserveStock(locationId: string, lines: readonly CommitLine[], hold: ReservationHold): Promise<ReserveResult> {
     const due = Date.parse(hold.expiresAt);
     // A NaN score would fail in ZADD after the units were reserved (scripts do not roll back).
     if (!Number.isFinite(due)) throw new RangeError(`expiresAt must be an ISO 8601 instant, got "${hold.expiresAt}"`);
@@ -314,6 +321,7 @@ export class RedisStockBook {
       lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
       expiresAt: hold.expiresAt,
       correlationId: hold.correlationId ?? null,
+      holder: hold.holder ?? null,
     };
     const keys = [...this.lineKeys(locationId, lines), this.sequenceKey, this.dueKey];
     const reply = await this.redis.retailStockReserve(keys.length, ...keys, this.reservationKey(''), locationId, due, JSON.stringify(body), ...checkArgs(lines));
@@ -321,9 +329,12 @@ export class RedisStockBook {
     return { ok: true, reservation: { id: reply[1], ...body } };
   }
 
-  /** End a live reservation and give its units back; null when it is unknown, released or expired already. */
-  async releaseReservation(id: string): Promise<StockReservationRecord | null> {
-    const json = await this.redis.retailStockEnd(2, this.reservationKey(id), this.dueKey, this.stockPrefix, id);
+  /**
+   * End a live reservation and give its units back; null when it is unknown, released or expired already, or (with
+   * `holder`) held by someone else.
+   */
+  async releaseReservation(id: string, holder?: string | null): Promise<StockReservationRecord | null> {
+    const json = await this.redis.retailStockEnd(2, this.reservationKey(id), this.dueKey, this.stockPrefix, id, holder ?? '');
     return json == null ? null : (JSON.parse(json) as StockReservationRecord);
   }
 

@@ -1,5 +1,6 @@
 import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
-import { GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import type { Principal } from '../../common/auth/principal.js';
 import { correlationIdFrom, runInScope, type RequestScope } from '../../common/correlation.js';
 import type { Logger } from '../../common/logger.js';
 import { variablesOf, type SubscriptionPlan, type SubscriptionPlanner } from './planner.js';
@@ -26,6 +27,8 @@ export interface ClientSubscription {
   connectionParams: Record<string, unknown>;
   /** The connection's scope: its correlation id names this subscription's work in logs and subgraph calls. */
   scope: RequestScope;
+  /** The subscriber, as its token says: every event's entity fetches run with its credentials. */
+  principal: Principal;
 }
 
 /** Clients that sent the same document and variables (and the same credentials): one execution per event for all. */
@@ -85,6 +88,11 @@ export class SubscriptionHub {
   private closed = false;
 
   constructor(private readonly options: SubscriptionHubOptions) {}
+
+  /** The API schema subscriptions are validated against. */
+  get apiSchema(): GraphQLSchema {
+    return this.options.planner.apiSchema;
+  }
 
   /** Start (or join) a subscription; the iterator yields one result per event until it is returned or fails. */
   subscribe(request: ClientSubscription): AsyncGenerator<ExecutionResult, void, void> | ExecutionResult {
@@ -200,7 +208,7 @@ export class SubscriptionHub {
     };
     const requestContext = {
       request: { query: request.query, variables: request.variables, operationName: request.operationName },
-      context: { scope, stats: { operationName: request.operationName ?? null, errors: 0 } },
+      context: { scope, stats: { operationName: request.operationName ?? null, errors: 0 }, principal: request.principal },
       logger: this.options.logger,
       metrics: {},
       overallCachePolicy: {},

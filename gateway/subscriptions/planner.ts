@@ -2,6 +2,7 @@ import { buildOperationContext } from '@apollo/gateway';
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { withoutSecurityFeatures } from '../edge/security-features.js';
 
 /**
  * How the supergraph executes one subscription document: the owning subgraph's subscription (`primary`) and,
@@ -31,7 +32,8 @@ export class SubscriptionPlanner {
   private readonly cache = new Map<string, SubscriptionPlan>();
 
   constructor(supergraphSdl: string, private readonly cacheSize = 500) {
-    const supergraph = Supergraph.build(supergraphSdl);
+    // The authorization directives are the edge's to enforce; Apollo's planner refuses what it does not enforce.
+    const supergraph = Supergraph.build(withoutSecurityFeatures(supergraphSdl));
     this.apiSchemaInternal = supergraph.apiSchema();
     this.apiSchema = this.apiSchemaInternal.toGraphQLJSSchema();
     this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();

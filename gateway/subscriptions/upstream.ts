@@ -89,6 +89,15 @@ export class LocalUpstream implements UpstreamSubscriber {
         if (stopped) return void iterator.return(undefined);
         for await (const value of iterator) {
           if (stopped) break;
+          // As over a socket: a result with errors and no data ends the subscription (a refusal, or the
+          // subscriber's token expiring), it is not an event.
+          if (value.data == null && value.errors?.length) {
+            this.live.delete(stop);
+            stopped = true;
+            sink.error(asErrors(value.errors));
+            void iterator.return(undefined);
+            return;
+          }
           sink.next(value);
         }
         this.live.delete(stop);

@@ -1,19 +1,26 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { getOperationAST, getVariableValues, GraphQLError, parse, print, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { GraphQLError, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { CloseCode, type Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { endAtExpiry, tokenExpiredError } from '../../common/auth/expiry.js';
+import { maskError } from '../../common/errors.js';
+import { describePrincipal, type Principal } from '../../common/auth/principal.js';
 import type { RequestScope } from '../../common/correlation.js';
+import type { Authenticate } from '../../common/http.js';
 import type { Logger } from '../../common/logger.js';
 import { scopeFromConnectionParams, upgradeScope } from '../../common/service.js';
+import type { OperationPipeline, Prepared } from '../edge/pipeline.js';
 import type { SubscriptionHub } from './hub.js';
-import type { SubscriptionPlanner } from './planner.js';
 
 export interface SubscriptionServerOptions {
   httpServer: Server;
   hub: SubscriptionHub;
-  planner: SubscriptionPlanner;
+  /** The edge: rate limits, trusted documents, limits and authorization, exactly as over HTTP. */
+  pipeline: OperationPipeline;
+  /** Verifies `connection_init`'s `authorization` (or the upgrade's header): a token that is not good closes the socket with 4401. */
+  authenticate: Authenticate;
   logger: Logger;
   /** Path served (the same as HTTP GraphQL). Default `/graphql`. */
   path?: string;
@@ -27,14 +34,18 @@ export interface SubscriptionServerOptions {
   closeTimeoutMs?: number;
   /** Longest document accepted, in characters. Default 100 000 (as over HTTP, roughly). */
   maxQueryLength?: number;
+  /** Production: every error masked to code, message and correlation id, as over HTTP. Default false. */
+  production?: boolean;
   /** Queries and mutations sent over the socket: the HTTP path's executor, in the connection's scope. */
-  executeOperation: (request: { query: string; variables: Record<string, unknown>; operationName?: string | undefined }, scope: RequestScope) => Promise<ExecutionResult>;
+  executeOperation: (request: { query: string; variables: Record<string, unknown>; operationName?: string | undefined }, scope: RequestScope, principal: Principal) => Promise<ExecutionResult>;
 }
 
 /** What a connection carries from its `connection_init` to every operation on it. */
 interface ConnectionExtra {
   connectionParams: Record<string, unknown>;
   scope: RequestScope;
+  principal: Principal;
+  address: string | undefined;
 }
 
 export interface SubscriptionServer {
@@ -44,8 +55,9 @@ export interface SubscriptionServer {
   close(): Promise<void>;
 }
 
-/** What the hub gets for a subscription: the parsed operation, kept on the execution args. */
+/** What the hub gets for a subscription: the edge's verdict, kept on the execution args. */
 interface HubArgs extends ExecutionArgs {
+  prepared: Extract<Prepared, { kind: 'ready' | 'answered' }>;
   query: string;
   connectionExtra: ConnectionExtra;
 }
@@ -62,7 +74,18 @@ const refuse = (socket: Duplex, status: string, headers: string[] = []) => {
  * payload is kept for the connection and carried to the subgraphs (Authorization, correlation id).
  */
 export function attachSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
-  const { httpServer, hub, planner, logger } = options;
+  const { httpServer, hub, logger } = options;
+  /** Errors as graphql-ws sends them (GraphQLError instances) and as this deployment shows them (masked in production). */
+  const shown = (errors: readonly unknown[], connection: ConnectionExtra): GraphQLError[] => {
+    const graphqlErrors = asGraphQLErrors(errors);
+    if (!options.production) return graphqlErrors;
+    return graphqlErrors.map((e) => {
+      const masked = maskError(e.toJSON(), connection.scope.correlationId);
+      return new GraphQLError(masked.message, { path: masked.path, extensions: masked.extensions });
+    });
+  };
+  const shownResult = (result: ExecutionResult, connection: ConnectionExtra): ExecutionResult =>
+    result.errors?.length ? { ...result, errors: shown(result.errors, connection) } : result;
   const path = options.path ?? '/graphql';
   const maxConnections = options.maxConnections ?? 10_000;
   const maxQueryLength = options.maxQueryLength ?? 100_000;
@@ -91,50 +114,53 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
   const server = useServer<Record<string, unknown> | undefined, { connection?: ConnectionExtra }>(
     {
       connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs ?? 3_000,
-      onConnect: (ctx) => {
+      onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         if (typeof params !== 'object' || Array.isArray(params)) return false;
+        const request = (ctx.extra as { request: IncomingMessage }).request;
         // Clients that cannot set connection_init may send the headers on the upgrade request instead.
-        const scope = scopeFromConnectionParams(params, upgradeScope((ctx.extra as { request: IncomingMessage }).request));
-        ctx.extra.connection = { connectionParams: params, scope };
-        logger.debug({ correlationId: scope.correlationId, authorization: scope.authorization !== undefined }, 'websocket connection initialised');
+        const scope = scopeFromConnectionParams(params, upgradeScope(request));
+        const authentication = await options.authenticate(scope.authorization);
+        if (!authentication.ok) {
+          // As over HTTP, a token that is present but not good fails everything, never anonymous: 4401 is terminal
+          // for graphql-ws clients, which then sign in again rather than retry with the same token.
+          logger.info({ correlationId: scope.correlationId, reason: authentication.message }, 'websocket refused: token not accepted');
+          (ctx.extra as { socket: { close(code: number, reason: string): void } }).socket.close(4401, `${authentication.code}: ${authentication.message}`.slice(0, 120));
+          return false;
+        }
+        const principal = authentication.principal;
+        ctx.extra.connection = { connectionParams: params, scope: { ...scope, principal }, principal, address: request.socket.remoteAddress };
+        logger.debug({ correlationId: scope.correlationId, caller: describePrincipal(principal) }, 'websocket connection initialised');
         return true;
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
         const connection = extraOf(ctx as never);
         if (typeof payload.query !== 'string' || payload.query.length > maxQueryLength) {
           return [new GraphQLError(`the document must be a string of at most ${maxQueryLength} characters`, { extensions: { code: 'BAD_REQUEST' } })];
         }
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError(String(error), { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
-        }
-        const errors = validate(planner.apiSchema, document);
-        if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
-        const operationName = payload.operationName ?? undefined;
-        const operation = getOperationAST(document, operationName);
-        if (!operation) return [new GraphQLError('the document names no operation to run (operationName?)', { extensions: { code: 'BAD_USER_INPUT' } })];
-        const rawVariables = payload.variables ?? {};
-        if (typeof rawVariables !== 'object' || Array.isArray(rawVariables)) return [new GraphQLError('variables must be an object', { extensions: { code: 'BAD_USER_INPUT' } })];
-        const coerced = getVariableValues(planner.apiSchema, operation.variableDefinitions ?? [], rawVariables, { maxErrors: 20 });
-        if (coerced.errors) return coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }));
+        const { principal } = connection;
+        if (principal.kind !== 'anonymous' && principal.expiresAt <= Date.now()) return [tokenExpiredError()];
+        const prepared = await options.pipeline.prepare(payload, { principal, address: connection.address }, 'WS');
+        if (prepared.kind === 'refused') return shown(prepared.errors, connection);
+        // A subscription whose root field the caller may not have is refused, not answered with nulls.
+        if (prepared.kind === 'answered' && prepared.operation === 'subscription') return shown(prepared.result.errors ?? [], connection);
         const args: HubArgs = {
-          schema: planner.apiSchema,
-          document,
-          operationName,
-          variableValues: coerced.coerced,
+          schema: hub.apiSchema,
+          document: prepared.document,
+          operationName: prepared.operationName,
+          variableValues: prepared.kind === 'ready' ? prepared.variables : {},
           contextValue: {},
+          prepared,
           // Printed from the parsed document: the same selection in other whitespace or comments is the same
           // subscription to the hub, so it shares the per-event work.
-          query: print(document),
+          query: prepared.kind === 'ready' ? print(prepared.document) : payload.query,
           connectionExtra: connection,
         };
         return args;
       },
       subscribe: async (args) => {
-        const { query, connectionExtra, document, operationName, variableValues } = args as HubArgs;
+        const { query, connectionExtra, document, operationName, variableValues, prepared } = args as HubArgs;
+        if (prepared.kind === 'answered') return shownResult(prepared.result, connectionExtra);
         const result = hub.subscribe({
           document,
           query,
@@ -142,13 +168,20 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
           variables: (variableValues ?? {}) as Record<string, unknown>,
           connectionParams: connectionExtra.connectionParams,
           scope: connectionExtra.scope,
+          principal: connectionExtra.principal,
         });
         logger.debug({ correlationId: connectionExtra.scope.correlationId, operationName }, 'subscription started');
-        return result;
+        if (!(Symbol.asyncIterator in result)) return shownResult(result, connectionExtra);
+        const patch = prepared.patch;
+        const events = mapResults(result, (event) => shownResult(patch ? patch(event) : event, connectionExtra));
+        // Its token checked at subscribe time alone would keep the caller listening after it expired.
+        return endAtExpiry(events, connectionExtra.principal, { error: tokenExpiredError() });
       },
       execute: async (args) => {
-        const { query, connectionExtra, operationName, variableValues } = args as HubArgs;
-        return options.executeOperation({ query, variables: (variableValues ?? {}) as Record<string, unknown>, operationName: operationName ?? undefined }, connectionExtra.scope);
+        const { query, connectionExtra, operationName, variableValues, prepared } = args as HubArgs;
+        if (prepared.kind === 'answered') return shownResult(prepared.result, connectionExtra);
+        const result = await options.executeOperation({ query, variables: (variableValues ?? {}) as Record<string, unknown>, operationName: operationName ?? undefined }, connectionExtra.scope, connectionExtra.principal);
+        return shownResult(prepared.patch ? prepared.patch(result) : result, connectionExtra);
       },
       onError: (ctx, _id, _payload, errors) => {
         logger.info({ correlationId: extraOf(ctx as never)?.scope.correlationId, errors: errors.map((e) => e.message) }, 'subscription refused or failed');
@@ -178,3 +211,31 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
 }
 
 export { CloseCode };
+
+/**
+ * Each result of `source` through `map`; a failure of the source stays a failure (graphql-ws then sends an `error`
+ * message), and `return()` reaches the source at once, even while a `next()` waits.
+ */
+function mapResults(source: AsyncGenerator<ExecutionResult, void, void>, map: (result: ExecutionResult) => ExecutionResult): AsyncGenerator<ExecutionResult, void, void> {
+  const generator: AsyncGenerator<ExecutionResult, void, void> = {
+    async next() {
+      const step = await source.next();
+      return step.done ? step : { done: false, value: map(step.value) };
+    },
+    return: () => source.return(undefined),
+    throw: (error: unknown) => source.throw(error),
+    [Symbol.asyncIterator]() {
+      return generator;
+    },
+  };
+  return generator;
+}
+
+/** graphql-ws serializes errors with `toJSON`: results executed elsewhere may carry plain formatted ones. */
+function asGraphQLErrors(errors: readonly unknown[]): GraphQLError[] {
+  return errors.map((e) => {
+    if (e instanceof GraphQLError) return e;
+    const { message, path, extensions } = e as { message?: string; path?: (string | number)[]; extensions?: Record<string, unknown> };
+    return new GraphQLError(message ?? 'error', { path, extensions });
+  });
+}

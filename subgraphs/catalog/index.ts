@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildFederatedSchema } from '../../common/federation.js';
 import type { Logger } from '../../common/logger.js';
-import { createSubgraphService, type SubgraphService } from '../../common/service.js';
+import { createSubgraphService, type SubgraphSecurity, type SubgraphService } from '../../common/service.js';
 import { createCatalogLoaders, type CatalogContext } from './context.js';
 import type { ItemMasterPort } from './ports.js';
 import { resolveProductReference, resolveVariantReference } from './product.reference.js';
@@ -12,6 +12,8 @@ import { VariantResolver } from './variant.resolver.js';
 export interface CatalogDeps {
   itemMaster: ItemMasterPort;
   logger: Logger;
+  /** Token verification and production settings. @default every caller anonymous, development settings */
+  security?: SubgraphSecurity | undefined;
 }
 
 export function buildCatalogSchema(): Promise<GraphQLSchema> {
@@ -30,6 +32,7 @@ export async function createCatalogSubgraph(deps: CatalogDeps): Promise<Subgraph
     name: 'catalog',
     schema: await buildCatalogSchema(),
     logger: deps.logger,
+    ...deps.security,
     context: (base) => ({ ...base, itemMaster: deps.itemMaster, loaders: createCatalogLoaders(deps.itemMaster) }),
   });
 }

@@ -1,5 +1,5 @@
 import type { SubgraphService } from '../../common/service.js';
-import type { SubgraphEnvironment } from '../environment.js';
+import { securityOf, type SubgraphEnvironment } from '../environment.js';
 import { SandboxItemMaster } from './adapters/sandbox-item-master.js';
 import { createCatalogSubgraph } from './index.js';
 
@@ -7,5 +7,6 @@ export function createCatalogFromEnvironment(env: SubgraphEnvironment): Promise<
   return createCatalogSubgraph({
     itemMaster: new SandboxItemMaster(env.systems.erp, env.resilience),
     logger: env.logger.child({ service: 'catalog' }),
+    security: securityOf(env),
   });
 }

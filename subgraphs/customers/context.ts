@@ -1,11 +1,13 @@
 import DataLoader from 'dataloader';
 import type { ScopedContext } from '../../common/http.js';
-import type { CustomerMasterPort, CustomerProfile } from './ports.js';
+import type { CustomerMasterPort, CustomerProfile, ServedLocationsPort } from './ports.js';
 
 /** A fresh set per request: caching lives exactly as long as one query (the dataloader README's advice). */
-export function createCustomerLoaders(customerMaster: CustomerMasterPort) {
+export function createCustomerLoaders(customerMaster: CustomerMasterPort, servedLocations: ServedLocationsPort) {
   return {
     customer: new DataLoader<string, CustomerProfile | null>((ids) => customerMaster.getCustomers(ids)),
+    /** Asked only for store associates (see access.ts): one call per order system for every customer of the request. */
+    servedLocations: new DataLoader<string, ReadonlySet<string>>((ids) => servedLocations.locationsServing(ids)),
   };
 }
 

@@ -1,5 +1,6 @@
-import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Directive, ID, Int, Query, Resolver } from 'type-graphql';
 import { badInput, checkFirst } from '../../common/pagination.js';
+import { visibleCustomer } from './access.js';
 import type { CustomersContext } from './context.js';
 import { Customer } from './customer.js';
 import { toCustomer } from './mapping.js';
@@ -9,14 +10,28 @@ export const MAX_QUERY_LENGTH = 200;
 
 @Resolver(() => Customer)
 export class CustomerResolver {
-  @Query(() => Customer, { nullable: true, description: 'A customer by id; null when the CRM has no such customer.' })
+  @Directive('@requiresScopes(scopes: [["shopper"], ["agent"]])')
+  @Query(() => Customer, {
+    nullable: true,
+    description: "A customer by id; null when the CRM has no such customer, or (for a shopper) when it is not the caller. For shoppers (themselves) and service agents.",
+  })
   async customer(@Arg('id', () => ID) id: string, @Ctx() ctx: CustomersContext): Promise<Customer | null> {
-    const customer = await ctx.loaders.customer.load(id);
+    const customer = await visibleCustomer(ctx, await ctx.loaders.customer.load(id));
     return customer ? toCustomer(customer) : null;
   }
 
+  @Directive('@authenticated')
+  @Query(() => Customer, { nullable: true, description: 'The signed-in shopper; null for store associates, agents and finance (whose tokens name no customer).' })
+  async me(@Ctx() ctx: CustomersContext): Promise<Customer | null> {
+    if (ctx.principal.kind !== 'shopper') return null;
+    const customer = await ctx.loaders.customer.load(ctx.principal.customerId);
+    return customer ? toCustomer(customer) : null;
+  }
+
+  @Directive('@requiresScopes(scopes: [["agent"]])')
   @Query(() => [Customer], {
-    description: 'Customers whose name, email or phone contains `query` (case-insensitive), by last name, first name. `query` must not be blank; `first` is 0 to 100 (default 10).',
+    nullable: true,
+    description: 'Customers whose name, email or phone contains `query` (case-insensitive), by last name, first name. `query` must not be blank; `first` is 0 to 100 (default 10). For service agents.',
   })
   async searchCustomers(
     @Arg('query', () => String) query: string,

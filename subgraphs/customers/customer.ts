@@ -26,33 +26,49 @@ export class MarketingConsent {
   sms!: boolean;
 }
 
+/*
+ * Every field but the key is nullable: a caller who may not see one gets null there, with a FORBIDDEN error located
+ * at it, and keeps the rest. Who sees which field of a customer: the customer themselves and service agents everything; a store associate
+ * the name and phone of the customers whose orders their store hands over or ships; finance the name. Which
+ * customer a shopper or a store may see at all is the reference resolver's row rule.
+ */
+const PRIVATE = '@requiresScopes(scopes: [["shopper"], ["agent"]])';
+
 @Directive('@key(fields: "id")')
 @ObjectType('Customer', { description: 'A customer of the CRM customer master.' })
 export class Customer {
   @Field(() => ID)
   id!: string;
 
-  @Field(() => String, { description: 'Display name, "First Last".' })
+  @Directive('@requiresScopes(scopes: [["shopper"], ["store"], ["agent"], ["finance"]])')
+  @Field(() => String, { nullable: true, description: 'Display name, "First Last".' })
   name!: string;
 
-  @Field(() => String)
+  @Directive(PRIVATE)
+  @Field(() => String, { nullable: true })
   firstName!: string;
 
-  @Field(() => String)
+  @Directive(PRIVATE)
+  @Field(() => String, { nullable: true })
   lastName!: string;
 
-  @Field(() => String)
+  @Directive(PRIVATE)
+  @Field(() => String, { nullable: true })
   email!: string;
 
-  @Field(() => String, { description: 'Phone number as the CRM holds it, e.g. "+49 30 1234567".' })
+  @Directive('@requiresScopes(scopes: [["shopper"], ["store"], ["agent"]])')
+  @Field(() => String, { nullable: true, description: 'Phone number as the CRM holds it, e.g. "+49 30 1234567".' })
   phone!: string;
 
-  @Field(() => Loyalty)
+  @Directive(PRIVATE)
+  @Field(() => Loyalty, { nullable: true })
   loyalty!: Loyalty;
 
-  @Field(() => MarketingConsent)
+  @Directive(PRIVATE)
+  @Field(() => MarketingConsent, { nullable: true })
   marketingConsent!: MarketingConsent;
 
-  @Field(() => DateTimeScalar, { description: 'When the customer was created in the CRM.' })
+  @Directive(PRIVATE)
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the customer was created in the CRM.' })
   createdAt!: string;
 }

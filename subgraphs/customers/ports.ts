@@ -28,3 +28,15 @@ export interface CustomerMasterPort {
    */
   searchCustomers(query: string, limit: number): Promise<CustomerProfile[]>;
 }
+
+/**
+ * Where each customer's orders are picked up or fulfilled from: what lets a store associate see the name and phone
+ * of the customers their store serves, and no one else's. Systems of record: the POS and the e-commerce order
+ * system.
+ *
+ * Contract: one set of location ids per customer id, in order (empty for a customer without orders), with one
+ * call per order system for the whole batch. A failure rejects with the system's `SystemUnavailableError`.
+ */
+export interface ServedLocationsPort {
+  locationsServing(customerIds: readonly string[]): Promise<ReadonlySet<string>[]>;
+}

@@ -2,10 +2,13 @@ import { graphql } from 'graphql';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLSchema } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { enforceAuthorization } from '../../common/auth/enforce.js';
+import type { Principal } from '../../common/auth/principal.js';
 import { SystemUnavailableError } from '../../common/resilience.js';
+import { TEST_AGENT, TEST_FINANCE, testShopper, testStore } from '../../test/support/principals.js';
 import { createCustomerLoaders, type CustomersContext } from './context.js';
 import { buildCustomersSchema } from './index.js';
-import type { CustomerMasterPort, CustomerProfile } from './ports.js';
+import type { CustomerMasterPort, CustomerProfile, ServedLocationsPort } from './ports.js';
 
 const profile = (id: string, firstName: string, lastName: string): CustomerProfile => ({
   id,
@@ -38,27 +41,44 @@ function fakeCustomerMaster(options: { down?: boolean } = {}) {
   return { port, calls };
 }
 
-function contextFor(port: CustomerMasterPort): CustomersContext {
-  return { scope: { correlationId: 'test' }, stats: { operationName: null, errors: 0 }, customerMaster: port, loaders: createCustomerLoaders(port) };
+/** Where each customer's orders are picked up or fulfilled from: c1 at store-001, c2 from wh-01, c3 nowhere. */
+function fakeServedLocations() {
+  const calls = { locationsServing: 0 };
+  const served: Record<string, string[]> = { c1: ['store-001'], c2: ['wh-01'] };
+  const port: ServedLocationsPort = {
+    async locationsServing(ids) {
+      calls.locationsServing++;
+      return ids.map((id) => new Set(served[id] ?? []));
+    },
+  };
+  return { port, calls };
+}
+
+// The callers a real client would be: the service console (agent) looks customers up; the others for their rules.
+function contextFor(port: CustomerMasterPort, principal: Principal = TEST_AGENT, servedLocations: ServedLocationsPort = fakeServedLocations().port): CustomersContext {
+  return { scope: { correlationId: 'test', principal }, stats: { operationName: null, errors: 0 }, principal, customerMaster: port, loaders: createCustomerLoaders(port, servedLocations) };
 }
 
 describe('customers subgraph schema', () => {
   let schema: GraphQLSchema;
   beforeAll(async () => {
-    schema = await buildCustomersSchema();
+    // As the service runs it: the schema enforces its own authorization directives.
+    schema = enforceAuthorization(await buildCustomersSchema());
   });
 
   it('declares Customer as an entity with the contract fields', () => {
     const sdl = printSubgraphSchema(schema);
     expect(sdl).toMatch(/type Customer\s+@key\(fields: "id"\)/);
     expect(sdl).toMatch(/enum LoyaltyTier \{\s+BRONZE\s+SILVER\s+GOLD\s+PLATINUM\s+\}/);
-    for (const field of ['id: ID!', 'name: String!', 'firstName: String!', 'lastName: String!', 'email: String!', 'phone: String!', 'loyalty: Loyalty!', 'marketingConsent: MarketingConsent!', 'createdAt: DateTime!']) {
-      expect(sdl).toContain(`  ${field}\n`);
+    // Every field but the key is nullable: a caller who may not see one gets null there (FORBIDDEN) and keeps the rest.
+    for (const field of ['id: ID!', 'name: String', 'firstName: String', 'lastName: String', 'email: String', 'phone: String', 'loyalty: Loyalty', 'marketingConsent: MarketingConsent', 'createdAt: DateTime']) {
+      expect(sdl).toMatch(new RegExp(`\\n  ${field}( @[^\\n]*)?\\n`));
     }
     expect(sdl).toMatch(/type Loyalty \{[^}]*tier: LoyaltyTier![^}]*pointsBalance: Int!/);
     expect(sdl).toMatch(/type MarketingConsent \{[^}]*email: Boolean![^}]*sms: Boolean!/);
-    expect(sdl).toContain('customer(id: ID!): Customer\n');
-    expect(sdl).toMatch(/searchCustomers\((?=[^)]*query: String!)(?=[^)]*first: Int = 10)[^)]*\): \[Customer!\]!/);
+    expect(sdl).toMatch(/\n  customer\(id: ID!\): Customer( @[^\n]*)?\n/);
+    expect(sdl).toMatch(/\n  me: Customer( @[^\n]*)?\n/);
+    expect(sdl).toMatch(/searchCustomers\((?=[^)]*query: String!)(?=[^)]*first: Int = 10)[^)]*\): \[Customer!\]( @[^\n]*)?\n/);
   });
 
   it('resolves many entity references with one CRM call, unknown ids as null', async () => {
@@ -110,6 +130,44 @@ describe('customers subgraph schema', () => {
     const result = await graphql({ schema, source, contextValue: contextFor(port) });
     expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(calls.searchCustomers).toBe(0);
+  });
+
+  it('shows each caller only their part: a shopper themselves, a store the name and phone of customers it serves, finance the name', async () => {
+    const { port } = fakeCustomerMaster();
+    const served = fakeServedLocations();
+    const entities = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id name phone email } } }`;
+    const asCaller = (principal: Principal, ids: string[]) =>
+      graphql({ schema, source: entities, variableValues: { r: ids.map((id) => ({ __typename: 'Customer', id })) }, contextValue: contextFor(port, principal, served.port) });
+    const located = (errors: readonly { path?: readonly (string | number)[]; extensions: Record<string, unknown> }[] | undefined) => (errors ?? []).map((e) => [e.path?.join('.'), e.extensions.code]);
+
+    // A shopper: themselves in full; another customer reads as unknown, without an error.
+    const own = await asCaller(testShopper('c1'), ['c1', 'c2']);
+    expect(own.errors).toBeUndefined();
+    expect(own.data?._entities).toEqual([{ id: 'c1', name: 'Ada Lovelace', phone: '+49 30 1234567', email: 'ada@example.com' }, null]);
+
+    // A store associate: name and phone of a customer of their store (email FORBIDDEN); another customer FORBIDDEN.
+    const atStore = await asCaller(testStore('store-001'), ['c1', 'c2']);
+    expect(atStore.data?._entities).toEqual([{ id: 'c1', name: 'Ada Lovelace', phone: '+49 30 1234567', email: null }, null]);
+    expect(located(atStore.errors)).toEqual(expect.arrayContaining([['_entities.0.email', 'FORBIDDEN'], ['_entities.1', 'FORBIDDEN']]));
+    expect(atStore.errors).toHaveLength(2);
+    expect(served.calls.locationsServing).toBe(1);
+
+    // Finance: any customer's name, nothing else.
+    const finance = await asCaller(TEST_FINANCE, ['c3']);
+    expect(finance.data?._entities).toEqual([{ id: 'c3', name: 'Grace Hopper', phone: null, email: null }]);
+    expect(located(finance.errors)).toEqual(expect.arrayContaining([['_entities.0.phone', 'FORBIDDEN'], ['_entities.0.email', 'FORBIDDEN']]));
+    expect(finance.errors).toHaveLength(2);
+  });
+
+  it('refuses customer lookups to callers who may not make them: anonymous UNAUTHENTICATED, a store FORBIDDEN', async () => {
+    const { port, calls } = fakeCustomerMaster();
+    const anonymous = await graphql({ schema, source: '{ customer(id: "c1") { id } searchCustomers(query: "a") { id } }', contextValue: contextFor(port, { kind: 'anonymous' }) });
+    expect(anonymous.data).toEqual({ customer: null, searchCustomers: null });
+    expect((anonymous.errors ?? []).map((e) => e.extensions.code)).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED']);
+    const atStore = await graphql({ schema, source: '{ searchCustomers(query: "a") { id } }', contextValue: contextFor(port, testStore('store-001')) });
+    expect(atStore.data).toEqual({ searchCustomers: null });
+    expect(atStore.errors?.map((e) => e.extensions.code)).toEqual(['FORBIDDEN']);
+    expect(calls).toEqual({ getCustomers: 0, searchCustomers: 0 });
   });
 
   it('nulls the customer with a located CRM_UNAVAILABLE error when the CRM is down', async () => {

@@ -4,11 +4,13 @@ import type { ScopedContext } from '../../common/http.js';
 import type { IdempotencyStore } from '../../common/idempotency.js';
 import { mergePostings, type MergedPosting } from './outbox/merge.js';
 import type { ErpOutbox } from './outbox/outbox.js';
-import type { FinanceInvoice, FinancePayment, FinanceRefund, LedgerPort, PaymentsPort } from './ports.js';
+import type { FinanceInvoice, FinancePayment, FinanceRefund, LedgerPort, OrderOwnersPort, PaymentsPort } from './ports.js';
 
 /** A fresh set per request: caching lives exactly as long as one query (the dataloader README's advice). */
-export function createFinanceLoaders(payments: PaymentsPort, ledger: LedgerPort, outbox: Pick<ErpOutbox, 'postingsOf'>) {
+export function createFinanceLoaders(payments: PaymentsPort, ledger: LedgerPort, outbox: Pick<ErpOutbox, 'postingsOf'>, owners: OrderOwnersPort) {
   return {
+    /** Asked for shoppers only (see order.reference.ts). */
+    orderOwner: new DataLoader<string, string | null | undefined>((ids) => owners.customersOf(ids)),
     paymentsByOrder: new DataLoader<string, FinancePayment[]>((ids) => payments.getPaymentsByOrder(ids)),
     refundsByOrder: new DataLoader<string, FinanceRefund[]>((ids) => payments.getRefundsByOrder(ids)),
     invoicesByOrder: new DataLoader<string, FinanceInvoice[]>((ids) => ledger.getInvoicesByOrder(ids)),

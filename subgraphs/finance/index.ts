@@ -4,7 +4,7 @@ import type { EventBackbone } from '../../common/events.js';
 import { buildFederatedSchema } from '../../common/federation.js';
 import type { IdempotencyStore } from '../../common/idempotency.js';
 import type { Logger } from '../../common/logger.js';
-import { createSubgraphService, type SubgraphService } from '../../common/service.js';
+import { createSubgraphService, type SubgraphSecurity, type SubgraphService } from '../../common/service.js';
 import { createFinanceLoaders, type FinanceContext } from './context.js';
 import { Order } from './order.js';
 import { resolveOrderReference } from './order.reference.js';
@@ -13,12 +13,14 @@ import { ErpOutboxResolver } from './outbox/erp-outbox.resolver.js';
 import { ErpOutbox } from './outbox/outbox.js';
 import type { JournalPort, OutboxStore } from './outbox/ports.js';
 import type { OutboxSettings } from './outbox/settings.js';
-import type { LedgerPort, PaymentsPort } from './ports.js';
+import type { LedgerPort, OrderOwnersPort, PaymentsPort } from './ports.js';
 import { ReconciliationResolver } from './reconciliation/reconciliation.resolver.js';
 
 export interface FinanceDeps {
   payments: PaymentsPort;
   ledger: LedgerPort;
+  /** Whose order an id is, for the shopper row rule. */
+  owners: OrderOwnersPort;
   /** ERP writes: journal postings and invoices (the outbox's only way into the ERP). */
   journal: JournalPort;
   backbone: EventBackbone;
@@ -27,6 +29,8 @@ export interface FinanceDeps {
   outboxSettings: OutboxSettings;
   idempotency: IdempotencyStore;
   logger: Logger;
+  /** Token verification and production settings. @default every caller anonymous, development settings */
+  security?: SubgraphSecurity | undefined;
 }
 
 export function buildFinanceSchema(): Promise<GraphQLSchema> {
@@ -48,6 +52,7 @@ export async function createFinanceSubgraph(deps: FinanceDeps): Promise<Subgraph
     name: 'finance',
     schema: await buildFinanceSchema(),
     logger: deps.logger,
+    ...deps.security,
     context: (base) => ({
       ...base,
       payments: deps.payments,
@@ -55,7 +60,7 @@ export async function createFinanceSubgraph(deps: FinanceDeps): Promise<Subgraph
       outbox,
       backbone: deps.backbone,
       idempotency: deps.idempotency,
-      loaders: createFinanceLoaders(deps.payments, deps.ledger, outbox),
+      loaders: createFinanceLoaders(deps.payments, deps.ledger, outbox, deps.owners),
     }),
   });
   outbox.start();

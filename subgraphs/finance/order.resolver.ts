@@ -1,4 +1,4 @@
-import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Ctx, Directive, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { FinanceContext } from './context.js';
 import { ErpPosting } from './erp-posting.js';
 import { deriveFinancialStatus } from './financial-status.js';
@@ -11,19 +11,26 @@ import { Refund } from './refund.js';
 /*
  * Every field is nullable: each comes from one system (PSP or ERP), so an outage of that system nulls just
  * its fields, with the located error the adapter throws, and the rest of the order still resolves.
+ *
+ * The money of an order is for its customer, service agents and finance; the ERP postings for agents and finance.
+ * Which orders a shopper reaches is the reference resolver's row rule.
  */
+const MONEY_READERS = '@requiresScopes(scopes: [["shopper"], ["agent"], ["finance"]])';
 @Resolver(() => Order)
 export class OrderResolver {
+  @Directive(MONEY_READERS)
   @FieldResolver(() => [Payment], { nullable: true, description: 'Payments at the PSP; null when the PSP is unavailable.' })
   async payments(@Root() order: Order, @Ctx() ctx: FinanceContext): Promise<Payment[]> {
     return (await ctx.loaders.paymentsByOrder.load(order.id)).map(toPayment);
   }
 
+  @Directive(MONEY_READERS)
   @FieldResolver(() => [Refund], { nullable: true, description: 'Refunds at the PSP; null when the PSP is unavailable.' })
   async refunds(@Root() order: Order, @Ctx() ctx: FinanceContext): Promise<Refund[]> {
     return (await ctx.loaders.refundsByOrder.load(order.id)).map(toRefund);
   }
 
+  @Directive(MONEY_READERS)
   @FieldResolver(() => FinancialStatus, { nullable: true, description: 'Derived from the PSP payments and refunds; null when the PSP is unavailable.' })
   async financialStatus(@Root() order: Order, @Ctx() ctx: FinanceContext): Promise<FinancialStatus> {
     // Same loaders as `payments` and `refunds`: asking for all three costs no extra PSP call.
@@ -31,11 +38,13 @@ export class OrderResolver {
     return deriveFinancialStatus(payments, refunds);
   }
 
+  @Directive(MONEY_READERS)
   @FieldResolver(() => [Invoice], { nullable: true, description: 'Invoices the ERP issued; null when the ERP is unavailable.' })
   async invoices(@Root() order: Order, @Ctx() ctx: FinanceContext): Promise<Invoice[]> {
     return (await ctx.loaders.invoicesByOrder.load(order.id)).map(toInvoice);
   }
 
+  @Directive('@requiresScopes(scopes: [["agent"], ["finance"]])')
   @FieldResolver(() => [ErpPosting], { nullable: true, description: 'Journal postings to the ERP: what the ERP holds merged with what the outbox is booking (PENDING, FAILED, DEAD_LETTER), one per posting id; null when the ERP is unavailable.' })
   async erpPostings(@Root() order: Order, @Ctx() ctx: FinanceContext): Promise<ErpPosting[]> {
     return (await ctx.loaders.postingsByOrder.load(order.id)).map(toErpPosting);

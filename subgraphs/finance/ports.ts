@@ -70,6 +70,18 @@ export interface PaymentsPort {
  * ERP has nothing for), in a single call to the system. A system failure rejects with a
  * `SystemUnavailableError` (`ERP_UNAVAILABLE`).
  */
+/**
+ * Whose order an id is: what lets finance hand a shopper the money of their own orders only. Systems of record: the
+ * POS and the e-commerce order system.
+ *
+ * Contract: one entry per id, in order: the customer id, null for an order without a customer (a till sale),
+ * undefined for an id no system knows; at most one call per order system for the batch. A failure rejects with the
+ * system's `SystemUnavailableError`.
+ */
+export interface OrderOwnersPort {
+  customersOf(orderIds: readonly string[]): Promise<(string | null | undefined)[]>;
+}
+
 export interface LedgerPort {
   getInvoicesByOrder(orderIds: readonly string[]): Promise<FinanceInvoice[][]>;
   getPostingsByOrder(orderIds: readonly string[]): Promise<FinancePosting[][]>;

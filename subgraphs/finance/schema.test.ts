@@ -2,17 +2,20 @@ import { graphql } from 'graphql';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLSchema } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { enforceAuthorization } from '../../common/auth/enforce.js';
+import type { Principal } from '../../common/auth/principal.js';
 import { InMemoryEventBackbone } from '../../common/events.js';
 import { InMemoryIdempotencyStore } from '../../common/idempotency.js';
 import { createLogger } from '../../common/logger.js';
 import { SystemUnavailableError } from '../../common/resilience.js';
+import { TEST_FINANCE, testShopper, testStore } from '../../test/support/principals.js';
 import { createFinanceLoaders, type FinanceContext } from './context.js';
 import { buildFinanceSchema } from './index.js';
 import { ErpOutbox } from './outbox/outbox.js';
 import type { JournalPort, OutboxPosting } from './outbox/ports.js';
 import { outboxSettings } from './outbox/settings.js';
 import { InMemoryOutboxStore } from './outbox/store.js';
-import type { FinanceInvoice, FinancePayment, FinancePosting, FinanceRefund, LedgerPort, PaymentsPort } from './ports.js';
+import type { FinanceInvoice, FinancePayment, FinancePosting, FinanceRefund, LedgerPort, OrderOwnersPort, PaymentsPort } from './ports.js';
 
 const eur = (minor: number) => ({ minor, currency: 'EUR' });
 const at = '2026-01-01T00:00:00.000Z';
@@ -26,11 +29,24 @@ const POSTINGS: FinancePosting[] = [
   { id: 'post-1', orderId: 'ord-1', type: 'SALE', status: 'POSTED', attempts: 1, amount: eur(10_000), erpDocumentNumber: 'FI-00000001', lastError: null, postedAt: at, createdAt: at },
 ];
 
+/** Whose the orders are: ord-1 is cust-1's, ord-2 cust-2's, ord-3 a till sale without a customer. */
+const OWNERS: Record<string, string | null> = { 'ord-1': 'cust-1', 'ord-2': 'cust-2', 'ord-3': null };
+
 const byOrder = <T extends { orderId: string }>(items: readonly T[], ids: readonly string[]) => ids.map((id) => items.filter((i) => i.orderId === id));
 
-/** Ports that count their calls, the way the N+1 tests count sandbox calls. */
-function fakePorts(down: { psp?: boolean; erp?: boolean } = {}) {
+/**
+ * Ports that count their calls, the way the N+1 tests count sandbox calls. Finance staff read any order's money,
+ * the outbox and the reconciliation, so they are the caller; other callers where a test says so.
+ */
+function fakePorts(down: { psp?: boolean; erp?: boolean } = {}, principal: Principal = TEST_FINANCE) {
   const calls = { getPaymentsByOrder: 0, getRefundsByOrder: 0, getInvoicesByOrder: 0, getPostingsByOrder: 0 };
+  const ownerCalls = { customersOf: 0 };
+  const owners: OrderOwnersPort = {
+    async customersOf(ids) {
+      ownerCalls.customersOf++;
+      return ids.map((id) => OWNERS[id]);
+    },
+  };
   const fail = (system: 'psp' | 'erp') => {
     if (down[system]) throw new SystemUnavailableError(system, 'test outage');
   };
@@ -79,16 +95,17 @@ function fakePorts(down: { psp?: boolean; erp?: boolean } = {}) {
   const backbone = new InMemoryEventBackbone();
   const outbox = new ErpOutbox({ journal, backbone, store, settings: outboxSettings(), logger: createLogger({ level: 'silent' }) });
   const context: FinanceContext = {
-    scope: { correlationId: 'test' },
+    scope: { correlationId: 'test', principal },
     stats: { operationName: null, errors: 0 },
+    principal,
     payments,
     ledger,
     outbox,
     backbone,
     idempotency: new InMemoryIdempotencyStore(),
-    loaders: createFinanceLoaders(payments, ledger, outbox),
+    loaders: createFinanceLoaders(payments, ledger, outbox, owners),
   };
-  return { context, calls, store };
+  return { context, calls, ownerCalls, store };
 }
 
 /** A posting the outbox is still retrying. */
@@ -130,14 +147,16 @@ const orders = (...ids: string[]) => ({ r: ids.map((id) => ({ __typename: 'Order
 describe('finance subgraph schema', () => {
   let schema: GraphQLSchema;
   beforeAll(async () => {
-    schema = await buildFinanceSchema();
+    // As the service runs it: the schema enforces its own authorization directives.
+    schema = enforceAuthorization(await buildFinanceSchema());
   });
 
   it('extends Order with the contract fields, all nullable', () => {
     const sdl = printSubgraphSchema(schema);
     expect(sdl).toMatch(/type Order\s+@key\(fields: "id"\)/);
     for (const field of ['id: ID!', 'payments: [Payment!]', 'refunds: [Refund!]', 'financialStatus: FinancialStatus', 'invoices: [Invoice!]', 'erpPostings: [ErpPosting!]']) {
-      expect(sdl).toContain(`  ${field}\n`);
+      // The field, nullable, then (for the protected ones) who may read it.
+      expect(sdl).toMatch(new RegExp(`\\n  ${field.replace(/[[\]]/g, '\\$&')}( @[^\\n]*)?\\n`));
     }
     expect(sdl).toMatch(/enum FinancialStatus \{\s+(?:"""[^"]*"""\s+)?PENDING\s+(?:"""[^"]*"""\s+)?AUTHORIZED\s+(?:"""[^"]*"""\s+)?PAID\s+(?:"""[^"]*"""\s+)?PARTIALLY_REFUNDED\s+(?:"""[^"]*"""\s+)?REFUNDED\s+(?:"""[^"]*"""\s+)?VOIDED\s+\}/);
     expect(sdl).toMatch(/type ErpPosting \{[^}]*erpDocumentNumber: String\n[^}]*lastError: String\n[^}]*postedAt: DateTime\n[^}]*createdAt: DateTime!/);
@@ -149,8 +168,9 @@ describe('finance subgraph schema', () => {
     // Descriptions dropped and whitespace collapsed: the shape is what is checked here.
     const sdl = printSubgraphSchema(schema).replace(/"""[\s\S]*?"""/g, '').replace(/\s+/g, ' ');
     expect(sdl).toContain('reconciliation( from: DateTime! to: DateTime! ): Reconciliation ');
-    expect(sdl).toContain('erpOutbox( statuses: [PostingStatus!] orderId: ID first: Int = 20 ): [ErpPosting!]!');
-    expect(sdl).toContain('replayPostings( ids: [ID!]! idempotencyKey: String ): ReplayPostingsPayload!');
+    // The listing and the payload are nullable: a caller the directives refuse gets null with a located error.
+    expect(sdl).toContain('erpOutbox( statuses: [PostingStatus!] orderId: ID first: Int = 20 ): [ErpPosting!] ');
+    expect(sdl).toContain('replayPostings( ids: [ID!]! idempotencyKey: String ): ReplayPostingsPayload ');
     expect(sdl).toContain('type ReplayPostingsPayload { postings: [ErpPosting!]! userErrors: [UserError!]! }');
     expect(sdl).toMatch(/type Reconciliation \{ from: DateTime! to: DateTime! sourceTotal: Money! erpTotal: Money! byCurrency: \[ReconciliationCurrencyTotals!\]! sourceItems: Int! pendingPostings: Int! failedPostings: Int! mismatches: \[ReconciliationMismatch!\]! \}/);
     expect(sdl).toContain('type ReconciliationMismatch { orderId: ID! order: Order! type: PostingType! reason: MismatchReason! expected: Money posted: Money ');
@@ -223,6 +243,37 @@ describe('finance subgraph schema', () => {
     }
     const ok = await run('2026-01-01T00:00:00Z', '2026-04-03T00:00:00Z');
     expect(ok.errors).toBeUndefined();
+  });
+
+  it("gives a shopper the money of their own orders only, no ERP postings, and a store associate none of it", async () => {
+    const { context, calls, ownerCalls } = fakePorts({}, testShopper('cust-1'));
+    const source = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id financialStatus payments { id } erpPostings { id } } } }`;
+    const mine = await graphql({ schema, source, variableValues: orders('ord-1', 'ord-2', 'ord-3'), contextValue: context });
+    // Another customer's order and a till sale resolve as unknown ones; whose they are costs one owners call.
+    expect(mine.data?._entities).toEqual([{ id: 'ord-1', financialStatus: 'PARTIALLY_REFUNDED', payments: [{ id: 'pay-1' }], erpPostings: null }, null, null]);
+    expect(mine.errors?.map((e) => [e.path?.join('.'), e.extensions.code])).toEqual([['_entities.0.erpPostings', 'FORBIDDEN']]);
+    expect(ownerCalls.customersOf).toBe(1);
+    expect(calls.getPostingsByOrder).toBe(0);
+
+    const atStore = fakePorts({}, testStore('store-001'));
+    const refused = await graphql({ schema, source, variableValues: orders('ord-1'), contextValue: atStore.context });
+    expect(refused.data?._entities).toEqual([{ id: 'ord-1', financialStatus: null, payments: null, erpPostings: null }]);
+    expect(refused.errors?.map((e) => e.extensions.code)).toEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN']);
+    expect(atStore.calls).toEqual({ getPaymentsByOrder: 0, getRefundsByOrder: 0, getInvoicesByOrder: 0, getPostingsByOrder: 0 });
+  });
+
+  it('keeps the outbox, the replay and the reconciliation to finance', async () => {
+    const { context } = fakePorts({}, testShopper('cust-1'));
+    const result = await graphql({
+      schema,
+      source: 'mutation { replayPostings(ids: ["post-1"]) { userErrors { code } } }',
+      contextValue: context,
+    });
+    expect(result.data).toEqual({ replayPostings: null });
+    expect(result.errors?.map((e) => e.extensions.code)).toEqual(['FORBIDDEN']);
+    const reads = await graphql({ schema, source: '{ erpOutbox { id } reconciliation(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { sourceItems } }', contextValue: context });
+    expect(reads.data).toEqual({ erpOutbox: null, reconciliation: null });
+    expect(reads.errors?.map((e) => e.extensions.code)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
   });
 
   it('nulls only the ERP fields when the ERP is down', async () => {

@@ -1,7 +1,8 @@
 import type { SubgraphService } from '../../common/service.js';
-import type { SubgraphEnvironment } from '../environment.js';
+import { securityOf, type SubgraphEnvironment } from '../environment.js';
 import { SandboxJournal } from './adapters/sandbox-journal.js';
 import { SandboxLedger } from './adapters/sandbox-ledger.js';
+import { SandboxOrderOwners } from './adapters/sandbox-order-owners.js';
 import { SandboxPayments } from './adapters/sandbox-payments.js';
 import { createFinanceSubgraph } from './index.js';
 import { outboxSettings, type FinanceConfig } from './outbox/settings.js';
@@ -13,6 +14,7 @@ export async function createFinanceFromEnvironment(env: SubgraphEnvironment): Pr
   return createFinanceSubgraph({
     payments: new SandboxPayments(env.systems.psp, env.resilience),
     ledger: new SandboxLedger(env.systems.erp, env.resilience),
+    owners: new SandboxOrderOwners(env.systems, env.resilience),
     journal: new SandboxJournal(env.systems.erp, env.resilience),
     backbone: env.backbone,
     // The outbox survives a restart: in Redis when several instances share it, else beside the rest of DATA_DIR.
@@ -20,5 +22,6 @@ export async function createFinanceFromEnvironment(env: SubgraphEnvironment): Pr
     outboxSettings: outboxSettings(config.erpOutbox),
     idempotency: env.idempotency,
     logger: env.logger.child({ service: 'finance' }),
+    security: securityOf(env),
   });
 }

@@ -4,7 +4,7 @@ import type { EventBackbone } from '../../common/events.js';
 import { buildFederatedSchema } from '../../common/federation.js';
 import type { IdempotencyStore } from '../../common/idempotency.js';
 import type { Logger } from '../../common/logger.js';
-import { createSubgraphService, type SubgraphService } from '../../common/service.js';
+import { createSubgraphService, type SubgraphSecurity, type SubgraphService } from '../../common/service.js';
 import { AvailabilityResolver } from './availability.resolver.js';
 import { InventoryChangeResolver } from './changes/inventory-change.resolver.js';
 import { StockChangeFeed } from './changes/stock-change-feed.js';
@@ -39,6 +39,8 @@ export interface InventoryDeps extends InventoryPorts {
   logger: Logger;
   /** Undelivered changes one `inventoryChanged` subscriber may hold before it is ended (SUBSCRIPTION_OVERFLOW). Default 10,000. */
   subscriberCapacity?: number | undefined;
+  /** Token verification and production settings. @default every caller anonymous, development settings */
+  security?: SubgraphSecurity | undefined;
 }
 
 export function buildInventorySchema(): Promise<GraphQLSchema> {
@@ -73,6 +75,7 @@ export async function createInventorySubgraph(deps: InventoryDeps): Promise<Subg
     name: 'inventory',
     schema: await buildInventorySchema(),
     logger: deps.logger,
+    ...deps.security,
     context: (base) => ({ ...base, loaders: createInventoryLoaders(ports), lowStockThreshold: deps.lowStockThreshold, writes, changes }),
   });
   await sweeper.start();

@@ -1,5 +1,6 @@
 import type { ExecutionResult } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Principal } from '../../common/auth/principal.js';
 import { InMemoryEventBackbone } from '../../common/events.js';
 import { InMemoryIdempotencyStore } from '../../common/idempotency.js';
 import { createLogger } from '../../common/logger.js';
@@ -8,11 +9,19 @@ import type { HttpService } from '../../common/service.js';
 import { createSandbox, type Sandbox } from '../../sandbox/index.js';
 import { createInventorySubgraph } from './index.js';
 import { inventoryPortsFrom, inventoryWritesFrom } from './wiring.js';
+import { testStore, testTokens } from '../../test/support/principals.js';
 
 /*
  * The subgraph served over HTTP in process against the sandbox systems, counting the calls each system sees:
  * the routing, batching and outage behaviour that the unit tests of the pieces cannot show on their own.
  */
+
+/*
+ * Stock levels are for a location's own associates: those cases call as `store(<that location>)`, the rest (what a
+ * storefront asks) anonymously. A test token names its principal; the service verifies it through `authenticate`.
+ */
+const store = testStore;
+const { bearer, authenticate } = testTokens();
 
 let sandbox: Sandbox;
 let service: HttpService;
@@ -27,6 +36,7 @@ beforeAll(async () => {
     lowStockThreshold: 5,
     writes: inventoryWritesFrom({ systems: sandbox.systems, resilience, idempotency: new InMemoryIdempotencyStore(), backbone: new InMemoryEventBackbone() }),
     logger: createLogger({ level: 'silent' }),
+    security: { authenticate },
   });
   url = await service.listen(0);
 });
@@ -40,8 +50,9 @@ beforeEach(() => {
   sandbox.control.resetCalls();
 });
 
-async function run(query: string, variables: Record<string, unknown> = {}): Promise<ExecutionResult<Record<string, unknown>>> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+async function run(query: string, variables: Record<string, unknown> = {}, caller?: Principal): Promise<ExecutionResult<Record<string, unknown>>> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(caller ? { authorization: bearer(caller) } : {}) };
+  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
   return (await response.json()) as ExecutionResult<Record<string, unknown>>;
 }
 
@@ -162,6 +173,7 @@ describe('location', () => {
       `query ($skus: [String!]!) { location(id: "store-004") { inventoryLevels(skus: $skus) {
         sku locationId onHand committed reserved safetyStock damaged incoming available status location { id } variant { sku } } } }`,
       { skus: [b, 'NO-SUCH-SKU', a] },
+      store('store-004'),
     );
     expect(result.errors).toBeUndefined();
     const levels = (result.data?.location as { inventoryLevels: { sku: string; available: number; status: string; location: { id: string }; variant: { sku: string } }[] }).inventoryLevels;
@@ -172,20 +184,32 @@ describe('location', () => {
 
   it('nulls only inventoryLevels when the ERP is down', async () => {
     sandbox.control.setFault('erp', { down: true });
-    const result = await run('{ location(id: "store-001") { id name inventoryLevels(skus: ["x"]) { sku } } }');
+    const result = await run('{ location(id: "store-001") { id name inventoryLevels(skus: ["x"]) { sku } } }', {}, store('store-001'));
     // "x" has no stock record, so the ERP's answer does not matter for it.
     expect(result.data?.location).toMatchObject({ id: 'store-001', inventoryLevels: [] });
     const sku = sandbox.data.variants[0]!.sku;
-    const failed = await run(`{ location(id: "store-001") { id name inventoryLevels(skus: ["${sku}"]) { sku } } }`);
+    const failed = await run(`{ location(id: "store-001") { id name inventoryLevels(skus: ["${sku}"]) { sku } } }`, {}, store('store-001'));
     expect(failed.data?.location).toMatchObject({ id: 'store-001', inventoryLevels: null });
     expect(codes(failed)).toEqual(['ERP_UNAVAILABLE']);
   });
 
   it('refuses more than 100 skus', async () => {
     const skus = Array.from({ length: 101 }, (_, i) => `SKU-${i}`);
-    const result = await run('query ($skus: [String!]!) { location(id: "store-001") { id inventoryLevels(skus: $skus) { sku } } }', { skus });
+    const result = await run('query ($skus: [String!]!) { location(id: "store-001") { id inventoryLevels(skus: $skus) { sku } } }', { skus }, store('store-001'));
     expect(codes(result)).toEqual(['BAD_USER_INPUT']);
     expect(result.data?.location).toMatchObject({ id: 'store-001', inventoryLevels: null });
+  });
+
+  it("refuses another location's inventory levels (FORBIDDEN) and an anonymous caller's (UNAUTHENTICATED), before any stock call", async () => {
+    const sku = sandbox.data.variants[0]!.sku;
+    const query = `{ location(id: "store-004") { id inventoryLevels(skus: ["${sku}"]) { sku } } }`;
+    const other = await run(query, {}, store('store-001'));
+    expect(other.data?.location).toEqual({ id: 'store-004', inventoryLevels: null });
+    expect((other.errors ?? []).map((e) => [e.path?.join('.'), e.extensions?.code])).toEqual([['location.inventoryLevels', 'FORBIDDEN']]);
+    const anonymous = await run(query);
+    expect(anonymous.data?.location).toEqual({ id: 'store-004', inventoryLevels: null });
+    expect(codes(anonymous)).toEqual(['UNAUTHENTICATED']);
+    expect(sandbox.control.calls().pos?.getStock).toBeUndefined();
   });
 
   it('resolves entity references through the location loader in one call per system', async () => {

@@ -1,4 +1,5 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Directive, Field, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { forbiddenError } from '../../common/auth/authorization.js';
 import type { InventoryContext } from './context.js';
 import { checkKey, checkKeyList } from './input.js';
 import { InventoryLevel } from './inventory-level.js';
@@ -29,11 +30,14 @@ export class LocationResolver {
     return (await findLocations(ctx.loaders, type ?? null, pickupEnabled ?? null)).map(toLocation);
   }
 
+  @Directive('@requiresScopes(scopes: [["store"], ["agent"]])')
   @FieldResolver(() => [InventoryLevel], {
     nullable: true,
-    description: 'Stock of each of `skus` (at most 100) held here, in `skus` order; SKUs without a record are left out. Null when POS, WMS or ERP is unavailable.',
+    description:
+      "Stock of each of `skus` (at most 100) held here, in `skus` order; SKUs without a record are left out. Null when POS, WMS or ERP is unavailable. For the location's own associates and service agents (FORBIDDEN otherwise).",
   })
   async inventoryLevels(@Root() location: Location, @Arg('skus', () => [String]) skus: string[], @Ctx() ctx: InventoryContext): Promise<InventoryLevel[]> {
+    if (ctx.principal.kind === 'store' && ctx.principal.locationId !== location.id) throw forbiddenError(`the stock of ${location.id} is for its own associates`);
     const levels = await stockLevelsAt(ctx.loaders, location.id, checkKeyList(skus, 'skus'));
     return levels.map((level) => toInventoryLevel(level, ctx.lowStockThreshold));
   }

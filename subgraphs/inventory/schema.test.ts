@@ -1,6 +1,7 @@
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { Kind, parse, print, type DocumentNode } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { scopes, statedAuthorization } from '../../test/support/principals.js';
 import { buildInventorySchema } from './index.js';
 
 let sdl: string;
@@ -88,10 +89,11 @@ describe('inventory subgraph schema', () => {
   });
 
   it('has the stock write mutations, each answering userErrors beside its result', () => {
+    // The payloads are nullable: a caller the authorization directives refuse gets null with a located error.
     expect(fieldsOf('Mutation')).toEqual({
-      adjustInventory: '(input: AdjustInventoryInput!)AdjustInventoryPayload!',
-      reserveInventory: '(input: ReserveInventoryInput!)ReserveInventoryPayload!',
-      releaseReservation: '(input: ReleaseReservationInput!)ReleaseReservationPayload!',
+      adjustInventory: '(input: AdjustInventoryInput!)AdjustInventoryPayload',
+      reserveInventory: '(input: ReserveInventoryInput!)ReserveInventoryPayload',
+      releaseReservation: '(input: ReleaseReservationInput!)ReleaseReservationPayload',
     });
     expect(inputFieldsOf('AdjustInventoryInput')).toEqual({
       idempotencyKey: 'String!',
@@ -113,6 +115,18 @@ describe('inventory subgraph schema', () => {
     expect(fieldsOf('UserError')).toEqual({ field: 'String', message: 'String!', code: 'String!' });
     expect(sdl).toMatch(/type UserError\s+@shareable/);
   });
+  it('states who may call each protected field; the storefront reads (locations, availability) stay open', () => {
+    const stated = statedAuthorization(document);
+    const ownLocation = '@policy(policies: [["own_location"]])';
+    expect(stated).toEqual({
+      'Location.inventoryLevels': scopes('store', 'agent'),
+      'Mutation.adjustInventory': `${scopes('store')} ${ownLocation}`,
+      'Mutation.reserveInventory': `${scopes('shopper', 'store', 'agent')} ${ownLocation}`,
+      'Mutation.releaseReservation': scopes('shopper', 'store', 'agent'),
+      'Subscription.inventoryChanged': `${scopes('store', 'agent')} ${ownLocation}`,
+    });
+  });
+
   it('has the inventoryChanged subscription, its level nullable and its variant a catalog reference', () => {
     expect(fieldsOf('Subscription')).toEqual({ inventoryChanged: '(locationId: ID!, skus: [String!])InventoryChange!' });
     expect(fieldsOf('InventoryChange')).toEqual({

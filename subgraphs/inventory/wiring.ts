@@ -1,5 +1,5 @@
 import type { SubgraphService } from '../../common/service.js';
-import type { SubgraphEnvironment } from '../environment.js';
+import { securityOf, type SubgraphEnvironment } from '../environment.js';
 import { SandboxErpStockPolicies } from './adapters/sandbox-erp-stock-policies.js';
 import { SandboxPosStores } from './adapters/sandbox-pos-stores.js';
 import { SandboxWmsWarehouses } from './adapters/sandbox-wms-warehouses.js';
@@ -34,5 +34,6 @@ export function createInventoryFromEnvironment(env: SubgraphEnvironment): Promis
     lowStockThreshold: env.config.lowStockThreshold,
     writes: inventoryWritesFrom(env),
     logger: env.logger.child({ service: 'inventory' }),
+    security: securityOf(env),
   });
 }

@@ -1,4 +1,5 @@
-import { Args, ArgsType, Ctx, Field, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { Args, ArgsType, Ctx, Directive, Field, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { checkCustomerOrders } from './access.js';
 import type { OrdersContext } from './context.js';
 import { Customer } from './customer.js';
 import { DEFAULT_CUSTOMER_ORDERS, pageOrders, pageWindow } from './customer-orders.js';
@@ -17,11 +18,13 @@ export class CustomerOrdersArgs {
 
 @Resolver(() => Customer)
 export class CustomerResolver {
+  @Directive('@requiresScopes(scopes: [["shopper"], ["agent"]])')
   @FieldResolver(() => OrderConnection, {
     nullable: true,
-    description: `The customer's orders from the store and online systems, newest first. \`first\` is 0 to 100 (default ${DEFAULT_CUSTOMER_ORDERS}). Null while either order system is unavailable.`,
+    description: `The customer's orders from the store and online systems, newest first. \`first\` is 0 to 100 (default ${DEFAULT_CUSTOMER_ORDERS}). Null while either order system is unavailable. For the customer themselves and service agents (FORBIDDEN otherwise).`,
   })
   async orders(@Root() customer: Customer, @Args(() => CustomerOrdersArgs) args: CustomerOrdersArgs, @Ctx() ctx: OrdersContext): Promise<OrderConnection> {
+    checkCustomerOrders(ctx.principal, customer.id);
     const window = pageWindow(args.first, args.after);
     return pageOrders(await ctx.loaders.ordersByCustomer.load(customer.id), window, toOrder);
   }

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildFederatedSchema } from '../../common/federation.js';
 import type { Logger } from '../../common/logger.js';
-import { createSubgraphService, type SubgraphService } from '../../common/service.js';
+import { createSubgraphService, type SubgraphSecurity, type SubgraphService } from '../../common/service.js';
 import { createOrdersLoaders, type OrdersContext } from './context.js';
 import { Customer } from './customer.js';
 import { resolveCustomerReference } from './customer.reference.js';
@@ -33,6 +33,8 @@ export interface OrdersDeps extends OrdersPorts {
   orderKeyCacheSize?: number | undefined;
   /** When a PLACED order counts as an abandoned checkout, and how often to look (see `CheckoutRecovery`). */
   checkoutRecovery?: { staleMs?: number | undefined; intervalMs?: number | undefined } | undefined;
+  /** Token verification and production settings. @default every caller anonymous, development settings */
+  security?: SubgraphSecurity | undefined;
 }
 
 export function buildOrdersSchema(): Promise<GraphQLSchema> {
@@ -66,7 +68,7 @@ export function orderKeysLookup(orderBooks: OrderBooks): OrderKeysLookup {
  * any) and its recovery of abandoned checkouts run until the service stops.
  */
 export async function createOrdersSubgraph(deps: OrdersDeps): Promise<SubgraphService> {
-  const { logger, checkout, lifecycle: lifecyclePorts, subscriberCapacity, orderKeyCacheSize, checkoutRecovery, ...ports } = deps;
+  const { logger, checkout, lifecycle: lifecyclePorts, subscriberCapacity, orderKeyCacheSize, checkoutRecovery, security, ...ports } = deps;
   const lifecycle: LifecyclePorts = { logger, ...lifecyclePorts };
   const statusChanges = new OrderStatusFeed({
     backbone: checkout.backbone,
@@ -79,6 +81,7 @@ export async function createOrdersSubgraph(deps: OrdersDeps): Promise<SubgraphSe
     name: 'orders',
     schema: await buildOrdersSchema(),
     logger,
+    ...security,
     context: (base) => ({ ...base, ports, checkout, lifecycle, statusChanges, loaders: createOrdersLoaders(ports) }),
   });
   const recovery = new CheckoutRecovery({ orders: checkout.orders, stock: checkout.stock, payments: checkout.payments, backbone: checkout.backbone, logger, now: checkout.now, ...checkoutRecovery });

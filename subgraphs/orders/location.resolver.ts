@@ -1,4 +1,5 @@
-import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Ctx, Directive, FieldResolver, Resolver, Root } from 'type-graphql';
+import { checkPickupQueue } from './access.js';
 import type { OrdersContext } from './context.js';
 import { Location } from './location.js';
 import { toOrder } from './mapping.js';
@@ -6,11 +7,13 @@ import { Order } from './order.js';
 
 @Resolver(() => Location)
 export class LocationResolver {
+  @Directive('@requiresScopes(scopes: [["store"], ["agent"]])')
   @FieldResolver(() => [Order], {
     nullable: true,
-    description: 'Pickup orders to hand over here (CONFIRMED or READY_FOR_PICKUP), oldest first; null while e-commerce is unavailable.',
+    description: "Pickup orders to hand over here (CONFIRMED or READY_FOR_PICKUP), oldest first; null while e-commerce is unavailable. For the location's own associates and service agents (FORBIDDEN otherwise).",
   })
   async pickupQueue(@Root() location: Location, @Ctx() ctx: OrdersContext): Promise<Order[]> {
+    checkPickupQueue(ctx.principal, location.id);
     return (await ctx.loaders.pickupQueue.load(location.id)).map(toOrder);
   }
 }

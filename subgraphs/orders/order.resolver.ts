@@ -1,5 +1,6 @@
-import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { badInput } from '../../common/pagination.js';
+import { visibleOrder } from './access.js';
 import type { OrdersContext } from './context.js';
 import { toOrder, toReturn, toShipment } from './mapping.js';
 import { Order } from './order.js';
@@ -17,17 +18,22 @@ function checkKey(value: string, field: string): void {
 
 @Resolver(() => Order)
 export class OrderResolver {
-  @Query(() => Order, { nullable: true, description: 'An order by id ("ord-s…" store, "ord-w…" online); null when no system has it.' })
+  @Directive('@authenticated')
+  @Query(() => Order, {
+    nullable: true,
+    description: 'An order by id ("ord-s…" store, "ord-w…" online); null when no system has it or it is not the caller\'s (a shopper\'s own orders, a store\'s pickups and shipments).',
+  })
   async order(@Arg('id', () => ID) id: string, @Ctx() ctx: OrdersContext): Promise<Order | null> {
     checkKey(id, 'id');
-    const order = await ctx.loaders.order.load(id);
+    const order = visibleOrder(ctx.principal, await ctx.loaders.order.load(id));
     return order ? toOrder(order) : null;
   }
 
-  @Query(() => Order, { nullable: true, description: 'An order by its number ("S…" store, "W…" online); null when no system has it.' })
+  @Directive('@authenticated')
+  @Query(() => Order, { nullable: true, description: 'An order by its number ("S…" store, "W…" online); null when no system has it or it is not the caller\'s.' })
   async orderByNumber(@Arg('number', () => String) number: string, @Ctx() ctx: OrdersContext): Promise<Order | null> {
     checkKey(number, 'number');
-    const order = await ctx.loaders.orderByNumber.load(number);
+    const order = visibleOrder(ctx.principal, await ctx.loaders.orderByNumber.load(number));
     return order ? toOrder(order) : null;
   }
 

@@ -1,9 +1,13 @@
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { Kind, parse, print, type DocumentNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { scopes, statedAuthorization } from '../../test/support/principals.js';
 import { buildOrdersSchema } from './index.js';
 
-/** The client contract of this subgraph, as agreed (descriptions aside). */
+/**
+ * The client contract of this subgraph, as agreed (descriptions aside). Mutation payloads are nullable: a caller
+ * the authorization directives refuse gets null with a located error.
+ */
 const CONTRACT = /* GraphQL */ `
   enum OrderStatus { PLACED CONFIRMED READY_FOR_PICKUP PICKED_UP SHIPPED DELIVERED CANCELLED PARTIALLY_RETURNED RETURNED }
   enum Channel { WEB MOBILE STORE MARKETPLACE CALL_CENTER }
@@ -64,14 +68,14 @@ const CONTRACT = /* GraphQL */ `
   input ReceiveReturnInput { idempotencyKey: String! returnId: ID! condition: ReturnCondition! }
   type ReceiveReturnPayload { return: Return order: Order userErrors: [UserError!]! }
   type Mutation {
-    placeOrder(input: PlaceOrderInput!): PlaceOrderPayload!
-    markReadyForPickup(orderId: ID!, idempotencyKey: String): OrderStatusPayload!
-    confirmPickup(orderId: ID!, idempotencyKey: String): OrderStatusPayload!
-    shipOrder(input: ShipOrderInput!): OrderStatusPayload!
-    markDelivered(orderId: ID!, idempotencyKey: String!): OrderStatusPayload!
-    cancelOrder(input: CancelOrderInput!): OrderStatusPayload!
-    createReturn(input: CreateReturnInput!): CreateReturnPayload!
-    receiveReturn(input: ReceiveReturnInput!): ReceiveReturnPayload!
+    placeOrder(input: PlaceOrderInput!): PlaceOrderPayload
+    markReadyForPickup(orderId: ID!, idempotencyKey: String): OrderStatusPayload
+    confirmPickup(orderId: ID!, idempotencyKey: String): OrderStatusPayload
+    shipOrder(input: ShipOrderInput!): OrderStatusPayload
+    markDelivered(orderId: ID!, idempotencyKey: String!): OrderStatusPayload
+    cancelOrder(input: CancelOrderInput!): OrderStatusPayload
+    createReturn(input: CreateReturnInput!): CreateReturnPayload
+    receiveReturn(input: ReceiveReturnInput!): ReceiveReturnPayload
   }
   type OrderStatusChange { eventId: ID! orderId: ID! previousStatus: OrderStatus status: OrderStatus! occurredAt: DateTime! correlationId: String! order: Order }
   type Subscription { orderStatusChanged(orderId: ID, customerId: ID, locationId: ID): OrderStatusChange! }
@@ -104,6 +108,26 @@ describe('orders subgraph schema', () => {
     // Nothing beyond the contract but the shared value types.
     const extra = [...printed.keys()].filter((name) => !shapes(parse(CONTRACT)).has(name));
     expect(extra.sort()).toEqual(['Money', 'PageInfo']);
+  });
+
+  it('states who may call each protected field', async () => {
+    const document = parse(printSubgraphSchema(await buildOrdersSchema()));
+    const stated = statedAuthorization(document);
+    expect(stated).toEqual({
+      'Customer.orders': scopes('shopper', 'agent'),
+      'Location.pickupQueue': scopes('store', 'agent'),
+      'Query.order': '@authenticated',
+      'Query.orderByNumber': '@authenticated',
+      'Mutation.placeOrder': `${scopes('shopper', 'agent')} @policy(policies: [["own_customer"]])`,
+      'Mutation.markReadyForPickup': scopes('store'),
+      'Mutation.confirmPickup': scopes('store'),
+      'Mutation.shipOrder': scopes('store'),
+      'Mutation.markDelivered': scopes('store', 'agent'),
+      'Mutation.cancelOrder': scopes('shopper', 'agent'),
+      'Mutation.createReturn': scopes('shopper', 'agent'),
+      'Mutation.receiveReturn': scopes('store'),
+      'Subscription.orderStatusChanged': `${scopes('shopper', 'store', 'agent')} @policy(policies: [["own_order_feed"]])`,
+    });
   });
 
   it('reuses the shared Money and PageInfo and the DateTime scalar', async () => {

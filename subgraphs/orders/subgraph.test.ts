@@ -1,10 +1,13 @@
 import { graphql } from 'graphql';
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { enforceAuthorization } from '../../common/auth/enforce.js';
+import type { Principal } from '../../common/auth/principal.js';
 import { InMemoryEventBackbone } from '../../common/events.js';
 import { formatMinor } from '../../common/money.js';
 import { ResilienceRegistry } from '../../common/resilience.js';
 import { createSandbox, type Sandbox } from '../../sandbox/index.js';
+import { TEST_AGENT, testShopper } from '../../test/support/principals.js';
 import { BackboneOrderEventLog } from './adapters/backbone-event-log.js';
 import { SandboxOrderBook } from './adapters/sandbox-order-book.js';
 import { SandboxPickupQueue } from './adapters/sandbox-pickup-queue.js';
@@ -34,10 +37,14 @@ function ports(): OrdersPorts {
   };
 }
 
-async function run(source: string, variableValues: Record<string, unknown> = {}): Promise<ExecutionResult & { data?: any }> {
+function contextFor(p: OrdersPorts, principal: Principal): OrdersContext {
+  return { scope: { correlationId: 'test', principal }, stats: { operationName: null, errors: 0 }, principal, ports: p, checkout: READS_ONLY, lifecycle: NO_LIFECYCLE, statusChanges: NO_STATUS_FEED, loaders: createOrdersLoaders(p) };
+}
+
+// The callers a real client would be: a service agent looks up any order or customer, a shopper their own.
+async function run(source: string, variableValues: Record<string, unknown> = {}, principal: Principal = TEST_AGENT): Promise<ExecutionResult & { data?: any }> {
   const p = ports();
-  const contextValue: OrdersContext = { scope: { correlationId: 'test' }, stats: { operationName: null, errors: 0 }, ports: p, checkout: READS_ONLY, lifecycle: NO_LIFECYCLE, statusChanges: NO_STATUS_FEED, loaders: createOrdersLoaders(p) };
-  return graphql({ schema, source, variableValues, contextValue });
+  return graphql({ schema, source, variableValues, contextValue: contextFor(p, principal) });
 }
 
 const calls = () => sandbox.control.calls();
@@ -61,7 +68,8 @@ beforeAll(async () => {
   sandbox = createSandbox({ seed: 42, scale: 0.05 });
   backbone = new InMemoryEventBackbone();
   backbone.load(sandbox.data.events);
-  schema = await buildOrdersSchema();
+  // As the service runs it: the schema enforces its own authorization directives.
+  schema = enforceAuthorization(await buildOrdersSchema());
 });
 
 beforeEach(() => {
@@ -143,7 +151,7 @@ describe('orders subgraph over the sandbox', () => {
   it('pages a customer’s orders with the cursor it returned', async () => {
     const customerId = sandbox.data.orders.find((o) => o.customerId)!.customerId!;
     const page = (after: string | null) =>
-      run(`query($after: String) { _entities(representations: [{ __typename: "Customer", id: "${customerId}" }]) { ... on Customer { orders(first: 1, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } } } }`, { after });
+      run(`query($after: String) { _entities(representations: [{ __typename: "Customer", id: "${customerId}" }]) { ... on Customer { orders(first: 1, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } } } }`, { after }, testShopper(customerId));
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
@@ -157,7 +165,7 @@ describe('orders subgraph over the sandbox', () => {
     expect(seen).toHaveLength(sandbox.data.orders.filter((o) => o.customerId === customerId).length);
     expect(new Set(seen).size).toBe(seen.length);
 
-    const bad = await run(`{ _entities(representations: [{ __typename: "Customer", id: "${customerId}" }]) { ... on Customer { orders(first: 101) { totalCount } } } }`);
+    const bad = await run(`{ _entities(representations: [{ __typename: "Customer", id: "${customerId}" }]) { ... on Customer { orders(first: 101) { totalCount } } } }`, {}, testShopper(customerId));
     expect(bad.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
   });
 
@@ -209,8 +217,7 @@ describe('orders subgraph over the sandbox', () => {
     const web = sandbox.data.orders.find((o) => o.channel === 'WEB')!;
     const p = ports();
     p.eventLog = new BackboneOrderEventLog({ eventsForOrders: () => Promise.reject(new Error('redis gone')) });
-    const contextValue: OrdersContext = { scope: { correlationId: 'test' }, stats: { operationName: null, errors: 0 }, ports: p, checkout: READS_ONLY, lifecycle: NO_LIFECYCLE, statusChanges: NO_STATUS_FEED, loaders: createOrdersLoaders(p) };
-    const result = await graphql({ schema, source: `{ order(id: "${web.id}") { id timeline { id } } }`, contextValue });
+    const result = await graphql({ schema, source: `{ order(id: "${web.id}") { id timeline { id } } }`, contextValue: contextFor(p, TEST_AGENT) });
     expect(result.data).toEqual({ order: { id: web.id, timeline: null } });
     expect(result.errors?.[0]?.extensions.code).toBe('EVENTS_UNAVAILABLE');
   });

@@ -1,5 +1,5 @@
 import type { SubgraphService } from '../../common/service.js';
-import type { SubgraphEnvironment } from '../environment.js';
+import { securityOf, type SubgraphEnvironment } from '../environment.js';
 import { BackboneOrderEventLog } from './adapters/backbone-event-log.js';
 import { SandboxOrderBook } from './adapters/sandbox-order-book.js';
 import { SandboxPickupQueue } from './adapters/sandbox-pickup-queue.js';
@@ -33,5 +33,6 @@ export function createOrdersFromEnvironment(env: SubgraphEnvironment): Promise<S
     },
     logger: env.logger.child({ service: 'orders' }),
     checkoutRecovery: env.config.checkoutRecovery,
+    security: securityOf(env),
   });
 }

@@ -12,10 +12,29 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   body: { data?: T | null; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] };
 }
 
+/** Whom a test calls as: the role a real client would have (tokens from the sandbox identity provider). */
+export type Caller =
+  | { role: 'shopper'; customerId: string }
+  | { role: 'store'; locationId: string }
+  | { role: 'agent' }
+  | { role: 'finance' };
+
+export const AGENT: Caller = { role: 'agent' };
+export const FINANCE: Caller = { role: 'finance' };
+export const shopper = (customerId: string): Caller => ({ role: 'shopper', customerId });
+export const store = (locationId: string): Caller => ({ role: 'store', locationId });
+
 export interface TestStack extends Stack {
   /** Every log line the stack wrote, parsed. */
   logs: Record<string, unknown>[];
+  /** An anonymous request (or one with the headers given). */
   query<T = Record<string, any>>(document: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** A request as `caller`, with a token the sandbox identity provider issued. */
+  queryAs<T = Record<string, any>>(caller: Caller, document: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** A token for `caller` (cached per caller for the stack's life; `expiresInSeconds` asks for a fresh one). */
+  token(caller: Caller, expiresInSeconds?: number): Promise<string>;
+  /** `Bearer <token>` for `caller`. */
+  bearer(caller: Caller): Promise<string>;
   sandboxCall(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   /** Sandbox calls made while running `fn`, per system and method. */
   countCalls(fn: () => Promise<unknown>): Promise<Record<string, Record<string, number>>>;
@@ -33,7 +52,12 @@ export async function startTestStack(overrides: Partial<AppConfig> = {}, env: Re
   // SUPERGRAPH_PATH lets a developer run the tests against a freshly composed supergraph before checking it in.
   // A fresh data directory per stack: tests must not see each other's journals.
   const dataDir = mkdtempSync(join(tmpdir(), 'retail-test-'));
-  const config = { ...loadConfig({ LOG_LEVEL: 'info', ADAPTER_TIMEOUT_MS: '1000', BREAKER_RESET_MS: '200', SUPERGRAPH_PATH: process.env.SUPERGRAPH_PATH, DATA_DIR: dataDir, ...env }), ...overrides };
+  // Tests drive hundreds of requests a second as one caller: the rate limits have their own tests, with their own
+  // settings, and stay out of everybody else's way.
+  const config = {
+    ...loadConfig({ LOG_LEVEL: 'info', ADAPTER_TIMEOUT_MS: '1000', BREAKER_RESET_MS: '200', SUPERGRAPH_PATH: process.env.SUPERGRAPH_PATH, DATA_DIR: dataDir, RATE_LIMIT_RPS: '100000', RATE_LIMIT_BURST: '100000', CHECKOUT_RATE_LIMIT_RPS: '100000', CHECKOUT_RATE_LIMIT_BURST: '100000', ...env }),
+    ...overrides,
+  };
   const logger = createLogger({ level: config.logLevel, destination: sink });
   const stack = await startStack({ config, logger, ephemeralPorts: true, host: '127.0.0.1' });
 
@@ -53,10 +77,28 @@ export async function startTestStack(overrides: Partial<AppConfig> = {}, env: Re
     });
     return { status: response.status, body: await response.json() };
   };
+  const tokens = new Map<string, Promise<string>>();
+  const token: TestStack['token'] = (caller, expiresInSeconds) => {
+    const body = { ...caller, ...(expiresInSeconds !== undefined ? { expiresInSeconds } : {}) };
+    const issue = async () => {
+      const { status, body: answer } = await sandboxCall('POST', '/sandbox/tokens', body);
+      if (status !== 200) throw new Error(`the sandbox refused a token for ${JSON.stringify(body)}: ${JSON.stringify(answer)}`);
+      return (answer as { token: string }).token;
+    };
+    if (expiresInSeconds !== undefined) return issue();
+    const key = JSON.stringify(caller);
+    let cached = tokens.get(key);
+    if (!cached) tokens.set(key, (cached = issue()));
+    return cached;
+  };
+  const bearer: TestStack['bearer'] = async (caller) => `Bearer ${await token(caller)}`;
   return {
     ...stack,
     logs,
     query,
+    queryAs: async (caller, document, variables, headers = {}) => query(document, variables, { authorization: await bearer(caller), ...headers }),
+    token,
+    bearer,
     sandboxCall,
     async countCalls(fn) {
       await sandboxCall('DELETE', '/sandbox/calls');

@@ -18,6 +18,20 @@ export function wsClient(httpUrl: string, options: Partial<ClientOptions> = {}):
   return createClient({ url: httpUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, ...options });
 }
 
+/**
+ * A graphql-ws client that signs in with `authorization` (`Bearer <jwt>`, or a function giving it, e.g.
+ * `() => stack.bearer(store('store-003'))`): sent as connection_init's `authorization`, beside any other
+ * `connectionParams` (a correlation id). The function is asked on every (re)connect, so a lazy client picks the
+ * token up when it first connects.
+ */
+export function wsClientAs(httpUrl: string, authorization: string | (() => Promise<string>), options: Partial<ClientOptions> & { connectionParams?: Record<string, unknown> } = {}): Client {
+  const { connectionParams = {}, ...rest } = options;
+  return wsClient(httpUrl, {
+    ...rest,
+    connectionParams: async () => ({ ...connectionParams, authorization: typeof authorization === 'string' ? authorization : await authorization() }),
+  });
+}
+
 export function collect<T = any>(client: Client, query: string, variables: Record<string, unknown> = {}): Collected<T> {
   const waiters = new Set<() => void>();
   const poke = () => {

@@ -1,4 +1,4 @@
-import { Args, ArgsType, Ctx, Field, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Args, ArgsType, Ctx, Directive, Field, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { UserError } from '../../../common/graphql-types.js';
 import { checkFirst } from '../../../common/pagination.js';
 import type { FinanceContext } from '../context.js';
@@ -31,7 +31,9 @@ export class ReplayPostingsArgs {
 
 @Resolver()
 export class ErpOutboxResolver {
+  @Directive('@requiresScopes(scopes: [["finance"]])')
   @Query(() => [ErpPosting], {
+    nullable: true,
     description:
       "The ERP outbox's postings, newest first: what finance has queued, is retrying, booked or dead-lettered. Answers from the outbox alone, so it works while the ERP is down.",
   })
@@ -40,7 +42,8 @@ export class ErpOutboxResolver {
     return (await ctx.outbox.list({ statuses: args.statuses ?? undefined, orderId: args.orderId ?? undefined }, limit)).map(toErpPosting);
   }
 
-  @Mutation(() => ReplayPostingsPayload, { description: 'Re-queue DEAD_LETTER postings for the outbox to book; any other state is an INVALID_STATE user error.' })
+  @Directive('@requiresScopes(scopes: [["finance"]])')
+  @Mutation(() => ReplayPostingsPayload, { nullable: true, description: 'Re-queue DEAD_LETTER postings for the outbox to book; any other state is an INVALID_STATE user error.' })
   async replayPostings(@Args(() => ReplayPostingsArgs) args: ReplayPostingsArgs, @Ctx() ctx: FinanceContext): Promise<ReplayPostingsPayload> {
     const outcome = await replayPostings({ outbox: ctx.outbox, ledger: ctx.ledger, backbone: ctx.backbone, idempotency: ctx.idempotency }, ctx.scope, args);
     return Object.assign(new ReplayPostingsPayload(), {

@@ -1,4 +1,4 @@
-import { Args, ArgsType, Ctx, Field, Query, Resolver } from 'type-graphql';
+import { Args, ArgsType, Ctx, Directive, Field, Query, Resolver } from 'type-graphql';
 import { DateTimeScalar } from '../../../common/graphql-types.js';
 import type { FinanceContext } from '../context.js';
 import { toReconciliation } from '../mapping.js';
@@ -17,6 +17,7 @@ export class ReconciliationArgs {
 
 @Resolver()
 export class ReconciliationResolver {
+  @Directive('@requiresScopes(scopes: [["finance"]])')
   @Query(() => Reconciliation, {
     nullable: true,
     description: 'Source events against ERP postings over [from, to) (at most 92 days; from before to, else BAD_USER_INPUT); null when the ERP is unavailable.',

@@ -1,4 +1,4 @@
-import { Args, ArgsType, Ctx, Field, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { Args, ArgsType, Ctx, Directive, Field, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { badInput } from '../../../common/pagination.js';
 import type { InventoryContext } from '../context.js';
 import { checkKey, checkKeyList } from '../input.js';
@@ -56,6 +56,9 @@ export async function subscribeToInventoryChanges(args: { locationId: string; sk
 
 @Resolver(() => InventoryChange)
 export class InventoryChangeResolver {
+  // Live stock is the store's own (and service agents'): a store associate follows their own location only.
+  @Directive('@requiresScopes(scopes: [["store"], ["agent"]])')
+  @Directive('@policy(policies: [["own_location"]])')
   @Subscription(() => InventoryChange, {
     description:
       'Every change to a stock level at `locationId` (only `skus` when given, at most 100), from the moment of subscribing, in the order it happened. ' +

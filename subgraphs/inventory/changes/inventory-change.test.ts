@@ -1,6 +1,7 @@
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import type { Principal } from '../../../common/auth/principal.js';
 import { InMemoryIdempotencyStore } from '../../../common/idempotency.js';
 import { createLogger } from '../../../common/logger.js';
 import { ResilienceRegistry } from '../../../common/resilience.js';
@@ -9,18 +10,38 @@ import { createSandbox, type Sandbox } from '../../../sandbox/index.js';
 import { createInventorySubgraph } from '../index.js';
 import { inventoryPortsFrom, inventoryWritesFrom } from '../wiring.js';
 import { CountingBackbone } from '../../../test/support/counting-backbone.js';
+import { TEST_AGENT, testStore, testTokens } from '../../../test/support/principals.js';
 
 /*
  * `inventoryChanged` end to end on a real socket: the inventory subgraph served on port 0 over the sandbox, a
  * graphql-ws client, a stock movement made through the subgraph's own mutation.
  */
 
+/*
+ * Callers as a real client would be: the store app of the location followed (StoreInventory), which also makes the
+ * movements; a service agent for the ids no store has. A test token names its principal; the service verifies it
+ * through `authenticate`, once per socket (connection_init's `authorization`).
+ */
+const AGENT = TEST_AGENT;
+const storeAssociate = testStore;
+const { bearer, authenticate } = testTokens();
 
 let sandbox: Sandbox;
 let backbone: CountingBackbone;
 let service: SubgraphService;
 let url: string;
-let client: Client;
+/** One socket per caller (a socket's token is its connection_init's); `null` is the anonymous one. */
+const clients = new Map<string, Client>();
+function clientOf(caller: Principal | null): Client {
+  const key = caller ? JSON.stringify(caller) : 'anonymous';
+  let client = clients.get(key);
+  if (!client) {
+    const connectionParams = { correlationId: 'store-app-1', ...(caller ? { authorization: bearer(caller) } : {}) };
+    client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams });
+    clients.set(key, client);
+  }
+  return client;
+}
 
 beforeAll(async () => {
   sandbox = createSandbox({ seed: 42, scale: 0.2 });
@@ -31,13 +52,13 @@ beforeAll(async () => {
     lowStockThreshold: 5,
     writes: inventoryWritesFrom({ systems: sandbox.systems, resilience, idempotency: new InMemoryIdempotencyStore(), backbone }),
     logger: createLogger({ level: 'silent' }),
+    security: { authenticate },
   });
   url = await service.listen(0);
-  client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: { correlationId: 'store-app-1' } });
 });
 
 afterAll(async () => {
-  await client?.dispose();
+  await Promise.all([...clients.values()].map((client) => client.dispose()));
   await service?.stop();
 });
 
@@ -52,7 +73,8 @@ const STORE_INVENTORY = `subscription ($locationId: ID!, $skus: [String!]) {
   }
 }`;
 
-function subscribe(variables: Record<string, unknown>) {
+function subscribe(caller: Principal | null, variables: Record<string, unknown>) {
+  const client = clientOf(caller);
   const results: FormattedExecutionResult<Record<string, any>, unknown>[] = [];
   let settle!: (outcome: { error?: unknown }) => void;
   const ended = new Promise<{ error?: unknown }>((resolve) => (settle = resolve));
@@ -71,7 +93,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 async function adjust(input: Record<string, unknown>): Promise<any> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-correlation-id': `adjust-${String(input.idempotencyKey)}` },
+    headers: { 'content-type': 'application/json', 'x-correlation-id': `adjust-${String(input.idempotencyKey)}`, authorization: bearer(storeAssociate(String(input.locationId))) },
     body: JSON.stringify({ query: 'mutation ($input: AdjustInventoryInput!) { adjustInventory(input: $input) { level { onHand available } userErrors { code } } }', variables: { input } }),
   });
   const body = (await response.json()) as { data: { adjustInventory: any } };
@@ -84,7 +106,7 @@ describe('inventoryChanged over graphql-ws', () => {
     const [target, other] = sandbox.data.stock.filter((s) => s.locationId === 'store-002');
     if (!target || !other) throw new Error('no stock at store-002');
     const store = sandbox.data.stores.find((s) => s.id === 'store-002')!;
-    const sub = subscribe({ locationId: 'store-002', skus: [target.sku] });
+    const sub = subscribe(storeAssociate('store-002'), { locationId: 'store-002', skus: [target.sku] });
     await until(() => backbone.live === 1, 'the feed to listen');
 
     // A change of another SKU at the store is not for this subscriber; the next two are, in order.
@@ -111,7 +133,7 @@ describe('inventoryChanged over graphql-ws', () => {
 
   it('reads the level for each event when it is delivered, not from a cache of an earlier one', async () => {
     const target = sandbox.data.stock.filter((s) => s.locationId === 'store-004')[0]!;
-    const sub = subscribe({ locationId: 'store-004' });
+    const sub = subscribe(storeAssociate('store-004'), { locationId: 'store-004' });
     await until(() => backbone.live === 1, 'the feed to listen');
     const onHands: number[] = [];
     for (const [i, delta] of [3, 4].entries()) {
@@ -125,7 +147,7 @@ describe('inventoryChanged over graphql-ws', () => {
 
   it('keeps delivering while the ERP is down: the level is null with ERP_UNAVAILABLE, the change is there', async () => {
     const target = sandbox.data.stock.filter((s) => s.locationId === 'store-005')[0]!;
-    const sub = subscribe({ locationId: 'store-005' });
+    const sub = subscribe(storeAssociate('store-005'), { locationId: 'store-005' });
     await until(() => backbone.live === 1, 'the feed to listen');
     sandbox.control.setFault('erp', { down: true });
     await backbone.publish({ id: 'evt-erp-down', type: 'INVENTORY_RELEASED', source: 'POS', occurredAt: new Date().toISOString(), correlationId: 'sweeper-1', sku: target.sku, locationId: 'store-005', data: { quantity: 2 } });
@@ -138,17 +160,29 @@ describe('inventoryChanged over graphql-ws', () => {
   });
 
   it('refuses an unknown location and too many SKUs with BAD_USER_INPUT, leaving no listener behind', async () => {
-    const unknown = subscribe({ locationId: 'store-999' });
-    const tooMany = subscribe({ locationId: 'store-001', skus: Array.from({ length: 101 }, (_, i) => `SKU-${i}`) });
-    const empty = subscribe({ locationId: 'store-001', skus: [] });
-    const overLong = subscribe({ locationId: 'store-001', skus: ['x'.repeat(201)] });
-    const overLongLocation = subscribe({ locationId: 's'.repeat(201) });
+    // No store has the unknown or over-long location: a service agent asks for those.
+    const unknown = subscribe(AGENT, { locationId: 'store-999' });
+    const tooMany = subscribe(storeAssociate('store-001'), { locationId: 'store-001', skus: Array.from({ length: 101 }, (_, i) => `SKU-${i}`) });
+    const empty = subscribe(storeAssociate('store-001'), { locationId: 'store-001', skus: [] });
+    const overLong = subscribe(storeAssociate('store-001'), { locationId: 'store-001', skus: ['x'.repeat(201)] });
+    const overLongLocation = subscribe(AGENT, { locationId: 's'.repeat(201) });
     for (const sub of [unknown, tooMany, empty, overLong, overLongLocation]) {
       expect(await sub.ended).toEqual({});
       expect(sub.results).toHaveLength(1);
       expect(sub.results[0]!.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
     }
     expect(unknown.results[0]!.errors?.[0]?.extensions).toMatchObject({ field: 'locationId' });
+    expect(backbone.live).toBe(0);
+  });
+
+  it("refuses another location's feed (FORBIDDEN) and an anonymous subscriber (UNAUTHENTICATED), leaving no listener behind", async () => {
+    const other = subscribe(storeAssociate('store-001'), { locationId: 'store-002' });
+    const anonymous = subscribe(null, { locationId: 'store-002' });
+    for (const [sub, code] of [[other, 'FORBIDDEN'], [anonymous, 'UNAUTHENTICATED']] as const) {
+      expect(await sub.ended).toEqual({});
+      expect(sub.results).toHaveLength(1);
+      expect(sub.results[0]!.errors?.map((e) => e.extensions?.code)).toEqual([code]);
+    }
     expect(backbone.live).toBe(0);
   });
 });

@@ -60,15 +60,16 @@ export type ReserveOutcome = { ok: true; reservation: Reservation } | { ok: fals
  * - `reserve` holds units of every line until `expiresAt`, all or nothing against what is sellable (on hand less
  *   committed, reserved, damaged and the given safety stock), like an order's commitment; the units count as
  *   `reserved` until the reservation ends.
- * - `release` ends a live reservation and gives its units back; null when it is unknown or ended already.
+ * - `release` ends a live reservation and gives its units back; null when it is unknown or ended already, or when
+ *   `holder` is given and the reservation was made for another holder (a shopper ends only their own cart hold).
  * - `expire` ends every reservation due at `asOf` and says when the next live one is due (null: none).
  *
  * A reservation ends exactly once, by `release` or by `expire`, whoever calls first.
  */
 export interface StockWriterPort {
   move(movement: StockMovement): Promise<MovementResult>;
-  reserve(locationId: string, lines: readonly (ReservationLine & { safetyStock: number })[], hold: { expiresAt: string; correlationId: string }): Promise<ReserveOutcome>;
-  release(reservationId: string): Promise<Reservation | null>;
+  reserve(locationId: string, lines: readonly (ReservationLine & { safetyStock: number })[], hold: { expiresAt: string; correlationId: string; holder: string | null }): Promise<ReserveOutcome>;
+  release(reservationId: string, holder: string | null): Promise<Reservation | null>;
   expire(asOf: string): Promise<{ expired: Reservation[]; nextExpiresAt: string | null }>;
 }
 

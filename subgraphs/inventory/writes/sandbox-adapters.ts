@@ -59,13 +59,13 @@ export class SandboxStockWriter implements StockWriterPort {
     const result = await this.book.reserveStock(
       locationId,
       lines.map((l) => ({ sku: l.sku, quantity: l.quantity, safetyStock: l.safetyStock })),
-      { expiresAt: hold.expiresAt, correlationId: hold.correlationId },
+      { expiresAt: hold.expiresAt, correlationId: hold.correlationId, holder: hold.holder },
     );
     return result.ok ? { ok: true as const, reservation: toReservation(result.reservation) } : { ok: false as const, shortages: result.shortages };
   }
 
-  async release(reservationId: string) {
-    const record = await this.book.releaseReservation(reservationId);
+  async release(reservationId: string, holder: string | null) {
+    const record = await this.book.releaseReservation(reservationId, holder);
     return record ? toReservation(record) : null;
   }
 

@@ -1,4 +1,4 @@
-import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Arg, Ctx, Directive, Mutation, Resolver } from 'type-graphql';
 import { UserError } from '../../../common/graphql-types.js';
 import type { InventoryContext } from '../context.js';
 import { toInventoryLevel, toStockReservation } from '../mapping.js';
@@ -14,7 +14,9 @@ const depsOf = (ctx: InventoryContext): StockWriteDeps => ({ ...ctx.writes, find
 
 @Resolver()
 export class StockWritesResolver {
-  @Mutation(() => AdjustInventoryPayload, { description: 'A POS or WMS stock movement (sale, return, receipt, damage, cycle count, transfer), optionally compare-and-swap on on hand.' })
+  @Directive('@requiresScopes(scopes: [["store"]])')
+  @Directive('@policy(policies: [["own_location"]])')
+  @Mutation(() => AdjustInventoryPayload, { nullable: true, description: 'A POS or WMS stock movement (sale, return, receipt, damage, cycle count, transfer), optionally compare-and-swap on on hand.' })
   async adjustInventory(@Arg('input', () => AdjustInventoryInput) input: AdjustInventoryInput, @Ctx() ctx: InventoryContext): Promise<AdjustInventoryPayload> {
     const outcome = await adjustInventory(depsOf(ctx), ctx.scope, { ...input });
     return Object.assign(new AdjustInventoryPayload(), {
@@ -23,7 +25,9 @@ export class StockWritesResolver {
     });
   }
 
-  @Mutation(() => ReserveInventoryPayload, { description: 'Hold units of every line at one location (all or nothing) until released or expired.' })
+  @Directive('@requiresScopes(scopes: [["shopper"], ["store"], ["agent"]])')
+  @Directive('@policy(policies: [["own_location"]])')
+  @Mutation(() => ReserveInventoryPayload, { nullable: true, description: 'Hold units of every line at one location (all or nothing) until released or expired.' })
   async reserveInventory(@Arg('input', () => ReserveInventoryInput) input: ReserveInventoryInput, @Ctx() ctx: InventoryContext): Promise<ReserveInventoryPayload> {
     const outcome = await reserveInventory(depsOf(ctx), ctx.scope, { ...input, lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) });
     return Object.assign(new ReserveInventoryPayload(), {
@@ -32,7 +36,8 @@ export class StockWritesResolver {
     });
   }
 
-  @Mutation(() => ReleaseReservationPayload, { description: 'End a live reservation now and give its units back.' })
+  @Directive('@requiresScopes(scopes: [["shopper"], ["store"], ["agent"]])')
+  @Mutation(() => ReleaseReservationPayload, { nullable: true, description: 'End a live reservation now and give its units back.' })
   async releaseReservation(@Arg('input', () => ReleaseReservationInput) input: ReleaseReservationInput, @Ctx() ctx: InventoryContext): Promise<ReleaseReservationPayload> {
     const outcome = await releaseReservation(depsOf(ctx), ctx.scope, { ...input });
     return Object.assign(new ReleaseReservationPayload(), {

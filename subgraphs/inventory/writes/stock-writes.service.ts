@@ -1,3 +1,4 @@
+import { forbiddenError } from '../../../common/auth/authorization.js';
 import type { EventBackbone } from '../../../common/events.js';
 import { callerOf, fingerprintOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
 import type { Logger } from '../../../common/logger.js';
@@ -158,7 +159,7 @@ export async function reserveInventory(deps: StockWriteDeps, scope: CallerScope,
     const now = (deps.now ?? (() => new Date()))();
     const expiresAt = new Date(now.getTime() + ttlSeconds * 1000).toISOString();
     const lines = input.lines.map((l, i) => ({ sku: l.sku, quantity: l.quantity, safetyStock: policies[i]?.safetyStock ?? 0 }));
-    const result = await deps.writers[location!.kind].reserve(input.locationId, lines, { expiresAt, correlationId: scope.correlationId });
+    const result = await deps.writers[location!.kind].reserve(input.locationId, lines, { expiresAt, correlationId: scope.correlationId, holder: holderOf(scope) });
     if (!result.ok) {
       return fail(
         result.shortages.map((s) => {
@@ -178,6 +179,14 @@ export async function reserveInventory(deps: StockWriteDeps, scope: CallerScope,
 }
 
 /**
+ * Who holds a reservation: a shopper's cart hold is theirs alone (another shopper's release answers as for an
+ * unknown id); holds made by associates and agents may be ended by any of them at the location.
+ */
+function holderOf(scope: CallerScope): string | null {
+  return scope.principal?.kind === 'shopper' ? `shopper:${scope.principal.customerId}` : null;
+}
+
+/**
  * End a live reservation now and give its units back: one INVENTORY_RELEASED per line. A reservation that is
  * unknown, released or expired already is INVALID_STATE.
  */
@@ -189,7 +198,8 @@ export async function releaseReservation(deps: StockWriteDeps, scope: CallerScop
     const notLive = () => fail([userError('INVALID_STATE', `no live reservation ${input.reservationId}: unknown, released or expired`, 'reservationId')]);
     const locationId = reservationLocationOf(input.reservationId);
     if (!locationId) return notLive();
-    const released = await deps.writers[locationKindOf(locationId)].release(input.reservationId);
+    if (scope.principal?.kind === 'store' && scope.principal.locationId !== locationId) throw forbiddenError(`a store associate ends reservations at ${scope.principal.locationId} only`);
+    const released = await deps.writers[locationKindOf(locationId)].release(input.reservationId, holderOf(scope));
     if (!released) return notLive();
     const now = (deps.now ?? (() => new Date()))();
     await publishAfterWrite(deps.backbone, releasedEvents(released, now, scope.correlationId, 'RELEASED'), deps.logger);

@@ -6,6 +6,7 @@ import { createSandbox } from '../../../sandbox/index.js';
 import { toSalesOrder } from '../adapters/sandbox-records.js';
 import { placeOrder, type CheckoutDeps } from './checkout.service.js';
 import { sandboxCheckout } from './sandbox-adapters.js';
+import { TEST_AGENT } from '../../../test/support/principals.js';
 
 function checkoutOver(sandbox: ReturnType<typeof createSandbox>): CheckoutDeps {
   const resilience = new ResilienceRegistry({ timeoutMs: 1000, retries: 0, breakerFailures: 100, breakerResetMs: 1000 });
@@ -39,7 +40,8 @@ describe('placeOrder against a concurrent cancel', () => {
       await sandbox.systems.pos.releaseStock(store, [{ sku, quantity: 1 }]);
       return authorize(request);
     };
-    const outcome = await placeOrder(deps, { correlationId: 'race' }, { idempotencyKey: 'k', channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: store, lines: [{ sku, quantity: 1 }] });
+    // A guest order (no customerId) is placed by a service agent.
+    const outcome = await placeOrder(deps, { correlationId: 'race', principal: TEST_AGENT }, { idempotencyKey: 'k', channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: store, lines: [{ sku, quantity: 1 }] });
 
     expect(outcome.order).toBeNull();
     expect(outcome.userErrors.map((e) => e.code)).toEqual(['INVALID_STATE']);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { forbiddenError } from '../../../common/auth/authorization.js';
 import type { CanonicalEvent, EventBackbone, EventSource, EventType } from '../../../common/events.js';
 import { callerOf, fingerprintOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
 
@@ -78,7 +79,8 @@ const stockSourceOf = (locationId: string): EventSource => (locationId.startsWit
  * (PAYMENT_DECLINED); a system failure after the commitment is compensated the same way and the idempotency key
  * is given back so that the client's retry can run. Every step publishes its canonical event.
  */
-export async function placeOrder(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrderRequest): Promise<PlaceOrderOutcome> {
+export async function placeOrder(deps: CheckoutDeps, scope: CallerScope, request: PlaceOrderRequest): Promise<PlaceOrderOutcome> {
+  const input = { ...request, customerId: customerOfOrder(scope, request.customerId) };
   const key = input.idempotencyKey;
   if (key.length < 1 || key.length > MAX_KEY_LENGTH) {
     return { order: null, userErrors: [userError('INVALID_IDEMPOTENCY_KEY', `idempotencyKey must be 1 to ${MAX_KEY_LENGTH} characters`, 'idempotencyKey')] };
@@ -109,6 +111,23 @@ export async function placeOrder(deps: CheckoutDeps, scope: CallerScope, input: 
   }
   await deps.idempotency.complete(caller, key, fingerprint, outcome.stored);
   return { order: outcome.order, userErrors: outcome.stored.userErrors };
+}
+
+/**
+ * Whom the order is for: a shopper orders for themselves (`customerId` left out means them; another customer's id
+ * is FORBIDDEN); a service agent for any customer, or a guest.
+ */
+function customerOfOrder(scope: CallerScope, customerId: string | null | undefined): string | null {
+  const principal = scope.principal;
+  switch (principal?.kind) {
+    case 'shopper':
+      if (customerId !== null && customerId !== undefined && customerId !== principal.customerId) throw forbiddenError('a shopper places orders for themselves only');
+      return principal.customerId;
+    case 'agent':
+      return customerId ?? null;
+    default:
+      throw forbiddenError('orders are placed by shoppers for themselves and by service agents');
+  }
 }
 
 async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrderRequest): Promise<{ stored: StoredOutcome; order: SalesOrder | null }> {

@@ -1,4 +1,4 @@
-import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Arg, Ctx, Directive, Mutation, Resolver } from 'type-graphql';
 import { UserError } from '../../../common/graphql-types.js';
 import type { OrdersContext } from '../context.js';
 import { toOrder } from '../mapping.js';
@@ -7,7 +7,13 @@ import { PlaceOrderInput, PlaceOrderPayload } from './place-order.js';
 
 @Resolver()
 export class PlaceOrderResolver {
-  @Mutation(() => PlaceOrderPayload, { description: 'Checkout: validate, commit stock for every line (all or nothing), authorize payment, confirm.' })
+  @Directive('@requiresScopes(scopes: [["shopper"], ["agent"]])')
+  @Directive('@policy(policies: [["own_customer"]])')
+  @Mutation(() => PlaceOrderPayload, {
+    nullable: true,
+    description:
+      'Checkout: validate, commit stock for every line (all or nothing), authorize payment, confirm. A shopper orders for themselves (`customerId` left out means them; another id is FORBIDDEN); a service agent for any customer or a guest.',
+  })
   async placeOrder(@Arg('input', () => PlaceOrderInput) input: PlaceOrderInput, @Ctx() ctx: OrdersContext): Promise<PlaceOrderPayload> {
     const outcome = await placeOrder({ ...ctx.checkout, loadOrder: (id) => ctx.loaders.order.load(id) }, ctx.scope, {
       ...input,

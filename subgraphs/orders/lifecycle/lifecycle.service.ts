@@ -3,6 +3,8 @@ import { runInScope } from '../../../common/correlation.js';
 import type { CanonicalEvent, EventBackbone, EventSource, EventType } from '../../../common/events.js';
 import { fingerprintOf, type IdempotencyStore } from '../../../common/idempotency.js';
 import type { Logger } from '../../../common/logger.js';
+import { forbiddenError } from '../../../common/auth/authorization.js';
+import type { OrderAccess, OrderAction } from '../access.js';
 import { callerOf, MAX_KEY_LENGTH, type CallerScope, type UserErrorValue } from '../checkout/checkout.service.js';
 import type { ChannelCode, OrderBooks, OrderReturn, OrderStatusCode, OrderSystem, SalesOrder } from '../ports.js';
 import { systemOfOrderId, systemOfReturnId } from '../routing.js';
@@ -45,6 +47,11 @@ export interface LifecycleDeps extends LifecyclePorts {
   loadOrder: (id: string) => Promise<SalesOrder | null>;
   idempotency: IdempotencyStore;
   backbone: EventBackbone;
+  /**
+   * The row rule: may this caller do this to this order? `hide` answers as for an unknown order (its existence
+   * does not leak); `forbid` is a FORBIDDEN error.
+   */
+  access: (order: SalesOrder, action: OrderAction) => OrderAccess;
   now?: (() => Date) | undefined;
 }
 
@@ -135,13 +142,41 @@ const replayOrder = (deps: LifecycleDeps) => async (stored: StoredOutcome): Prom
   userErrors: stored.userErrors,
 });
 
-/** The order, read fresh from the system that holds it; a user error (never an exception) when there is none. */
-async function readOrder(deps: LifecycleDeps, orderId: string, field = 'orderId'): Promise<{ order: SalesOrder; system: OrderSystem } | UserErrorValue> {
+/**
+ * The order, read fresh from the system that holds it, if the caller may do `action` to it; a user error (never an
+ * exception) when there is none or the caller may not know of it, a FORBIDDEN error when the caller may see but not
+ * change it.
+ */
+async function readOrder(deps: LifecycleDeps, orderId: string, action: OrderAction, field = 'orderId'): Promise<{ order: SalesOrder; system: OrderSystem } | UserErrorValue> {
   const system = orderId.length <= MAX_ID_LENGTH ? systemOfOrderId(orderId) : null;
   const order = system ? ((await deps.orderBooks[system].getOrders([orderId]))[0] ?? null) : null;
-  if (!system || !order) return userError('INVALID_INPUT', `no order ${orderId.slice(0, MAX_ID_LENGTH)}`, field);
+  const access = order ? deps.access(order, action) : 'hide';
+  if (!system || !order || access === 'hide') return userError('INVALID_INPUT', `no order ${orderId.slice(0, MAX_ID_LENGTH)}`, field);
+  if (access === 'forbid') throw forbiddenError(`this caller may not ${ACTION_WORDS[action]} order ${order.id}`);
   return { order, system };
 }
+
+const ACTION_WORDS: Record<OrderAction, string> = {
+  read: 'read',
+  pickup: 'hand over (it is not a pickup at their store)',
+  ship: 'ship (it does not leave from their location)',
+  deliver: 'mark delivered',
+  cancel: 'cancel',
+  return: 'return goods of',
+  'receive-return': 'receive a return of',
+};
+
+const ACTION_OF: Record<OrderCommand['type'], OrderAction> = {
+  // Checkout's own move; never reached through readOrder.
+  CONFIRM: 'read',
+  MARK_READY_FOR_PICKUP: 'pickup',
+  CONFIRM_PICKUP: 'pickup',
+  SHIP: 'ship',
+  MARK_DELIVERED: 'deliver',
+  CANCEL: 'cancel',
+  REQUEST_RETURN: 'return',
+  RECEIVE_RETURN: 'receive-return',
+};
 
 /**
  * Decide `command` and claim the move with a compare-and-swap. When the order moved meanwhile (a concurrent
@@ -194,7 +229,7 @@ async function moveOrder(
   command: OrderCommand,
   effects: (order: SalesOrder, system: OrderSystem, from: OrderStatusCode) => Promise<void>,
 ): Promise<Stored<OrderMoveOutcome>> {
-  const read = await readOrder(deps, orderId);
+  const read = await readOrder(deps, orderId, ACTION_OF[command.type]);
   if (isError(read)) return orderStored(null, [read]);
   return inOrderScope(scope, read.order, async () => {
     const claimed = await claim(deps, read.system, read.order, command);
@@ -401,7 +436,7 @@ export async function createReturn(deps: LifecycleDeps, scope: CallerScope, requ
   return withIdempotency(deps, scope, 'createReturn', idempotencyKey, normalized, returnFailure, replayReturn(deps), async () => {
     const shapeErrors = validateReturnShape(normalized);
     if (shapeErrors.length) return returnStored(null, null, shapeErrors);
-    const read = await readOrder(deps, normalized.orderId);
+    const read = await readOrder(deps, normalized.orderId, 'return');
     if (isError(read)) return returnStored(null, null, [read]);
     const { order, system } = read;
     return inOrderScope(scope, order, async () => {
@@ -457,7 +492,7 @@ export async function receiveReturn(deps: LifecycleDeps, scope: CallerScope, req
     const system = input.returnId.length <= MAX_ID_LENGTH ? systemOfReturnId(input.returnId) : null;
     const found = system ? ((await deps.returns.getReturns(system, [input.returnId]))[0] ?? null) : null;
     if (!system || !found) return returnStored(null, null, [userError('INVALID_INPUT', `no return ${input.returnId.slice(0, MAX_ID_LENGTH)}`, 'returnId')]);
-    const read = await readOrder(deps, found.orderId);
+    const read = await readOrder(deps, found.orderId, 'receive-return');
     if (isError(read)) return returnStored(null, null, [read]);
     const order = read.order;
     return inOrderScope(scope, order, async () => {

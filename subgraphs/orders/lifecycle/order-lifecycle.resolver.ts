@@ -1,4 +1,5 @@
-import { Arg, Args, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, Directive, Mutation, Resolver } from 'type-graphql';
+import { orderAccess } from '../access.js';
 import { UserError } from '../../../common/graphql-types.js';
 import type { UserErrorValue } from '../checkout/checkout.service.js';
 import type { OrdersContext } from '../context.js';
@@ -25,6 +26,7 @@ function deps(ctx: OrdersContext): LifecycleDeps {
     backbone: ctx.checkout.backbone,
     now: ctx.checkout.now,
     loadOrder: (id) => ctx.loaders.order.load(id),
+    access: (order, action) => orderAccess(ctx.principal, order, action),
   };
 }
 
@@ -50,7 +52,9 @@ const returnOf = (r: OrderReturn | null) => (r ? toReturn(r) : null);
 /** The lifecycle mutations: each delegates to lifecycle.service.ts, where the state machine and the sagas live. */
 @Resolver()
 export class OrderLifecycleResolver {
+  @Directive('@requiresScopes(scopes: [["store"]])')
   @Mutation(() => OrderStatusPayload, {
+    nullable: true,
     description:
       'CONFIRMED → READY_FOR_PICKUP for a PICKUP order. Without idempotencyKey a repeat answers INVALID_STATE naming the current status and changes nothing.',
   })
@@ -58,7 +62,9 @@ export class OrderLifecycleResolver {
     return statusPayload(ctx, await markReadyForPickup(deps(ctx), ctx.scope, { orderId, idempotencyKey }));
   }
 
+  @Directive('@requiresScopes(scopes: [["store"]])')
   @Mutation(() => OrderStatusPayload, {
+    nullable: true,
     description:
       'Hand-over at the store: READY_FOR_PICKUP → PICKED_UP; the committed units leave the shelf. Without idempotencyKey a repeat answers INVALID_STATE naming the current status and changes nothing.',
   })
@@ -66,24 +72,29 @@ export class OrderLifecycleResolver {
     return statusPayload(ctx, await confirmPickup(deps(ctx), ctx.scope, { orderId, idempotencyKey }));
   }
 
-  @Mutation(() => OrderStatusPayload, { description: 'CONFIRMED → SHIPPED for a SHIPPING or SHIP_FROM_STORE order: shipment recorded in the WMS, stock leaves the fulfilment location.' })
+  @Directive('@requiresScopes(scopes: [["store"]])')
+  @Mutation(() => OrderStatusPayload, { nullable: true, description: 'CONFIRMED → SHIPPED for a SHIPPING or SHIP_FROM_STORE order: shipment recorded in the WMS, stock leaves the fulfilment location.' })
   async shipOrder(@Arg('input', () => ShipOrderInput) input: ShipOrderInput, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
     return statusPayload(ctx, await shipOrder(deps(ctx), ctx.scope, { idempotencyKey: input.idempotencyKey, orderId: input.orderId, carrier: input.carrier, trackingNumber: input.trackingNumber }));
   }
 
-  @Mutation(() => OrderStatusPayload, { description: 'SHIPPED → DELIVERED: the carrier delivered the order.' })
+  @Directive('@requiresScopes(scopes: [["store"], ["agent"]])')
+  @Mutation(() => OrderStatusPayload, { nullable: true, description: 'SHIPPED → DELIVERED: the carrier delivered the order.' })
   async markDelivered(@Args(() => KeyedOrderMoveArgs) { orderId, idempotencyKey }: KeyedOrderMoveArgs, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
     return statusPayload(ctx, await markDelivered(deps(ctx), ctx.scope, { orderId, idempotencyKey }));
   }
 
+  @Directive('@requiresScopes(scopes: [["shopper"], ["agent"]])')
   @Mutation(() => OrderStatusPayload, {
+    nullable: true,
     description: 'Cancel before hand-over or shipment: committed stock released, payment authorization voided. Afterwards INVALID_STATE, and nothing changes.',
   })
   async cancelOrder(@Arg('input', () => CancelOrderInput) input: CancelOrderInput, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
     return statusPayload(ctx, await cancelOrder(deps(ctx), ctx.scope, { idempotencyKey: input.idempotencyKey, orderId: input.orderId, reason: input.reason }));
   }
 
-  @Mutation(() => CreateReturnPayload, { description: 'Ask to send goods of a PICKED_UP, DELIVERED or PARTIALLY_RETURNED order back: a REQUESTED return.' })
+  @Directive('@requiresScopes(scopes: [["shopper"], ["agent"]])')
+  @Mutation(() => CreateReturnPayload, { nullable: true, description: 'Ask to send goods of a PICKED_UP, DELIVERED or PARTIALLY_RETURNED order back: a REQUESTED return.' })
   async createReturn(@Arg('input', () => CreateReturnInput) input: CreateReturnInput, @Ctx() ctx: OrdersContext): Promise<CreateReturnPayload> {
     const outcome = await createReturn(deps(ctx), ctx.scope, {
       idempotencyKey: input.idempotencyKey,
@@ -95,7 +106,9 @@ export class OrderLifecycleResolver {
     return Object.assign(new CreateReturnPayload(), { return: returnOf(outcome.return), userErrors: userErrors(outcome.userErrors) });
   }
 
+  @Directive('@requiresScopes(scopes: [["store"]])')
   @Mutation(() => ReceiveReturnPayload, {
+    nullable: true,
     description: 'The goods of a REQUESTED return arrived: booked in (RESTOCK or DAMAGED), refunded at the PSP; the order becomes PARTIALLY_RETURNED or RETURNED.',
   })
   async receiveReturn(@Arg('input', () => ReceiveReturnInput) input: ReceiveReturnInput, @Ctx() ctx: OrdersContext): Promise<ReceiveReturnPayload> {

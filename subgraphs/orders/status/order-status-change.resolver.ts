@@ -1,4 +1,6 @@
-import { Args, ArgsType, Ctx, Field, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { Args, ArgsType, Ctx, Directive, Field, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { forbiddenError } from '../../../common/auth/authorization.js';
+import { visibleOrder } from '../access.js';
 import { badInput } from '../../../common/pagination.js';
 import type { OrdersContext } from '../context.js';
 import { toOrder } from '../mapping.js';
@@ -41,14 +43,38 @@ export function toOrderStatusChange(change: OrderStatusChangeValue): OrderStatus
   return Object.assign(new OrderStatusChange(), { eventId, orderId, previousStatus, status, occurredAt, correlationId });
 }
 
+/**
+ * Start listening for `orderStatusChanged`. A shopper who names an order must own it: the listener is registered
+ * first (so that no move is missed meanwhile), then the order is looked up, and an order that is not theirs, or
+ * that no system knows, fails the subscription with FORBIDDEN (the same answer either way, so that existence
+ * does not leak). Who may filter by what is the field's policy (`own_order_feed`).
+ */
+export async function subscribeToOrderStatus(args: RawArgs, ctx: OrdersContext): Promise<AsyncIterable<OrderStatusChangeValue>> {
+  const filter = orderStatusFilterOf(args);
+  const changes = ctx.statusChanges.subscribe(filter);
+  if (ctx.principal.kind !== 'shopper' || filter.orderId === null) return changes;
+  let mine: boolean;
+  try {
+    mine = visibleOrder(ctx.principal, await ctx.loaders.order.load(filter.orderId)) !== null;
+  } catch (error) {
+    await changes.return?.();
+    throw error;
+  }
+  if (mine) return changes;
+  await changes.return?.();
+  throw forbiddenError('a shopper follows their own orders only');
+}
+
 @Resolver(() => OrderStatusChange)
 export class OrderStatusChangeResolver {
+  @Directive('@requiresScopes(scopes: [["shopper"], ["store"], ["agent"]])')
+  @Directive('@policy(policies: [["own_order_feed"]])')
   @Subscription(() => OrderStatusChange, {
     description:
       "Status moves of one order, of a customer's orders, or of the orders to be picked up at / fulfilled from a location (at least one argument), from the moment of subscribing, in order per order. " +
       'Every argument given must match. No argument, or an id over 200 characters, is a BAD_USER_INPUT error; an id no system knows simply never fires. ' +
       'A subscriber that falls too far behind (10,000 undelivered moves by default) is ended with a SUBSCRIPTION_OVERFLOW error.',
-    subscribe: ({ args, context }) => (context as OrdersContext).statusChanges.subscribe(orderStatusFilterOf(args as RawArgs)),
+    subscribe: ({ args, context }) => subscribeToOrderStatus(args as RawArgs, context as OrdersContext),
   })
   orderStatusChanged(@Root() change: OrderStatusChangeValue, @Args(() => OrderStatusChangedArgs) _args: OrderStatusChangedArgs): OrderStatusChange {
     return toOrderStatusChange(change);
@@ -59,8 +85,9 @@ export class OrderStatusChangeResolver {
     description: 'The order as its system holds it when the move is delivered (it may have moved on since). Null when no system has it, or (with an error) while its system is unavailable.',
   })
   async order(@Root() change: OrderStatusChange, @Ctx() ctx: OrdersContext): Promise<Order | null> {
-    // ctx is this event's own (see SubgraphServiceOptions.context): the order is read fresh for every move.
-    const order = await ctx.loaders.order.load(change.orderId);
+    // ctx is this event's own (see SubgraphServiceOptions.context): the order is read fresh for every move, with
+    // the subscriber's credentials.
+    const order = visibleOrder(ctx.principal, await ctx.loaders.order.load(change.orderId));
     return order ? toOrder(order) : null;
   }
 }

@@ -1,0 +1,215 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
+import { ANONYMOUS, type Principal } from '../../common/auth/principal.js';
+import { CORRELATION_HEADER, correlationIdFrom, runInScope, type RequestScope } from '../../common/correlation.js';
+import { maskError } from '../../common/errors.js';
+import { headerValue, HttpError, logRequest, readBody, sendAuthenticationFailure, type Authenticate, type RequestStats, type ScopedContext } from '../../common/http.js';
+import type { Logger } from '../../common/logger.js';
+import type { OperationPipeline, OperationRequest, Prepared } from './pipeline.js';
+
+/*
+ * GraphQL over HTTP at the gateway: a thin adapter over the edge pipeline. POST with a JSON body (one operation, or
+ * a batch as a JSON array), and GET with the operation in the query string (urql and others send queries that way;
+ * mutations never run over GET).
+ *
+ * CSRF: the graph authenticates by the Authorization header only, never by cookie, and a browser never attaches
+ * that header by itself, so a cross-site request can only ever act as an anonymous caller, who may only read the
+ * catalog. That is why GET queries are served, and why there is no preflight-forcing header requirement.
+ */
+
+export interface EdgeHttpOptions {
+  apollo: ApolloServer<ScopedContext>;
+  pipeline: OperationPipeline;
+  authenticate: Authenticate;
+  logger: Logger;
+  /** Operations in one batched request at most. @default 10 */
+  maxBatch?: number | undefined;
+  /** Origins a browser may call from (`*` for any). @default none: same-origin only */
+  corsOrigins?: readonly string[] | undefined;
+  /** Production: every error masked to code, message and correlation id. @default false */
+  production?: boolean | undefined;
+}
+
+const ALLOWED_HEADERS = 'authorization, content-type, x-correlation-id, apollo-require-preflight, x-apollo-operation-name, apollographql-client-name, apollographql-client-version';
+
+type Json = Record<string, unknown>;
+
+/** The route for `/graphql`. */
+export function edgeHttpHandler(options: EdgeHttpOptions) {
+  const { apollo, pipeline, logger } = options;
+  const maxBatch = options.maxBatch ?? 10;
+  const origins = new Set(options.corsOrigins ?? []);
+
+  const cors = (req: IncomingMessage): Record<string, string> => {
+    const origin = headerValue(req, 'origin');
+    if (!origin || origins.size === 0) return {};
+    if (origins.has('*')) return { 'access-control-allow-origin': '*', 'access-control-expose-headers': `${CORRELATION_HEADER}, retry-after` };
+    if (!origins.has(origin)) return {};
+    return { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-expose-headers': `${CORRELATION_HEADER}, retry-after` };
+  };
+
+  const finish = (result: ExecutionResult | Json, correlationId: string): Json => {
+    const errors = (result as { errors?: readonly GraphQLFormattedError[] }).errors;
+    if (!errors || errors.length === 0) {
+      const { errors: _none, ...rest } = result as Json;
+      return rest;
+    }
+    if (!options.production) return result as Json;
+    return { ...(result as Json), errors: errors.map((e) => maskError(toFormatted(e), correlationId)) };
+  };
+
+  /** One operation: the pipeline's verdict, then Apollo's execution of what it allows. */
+  const runOne = async (request: OperationRequest, principal: Principal, address: string | undefined, transport: 'GET' | 'POST', scope: RequestScope, stats: RequestStats): Promise<{ status: number; body: Json; headers: Record<string, string> }> => {
+    const prepared: Prepared = await pipeline.prepare(request, { principal, address }, transport);
+    switch (prepared.kind) {
+      case 'refused':
+        return { status: prepared.status, body: finish({ errors: prepared.errors.map(toFormatted) }, scope.correlationId), headers: prepared.headers ?? {} };
+      case 'answered':
+        stats.operationName = prepared.operationName ?? null;
+        return { status: 200, body: finish(prepared.result, scope.correlationId), headers: {} };
+      case 'ready': {
+        const headers = new HeaderMap([['content-type', 'application/json']]);
+        const response = await apollo.executeHTTPGraphQLRequest({
+          // Executed as the POST of what the pipeline allowed: a GET query was checked (never a mutation) already.
+          httpGraphQLRequest: { method: 'POST', headers, search: '', body: { query: prepared.query, variables: prepared.variables, ...(prepared.operationName ? { operationName: prepared.operationName } : {}) } },
+          context: async () => ({ scope, stats, principal }),
+        });
+        if (response.body.kind !== 'complete') throw new HttpError(500, 'incremental delivery is not served');
+        const text = response.body.string;
+        let body: Json;
+        try {
+          body = JSON.parse(text) as Json;
+        } catch {
+          throw new HttpError(500, 'the gateway produced a response that is not JSON');
+        }
+        const patched = prepared.patch ? prepared.patch(body as ExecutionResult) : body;
+        return { status: response.status ?? 200, body: finish(patched, scope.correlationId), headers: {} };
+      }
+      default: {
+        const never: never = prepared;
+        throw new Error(`unexpected pipeline outcome ${JSON.stringify(never)}`);
+      }
+    }
+  };
+
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const started = performance.now();
+    const correlationId = correlationIdFrom(headerValue(req, CORRELATION_HEADER));
+    const authorization = headerValue(req, 'authorization');
+    const scope: RequestScope = { correlationId, authorization };
+    const stats: RequestStats = { operationName: null, errors: 0 };
+    const replyHeaders: Record<string, string> = { [CORRELATION_HEADER]: correlationId, ...cors(req) };
+    let principal: Principal = ANONYMOUS;
+    let status = 500;
+    let operations = 0;
+    const send = (code: number, body: unknown, headers: Record<string, string> = {}) => {
+      status = code;
+      const text = JSON.stringify(body);
+      res.writeHead(code, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...replyHeaders, ...headers });
+      res.end(text);
+    };
+    await runInScope(scope, async () => {
+      try {
+        if (req.method === 'OPTIONS') {
+          status = 204;
+          res.writeHead(204, { ...replyHeaders, 'access-control-allow-methods': 'GET, POST, OPTIONS', 'access-control-allow-headers': ALLOWED_HEADERS, 'access-control-max-age': '600' });
+          res.end();
+          return;
+        }
+        if (req.method !== 'GET' && req.method !== 'POST') return send(405, { errors: [{ message: `${req.method} is not served: use POST, or GET for queries`, extensions: { code: 'BAD_REQUEST' } }] }, { allow: 'GET, POST' });
+        const requests = req.method === 'POST' ? await postedOperations(req) : [getOperation(url)];
+        if (!Array.isArray(requests)) return send(400, { errors: [{ message: requests, extensions: { code: 'BAD_REQUEST' } }] });
+        const batched = isBatch(requests);
+        if (requests.length === 0 || requests.length > maxBatch) {
+          return send(400, { errors: [{ message: `a batch holds 1 to ${maxBatch} operations, got ${requests.length}`, extensions: { code: 'TOO_MANY_OPERATIONS' } }] });
+        }
+        const authentication = await options.authenticate(authorization);
+        if (!authentication.ok) {
+          // A flood of bad tokens draws from the client address's bucket like any other flood.
+          const limited = await pipeline.admit({ principal: ANONYMOUS, address: req.socket.remoteAddress });
+          if (limited) return send(limited.status, { errors: limited.errors.map(toFormatted) }, limited.headers);
+          status = authentication.status;
+          sendAuthenticationFailure(res, authentication, replyHeaders);
+          return;
+        }
+        principal = authentication.principal;
+        scope.principal = principal;
+        const address = req.socket.remoteAddress;
+        operations = requests.length;
+        const transport = req.method === 'GET' ? 'GET' : 'POST';
+        const results = [];
+        // A batch runs in order: its operations may depend on each other (a mutation, then a read of it).
+        for (const request of requests) results.push(await runOne(request as OperationRequest, principal, address, transport, scope, stats));
+        stats.errors = results.reduce((n, r) => n + (((r.body.errors as unknown[] | undefined)?.length ?? 0)), 0);
+        if (!batched) {
+          const [only] = results as [(typeof results)[number]];
+          return send(only.status, only.body, only.headers);
+        }
+        return send(200, results.map((r) => r.body));
+      } catch (error) {
+        const code = error instanceof HttpError ? error.status : 500;
+        if (code === 500) logger.error({ err: error }, 'request failed');
+        if (!res.headersSent) send(code, { errors: [{ message: error instanceof HttpError ? error.message : 'Internal server error', extensions: { code: code === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
+        else res.end();
+      } finally {
+        logRequest(logger, { req, url, stats, status, started, authorization, principal, operations });
+      }
+    });
+  };
+}
+
+/** Marks a parsed POST body that was a JSON array, so that a one-element batch still answers with an array. */
+const BATCH = Symbol('batch');
+function isBatch(requests: unknown[]): boolean {
+  return (requests as unknown as { [BATCH]?: boolean })[BATCH] === true;
+}
+
+/** The operations of a POST: one JSON object, or a JSON array of them (a batch); a string says what is wrong. */
+async function postedOperations(req: IncomingMessage): Promise<unknown[] | string> {
+  const type = headerValue(req, 'content-type') ?? '';
+  if (!/^application\/(json|graphql-response\+json)\b/i.test(type)) {
+    await readBody(req).catch(() => undefined);
+    return 'POST needs content-type: application/json';
+  }
+  const text = await readBody(req);
+  let body: unknown;
+  try {
+    body = text.length ? JSON.parse(text) : undefined;
+  } catch (error) {
+    return `Malformed JSON body: ${(error as Error).message}`;
+  }
+  if (Array.isArray(body)) {
+    if (!body.every((b) => typeof b === 'object' && b !== null && !Array.isArray(b))) return 'every operation of a batch must be a JSON object';
+    Object.defineProperty(body, BATCH, { value: true });
+    return body;
+  }
+  if (typeof body !== 'object' || body === null) return 'the body must be a JSON object with a "query" (or a JSON array of them)';
+  return [body];
+}
+
+/** A GET's operation from its query string (`variables` and `extensions` are JSON). */
+function getOperation(url: URL): OperationRequest {
+  const params = url.searchParams;
+  const json = (name: string): unknown => {
+    const raw = params.get(name);
+    if (raw === null || raw === '') return undefined;
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      return raw; // refused by the pipeline as not an object
+    }
+  };
+  return {
+    query: params.get('query') ?? undefined,
+    documentId: params.get('documentId') ?? undefined,
+    operationName: params.get('operationName') ?? undefined,
+    variables: json('variables'),
+    extensions: json('extensions'),
+  };
+}
+
+function toFormatted(error: unknown): GraphQLFormattedError {
+  if (error && typeof error === 'object' && 'toJSON' in error && typeof (error as { toJSON: unknown }).toJSON === 'function') return (error as { toJSON(): GraphQLFormattedError }).toJSON();
+  return error as GraphQLFormattedError;
+}

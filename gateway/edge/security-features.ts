@@ -1,0 +1,34 @@
+import { Kind, parse, print, visit, type ConstDirectiveNode } from 'graphql';
+
+/*
+ * @apollo/gateway refuses to serve a supergraph that links a `for: SECURITY` feature (`@authenticated`,
+ * `@requiresScopes`, `@policy`), because it does not enforce them: a safe default, since serving such a supergraph
+ * would silently ignore the rules. This gateway enforces them itself, at its edge, before anything is planned
+ * (operation-authorizer.ts), and every subgraph enforces them again. So Apollo's planner and executor get the
+ * supergraph without those features, and the edge reads them from the full, checked-in one.
+ */
+
+const SECURITY_DIRECTIVES = new Set(['authenticated', 'requiresScopes', 'policy']);
+const SECURITY_SCALARS = new Set(['requiresScopes__Scope', 'policy__Policy']);
+
+function isSecurityLink(directive: ConstDirectiveNode): boolean {
+  if (directive.name.value !== 'link') return false;
+  return directive.arguments?.some((a) => a.name.value === 'for' && a.value.kind === Kind.ENUM && a.value.value === 'SECURITY') ?? false;
+}
+
+/** The supergraph SDL without its security features: what Apollo's planner and executor are given. */
+export function withoutSecurityFeatures(supergraphSdl: string): string {
+  const stripped = visit(parse(supergraphSdl), {
+    Directive(node) {
+      if (SECURITY_DIRECTIVES.has(node.name.value) || isSecurityLink(node as ConstDirectiveNode)) return null;
+      return undefined;
+    },
+    DirectiveDefinition(node) {
+      return SECURITY_DIRECTIVES.has(node.name.value) ? null : undefined;
+    },
+    ScalarTypeDefinition(node) {
+      return SECURITY_SCALARS.has(node.name.value) ? null : undefined;
+    },
+  });
+  return print(stripped);
+}
