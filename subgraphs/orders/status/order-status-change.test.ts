@@ -19,7 +19,7 @@ import { TEST_AGENT, testShopper, testStore, testTokens } from '../../../test/su
 
 /*
  * Callers as a real client would be: an associate of the store (PickupFeed, hand-over), the order's customer
- * (checkout, OrderTracking) or a service agent. A test token names its principal ("Bearer test:store:store-003");
+ * (checkout, OrderTracking) or a service agent. A test token names its principal (`Bearer test:<the principal as JSON>`);
  * the service verifies it as it would a real one (through `authenticate`), so the subgraph's own directives and
  * row rules decide.
  */
