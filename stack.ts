@@ -15,7 +15,7 @@ import { createLogger, type Logger } from './common/logger.js';
 import { ResilienceRegistry } from './common/resilience.js';
 import type { HttpService, LocalExecutor, LocalSubscriber } from './common/service.js';
 import { DEFAULT_DOCUMENT_LIMITS } from './gateway/edge/limits.js';
-import { MemoryRateLimiter, RedisRateLimiter } from './gateway/edge/rate-limit.js';
+import { MemoryRateLimiter, RedisRateLimiter } from './common/rate-limit.js';
 import { createGateway, trustedDocumentsAt, type EdgeOptions, type GatewayService } from './gateway/gateway.js';
 import { SandboxIdentityProvider, seededDirectory } from './sandbox/identity-provider.js';
 import { createSandbox } from './sandbox/index.js';

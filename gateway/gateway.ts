@@ -16,7 +16,7 @@ import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './edge/limits.js';
 import { OperationAuthorizer } from './edge/operation-authorizer.js';
 import { withoutSecurityFeatures } from './edge/security-features.js';
 import { createOperationPipeline } from './edge/pipeline.js';
-import type { RateLimiter, RateLimitRule } from './edge/rate-limit.js';
+import type { RateLimiter, RateLimitRule } from '../common/rate-limit.js';
 import { TrustedDocuments } from './edge/trusted-documents.js';
 import { SubscriptionHub, type HubStats } from './subscriptions/hub.js';
 import { SubscriptionPlanner } from './subscriptions/planner.js';

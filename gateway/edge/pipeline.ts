@@ -16,7 +16,7 @@ import {
 import type { Principal } from '../../common/auth/principal.js';
 import { checkLimits, parseWithinLimits, type DocumentLimits } from './limits.js';
 import type { OperationAuthorizer } from './operation-authorizer.js';
-import type { RateLimiter, RateLimitRule } from './rate-limit.js';
+import type { RateLimiter, RateLimitRule } from '../../common/rate-limit.js';
 import { resolveDocument, type TrustedDocuments } from './trusted-documents.js';
 
 /*

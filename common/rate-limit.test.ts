@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { useRedisServer } from '../../test/support/redis.js';
+import { useRedisServer } from '../test/support/redis.js';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter, type RateLimitRule } from './rate-limit.js';
 
 const redisServer = useRedisServer(['ratelimit-test-a', 'ratelimit-test-b']);
