@@ -1,7 +1,7 @@
 import type { EventType } from '../../../common/events.js';
 import type { MoneyValue } from '../../../common/money.js';
 import type { FinancePosting, PostingTypeCode } from '../ports.js';
-import { retryDelayMs } from './backoff.js';
+import { retryDelayMs } from '../../../common/backoff.js';
 import type { OutboxPosting } from './ports.js';
 
 /*
