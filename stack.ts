@@ -13,6 +13,12 @@ import { JournaledEventBackbone, JournaledIdempotencyStore, type JournalEntry } 
 import { Journal } from './common/journal.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { ResilienceRegistry } from './common/resilience.js';
+import { InMemoryMasterDataStore, JournaledMasterDataStore } from './common/master-data/memory-store.js';
+import { RedisMasterDataStore } from './common/master-data/redis-store.js';
+import { SandboxErpMasterDataSource } from './common/master-data/sandbox-source.js';
+import { SandboxLocationDirectory } from './common/master-data/sandbox-locations.js';
+import type { MasterDataStore } from './common/master-data/store.js';
+import { MasterDataSync, RedisSyncLease } from './common/master-data/sync.js';
 import type { HttpService, LocalExecutor, LocalSubscriber } from './common/service.js';
 import { DEFAULT_DOCUMENT_LIMITS } from './gateway/edge/limits.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './common/rate-limit.js';
@@ -45,6 +51,8 @@ export interface Stack {
   /** The seeded data (the same in every process for one seed) and the systems as this stack's adapters see them. */
   sandbox: { data: SeedData; systems: SandboxSystems };
   backbone: EventBackbone;
+  /** The read models of ERP master data and their sync. */
+  masterData: MasterData;
   gateway: GatewayService;
   stop(): Promise<void>;
 }
@@ -150,6 +158,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const port = (configured: number) => (options.ephemeralPorts ? 0 : configured);
   const started: HttpService[] = [];
   let infrastructure: Infrastructure | undefined;
+  let masterData: MasterData | undefined;
   let journal: Journal | undefined;
   try {
     let sandbox: Stack['sandbox'];
@@ -181,8 +190,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // One verifier for the whole process: the gateway and the five subgraphs share its cache of verified tokens.
     const verifier = tokenVerifierFor(config, sandboxUrl);
     const authenticate = (authorization: string | undefined) => verifier.authenticate(authorization);
+    const resilience = new ResilienceRegistry(config.adapter, logger);
+    masterData = await startMasterData(config, logger, { systems: sandbox.systems, resilience, backbone, redis, durable });
 
-    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, idempotency, redis, resilience: new ResilienceRegistry(config.adapter, logger), logger, authenticate };
+    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, idempotency, redis, resilience, logger, authenticate, masterData };
     const subgraphUrls = {} as Record<SubgraphName, string>;
     const localSubgraphs: Partial<Record<SubgraphName, LocalExecutor>> = {};
     const localSubscribers: Partial<Record<SubgraphName, LocalSubscriber>> = {};
@@ -214,20 +225,70 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       urls: { gateway: gatewayUrl, sandbox: sandboxUrl, subgraphs: subgraphUrls },
       sandbox,
       backbone,
+      masterData,
       gateway,
       // Gateway first, so that in-flight requests drain while the subgraphs still answer them.
       stop: async () => {
         await stopAll(started.slice().reverse());
+        await masterData?.stop();
         await infrastructure?.close();
         await journal?.close();
       },
     };
   } catch (error) {
     await stopAll(started.slice().reverse());
+    await masterData?.stop();
     await infrastructure?.close();
     await journal?.close();
     throw error;
   }
+}
+
+/** The read models of ERP master data and the worker that keeps them in sync with the ERP's change feed. */
+export interface MasterData {
+  store: MasterDataStore;
+  sync: MasterDataSync;
+  stop(): Promise<void>;
+}
+
+/**
+ * The read models every channel read and every checkout use instead of the ERP: in Redis when instances share one
+ * (one instance at a time syncs, by lease), journaled in DATA_DIR in the embedded default, in memory otherwise. The
+ * first sync round (a snapshot on a first start, the changes since the stored position after a restart) is done
+ * before this resolves, unless the ERP cannot be reached: then the worker keeps trying and the models answer what
+ * they held.
+ */
+export async function startMasterData(
+  config: AppConfig,
+  logger: Logger,
+  deps: { systems: SandboxSystems; resilience: ResilienceRegistry; backbone: EventBackbone; redis?: Infrastructure['redis']; durable?: { journal: Journal; entries: readonly JournalEntry[] } | undefined },
+): Promise<MasterData> {
+  const { redis, durable } = deps;
+  const store: MasterDataStore = redis
+    ? await RedisMasterDataStore.open({ redis: redis.client, prefix: redis.prefix, logger })
+    : durable
+      ? JournaledMasterDataStore.restore(durable.journal, durable.entries)
+      : new InMemoryMasterDataStore();
+  const sync = new MasterDataSync({
+    source: new SandboxErpMasterDataSource(deps.systems.erp, deps.resilience),
+    store,
+    backbone: deps.backbone,
+    logger: logger.child({ component: 'master-data-sync' }),
+    locations: new SandboxLocationDirectory(deps.systems, deps.resilience),
+    lease: redis ? new RedisSyncLease({ redis: redis.client, prefix: redis.prefix }) : undefined,
+    pollMs: config.masterData.pollMs,
+    backoffBaseMs: config.masterData.backoffBaseMs,
+    backoffCapMs: config.masterData.backoffCapMs,
+  });
+  await sync.start();
+  return {
+    store,
+    sync,
+    async stop() {
+      await sync.stop();
+      await store.close();
+    },
+  };
 }
 
 /** The stock book methods of the POS and the WMS (see `StockBook` in sandbox/systems.ts). */
@@ -259,19 +320,29 @@ export async function startSubgraph(name: SubgraphName, config: AppConfig, logge
   const infrastructure = await createInfrastructure(config, logger, generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale }));
   const systems = infrastructure.stock ? withSharedStock(ownSystems, infrastructure.stock) : ownSystems;
   const verifier = tokenVerifierFor(config, defaultSandboxUrl(config));
+  const resilience = new ResilienceRegistry(config.adapter, logger);
+  // A lone subgraph keeps its own read models (in Redis, shared with every instance, when REDIS_URL is set).
+  const masterData = await startMasterData(config, logger, { systems, resilience, backbone: infrastructure.backbone, redis: infrastructure.redis });
   const env: SubgraphEnvironment = {
     config,
     systems,
     backbone: infrastructure.backbone,
     idempotency: infrastructure.idempotency,
     redis: infrastructure.redis,
-    resilience: new ResilienceRegistry(config.adapter, logger),
+    resilience,
     logger,
     authenticate: (authorization) => verifier.authenticate(authorization),
+    masterData,
   };
   const service = await SUBGRAPHS[name].create(env);
   const url = await service.listen(config.subgraphPorts[name], config.host);
-  return { url, service: stoppingAlso(service, () => infrastructure.close()) };
+  return {
+    url,
+    service: stoppingAlso(service, async () => {
+      await masterData.stop();
+      await infrastructure.close();
+    }),
+  };
 }
 
 /** The service, and `after` once it has stopped (what it alone used: its infrastructure, its Redis client). */

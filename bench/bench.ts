@@ -4,6 +4,7 @@ import { startRedisServer } from '../scripts/redis-server.js';
 import { runLoad, type LoadResult } from './load.js';
 import { loadConfig } from '../common/config.js';
 import { tokenVerifierFor } from '../stack.js';
+import { measureErp } from './erp.js';
 import { bearerFrom, rssMb, startStackProcess } from './stack-process.js';
 
 /**
@@ -223,6 +224,7 @@ async function measureCheckout(mode: 'embedded' | 'redis'): Promise<{ row: Row; 
 
 const runs = [await measure('local'), await measure('http')];
 const checkouts = [await measureCheckout('embedded'), await measureCheckout('redis')];
+const erp = await measureErp({ concurrency, maxRequests: Math.min(maxRequests, 3000), maxMs });
 const rows = [...runs.flatMap((r) => r.rows), ...checkouts.map((c) => c.row)];
 const baseline = rows[0]!.result.rps;
 const lines = [
@@ -246,6 +248,7 @@ for (const r of runs) {
     `| ${r.rows[0]!.dispatch} | ${r.tokenRatio.toFixed(3)}; ${(r.roundRatios[Math.floor(r.roundRatios.length / 2)] ?? 0).toFixed(3)} [${(r.roundRatios[0] ?? 0).toFixed(3)}–${(r.roundRatios[r.roundRatios.length - 1] ?? 0).toFixed(3)}] | ${r.verification.firstUs.toFixed(0)} / ${r.verification.cachedUs.toFixed(2)} | ${alone.refused.p50.toFixed(2)} / ${alone.refused.p99.toFixed(2)} (${alone.refused.errors} of ${alone.refused.requests} refused) | ${alone.baseline.p50.toFixed(2)} / ${alone.baseline.p99.toFixed(2)} | ${refused.callsPerOp.toFixed(1)} |`,
   );
 }
+lines.push('', ...erp);
 lines.push('', `stack RSS idle after start: local ${runs[0]!.idleRss.toFixed(0)} MB, http ${runs[1]!.idleRss.toFixed(0)} MB (node ${process.version}, ${cpus().length} CPUs, sandbox latency 0, default scale)`);
 process.stdout.write(`${lines.join('\n')}\n`);
 // Keep-alive sockets of this process's fetch client must not keep the benchmark alive.

@@ -111,9 +111,17 @@ export interface AppConfig {
   dataDir: string;
   /**
    * How finance's ERP outbox retries (unset values keep the defaults: base 5000 ms, cap 900000 ms, 8 attempts,
-   * poll 1000 ms): `ERP_OUTBOX_BASE_MS`, `ERP_OUTBOX_CAP_MS`, `ERP_OUTBOX_MAX_ATTEMPTS`, `ERP_OUTBOX_POLL_MS`.
+   * poll 1000 ms): `ERP_OUTBOX_BASE_MS`, `ERP_OUTBOX_CAP_MS`, `ERP_OUTBOX_MAX_ATTEMPTS`, `ERP_OUTBOX_POLL_MS`; and how
+   * hard it may press the ERP: `ERP_MAX_CALLS_PER_SECOND` (default 20, shared by every instance through Redis) and
+   * `ERP_POSTING_BATCH_SIZE` (default 20 postings per ERP call).
    */
-  erpOutbox: Partial<{ baseMs: number; capMs: number; maxAttempts: number; pollMs: number }>;
+  erpOutbox: Partial<{ baseMs: number; capMs: number; maxAttempts: number; pollMs: number; maxCallsPerSecond: number; batchSize: number }>;
+  /**
+   * The read models of ERP master data and their sync from the ERP's change feed (unset values keep the defaults:
+   * poll 500 ms, backoff from 500 ms up to 30 000 ms while the ERP fails): `MASTER_DATA_POLL_MS`,
+   * `MASTER_DATA_BACKOFF_BASE_MS`, `MASTER_DATA_BACKOFF_CAP_MS`.
+   */
+  masterData: Partial<{ pollMs: number; backoffBaseMs: number; backoffCapMs: number }>;
   /**
    * The gateway's WebSocket subscriptions: open sockets at most (`WS_MAX_CONNECTIONS`, default 10 000) and the
    * keep-alive ping interval in ms (`WS_KEEPALIVE_MS`, default 12 000; a socket silent for two is dropped).
@@ -224,7 +232,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisUrl: env.REDIS_URL || undefined,
     redisPrefix: env.REDIS_PREFIX || 'retail',
     dataDir: env.DATA_DIR || './data',
-    erpOutbox: optionalInts(env, { baseMs: 'ERP_OUTBOX_BASE_MS', capMs: 'ERP_OUTBOX_CAP_MS', maxAttempts: 'ERP_OUTBOX_MAX_ATTEMPTS', pollMs: 'ERP_OUTBOX_POLL_MS' }),
+    erpOutbox: optionalInts(env, {
+      baseMs: 'ERP_OUTBOX_BASE_MS',
+      capMs: 'ERP_OUTBOX_CAP_MS',
+      maxAttempts: 'ERP_OUTBOX_MAX_ATTEMPTS',
+      pollMs: 'ERP_OUTBOX_POLL_MS',
+      maxCallsPerSecond: 'ERP_MAX_CALLS_PER_SECOND',
+      batchSize: 'ERP_POSTING_BATCH_SIZE',
+    }),
+    masterData: optionalInts(env, { pollMs: 'MASTER_DATA_POLL_MS', backoffBaseMs: 'MASTER_DATA_BACKOFF_BASE_MS', backoffCapMs: 'MASTER_DATA_BACKOFF_CAP_MS' }),
     subscriptions: { maxConnections: int(env, 'WS_MAX_CONNECTIONS', 10_000), keepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000) },
     checkoutRecovery: { staleMs: int(env, 'CHECKOUT_STALE_MS', 120_000), intervalMs: int(env, 'CHECKOUT_RECOVERY_INTERVAL_MS', 30_000) },
   };

@@ -1,6 +1,7 @@
 import { handUntilTaken, type CanonicalEvent, type EventBackbone, type EventType, type InMemoryEventBackbone } from './events.js';
 import type { IdempotencyBegin, IdempotencyStore } from './idempotency.js';
 import type { Journal } from './journal.js';
+import type { MasterDataJournalEntry } from './master-data/memory-store.js';
 
 /** What the embedded default writes to DATA_DIR, in the order it happened. */
 export type JournalEntry =
@@ -11,7 +12,9 @@ export type JournalEntry =
   /** A consumer group took an event in (its handler resolved). */
   | { t: 'taken'; group: string; id: string }
   | { t: 'idem'; op: 'complete'; scope: string; key: string; fingerprint: string; response: unknown }
-  | { t: 'idem'; op: 'abandon'; scope: string; key: string };
+  | { t: 'idem'; op: 'abandon'; scope: string; key: string }
+  /** The ERP master-data read models (common/master-data/memory-store.ts): applied batches, snapshots, skips, exceptions. */
+  | MasterDataJournalEntry;
 
 /**
  * The in-memory backbone whose new events are on disk before `publish` resolves. Consumer groups are durable

@@ -21,6 +21,8 @@ export const EVENT_TYPES = [
   'JOURNAL_POSTED',
   'POSTING_FAILED',
   'INVENTORY_ADJUSTED',
+  /** The master-data sync refused an ERP change (bad price, currency, SKU, location, quantity or product); `data` is the exception. */
+  'MASTER_DATA_REJECTED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

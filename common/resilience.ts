@@ -18,11 +18,18 @@ export function isSystemName(value: unknown): value is SystemName {
  */
 export class SystemUnavailableError extends GraphQLError {
   readonly system: SystemName;
-  constructor(system: SystemName, reason: string) {
+  /**
+   * Set when the system refused the call for rate (it asked to be called again after this many ms; also in
+   * `extensions.retryAfterMs`): the system is up, the caller is too fast. Undefined for every other failure.
+   */
+  readonly retryAfterMs: number | undefined;
+  constructor(system: SystemName, reason: string, options: { retryAfterMs?: number | undefined } = {}) {
+    const { retryAfterMs } = options;
     super(`${system.toUpperCase()} is unavailable: ${reason}`, {
-      extensions: { code: `${system.toUpperCase()}_UNAVAILABLE`, system, reason },
+      extensions: { code: `${system.toUpperCase()}_UNAVAILABLE`, system, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },
     });
     this.system = system;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -32,6 +39,11 @@ export class TransportError extends Error {
     message: string,
     /** False when retrying cannot help (the system said no for good). */
     readonly transient = true,
+    /**
+     * Set when the system refused the call for rate (HTTP 429): how long to wait, in ms, before asking again.
+     * @default undefined (not a refusal for rate)
+     */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -80,6 +92,15 @@ export class CircuitBreaker {
 
   onSuccess(): void {
     this.state = { kind: 'closed', consecutiveFailures: 0 };
+  }
+
+  /**
+   * The call ended without saying whether the system is healthy (it refused the call for rate: it answers, but
+   * not now). Counts as neither success nor failure; a half-open trial that ended so frees the trial slot, so
+   * that the next call is the trial.
+   */
+  onInconclusive(): void {
+    if (this.state.kind === 'half-open') this.state = { kind: 'half-open', trialInFlight: false };
   }
 
   onFailure(): void {
@@ -144,6 +165,11 @@ export interface ResiliencePolicy {
  * The breaker hears the call's outcome once, after its retries: a flaky system whose retries succeed is not
  * failing, and counting each failed attempt would let a few unlucky attempts of concurrent calls open the
  * circuit on a system that answers 97 % of calls. A half-open trial likewise includes its retries.
+ *
+ * A refusal for rate (a TransportError with `retryAfterMs`, the system's 429) ends the call at once: retrying
+ * sooner than the system asked only earns more refusals, and a system that throttles is up, so the breaker does
+ * not count it as a failure. It surfaces as a SystemUnavailableError carrying `retryAfterMs`, for the caller to
+ * wait that long.
  */
 export async function callSystem<T>(policy: ResiliencePolicy, method: string, fn: () => Promise<T>, options: { idempotent: boolean }): Promise<T> {
   const { system, config, breaker, logger } = policy;
@@ -160,6 +186,10 @@ export async function callSystem<T>(policy: ResiliencePolicy, method: string, fn
     } catch (error) {
       lastReason = error instanceof Error ? error.message : String(error);
       logger?.debug({ system, method, attempt, err: lastReason, correlationId: currentCorrelationId() }, 'adapter call failed');
+      if (error instanceof TransportError && error.retryAfterMs !== undefined) {
+        breaker.onInconclusive();
+        throw new SystemUnavailableError(system, lastReason, { retryAfterMs: error.retryAfterMs });
+      }
       const retryable = !(error instanceof TimeoutError) && !(error instanceof TransportError && !error.transient);
       if (!retryable || attempt === attempts - 1) break;
       await sleep(backoffMs(attempt));
@@ -216,5 +246,27 @@ export class ResilienceRegistry {
   /** Wrap a system client so every call runs under this system's policy. */
   wrap<T extends AsyncMethods<T>>(system: SystemName, target: T, writes: readonly (keyof T)[] = []): T {
     return withResilience(this.policy(system), target, writes);
+  }
+
+  /**
+   * Every system as this process's breakers see it: DOWN while its circuit is open, DEGRADED while calls are failing
+   * or a trial call is deciding, UP otherwise (a system no adapter has called yet counts as UP).
+   */
+  health(): { system: SystemName; state: 'UP' | 'DEGRADED' | 'DOWN'; detail: string | null }[] {
+    return SYSTEM_NAMES.map((system) => {
+      const state = this.breakers.get(system)?.current ?? { kind: 'closed', consecutiveFailures: 0 };
+      switch (state.kind) {
+        case 'open':
+          return { system, state: 'DOWN' as const, detail: `circuit open since ${new Date(state.openedAt).toISOString()}: calls fail fast` };
+        case 'half-open':
+          return { system, state: 'DEGRADED' as const, detail: 'circuit half-open: a trial call decides' };
+        case 'closed':
+          return state.consecutiveFailures > 0
+            ? { system, state: 'DEGRADED' as const, detail: `${state.consecutiveFailures} call(s) failed in a row` }
+            : { system, state: 'UP' as const, detail: null };
+        default:
+          return assertNever(state);
+      }
+    });
   }
 }

@@ -10,6 +10,27 @@ export interface Fault {
   errorRate: number;
   /** Every call fails at once, as if the connection were refused. Default false. */
   down: boolean;
+  /**
+   * Calls the system takes per wall-clock second (a fixed window, as API gateways count); above it a call fails at once
+   * with a TransportError carrying `retryAfterMs` (over RPC: 429 with Retry-After). 0: no limit. Default 0.
+   */
+  rateLimitPerSecond: number;
+}
+
+/** Per system: calls let through and refused by the rate limit, and the most let through in one wall-clock second. */
+export interface CallRates {
+  accepted: number;
+  refused: number;
+  peakPerSecond: number;
+}
+
+export interface SandboxControlOptions {
+  /**
+   * The clock, in ms, of the rate-limit fault and of the per-second call rates. Injected by tests to move time
+   * without sleeping.
+   * @default Date.now
+   */
+  now?: () => number;
 }
 
 export interface CallRecord {
@@ -19,17 +40,25 @@ export interface CallRecord {
   at: string;
 }
 
-const NO_FAULT: Fault = { latencyMs: 0, errorRate: 0, down: false };
+const NO_FAULT: Fault = { latencyMs: 0, errorRate: 0, down: false, rateLimitPerSecond: 0 };
 const RECENT_LIMIT = 2000;
 
 /**
  * Faults and call counters for every sandbox system. Counters count calls as the system sees them (one batch
- * call is one call), which is what the N+1 tests measure.
+ * call is one call), which is what the N+1 tests measure. Every call counts, a refused one too; the call rates
+ * split them into those the rate limit let through (accepted, whatever happens to them next) and those it
+ * refused, so that accepted + refused is the system's count.
  */
 export class SandboxControl {
   private readonly faults = new Map<SystemName, Fault>();
   private counters: Record<string, Record<string, number>> = {};
   private recent: CallRecord[] = [];
+  private readonly now: () => number;
+  private rates = new Map<SystemName, CallRates & { second: number; inSecond: number }>();
+
+  constructor(options: SandboxControlOptions = {}) {
+    this.now = options.now ?? Date.now;
+  }
 
   setFault(system: SystemName, fault: Partial<Fault>): Fault {
     const merged = { ...(this.faults.get(system) ?? NO_FAULT), ...fault };
@@ -53,6 +82,16 @@ export class SandboxControl {
     return structuredClone(this.counters);
   }
 
+  /** Every system's call rates since the last reset. */
+  callRates(): Record<string, CallRates> {
+    return Object.fromEntries(
+      SYSTEM_NAMES.map((s) => {
+        const r = this.rates.get(s);
+        return [s, { accepted: r?.accepted ?? 0, refused: r?.refused ?? 0, peakPerSecond: r?.peakPerSecond ?? 0 }];
+      }),
+    );
+  }
+
   recentCalls(): CallRecord[] {
     return this.recent.slice();
   }
@@ -60,18 +99,50 @@ export class SandboxControl {
   resetCalls(): void {
     this.counters = {};
     this.recent = [];
+    this.rates = new Map();
   }
 
-  /** Count the call, then play the system's fault. */
+  /** Count the call, then play the system's fault: the rate limit first (it stands in front of the system), then the rest. */
   async before(system: SystemName, method: string): Promise<void> {
     const perSystem = (this.counters[system] ??= {});
     perSystem[method] = (perSystem[method] ?? 0) + 1;
     this.recent.push({ system, method, correlationId: currentCorrelationId() ?? null, at: new Date().toISOString() });
     if (this.recent.length > RECENT_LIMIT) this.recent.splice(0, this.recent.length - RECENT_LIMIT);
     const fault = this.fault(system);
+    const rates = this.ratesOf(system);
+    if (fault.rateLimitPerSecond > 0) {
+      // A fixed window per wall-clock second, as ERPs' API gateways count: never more than N accepted in any second
+      // (a token bucket of N would let a full burst and its refill, nearly 2N, into one second).
+      const now = this.now();
+      const second = Math.floor(now / 1000);
+      const accepted = rates.second === second ? rates.inSecond : 0;
+      if (accepted >= fault.rateLimitPerSecond) {
+        rates.refused++;
+        const retryAfterMs = Math.max(1, (second + 1) * 1000 - now);
+        throw new TransportError(`${system.toUpperCase()} rate limit: retry after ${retryAfterMs} ms (sandbox fault: rateLimitPerSecond ${fault.rateLimitPerSecond})`, true, retryAfterMs);
+      }
+    }
+    this.countAccepted(rates);
     if (fault.down) throw new TransportError(`${system} refused the connection (sandbox fault: down)`);
     if (fault.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
     if (fault.errorRate > 0 && Math.random() < fault.errorRate) throw new TransportError(`${system} answered 503 (sandbox fault: errorRate)`);
+  }
+
+  private ratesOf(system: SystemName): CallRates & { second: number; inSecond: number } {
+    let rates = this.rates.get(system);
+    if (!rates) this.rates.set(system, (rates = { accepted: 0, refused: 0, peakPerSecond: 0, second: Number.NaN, inSecond: 0 }));
+    return rates;
+  }
+
+  private countAccepted(rates: CallRates & { second: number; inSecond: number }): void {
+    const second = Math.floor(this.now() / 1000);
+    if (second !== rates.second) {
+      rates.second = second;
+      rates.inSecond = 0;
+    }
+    rates.accepted++;
+    rates.inSecond++;
+    rates.peakPerSecond = Math.max(rates.peakPerSecond, rates.inSecond);
   }
 }
 
@@ -80,16 +151,17 @@ export type WriteHook = (write: { system: SystemName; method: string; args: unkn
 
 /**
  * Wrap a system so that every method call goes through {@link SandboxControl.before}, and every write (one of
- * `writes`) runs at a fixed {@link callTime} and is reported to `onWrite` before it returns.
+ * `writes`) runs at a fixed {@link callTime} and is reported to `onWrite` before it returns. With a null control
+ * the calls are neither counted nor faulted (the system's own console), and writes are still reported.
  */
-export function instrument<T extends object>(system: SystemName, target: T, control: SandboxControl, writes: readonly string[] = [], onWrite?: WriteHook): T {
+export function instrument<T extends object>(system: SystemName, target: T, control: SandboxControl | null, writes: readonly string[] = [], onWrite?: WriteHook): T {
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver) as unknown;
       if (typeof value !== 'function' || typeof prop !== 'string') return value;
       const isWrite = writes.includes(prop);
       return async (...args: unknown[]) => {
-        await control.before(system, prop);
+        if (control) await control.before(system, prop);
         if (!isWrite) return (value as (...a: unknown[]) => unknown).apply(obj, args);
         const at = new Date();
         const result = await atTime(at, () => (value as (...a: unknown[]) => unknown).apply(obj, args));
@@ -128,6 +200,10 @@ export function parseFaultBody(body: unknown): { system: SystemName; fault: Part
   if (b.down !== undefined) {
     if (typeof b.down !== 'boolean') return 'down must be true or false';
     fault.down = b.down;
+  }
+  if (b.rateLimitPerSecond !== undefined) {
+    if (!Number.isSafeInteger(b.rateLimitPerSecond) || (b.rateLimitPerSecond as number) < 0) return 'rateLimitPerSecond must be an integer >= 0 (0: no limit)';
+    fault.rateLimitPerSecond = b.rateLimitPerSecond as number;
   }
   return { system: b.system, fault };
 }

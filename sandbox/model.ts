@@ -16,6 +16,8 @@ export type OrderStatus =
   | 'PARTIALLY_RETURNED'
   | 'RETURNED';
 export type LocationType = 'STORE' | 'WAREHOUSE';
+/** Whether a variant may still be sold: the ERP keeps a discontinued item in its master rather than delete it. */
+export type ItemStatus = 'ACTIVE' | 'DISCONTINUED';
 
 export interface ErpProduct {
   id: string;
@@ -34,6 +36,7 @@ export interface ErpVariant {
   size: string;
   priceMinor: number;
   currency: string;
+  status: ItemStatus;
 }
 
 export interface Address {

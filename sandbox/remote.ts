@@ -2,10 +2,18 @@ import { CORRELATION_HEADER, currentCorrelationId } from '../common/correlation.
 import { TransportError, type SystemName } from '../common/resilience.js';
 import type { SandboxSystems } from './systems.js';
 
+/** How long a 429 asks to wait, in ms: the body's exact figure, else the Retry-After seconds, else a second. */
+function retryAfterOf(bodyMs: unknown, header: string | null): number {
+  if (typeof bodyMs === 'number' && Number.isFinite(bodyMs) && bodyMs > 0) return Math.ceil(bodyMs);
+  const seconds = header === null ? Number.NaN : Number(header);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds * 1000) : 1000;
+}
+
 /**
  * The sandbox systems reached over HTTP (`SANDBOX_URL`), for subgraphs running in their own processes. It has
  * the same shape as the in-process systems, so the adapters do not know which one they talk to; faults and
- * call counters then live in the one sandbox process and apply to every subgraph alike.
+ * call counters then live in the one sandbox process and apply to every subgraph alike. A call the sandbox
+ * refused for rate (429) fails with a transient TransportError carrying `retryAfterMs`, as it would in process.
  */
 export function remoteSystems(baseUrl: string): SandboxSystems {
   const base = baseUrl.replace(/\/$/, '');
@@ -26,7 +34,11 @@ export function remoteSystems(baseUrl: string): SandboxSystems {
             } catch (error) {
               throw new TransportError(`${system} unreachable: ${(error as Error).message}`);
             }
-            const body = (await response.json().catch(() => ({}))) as { result?: unknown; error?: string };
+            const body = (await response.json().catch(() => ({}))) as { result?: unknown; error?: string; retryAfterMs?: unknown };
+            if (response.status === 429) {
+              const retryAfterMs = retryAfterOf(body.retryAfterMs, response.headers.get('retry-after'));
+              throw new TransportError(body.error ?? `${system} answered 429: retry after ${retryAfterMs} ms`, true, retryAfterMs);
+            }
             if (!response.ok) throw new TransportError(`${system} answered ${response.status}: ${body.error ?? ''}`, response.status >= 500);
             return body.result;
           };

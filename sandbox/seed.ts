@@ -120,7 +120,7 @@ export function generateSeedData(options: SeedOptions): SeedData {
       const size = sizes[(v + p) % sizes.length] as string;
       const sku = `SKU-${pad(p, 4)}-${v + 1}`;
       skus.push(sku);
-      variants.push({ sku, productId: id, name: `${name} — ${color}, ${size}`, color, size, priceMinor: basePrice + (v === 2 ? 1000 : 0), currency: 'EUR' });
+      variants.push({ sku, productId: id, name: `${name} — ${color}, ${size}`, color, size, priceMinor: basePrice + (v === 2 ? 1000 : 0), currency: 'EUR', status: 'ACTIVE' });
     }
     products.push({
       id,

@@ -2,11 +2,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { CORRELATION_HEADER, correlationIdFrom, runInScope } from '../common/correlation.js';
 import { headerValue, HttpError, readBody, sendJson } from '../common/http.js';
 import type { Logger } from '../common/logger.js';
-import { isSystemName, TransportError } from '../common/resilience.js';
+import { currencyExponent } from '../common/money.js';
+import { assertNever, isSystemName, TransportError } from '../common/resilience.js';
 import { closeServer, listenOn, type HttpService } from '../common/service.js';
 import { parseFaultBody } from './faults.js';
 import type { SandboxIdentityProvider } from './identity-provider.js';
 import type { Sandbox } from './index.js';
+import type { ItemChangeRequest, NewProductRequest, NewVariantRequest, SandboxSystems, StockPolicyRequest } from './systems.js';
 
 /** Methods a client may call over RPC: the systems' own public methods, nothing inherited from Object. */
 function callableMethod(target: object, method: string): ((...args: unknown[]) => Promise<unknown>) | undefined {
@@ -31,6 +33,109 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+/** The currency of a new variant that names none: the sandbox's own. */
+const DEFAULT_CURRENCY = 'EUR';
+
+/**
+ * A decimal string (`^-?\d+(\.\d+)?$`, so no exponent, no `+`, no spaces) as integer minor units of a currency
+ * with `exponent` decimals; an error message when it is not one, has more (non-zero) decimals than the
+ * currency, or is too large to be exact.
+ */
+export function decimalToMinor(text: unknown, exponent: number): number | string {
+  if (typeof text !== 'string') return 'must be a decimal string such as "24.99"';
+  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!match) return `must be a decimal string such as "24.99", got ${JSON.stringify(text)}`;
+  const [, sign, whole, fraction = ''] = match as unknown as [string, string, string, string | undefined];
+  if (/[^0]/.test(fraction.slice(exponent))) return `has more than ${exponent} decimals: ${text}`;
+  const minor = Number(whole + fraction.slice(0, exponent).padEnd(exponent, '0'));
+  if (!Number.isSafeInteger(minor)) return `is too large: ${text}`;
+  return sign && minor !== 0 ? -minor : minor;
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isText = (value: unknown): value is string => typeof value === 'string';
+const isName = (value: unknown): value is string => typeof value === 'string' && value !== '';
+
+/**
+ * `POST /sandbox/erp/items`: the shape only (nonsense values pass), then what the ERP holds (an unknown SKU,
+ * a product id or SKU it has already), so that every refusal is a 400 before anything is written.
+ */
+async function parseItemBody(body: unknown, erp: SandboxSystems['erp']): Promise<Parsed<{ kind: 'item'; request: ItemChangeRequest } | { kind: 'product'; request: NewProductRequest }>> {
+  if (!isRecord(body)) return { ok: false, error: 'body must be a JSON object' };
+  if (body.product !== undefined) {
+    if (body.sku !== undefined) return { ok: false, error: 'give either sku (a change) or product (a new product), not both' };
+    return parseNewProduct(body.product, erp);
+  }
+  if (!isName(body.sku)) return { ok: false, error: 'sku must be a non-empty string (or give product)' };
+  if (body.listPrice === undefined && body.status === undefined) return { ok: false, error: 'give listPrice, status or both' };
+  if (body.currencyCode !== undefined && body.listPrice === undefined) return { ok: false, error: 'currencyCode comes only with listPrice' };
+  if (body.currencyCode !== undefined && !isName(body.currencyCode)) return { ok: false, error: 'currencyCode must be a non-empty string' };
+  if (body.status !== undefined && body.status !== 'ACTIVE' && body.status !== 'DISCONTINUED') return { ok: false, error: 'status must be ACTIVE or DISCONTINUED' };
+  const [variant] = await erp.getVariants([body.sku]);
+  if (!variant) return { ok: false, error: `no variant ${body.sku}` };
+  const request: ItemChangeRequest = { sku: body.sku };
+  if (body.status !== undefined) request.status = body.status;
+  if (body.listPrice !== undefined) {
+    const currency = isText(body.currencyCode) ? body.currencyCode : variant.currency;
+    const minor = decimalToMinor(body.listPrice, currencyExponent(currency));
+    if (typeof minor === 'string') return { ok: false, error: `listPrice ${minor}` };
+    request.listPriceMinor = minor;
+    if (body.currencyCode !== undefined) request.currency = currency;
+  }
+  return { ok: true, value: { kind: 'item', request } };
+}
+
+async function parseNewProduct(product: unknown, erp: SandboxSystems['erp']): Promise<Parsed<{ kind: 'product'; request: NewProductRequest }>> {
+  if (!isRecord(product)) return { ok: false, error: 'product must be a JSON object' };
+  if (!isName(product.id)) return { ok: false, error: 'product.id must be a non-empty string' };
+  for (const field of ['name', 'brand', 'category'] as const) {
+    if (!isText(product[field])) return { ok: false, error: `product.${field} must be a string` };
+  }
+  if (product.description !== undefined && !isText(product.description)) return { ok: false, error: 'product.description must be a string' };
+  if (!Array.isArray(product.variants)) return { ok: false, error: 'product.variants must be a list' };
+  const variants: NewVariantRequest[] = [];
+  for (const [i, v] of (product.variants as unknown[]).entries()) {
+    const at = `product.variants[${i}]`;
+    if (!isRecord(v)) return { ok: false, error: `${at} must be a JSON object` };
+    if (!isName(v.sku)) return { ok: false, error: `${at}.sku must be a non-empty string` };
+    if (!isText(v.name)) return { ok: false, error: `${at}.name must be a string` };
+    for (const field of ['color', 'size'] as const) {
+      if (v[field] !== undefined && !isText(v[field])) return { ok: false, error: `${at}.${field} must be a string` };
+    }
+    if (v.currencyCode !== undefined && !isName(v.currencyCode)) return { ok: false, error: `${at}.currencyCode must be a non-empty string` };
+    const currency = isText(v.currencyCode) ? v.currencyCode : DEFAULT_CURRENCY;
+    const minor = decimalToMinor(v.listPrice, currencyExponent(currency));
+    if (typeof minor === 'string') return { ok: false, error: `${at}.listPrice ${minor}` };
+    if (variants.some((earlier) => earlier.sku === v.sku)) return { ok: false, error: `${at}.sku ${v.sku} comes twice` };
+    variants.push({ sku: v.sku, name: v.name, color: v.color as string | undefined, size: v.size as string | undefined, listPriceMinor: minor, currency });
+  }
+  const [existing] = await erp.getProducts([product.id]);
+  if (existing) return { ok: false, error: `product ${product.id} exists` };
+  const held = (await erp.getVariants(variants.map((v) => v.sku))).find((v) => v !== null);
+  if (held) return { ok: false, error: `variant ${held.sku} exists` };
+  const request: NewProductRequest = { id: product.id, name: product.name as string, brand: product.brand as string, category: product.category as string, variants };
+  if (product.description !== undefined) request.description = product.description as string;
+  return { ok: true, value: { kind: 'product', request } };
+}
+
+/** `POST /sandbox/erp/stock-policies`: the shape, then a SKU the ERP holds and a location of the POS or WMS. */
+async function parseStockPolicyBody(body: unknown, sandbox: Sandbox, erp: SandboxSystems['erp']): Promise<Parsed<StockPolicyRequest>> {
+  if (!isRecord(body)) return { ok: false, error: 'body must be a JSON object' };
+  if (!isName(body.sku)) return { ok: false, error: 'sku must be a non-empty string' };
+  if (!isName(body.locationId)) return { ok: false, error: 'locationId must be a non-empty string' };
+  if (!Number.isSafeInteger(body.safetyStock)) return { ok: false, error: 'safetyStock must be an integer' };
+  if (body.incoming !== undefined && !Number.isSafeInteger(body.incoming)) return { ok: false, error: 'incoming must be an integer' };
+  const [variant] = await erp.getVariants([body.sku]);
+  if (!variant) return { ok: false, error: `no variant ${body.sku}` };
+  const locationId = body.locationId;
+  if (![...sandbox.data.stores, ...sandbox.data.warehouses].some((site) => site.id === locationId)) return { ok: false, error: `no location ${locationId}` };
+  const request: StockPolicyRequest = { sku: body.sku, locationId, safetyStock: body.safetyStock as number };
+  if (body.incoming !== undefined) request.incoming = body.incoming as number;
+  return { ok: true, value: request };
+}
+
 const TOKENS_PATH = '/sandbox/tokens';
 const JWKS_PATH = '/sandbox/.well-known/jwks.json';
 const ROTATE_PATH = '/sandbox/keys/rotate';
@@ -38,10 +143,19 @@ const ROTATE_PATH = '/sandbox/keys/rotate';
 /**
  * Sandbox control, a development tool in the spirit of Toxiproxy (only in sandbox mode):
  * - `POST /sandbox/faults` `{"system","latencyMs","errorRate","down"}` sets a fault; `DELETE` clears all; `GET` lists;
- * - `GET /sandbox/calls` call counters per system and method; `DELETE` resets; `GET /sandbox/calls/recent` the last calls
- *   with their correlation ids;
+ * - `GET /sandbox/calls` call counters per system and method; `DELETE` resets (the rates too); `GET /sandbox/calls/recent`
+ *   the last calls with their correlation ids; `GET /sandbox/calls/rates` per system the calls the rate-limit fault
+ *   accepted and refused and the most it accepted in one wall-clock second;
+ * - the merchandiser at the ERP's own console (not counted, not faulted, journaled), each answering `{"sequence"}`
+ *   of the ERP's change feed or 400 `{"error"}`: `POST /sandbox/erp/items` `{"sku","listPrice":"24.99"}` (a decimal
+ *   string in the variant's currency, or in `currencyCode` given with it), `{"sku","status":"DISCONTINUED"}`, or
+ *   `{"product":{"id","name","brand","category","description","variants":[{"sku","name","color","size","listPrice",
+ *   "currencyCode"}]}}` (a new product; a variant's currency defaults to EUR); `POST /sandbox/erp/stock-policies`
+ *   `{"sku","locationId","safetyStock"}` (+ `"incoming"`); `POST /sandbox/erp/changes/trim` `{"keep"}` answers
+ *   `{"oldestSequence"}`;
  * - `POST /sandbox/rpc/<system>/<method>` `{"args":[...]}`: the systems themselves, for subgraphs running in
- *   other processes (SANDBOX_URL);
+ *   other processes (SANDBOX_URL); a call the rate-limit fault refuses answers 429 with `Retry-After` (seconds) and
+ *   `{"error","retryAfterMs"}`, any other transport fault 503;
  * - with an identity provider (else these answer 404): `POST /sandbox/tokens` `{"role":"shopper","customerId":"cust-00042"}`
  *   (or store with `locationId`, agent, finance; optional `expiresInSeconds`, `subject`) answers
  *   `{"token","expiresAt"}`; `GET /sandbox/.well-known/jwks.json` its public keys; `POST /sandbox/keys/rotate` signs
@@ -49,6 +163,7 @@ const ROTATE_PATH = '/sandbox/keys/rotate';
  */
 export function createSandboxServer(sandbox: Sandbox, logger: Logger, identity?: SandboxIdentityProvider): HttpService {
   const { control, systems } = sandbox;
+  const operatorSystems = sandbox.direct ?? systems;
 
   async function handleIdentity(provider: SandboxIdentityProvider, req: IncomingMessage, res: ServerResponse, path: string, method: string): Promise<void> {
     if (path === TOKENS_PATH) {
@@ -69,6 +184,41 @@ export function createSandboxServer(sandbox: Sandbox, logger: Logger, identity?:
     const rotated = await provider.rotate();
     logger.info({ kid: rotated.kid }, 'sandbox signing key rotated');
     return sendJson(res, 200, rotated);
+  }
+
+  async function handleErp(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const body = await readJson(req);
+    if (path === '/sandbox/erp/changes/trim') {
+      const keep = (body as { keep?: unknown } | undefined)?.keep;
+      if (!isRecord(body) || !Number.isSafeInteger(keep) || (keep as number) < 0) return sendJson(res, 400, { error: 'body must be {"keep": N} with an integer N >= 0' });
+      const trimmed = await operatorSystems.erp.trimMasterDataChanges(keep as number);
+      logger.info({ keep, oldestSequence: trimmed.oldestSequence }, 'sandbox ERP changes trimmed');
+      return sendJson(res, 200, { oldestSequence: trimmed.oldestSequence });
+    }
+    if (path === '/sandbox/erp/stock-policies') {
+      const parsed = await parseStockPolicyBody(body, sandbox, operatorSystems.erp);
+      if (!parsed.ok) return sendJson(res, 400, { error: parsed.error });
+      const { sequence } = await operatorSystems.erp.setStockPolicy(parsed.value);
+      logger.info({ ...parsed.value, sequence }, 'sandbox ERP stock policy set');
+      return sendJson(res, 200, { sequence });
+    }
+    const parsed = await parseItemBody(body, operatorSystems.erp);
+    if (!parsed.ok) return sendJson(res, 400, { error: parsed.error });
+    const change = parsed.value;
+    switch (change.kind) {
+      case 'item': {
+        const { sequence } = await operatorSystems.erp.changeItem(change.request);
+        logger.info({ ...change.request, sequence }, 'sandbox ERP item changed');
+        return sendJson(res, 200, { sequence });
+      }
+      case 'product': {
+        const { sequence } = await operatorSystems.erp.addProduct(change.request);
+        logger.info({ productId: change.request.id, skus: change.request.variants.map((v) => v.sku), sequence }, 'sandbox ERP product added');
+        return sendJson(res, 200, { sequence });
+      }
+      default:
+        return assertNever(change);
+    }
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -101,6 +251,11 @@ export function createSandboxServer(sandbox: Sandbox, logger: Logger, identity?:
       return sendJson(res, 405, { error: `${method} not allowed` });
     }
     if (path === '/sandbox/calls/recent' && method === 'GET') return sendJson(res, 200, control.recentCalls());
+    if (path === '/sandbox/calls/rates' && method === 'GET') return sendJson(res, 200, control.callRates());
+    if (path === '/sandbox/erp/items' || path === '/sandbox/erp/stock-policies' || path === '/sandbox/erp/changes/trim') {
+      if (method !== 'POST') return sendJson(res, 405, { error: `${method} not allowed` });
+      return handleErp(req, res, path);
+    }
     if (path === TOKENS_PATH || path === JWKS_PATH || path === ROTATE_PATH) {
       if (!identity) return sendJson(res, 404, { error: 'no identity provider' });
       return handleIdentity(identity, req, res, path, method);
@@ -119,6 +274,10 @@ export function createSandboxServer(sandbox: Sandbox, logger: Logger, identity?:
         const result = await runInScope({ correlationId }, () => fn(...args));
         return sendJson(res, 200, { result });
       } catch (error) {
+        if (error instanceof TransportError && error.retryAfterMs !== undefined) {
+          const retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+          return sendJson(res, 429, { error: error.message, retryAfterMs: error.retryAfterMs }, { 'retry-after': String(retryAfterSeconds) });
+        }
         const status = error instanceof TransportError ? 503 : 500;
         return sendJson(res, status, { error: (error as Error).message });
       }

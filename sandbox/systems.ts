@@ -3,6 +3,7 @@ import type {
   ErpProduct,
   ErpVariant,
   InvoiceRecord,
+  ItemStatus,
   OrderRecord,
   PaymentRecord,
   PostingRecord,
@@ -62,6 +63,12 @@ class PairIndex<T extends StockKey> {
     let perSku = this.bySku.get(record.sku);
     if (!perSku) this.bySku.set(record.sku, (perSku = new Map()));
     perSku.set(record.locationId, record);
+  }
+
+  all(): T[] {
+    const records: T[] = [];
+    for (const perSku of this.bySku.values()) for (const record of perSku.values()) records.push(record);
+    return records;
   }
 }
 
@@ -159,10 +166,120 @@ export interface ProductSearch {
   limit: number;
 }
 
+/**
+ * A change pointer of the ERP's master data (like an OData delta or an SAP change pointer): every change is an
+ * upsert of the whole record as it is after the change. Sequences start at 1 and have no gaps.
+ */
+export type ErpMasterChange =
+  | { sequence: number; at: string; kind: 'PRODUCT'; product: ErpProduct }
+  | { sequence: number; at: string; kind: 'VARIANT'; variant: ErpVariant }
+  | { sequence: number; at: string; kind: 'STOCK_POLICY'; policy: StockPolicy };
+
+/** A change without its pointer: what a master-data write records. */
+type ErpMasterChangeBody =
+  | { kind: 'PRODUCT'; product: ErpProduct }
+  | { kind: 'VARIANT'; variant: ErpVariant }
+  | { kind: 'STOCK_POLICY'; policy: StockPolicy };
+
+/**
+ * An answer of {@link SandboxErp.getMasterDataChanges}. POSITION_LOST: the ERP no longer holds every change after
+ * the position asked for (or never issued that position), so the caller must start over from a snapshot;
+ * `oldestSequence` is the oldest change still held (the next one to come when none is held).
+ */
+export type ErpChangeBatch =
+  | { ok: true; changes: ErpMasterChange[]; latestSequence: number }
+  | { ok: false; reason: 'POSITION_LOST'; oldestSequence: number; latestSequence: number };
+
+/** Every product, variant and stock policy as of change `sequence`; `at` is when it was read. */
+export interface ErpMasterSnapshot {
+  sequence: number;
+  at: string;
+  products: ErpProduct[];
+  variants: ErpVariant[];
+  policies: StockPolicy[];
+}
+
+/** A merchandiser's change to one variant (see SandboxErp.changeItem); absent fields keep their value. */
+export interface ItemChangeRequest {
+  sku: string;
+  /** The new list price in minor units of the variant's currency (or of `currency`, when given too). */
+  listPriceMinor?: number | undefined;
+  currency?: string | undefined;
+  status?: ItemStatus | undefined;
+}
+
+/** A new variant of a new product (see SandboxErp.addProduct); it starts ACTIVE. */
+export interface NewVariantRequest {
+  sku: string;
+  name: string;
+  color?: string | undefined;
+  size?: string | undefined;
+  listPriceMinor: number;
+  currency: string;
+}
+
+/** A new product with its variants (see SandboxErp.addProduct). */
+export interface NewProductRequest {
+  id: string;
+  name: string;
+  description?: string | undefined;
+  brand: string;
+  category: string;
+  variants: NewVariantRequest[];
+}
+
+/** A stock policy to set (see SandboxErp.setStockPolicy). */
+export interface StockPolicyRequest {
+  sku: string;
+  locationId: string;
+  safetyStock: number;
+  /** Units on their way to the location; absent: the policy's current value (0 for a new policy). */
+  incoming?: number | undefined;
+}
+
+export interface SandboxErpOptions {
+  /**
+   * How many of the newest master-data changes the ERP keeps; a reader further behind than that has lost its
+   * position and must start over from a snapshot.
+   * @default 10000
+   */
+  changeRetention?: number;
+}
+
+/** The most changes one {@link SandboxErp.getMasterDataChanges} call answers. */
+export const MAX_CHANGE_BATCH = 5000;
+
+const ITEM_STATUSES: readonly ItemStatus[] = ['ACTIVE', 'DISCONTINUED'];
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function requireString(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value === '') throw new Error(`ERP rejected the change: ${what} must be a non-empty string`);
+  return value;
+}
+
+function requireText(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new Error(`ERP rejected the change: ${what} must be a string`);
+  return value;
+}
+
+function optionalString(value: unknown, what: string): string | undefined {
+  if (value !== undefined && typeof value !== 'string') throw new Error(`ERP rejected the change: ${what} must be a string`);
+  return value;
+}
+
+function requireInteger(value: unknown, what: string): number {
+  if (!Number.isSafeInteger(value)) throw new Error(`ERP rejected the change: ${what} must be an integer`);
+  return value as number;
+}
+
 /** ERP: item master and prices, stock policy and transfers, invoices and journal postings. */
 export class SandboxErp {
   private readonly products: Map<string, ErpProduct>;
-  private readonly productList: ErpProduct[];
+  // Replaced, never changed in place: a caller may still hold the array a search answered from.
+  private productList: ErpProduct[];
   private readonly haystacks: Map<string, string>;
   private readonly variants: Map<string, ErpVariant>;
   private readonly variantsByProduct: Map<string, ErpVariant[]>;
@@ -175,8 +292,21 @@ export class SandboxErp {
   private readonly postingDates = new Map<string, string>();
   private documentSequence: number;
   private invoiceSequence: number;
+  /** Sites a stock policy may name: the POS's stores and the WMS's warehouses. */
+  private readonly locationIds: Set<string>;
+  /** The change feed, oldest first: changes[i] has sequence droppedThrough + 1 + i. */
+  private changes: ErpMasterChange[] = [];
+  /** The newest sequence no longer held (0: none dropped yet). */
+  private droppedThrough = 0;
+  /** The newest change's sequence; the seed is the state as of 0. */
+  private masterSequence = 0;
+  private readonly changeRetention: number;
 
-  constructor(data: SeedData) {
+  constructor(data: SeedData, options: SandboxErpOptions = {}) {
+    const retention = options.changeRetention ?? 10_000;
+    if (!Number.isSafeInteger(retention) || retention < 1) throw new RangeError(`changeRetention must be a positive integer, got ${retention}`);
+    this.changeRetention = retention;
+    this.locationIds = new Set([...data.stores, ...data.warehouses].map((s) => s.id));
     this.productList = data.products;
     this.products = indexBy(data.products, (p) => p.id);
     this.variants = indexBy(data.variants, (v) => v.sku);
@@ -219,6 +349,159 @@ export class SandboxErp {
     return keys.map((k) => this.policies.get(k));
   }
 
+  /*
+   * The master-data change feed and the merchandiser's writes. Every write replaces the records it changes with
+   * new objects (the seed's records and the ones already answered or held in the feed stay as they were), and
+   * records one change per record it touches. The writes check the shape only and take nonsense values as
+   * given (a price of 0 or -5, a currency "XXX", a SKU "bad sku!"), as a misconfigured ERP would: catching
+   * them is the job of whoever reads the feed.
+   */
+
+  /**
+   * The changes with a sequence above `afterSequence`, oldest first, at most `limit` (1..{@link MAX_CHANGE_BATCH}),
+   * with the ERP's latest sequence. POSITION_LOST when a change after `afterSequence` was already dropped (the
+   * ERP keeps the newest `changeRetention`), or when `afterSequence` is beyond the latest (a position this ERP
+   * never issued: it was reset): either way the reader cannot continue from there and starts from a snapshot.
+   */
+  async getMasterDataChanges(afterSequence: number, limit: number): Promise<ErpChangeBatch> {
+    if (!Number.isSafeInteger(afterSequence) || afterSequence < 0) throw new RangeError(`afterSequence must be an integer >= 0, got ${String(afterSequence)}`);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_CHANGE_BATCH) throw new RangeError(`limit must be an integer from 1 to ${MAX_CHANGE_BATCH}, got ${String(limit)}`);
+    const latestSequence = this.masterSequence;
+    if (afterSequence < this.droppedThrough || afterSequence > latestSequence) {
+      return { ok: false, reason: 'POSITION_LOST', oldestSequence: this.droppedThrough + 1, latestSequence };
+    }
+    const start = afterSequence - this.droppedThrough;
+    return { ok: true, changes: this.changes.slice(start, start + limit), latestSequence };
+  }
+
+  /** Every product (by id), variant and stock policy as the ERP holds them now, as of the latest sequence. */
+  async getMasterDataSnapshot(): Promise<ErpMasterSnapshot> {
+    return {
+      sequence: this.masterSequence,
+      at: callTime().toISOString(),
+      products: this.productList.slice(),
+      variants: [...this.variants.values()],
+      policies: this.policies.all(),
+    };
+  }
+
+  /**
+   * Change a variant's list price, currency or status (absent fields keep their value): one VARIANT change.
+   * Throws `no variant <sku>` for an unknown SKU.
+   */
+  async changeItem(request: ItemChangeRequest): Promise<{ sequence: number }> {
+    if (!isObject(request)) throw new Error('ERP rejected the change: the request must be an object');
+    const sku = requireString(request.sku, 'sku');
+    const priceMinor = request.listPriceMinor === undefined ? undefined : requireInteger(request.listPriceMinor, 'listPriceMinor');
+    const currency = optionalString(request.currency, 'currency');
+    if (request.status !== undefined && !ITEM_STATUSES.includes(request.status)) throw new Error(`ERP rejected the change: status must be one of ${ITEM_STATUSES.join(', ')}`);
+    const current = this.variants.get(sku);
+    if (!current) throw new Error(`no variant ${sku}`);
+    const variant: ErpVariant = {
+      ...current,
+      priceMinor: priceMinor ?? current.priceMinor,
+      currency: currency ?? current.currency,
+      status: request.status ?? current.status,
+    };
+    this.putVariant(variant);
+    return { sequence: this.recordChange({ kind: 'VARIANT', variant }) };
+  }
+
+  /**
+   * Add a product with its variants (each ACTIVE): a PRODUCT change, then one VARIANT change per variant, in
+   * the request's order; answers the last sequence. Throws for a product id or SKU the ERP holds already (or a
+   * SKU twice in the request).
+   */
+  async addProduct(request: NewProductRequest): Promise<{ sequence: number }> {
+    if (!isObject(request)) throw new Error('ERP rejected the product: the request must be an object');
+    const id = requireString(request.id, 'id');
+    if (this.products.has(id)) throw new Error(`product ${id} exists`);
+    if (!Array.isArray(request.variants)) throw new Error('ERP rejected the product: variants must be a list');
+    const skus = new Set<string>();
+    const variants: ErpVariant[] = request.variants.map((v: unknown, i) => {
+      if (!isObject(v)) throw new Error(`ERP rejected the product: variants[${i}] must be an object`);
+      const sku = requireString(v.sku, `variants[${i}].sku`);
+      if (this.variants.has(sku) || skus.has(sku)) throw new Error(`variant ${sku} exists`);
+      skus.add(sku);
+      return {
+        sku,
+        productId: id,
+        name: requireText(v.name, `variants[${i}].name`),
+        color: optionalString(v.color, `variants[${i}].color`) ?? '',
+        size: optionalString(v.size, `variants[${i}].size`) ?? '',
+        priceMinor: requireInteger(v.listPriceMinor, `variants[${i}].listPriceMinor`),
+        currency: requireText(v.currency, `variants[${i}].currency`),
+        status: 'ACTIVE',
+      };
+    });
+    const product: ErpProduct = {
+      id,
+      name: requireText(request.name, 'name'),
+      description: optionalString(request.description, 'description') ?? '',
+      brand: requireText(request.brand, 'brand'),
+      category: requireText(request.category, 'category'),
+      skus: variants.map((v) => v.sku),
+    };
+    this.products.set(id, product);
+    const list = this.productList.slice();
+    let at = list.length;
+    while (at > 0 && (list[at - 1] as ErpProduct).id > id) at--;
+    list.splice(at, 0, product);
+    this.productList = list;
+    this.haystacks.set(id, `${product.name} ${product.brand} ${product.category} ${product.description}`.toLowerCase());
+    this.variantsByProduct.set(id, variants);
+    for (const variant of variants) this.variants.set(variant.sku, variant);
+    let sequence = this.recordChange({ kind: 'PRODUCT', product });
+    for (const variant of variants) sequence = this.recordChange({ kind: 'VARIANT', variant });
+    return { sequence };
+  }
+
+  /**
+   * Set the safety stock (and, when given, the incoming units) of a SKU at a location: one STOCK_POLICY change.
+   * Throws for an unknown SKU or location (a store of the POS or a warehouse of the WMS).
+   */
+  async setStockPolicy(request: StockPolicyRequest): Promise<{ sequence: number }> {
+    if (!isObject(request)) throw new Error('ERP rejected the policy: the request must be an object');
+    const sku = requireString(request.sku, 'sku');
+    const locationId = requireString(request.locationId, 'locationId');
+    const safetyStock = requireInteger(request.safetyStock, 'safetyStock');
+    const incoming = request.incoming === undefined ? undefined : requireInteger(request.incoming, 'incoming');
+    if (!this.variants.has(sku)) throw new Error(`no variant ${sku}`);
+    if (!this.locationIds.has(locationId)) throw new Error(`no location ${locationId}`);
+    const policy: StockPolicy = { sku, locationId, safetyStock, incoming: incoming ?? this.policies.get({ sku, locationId })?.incoming ?? 0 };
+    this.policies.set(policy);
+    return { sequence: this.recordChange({ kind: 'STOCK_POLICY', policy }) };
+  }
+
+  /** Drop all but the newest `keep` changes, as retention would (tests: a reader that lost its position). */
+  async trimMasterDataChanges(keep: number): Promise<{ oldestSequence: number }> {
+    if (!Number.isSafeInteger(keep) || keep < 0) throw new RangeError(`keep must be an integer >= 0, got ${String(keep)}`);
+    this.dropChanges(this.changes.length - keep);
+    return { oldestSequence: this.droppedThrough + 1 };
+  }
+
+  private putVariant(variant: ErpVariant): void {
+    this.variants.set(variant.sku, variant);
+    const siblings = this.variantsByProduct.get(variant.productId) ?? [];
+    this.variantsByProduct.set(
+      variant.productId,
+      siblings.map((v) => (v.sku === variant.sku ? variant : v)),
+    );
+  }
+
+  private recordChange(body: ErpMasterChangeBody): number {
+    const sequence = ++this.masterSequence;
+    this.changes.push({ sequence, at: callTime().toISOString(), ...body });
+    this.dropChanges(this.changes.length - this.changeRetention);
+    return sequence;
+  }
+
+  private dropChanges(count: number): void {
+    if (count <= 0) return;
+    this.changes = this.changes.slice(count);
+    this.droppedThrough += count;
+  }
+
   async getInvoicesByOrder(orderIds: readonly string[]): Promise<InvoiceRecord[][]> {
     return orderIds.map((id) => this.invoicesByOrder.get(id) ?? []);
   }
@@ -255,6 +538,27 @@ export class SandboxErp {
    * is booked now. Rejects an entry it cannot book (bad amount, currency or type) with an error.
    */
   async postJournal(request: JournalPostingRequest): Promise<PostingRecord> {
+    return this.book(request);
+  }
+
+  /**
+   * Book several journal entries in one call, in order, each exactly as {@link postJournal} books it (idempotent
+   * per posting id, an id twice in one batch is booked once). An entry the ERP cannot book does not stop the
+   * others: its answer is a FAILED posting with the reason in `lastError`, which the ERP does not keep (as a
+   * refused postJournal keeps nothing), so the same id may be posted again once corrected.
+   */
+  async postJournalBatch(requests: JournalPostingRequest[]): Promise<PostingRecord[]> {
+    if (!Array.isArray(requests)) throw new Error('ERP rejected the batch: the postings must be a list');
+    return requests.map((request) => {
+      try {
+        return this.book(request);
+      } catch (error) {
+        return refusedPosting(request, error instanceof Error ? error.message : String(error));
+      }
+    });
+  }
+
+  private book(request: JournalPostingRequest): PostingRecord {
     const existing = this.postingsById.get(request.id);
     if (existing?.status === 'POSTED') return existing;
     if (!request.id || request.id.length > 200 || !request.orderId) throw new Error('ERP rejected the posting: id and orderId are required');
@@ -326,6 +630,25 @@ export interface JournalPostingRequest {
   postingDate?: string | null;
   /** The caller's attempt number, kept on the posting for the record. */
   attempt?: number | null;
+}
+
+/** The answer for an entry of postJournalBatch the ERP refused: FAILED, with why, and kept nowhere. */
+function refusedPosting(request: unknown, reason: string): PostingRecord {
+  const r = isObject(request) ? request : {};
+  const now = callTime().toISOString();
+  return {
+    id: typeof r.id === 'string' ? r.id : '',
+    orderId: typeof r.orderId === 'string' ? r.orderId : '',
+    type: r.type === 'SALE' || r.type === 'REFUND' || r.type === 'RETURN' ? r.type : 'SALE',
+    status: 'FAILED',
+    attempts: Number.isSafeInteger(r.attempt) && (r.attempt as number) > 0 ? (r.attempt as number) : 1,
+    amountMinor: typeof r.amountMinor === 'number' ? r.amountMinor : 0,
+    currency: typeof r.currency === 'string' ? r.currency : '',
+    erpDocumentNumber: null,
+    lastError: reason,
+    postedAt: null,
+    createdAt: now,
+  };
 }
 
 /** An invoice to issue (see SandboxErp.issueInvoice). */
@@ -866,9 +1189,9 @@ export interface SandboxSystems {
   ecom: SandboxEcom;
 }
 
-export function createSystems(data: SeedData): SandboxSystems {
+export function createSystems(data: SeedData, options: { erp?: SandboxErpOptions } = {}): SandboxSystems {
   return {
-    erp: new SandboxErp(data),
+    erp: new SandboxErp(data, options.erp),
     pos: new SandboxPos(data),
     wms: new SandboxWms(data),
     crm: new SandboxCrm(data),
@@ -882,7 +1205,7 @@ export function createSystems(data: SeedData): SandboxSystems {
  * adapters must list them as writes so the resilience policy never retries them. A new write method goes here.
  */
 export const WRITE_METHODS: { readonly [S in keyof SandboxSystems]: readonly string[] } = {
-  erp: ['postJournal', 'issueInvoice'],
+  erp: ['postJournal', 'issueInvoice', 'changeItem', 'addProduct', 'setStockPolicy', 'postJournalBatch'],
   pos: ['commitStock', 'releaseStock', 'adjustStock', 'createOrder', 'setStatus', 'fulfillStock', 'compareAndSetStatus', 'createReturn', 'setReturnStatus', 'reserveStock', 'releaseReservation', 'expireReservations'],
   wms: ['commitStock', 'releaseStock', 'adjustStock', 'fulfillStock', 'recordShipment', 'recordDelivery', 'reserveStock', 'releaseReservation', 'expireReservations'],
   crm: [],

@@ -5,6 +5,8 @@ import type { IdempotencyStore } from '../common/idempotency.js';
 import type { Logger } from '../common/logger.js';
 import type { Authenticate } from '../common/http.js';
 import type { SubgraphSecurity } from '../common/service.js';
+import type { MasterDataStore } from '../common/master-data/store.js';
+import type { MasterDataSync } from '../common/master-data/sync.js';
 import type { ResilienceRegistry } from '../common/resilience.js';
 import type { SandboxSystems } from '../sandbox/systems.js';
 
@@ -24,6 +26,11 @@ export interface SubgraphEnvironment {
   logger: Logger;
   /** Verifies callers' tokens: every subgraph checks them itself, whoever forwarded the request. */
   authenticate: Authenticate;
+  /**
+   * The read models of ERP master data (item master, stock policies) that every channel read and every checkout
+   * reads instead of the ERP, and the state of their sync from the ERP's change feed.
+   */
+  masterData: { store: MasterDataStore; sync: Pick<MasterDataSync, 'status'> };
 }
 
 /** The token verification and production settings every subgraph's service takes from the environment. */

@@ -131,11 +131,14 @@ async function onHand(stack: TestStack, locationId: string, sku: string): Promis
 
 const DEPTH_6 = 'query Depth($sku: String!) { variant(sku: $sku) { product { variants { availability { locations { available } } } } } }';
 const DEPTH_7 = 'query Depth($sku: String!) { variant(sku: $sku) { product { variants { availability { locations { location { id } } } } } } }';
-const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `p${i}: product(id: "prod-000${i + 1}") { id }`).join(' ')} }`;
-/** `{ product(id: "prod-0001") { id name name … } }` of exactly `n` tokens (11 + the repeated names). */
-const tokensDoc = (n: number) => `{ product(id: "prod-0001") { id${' name'.repeat(n - 11)} } }`;
-/** Cost 2 + 13 × first: the connection (1), pageInfo (1), and per edge the edge, its node and its 10-assumed variants' prices (13). */
-const COST = 'query Cost($first: Int!) { products(first: $first) { pageInfo { hasNextPage } edges { node { variants { price { amount } } } } } }';
+// The documents under the limits must reach a system of record (the controls count its calls). Names and prices come
+// from the catalog's in-memory read models of ERP master data, which call nothing; availability asks the POS and WMS.
+/** `n` aliased products, each with its variants' availability (18 tokens and depth 4 each; cost 12 each). */
+const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `p${i}: product(id: "prod-000${i + 1}") { id variants { availability { available } } }`).join(' ')} }`;
+/** `{ product(id: "prod-0001") { id variants { availability { available } } name name … } }` of exactly `n` tokens (18 + the repeated names). */
+const tokensDoc = (n: number) => `{ product(id: "prod-0001") { id variants { availability { available } }${' name'.repeat(n - 18)} } }`;
+/** Cost 2 + 13 × first: the connection (1), pageInfo (1), and per edge the edge, its node and its 10-assumed variants' availability (13). */
+const COST = 'query Cost($first: Int!) { products(first: $first) { pageInfo { hasNextPage } edges { node { variants { availability { available } } } } } }';
 
 describe.each(['local', 'http'] as const)('document limits just under and just over (MAX_QUERY_DEPTH=6, MAX_ALIASES=3, MAX_QUERY_TOKENS=100, MAX_QUERY_COST=990; %s dispatch)', (dispatch) => {
   let stack: TestStack;

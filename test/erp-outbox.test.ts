@@ -5,6 +5,7 @@ import type { FinanceConfig, OutboxSettings } from '../subgraphs/finance/outbox/
 import { contractOperation } from './support/contract.js';
 import { eur, expectedLevel } from './support/expect.js';
 import { AGENT, FINANCE, shopper, startTestStack, type TestStack } from './support/stack.js';
+import { pollUntil } from './support/poll.js';
 
 /*
  * ERP protection through the finance outbox, end to end through the gateway: money events on the backbone become
@@ -41,16 +42,7 @@ const REPLAY = `mutation($ids: [ID!]!, $idempotencyKey: String) {
 let unique = 0;
 const tag = () => `${process.pid}-${Date.now()}-${++unique}`;
 
-async function until<T>(probe: () => Promise<T>, accept: (value: T) => boolean, what: string, ms = 15_000): Promise<T> {
-  const started = Date.now();
-  let last: T;
-  for (;;) {
-    last = await probe();
-    if (accept(last)) return last;
-    if (Date.now() - started > ms) throw new Error(`${what}: not within ${ms} ms; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = <T>(probe: () => Promise<T>, accept: (value: T) => boolean, what: string, ms = 15_000): Promise<T> => pollUntil(probe, accept, what, ms, 25);
 
 /** A shipping order placed through the contract's PlaceOrder, under a correlation id of our own. */
 async function placeOrder(stack: TestStack, skip: number): Promise<{ id: string; totalMinor: number; correlationId: string }> {

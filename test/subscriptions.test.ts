@@ -264,9 +264,17 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       await stack.sandboxCall('DELETE', '/sandbox/calls');
       await adjust(store.id, v.sku, 1, 'change-corr-1');
       expect((await feed.waitFor(1))[0]!.data.inventoryChanged.correlationId).toBe('change-corr-1');
+      // The control: a movement of a SKU nobody follows reaches no subscriber, so nothing reads a level for it; the
+      // mutation itself reads no stock (its level comes from the adjustment).
+      await adjust(store.id, variant(32).sku, 1, 'change-corr-control');
       const recent = (await stack.sandboxCall('GET', '/sandbox/calls/recent')).body as { system: string; method: string; correlationId: string }[];
-      // catalog read the variant's name and price from the ERP for this event, under the change's correlation id.
-      expect(recent.some((call) => call.system === 'erp' && call.method === 'getVariants' && call.correlationId === 'change-corr-1')).toBe(true);
+      const stockReads = (correlationId: string) => recent.filter((call) => call.system === 'pos' && call.method === 'getStock' && call.correlationId === correlationId);
+      expect(recent.some((call) => call.method === 'adjustStock' && call.correlationId === 'change-corr-control')).toBe(true);
+      expect(stockReads('change-corr-control')).toEqual([]);
+      // inventory read the level for this event from the POS, under the change's correlation id.
+      expect(stockReads('change-corr-1').length).toBeGreaterThan(0);
+      // catalog filled in the variant from its read model of the item master: no ERP call, for the event or the movement.
+      expect(recent.filter((call) => call.system === 'erp')).toEqual([]);
       feed.unsubscribe();
       // The subgraph's subscription ran with the subscriber's credentials (its log line says whether it had them).
       await until(() => stack.logs.some((l) => l.msg === 'graphql subscription ended' && l.service === 'inventory' && l.authorization === 'present'), 5_000, 'the subgraph to end the subscription');

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { ScopedContext } from '../../common/http.js';
 import type { CatalogProduct, CatalogVariant, ItemMasterPort } from './ports.js';
+import type { SystemStatusPort } from './status/ports.js';
 
 /** A fresh set per request: caching lives exactly as long as one query (the dataloader README's advice). */
 export function createCatalogLoaders(itemMaster: ItemMasterPort) {
@@ -16,4 +17,5 @@ export type CatalogLoaders = ReturnType<typeof createCatalogLoaders>;
 export interface CatalogContext extends ScopedContext {
   loaders: CatalogLoaders;
   itemMaster: ItemMasterPort;
+  status: SystemStatusPort;
 }

@@ -8,5 +8,5 @@ export function toProduct(p: CatalogProduct): Product {
 }
 
 export function toVariant(v: CatalogVariant): ProductVariant {
-  return Object.assign(new ProductVariant(), { sku: v.sku, name: v.name, color: v.color, size: v.size, price: Money.of(v.price), productId: v.productId });
+  return Object.assign(new ProductVariant(), { sku: v.sku, name: v.name, color: v.color, size: v.size, price: Money.of(v.price), status: v.status, productId: v.productId });
 }

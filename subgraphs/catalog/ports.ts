@@ -16,6 +16,8 @@ export interface CatalogVariant {
   color: string;
   size: string;
   price: MoneyValue;
+  /** DISCONTINUED: still shown (past orders name it), no longer sold. */
+  status: 'ACTIVE' | 'DISCONTINUED';
 }
 
 export interface ProductQuery {
@@ -28,11 +30,12 @@ export interface ProductQuery {
 }
 
 /**
- * The item master: products, their variants and list prices. System of record: the ERP.
+ * The item master: products, their variants, list prices and status. System of record: the ERP; the graph reads
+ * its operational read model (common/master-data), synchronized from the ERP's change feed, never the ERP itself.
  *
- * Contract: every batch method returns one entry per key, in key order (null or [] for an unknown key), in a
- * single call to the system; `searchProducts` orders by product id and reports the total number of matches.
- * A system failure rejects with a `SystemUnavailableError` (`ERP_UNAVAILABLE`).
+ * Contract: every batch method returns one entry per key, in key order (null or [] for an unknown key);
+ * `searchProducts` orders by product id and reports the total number of matches. Answers are as fresh as the read
+ * model's position (`systemStatus` shows it); they do not fail while the ERP is down.
  */
 export interface ItemMasterPort {
   getProducts(ids: readonly string[]): Promise<(CatalogProduct | null)[]>;

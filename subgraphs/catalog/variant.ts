@@ -1,5 +1,10 @@
-import { Directive, Field, ObjectType } from 'type-graphql';
+import { Directive, Field, ObjectType, registerEnumType } from 'type-graphql';
 import { Money } from '../../common/graphql-types.js';
+import type { CatalogVariant } from './ports.js';
+
+type VariantStatusCode = CatalogVariant['status'];
+export const VariantStatus: { readonly [K in VariantStatusCode]: K } = { ACTIVE: 'ACTIVE', DISCONTINUED: 'DISCONTINUED' };
+registerEnumType(VariantStatus, { name: 'VariantStatus', description: 'Whether a variant is sold: DISCONTINUED ones are shown (past orders name them) but cannot be ordered.' });
 
 @Directive('@key(fields: "sku")')
 @ObjectType('ProductVariant', { description: 'A sellable SKU of a product (a colour and size), with its list price.' })
@@ -18,6 +23,9 @@ export class ProductVariant {
 
   @Field(() => Money)
   price!: Money;
+
+  @Field(() => VariantStatus)
+  status!: VariantStatusCode;
 
   /** Not exposed: the resolver for `product` uses it. */
   productId!: string;

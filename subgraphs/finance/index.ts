@@ -4,6 +4,7 @@ import type { EventBackbone } from '../../common/events.js';
 import { buildFederatedSchema } from '../../common/federation.js';
 import type { IdempotencyStore } from '../../common/idempotency.js';
 import type { Logger } from '../../common/logger.js';
+import type { RateLimiter } from '../../common/rate-limit.js';
 import { createSubgraphService, type SubgraphSecurity, type SubgraphService } from '../../common/service.js';
 import { createFinanceLoaders, type FinanceContext } from './context.js';
 import { Order } from './order.js';
@@ -27,6 +28,12 @@ export interface FinanceDeps {
   /** Where the outbox keeps its postings; closed when the service stops. */
   outboxStore: OutboxStore;
   outboxSettings: OutboxSettings;
+  /**
+   * The ERP call budget the outbox paces itself by (`outboxSettings.maxCallsPerSecond`): in Redis, so that every
+   * instance shares one, when several run.
+   * @default a MemoryRateLimiter: this process's calls only
+   */
+  erpCallLimiter?: RateLimiter | undefined;
   idempotency: IdempotencyStore;
   logger: Logger;
   /** Token verification and production settings. @default every caller anonymous, development settings */
@@ -47,7 +54,7 @@ export function buildFinanceSchema(): Promise<GraphQLSchema> {
  * outbox (no new intake, the round in flight finishes) and closes its store.
  */
 export async function createFinanceSubgraph(deps: FinanceDeps): Promise<SubgraphService> {
-  const outbox = new ErpOutbox({ journal: deps.journal, backbone: deps.backbone, store: deps.outboxStore, settings: deps.outboxSettings, logger: deps.logger });
+  const outbox = new ErpOutbox({ journal: deps.journal, backbone: deps.backbone, store: deps.outboxStore, settings: deps.outboxSettings, limiter: deps.erpCallLimiter, logger: deps.logger });
   const service = await createSubgraphService<FinanceContext>({
     name: 'finance',
     schema: await buildFinanceSchema(),

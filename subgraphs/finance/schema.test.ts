@@ -87,6 +87,9 @@ function fakePorts(down: { psp?: boolean; erp?: boolean } = {}, principal: Princ
     post: async () => {
       throw new SystemUnavailableError('erp', 'not in these tests');
     },
+    postBatch: async () => {
+      throw new SystemUnavailableError('erp', 'not in these tests');
+    },
     issueInvoice: async () => {
       throw new SystemUnavailableError('erp', 'not in these tests');
     },

@@ -1,3 +1,4 @@
+import { MemoryRateLimiter, RedisRateLimiter } from '../../common/rate-limit.js';
 import type { SubgraphService } from '../../common/service.js';
 import { securityOf, type SubgraphEnvironment } from '../environment.js';
 import { SandboxJournal } from './adapters/sandbox-journal.js';
@@ -20,6 +21,8 @@ export async function createFinanceFromEnvironment(env: SubgraphEnvironment): Pr
     // The outbox survives a restart: in Redis when several instances share it, else beside the rest of DATA_DIR.
     outboxStore: env.redis ? new RedisOutboxStore(env.redis.client, env.redis.prefix) : await JournaledOutboxStore.open(config.dataDir),
     outboxSettings: outboxSettings(config.erpOutbox),
+    // One ERP call budget for the deployment: every instance on the Redis takes its tokens from the same bucket.
+    erpCallLimiter: env.redis ? new RedisRateLimiter({ redis: env.redis.client, prefix: env.redis.prefix }) : new MemoryRateLimiter(),
     idempotency: env.idempotency,
     logger: env.logger.child({ service: 'finance' }),
     security: securityOf(env),

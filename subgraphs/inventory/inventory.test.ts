@@ -10,6 +10,7 @@ import { createSandbox, type Sandbox } from '../../sandbox/index.js';
 import { createInventorySubgraph } from './index.js';
 import { inventoryPortsFrom, inventoryWritesFrom } from './wiring.js';
 import { testStore, testTokens } from '../../test/support/principals.js';
+import { seededMasterData } from '../../test/support/master-data.js';
 
 /*
  * The subgraph served over HTTP in process against the sandbox systems, counting the calls each system sees:
@@ -29,12 +30,13 @@ let url: string;
 
 beforeAll(async () => {
   sandbox = createSandbox({ seed: 42, scale: 0.2 });
+  const masterData = await seededMasterData(sandbox.systems);
   // No retries and a breaker that never opens, so an injected outage is seen once and forgotten after.
   const resilience = new ResilienceRegistry({ timeoutMs: 1000, retries: 0, breakerFailures: 1_000_000, breakerResetMs: 1000 });
   service = await createInventorySubgraph({
-    ...inventoryPortsFrom({ systems: sandbox.systems, resilience }),
+    ...inventoryPortsFrom({ systems: sandbox.systems, resilience, masterData }),
     lowStockThreshold: 5,
-    writes: inventoryWritesFrom({ systems: sandbox.systems, resilience, idempotency: new InMemoryIdempotencyStore(), backbone: new InMemoryEventBackbone() }),
+    writes: inventoryWritesFrom({ systems: sandbox.systems, resilience, idempotency: new InMemoryIdempotencyStore(), backbone: new InMemoryEventBackbone(), masterData }),
     logger: createLogger({ level: 'silent' }),
     security: { authenticate },
   });
@@ -76,8 +78,8 @@ function expectedAvailable(sku: string, locationId: string): number {
 }
 
 describe('ProductVariant.availability', () => {
-  it('costs the same sandbox calls for 150 variants as for 15', async () => {
-    const expected = { pos: { listStores: 1, getStock: 1 }, wms: { listWarehouses: 1, getStock: 1 }, erp: { getStockPolicies: 1 } };
+  it('costs the same sandbox calls for 150 variants as for 15 (stock policies come from the read model: no ERP call)', async () => {
+    const expected = { pos: { listStores: 1, getStock: 1 }, wms: { listWarehouses: 1, getStock: 1 } };
     for (const count of [15, 150]) {
       sandbox.control.resetCalls();
       const result = await run(VARIANT_AVAILABILITY, { representations: representationsOf(count) });
@@ -104,7 +106,7 @@ describe('ProductVariant.availability', () => {
     const [variant] = result.data?._entities as VariantResult[];
     expect(variant!.availability!.locations.map((l) => l.location.id)).toEqual(['store-003', 'wh-02']);
     expect(variant!.availability!.available).toBe(expectedAvailable(variant!.sku, 'store-003') + expectedAvailable(variant!.sku, 'wh-02'));
-    expect(sandbox.control.calls()).toEqual({ pos: { getStores: 1, getStock: 1 }, wms: { getWarehouses: 1, getStock: 1 }, erp: { getStockPolicies: 1 } });
+    expect(sandbox.control.calls()).toEqual({ pos: { getStores: 1, getStock: 1 }, wms: { getWarehouses: 1, getStock: 1 } });
   });
 
   it('is out of stock over no locations, without calling anything', async () => {
@@ -179,18 +181,26 @@ describe('location', () => {
     const levels = (result.data?.location as { inventoryLevels: { sku: string; available: number; status: string; location: { id: string }; variant: { sku: string } }[] }).inventoryLevels;
     expect(levels.map((l) => l.sku)).toEqual([b, a]);
     expect(levels[0]).toMatchObject({ locationId: 'store-004', location: { id: 'store-004' }, variant: { sku: b }, available: expectedAvailable(b!, 'store-004') });
-    expect(sandbox.control.calls()).toEqual({ pos: { getStores: 1, getStock: 1 }, erp: { getStockPolicies: 1 } });
+    expect(sandbox.control.calls()).toEqual({ pos: { getStores: 1, getStock: 1 } });
   });
 
-  it('nulls only inventoryLevels when the ERP is down', async () => {
+  it('keeps answering inventoryLevels when the ERP is down: stock policies come from the read model', async () => {
     sandbox.control.setFault('erp', { down: true });
     const result = await run('{ location(id: "store-001") { id name inventoryLevels(skus: ["x"]) { sku } } }', {}, store('store-001'));
-    // "x" has no stock record, so the ERP's answer does not matter for it.
+    // "x" has no stock record: no level, and no error either.
+    expect(result.errors).toBeUndefined();
     expect(result.data?.location).toMatchObject({ id: 'store-001', inventoryLevels: [] });
-    const sku = sandbox.data.variants[0]!.sku;
-    const failed = await run(`{ location(id: "store-001") { id name inventoryLevels(skus: ["${sku}"]) { sku } } }`, {}, store('store-001'));
-    expect(failed.data?.location).toMatchObject({ id: 'store-001', inventoryLevels: null });
-    expect(codes(failed)).toEqual(['ERP_UNAVAILABLE']);
+    // A SKU whose policy at store-001 holds back safety stock (or brings stock in), so the policy visibly applies.
+    const policy = sandbox.data.policies.find((p) => p.locationId === 'store-001' && (p.safetyStock > 0 || p.incoming > 0)
+      && sandbox.data.stock.some((s) => s.sku === p.sku && s.locationId === 'store-001'))!;
+    expect(policy).toBeDefined();
+    const answered = await run(`{ location(id: "store-001") { id name inventoryLevels(skus: ["${policy.sku}"]) { sku safetyStock incoming available } } }`, {}, store('store-001'));
+    expect(answered.errors).toBeUndefined();
+    expect(answered.data?.location).toMatchObject({
+      id: 'store-001',
+      inventoryLevels: [{ sku: policy.sku, safetyStock: policy.safetyStock, incoming: policy.incoming, available: expectedAvailable(policy.sku, 'store-001') }],
+    });
+    expect(sandbox.control.calls().erp).toBeUndefined();
   });
 
   it('refuses more than 100 skus', async () => {

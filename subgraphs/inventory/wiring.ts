@@ -1,27 +1,28 @@
 import type { SubgraphService } from '../../common/service.js';
 import { securityOf, type SubgraphEnvironment } from '../environment.js';
-import { SandboxErpStockPolicies } from './adapters/sandbox-erp-stock-policies.js';
+import { ReadModelStockPolicies } from './adapters/read-model-stock-policies.js';
 import { SandboxPosStores } from './adapters/sandbox-pos-stores.js';
 import { SandboxWmsWarehouses } from './adapters/sandbox-wms-warehouses.js';
 import { createInventorySubgraph, type InventoryWriteDeps } from './index.js';
 import type { InventoryPorts } from './ports.js';
-import { SandboxItemMaster, SandboxStockWriter } from './writes/sandbox-adapters.js';
+import { ReadModelItemMaster } from './writes/read-model-item-master.js';
+import { SandboxStockWriter } from './writes/sandbox-adapters.js';
 
-/** The ports over the environment's systems: stores from the POS, warehouses from the WMS, policy from the ERP. */
-export function inventoryPortsFrom(env: Pick<SubgraphEnvironment, 'systems' | 'resilience'>): InventoryPorts {
+/** The ports over the environment's systems: stores from the POS, warehouses from the WMS, policy from the ERP's read model. */
+export function inventoryPortsFrom(env: Pick<SubgraphEnvironment, 'systems' | 'resilience' | 'masterData'>): InventoryPorts {
   const stores = new SandboxPosStores(env.systems.pos, env.resilience);
   const warehouses = new SandboxWmsWarehouses(env.systems.wms, env.resilience);
   return {
     locations: { STORE: stores, WAREHOUSE: warehouses },
     stock: { STORE: stores, WAREHOUSE: warehouses },
-    policies: new SandboxErpStockPolicies(env.systems.erp, env.resilience),
+    policies: new ReadModelStockPolicies(env.masterData.store),
   };
 }
 
 /** The write side over the same systems: stock moves and reservations at the POS (stores) or WMS (warehouses). */
-export function inventoryWritesFrom(env: Pick<SubgraphEnvironment, 'systems' | 'resilience' | 'idempotency' | 'backbone'>): InventoryWriteDeps {
+export function inventoryWritesFrom(env: Pick<SubgraphEnvironment, 'systems' | 'resilience' | 'idempotency' | 'backbone' | 'masterData'>): InventoryWriteDeps {
   return {
-    items: new SandboxItemMaster(env.systems.erp, env.resilience),
+    items: new ReadModelItemMaster(env.masterData.store),
     writers: { STORE: new SandboxStockWriter('pos', env.systems.pos, env.resilience), WAREHOUSE: new SandboxStockWriter('wms', env.systems.wms, env.resilience) },
     idempotency: env.idempotency,
     backbone: env.backbone,

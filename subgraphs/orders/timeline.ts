@@ -63,6 +63,8 @@ const SUMMARIES: { readonly [K in EventType]: (event: CanonicalEvent, data: Data
   REFUND_ISSUED: (_e, d) => `Refund${opt(amount(d, 'amount'), (a) => ` of ${a}`)} issued`,
   INVOICE_ISSUED: (_e, d) => `Invoice${opt(text(d, 'number'), (n) => ` ${n}`)} issued${opt(amount(d, 'total'), (a) => ` for ${a}`)}`,
   JOURNAL_POSTED: (_e, d) => `Journal posting${opt(text(d, 'type'), (t) => ` ${t}`)} posted${opt(text(d, 'documentNumber'), (n) => ` as ${n}`)}`,
+  // Not an order's event (it names master data), but the vocabulary is one: a timeline never shows it.
+  MASTER_DATA_REJECTED: (_e, d) => `Master-data change refused${opt(text(d, 'reason'), (r) => `: ${r}`)}`,
   POSTING_FAILED(_e, d) {
     const attempts = count(d, 'attempts');
     return `Posting${opt(text(d, 'type'), (t) => ` ${t}`)} failed${attempts === undefined ? '' : ` after ${plural(attempts, 'attempt', 'attempts')}`}${opt(text(d, 'error'), (e) => `: ${e}`)}`;

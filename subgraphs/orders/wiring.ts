@@ -23,7 +23,7 @@ export function createOrdersFromEnvironment(env: SubgraphEnvironment): Promise<S
     pickupQueue: new SandboxPickupQueue(env.systems.ecom, env.resilience),
     shipments: new SandboxShipments(env.systems.wms, env.resilience),
     eventLog: new BackboneOrderEventLog(env.backbone),
-    checkout: sandboxCheckout(env.systems, env.resilience, { idempotency: env.idempotency, backbone: env.backbone }),
+    checkout: sandboxCheckout(env.systems, env.resilience, { idempotency: env.idempotency, backbone: env.backbone, masterData: env.masterData.store }),
     lifecycle: {
       statuses: new SandboxOrderStatusWriter(env.systems, env.resilience),
       returns: new SandboxReturnDesk(env.systems, env.resilience),

@@ -53,9 +53,23 @@ export async function startTestStack(overrides: Partial<AppConfig> = {}, env: Re
   // A fresh data directory per stack: tests must not see each other's journals.
   const dataDir = mkdtempSync(join(tmpdir(), 'retail-test-'));
   // Tests drive hundreds of requests a second as one caller: the rate limits have their own tests, with their own
-  // settings, and stay out of everybody else's way.
+  // settings, and stay out of everybody else's way. The master-data sync polls the ERP once a minute only (its first
+  // round fills the read models at start), so that its calls do not blur the call counts tests make; the tests of
+  // the sync itself poll fast.
   const config = {
-    ...loadConfig({ LOG_LEVEL: 'info', ADAPTER_TIMEOUT_MS: '1000', BREAKER_RESET_MS: '200', SUPERGRAPH_PATH: process.env.SUPERGRAPH_PATH, DATA_DIR: dataDir, RATE_LIMIT_RPS: '100000', RATE_LIMIT_BURST: '100000', CHECKOUT_RATE_LIMIT_RPS: '100000', CHECKOUT_RATE_LIMIT_BURST: '100000', ...env }),
+    ...loadConfig({
+      LOG_LEVEL: 'info',
+      ADAPTER_TIMEOUT_MS: '1000',
+      BREAKER_RESET_MS: '200',
+      SUPERGRAPH_PATH: process.env.SUPERGRAPH_PATH,
+      DATA_DIR: dataDir,
+      RATE_LIMIT_RPS: '100000',
+      RATE_LIMIT_BURST: '100000',
+      CHECKOUT_RATE_LIMIT_RPS: '100000',
+      CHECKOUT_RATE_LIMIT_BURST: '100000',
+      MASTER_DATA_POLL_MS: '60000',
+      ...env,
+    }),
     ...overrides,
   };
   const logger = createLogger({ level: config.logLevel, destination: sink });

@@ -4,6 +4,8 @@ import { checkFirst } from '../../../common/pagination.js';
 import type { FinanceContext } from '../context.js';
 import { ErpPosting, PostingStatus } from '../erp-posting.js';
 import { toErpPosting } from '../mapping.js';
+import { ReconciliationArgs } from '../reconciliation/reconciliation.resolver.js';
+import { ErpOutboxSummary, summarizeOutbox } from './erp-outbox-summary.js';
 import { ReplayPostingsPayload } from './replay-postings.js';
 import { replayPostings } from './replay-postings.service.js';
 
@@ -40,6 +42,15 @@ export class ErpOutboxResolver {
   async erpOutbox(@Args(() => ErpOutboxArgs) args: ErpOutboxArgs, @Ctx() ctx: FinanceContext): Promise<ErpPosting[]> {
     const limit = checkFirst(args.first, 20);
     return (await ctx.outbox.list({ statuses: args.statuses ?? undefined, orderId: args.orderId ?? undefined }, limit)).map(toErpPosting);
+  }
+
+  @Directive('@requiresScopes(scopes: [["finance"]])')
+  @Query(() => ErpOutboxSummary, {
+    nullable: true,
+    description: 'The ERP outbox by status for the source events of [from, to) (at most 92 days): the backlog and how it drains. From the outbox alone, so it answers while the ERP is down.',
+  })
+  async erpOutboxSummary(@Args(() => ReconciliationArgs) args: ReconciliationArgs, @Ctx() ctx: FinanceContext): Promise<ErpOutboxSummary> {
+    return summarizeOutbox(ctx.outbox, args.from, args.to);
   }
 
   @Directive('@requiresScopes(scopes: [["finance"]])')

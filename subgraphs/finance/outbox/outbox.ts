@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { runInScope } from '../../../common/correlation.js';
 import type { CanonicalEvent, EventBackbone, EventType } from '../../../common/events.js';
 import type { Logger } from '../../../common/logger.js';
+import { MemoryRateLimiter, type RateLimiter, type RateLimitRule } from '../../../common/rate-limit.js';
+import { SystemUnavailableError } from '../../../common/resilience.js';
 import type { FinancePosting } from '../ports.js';
 import { invoiceIdFor, needsPlacedEvent, postingIdFor, postingRequestFor, postingTypeOf, SOURCE_EVENT_TYPES } from './intake.js';
-import { JournalRejectedError, type JournalPort, type OutboxFilter, type OutboxPosting, type OutboxStore } from './ports.js';
+import { JournalRejectedError, type BookedJournal, type JournalEntry, type JournalPort, type OutboxFilter, type OutboxPosting, type OutboxStore } from './ports.js';
 import { failed, invoiced, isDue, posted, queued, requeued } from './posting-state.js';
 import type { OutboxSettings } from './settings.js';
 
@@ -13,8 +16,37 @@ export interface ErpOutboxDeps {
   store: OutboxStore;
   settings: OutboxSettings;
   logger: Logger;
+  /**
+   * Where the worker takes a token before every ERP call: bucket {@link ERP_CALL_BUCKET}, one key for the whole
+   * deployment, rate `settings.maxCallsPerSecond`, burst 1. A RedisRateLimiter on the instances' shared Redis
+   * makes that budget one for every instance.
+   * @default a MemoryRateLimiter: this process's calls only
+   */
+  limiter?: RateLimiter | undefined;
   now?: () => Date;
   random?: () => number;
+}
+
+/** The rate-limit bucket every ERP call of the outbox takes its token from (see {@link ErpOutboxDeps.limiter}). */
+export const ERP_CALL_BUCKET = 'erp-calls';
+/** One key: the budget is the ERP's, whoever calls it. */
+const ERP_CALL_KEY = 'erp';
+
+/** The worker was stopped while it waited (for a token, or for the ERP's Retry-After): the round ends, nothing is saved. */
+class Stopping extends Error {}
+
+/** How long the ERP asked to wait when it refused a call for rate; null for any other failure. */
+function throttledFor(error: unknown): number | null {
+  return error instanceof SystemUnavailableError && error.retryAfterMs !== undefined ? Math.max(1, Math.ceil(error.retryAfterMs)) : null;
+}
+
+/** An ERP call's answer, or what it failed with (a {@link Stopping} is thrown instead: it ends the round). */
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+function entryOf(posting: OutboxPosting): JournalEntry {
+  return { id: posting.id, orderId: posting.orderId, type: posting.type, amount: posting.amount, postingDate: posting.sourceOccurredAt, attempt: posting.attempts + 1 };
 }
 
 /** Event ids remembered for dropping duplicates before the store is asked (the store's posting ids are the real guard). */
@@ -37,6 +69,17 @@ export type RequeueOutcome = { ok: true; posting: OutboxPosting } | { ok: false;
  *
  * While the ERP fails, the worker stops its round at the first failure: one probe per poll, not one per posting.
  * When the ERP answers again, due postings drain by themselves.
+ *
+ * The ERP is protected from the outbox: the worker books up to `batchSize` due postings per ERP call (one
+ * `postBatch`; a SALE's invoice is one `issueInvoice` call before it), takes a token of the shared
+ * `maxCallsPerSecond` budget before every call and, without one, waits (a timer) until there is one. When the ERP
+ * refuses a call for rate all the same (its 429 and Retry-After: another client spends its capacity too), the
+ * worker waits as long as it asked and makes the same call again: throttling is no attempt of the postings, so it
+ * never grows their backoff nor dead-letters them. A burst of hand-overs thus drains at the ERP's pace.
+ *
+ * A batch books postings of several orders: that call runs under the one correlation id they share, or under a
+ * batch id of its own (`outbox-batch-…`) that the "batch booked" log line ties to each posting's correlation id.
+ * The events about each posting carry its order's correlation id either way.
  */
 export class ErpOutbox {
   private readonly now: () => Date;
@@ -48,9 +91,21 @@ export class ErpOutbox {
   private stopped = false;
   /** Intake of each event id taken so far (bounded): a repeat gets the first one's outcome. */
   private readonly seen = new Map<string, Promise<void>>();
+  private readonly limiter: RateLimiter;
+  private readonly callRule: RateLimitRule;
+  /** The round already holds a token for its next ERP call (taken before the batch was topped up). */
+  private prepaid = false;
+  /** Due postings the round's last look brought beyond its batch: the next batch's first (see {@link claim}). */
+  private carried: OutboxPosting[] = [];
+  /** Ends the worker's wait in progress, if any (stop() calls it). */
+  private wake: (() => void) | null = null;
 
   constructor(private readonly deps: ErpOutboxDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.limiter = deps.limiter ?? new MemoryRateLimiter();
+    // A burst of 1: calls are spaced evenly, so no wall-clock second ever holds more than the rate (a bucket of N
+    // could spend N and refill nearly N more within one second, which an ERP counting per second refuses).
+    this.callRule = { name: ERP_CALL_BUCKET, ratePerSecond: deps.settings.maxCallsPerSecond, burst: 1 };
   }
 
   /**
@@ -72,6 +127,7 @@ export class ErpOutbox {
    */
   async stop(graceMs = 5_000): Promise<void> {
     this.stopped = true;
+    this.wake?.();
     this.unsubscribe?.();
     this.unsubscribe = null;
     if (this.timer) clearInterval(this.timer);
@@ -166,73 +222,233 @@ export class ErpOutbox {
     while (this.running) await this.running;
   }
 
-  /** Book due postings until none is due or the ERP fails (then the rest wait for the next poll). */
+  /**
+   * Book due postings, a batch per look, until none is due or the ERP fails (then the rest wait for the next poll).
+   * Stopping ends it at the next ERP call or wait.
+   */
   private async drain(): Promise<void> {
-    for (;;) {
-      const due = await this.deps.store.due(this.now().toISOString(), this.deps.settings.batchSize);
-      if (!due.length) return;
-      for (const candidate of due) {
+    try {
+      for (;;) {
         if (this.stopped) return;
-        const [current] = await this.deps.store.get([candidate.id]);
-        if (!current || !isDue(current, this.now())) continue;
-        if ((await this.attempt(current)) === 'unavailable') return;
+        const { batch, dueSeen } = await this.claim([]);
+        if (!dueSeen) return;
+        if (!batch.length) continue;
+        // The batch's first call is paid for before it goes out: while the worker waited for the token, more
+        // postings may have come due, and a fuller batch spends the ERP's budget better.
+        await this.token('batch');
+        this.prepaid = true;
+        const full = batch.length < this.deps.settings.batchSize ? (await this.claim(batch)).batch : batch;
+        if ((await this.book(full)) === 'unavailable') return;
+      }
+    } catch (error) {
+      if (error instanceof Stopping) return;
+      throw error;
+    } finally {
+      this.prepaid = false;
+      this.carried = [];
+    }
+  }
+
+  /**
+   * `batch` topped up with due postings to `batchSize`, as the store holds them now (another instance may have
+   * booked some meanwhile). `dueSeen`: whether any was due at all.
+   *
+   * What a look at the store brings beyond `batchSize` is carried to the next batch of the round rather than
+   * dropped: a shared store leases what it hands out (see RedisOutboxStore), and a dropped posting would sit out
+   * the lease.
+   */
+  private async claim(batch: readonly OutboxPosting[]): Promise<{ batch: OutboxPosting[]; dueSeen: boolean }> {
+    const { store, settings } = this.deps;
+    const room = settings.batchSize - batch.length;
+    const known = new Set(batch.map((p) => p.id));
+    const candidates = this.carried.filter((p) => !known.has(p.id));
+    this.carried = [];
+    for (const p of candidates) known.add(p.id);
+    let dueSeen = candidates.length > 0;
+    if (candidates.length < room) {
+      const due = await store.due(this.now().toISOString(), settings.batchSize);
+      dueSeen ||= due.length > 0;
+      for (const p of due) {
+        if (known.has(p.id)) continue;
+        known.add(p.id);
+        candidates.push(p);
+      }
+    }
+    const current = (await store.get(candidates.map((p) => p.id))).filter((p): p is OutboxPosting => p !== null && isDue(p, this.now()));
+    this.carried = current.slice(room);
+    return { batch: [...batch, ...current.slice(0, room)], dueSeen };
+  }
+
+  /**
+   * One batch: the invoices its SALEs still need (one call each, stopping at the first that fails), then one
+   * `postBatch` for every posting ready, and each outcome saved. 'unavailable' when the ERP failed.
+   */
+  private async book(batch: readonly OutboxPosting[]): Promise<'booked' | 'unavailable'> {
+    const ready: OutboxPosting[] = [];
+    const invoicedNow: OutboxPosting[] = [];
+    for (const posting of batch) {
+      // A SALE issues the order's invoice first (an adopted posting of the history has its invoice already).
+      if (posting.type !== 'SALE' || posting.invoice || posting.sourceEventId === null) {
+        ready.push(posting);
+        continue;
+      }
+      const outcome = await this.invoice(posting);
+      if (outcome.ok) {
+        ready.push(outcome.value);
+        invoicedNow.push(outcome.value);
+        continue;
+      }
+      const rejected = outcome.error instanceof JournalRejectedError;
+      await this.recordFailure(posting, outcome.error, rejected);
+      if (rejected) continue;
+      // The ERP fails: keep the invoices issued for the others (a retry need not ask again) and stop the round.
+      for (const done of invoicedNow) await this.deps.store.save(done);
+      return 'unavailable';
+    }
+    if (!ready.length) return 'booked';
+    const outcomes = await this.post(ready);
+    if (!outcomes.ok) {
+      const rejected = outcomes.error instanceof JournalRejectedError;
+      for (const posting of ready) await this.recordFailure(posting, outcomes.error, rejected);
+      return rejected ? 'booked' : 'unavailable';
+    }
+    for (const [i, posting] of ready.entries()) {
+      const outcome = outcomes.value[i]!;
+      if (outcome instanceof JournalRejectedError) await this.recordFailure(posting, outcome, true);
+      else await this.recordPosted(posting, outcome);
+    }
+    return 'booked';
+  }
+
+  /** Issue a SALE's invoice (paced), announcing it when this posting issued it. */
+  private invoice(posting: OutboxPosting): Promise<Outcome<OutboxPosting>> {
+    return runInScope({ correlationId: posting.correlationId }, async (): Promise<Outcome<OutboxPosting>> => {
+      try {
+        const invoice = await this.paced('issueInvoice', () => this.deps.journal.issueInvoice({ id: invoiceIdFor(posting.orderId), orderId: posting.orderId, total: posting.amount }));
+        const current = invoiced(posting, { id: invoice.id, number: invoice.number });
+        // An invoice that predates the posting was issued (and announced) by someone else.
+        if (Date.parse(invoice.issuedAt) >= Date.parse(current.createdAt)) {
+          await this.publish(current, 'INVOICE_ISSUED', `evt-${invoice.id}-issued`, invoice.issuedAt, { invoiceId: invoice.id, number: invoice.number, total: invoice.total.minor, currency: invoice.total.currency });
+        }
+        return { ok: true, value: current };
+      } catch (error) {
+        if (error instanceof Stopping) throw error;
+        return { ok: false, error };
+      }
+    });
+  }
+
+  /** Book the postings in one ERP call (paced), under their shared correlation id or a batch id of its own. */
+  private async post(postings: readonly OutboxPosting[]): Promise<Outcome<(BookedJournal | JournalRejectedError)[]>> {
+    const correlationIds = [...new Set(postings.map((p) => p.correlationId))];
+    const correlationId = correlationIds.length === 1 ? correlationIds[0]! : `outbox-batch-${randomUUID()}`;
+    return runInScope({ correlationId }, async (): Promise<Outcome<(BookedJournal | JournalRejectedError)[]>> => {
+      try {
+        const value = await this.paced('postBatch', () => this.deps.journal.postBatch(postings.map(entryOf)));
+        if (value.length !== postings.length) throw new SystemUnavailableError('erp', `postBatch answered ${value.length} outcomes for ${postings.length} postings`);
+        if (postings.length > 1) {
+          this.deps.logger.info({ postings: postings.length, postingIds: postings.map((p) => p.id), correlationIds }, 'erp outbox: batch booked');
+        }
+        return { ok: true, value };
+      } catch (error) {
+        if (error instanceof Stopping) throw error;
+        return { ok: false, error };
+      }
+    });
+  }
+
+  /**
+   * Make one ERP call within the budget: take a token first (waiting until there is one), and when the ERP
+   * refuses the call for rate, wait as long as it asked and make it again. Rejects with whatever else the call
+   * rejects with, or with {@link Stopping} once the outbox is stopped.
+   */
+  private async paced<T>(method: string, call: () => Promise<T>): Promise<T> {
+    for (;;) {
+      await this.token(method);
+      try {
+        return await call();
+      } catch (error) {
+        const retryAfterMs = throttledFor(error);
+        if (retryAfterMs === null) throw error;
+        this.deps.logger.info({ method, retryAfterMs }, 'erp outbox: the ERP refused the call for rate; waiting as it asked');
+        await this.pause(retryAfterMs);
       }
     }
   }
 
-  private attempt(posting: OutboxPosting): Promise<'posted' | 'rejected' | 'unavailable'> {
+  /** Take a token of the ERP call budget, waiting (a timer) as long as the limiter says until one is there. */
+  private async token(method: string): Promise<void> {
+    if (this.prepaid) {
+      this.prepaid = false;
+      return;
+    }
+    for (;;) {
+      if (this.stopped) throw new Stopping('erp outbox is stopping');
+      const decision = await this.limiter.take(ERP_CALL_KEY, this.callRule);
+      if (decision.allowed) return;
+      this.deps.logger.debug({ method, retryAfterMs: decision.retryAfterMs }, 'erp outbox: ERP call budget spent; waiting');
+      await this.pause(decision.retryAfterMs);
+    }
+  }
+
+  /** Wait `ms` on a timer; stop() ends the wait at once (and the caller's next step sees `stopped`). */
+  private pause(ms: number): Promise<void> {
+    if (this.stopped) return Promise.reject(new Stopping('erp outbox is stopping'));
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        if (this.stopped) reject(new Stopping('erp outbox is stopping'));
+        else resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.wake = done;
+    });
+  }
+
+  /** The ERP booked it: announce, then save (a crash in between posts again, the ERP answers the same document, and the backbone drops the event with the same id). */
+  private recordPosted(posting: OutboxPosting, booked: BookedJournal): Promise<void> {
     return runInScope({ correlationId: posting.correlationId }, async () => {
-      const { journal, store, logger, settings } = this.deps;
-      let current = posting;
-      try {
-        // A SALE issues the order's invoice first (an adopted posting of the history has its invoice already).
-        if (current.type === 'SALE' && !current.invoice && current.sourceEventId !== null) {
-          const invoice = await journal.issueInvoice({ id: invoiceIdFor(current.orderId), orderId: current.orderId, total: current.amount });
-          current = invoiced(current, { id: invoice.id, number: invoice.number });
-          // An invoice that predates the posting was issued (and announced) by someone else.
-          if (Date.parse(invoice.issuedAt) >= Date.parse(current.createdAt)) {
-            await this.publish(current, 'INVOICE_ISSUED', `evt-${invoice.id}-issued`, invoice.issuedAt, { invoiceId: invoice.id, number: invoice.number, total: invoice.total.minor, currency: invoice.total.currency });
-          }
-        }
-        const booked = await journal.post({ id: current.id, orderId: current.orderId, type: current.type, amount: current.amount, postingDate: current.sourceOccurredAt, attempt: current.attempts + 1 });
-        if (booked.amount.minor !== current.amount.minor || booked.amount.currency !== current.amount.currency) {
-          logger.warn({ postingId: current.id, expected: current.amount, booked: booked.amount }, 'erp outbox: the ERP holds this posting id with another amount (see reconciliation)');
-        }
-        current = posted(current, booked);
-        // Announce before saving: a crash in between posts again, the ERP answers the same document, and the
-        // backbone drops the event with the same id.
-        await this.publish(current, 'JOURNAL_POSTED', `evt-${current.id}-posted`, booked.postedAt, {
+      const { store, logger } = this.deps;
+      if (booked.amount.minor !== posting.amount.minor || booked.amount.currency !== posting.amount.currency) {
+        logger.warn({ postingId: posting.id, expected: posting.amount, booked: booked.amount }, 'erp outbox: the ERP holds this posting id with another amount (see reconciliation)');
+      }
+      const current = posted(posting, booked);
+      await this.publish(current, 'JOURNAL_POSTED', `evt-${current.id}-posted`, booked.postedAt, {
+        postingId: current.id,
+        type: current.type,
+        amount: current.amount.minor,
+        currency: current.amount.currency,
+        documentNumber: booked.documentNumber,
+        attempts: current.attempts,
+      });
+      await store.save(current);
+      logger.info({ postingId: current.id, orderId: current.orderId, documentNumber: booked.documentNumber, attempts: current.attempts }, 'erp outbox: posted');
+    });
+  }
+
+  /** An attempt of the posting failed: FAILED with a backoff, or DEAD_LETTER (refused for good, or out of attempts). */
+  private recordFailure(posting: OutboxPosting, error: unknown, rejected: boolean): Promise<void> {
+    return runInScope({ correlationId: posting.correlationId }, async () => {
+      const { store, logger, settings } = this.deps;
+      const message = messageOf(error);
+      const now = this.now();
+      const current = failed(posting, message, now, settings, { retryable: !rejected, ...(this.deps.random ? { random: this.deps.random } : {}) });
+      if (current.status === 'DEAD_LETTER') {
+        await this.publish(current, 'POSTING_FAILED', `evt-${current.id}-failed-${current.deadLetters}`, now.toISOString(), {
           postingId: current.id,
           type: current.type,
           amount: current.amount.minor,
           currency: current.amount.currency,
-          documentNumber: booked.documentNumber,
+          error: message,
           attempts: current.attempts,
         });
-        await store.save(current);
-        logger.info({ postingId: current.id, orderId: current.orderId, documentNumber: booked.documentNumber, attempts: current.attempts }, 'erp outbox: posted');
-        return 'posted';
-      } catch (error) {
-        const rejected = error instanceof JournalRejectedError;
-        const message = error instanceof Error ? error.message : String(error);
-        const now = this.now();
-        current = failed(current, message, now, settings, { retryable: !rejected, ...(this.deps.random ? { random: this.deps.random } : {}) });
-        if (current.status === 'DEAD_LETTER') {
-          await this.publish(current, 'POSTING_FAILED', `evt-${current.id}-failed-${current.deadLetters}`, now.toISOString(), {
-            postingId: current.id,
-            type: current.type,
-            amount: current.amount.minor,
-            currency: current.amount.currency,
-            error: message,
-            attempts: current.attempts,
-          });
-          logger.warn({ postingId: current.id, orderId: current.orderId, attempts: current.attempts, err: message }, 'erp outbox: posting dead-lettered');
-        } else {
-          logger.info({ postingId: current.id, orderId: current.orderId, attempts: current.attempts, nextAttemptAt: current.nextAttemptAt, err: message }, 'erp outbox: attempt failed; will retry');
-        }
-        await store.save(current);
-        return rejected ? 'rejected' : 'unavailable';
+        logger.warn({ postingId: current.id, orderId: current.orderId, attempts: current.attempts, err: message }, 'erp outbox: posting dead-lettered');
+      } else {
+        logger.info({ postingId: current.id, orderId: current.orderId, attempts: current.attempts, nextAttemptAt: current.nextAttemptAt, err: message }, 'erp outbox: attempt failed; will retry');
       }
+      await store.save(current);
     });
   }
 

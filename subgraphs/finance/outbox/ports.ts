@@ -42,13 +42,18 @@ export class JournalRejectedError extends Error {}
  * Journal postings and invoices in the ERP (general ledger and accounts receivable). System of record: the ERP.
  *
  * Contract: `post` is idempotent by `entry.id` (a second post of a booked id answers the same document number and
- * books nothing); `issueInvoice` is idempotent by `id` (a second call answers the invoice already issued). Both
- * are writes and are never retried by the adapter. A refusal for good rejects with {@link JournalRejectedError};
- * anything else (down, timeout, circuit open) rejects with a `SystemUnavailableError` (`ERP_UNAVAILABLE`) and
- * may have been applied: the caller retries with the same id.
+ * books nothing); `postBatch` books several entries in one ERP call, each exactly as `post` would;
+ * `issueInvoice` is idempotent by `id` (a second call answers the invoice already issued). All are writes and are
+ * never retried by the adapter. A refusal for good rejects with {@link JournalRejectedError} (in `postBatch`
+ * it is that entry's outcome, and the other entries are booked all the same); anything else (down, timeout, circuit open)
+ * rejects with a `SystemUnavailableError` (`ERP_UNAVAILABLE`) and may have been applied: the caller retries with
+ * the same ids. When the ERP refused the call for rate, that error carries `retryAfterMs`: nothing was applied,
+ * and the ERP asks to be called again no sooner than that.
  */
 export interface JournalPort {
   post(entry: JournalEntry): Promise<BookedJournal>;
+  /** One ERP call for every entry; one outcome per entry, in order. */
+  postBatch(entries: JournalEntry[]): Promise<(BookedJournal | JournalRejectedError)[]>;
   issueInvoice(invoice: { id: string; orderId: string; total: MoneyValue }): Promise<IssuedInvoice>;
 }
 

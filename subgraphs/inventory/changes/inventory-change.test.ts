@@ -11,6 +11,7 @@ import { createInventorySubgraph } from '../index.js';
 import { inventoryPortsFrom, inventoryWritesFrom } from '../wiring.js';
 import { CountingBackbone } from '../../../test/support/counting-backbone.js';
 import { TEST_AGENT, testStore, testTokens } from '../../../test/support/principals.js';
+import { seededMasterData } from '../../../test/support/master-data.js';
 
 /*
  * `inventoryChanged` end to end on a real socket: the inventory subgraph served on port 0 over the sandbox, a
@@ -45,12 +46,13 @@ function clientOf(caller: Principal | null): Client {
 
 beforeAll(async () => {
   sandbox = createSandbox({ seed: 42, scale: 0.2 });
+  const masterData = await seededMasterData(sandbox.systems);
   backbone = new CountingBackbone();
   const resilience = new ResilienceRegistry({ timeoutMs: 1000, retries: 0, breakerFailures: 1_000_000, breakerResetMs: 1000 });
   service = await createInventorySubgraph({
-    ...inventoryPortsFrom({ systems: sandbox.systems, resilience }),
+    ...inventoryPortsFrom({ systems: sandbox.systems, resilience, masterData }),
     lowStockThreshold: 5,
-    writes: inventoryWritesFrom({ systems: sandbox.systems, resilience, idempotency: new InMemoryIdempotencyStore(), backbone }),
+    writes: inventoryWritesFrom({ systems: sandbox.systems, resilience, idempotency: new InMemoryIdempotencyStore(), backbone, masterData }),
     logger: createLogger({ level: 'silent' }),
     security: { authenticate },
   });
@@ -145,16 +147,30 @@ describe('inventoryChanged over graphql-ws', () => {
     await until(() => backbone.live === 0, 'the listener to be removed');
   });
 
-  it('keeps delivering while the ERP is down: the level is null with ERP_UNAVAILABLE, the change is there', async () => {
+  it('keeps delivering while the ERP is down: the change is there, and so is the level (its policy from the read model)', async () => {
     const target = sandbox.data.stock.filter((s) => s.locationId === 'store-005')[0]!;
+    const policy = sandbox.data.policies.find((p) => p.sku === target.sku && p.locationId === 'store-005');
+    const safetyStock = policy?.safetyStock ?? 0;
     const sub = subscribe(storeAssociate('store-005'), { locationId: 'store-005' });
     await until(() => backbone.live === 1, 'the feed to listen');
     sandbox.control.setFault('erp', { down: true });
     await backbone.publish({ id: 'evt-erp-down', type: 'INVENTORY_RELEASED', source: 'POS', occurredAt: new Date().toISOString(), correlationId: 'sweeper-1', sku: target.sku, locationId: 'store-005', data: { quantity: 2 } });
     await until(() => sub.results.length === 1, 'the change');
     const [result] = sub.results;
-    expect(result!.data!.inventoryChanged).toMatchObject({ reason: 'RELEASED', delta: -2, level: null, location: { id: 'store-005' }, variant: { sku: target.sku } });
-    expect(result!.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['inventoryChanged', 'level'], 'ERP_UNAVAILABLE']]);
+    expect(result!.errors).toBeUndefined();
+    expect(result!.data!.inventoryChanged).toMatchObject({
+      reason: 'RELEASED',
+      delta: -2,
+      level: {
+        sku: target.sku,
+        onHand: target.onHand,
+        safetyStock,
+        incoming: policy?.incoming ?? 0,
+        available: Math.max(0, target.onHand - target.committed - target.reserved - safetyStock - target.damaged),
+      },
+      location: { id: 'store-005' },
+      variant: { sku: target.sku },
+    });
     sub.unsubscribe();
     await until(() => backbone.live === 0, 'the listener to be removed');
   });

@@ -9,15 +9,6 @@ import type { ItemMasterPort, MovementResult, Reservation, StockMovement, StockW
  * twice.
  */
 
-export class SandboxItemMaster implements ItemMasterPort {
-  private readonly erp: SandboxErp;
-  constructor(erp: SandboxErp, resilience: ResilienceRegistry) {
-    this.erp = resilience.wrap('erp', erp);
-  }
-  async exist(skus: readonly string[]) {
-    return (await this.erp.getVariants(skus)).map((v) => v !== null);
-  }
-}
 
 /** The methods of a stock book that change state: never retried. */
 const STOCK_WRITES = ['adjustStock', 'reserveStock', 'releaseReservation', 'expireReservations'] as const;

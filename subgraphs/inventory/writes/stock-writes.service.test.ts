@@ -7,6 +7,7 @@ import { inventoryPortsFrom, inventoryWritesFrom } from '../wiring.js';
 import { toStockLevel } from '../stock.js';
 import { ReservationSweeper } from './reservation-sweeper.js';
 import { adjustInventory, releaseReservation, reserveInventory, type StockWriteDeps } from './stock-writes.service.js';
+import { seededMasterData } from '../../../test/support/master-data.js';
 
 /*
  * The write service over the in-process sandbox systems (real stock books, real adapters), with a clock the
@@ -15,7 +16,8 @@ import { adjustInventory, releaseReservation, reserveInventory, type StockWriteD
 
 const sandbox = createSandbox({ seed: 7, scale: 0.2 });
 const resilience = new ResilienceRegistry({ timeoutMs: 1000, retries: 0, breakerFailures: 1_000_000, breakerResetMs: 1000 });
-const ports = inventoryPortsFrom({ systems: sandbox.systems, resilience });
+const masterData = await seededMasterData(sandbox.systems);
+const ports = inventoryPortsFrom({ systems: sandbox.systems, resilience, masterData });
 let clock = Date.parse('2030-06-01T10:00:00.000Z');
 const now = () => new Date(clock);
 
@@ -26,7 +28,7 @@ beforeEach(() => {
   const backbone = new InMemoryEventBackbone();
   events = [];
   backbone.subscribe((e) => events.push(e));
-  const writes = inventoryWritesFrom({ systems: sandbox.systems, resilience, idempotency: new InMemoryIdempotencyStore(), backbone });
+  const writes = inventoryWritesFrom({ systems: sandbox.systems, resilience, idempotency: new InMemoryIdempotencyStore(), backbone, masterData });
   sweeper = new ReservationSweeper({ writers: writes.writers, backbone, now });
   deps = { ...writes, locations: ports.locations, policies: ports.policies, now, onReserved: (kind, at) => sweeper.note(kind, at) };
 });

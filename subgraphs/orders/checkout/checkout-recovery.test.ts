@@ -5,6 +5,7 @@ import { ResilienceRegistry } from '../../../common/resilience.js';
 import { createSandbox } from '../../../sandbox/index.js';
 import { recoverAbandonedCheckouts } from './checkout-recovery.js';
 import { sandboxCheckout } from './sandbox-adapters.js';
+import { seededMasterData } from '../../../test/support/master-data.js';
 
 // A checkout whose process died half way, rebuilt step by step with the checkout's own ports over the sandbox:
 // stock committed, order recorded PLACED, maybe the payment authorized, and then nothing.
@@ -15,7 +16,7 @@ describe('recoverAbandonedCheckouts', () => {
   async function setUp() {
     const sandbox = createSandbox({ seed: 11, scale: 0.05 });
     const backbone = new InMemoryEventBackbone();
-    const deps = sandboxCheckout(sandbox.systems, resilience, { idempotency: new InMemoryIdempotencyStore(), backbone });
+    const deps = sandboxCheckout(sandbox.systems, resilience, { idempotency: new InMemoryIdempotencyStore(), backbone, masterData: (await seededMasterData(sandbox.systems)).store });
     const store = sandbox.data.stores.find((s) => s.pickupEnabled)!.id;
     const sku = sandbox.data.variants[3]!.sku;
     await sandbox.systems.pos.adjustStock({ sku, locationId: store, onHandDelta: 10 });

@@ -7,12 +7,14 @@ import { toSalesOrder } from '../adapters/sandbox-records.js';
 import { placeOrder, type CheckoutDeps } from './checkout.service.js';
 import { sandboxCheckout } from './sandbox-adapters.js';
 import { TEST_AGENT } from '../../../test/support/principals.js';
+import { seededMasterData } from '../../../test/support/master-data.js';
 
-function checkoutOver(sandbox: ReturnType<typeof createSandbox>): CheckoutDeps {
+async function checkoutOver(sandbox: ReturnType<typeof createSandbox>): Promise<CheckoutDeps> {
   const resilience = new ResilienceRegistry({ timeoutMs: 1000, retries: 0, breakerFailures: 100, breakerResetMs: 1000 });
   const { systems } = sandbox;
+  const masterData = (await seededMasterData(systems)).store;
   return {
-    ...sandboxCheckout(systems, resilience, { idempotency: new InMemoryIdempotencyStore(), backbone: new InMemoryEventBackbone() }),
+    ...sandboxCheckout(systems, resilience, { idempotency: new InMemoryIdempotencyStore(), backbone: new InMemoryEventBackbone(), masterData }),
     loadOrder: async (id) => {
       const [record] = await systems.ecom.getOrders([id]);
       return record ? toSalesOrder(record) : null;
@@ -23,7 +25,7 @@ function checkoutOver(sandbox: ReturnType<typeof createSandbox>): CheckoutDeps {
 describe('placeOrder against a concurrent cancel', () => {
   it('does not confirm an order cancelled while its payment was being authorized: the payment is voided, the stock released once', async () => {
     const sandbox = createSandbox({ seed: 7, scale: 0.05 });
-    const deps = checkoutOver(sandbox);
+    const deps = await checkoutOver(sandbox);
     const store = sandbox.data.stores.find((s) => s.pickupEnabled)!.id;
     const sku = sandbox.data.variants[0]!.sku;
     await sandbox.systems.pos.adjustStock({ sku, locationId: store, onHandDelta: 5 });

@@ -144,6 +144,7 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
   const errors: UserErrorValue[] = [];
   prices.forEach((price, i) => {
     if (!price) errors.push(userError('UNKNOWN_SKU', `no SKU ${input.lines[i]!.sku} in the item master`, `lines.${i}.sku`));
+    else if (price.status === 'DISCONTINUED') errors.push(userError('DISCONTINUED', `${price.sku} is discontinued and no longer sold`, `lines.${i}.sku`));
   });
   if (input.deliveryMethod === 'PICKUP' && (!pickupSite || !pickupSite.pickupEnabled)) {
     errors.push(userError('PICKUP_NOT_AVAILABLE', `${input.pickupLocationId} does not hand over pickup orders`, 'pickupLocationId'));

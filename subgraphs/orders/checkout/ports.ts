@@ -6,9 +6,17 @@ import type { ChannelCode, DeliveryMethodCode, OrderStatusCode, OrderSystem, Sal
  * a SystemUnavailableError naming the system; business outcomes (a shortage, a decline) are values, not errors.
  */
 
-/** List prices of SKUs (ERP item master); null for an unknown SKU. */
+/**
+ * List prices of SKUs and whether they are still sold (the ERP item master, through its read model: never a call to
+ * the ERP); null for an unknown SKU. The order keeps the price it was sold at.
+ */
 export interface PriceListPort {
-  getPrices(skus: readonly string[]): Promise<({ sku: string; price: MoneyValue } | null)[]>;
+  getPrices(skus: readonly string[]): Promise<({ sku: string; price: MoneyValue; status: 'ACTIVE' | 'DISCONTINUED' } | null)[]>;
+}
+
+/** Safety stock per SKU at a location (the ERP's stock policies, through their read model); 0 without a policy. */
+export interface SafetyStockPort {
+  safetyStock(locationId: string, skus: readonly string[]): Promise<number[]>;
 }
 
 export interface Site {

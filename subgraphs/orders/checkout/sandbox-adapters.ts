@@ -7,22 +7,14 @@ import { toSalesOrder } from '../adapters/sandbox-records.js';
 import type { OrderSystem } from '../ports.js';
 import type { CheckoutDeps } from './checkout.service.js';
 import { DefaultAllocationStrategy } from './default-allocation-strategy.js';
-import type { CustomerDirectoryPort, OrderDraft, OrderWriterPort, PaymentAuthorizationPort, PriceListPort, Site, SiteDirectoryPort, StockCommitPort } from './ports.js';
+import type { MasterDataStore } from '../../../common/master-data/store.js';
+import { ReadModelPriceList, ReadModelSafetyStock } from './read-model-adapters.js';
+import type { CustomerDirectoryPort, OrderDraft, OrderWriterPort, PaymentAuthorizationPort, SafetyStockPort, Site, SiteDirectoryPort, StockCommitPort } from './ports.js';
 
 /*
  * Thin adapters of the checkout ports over the sandbox systems. Writes are listed as writes so the resilience
  * policy never retries them (a retried commitment or authorization could land twice).
  */
-
-export class SandboxPriceList implements PriceListPort {
-  private readonly erp: SandboxSystems['erp'];
-  constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
-    this.erp = resilience.wrap('erp', systems.erp);
-  }
-  async getPrices(skus: readonly string[]) {
-    return (await this.erp.getVariants(skus)).map((v) => (v ? { sku: v.sku, price: { minor: v.priceMinor, currency: v.currency } } : null));
-  }
-}
 
 const isWarehouse = (id: string) => id.startsWith('wh-');
 
@@ -59,20 +51,22 @@ export class SandboxCustomerDirectory implements CustomerDirectoryPort {
   }
 }
 
-/** Commitments at stores go to the POS, at warehouses to the WMS; the ERP supplies the safety stock held back. */
+/** Commitments at stores go to the POS, at warehouses to the WMS; the safety stock held back is the ERP's policy (its read model). */
 export class SandboxStockCommitter implements StockCommitPort {
-  private readonly erp: SandboxSystems['erp'];
   private readonly pos: SandboxSystems['pos'];
   private readonly wms: SandboxSystems['wms'];
-  constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
-    this.erp = resilience.wrap('erp', systems.erp);
+  constructor(
+    systems: SandboxSystems,
+    resilience: ResilienceRegistry,
+    private readonly policies: SafetyStockPort,
+  ) {
     this.pos = resilience.wrap('pos', systems.pos, ['commitStock', 'releaseStock', 'adjustStock']);
     this.wms = resilience.wrap('wms', systems.wms, ['commitStock', 'releaseStock', 'adjustStock']);
   }
   async commit(locationId: string, lines: readonly { sku: string; quantity: number }[]) {
-    const policies = await this.erp.getStockPolicies(lines.map((l) => ({ sku: l.sku, locationId })));
+    const safetyStock = await this.policies.safetyStock(locationId, lines.map((l) => l.sku));
     const system = isWarehouse(locationId) ? this.wms : this.pos;
-    return system.commitStock(locationId, lines.map((l, i) => ({ ...l, safetyStock: policies[i]?.safetyStock ?? 0 })));
+    return system.commitStock(locationId, lines.map((l, i) => ({ ...l, safetyStock: safetyStock[i] ?? 0 })));
   }
   async release(locationId: string, lines: readonly { sku: string; quantity: number }[]) {
     await (isWarehouse(locationId) ? this.wms : this.pos).releaseStock(locationId, lines);
@@ -130,16 +124,17 @@ export class SandboxOrderWriter implements OrderWriterPort {
 export function sandboxCheckout(
   systems: SandboxSystems,
   resilience: ResilienceRegistry,
-  shared: { idempotency: IdempotencyStore; backbone: EventBackbone },
+  shared: { idempotency: IdempotencyStore; backbone: EventBackbone; masterData: MasterDataStore },
 ): Omit<CheckoutDeps, 'loadOrder'> {
+  const { masterData, ...infrastructure } = shared;
   return {
-    prices: new SandboxPriceList(systems, resilience),
+    prices: new ReadModelPriceList(masterData),
     sites: new SandboxSiteDirectory(systems, resilience),
     customers: new SandboxCustomerDirectory(systems, resilience),
-    stock: new SandboxStockCommitter(systems, resilience),
+    stock: new SandboxStockCommitter(systems, resilience, new ReadModelSafetyStock(masterData)),
     payments: new SandboxPaymentAuthorizer(systems, resilience),
     orders: new SandboxOrderWriter(systems, resilience),
     allocation: new DefaultAllocationStrategy(),
-    ...shared,
+    ...infrastructure,
   };
 }

@@ -11,6 +11,7 @@ import { createSandbox, type Sandbox } from '../../../sandbox/index.js';
 import { createOrdersFromEnvironment } from '../wiring.js';
 import { CountingBackbone } from '../../../test/support/counting-backbone.js';
 import { TEST_AGENT, testShopper, testStore, testTokens } from '../../../test/support/principals.js';
+import { seededMasterData } from '../../../test/support/master-data.js';
 
 /*
  * `orderStatusChanged` in process (subscribeLocal, as a gateway in the same process runs it) over the sandbox,
@@ -45,6 +46,7 @@ beforeAll(async () => {
     resilience: new ResilienceRegistry({ timeoutMs: 1000, retries: 0, breakerFailures: 1_000_000, breakerResetMs: 1000 }),
     logger: createLogger({ level: 'silent' }),
     authenticate,
+    masterData: await seededMasterData(sandbox.systems),
   });
 });
 
