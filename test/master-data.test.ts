@@ -231,9 +231,13 @@ describe('with the ERP down, the stores and the web shop keep selling', () => {
       expect(['invoices', 'erpPostings']).toContain(error.path?.[1]);
     }
     expect((timeline.body.data as any).order.lines[0].variant.name).toBeTruthy();
-    // The sale waits in the outbox while the ERP is away.
-    const pending = await stack.queryAs(FINANCE, '{ erpOutbox(orderId: "' + orderId + '") { type status } }');
-    expect((pending.body.data as any).erpOutbox.map((p: any) => p.status)).not.toContain('POSTED');
+    // The sale waits in the outbox while the ERP is away: a long outage compressed by the backoff settings (a cap of
+    // 200 ms), so the posting goes through many failed rounds before the ERP is back, as over a maintenance window.
+    await until(async () => {
+      const { body } = await stack.queryAs(FINANCE, '{ erpOutbox(orderId: "' + orderId + '") { type status attempts } }');
+      const sale = ((body.data as any).erpOutbox as { type: string; status: string; attempts: number }[]).find((p) => p.type === 'SALE');
+      return sale !== undefined && sale.status !== 'POSTED' && sale.attempts >= 8;
+    }, 10_000, 'the sale retried through the outage');
 
     // The ERP comes back: the sale posts exactly once, and the window reconciles.
     await stack.sandboxCall('DELETE', '/sandbox/faults');

@@ -65,10 +65,12 @@ export async function loadStockLevels(ports: InventoryPorts, keys: readonly Stoc
       asError,
     ),
   ]);
+  // One time for the batch: every count in it came back from one round of calls.
+  const readAt = new Date().toISOString();
   return counts.map((count, i) => {
     if (count === null || count instanceof Error) return count;
     if (policies instanceof Error) return policies;
-    return toStockLevel(count, policies[i] ?? null);
+    return toStockLevel(count, policies[i] ?? null, readAt);
   });
 }
 

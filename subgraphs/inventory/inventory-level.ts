@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { DateTimeScalar } from '../../common/graphql-types.js';
 import { StockStatus } from './stock-status.js';
 
 @ObjectType('InventoryLevel', { description: 'Stock of one SKU at one location: the system counts, the ERP policy, and what can be promised.' })
@@ -32,4 +33,7 @@ export class InventoryLevel {
 
   @Field(() => StockStatus)
   status!: StockStatus;
+
+  @Field(() => DateTimeScalar, { description: 'When the POS or WMS count was read: the level is as of then (the stock policy is the read model\'s, see systemStatus).' })
+  readAt!: string;
 }

@@ -14,9 +14,9 @@ export function toLocation(l: InventoryLocation): Location {
 }
 
 export function toInventoryLevel(level: StockLevel, lowStockThreshold: number): InventoryLevel {
-  const { sku, locationId, onHand, committed, reserved, safetyStock, damaged, incoming, available } = level;
+  const { sku, locationId, onHand, committed, reserved, safetyStock, damaged, incoming, available, readAt } = level;
   const status = StockStatus[stockStatusOf(available, lowStockThreshold)];
-  return Object.assign(new InventoryLevel(), { sku, locationId, onHand, committed, reserved, safetyStock, damaged, incoming, available, status });
+  return Object.assign(new InventoryLevel(), { sku, locationId, onHand, committed, reserved, safetyStock, damaged, incoming, available, status, readAt });
 }
 
 export function toAvailability(value: AvailabilityValue): Availability {

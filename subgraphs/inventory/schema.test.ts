@@ -75,6 +75,7 @@ describe('inventory subgraph schema', () => {
       incoming: 'Int!',
       available: 'Int!',
       status: 'StockStatus!',
+      readAt: 'DateTime!',
       variant: 'ProductVariant',
     });
     expect(fieldsOf('ProductVariant')).toEqual({ sku: 'String!', availability: '(locationIds: [ID!])Availability' });

@@ -10,7 +10,8 @@ const site = (id: string): InventoryLocation => ({
   pickupEnabled: true,
   address: { line1: 'x', city: 'y', postalCode: 'z', country: 'DE' },
 });
-const level = (locationId: string, available: number): StockLevel => ({ ...count({ locationId }), safetyStock: 0, incoming: 0, available });
+const READ_AT = '2030-01-01T00:00:00.000Z';
+const level = (locationId: string, available: number): StockLevel => ({ ...count({ locationId }), safetyStock: 0, incoming: 0, available, readAt: READ_AT });
 
 describe('availableOf', () => {
   it('subtracts committed, reserved, safety stock and damaged from on hand', () => {
@@ -25,12 +26,12 @@ describe('availableOf', () => {
 
 describe('toStockLevel', () => {
   it('joins the ERP policy and leaves incoming out of available', () => {
-    const result = toStockLevel(count(), { sku: 'SKU-1', locationId: 'store-001', safetyStock: 2, incoming: 50 });
-    expect(result).toMatchObject({ onHand: 20, committed: 3, reserved: 2, damaged: 1, safetyStock: 2, incoming: 50, available: 12 });
+    const result = toStockLevel(count(), { sku: 'SKU-1', locationId: 'store-001', safetyStock: 2, incoming: 50 }, READ_AT);
+    expect(result).toMatchObject({ onHand: 20, committed: 3, reserved: 2, damaged: 1, safetyStock: 2, incoming: 50, available: 12, readAt: READ_AT });
   });
 
   it('reads a missing policy as no safety stock and nothing incoming', () => {
-    expect(toStockLevel(count(), null)).toMatchObject({ safetyStock: 0, incoming: 0, available: 14 });
+    expect(toStockLevel(count(), null, READ_AT)).toMatchObject({ safetyStock: 0, incoming: 0, available: 14 });
   });
 });
 

@@ -12,6 +12,8 @@ export interface StockLevel extends StockCount {
   safetyStock: number;
   incoming: number;
   available: number;
+  /** When the POS or WMS count was read (ISO 8601): the level is as of then. */
+  readAt: string;
 }
 
 /**
@@ -24,7 +26,7 @@ export function availableOf(count: StockCount, safetyStock: number): number {
 }
 
 /** Join a count with its policy; no policy means no safety stock and nothing incoming. */
-export function toStockLevel(count: StockCount, policy: StockPolicy | null): StockLevel {
+export function toStockLevel(count: StockCount, policy: StockPolicy | null, readAt: string): StockLevel {
   const safetyStock = policy?.safetyStock ?? 0;
   const incoming = policy?.incoming ?? 0;
   // Spelled out rather than spread: this runs for every SKU and location of a listing page (1,500 times), and
@@ -39,6 +41,7 @@ export function toStockLevel(count: StockCount, policy: StockPolicy | null): Sto
     safetyStock,
     incoming,
     available: availableOf(count, safetyStock),
+    readAt,
   };
 }
 

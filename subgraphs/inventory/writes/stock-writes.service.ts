@@ -122,11 +122,11 @@ export async function adjustInventory(deps: StockWriteDeps, scope: CallerScope, 
       return fail([userError('INVALID_QUANTITY', `on hand is ${onHand} (${result.count?.damaged ?? 0} damaged, ${promised} committed or reserved): this ${input.reason} would leave it negative or below what is promised`, field)]);
     }
 
-    const level = toStockLevel(result.count, policies[0] ?? null);
+    const now = (deps.now ?? (() => new Date()))();
+    const level = toStockLevel(result.count, policies[0] ?? null, now.toISOString());
     const onHandDelta = result.count.onHand - result.previousOnHand;
     const damagedDelta = movement.damagedDelta ?? 0;
     const delta = movement.countedOnHand !== undefined ? onHandDelta : (movement.onHandDelta ?? damagedDelta);
-    const now = (deps.now ?? (() => new Date()))();
     const data = { reason: input.reason, delta, quantity: Math.abs(delta), onHandDelta, damagedDelta, onHand: level.onHand, damaged: level.damaged, available: level.available };
     await publishAfterWrite(deps.backbone, [stockEvent('INVENTORY_ADJUSTED', now, scope.correlationId, key, data)], deps.logger);
     return { level, userErrors: [] };
