@@ -23,31 +23,49 @@ export interface ProductSearch {
 }
 
 /**
- * THE PORT: the operational read models of ERP master data — the item master (products and variants) and the stock
- * policies — behind one store, kept in step with the ERP's change feed by the sync (`sync.ts`). Every channel read
- * and every checkout reads this instead of the ERP.
+ * The item master's read model: products, variants, list prices, currency and status, as the ERP last said them.
+ * What catalog and checkout read.
+ *
+ * Contract: synchronous reads from this process's memory, never a call to the ERP; each costs O(its result) (a
+ * search: O(the products of the category, or all of them, when there are words)). Batch reads answer one entry
+ * per key, in key order (null or [] for an unknown key). Returned records are frozen and shared: read-only.
+ * "Fresh" and "a gap": see {@link MasterDataStore}.
+ */
+export interface ItemMasterReadModel {
+  getProducts(ids: readonly string[]): (MasterProduct | null)[];
+  getVariants(skus: readonly string[]): (MasterVariant | null)[];
+  /** Each product's variants, in the order the ERP first sent them. */
+  getVariantsByProduct(productIds: readonly string[]): MasterVariant[][];
+  searchProducts(search: ProductSearch): { total: number; products: MasterProduct[] };
+  position(): ReadModelPosition;
+}
+
+/**
+ * The stock policies' read model: safety stock and incoming transfers per SKU and location, as the ERP last said
+ * them. What inventory and checkout read. Same contract as {@link ItemMasterReadModel}; a key without a policy is
+ * null (no safety stock, nothing incoming).
+ */
+export interface StockPolicyReadModel {
+  getStockPolicies(keys: readonly { sku: string; locationId: string }[]): (MasterStockPolicy | null)[];
+  position(): ReadModelPosition;
+}
+
+/**
+ * The store of both read models, kept in step with the ERP's change feed by the sync (`sync.ts`): the readers hold
+ * it as {@link ItemMasterReadModel} or {@link StockPolicyReadModel}; the sync writes it. Every channel read and every
+ * checkout reads this instead of the ERP.
  *
  * Contract:
- * - Reads are synchronous, from this process's memory, and never call the ERP; each costs O(its result) (a search:
- *   O(the products of the category, or all of them, when there are words)). Batch reads answer one entry per key,
- *   in key order (null or [] for an unknown key). Returned records are frozen and shared: read-only.
- * - Freshness: the model is "fresh" when its position's sequence is the ERP's latest sequence as of the sync's
- *   last successful poll (`MasterDataSync.status().latestSequence`). It lags by at most a poll interval under
- *   normal conditions, and keeps answering (stale) while the ERP is down.
+ * - Freshness: the models are "fresh" when their position's sequence is the ERP's latest sequence as of the sync's
+ *   last successful poll (`MasterDataSync.status().latestSequence`). They lag by at most a poll interval under
+ *   normal conditions, and keep answering (stale) while the ERP is down.
  * - Writes belong to the sync. Each is atomic: a reader sees all of a batch or snapshot or none of it, never a
  *   half-applied one. `apply` is at most once per change: a change at or below the position is skipped. On a gap
  *   in the feed (POSITION_LOST) the sync replaces the whole model from a snapshot rather than patching it.
  * - A never-synced store (position null) answers empty until the sync's first snapshot lands.
  * - A store restores what it held at start (the DATA_DIR journal, or Redis) and resumes from its position.
  */
-export interface MasterDataStore {
-  getProducts(ids: readonly string[]): (MasterProduct | null)[];
-  getVariants(skus: readonly string[]): (MasterVariant | null)[];
-  /** Each product's variants, in the order the ERP first sent them. */
-  getVariantsByProduct(productIds: readonly string[]): MasterVariant[][];
-  searchProducts(search: ProductSearch): { total: number; products: MasterProduct[] };
-  getStockPolicies(keys: readonly { sku: string; locationId: string }[]): (MasterStockPolicy | null)[];
-  position(): ReadModelPosition;
+export interface MasterDataStore extends ItemMasterReadModel, StockPolicyReadModel {
   /** The most recent exceptions, newest first, at most `limit`. */
   exceptions(limit: number): MasterDataException[];
 

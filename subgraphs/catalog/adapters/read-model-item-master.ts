@@ -1,5 +1,5 @@
 import type { MasterVariant } from '../../../common/master-data/model.js';
-import type { MasterDataStore } from '../../../common/master-data/store.js';
+import type { ItemMasterReadModel } from '../../../common/master-data/store.js';
 import type { CatalogVariant, ItemMasterPort, ProductQuery } from '../ports.js';
 
 const toVariant = (v: MasterVariant): CatalogVariant => ({ sku: v.sku, productId: v.productId, name: v.name, color: v.color, size: v.size, price: v.price, status: v.status });
@@ -9,7 +9,7 @@ const toVariant = (v: MasterVariant): CatalogVariant => ({ sku: v.sku, productId
  * this process's memory, so an ERP that is down, slow or rate-limited costs the storefront nothing.
  */
 export class ReadModelItemMaster implements ItemMasterPort {
-  constructor(private readonly store: MasterDataStore) {}
+  constructor(private readonly store: ItemMasterReadModel) {}
 
   async getProducts(ids: readonly string[]) {
     return this.store.getProducts(ids);

@@ -1,4 +1,4 @@
-import type { MasterDataStore } from '../../../common/master-data/store.js';
+import type { StockPolicyReadModel } from '../../../common/master-data/store.js';
 import type { StockKey, StockPolicyPort } from '../ports.js';
 
 /**
@@ -6,7 +6,7 @@ import type { StockKey, StockPolicyPort } from '../ports.js';
  * feed): stock screens and availability never wait on the ERP.
  */
 export class ReadModelStockPolicies implements StockPolicyPort {
-  constructor(private readonly store: MasterDataStore) {}
+  constructor(private readonly store: StockPolicyReadModel) {}
 
   async getStockPolicies(keys: readonly StockKey[]) {
     return this.store.getStockPolicies(keys).map((p) => (p ? { sku: p.sku, locationId: p.locationId, safetyStock: p.safetyStock, incoming: p.incoming } : null));

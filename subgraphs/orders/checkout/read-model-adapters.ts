@@ -1,4 +1,4 @@
-import type { MasterDataStore } from '../../../common/master-data/store.js';
+import type { ItemMasterReadModel, StockPolicyReadModel } from '../../../common/master-data/store.js';
 import type { PriceListPort, SafetyStockPort } from './ports.js';
 
 /*
@@ -7,14 +7,14 @@ import type { PriceListPort, SafetyStockPort } from './ports.js';
  */
 
 export class ReadModelPriceList implements PriceListPort {
-  constructor(private readonly store: MasterDataStore) {}
+  constructor(private readonly store: ItemMasterReadModel) {}
   async getPrices(skus: readonly string[]) {
     return this.store.getVariants(skus).map((v) => (v ? { sku: v.sku, price: v.price, status: v.status } : null));
   }
 }
 
 export class ReadModelSafetyStock implements SafetyStockPort {
-  constructor(private readonly store: MasterDataStore) {}
+  constructor(private readonly store: StockPolicyReadModel) {}
   async safetyStock(locationId: string, skus: readonly string[]) {
     return this.store.getStockPolicies(skus.map((sku) => ({ sku, locationId }))).map((p) => p?.safetyStock ?? 0);
   }
