@@ -15,10 +15,9 @@ import { createLogger, type Logger } from './common/logger.js';
 import { ResilienceRegistry } from './common/resilience.js';
 import { InMemoryMasterDataStore, JournaledMasterDataStore } from './common/master-data/memory-store.js';
 import { RedisMasterDataStore } from './common/master-data/redis-store.js';
-import { SandboxErpMasterDataSource } from './common/master-data/sandbox-source.js';
 import { SandboxLocationDirectory } from './common/master-data/sandbox-locations.js';
 import type { MasterDataStore } from './common/master-data/store.js';
-import { MasterDataSync, RedisSyncLease } from './common/master-data/sync.js';
+import { MasterDataSync, RedisSyncLease, type MasterDataSource } from './common/master-data/sync.js';
 import type { HttpService, LocalExecutor, LocalSubscriber } from './common/service.js';
 import { DEFAULT_DOCUMENT_LIMITS } from './gateway/edge/limits.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './common/rate-limit.js';
@@ -27,9 +26,11 @@ import { SandboxIdentityProvider, seededDirectory } from './sandbox/identity-pro
 import { createSandbox } from './sandbox/index.js';
 import { remoteSystems } from './sandbox/remote.js';
 import { generateSeedData, type SeedData } from './sandbox/seed.js';
+import { SANDBOX_ODATA_CLIENT, SANDBOX_ODATA_PATH, SANDBOX_ODATA_TOKEN_PATH } from './sandbox/odata/service.js';
 import { createSandboxServer } from './sandbox/server.js';
 import type { SandboxSystems } from './sandbox/systems.js';
 import type { SubgraphEnvironment } from './subgraphs/environment.js';
+import { createErpAdapters, type ErpAdapters, type ODataEndpoint } from './subgraphs/erp-adapters.js';
 import { SUBGRAPHS } from './subgraphs/registry.js';
 
 export interface StackOptions {
@@ -127,6 +128,7 @@ export function checkProductionConfig(config: AppConfig, mode: 'all' | 'gateway'
   if (!config.production) return;
   if (mode === 'sandbox' || mode === 'all') throw new Error('NODE_ENV=production: the sandbox systems and their control port do not start in production');
   if (!config.auth.jwksUrl) throw new Error('NODE_ENV=production needs AUTH_JWKS_URL: the identity provider whose tokens the graph accepts');
+  if (config.erp.adapter === 'odata' && !config.erp.url && mode !== 'gateway') throw new Error('NODE_ENV=production with ERP_ADAPTER=odata needs ERP_URL: there is no sandbox to default to');
 }
 
 /** The gateway's hardened edge from configuration; rate-limit buckets in Redis when instances share one. */
@@ -191,9 +193,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const verifier = tokenVerifierFor(config, sandboxUrl);
     const authenticate = (authorization: string | undefined) => verifier.authenticate(authorization);
     const resilience = new ResilienceRegistry(config.adapter, logger);
-    masterData = await startMasterData(config, logger, { systems: sandbox.systems, resilience, backbone, redis, durable });
+    const erp = erpAdaptersFor(config, sandbox.systems, resilience, sandboxUrl);
+    masterData = await startMasterData(config, logger, { systems: sandbox.systems, source: erp.masterData, resilience, backbone, redis, durable });
 
-    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, idempotency, redis, resilience, logger, authenticate, masterData };
+    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, idempotency, redis, resilience, logger, authenticate, masterData, erp };
     const subgraphUrls = {} as Record<SubgraphName, string>;
     const localSubgraphs: Partial<Record<SubgraphName, LocalExecutor>> = {};
     const localSubscribers: Partial<Record<SubgraphName, LocalSubscriber>> = {};
@@ -244,6 +247,33 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 }
 
+/**
+ * Where the OData connector talks, as whom: ERP_URL with its token endpoint and client credentials, or, without
+ * ERP_URL (development), the OData service of the sandbox at `sandboxUrl` with the sandbox's client unless
+ * ERP_CLIENT_ID / ERP_CLIENT_SECRET say otherwise.
+ */
+export function odataEndpointFor(config: AppConfig, sandboxUrl: string): ODataEndpoint {
+  const { erp } = config;
+  if (erp.url) {
+    const missing = (['tokenUrl', 'clientId', 'clientSecret'] as const).filter((k) => !erp[k]);
+    if (missing.length) throw new Error(`ERP_URL needs ${missing.map((k) => ({ tokenUrl: 'ERP_TOKEN_URL', clientId: 'ERP_CLIENT_ID', clientSecret: 'ERP_CLIENT_SECRET' })[k]).join(', ')}`);
+    return { serviceUrl: erp.url, tokenUrl: erp.tokenUrl!, clientId: erp.clientId!, clientSecret: erp.clientSecret!, scope: erp.scope };
+  }
+  const base = sandboxUrl.replace(/\/$/, '');
+  return {
+    serviceUrl: `${base}${SANDBOX_ODATA_PATH}`,
+    tokenUrl: erp.tokenUrl ?? `${base}${SANDBOX_ODATA_TOKEN_PATH}`,
+    clientId: erp.clientId ?? SANDBOX_ODATA_CLIENT.clientId,
+    clientSecret: erp.clientSecret ?? SANDBOX_ODATA_CLIENT.clientSecret,
+    scope: erp.scope,
+  };
+}
+
+/** The ERP adapter family of this process (ERP_ADAPTER): one set of ports for the sync and for finance. */
+export function erpAdaptersFor(config: AppConfig, systems: SandboxSystems, resilience: ResilienceRegistry, sandboxUrl: string): ErpAdapters {
+  return createErpAdapters(config, { systems, resilience, odata: config.erp.adapter === 'odata' ? odataEndpointFor(config, sandboxUrl) : undefined });
+}
+
 /** The read models of ERP master data and the worker that keeps them in sync with the ERP's change feed. */
 export interface MasterData {
   store: MasterDataStore;
@@ -261,7 +291,15 @@ export interface MasterData {
 export async function startMasterData(
   config: AppConfig,
   logger: Logger,
-  deps: { systems: SandboxSystems; resilience: ResilienceRegistry; backbone: EventBackbone; redis?: Infrastructure['redis']; durable?: { journal: Journal; entries: readonly JournalEntry[] } | undefined },
+  deps: {
+    systems: SandboxSystems;
+    /** The ERP's change feed, from the chosen adapter family ({@link erpAdaptersFor}). */
+    source: MasterDataSource;
+    resilience: ResilienceRegistry;
+    backbone: EventBackbone;
+    redis?: Infrastructure['redis'];
+    durable?: { journal: Journal; entries: readonly JournalEntry[] } | undefined;
+  },
 ): Promise<MasterData> {
   const { redis, durable } = deps;
   const store: MasterDataStore = redis
@@ -270,7 +308,7 @@ export async function startMasterData(
       ? JournaledMasterDataStore.restore(durable.journal, durable.entries)
       : new InMemoryMasterDataStore();
   const sync = new MasterDataSync({
-    source: new SandboxErpMasterDataSource(deps.systems.erp, deps.resilience),
+    source: deps.source,
     store,
     backbone: deps.backbone,
     logger: logger.child({ component: 'master-data-sync' }),
@@ -314,6 +352,12 @@ async function stopAll(services: HttpService[]): Promise<void> {
 /** One subgraph in its own process (multi-process deployment). */
 export async function startSubgraph(name: SubgraphName, config: AppConfig, logger: Logger): Promise<{ url: string; service: HttpService }> {
   checkProductionConfig(config, 'subgraph');
+  const alone = SUBGRAPHS[name].createAlone;
+  if (alone) {
+    const verifier = tokenVerifierFor(config, defaultSandboxUrl(config));
+    const service = await alone({ config, logger, authenticate: (authorization) => verifier.authenticate(authorization) });
+    return { url: await service.listen(config.subgraphPorts[name], config.host), service };
+  }
   // With SANDBOX_URL the systems live in the sandbox process (shared faults and counters); without it this
   // process embeds its own copy, which is the same data because the seed is deterministic.
   const ownSystems = config.sandboxUrl ? remoteSystems(config.sandboxUrl) : createSandbox(config.sandbox).systems;
@@ -321,8 +365,9 @@ export async function startSubgraph(name: SubgraphName, config: AppConfig, logge
   const systems = infrastructure.stock ? withSharedStock(ownSystems, infrastructure.stock) : ownSystems;
   const verifier = tokenVerifierFor(config, defaultSandboxUrl(config));
   const resilience = new ResilienceRegistry(config.adapter, logger);
+  const erp = erpAdaptersFor(config, systems, resilience, defaultSandboxUrl(config));
   // A lone subgraph keeps its own read models (in Redis, shared with every instance, when REDIS_URL is set).
-  const masterData = await startMasterData(config, logger, { systems, resilience, backbone: infrastructure.backbone, redis: infrastructure.redis });
+  const masterData = await startMasterData(config, logger, { systems, source: erp.masterData, resilience, backbone: infrastructure.backbone, redis: infrastructure.redis });
   const env: SubgraphEnvironment = {
     config,
     systems,
@@ -333,6 +378,7 @@ export async function startSubgraph(name: SubgraphName, config: AppConfig, logge
     logger,
     authenticate: (authorization) => verifier.authenticate(authorization),
     masterData,
+    erp,
   };
   const service = await SUBGRAPHS[name].create(env);
   const url = await service.listen(config.subgraphPorts[name], config.host);

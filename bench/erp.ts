@@ -1,4 +1,6 @@
+import { fromGlobalId } from '../common/global-id.js';
 import { contractOperations } from '../scripts/contract.js';
+import { measureErpAdapters } from './erp-adapters.js';
 import { percentile, runLoad, type LoadResult } from './load.js';
 import { bearerFrom, startStackProcess, type StackProcess } from './stack-process.js';
 
@@ -165,10 +167,11 @@ async function flashSale(orders: number, seconds: number, limit: number, drainLi
       latencies.push(performance.now() - started);
       const order = response.data?.placeOrder?.order as { id: string; fulfillmentLocation: { id: string } } | null;
       if (!order) return;
-      orderIds.push(order.id);
+      // The sandbox ERP is asked below by native order id; the graph answers the global one.
+      orderIds.push(fromGlobalId('Order', order.id));
       const shippedAnswer = await json(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: warehouses.get(order.fulfillmentLocation.id)! },
+        headers: { 'content-type': 'application/json', authorization: warehouses.get(fromGlobalId('Location', order.fulfillmentLocation.id))! },
         body: JSON.stringify({ query: 'mutation ($input: ShipOrderInput!) { shipOrder(input: $input) { order { status } userErrors { code } } }', variables: { input: { idempotencyKey: `flash-ship-${run}-${i}`, orderId: order.id, carrier: 'DHL', trackingNumber: `T${i}` } } }),
       });
       if (shippedAnswer.data?.shipOrder?.order?.status === 'SHIPPED') shipped++;
@@ -252,5 +255,7 @@ export async function measureErp(options: { concurrency: number; maxRequests: nu
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     `| ${sale.orders} orders in ${seconds} s, each shipped at once | ${sale.placed} / ${sale.shipped} | ${sale.seconds.toFixed(1)} | ${sale.checkoutP50.toFixed(1)} / ${sale.checkoutP99.toFixed(1)} | ${sale.erpLimit} | ${sale.erpPeakPerSecond} | ${sale.erpAccepted} / ${sale.erpRefused} | ${sale.backlogPeak} | ${sale.drainSeconds.toFixed(1)} | ${sale.lost} / ${sale.doubled} | ${sale.deadLettered} |`,
   );
+  // The OData connector beside the in-process sandbox adapter (ERP_ADAPTER), in interleaved rounds.
+  lines.push('', ...(await measureErpAdapters(options)));
   return lines;
 }

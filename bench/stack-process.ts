@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SUBGRAPH_NAMES } from '../common/config.js';
 import { ROOT } from '../scripts/composition.js';
 import { freePort } from '../scripts/free-port.js';
 
@@ -35,7 +36,7 @@ const BENCH_RATE_LIMITS = { RATE_LIMIT_RPS: '1000000', RATE_LIMIT_BURST: '100000
  */
 export async function startStackProcess(extraEnv: Record<string, string>): Promise<StackProcess> {
   const env: Record<string, string> = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', HOST: '127.0.0.1', DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-data-')), ...BENCH_RATE_LIMITS, ...extraEnv };
-  for (const name of ['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']) env[name] = String(await freePort());
+  for (const name of ['GATEWAY_PORT', ...SUBGRAPH_NAMES.map((s) => `${s.toUpperCase()}_PORT`), 'SANDBOX_PORT']) env[name] = String(await freePort());
   const child = spawn(process.execPath, [...NODE_FLAGS, resolve(ROOT, 'dist/main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
   const stop = async () => {
     const exited = new Promise((done) => child.once('exit', done));

@@ -3,7 +3,7 @@
  * module that reads `process.env`, so a service's configuration is one value that tests can build by hand.
  */
 
-export const SUBGRAPH_NAMES = ['catalog', 'inventory', 'orders', 'customers', 'finance'] as const;
+export const SUBGRAPH_NAMES = ['catalog', 'inventory', 'orders', 'customers', 'finance', 'nodes'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 
 export function isSubgraphName(value: string): value is SubgraphName {
@@ -26,6 +26,30 @@ export interface SandboxConfig {
   seed: number;
   /** Multiplier of the default data volume (500 products, 2,000 customers, 10,000 orders). Default 1 (`SANDBOX_SCALE`). */
   scale: number;
+}
+
+/** Which ERP adapters the graph uses (see README "Connecting a real ERP (OData v4)"). */
+export interface ErpConfig {
+  /** `sandbox`: the sandbox ERP's own API (in process or over SANDBOX_URL); `odata`: the OData v4 connector (`ERP_ADAPTER`). @default 'sandbox' */
+  adapter: 'sandbox' | 'odata';
+  /** The OData service root (`ERP_URL`). Unset with `odata`: the sandbox's OData service. @default undefined */
+  url: string | undefined;
+  /** The OAuth2 token endpoint (`ERP_TOKEN_URL`); required with ERP_URL. @default the sandbox's, without ERP_URL */
+  tokenUrl: string | undefined;
+  /** OAuth2 client id (`ERP_CLIENT_ID`). @default the sandbox's client, without ERP_URL */
+  clientId: string | undefined;
+  /** OAuth2 client secret (`ERP_CLIENT_SECRET`). @default the sandbox's, without ERP_URL */
+  clientSecret: string | undefined;
+  /** OAuth2 scope asked for (`ERP_SCOPE`). @default none */
+  scope: string | undefined;
+  /** Entities per page the connector asks for (`ERP_PAGE_SIZE`, `Prefer: odata.maxpagesize`). @default 5000 */
+  pageSize: number;
+}
+
+function erpAdapter(raw: string | undefined): 'sandbox' | 'odata' {
+  if (raw === undefined || raw === '' || raw === 'sandbox') return 'sandbox';
+  if (raw === 'odata') return 'odata';
+  throw new Error(`ERP_ADAPTER must be sandbox or odata, got "${raw}"`);
 }
 
 /** How callers' tokens are verified (see README "Sign-in"). */
@@ -91,6 +115,8 @@ export interface AppConfig {
   sandboxUrl: string | undefined;
   sandbox: SandboxConfig;
   adapter: AdapterConfig;
+  /** The ERP adapter set and the OData connector's settings. */
+  erp: ErpConfig;
   /** `available` at or under this is LOW_STOCK. Default 5 (`LOW_STOCK_THRESHOLD`). */
   lowStockThreshold: number;
   logLevel: string;
@@ -152,6 +178,7 @@ export const DEFAULT_PORTS: Record<SubgraphName | 'gateway' | 'sandbox', number>
   orders: 4003,
   customers: 4004,
   finance: 4005,
+  nodes: 4006,
   sandbox: 4010,
 };
 
@@ -225,6 +252,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
       retries: int(env, 'ADAPTER_RETRIES', 2),
       breakerFailures: int(env, 'BREAKER_FAILURES', 5),
       breakerResetMs: int(env, 'BREAKER_RESET_MS', 5000),
+    },
+    erp: {
+      adapter: erpAdapter(env.ERP_ADAPTER),
+      url: env.ERP_URL || undefined,
+      tokenUrl: env.ERP_TOKEN_URL || undefined,
+      clientId: env.ERP_CLIENT_ID || undefined,
+      clientSecret: env.ERP_CLIENT_SECRET || undefined,
+      scope: env.ERP_SCOPE || undefined,
+      pageSize: num(env, 'ERP_PAGE_SIZE', 5000, 1),
     },
     lowStockThreshold: int(env, 'LOW_STOCK_THRESHOLD', 5),
     logLevel: env.LOG_LEVEL ?? 'info',

@@ -27,14 +27,20 @@ export class Money {
   }
 }
 
-/** Relay-style page info, shared by every connection in the graph. */
+/** Relay-style page info (the connection spec's four fields), shared by every connection in the graph. */
 @Directive('@shareable')
 @ObjectType('PageInfo')
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage!: boolean;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => Boolean, { description: 'Whether items lie before this page: true when `after` named an item of the list (paging is forward only).' })
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: "The first edge's cursor; null on an empty page." })
+  startCursor!: string | null;
+
+  @Field(() => String, { nullable: true, description: "The last edge's cursor; null on an empty page." })
   endCursor!: string | null;
 }
 

@@ -17,15 +17,39 @@ export class HttpError extends Error {
   }
 }
 
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HttpError(413, `request body is larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * The request body as text; an HttpError 413 once it passes `limit` bytes.
+ *
+ * Deliberately not `for await (… of req)`: leaving that loop early destroys the request, and Node then detaches
+ * it from its socket (`req.socket = null`). Apollo's drain (`ApolloServerPluginDrainHttpServer`) counts requests by
+ * `req.socket`, so such a connection looked busy for ever: `stop()` waited out its grace period and then threw
+ * `TypeError: Cannot read properties of null (reading 'end')`. And the client, still uploading, could see a reset
+ * instead of the 413. So an oversized body is read to its end and thrown away: the 413 reaches the client, and the
+ * connection stays an ordinary one (Node's `requestTimeout` bounds a client that never stops sending).
+ */
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      tooLarge = true;
+      chunks.length = 0;
+      reject(new HttpError(413, `request body is larger than ${limit} bytes`));
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    // A client that goes away mid-body: nobody is left to answer, but the handler must not wait for ever.
+    req.once('error', reject);
+    req.once('close', () => {
+      if (!req.complete) reject(new HttpError(400, 'the client closed the request before its body was complete'));
+    });
+  });
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -30,17 +30,27 @@ export function decodeCursor(cursor: string | null | undefined): number {
 export interface Page<T> {
   totalCount: number;
   edges: { cursor: string; node: T }[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
 }
 
-/** Build a page from the slice starting at `start` of a list whose full length is `totalCount`. */
+/**
+ * Build a page from the slice starting at `start` of a list whose full length is `totalCount`. Paging is forward
+ * only (`first`/`after`), so, as the Relay connection spec allows, `hasPreviousPage` says whether items lie before
+ * the page: true exactly when `after` named an item of the list (an offset is cheap to check).
+ */
 export function toPage<T>(slice: readonly T[], start: number, totalCount: number): Page<T> {
   const edges = slice.map((node, index) => ({ cursor: encodeCursor(start + index), node }));
+  const first = edges[0];
   const last = edges[edges.length - 1];
   return {
     totalCount,
     edges,
-    pageInfo: { hasNextPage: start + slice.length < totalCount, endCursor: last ? last.cursor : null },
+    pageInfo: {
+      hasNextPage: start + slice.length < totalCount,
+      hasPreviousPage: Math.min(start, totalCount) > 0,
+      startCursor: first ? first.cursor : null,
+      endCursor: last ? last.cursor : null,
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -45,7 +45,18 @@ export interface SubgraphService extends HttpService {
   subscribeLocal: LocalSubscriber;
 }
 
+/** Requests being answered per server (see {@link closeServer}). */
+const inFlight = new WeakMap<Server, { requests: number }>();
+
 export async function listenOn(server: Server, port: number, host = '127.0.0.1'): Promise<number> {
+  if (!inFlight.has(server)) {
+    const tally = { requests: 0 };
+    inFlight.set(server, tally);
+    server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+      tally.requests++;
+      res.once('close', () => tally.requests--);
+    });
+  }
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     server.once('error', onError);
@@ -60,8 +71,20 @@ export async function listenOn(server: Server, port: number, host = '127.0.0.1')
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve();
-    server.close(() => resolve());
-    server.closeIdleConnections();
+    // close() waits for every connection, and closeIdleConnections() ends only keep-alive sockets idle now: a socket a
+    // client pool opened but never sent a request on counts as busy until headersTimeout (60 s), and one whose request
+    // finishes later stays open. So: let the requests being answered finish, then end every connection left.
+    const sweep = () => {
+      const tally = inFlight.get(server);
+      if (tally && tally.requests === 0) server.closeAllConnections();
+      else server.closeIdleConnections();
+    };
+    const sweeper = setInterval(sweep, 25);
+    server.close(() => {
+      clearInterval(sweeper);
+      resolve();
+    });
+    sweep();
   });
 }
 

@@ -7,6 +7,7 @@ import { assertNever, isSystemName, TransportError } from '../common/resilience.
 import { closeServer, listenOn, type HttpService } from '../common/service.js';
 import { parseFaultBody } from './faults.js';
 import type { SandboxIdentityProvider } from './identity-provider.js';
+import { createErpODataService } from './odata/service.js';
 import type { Sandbox } from './index.js';
 import type { ItemChangeRequest, NewProductRequest, NewVariantRequest, SandboxSystems, StockPolicyRequest } from './systems.js';
 
@@ -156,6 +157,8 @@ const ROTATE_PATH = '/sandbox/keys/rotate';
  * - `POST /sandbox/rpc/<system>/<method>` `{"args":[...]}`: the systems themselves, for subgraphs running in
  *   other processes (SANDBOX_URL); a call the rate-limit fault refuses answers 429 with `Retry-After` (seconds) and
  *   `{"error","retryAfterMs"}`, any other transport fault 503;
+ * - the ERP's data over OData v4 under `/sandbox/erp/odata/` with its OAuth2 token endpoint `POST /sandbox/erp/oauth2/token`
+ *   (sandbox/odata/service.ts): every request counted and faulted as one ERP call;
  * - with an identity provider (else these answer 404): `POST /sandbox/tokens` `{"role":"shopper","customerId":"cust-00042"}`
  *   (or store with `locationId`, agent, finance; optional `expiresInSeconds`, `subject`) answers
  *   `{"token","expiresAt"}`; `GET /sandbox/.well-known/jwks.json` its public keys; `POST /sandbox/keys/rotate` signs
@@ -164,6 +167,8 @@ const ROTATE_PATH = '/sandbox/keys/rotate';
 export function createSandboxServer(sandbox: Sandbox, logger: Logger, identity?: SandboxIdentityProvider): HttpService {
   const { control, systems } = sandbox;
   const operatorSystems = sandbox.direct ?? systems;
+  // The ERP's data over OData v4 (sandbox/odata): each request counted and faulted by the control, served by the ERP itself.
+  const odata = createErpODataService({ erp: operatorSystems.erp, control, logger: logger.child({ component: 'erp-odata' }) });
 
   async function handleIdentity(provider: SandboxIdentityProvider, req: IncomingMessage, res: ServerResponse, path: string, method: string): Promise<void> {
     if (path === TOKENS_PATH) {
@@ -226,6 +231,9 @@ export function createSandboxServer(sandbox: Sandbox, logger: Logger, identity?:
     const path = url.pathname;
     const method = req.method ?? 'GET';
     if (path === '/health') return sendJson(res, 200, { status: 'ok', service: 'sandbox' });
+    if (path.startsWith('/sandbox/erp/odata') || path.startsWith('/sandbox/erp/oauth2/')) {
+      if (await odata.handle(req, res, url)) return;
+    }
     if (path === '/sandbox/faults') {
       if (method === 'GET') return sendJson(res, 200, control.allFaults());
       if (method === 'DELETE') {

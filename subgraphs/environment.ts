@@ -9,6 +9,7 @@ import type { MasterDataStore } from '../common/master-data/store.js';
 import type { MasterDataSync } from '../common/master-data/sync.js';
 import type { ResilienceRegistry } from '../common/resilience.js';
 import type { SandboxSystems } from '../sandbox/systems.js';
+import type { ErpAdapters } from './erp-adapters.js';
 
 /**
  * What a subgraph's wiring gets to build its adapters from. Today the systems are the sandbox ones (in process,
@@ -31,6 +32,11 @@ export interface SubgraphEnvironment {
    * reads instead of the ERP, and the state of their sync from the ERP's change feed.
    */
   masterData: { store: MasterDataStore; sync: Pick<MasterDataSync, 'status'> };
+  /**
+   * The ERP's ledger and journal ports, from the adapter family `ERP_ADAPTER` chose (subgraphs/erp-adapters.ts).
+   * @default the sandbox adapters over `systems` (what a subgraph's own test builds without saying)
+   */
+  erp?: Pick<ErpAdapters, 'kind' | 'ledger' | 'journal'>;
 }
 
 /** The token verification and production settings every subgraph's service takes from the environment. */

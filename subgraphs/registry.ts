@@ -10,6 +10,8 @@ import { buildFinanceSchema } from './finance/index.js';
 import { createFinanceFromEnvironment } from './finance/wiring.js';
 import { buildInventorySchema } from './inventory/index.js';
 import { createInventoryFromEnvironment } from './inventory/wiring.js';
+import { buildNodesSchema } from './nodes/index.js';
+import { createNodesFromEnvironment } from './nodes/wiring.js';
 import { buildOrdersSchema } from './orders/index.js';
 import { createOrdersFromEnvironment } from './orders/wiring.js';
 
@@ -20,6 +22,11 @@ import { createOrdersFromEnvironment } from './orders/wiring.js';
 export interface SubgraphModule {
   buildSchema(): Promise<GraphQLSchema>;
   create(env: SubgraphEnvironment): Promise<SubgraphService>;
+  /**
+   * For a subgraph that reads no system of record: how it starts as a lone process from these alone, without
+   * systems, seed data, infrastructure or read models (which cost a lone process seconds and memory at start).
+   */
+  createAlone?(env: Pick<SubgraphEnvironment, 'config' | 'logger' | 'authenticate'>): Promise<SubgraphService>;
 }
 
 export const SUBGRAPHS: Record<SubgraphName, SubgraphModule> = {
@@ -28,4 +35,5 @@ export const SUBGRAPHS: Record<SubgraphName, SubgraphModule> = {
   orders: { buildSchema: buildOrdersSchema, create: createOrdersFromEnvironment },
   customers: { buildSchema: buildCustomersSchema, create: createCustomersFromEnvironment },
   finance: { buildSchema: buildFinanceSchema, create: createFinanceFromEnvironment },
+  nodes: { buildSchema: buildNodesSchema, create: createNodesFromEnvironment, createAlone: createNodesFromEnvironment },
 };

@@ -2,6 +2,7 @@ import { decodeJwt, decodeProtectedHeader, exportSPKI, generateKeyPair, importJW
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type SubgraphName } from '../common/config.js';
+import { toGlobalId } from '../common/global-id.js';
 import { tokenVerifierFor } from '../stack.js';
 import { contractOperation } from './support/contract.js';
 import { expectedLevel } from './support/expect.js';
@@ -22,7 +23,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const SUBGRAPHS: SubgraphName[] = ['catalog', 'inventory', 'orders', 'customers', 'finance'];
+const SUBGRAPHS: SubgraphName[] = ['catalog', 'inventory', 'orders', 'customers', 'finance', 'nodes'];
 const PUBLIC_PRODUCT = '{ product(id: "prod-0001") { id name } }';
 const LOCATION = 'store-003';
 
@@ -90,13 +91,13 @@ describe('the sandbox identity provider over HTTP', () => {
     const sku = skuAt(LOCATION);
     const customer = stack.sandbox.data.customers[0]!;
     const cases: { body: Record<string, unknown>; query: string; check: (data: any) => void }[] = [
-      { body: { role: 'shopper', customerId: 'cust-00042' }, query: '{ me { id } }', check: (d) => expect(d.me).toEqual({ id: 'cust-00042' }) },
+      { body: { role: 'shopper', customerId: 'cust-00042' }, query: '{ me { id } }', check: (d) => expect(d.me).toEqual({ id: toGlobalId('Customer', 'cust-00042') }) },
       {
         body: { role: 'store', locationId: LOCATION },
         query: `{ location(id: "${LOCATION}") { id inventoryLevels(skus: ["${sku}"]) { sku } } }`,
-        check: (d) => expect(d.location).toEqual({ id: LOCATION, inventoryLevels: [{ sku }] }),
+        check: (d) => expect(d.location).toEqual({ id: toGlobalId('Location', LOCATION), inventoryLevels: [{ sku }] }),
       },
-      { body: { role: 'agent' }, query: `{ searchCustomers(query: "${customer.email}") { id } }`, check: (d) => expect(d.searchCustomers.map((c: any) => c.id)).toContain(customer.id) },
+      { body: { role: 'agent' }, query: `{ searchCustomers(query: "${customer.email}") { id } }`, check: (d) => expect(d.searchCustomers.map((c: any) => c.id)).toContain(toGlobalId('Customer', customer.id)) },
       { body: { role: 'finance' }, query: '{ erpOutbox(first: 1) { id } }', check: (d) => expect(Array.isArray(d.erpOutbox)).toBe(true) },
     ];
     for (const { body, query, check } of cases) {
@@ -168,7 +169,7 @@ describe('refused tokens: HTTP 401 UNAUTHENTICATED with WWW-Authenticate, at the
   it('the controls: no token, and the good token, answer the same public request with 200', async () => {
     const anonymous = await post(stack.urls.gateway, PUBLIC_PRODUCT);
     expect(anonymous.status).toBe(200);
-    expect(anonymous.body.data.product.id).toBe('prod-0001');
+    expect(anonymous.body.data.product.id).toBe(toGlobalId('Product', 'prod-0001'));
     const signedIn = await post(stack.urls.gateway, PUBLIC_PRODUCT, bearer(good));
     expect(signedIn.status).toBe(200);
     expect(signedIn.body).toEqual(anonymous.body);
@@ -221,7 +222,7 @@ describe('refused tokens: HTTP 401 UNAUTHENTICATED with WWW-Authenticate, at the
     const { exp } = decodeJwt(token);
     const before = await post(stack.urls.gateway, '{ me { id } }', bearer(token));
     expect(before.status, JSON.stringify(before.body)).toBe(200);
-    expect(before.body.data.me.id).toBe('cust-00044');
+    expect(before.body.data.me.id).toBe(toGlobalId('Customer', 'cust-00044'));
     await until(() => Date.now() > exp! * 1000, 5_000, 'the token to expire');
     await expectRefusedEverywhere(`Bearer ${token}`, 'expired');
     const answer = await post(stack.urls.gateway, PUBLIC_PRODUCT, bearer(token));
@@ -254,7 +255,7 @@ describe('key rotation (AUTH_JWKS_COOLDOWN_MS=0)', () => {
   it('after POST /sandbox/keys/rotate the gateway accepts a token of the new key (refetching on the unknown kid), and tokens minted before still pass', async () => {
     // Used before the rotation, so the gateway holds the JWKS of the old key only.
     const used = await minted({ role: 'shopper', customerId: 'cust-00050' });
-    expect((await post(stack.urls.gateway, '{ me { id } }', bearer(used))).body.data.me.id).toBe('cust-00050');
+    expect((await post(stack.urls.gateway, '{ me { id } }', bearer(used))).body.data.me.id).toBe(toGlobalId('Customer', 'cust-00050'));
     // Minted before the rotation but never shown to the gateway: it can only pass by the old key, still published.
     const unused = await minted({ role: 'shopper', customerId: 'cust-00051' });
     const oldKid = decodeProtectedHeader(used).kid;
@@ -276,12 +277,12 @@ describe('key rotation (AUTH_JWKS_COOLDOWN_MS=0)', () => {
     ] as const) {
       const answer = await post(stack.urls.gateway, '{ me { id } }', bearer(token));
       expect(answer.status, `${customerId}: ${JSON.stringify(answer.body)}`).toBe(200);
-      expect(answer.body.data.me.id).toBe(customerId);
+      expect(answer.body.data.me.id).toBe(toGlobalId('Customer', customerId));
     }
     // Straight to a subgraph as well.
     const direct = await post(stack.urls.subgraphs.customers, '{ me { id } }', bearer(fresh));
     expect(direct.status, JSON.stringify(direct.body)).toBe(200);
-    expect(direct.body.data.me.id).toBe('cust-00052');
+    expect(direct.body.data.me.id).toBe(toGlobalId('Customer', 'cust-00052'));
   });
 });
 
@@ -375,7 +376,7 @@ describe.each(['local', 'http'] as const)('tokens on WebSocket (graphql-ws), %s 
     expect((adjusted.body.data as any).adjustInventory.userErrors, JSON.stringify(adjusted.body)).toEqual([]);
     const [change] = await stream.waitFor(1);
     expect(change!.errors, JSON.stringify(change)).toBeUndefined();
-    expect(change!.data.inventoryChanged).toMatchObject({ sku, reason: 'RECEIPT', delta: 2, location: { id: LOCATION } });
+    expect(change!.data.inventoryChanged).toMatchObject({ sku, reason: 'RECEIPT', delta: 2, location: { id: toGlobalId('Location', LOCATION) } });
 
     // Nothing more is sent by the client: the gateway ends the stream when the token expires.
     await stream.ended(10_000);

@@ -1,5 +1,6 @@
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toGlobalId } from '../common/global-id.js';
 import type { SeedData } from '../sandbox/seed.js';
 import { contractOperation } from './support/contract.js';
 import { expectedLevel } from './support/expect.js';
@@ -17,6 +18,8 @@ import { collect, until, wsClient, type Collected } from './support/subscription
  *   UNAUTH:<path>,…         exactly these paths are null with UNAUTHENTICATED (`*` stands for any list index)
  *   FORBID:<path>,…         exactly these paths are null with FORBIDDEN
  *   user:<CODE>             the payload's first user error has this code (an unknown order, for a shopper)
+ *   idOnly:<path>           the object at <path> (reached by `node`) shows nothing but the id the caller gave, every
+ *                           other field null, and every error is FORBIDDEN: its owner refused the row
  *   401                     the whole request fails with HTTP 401 UNAUTHENTICATED (a token that is not good)
  */
 
@@ -114,6 +117,13 @@ function verify(cell: string, response: GraphQLResponse, label: string): void {
         expect(error.extensions?.code, `${label}: ${error.message}`).toBe(code);
         expect(valueAt(response.body.data, error.path ?? []), `${label}: ${shape(error.path)} holds a value`).toBeNull();
       }
+      return;
+    }
+    case 'idOnly': {
+      expect(errors.length, label).toBeGreaterThan(0);
+      for (const error of errors) expect(error.extensions?.code, `${label}: ${error.message}`).toBe('FORBIDDEN');
+      const object = valueAt(response.body.data, rest.split('.')) as Record<string, unknown>;
+      for (const [field, value] of Object.entries(object)) if (field !== 'id' && field !== '__typename') expect(value, `${label}: ${field}`).toBeNull();
       return;
     }
     case 'user': {
@@ -280,17 +290,86 @@ describe('who may see what: every contract operation as every caller', () => {
     it('what the cells show is the data of the caller: A sees A, the store its own queue, the agent anyone', async () => {
       const data = stack.sandbox.data;
       const mine = await ask('shopperA', 'MyAccount', {});
-      expect((mine.body.data as any).me.id).toBe(fx.A);
+      expect((mine.body.data as any).me.id).toBe(toGlobalId('Customer', fx.A));
       const theirs = await ask('shopperB', 'MyAccount', {});
-      expect((theirs.body.data as any).me.id).toBe(fx.B);
+      expect((theirs.body.data as any).me.id).toBe(toGlobalId('Customer', fx.B));
       const queue = await ask('storeL', 'PickupQueue', { locationId: fx.L });
       const orders = (queue.body.data as any).location.pickupQueue as { id: string; customer: { name: string; phone: string } | null }[];
-      expect(orders.map((o) => o.id)).toContain(fx.pickup.id);
+      expect(orders.map((o) => o.id)).toContain(toGlobalId('Order', fx.pickup.id));
       const a = data.customers.find((c) => c.id === fx.A)!;
-      expect(orders.find((o) => o.id === fx.pickup.id)!.customer).toEqual({ name: `${a.firstName} ${a.lastName}`, phone: a.phone });
+      expect(orders.find((o) => o.id === toGlobalId('Order', fx.pickup.id))!.customer).toEqual({ name: `${a.firstName} ${a.lastName}`, phone: a.phone });
       const timeline = await ask('storeL', 'OrderTimeline', { orderId: fx.pickup.id });
       expect((timeline.body.data as any).order.customer.name).toBe(`${a.firstName} ${a.lastName}`);
       expect((timeline.body.data as any).order.timeline.length).toBeGreaterThan(0);
+    });
+
+    // node/nodes are open to anyone; what of an object a caller sees is its owner's rule, as through its root field.
+    const nodeRows: { name: string; query: string; vars: () => Record<string, unknown>; cells: Record<Who, string> }[] = [
+      {
+        name: 'node(Product)',
+        query: 'query($id: ID!) { node(id: $id) { id ... on Product { name } } }',
+        vars: () => ({ id: toGlobalId('Product', 'prod-0001') }),
+        cells: { anonymous: 'ok', shopperA: 'ok', shopperB: 'ok', storeL: 'ok', storeM: 'ok', agent: 'ok', finance: 'ok' },
+      },
+      {
+        name: "node(A's pickup order)",
+        query: 'query($id: ID!) { node(id: $id) { id ... on Order { number status total { amount } } } }',
+        vars: () => ({ id: toGlobalId('Order', fx.pickup.id) }),
+        cells: { anonymous: 'null:node', shopperA: 'ok', shopperB: 'null:node', storeL: 'ok', storeM: 'null:node', agent: 'ok', finance: 'ok' },
+      },
+      {
+        name: "node(A's pickup order) { payments erpPostings }",
+        query: 'query($id: ID!) { node(id: $id) { id ... on Order { number payments { id } erpPostings { id } } } }',
+        vars: () => ({ id: toGlobalId('Order', fx.pickup.id) }),
+        cells: {
+          // The order is hidden from anonymous callers, so the refused fields' errors go with it.
+          anonymous: 'null:node',
+          shopperA: 'FORBID:node.erpPostings',
+          shopperB: 'null:node',
+          storeL: 'FORBID:node.payments,node.erpPostings',
+          storeM: 'null:node',
+          agent: 'ok',
+          finance: 'ok',
+        },
+      },
+      {
+        name: 'node(customer A)',
+        query: 'query($id: ID!) { node(id: $id) { id ... on Customer { name email } } }',
+        vars: () => ({ id: toGlobalId('Customer', fx.A) }),
+        cells: {
+          anonymous: 'UNAUTH:node.name,node.email',
+          shopperA: 'ok',
+          shopperB: 'null:node.email',
+          storeL: 'FORBID:node.email',
+          storeM: 'idOnly:node',
+          agent: 'ok',
+          finance: 'FORBID:node.email',
+        },
+      },
+      {
+        name: "nodes([a product, A's pickup order])",
+        query: 'query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Product { name } ... on Order { number } } }',
+        vars: () => ({ ids: [toGlobalId('Product', 'prod-0002'), toGlobalId('Order', fx.pickup.id)] }),
+        cells: { anonymous: 'null:nodes.1', shopperA: 'ok', shopperB: 'null:nodes.1', storeL: 'ok', storeM: 'null:nodes.1', agent: 'ok', finance: 'ok' },
+      },
+    ];
+
+    for (const row of nodeRows) {
+      it(`${row.name}: ${WHO.map((w) => `${w} ${row.cells[w]}`).join(' | ')}`, async () => {
+        for (const who of WHO) verify(row.cells[who], await stack.query(row.query, row.vars(), headersOf(who)), `${row.name} as ${who}`);
+      });
+    }
+
+    it("a shopper reading another shopper's order or customer record via node gets no data of it", async () => {
+      const data = stack.sandbox.data;
+      const a = data.customers.find((c) => c.id === fx.A)!;
+      for (const [query, id] of [
+        ['query($id: ID!) { node(id: $id) { ... on Order { number status customer { name email } } } }', toGlobalId('Order', fx.pickup.id)],
+        ['query($id: ID!) { node(id: $id) { ... on Customer { name email phone } } }', toGlobalId('Customer', fx.A)],
+      ] as const) {
+        const text = JSON.stringify((await stack.query(query, { id }, headersOf('shopperB'))).body);
+        for (const secret of [fx.pickup.number, a.email, a.phone, a.lastName]) expect(text).not.toContain(secret);
+      }
     });
   });
 

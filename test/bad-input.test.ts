@@ -1,14 +1,31 @@
+import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contractOperation } from './support/contract.js';
 import { AGENT, startTestStack, store, type Caller, type TestStack } from './support/stack.js';
 
 let stack: TestStack;
+// Holds the connection of the oversized body open until the stack stops (see the 413 test).
+const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
 beforeAll(async () => {
   stack = await startTestStack();
 });
 afterAll(async () => {
   await stack?.stop();
+  keepAlive.destroy();
 });
+
+/** A POST on the keep-alive agent: status, body, and whether it travelled on an already used connection. */
+function postKeepAlive(body: string): Promise<{ status: number; body: string; reusedSocket: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = request(stack.urls.gateway, { method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), reusedSocket: req.reusedSocket }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 const post = (body: string, contentType = 'application/json') =>
   fetch(stack.urls.gateway, { method: 'POST', headers: { 'content-type': contentType }, body });
@@ -69,10 +86,16 @@ describe('bad input gets a clear error and breaks nothing', () => {
     }
   });
 
-  it('a body over 1 MB is refused with 413', async () => {
-    const response = await post(JSON.stringify({ query: `{ __typename } # ${'x'.repeat(1_100_000)}` }));
+  it('a body over 1 MB is refused with 413, and its connection stays an ordinary one', async () => {
+    // On a connection kept open until the stack stops: reading the body used to detach the request from its
+    // socket, so at stop Apollo's drain waited out its grace period and threw an uncaught
+    // `TypeError: Cannot read properties of null (reading 'end')`, which fails this file's run.
+    const response = await postKeepAlive(JSON.stringify({ query: `{ __typename } # ${'x'.repeat(1_100_000)}` }));
     expect(response.status).toBe(413);
-    expect(((await response.json()) as any).errors[0].message).toMatch(/larger than/);
+    expect(JSON.parse(response.body).errors[0].message).toMatch(/larger than/);
+    const next = await postKeepAlive(JSON.stringify({ query: '{ __typename }' }));
+    expect(next.status).toBe(200);
+    expect(next.reusedSocket).toBe(true);
   });
 
   it('first: 100000 is refused with BAD_USER_INPUT naming the maximum', async () => {

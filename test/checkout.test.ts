@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toGlobalId } from '../common/global-id.js';
 import { contractOperation } from './support/contract.js';
 import { expectedLevel } from './support/expect.js';
 import { AGENT, shopper, startTestStack, store, type Caller, type TestStack } from './support/stack.js';
@@ -59,7 +60,7 @@ describe('placeOrder (the contract PlaceOrder mutation)', () => {
     const { order, userErrors } = (body.data as any).placeOrder;
     expect(userErrors).toEqual([]);
     const variant = stack.sandbox.data.variants.find((v) => v.sku === sku)!;
-    expect(order).toMatchObject({ status: 'CONFIRMED', channel: 'WEB', deliveryMethod: 'PICKUP', correlationId, pickupLocation: { id: locationId } });
+    expect(order).toMatchObject({ status: 'CONFIRMED', channel: 'WEB', deliveryMethod: 'PICKUP', correlationId, pickupLocation: { id: toGlobalId('Location', locationId) } });
     expect(order.number).toMatch(/^W\d{7}$/);
     expect(order.lines).toEqual([{ sku, quantity: 2, unitPrice: { amount: (variant.priceMinor / 100).toFixed(2), currencyCode: 'EUR' }, variant: { name: variant.name, product: { name: expect.any(String) } } }]);
     expect(order.total).toEqual({ amount: ((2 * variant.priceMinor) / 100).toFixed(2), currencyCode: 'EUR' });

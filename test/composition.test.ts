@@ -9,10 +9,10 @@ import { CONTRACT_DIR, CONTRACT_FILES, SHARED_CONTRACT_DIR } from '../scripts/co
 import { contractOperations } from './support/contract.js';
 
 describe('composition', () => {
-  it('supergraph.yaml lists the five subgraphs with their routing URLs', async () => {
+  it('supergraph.yaml lists the six subgraphs with their routing URLs', async () => {
     const entries = await readSupergraphConfig();
-    expect(entries.map((e) => e.name)).toEqual(['catalog', 'inventory', 'orders', 'customers', 'finance']);
-    expect(entries.map((e) => e.routingUrl)).toEqual([4001, 4002, 4003, 4004, 4005].map((p) => `http://localhost:${p}/graphql`));
+    expect(entries.map((e) => e.name)).toEqual(['catalog', 'inventory', 'orders', 'customers', 'finance', 'nodes']);
+    expect(entries.map((e) => e.routingUrl)).toEqual([4001, 4002, 4003, 4004, 4005, 4006].map((p) => `http://localhost:${p}/graphql`));
   });
 
   it('the checked-in subgraph SDLs and supergraph.graphql match a fresh composition (run `npm run compose`)', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toGlobalId } from '../common/global-id.js';
 import { contractOperation } from './support/contract.js';
 import { allLocationIds, customerName, eur, expectedAvailability, expectedLevel } from './support/expect.js';
 import { AGENT, startTestStack, store, type TestStack } from './support/stack.js';
@@ -24,7 +25,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       expect(status).toBe(200);
       noErrors(body);
       const p = body.data!.product;
-      expect(p).toMatchObject({ id: product.id, name: product.name, description: product.description, brand: product.brand, category: product.category });
+      expect(p).toMatchObject({ id: toGlobalId('Product', product.id), name: product.name, description: product.description, brand: product.brand, category: product.category });
       expect(p.variants.map((v: any) => v.sku)).toEqual(product.skus);
       for (const v of p.variants) {
         const record = data.variants.find((x) => x.sku === v.sku)!;
@@ -35,9 +36,9 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
         if (v.availability.available === 0) expect(v.availability.status).toBe('OUT_OF_STOCK');
         if (v.availability.available > 5) expect(v.availability.status).toBe('IN_STOCK');
         // Unknown location ids are ignored, not errors.
-        expect(v.availability.locations.map((l: any) => l.location.id)).toEqual(['store-001', 'wh-01']);
+        expect(v.availability.locations.map((l: any) => l.location.id)).toEqual([toGlobalId('Location', 'store-001'), toGlobalId('Location', 'wh-01')]);
         const atStore = v.availability.locations[0];
-        expect(atStore.location).toEqual({ id: 'store-001', name: data.stores[0]!.name, type: 'STORE', pickupEnabled: data.stores[0]!.pickupEnabled });
+        expect(atStore.location).toEqual({ id: toGlobalId('Location', 'store-001'), name: data.stores[0]!.name, type: 'STORE', pickupEnabled: data.stores[0]!.pickupEnabled });
         expect(atStore.available).toBe(expectedLevel(data, v.sku, 'store-001')!.available);
       }
     });
@@ -60,7 +61,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       noErrors(first.body);
       const page = first.body.data!.products;
       expect(page.totalCount).toBe(shoes.length);
-      expect(page.edges.map((e: any) => e.node.id)).toEqual(shoes.slice(0, 5).map((p) => p.id));
+      expect(page.edges.map((e: any) => e.node.id)).toEqual(shoes.slice(0, 5).map((p) => toGlobalId('Product', p.id)));
       expect(page.pageInfo.hasNextPage).toBe(true);
       expect(page.pageInfo.endCursor).toBe(page.edges[4].cursor);
       const node = page.edges[0].node;
@@ -70,7 +71,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
 
       const second = await stack.query(contractOperation('ProductListing'), { category: 'shoes', first: 5, after: page.pageInfo.endCursor });
       noErrors(second.body);
-      expect(second.body.data!.products.edges.map((e: any) => e.node.id)).toEqual(shoes.slice(5, 10).map((p) => p.id));
+      expect(second.body.data!.products.edges.map((e: any) => e.node.id)).toEqual(shoes.slice(5, 10).map((p) => toGlobalId('Product', p.id)));
     });
 
     it('ProductListing searches by words, case-insensitively', async () => {
@@ -80,14 +81,14 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       noErrors(body);
       const expected = data.products.filter((p) => `${p.name} ${p.brand} ${p.category} ${p.description}`.toLowerCase().includes(brand.toLowerCase()));
       expect(body.data!.products.totalCount).toBe(expected.length);
-      expect(body.data!.products.edges.map((e: any) => e.node.id)).toEqual(expected.slice(0, 50).map((p) => p.id));
+      expect(body.data!.products.edges.map((e: any) => e.node.id)).toEqual(expected.slice(0, 50).map((p) => toGlobalId('Product', p.id)));
     });
 
     it('PickupStores lists the stores with a pickup counter and their addresses', async () => {
       const { body } = await stack.query(contractOperation('PickupStores'));
       noErrors(body);
       const expected = stack.sandbox.data.stores.filter((s) => s.pickupEnabled);
-      expect(body.data!.locations).toEqual(expected.map((s) => ({ id: s.id, name: s.name, address: s.address })));
+      expect(body.data!.locations).toEqual(expected.map((s) => ({ id: toGlobalId('Location', s.id), name: s.name, address: s.address })));
       expect(expected.length).toBeLessThan(stack.sandbox.data.stores.length);
     });
   });
@@ -99,7 +100,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       const { body } = await stack.queryAs(store('store-003'), contractOperation('StoreStock'), { locationId: 'store-003', skus });
       noErrors(body);
       const location = body.data!.location;
-      expect(location.id).toBe('store-003');
+      expect(location.id).toBe(toGlobalId('Location', 'store-003'));
       expect(location.name).toBe(data.stores[2]!.name);
       expect(location.inventoryLevels.map((l: any) => l.sku)).toEqual(skus);
       for (const level of location.inventoryLevels) {
@@ -123,7 +124,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       const { body } = await stack.queryAs(store(pickupStore.id), contractOperation('PickupQueue'), { locationId: pickupStore.id });
       noErrors(body);
       const queue = body.data!.location.pickupQueue;
-      expect(queue.map((o: any) => o.id)).toEqual(expected.map((o) => o.id));
+      expect(queue.map((o: any) => o.id)).toEqual(expected.map((o) => toGlobalId('Order', o.id)));
       const [first] = queue;
       const record = expected[0]!;
       expect(first).toMatchObject({ number: record.number, status: record.status, placedAt: record.placedAt });
@@ -142,7 +143,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       const [found, ...rest] = body.data!.searchCustomers;
       expect(rest).toEqual([]);
       expect(found).toMatchObject({
-        id: customer.id,
+        id: toGlobalId('Customer', customer.id),
         name: `${customer.firstName} ${customer.lastName}`,
         email: customer.email,
         phone: customer.phone,
@@ -151,7 +152,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       });
       const orders = data.orders.filter((o) => o.customerId === customer.id).sort((a, b) => (a.placedAt < b.placedAt ? 1 : a.placedAt > b.placedAt ? -1 : 0));
       expect(found.orders.totalCount).toBe(orders.length);
-      expect(found.orders.edges.map((e: any) => e.node.id)).toEqual(orders.slice(0, 10).map((o) => o.id));
+      expect(found.orders.edges.map((e: any) => e.node.id)).toEqual(orders.slice(0, 10).map((o) => toGlobalId('Order', o.id)));
       expect(found.orders.edges[0].node.total).toEqual(eur(orders[0]!.totalMinor));
     });
 
@@ -169,7 +170,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       const { body } = await stack.queryAs(AGENT, contractOperation('OrderTimeline'), { orderId: order.id });
       noErrors(body);
       const o = body.data!.order;
-      expect(o).toMatchObject({ id: order.id, number: order.number, status: 'RETURNED', channel: 'WEB', deliveryMethod: 'SHIPPING', placedAt: order.placedAt, correlationId: order.correlationId });
+      expect(o).toMatchObject({ id: toGlobalId('Order', order.id), number: order.number, status: 'RETURNED', channel: 'WEB', deliveryMethod: 'SHIPPING', placedAt: order.placedAt, correlationId: order.correlationId });
       expect(o.customer.name).toBe(customerName(data, order.customerId));
       expect(o.lines.map((l: any) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice }))).toEqual(order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: eur(l.unitPriceMinor) })));
       const variant = data.variants.find((v) => v.sku === order.lines[0]!.sku)!;
@@ -213,7 +214,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       for (const order of [data.orders.find((o) => o.number.startsWith('W') && o.customerId)!, data.orders.find((o) => o.number.startsWith('S') && o.customerId)!]) {
         const { body } = await stack.queryAs(AGENT, contractOperation('OrderByNumber'), { number: order.number });
         noErrors(body);
-        expect(body.data!.orderByNumber).toEqual({ id: order.id, number: order.number, status: order.status, customer: { name: customerName(data, order.customerId) } });
+        expect(body.data!.orderByNumber).toEqual({ id: toGlobalId('Order', order.id), number: order.number, status: order.status, customer: { name: customerName(data, order.customerId) } });
       }
     });
   });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { getIntrospectionQuery, Lexer, Source, TokenKind } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../common/config.js';
+import { toGlobalId } from '../common/global-id.js';
 import { createLogger } from '../common/logger.js';
 import { createGateway, type GatewayService } from '../gateway/gateway.js';
 import { checkProductionConfig, edgeFor, startGatewayOnly, startSandboxOnly, startStack, startSubgraph, tokenVerifierFor, type Stack } from '../stack.js';
@@ -370,23 +371,23 @@ describe('the default edge (default limits, SUBGRAPH_DISPATCH=http, CORS_ORIGINS
       expect(status).toBe(200);
       expect(Array.isArray(body)).toBe(true);
       expect(body).toHaveLength(3);
-      expect(body[0]).toEqual({ data: { product: expect.objectContaining({ id: 'prod-0001' }) } });
+      expect(body[0]).toEqual({ data: { product: expect.objectContaining({ id: toGlobalId('Product', 'prod-0001') }) } });
       expect(body[1].data.locations.length).toBeGreaterThan(0);
       expect(body[1].errors).toBeUndefined();
-      expect(body[2]).toEqual({ data: { product: { id: 'prod-0002' } } });
+      expect(body[2]).toEqual({ data: { product: { id: toGlobalId('Product', 'prod-0002') } } });
     });
 
     it('a batch of one is still answered as an array', async () => {
       const { status, body } = await post(stack.urls.gateway, [{ query: '{ product(id: "prod-0003") { id } }' }]);
       expect(status).toBe(200);
-      expect(body).toEqual([{ data: { product: { id: 'prod-0003' } } }]);
+      expect(body).toEqual([{ data: { product: { id: toGlobalId('Product', 'prod-0003') } } }]);
     });
 
     it('a batch of exactly MAX_BATCH_OPERATIONS (10) answers 10 results', async () => {
       const batch = Array.from({ length: 10 }, (_, i) => ({ query: `{ product(id: "prod-00${String(i + 10)}") { id } }` }));
       const { status, body } = await post(stack.urls.gateway, batch);
       expect(status).toBe(200);
-      expect(body.map((r: any) => r.data.product.id)).toEqual(Array.from({ length: 10 }, (_, i) => `prod-00${i + 10}`));
+      expect(body.map((r: any) => r.data.product.id)).toEqual(Array.from({ length: 10 }, (_, i) => toGlobalId('Product', `prod-00${i + 10}`)));
     });
 
     it('a batch of 11 is 400 TOO_MANY_OPERATIONS and runs none of them (its stock adjustment changes nothing)', async () => {
@@ -412,7 +413,7 @@ describe('the default edge (default limits, SUBGRAPH_DISPATCH=http, CORS_ORIGINS
       const viaGet = await get(stack.urls.gateway, params);
       expect(viaGet.status, JSON.stringify(viaGet.body)).toBe(200);
       expect(viaGet.body.errors).toBeUndefined();
-      expect(viaGet.body.data.product.id).toBe('prod-0004');
+      expect(viaGet.body.data.product.id).toBe(toGlobalId('Product', 'prod-0004'));
       const viaPost = await post(stack.urls.gateway, params);
       expect(viaGet.body).toEqual(viaPost.body);
     });
@@ -421,7 +422,7 @@ describe('the default edge (default limits, SUBGRAPH_DISPATCH=http, CORS_ORIGINS
       const mine = await get(stack.urls.gateway, { query: contractOperation('MyAccount') }, await authOf(stack, shopper('cust-00042')));
       expect(mine.status, JSON.stringify(mine.body)).toBe(200);
       expect(mine.body.errors).toBeUndefined();
-      expect(mine.body.data.me.id).toBe('cust-00042');
+      expect(mine.body.data.me.id).toBe(toGlobalId('Customer', 'cust-00042'));
       const sku = stockedSku(stack, 'store-003', 1);
       const shelf = await get(stack.urls.gateway, { query: contractOperation('StoreStock'), variables: { locationId: 'store-003', skus: [sku] } }, await authOf(stack, store('store-003')));
       expect(shelf.status, JSON.stringify(shelf.body)).toBe(200);
@@ -512,7 +513,7 @@ describe('the default edge (default limits, SUBGRAPH_DISPATCH=http, CORS_ORIGINS
     it('any document is served as text (allow mode)', async () => {
       const { status, body } = await post(stack.urls.gateway, { query: '{ product(id: "prod-0001") { id } }' });
       expect(status).toBe(200);
-      expect(body).toEqual({ data: { product: { id: 'prod-0001' } } });
+      expect(body).toEqual({ data: { product: { id: toGlobalId('Product', 'prod-0001') } } });
     });
   });
 
@@ -552,7 +553,7 @@ describe('the default edge (default limits, SUBGRAPH_DISPATCH=http, CORS_ORIGINS
         await stream.ended();
         expect(closeOf(stream.error), 'the socket must not fail').toBeUndefined();
         expect(stream.results).toHaveLength(1);
-        expect((stream.results[0]!.data as any).order).toEqual({ id: order.id, invoices: null });
+        expect((stream.results[0]!.data as any).order).toEqual({ id: toGlobalId('Order', order.id), invoices: null });
         expect(codesOf(stream.results[0])).toEqual(['ERP_UNAVAILABLE']);
       } finally {
         await stack.sandboxCall('DELETE', '/sandbox/faults');
@@ -617,12 +618,12 @@ describe('the default edge (default limits, SUBGRAPH_DISPATCH=http, CORS_ORIGINS
       const auth = await authOf(stack, AGENT);
       const healthy = await post(prodUrl, { query, variables: { id: order.id } }, auth);
       expect(healthy.body.errors).toBeUndefined();
-      expect(healthy.body.data.order.id).toBe(order.id);
+      expect(healthy.body.data.order.id).toBe(toGlobalId('Order', order.id));
       await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', down: true });
       try {
         const { status, body, correlationId } = await post(prodUrl, { query, variables: { id: order.id } }, auth);
         expect(status).toBe(200);
-        expect(body.data.order).toEqual({ id: order.id, invoices: null });
+        expect(body.data.order).toEqual({ id: toGlobalId('Order', order.id), invoices: null });
         expect(body.errors).toHaveLength(1);
         const [error] = body.errors;
         expect(error).toEqual({ message: 'ERP is unavailable; try again later', path: ['order', 'invoices'], extensions: { code: 'ERP_UNAVAILABLE', correlationId } });
@@ -644,7 +645,7 @@ describe('the default edge (default limits, SUBGRAPH_DISPATCH=http, CORS_ORIGINS
         expect(closeOf(stream.error), 'the socket must not fail').toBeUndefined();
         expect(stream.results).toHaveLength(1);
         const [result] = stream.results;
-        expect((result!.data as any).order).toEqual({ id: order.id, invoices: null });
+        expect((result!.data as any).order).toEqual({ id: toGlobalId('Order', order.id), invoices: null });
         expect(result!.errors).toEqual([{ message: 'ERP is unavailable; try again later', path: ['order', 'invoices'], extensions: { code: 'ERP_UNAVAILABLE', correlationId: 'edge-prod-ws-1' } }]);
       } finally {
         await stack.sandboxCall('DELETE', '/sandbox/faults');
@@ -682,7 +683,7 @@ describe('trusted documents (TRUSTED_DOCUMENTS=enforce)', () => {
   const expectProduct = (r: Reply) => {
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.errors).toBeUndefined();
-    expect(r.body.data.product.id).toBe('prod-0005');
+    expect(r.body.data.product.id).toBe(toGlobalId('Product', 'prod-0005'));
   };
 
   it('an anonymous caller may send a contract operation as text, with its whitespace and comments changed', async () => {
@@ -703,7 +704,7 @@ describe('trusted documents (TRUSTED_DOCUMENTS=enforce)', () => {
     for (const request of [{ documentId: `sha256:${persistedId('MyAccount')}` }, { extensions: { persistedQuery: { version: 1, sha256Hash: persistedId('MyAccount') } } }, { query: contractOperation('MyAccount') }]) {
       const { status, body } = await post(stack.urls.gateway, request, auth);
       expect(status, JSON.stringify(body)).toBe(200);
-      expect(body.data.me.id).toBe('cust-00042');
+      expect(body.data.me.id).toBe(toGlobalId('Customer', 'cust-00042'));
     }
   });
 
@@ -734,7 +735,7 @@ describe('trusted documents (TRUSTED_DOCUMENTS=enforce)', () => {
     for (const caller of [AGENT, store('store-003')]) {
       const { status, body } = await stack.queryAs(caller, '{ product(id: "prod-0005") { id name } }');
       expect(status, JSON.stringify(body)).toBe(200);
-      expect((body.data as any).product.id).toBe('prod-0005');
+      expect((body.data as any).product.id).toBe(toGlobalId('Product', 'prod-0005'));
     }
   });
 });
@@ -814,7 +815,7 @@ describe('checkout’s own bucket (CHECKOUT_RATE_LIMIT_BURST=2, a generous gener
     expect(await orderCount(customerId)).toBe(before + 2);
     const account = await stack.queryAs(shopper(customerId), contractOperation('MyAccount'));
     expect(account.status).toBe(200);
-    expect((account.body.data as any).me.id).toBe(customerId);
+    expect((account.body.data as any).me.id).toBe(toGlobalId('Customer', customerId));
     const other = await place('cust-00202', sku);
     expect(other.status, JSON.stringify(other.body)).toBe(200);
     expect(other.body.data.placeOrder.order.status).toBe('CONFIRMED');

@@ -4,6 +4,7 @@ import type { CanonicalEvent } from '../common/events.js';
 import { createRedis, quitAll } from '../common/redis/connection.js';
 import { startRedisServer } from './support/redis.js';
 import { FINANCE, startTestStack, type TestStack } from './support/stack.js';
+import { ERP_ADAPTERS, erpEnv } from './support/erp.js';
 import { pollUntil } from './support/poll.js';
 
 /*
@@ -91,134 +92,137 @@ async function heldByErp(stack: TestStack, events: readonly CanonicalEvent[]) {
   return stack.sandbox.systems.erp.getPostings(events.map((e) => `post-${e.id}`));
 }
 
-describe('ERP protection: one stack', () => {
-  // The outbox may call 8 times a second (a bucket of 8, burst 8: at most 15 calls in one wall-clock second) in
-  // batches of 3; the ERP takes 20.
-  const PACED = { maxCallsPerSecond: 8, batchSize: 3, maxAttempts: 1 };
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack({}, outboxEnv(PACED));
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
-  afterEach(async () => {
-    await stack.sandboxCall('DELETE', '/sandbox/faults');
-  });
+// The same acceptance suite with either ERP adapter family: the sandbox ERP's API, and the OData connector.
+describe.each(ERP_ADAPTERS)('with the %s ERP adapter', (adapter) => {
+  describe('ERP protection: one stack', () => {
+    // The outbox may call 8 times a second (a bucket of 8, burst 8: at most 15 calls in one wall-clock second) in
+    // batches of 3; the ERP takes 20.
+    const PACED = { maxCallsPerSecond: 8, batchSize: 3, maxAttempts: 1 };
+    let stack: TestStack;
+    beforeAll(async () => {
+      stack = await startTestStack({}, { ...outboxEnv(PACED), ...erpEnv(adapter) });
+    });
+    afterAll(async () => {
+      await stack?.stop();
+    });
+    afterEach(async () => {
+      await stack.sandboxCall('DELETE', '/sandbox/faults');
+    });
 
-  it('a burst of 90 hand-overs drains within the ERP’s limit, in batch calls of at most 3: nothing refused, failed or booked twice', async () => {
-    const events = refunds(stack, 90, 100);
-    await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', rateLimitPerSecond: 20 });
-    await stack.sandboxCall('DELETE', '/sandbox/calls');
-    const logsBefore = stack.logs.length;
+    it('a burst of 90 hand-overs drains within the ERP’s limit, in batch calls of at most 3: nothing refused, failed or booked twice', async () => {
+      const events = refunds(stack, 90, 100);
+      await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', rateLimitPerSecond: 20 });
+      await stack.sandboxCall('DELETE', '/sandbox/calls');
+      const logsBefore = stack.logs.length;
 
-    // All at once: nothing the publishers do waits on the ERP.
-    expect(await Promise.all(events.map((e) => stack.backbone.publish(e)))).toEqual(events.map(() => true));
-    await expectBookedOnce(stack, events);
+      // All at once: nothing the publishers do waits on the ERP.
+      expect(await Promise.all(events.map((e) => stack.backbone.publish(e)))).toEqual(events.map(() => true));
+      await expectBookedOnce(stack, events);
 
-    const rates = await callRates(stack);
-    expect(rates.refused).toBe(0);
-    expect(rates.peakPerSecond).toBeLessThanOrEqual(20);
-    // 90 postings in batches of 3 are 30 calls; the first bucketful may go out with smaller batches while the
-    // intake is still taking the burst in.
-    const calls = await postingCalls(stack);
-    expect(calls).toBeGreaterThanOrEqual(30);
-    expect(calls).toBeLessThanOrEqual(30 + PACED.maxCallsPerSecond);
-    const batches = stack.logs.slice(logsBefore).filter((l) => l.msg === 'erp outbox: batch booked');
-    expect(batches.length).toBeGreaterThan(0);
-    for (const b of batches) expect(b.postings as number).toBeLessThanOrEqual(PACED.batchSize);
+      const rates = await callRates(stack);
+      expect(rates.refused).toBe(0);
+      expect(rates.peakPerSecond).toBeLessThanOrEqual(20);
+      // 90 postings in batches of 3 are 30 calls; the first bucketful may go out with smaller batches while the
+      // intake is still taking the burst in.
+      const calls = await postingCalls(stack);
+      expect(calls).toBeGreaterThanOrEqual(30);
+      expect(calls).toBeLessThanOrEqual(30 + PACED.maxCallsPerSecond);
+      const batches = stack.logs.slice(logsBefore).filter((l) => l.msg === 'erp outbox: batch booked');
+      expect(batches.length).toBeGreaterThan(0);
+      for (const b of batches) expect(b.postings as number).toBeLessThanOrEqual(PACED.batchSize);
 
-    await stack.sandboxCall('DELETE', '/sandbox/faults');
-    const held = await heldByErp(stack, events);
-    expect(held.map((p) => p?.status)).toEqual(events.map(() => 'POSTED'));
-  });
-});
-
-describe('ERP protection: an outbox set faster than the ERP takes', () => {
-  // Misconfigured on purpose: the outbox would call 50 times a second, the ERP takes 4. With one attempt allowed,
-  // a refusal for rate counted as a failure would dead-letter a posting at once.
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack({}, outboxEnv({ maxCallsPerSecond: 50, batchSize: 2, maxAttempts: 1 }));
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
-  afterEach(async () => {
-    await stack.sandboxCall('DELETE', '/sandbox/faults');
+      await stack.sandboxCall('DELETE', '/sandbox/faults');
+      const held = await heldByErp(stack, events);
+      expect(held.map((p) => p?.status)).toEqual(events.map(() => 'POSTED'));
+    });
   });
 
-  it('honours the ERP’s 429 and Retry-After: the backlog drains at the ERP’s pace, every posting on its first attempt, none dead-lettered', async () => {
-    const events = refunds(stack, 32, 300);
-    await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', rateLimitPerSecond: 4 });
-    await stack.sandboxCall('DELETE', '/sandbox/calls');
-    const logsBefore = stack.logs.length;
+  describe('ERP protection: an outbox set faster than the ERP takes', () => {
+    // Misconfigured on purpose: the outbox would call 50 times a second, the ERP takes 4. With one attempt allowed,
+    // a refusal for rate counted as a failure would dead-letter a posting at once.
+    let stack: TestStack;
+    beforeAll(async () => {
+      stack = await startTestStack({}, { ...outboxEnv({ maxCallsPerSecond: 50, batchSize: 2, maxAttempts: 1 }), ...erpEnv(adapter) });
+    });
+    afterAll(async () => {
+      await stack?.stop();
+    });
+    afterEach(async () => {
+      await stack.sandboxCall('DELETE', '/sandbox/faults');
+    });
 
-    await Promise.all(events.map((e) => stack.backbone.publish(e)));
-    await expectBookedOnce(stack, events);
+    it('honours the ERP’s 429 and Retry-After: the backlog drains at the ERP’s pace, every posting on its first attempt, none dead-lettered', async () => {
+      const events = refunds(stack, 32, 300);
+      await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', rateLimitPerSecond: 4 });
+      await stack.sandboxCall('DELETE', '/sandbox/calls');
+      const logsBefore = stack.logs.length;
 
-    const rates = await callRates(stack);
-    // The ERP did refuse (the outbox asked too fast), and the worker waited each refusal out.
-    expect(rates.refused).toBeGreaterThan(0);
-    const waits = stack.logs.slice(logsBefore).filter((l) => l.msg === 'erp outbox: the ERP refused the call for rate; waiting as it asked');
-    expect(waits.length).toBeGreaterThan(0);
-    for (const w of waits) expect(w.retryAfterMs as number).toBeGreaterThan(0);
-    // Nothing was an attempt that failed, nothing dead-lettered.
-    expect(stack.logs.slice(logsBefore).filter((l) => l.msg === 'erp outbox: attempt failed; will retry' || l.msg === 'erp outbox: posting dead-lettered')).toEqual([]);
+      await Promise.all(events.map((e) => stack.backbone.publish(e)));
+      await expectBookedOnce(stack, events);
 
-    await stack.sandboxCall('DELETE', '/sandbox/faults');
-    expect((await heldByErp(stack, events)).map((p) => p?.status)).toEqual(events.map(() => 'POSTED'));
-  });
-});
+      const rates = await callRates(stack);
+      // The ERP did refuse (the outbox asked too fast), and the worker waited each refusal out.
+      expect(rates.refused).toBeGreaterThan(0);
+      const waits = stack.logs.slice(logsBefore).filter((l) => l.msg === 'erp outbox: the ERP refused the call for rate; waiting as it asked');
+      expect(waits.length).toBeGreaterThan(0);
+      for (const w of waits) expect(w.retryAfterMs as number).toBeGreaterThan(0);
+      // Nothing was an attempt that failed, nothing dead-lettered.
+      expect(stack.logs.slice(logsBefore).filter((l) => l.msg === 'erp outbox: attempt failed; will retry' || l.msg === 'erp outbox: posting dead-lettered')).toEqual([]);
 
-describe('ERP protection: two instances on one Redis share the call budget', () => {
-  // Each instance may call 6 times a second, the deployment together too. The ERP takes 9: one budget of 6 fits,
-  // two budgets of 6 (12 a second, 12 at once) would be refused.
-  const SHARED = { maxCallsPerSecond: 6, batchSize: 2, maxAttempts: 1 };
-  let redis: Awaited<ReturnType<typeof startRedisServer>>;
-  let client: Redis;
-  let prefix: string;
-  let a: TestStack;
-  let b: TestStack;
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    client = createRedis(redis.url, { name: 'erp-protection-test' });
-    prefix = `t${Date.now()}`;
-    const env = { ...outboxEnv(SHARED), REDIS_URL: redis.url, REDIS_PREFIX: prefix };
-    a = await startTestStack({}, env);
-    b = await startTestStack({}, { ...env, SANDBOX_URL: a.urls.sandbox });
-  });
-  afterAll(async () => {
-    await b?.stop();
-    await a?.stop();
-    if (client) await quitAll([client]);
-    await redis?.stop();
-  });
-  afterEach(async () => {
-    await a.sandboxCall('DELETE', '/sandbox/faults');
+      await stack.sandboxCall('DELETE', '/sandbox/faults');
+      expect((await heldByErp(stack, events)).map((p) => p?.status)).toEqual(events.map(() => 'POSTED'));
+    });
   });
 
-  it('both workers book, from one erp-calls bucket in Redis, and the ERP refuses nothing', async () => {
-    const events = refunds(a, 48, 500);
-    await a.sandboxCall('POST', '/sandbox/faults', { system: 'erp', rateLimitPerSecond: 9 });
-    await a.sandboxCall('DELETE', '/sandbox/calls');
-    const [logsA, logsB] = [a.logs.length, b.logs.length];
+  describe('ERP protection: two instances on one Redis share the call budget', () => {
+    // Each instance may call 6 times a second, the deployment together too. The ERP takes 9: one budget of 6 fits,
+    // two budgets of 6 (12 a second, 12 at once) would be refused.
+    const SHARED = { maxCallsPerSecond: 6, batchSize: 2, maxAttempts: 1 };
+    let redis: Awaited<ReturnType<typeof startRedisServer>>;
+    let client: Redis;
+    let prefix: string;
+    let a: TestStack;
+    let b: TestStack;
+    beforeAll(async () => {
+      redis = await startRedisServer();
+      client = createRedis(redis.url, { name: 'erp-protection-test' });
+      prefix = `t${Date.now()}`;
+      const env = { ...outboxEnv(SHARED), REDIS_URL: redis.url, REDIS_PREFIX: prefix };
+      a = await startTestStack({}, { ...env, ...erpEnv(adapter) });
+      b = await startTestStack({}, { ...env, ...erpEnv(adapter), SANDBOX_URL: a.urls.sandbox });
+    });
+    afterAll(async () => {
+      await b?.stop();
+      await a?.stop();
+      if (client) await quitAll([client]);
+      await redis?.stop();
+    });
+    afterEach(async () => {
+      await a.sandboxCall('DELETE', '/sandbox/faults');
+    });
 
-    // Half through each stack's backbone: one consumer group, so either instance may take any of them.
-    await Promise.all(events.map((e, i) => (i % 2 ? a : b).backbone.publish(e)));
-    // The one bucket both take their tokens from (it expires once full again, so it is looked for while they drain).
-    const bucket = `${prefix}:ratelimit:erp-calls:erp`;
-    await until(() => client.keys(`${prefix}:ratelimit:*`), (keys) => keys.includes(bucket), 'the shared erp-calls bucket in Redis');
-    await expectBookedOnce(a, events);
+    it('both workers book, from one erp-calls bucket in Redis, and the ERP refuses nothing', async () => {
+      const events = refunds(a, 48, 500);
+      await a.sandboxCall('POST', '/sandbox/faults', { system: 'erp', rateLimitPerSecond: 9 });
+      await a.sandboxCall('DELETE', '/sandbox/calls');
+      const [logsA, logsB] = [a.logs.length, b.logs.length];
 
-    expect((await callRates(a)).refused).toBe(0);
-    // Both instances' workers booked some of them (B's over the sandbox's HTTP RPC).
-    const postedBy = (stack: TestStack, from: number) => stack.logs.slice(from).filter((l) => l.msg === 'erp outbox: posted').length;
-    expect(postedBy(a, logsA)).toBeGreaterThan(0);
-    expect(postedBy(b, logsB)).toBeGreaterThan(0);
-    expect(postedBy(a, logsA) + postedBy(b, logsB)).toBeGreaterThanOrEqual(events.length);
+      // Half through each stack's backbone: one consumer group, so either instance may take any of them.
+      await Promise.all(events.map((e, i) => (i % 2 ? a : b).backbone.publish(e)));
+      // The one bucket both take their tokens from (it expires once full again, so it is looked for while they drain).
+      const bucket = `${prefix}:ratelimit:erp-calls:erp`;
+      await until(() => client.keys(`${prefix}:ratelimit:*`), (keys) => keys.includes(bucket), 'the shared erp-calls bucket in Redis');
+      await expectBookedOnce(a, events);
 
-    await a.sandboxCall('DELETE', '/sandbox/faults');
-    expect((await heldByErp(a, events)).map((p) => p?.status)).toEqual(events.map(() => 'POSTED'));
+      expect((await callRates(a)).refused).toBe(0);
+      // Both instances' workers booked some of them (B's over the sandbox's HTTP RPC).
+      const postedBy = (stack: TestStack, from: number) => stack.logs.slice(from).filter((l) => l.msg === 'erp outbox: posted').length;
+      expect(postedBy(a, logsA)).toBeGreaterThan(0);
+      expect(postedBy(b, logsB)).toBeGreaterThan(0);
+      expect(postedBy(a, logsA) + postedBy(b, logsB)).toBeGreaterThanOrEqual(events.length);
+
+      await a.sandboxCall('DELETE', '/sandbox/faults');
+      expect((await heldByErp(a, events)).map((p) => p?.status)).toEqual(events.map(() => 'POSTED'));
+    });
   });
 });

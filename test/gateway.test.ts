@@ -65,7 +65,7 @@ describe('gateway', () => {
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(200);
     const body = (await ready.json()) as any;
-    expect(body.subgraphs).toEqual({ catalog: 'up', inventory: 'up', orders: 'up', customers: 'up', finance: 'up' });
+    expect(body.subgraphs).toEqual({ catalog: 'up', inventory: 'up', orders: 'up', customers: 'up', finance: 'up', nodes: 'up' });
   });
 
   it('is not ready while a subgraph does not answer, and still serves the other subgraphs', async () => {

@@ -2,6 +2,7 @@ import { composeServices } from '@apollo/composition';
 import { parse, validate } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CanonicalEvent } from '../common/events.js';
+import { fromGlobalId } from '../common/global-id.js';
 import { printSubgraphs, readSupergraphConfig } from '../scripts/composition.js';
 import { contractOperation } from './support/contract.js';
 import { expectedLevel } from './support/expect.js';
@@ -190,9 +191,9 @@ describe('pickup: ReadyForPickup and HandOver (contract documents)', () => {
     expect(timelineOrder.timeline[5]).toMatchObject({ source: 'POS', summary: `Picked up at ${locationId}` });
 
     // What finance needs to post the sale rides on PICKED_UP.
-    const [events] = await stack.backbone.eventsForOrders([order.id]);
+    const [events] = await stack.backbone.eventsForOrders([fromGlobalId('Order', order.id)]);
     const pickedUp = events!.find((e) => e.type === 'PICKED_UP')!;
-    expect(pickedUp).toMatchObject({ orderId: order.id, locationId, correlationId, data: { total: 2 * priceOf(sku), currency: 'EUR' } });
+    expect(pickedUp).toMatchObject({ orderId: fromGlobalId('Order', order.id), locationId, correlationId, data: { total: 2 * priceOf(sku), currency: 'EUR' } });
   });
 
   it('a repeat HandOver (or ReadyForPickup) is INVALID_STATE naming the current status, and changes nothing', async () => {
@@ -226,7 +227,7 @@ describe('pickup: ReadyForPickup and HandOver (contract documents)', () => {
     expect(results.filter((r) => r.order?.status === 'PICKED_UP')).toHaveLength(1);
     expect(results.filter((r) => r.userErrors[0]?.code === 'INVALID_STATE')).toHaveLength(9);
     expect(await level(locationId, sku)).toMatchObject({ onHand: before.onHand - 1, committed: before.committed - 1 });
-    const [events] = await stack.backbone.eventsForOrders([order.id]);
+    const [events] = await stack.backbone.eventsForOrders([fromGlobalId('Order', order.id)]);
     expect(events!.filter((e) => e.type === 'PICKED_UP')).toHaveLength(1);
   });
 
@@ -395,7 +396,7 @@ describe('shipping: shipOrder and markDelivered', () => {
     expect(sku).toBeDefined();
     const placed = await stack.queryAs(shopper('cust-00003'), op('PlaceOrder'), { input: { idempotencyKey: key(), channel: 'MOBILE', deliveryMethod: 'SHIPPING', customerId: 'cust-00003', lines: [{ sku, quantity: 2 }] } });
     const order = (placed.body.data as any).placeOrder.order;
-    const warehouse = (await custom(AGENT, ORDER, { id: order.id })).fulfillmentLocation.id as string;
+    const warehouse = fromGlobalId('Location', (await custom(AGENT, ORDER, { id: order.id })).fulfillmentLocation.id as string);
     const before = await level(warehouse, sku!);
 
     // Not a pickup order.
@@ -409,7 +410,7 @@ describe('shipping: shipOrder and markDelivered', () => {
     expect(await custom(store(warehouse), SHIP, { input: shipInput })).toEqual(shipped);
     expect((await level(warehouse, sku!)).onHand).toBe(before.onHand - 2);
 
-    const [events] = await stack.backbone.eventsForOrders([order.id]);
+    const [events] = await stack.backbone.eventsForOrders([fromGlobalId('Order', order.id)]);
     expect(events!.find((e) => e.type === 'ORDER_SHIPPED')).toMatchObject({ source: 'WMS', locationId: warehouse, correlationId: order.correlationId, data: { total: 2 * priceOf(sku!), currency: 'EUR', carrier: 'DHL' } });
 
     const cancelInTransit = await mutate(AGENT, 'CancelOrder', { input: { idempotencyKey: key(), orderId: order.id, reason: 'Too late' } });

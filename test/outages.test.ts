@@ -1,6 +1,45 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { toGlobalId } from '../common/global-id.js';
 import { contractOperation } from './support/contract.js';
+import { erpEnv } from './support/erp.js';
 import { AGENT, startTestStack, type TestStack } from './support/stack.js';
+
+type GqlError = { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> };
+
+function webOrderWithEverything(stack: TestStack) {
+  return stack.sandbox.data.orders.find((o) => o.channel === 'WEB' && o.deliveryMethod === 'SHIPPING' && o.status === 'RETURNED' && o.customerId)!;
+}
+
+/** The ERP-down case, shared by both ERP adapter families. */
+async function erpDown(stack: TestStack): Promise<void> {
+  await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', down: true });
+  const order = webOrderWithEverything(stack);
+  const { status, body } = await stack.queryAs(AGENT, contractOperation('OrderTimeline'), { orderId: order.id });
+  expect(status).toBe(200);
+  const o = (body.data as any).order;
+  expect(o.id).toBe(toGlobalId('Order', order.id));
+  expect(o.status).toBe('RETURNED');
+  expect(o.invoices).toBeNull();
+  expect(o.erpPostings).toBeNull();
+  // The catalog answers from its in-memory read models of ERP master data: every line's variant and product
+  // names are there, as the item master has them, with the ERP down.
+  const { variants, products } = stack.sandbox.data;
+  expect(o.lines.length).toBeGreaterThan(0);
+  for (const line of o.lines) {
+    const variant = variants.find((v) => v.sku === line.sku)!;
+    const product = products.find((p) => p.id === variant.productId)!;
+    expect(line.variant).toEqual({ name: variant.name, product: { name: product.name, brand: product.brand } });
+  }
+  expect(o.payments.length).toBeGreaterThan(0);
+  expect(o.timeline.length).toBeGreaterThan(0);
+  expect(o.customer.name).toBeTruthy();
+  // Only the ERP-only fields carry the outage.
+  const errors = (body.errors ?? []) as GqlError[];
+  expect(errors.map((e) => [e.path?.join('.'), e.extensions?.code]).sort()).toEqual([
+    ['order.erpPostings', 'ERP_UNAVAILABLE'],
+    ['order.invoices', 'ERP_UNAVAILABLE'],
+  ]);
+}
 
 // Both ways the embedded gateway can reach its subgraphs: in process (the default) and over HTTP.
 describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
@@ -18,44 +57,12 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
     await stack.query('{ __typename }');
   });
 
-  type GqlError = { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> };
   const codes = (errors: GqlError[] | undefined) => (errors ?? []).map((e) => e.extensions?.code);
   const errorFor = (errors: GqlError[] | undefined, code: string) => (errors ?? []).find((e) => e.extensions?.code === code);
 
-  function webOrderWithEverything(stack: TestStack) {
-    return stack.sandbox.data.orders.find((o) => o.channel === 'WEB' && o.deliveryMethod === 'SHIPPING' && o.status === 'RETURNED' && o.customerId)!;
-  }
 
   describe('a system that is down costs only the fields that need it', () => {
-    it('ERP down: only invoices and postings are null with ERP_UNAVAILABLE; catalog names (read models) and the rest of the order are intact', async () => {
-      await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', down: true });
-      const order = webOrderWithEverything(stack);
-      const { status, body } = await stack.queryAs(AGENT, contractOperation('OrderTimeline'), { orderId: order.id });
-      expect(status).toBe(200);
-      const o = (body.data as any).order;
-      expect(o.id).toBe(order.id);
-      expect(o.status).toBe('RETURNED');
-      expect(o.invoices).toBeNull();
-      expect(o.erpPostings).toBeNull();
-      // The catalog answers from its in-memory read models of ERP master data: every line's variant and product
-      // names are there, as the item master has them, with the ERP down.
-      const { variants, products } = stack.sandbox.data;
-      expect(o.lines.length).toBeGreaterThan(0);
-      for (const line of o.lines) {
-        const variant = variants.find((v) => v.sku === line.sku)!;
-        const product = products.find((p) => p.id === variant.productId)!;
-        expect(line.variant).toEqual({ name: variant.name, product: { name: product.name, brand: product.brand } });
-      }
-      expect(o.payments.length).toBeGreaterThan(0);
-      expect(o.timeline.length).toBeGreaterThan(0);
-      expect(o.customer.name).toBeTruthy();
-      // Only the ERP-only fields carry the outage.
-      const errors = (body.errors ?? []) as GqlError[];
-      expect(errors.map((e) => [e.path?.join('.'), e.extensions?.code]).sort()).toEqual([
-        ['order.erpPostings', 'ERP_UNAVAILABLE'],
-        ['order.invoices', 'ERP_UNAVAILABLE'],
-      ]);
-    });
+    it('ERP down: only invoices and postings are null with ERP_UNAVAILABLE; catalog names (read models) and the rest of the order are intact', () => erpDown(stack));
 
     it('POS down: availability is null with POS_UNAVAILABLE; product, names and prices are intact', async () => {
       await stack.sandboxCall('POST', '/sandbox/faults', { system: 'pos', down: true });
@@ -93,7 +100,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       // Customer fields other than id are nullable now (who may see them depends on the caller), so a CRM outage
       // no longer nulls the whole customer: the order system's reference (its id) stays, everything the CRM holds
       // is null, and the error sits at the customer.
-      expect(o.customer).toEqual({ id: order.customerId, name: null, email: null, loyalty: null });
+      expect(o.customer).toEqual({ id: toGlobalId('Customer', order.customerId!), name: null, email: null, loyalty: null });
       expect(errorFor(body.errors, 'CRM_UNAVAILABLE')?.path).toEqual(['order', 'customer']);
       expect(o.lines[0].variant.name).toBeTruthy();
       expect(o.payments.length).toBeGreaterThan(0);
@@ -142,5 +149,35 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
       const set = await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', latencyMs: 5 });
       expect(set.body).toEqual({ system: 'erp', latencyMs: 5, errorRate: 0, down: false, rateLimitPerSecond: 0 });
     });
+  });
+});
+
+// The ERP cases again with the OData connector in place of the sandbox ERP's API.
+describe('with the odata ERP adapter', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({}, erpEnv('odata'));
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+  afterEach(async () => {
+    await stack.sandboxCall('DELETE', '/sandbox/faults');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await stack.query('{ __typename }');
+  });
+
+  it('ERP down: only invoices and postings are null with ERP_UNAVAILABLE; catalog names (read models) and the rest of the order are intact', () => erpDown(stack));
+
+  it('ERP slow (beyond the adapter timeout): invoices and postings are null with ERP_UNAVAILABLE, and the connector aborted its requests', async () => {
+    const before = (await stack.sandboxCall('GET', '/sandbox/erp/odata-stats')).body.aborted as number;
+    await stack.sandboxCall('POST', '/sandbox/faults', { system: 'erp', latencyMs: 3_000 });
+    const order = webOrderWithEverything(stack);
+    const { body } = await stack.queryAs(AGENT, contractOperation('OrderTimeline'), { orderId: order.id });
+    expect((body.data as any).order.invoices).toBeNull();
+    expect((body.data as any).order.number).toBe(order.number);
+    expect((body.errors ?? []).map((e) => e.extensions?.code)).toContain('ERP_UNAVAILABLE');
+    // The service saw the connections closed before it answered: the timeout aborted them, not only stopped waiting.
+    await vi.waitFor(async () => expect((await stack.sandboxCall('GET', '/sandbox/erp/odata-stats')).body.aborted).toBeGreaterThan(before), { timeout: 5_000, interval: 50 });
   });
 });

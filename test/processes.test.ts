@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { toGlobalId } from '../common/global-id.js';
 import { ROOT } from '../scripts/composition.js';
 import { freePort } from '../scripts/free-port.js';
 import { contractOperation } from './support/contract.js';
@@ -97,7 +98,7 @@ const graphqlAs = async (gateway: string, sandbox: string, caller: Caller | null
 
 describe('run modes', () => {
   it('one process runs everything, prints its URLs, and on SIGTERM drains the request in flight before exiting', async () => {
-    const env = await ports(['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']);
+    const env = await ports(['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'NODES_PORT', 'SANDBOX_PORT']);
     const child = start([], env);
     const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
     await waitFor(`${gateway}/ready`);
@@ -118,20 +119,20 @@ describe('run modes', () => {
     expect(await closeCode).toBe(1001);
     const response = await inFlight;
     expect(response.status).toBe(200);
-    expect(((await response.json()) as any).data.product.id).toBe('prod-0001');
+    expect(((await response.json()) as any).data.product.id).toBe(toGlobalId('Product', 'prod-0001'));
     expect(await exitOf(child)).toBe(0);
     const lines = child.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     expect(lines.some((l) => l.msg === 'draining and shutting down' && l.signal === 'SIGTERM')).toBe(true);
     expect(lines.some((l) => l.msg === 'graphql request' && l.operationName === 'ProductPage' && l.service === 'gateway' && l.correlationId)).toBe(true);
   });
 
-  it('each service runs in its own process: sandbox, five subgraphs over SANDBOX_URL, and the gateway', async () => {
-    const env = await ports(['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']);
+  it('each service runs in its own process: sandbox, six subgraphs over SANDBOX_URL, and the gateway', async () => {
+    const env = await ports(['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'NODES_PORT', 'SANDBOX_PORT']);
     const sandboxUrl = `http://127.0.0.1:${env.SANDBOX_PORT}`;
     start(['sandbox'], env);
     await waitFor(`${sandboxUrl}/health`);
     const urls: Record<string, string> = {};
-    for (const name of ['catalog', 'inventory', 'orders', 'customers', 'finance']) {
+    for (const name of ['catalog', 'inventory', 'orders', 'customers', 'finance', 'nodes']) {
       start(['subgraph', name], { ...env, SANDBOX_URL: sandboxUrl });
       urls[`${name.toUpperCase()}_URL`] = `http://127.0.0.1:${env[`${name.toUpperCase()}_PORT`]}/graphql`;
     }
@@ -155,7 +156,7 @@ describe('run modes', () => {
 
 describe('durability (embedded default, DATA_DIR)', () => {
   it('after kill -9 and a restart, orders, events, stock levels and idempotency records are all there', async () => {
-    const env = await ports(['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']);
+    const env = await ports(['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'NODES_PORT', 'SANDBOX_PORT']);
     const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
     const sandbox = `http://127.0.0.1:${env.SANDBOX_PORT}`;
     const query = async (caller: Caller, name: string, variables: Record<string, unknown>) => ((await (await graphqlAs(gateway, sandbox, caller, contractOperation(name), variables)).json()) as any).data;
@@ -202,7 +203,7 @@ describe('durability (embedded default, DATA_DIR)', () => {
 
 describe('durability of reservations and pending ERP postings', () => {
   it('a cart reservation and a posting queued while the ERP was down survive kill -9; the posting drains once after restart', async () => {
-    const env = await ports(['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']);
+    const env = await ports(['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'NODES_PORT', 'SANDBOX_PORT']);
     const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
     const sandbox = `http://127.0.0.1:${env.SANDBOX_PORT}`;
     const run = async (caller: Caller, document: string, variables: Record<string, unknown>) => {
@@ -265,7 +266,7 @@ describe('durability of reservations and pending ERP postings', () => {
 
 describe('durability of a checkout cut short', () => {
   it('an order whose process was killed while the PSP answered is undone after the restart: cancelled, its stock back, once', async () => {
-    const env = await ports(['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'SANDBOX_PORT']);
+    const env = await ports(['GATEWAY_PORT', 'CATALOG_PORT', 'INVENTORY_PORT', 'ORDERS_PORT', 'CUSTOMERS_PORT', 'FINANCE_PORT', 'NODES_PORT', 'SANDBOX_PORT']);
     const recovery = { CHECKOUT_STALE_MS: '1500', CHECKOUT_RECOVERY_INTERVAL_MS: '200' };
     const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
     const sandbox = `http://127.0.0.1:${env.SANDBOX_PORT}`;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromGlobalId } from '../common/global-id.js';
 import { createRedis, quitAll } from '../common/redis/connection.js';
 import { RedisEventBackbone } from '../common/redis/event-backbone.js';
 import { contractOperation } from './support/contract.js';
@@ -211,7 +212,8 @@ describe('Redis mode: finance catches up on what happened while it was down', ()
         source: 'POS',
         occurredAt: new Date().toISOString(),
         correlationId: order.correlationId,
-        orderId: order.id,
+        // Events name orders by their native id.
+        orderId: fromGlobalId('Order', order.id),
         locationId,
         data: { total: 1999, currency: 'EUR', lines: [{ sku, quantity: 1 }], previousStatus: 'READY_FOR_PICKUP', status: 'PICKED_UP' },
       });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../common/config.js';
+import { toGlobalId } from '../common/global-id.js';
 import { createLogger } from '../common/logger.js';
 import { freePort } from '../scripts/free-port.js';
 import { startGatewayOnly, startSandboxOnly, startSubgraph } from '../stack.js';
@@ -135,7 +136,7 @@ describe('Redis mode: across instances', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     // (A late echo of a poke, delta 1, may still come in: the three changes that follow must arrive once each, in order.)
     expect(results.slice(seen).map((r) => r.data.inventoryChanged.delta).filter((d: number) => d >= 3)).toEqual([3, 4, 5]);
-    expect(results.at(-1)!.data.inventoryChanged).toMatchObject({ sku: v.sku, location: { id: location.id }, variant: { name: v.name } });
+    expect(results.at(-1)!.data.inventoryChanged).toMatchObject({ sku: v.sku, location: { id: toGlobalId('Location', location.id) }, variant: { name: v.name } });
     feed.unsubscribe();
   });
 });

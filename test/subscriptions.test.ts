@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { toGlobalId } from '../common/global-id.js';
 import { contractOperation } from './support/contract.js';
 import { AGENT, shopper, startTestStack, store as storeCaller, type Caller, type TestStack } from './support/stack.js';
 import { collect, until, wsClient, wsClientAs } from './support/subscriptions.js';
@@ -84,7 +85,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
         reason: 'RECEIPT',
         delta: 3,
         correlationId: 'corr-store-inventory-1',
-        location: { id: store.id, name: store.name },
+        location: { id: toGlobalId('Location', store.id), name: store.name },
         variant: { name: v.name, price: { amount: expect.any(String), currencyCode: v.currency }, product: { name: product.name } },
       });
       expect(change.level).toMatchObject({ onHand: level.onHand, available: level.available });

@@ -1,4 +1,5 @@
 import type { PolicyRegistry } from './authorization.js';
+import { fromGlobalId, type NodeTypeName } from '../global-id.js';
 import { assertNever, type Principal } from './principal.js';
 
 /*
@@ -9,13 +10,15 @@ import { assertNever, type Principal } from './principal.js';
  */
 
 const stringArg = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+/** An id argument as the native id the principal carries: arguments take global ids and native ones alike. */
+const idArg = (type: NodeTypeName, value: unknown): string | null => (typeof value === 'string' ? fromGlobalId(type, value) : null);
 const inputOf = (args: Readonly<Record<string, unknown>>): Record<string, unknown> =>
   typeof args.input === 'object' && args.input !== null ? (args.input as Record<string, unknown>) : {};
 
 /** The customer id an operation acts for: `input.customerId` or `customerId`. */
-const customerArg = (args: Readonly<Record<string, unknown>>): string | null => stringArg(inputOf(args).customerId) ?? stringArg(args.customerId);
+const customerArg = (args: Readonly<Record<string, unknown>>): string | null => idArg('Customer', inputOf(args).customerId) ?? idArg('Customer', args.customerId);
 /** The location an operation acts at: `input.locationId` or `locationId`. */
-const locationArg = (args: Readonly<Record<string, unknown>>): string | null => stringArg(inputOf(args).locationId) ?? stringArg(args.locationId);
+const locationArg = (args: Readonly<Record<string, unknown>>): string | null => idArg('Location', inputOf(args).locationId) ?? idArg('Location', args.locationId);
 
 export const POLICY_NAMES = ['own_customer', 'own_location', 'own_order_feed'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
@@ -41,13 +44,13 @@ export const POLICIES: PolicyRegistry & Record<PolicyName, PolicyRegistry[string
       case 'anonymous':
         return false;
       case 'shopper': {
-        const customerId = stringArg(args.customerId);
+        const customerId = idArg('Customer', args.customerId);
         if (stringArg(args.locationId) !== null) return false;
         if (customerId !== null) return customerId === principal.customerId;
         return stringArg(args.orderId) !== null;
       }
       case 'store':
-        return stringArg(args.locationId) === principal.locationId;
+        return idArg('Location', args.locationId) === principal.locationId;
       case 'agent':
       case 'finance':
         return true;

@@ -1,4 +1,5 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { fromGlobalId, toGlobalId } from '../../common/global-id.js';
 import { badInput, checkFirst, decodeCursor, toPage } from '../../common/pagination.js';
 import type { CatalogContext } from './context.js';
 import { Product, ProductConnection } from './product.js';
@@ -27,8 +28,8 @@ export class ProductsArgs {
 @Resolver(() => Product)
 export class ProductResolver {
   @Query(() => Product, { nullable: true, description: 'A product by id; null when the item master has no such product.' })
-  async product(@Arg('id', () => ID) id: string, @Ctx() ctx: CatalogContext): Promise<Product | null> {
-    const product = await ctx.loaders.product.load(id);
+  async product(@Arg('id', () => ID, { description: 'Its global id, or (as before global ids) its native id.' }) id: string, @Ctx() ctx: CatalogContext): Promise<Product | null> {
+    const product = await ctx.loaders.product.load(fromGlobalId('Product', id));
     return product ? toProduct(product) : null;
   }
 
@@ -42,6 +43,12 @@ export class ProductResolver {
     // Prime the loader so a product referenced again in this request costs no second call.
     for (const p of result.products) ctx.loaders.product.prime(p.id, p);
     return toPage(result.products.map(toProduct), offset, result.total);
+  }
+
+  /** The object keeps its native id; only the GraphQL field answers the global one. */
+  @FieldResolver(() => ID)
+  id(@Root() product: Product): string {
+    return toGlobalId('Product', product.id);
   }
 
   @FieldResolver(() => [ProductVariant])

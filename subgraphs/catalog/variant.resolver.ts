@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { toGlobalId } from '../../common/global-id.js';
 import type { CatalogContext } from './context.js';
 import { toProduct, toVariant } from './mapping.js';
 import { Product } from './product.js';
@@ -10,6 +11,13 @@ export class VariantResolver {
   async variant(@Arg('sku', () => String) sku: string, @Ctx() ctx: CatalogContext): Promise<ProductVariant | null> {
     const variant = await ctx.loaders.variant.load(sku);
     return variant ? toVariant(variant) : null;
+  }
+
+  /** Derived from the SKU, so catalog and inventory answer the same id without asking each other. */
+  @Directive('@shareable')
+  @FieldResolver(() => ID, { description: 'Its global id (Node); the SKU stays in `sku`.' })
+  id(@Root() variant: ProductVariant): string {
+    return toGlobalId('ProductVariant', variant.sku);
   }
 
   @FieldResolver(() => Product, { nullable: true })

@@ -1,4 +1,5 @@
-import { Arg, Ctx, Directive, ID, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { fromGlobalId, toGlobalId } from '../../common/global-id.js';
 import { badInput, checkFirst } from '../../common/pagination.js';
 import { visibleCustomer } from './access.js';
 import type { CustomersContext } from './context.js';
@@ -10,13 +11,19 @@ export const MAX_QUERY_LENGTH = 200;
 
 @Resolver(() => Customer)
 export class CustomerResolver {
+  /** The object keeps its native id; only the GraphQL field answers the global one. */
+  @FieldResolver(() => ID)
+  id(@Root() customer: Customer): string {
+    return toGlobalId('Customer', customer.id);
+  }
+
   @Directive('@requiresScopes(scopes: [["shopper"], ["agent"]])')
   @Query(() => Customer, {
     nullable: true,
     description: "A customer by id; null when the CRM has no such customer, or (for a shopper) when it is not the caller. For shoppers (themselves) and service agents.",
   })
   async customer(@Arg('id', () => ID) id: string, @Ctx() ctx: CustomersContext): Promise<Customer | null> {
-    const customer = await visibleCustomer(ctx, await ctx.loaders.customer.load(id));
+    const customer = await visibleCustomer(ctx, await ctx.loaders.customer.load(fromGlobalId('Customer', id)));
     return customer ? toCustomer(customer) : null;
   }
 

@@ -4,6 +4,7 @@ import type { GraphQLSchema } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { enforceAuthorization } from '../../common/auth/enforce.js';
 import type { Principal } from '../../common/auth/principal.js';
+import { toGlobalId } from '../../common/global-id.js';
 import { SystemUnavailableError } from '../../common/resilience.js';
 import { TEST_AGENT, TEST_FINANCE, testShopper, testStore } from '../../test/support/principals.js';
 import { createCustomerLoaders, type CustomersContext } from './context.js';
@@ -92,11 +93,11 @@ describe('customers subgraph schema', () => {
     expect(result.errors).toBeUndefined();
     // Through JSON, as on the wire: the DateTime scalar serializes to a Date, which JSON writes as ISO 8601.
     expect(JSON.parse(JSON.stringify(result.data))._entities).toEqual([
-      { id: 'c1', name: 'Ada Lovelace', createdAt: '2025-01-02T03:04:05.000Z', loyalty: { tier: 'SILVER' } },
-      { id: 'c2', name: 'Alan Turing', createdAt: '2025-01-02T03:04:05.000Z', loyalty: { tier: 'SILVER' } },
+      { id: toGlobalId('Customer', 'c1'), name: 'Ada Lovelace', createdAt: '2025-01-02T03:04:05.000Z', loyalty: { tier: 'SILVER' } },
+      { id: toGlobalId('Customer', 'c2'), name: 'Alan Turing', createdAt: '2025-01-02T03:04:05.000Z', loyalty: { tier: 'SILVER' } },
       null,
-      { id: 'c3', name: 'Grace Hopper', createdAt: '2025-01-02T03:04:05.000Z', loyalty: { tier: 'SILVER' } },
-      { id: 'c1', name: 'Ada Lovelace', createdAt: '2025-01-02T03:04:05.000Z', loyalty: { tier: 'SILVER' } },
+      { id: toGlobalId('Customer', 'c3'), name: 'Grace Hopper', createdAt: '2025-01-02T03:04:05.000Z', loyalty: { tier: 'SILVER' } },
+      { id: toGlobalId('Customer', 'c1'), name: 'Ada Lovelace', createdAt: '2025-01-02T03:04:05.000Z', loyalty: { tier: 'SILVER' } },
     ]);
     expect(calls.getCustomers).toBe(1);
   });
@@ -112,8 +113,8 @@ describe('customers subgraph schema', () => {
     const contextValue = contextFor(port);
     const search = await graphql({ schema, source: '{ searchCustomers(query: "a", first: 2) { id name } }', contextValue });
     expect(search.data?.searchCustomers).toEqual([
-      { id: 'c1', name: 'Ada Lovelace' },
-      { id: 'c2', name: 'Alan Turing' },
+      { id: toGlobalId('Customer', 'c1'), name: 'Ada Lovelace' },
+      { id: toGlobalId('Customer', 'c2'), name: 'Alan Turing' },
     ]);
     const again = await graphql({ schema, source: '{ customer(id: "c2") { email } }', contextValue });
     expect(again.data?.customer).toEqual({ email: 'alan@example.com' });
@@ -143,18 +144,18 @@ describe('customers subgraph schema', () => {
     // A shopper: themselves in full; another customer reads as unknown, without an error.
     const own = await asCaller(testShopper('c1'), ['c1', 'c2']);
     expect(own.errors).toBeUndefined();
-    expect(own.data?._entities).toEqual([{ id: 'c1', name: 'Ada Lovelace', phone: '+49 30 1234567', email: 'ada@example.com' }, null]);
+    expect(own.data?._entities).toEqual([{ id: toGlobalId('Customer', 'c1'), name: 'Ada Lovelace', phone: '+49 30 1234567', email: 'ada@example.com' }, null]);
 
     // A store associate: name and phone of a customer of their store (email FORBIDDEN); another customer FORBIDDEN.
     const atStore = await asCaller(testStore('store-001'), ['c1', 'c2']);
-    expect(atStore.data?._entities).toEqual([{ id: 'c1', name: 'Ada Lovelace', phone: '+49 30 1234567', email: null }, null]);
+    expect(atStore.data?._entities).toEqual([{ id: toGlobalId('Customer', 'c1'), name: 'Ada Lovelace', phone: '+49 30 1234567', email: null }, null]);
     expect(located(atStore.errors)).toEqual(expect.arrayContaining([['_entities.0.email', 'FORBIDDEN'], ['_entities.1', 'FORBIDDEN']]));
     expect(atStore.errors).toHaveLength(2);
     expect(served.calls.locationsServing).toBe(1);
 
     // Finance: any customer's name, nothing else.
     const finance = await asCaller(TEST_FINANCE, ['c3']);
-    expect(finance.data?._entities).toEqual([{ id: 'c3', name: 'Grace Hopper', phone: null, email: null }]);
+    expect(finance.data?._entities).toEqual([{ id: toGlobalId('Customer', 'c3'), name: 'Grace Hopper', phone: null, email: null }]);
     expect(located(finance.errors)).toEqual(expect.arrayContaining([['_entities.0.phone', 'FORBIDDEN'], ['_entities.0.email', 'FORBIDDEN']]));
     expect(finance.errors).toHaveLength(2);
   });

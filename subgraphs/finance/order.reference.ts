@@ -1,3 +1,4 @@
+import { fromGlobalId } from '../../common/global-id.js';
 import type { FinanceContext } from './context.js';
 import { Order } from './order.js';
 
@@ -8,6 +9,7 @@ import { Order } from './order.js';
  * as an unknown one (null), as `order(id:)` does.
  */
 export async function resolveOrderReference(reference: { id: string }, ctx: FinanceContext): Promise<Order | null> {
-  if (ctx.principal.kind === 'shopper' && (await ctx.loaders.orderOwner.load(reference.id)) !== ctx.principal.customerId) return null;
-  return Object.assign(new Order(), { id: reference.id });
+  const id = fromGlobalId('Order', reference.id);
+  if (ctx.principal.kind === 'shopper' && (await ctx.loaders.orderOwner.load(id)) !== ctx.principal.customerId) return null;
+  return Object.assign(new Order(), { id });
 }

@@ -1,4 +1,5 @@
-import { Ctx, Directive, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Ctx, Directive, FieldResolver, ID, Resolver, Root } from 'type-graphql';
+import { toGlobalId } from '../../common/global-id.js';
 import type { FinanceContext } from './context.js';
 import { ErpPosting } from './erp-posting.js';
 import { deriveFinancialStatus } from './financial-status.js';
@@ -18,6 +19,12 @@ import { Refund } from './refund.js';
 const MONEY_READERS = '@requiresScopes(scopes: [["shopper"], ["agent"], ["finance"]])';
 @Resolver(() => Order)
 export class OrderResolver {
+  /** The object keeps its native id; only the GraphQL field answers the global one. */
+  @FieldResolver(() => ID)
+  id(@Root() order: Order): string {
+    return toGlobalId('Order', order.id);
+  }
+
   @Directive(MONEY_READERS)
   @FieldResolver(() => [Payment], { nullable: true, description: 'Payments at the PSP; null when the PSP is unavailable.' })
   async payments(@Root() order: Order, @Ctx() ctx: FinanceContext): Promise<Payment[]> {

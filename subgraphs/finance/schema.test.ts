@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { enforceAuthorization } from '../../common/auth/enforce.js';
 import type { Principal } from '../../common/auth/principal.js';
 import { InMemoryEventBackbone } from '../../common/events.js';
+import { toGlobalId } from '../../common/global-id.js';
 import { InMemoryIdempotencyStore } from '../../common/idempotency.js';
 import { createLogger } from '../../common/logger.js';
 import { SystemUnavailableError } from '../../common/resilience.js';
@@ -185,16 +186,16 @@ describe('finance subgraph schema', () => {
     expect(result.errors).toBeUndefined();
     const [first, second, third] = JSON.parse(JSON.stringify(result.data))._entities;
     expect(first).toEqual({
-      id: 'ord-1',
+      id: toGlobalId('Order', 'ord-1'),
       financialStatus: 'PARTIALLY_REFUNDED',
       payments: [{ id: 'pay-1', status: 'CAPTURED', method: 'CARD', amount: { amount: '100.00', currencyCode: 'EUR' } }],
       refunds: [{ id: 'ref-1', status: 'SUCCEEDED', amount: { amount: '25.00' }, reason: 'Too big' }],
       invoices: [{ number: 'INV-2026-000001', status: 'PAID', total: { amount: '100.00' } }],
       erpPostings: [{ id: 'post-1', type: 'SALE', status: 'POSTED', attempts: 1, erpDocumentNumber: 'FI-00000001', lastError: null, postedAt: at }],
     });
-    expect(second).toMatchObject({ id: 'ord-2', financialStatus: 'AUTHORIZED', refunds: [], invoices: [] });
+    expect(second).toMatchObject({ id: toGlobalId('Order', 'ord-2'), financialStatus: 'AUTHORIZED', refunds: [], invoices: [] });
     // Orders owns existence: an order finance has never heard of is there, with empty money fields.
-    expect(third).toEqual({ id: 'ord-3', financialStatus: 'PENDING', payments: [], refunds: [], invoices: [], erpPostings: [] });
+    expect(third).toEqual({ id: toGlobalId('Order', 'ord-3'), financialStatus: 'PENDING', payments: [], refunds: [], invoices: [], erpPostings: [] });
     expect(calls).toEqual({ getPaymentsByOrder: 1, getRefundsByOrder: 1, getInvoicesByOrder: 1, getPostingsByOrder: 1 });
   });
 
@@ -204,7 +205,7 @@ describe('finance subgraph schema', () => {
     // financialStatus shares the failed loads of payments and refunds: no extra call to a system that is down.
     expect(calls).toMatchObject({ getPaymentsByOrder: 1, getRefundsByOrder: 1 });
     const order = (result.data?._entities as Record<string, unknown>[])[0];
-    expect(order).toMatchObject({ id: 'ord-1', payments: null, refunds: null, financialStatus: null, invoices: [{ number: 'INV-2026-000001' }] });
+    expect(order).toMatchObject({ id: toGlobalId('Order', 'ord-1'), payments: null, refunds: null, financialStatus: null, invoices: [{ number: 'INV-2026-000001' }] });
     expect(result.errors?.map((e) => e.extensions.code)).toEqual(['PSP_UNAVAILABLE', 'PSP_UNAVAILABLE', 'PSP_UNAVAILABLE']);
     expect(result.errors?.map((e) => e.path?.at(-1)).sort()).toEqual(['financialStatus', 'payments', 'refunds']);
   });
@@ -253,14 +254,14 @@ describe('finance subgraph schema', () => {
     const source = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id financialStatus payments { id } erpPostings { id } } } }`;
     const mine = await graphql({ schema, source, variableValues: orders('ord-1', 'ord-2', 'ord-3'), contextValue: context });
     // Another customer's order and a till sale resolve as unknown ones; whose they are costs one owners call.
-    expect(mine.data?._entities).toEqual([{ id: 'ord-1', financialStatus: 'PARTIALLY_REFUNDED', payments: [{ id: 'pay-1' }], erpPostings: null }, null, null]);
+    expect(mine.data?._entities).toEqual([{ id: toGlobalId('Order', 'ord-1'), financialStatus: 'PARTIALLY_REFUNDED', payments: [{ id: 'pay-1' }], erpPostings: null }, null, null]);
     expect(mine.errors?.map((e) => [e.path?.join('.'), e.extensions.code])).toEqual([['_entities.0.erpPostings', 'FORBIDDEN']]);
     expect(ownerCalls.customersOf).toBe(1);
     expect(calls.getPostingsByOrder).toBe(0);
 
     const atStore = fakePorts({}, testStore('store-001'));
     const refused = await graphql({ schema, source, variableValues: orders('ord-1'), contextValue: atStore.context });
-    expect(refused.data?._entities).toEqual([{ id: 'ord-1', financialStatus: null, payments: null, erpPostings: null }]);
+    expect(refused.data?._entities).toEqual([{ id: toGlobalId('Order', 'ord-1'), financialStatus: null, payments: null, erpPostings: null }]);
     expect(refused.errors?.map((e) => e.extensions.code)).toEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN']);
     expect(atStore.calls).toEqual({ getPaymentsByOrder: 0, getRefundsByOrder: 0, getInvoicesByOrder: 0, getPostingsByOrder: 0 });
   });

@@ -1,10 +1,9 @@
 import { MemoryRateLimiter, RedisRateLimiter } from '../../common/rate-limit.js';
 import type { SubgraphService } from '../../common/service.js';
 import { securityOf, type SubgraphEnvironment } from '../environment.js';
-import { SandboxJournal } from './adapters/sandbox-journal.js';
-import { SandboxLedger } from './adapters/sandbox-ledger.js';
 import { SandboxOrderOwners } from './adapters/sandbox-order-owners.js';
 import { SandboxPayments } from './adapters/sandbox-payments.js';
+import { createErpAdapters } from '../erp-adapters.js';
 import { createFinanceSubgraph } from './index.js';
 import { outboxSettings, type FinanceConfig } from './outbox/settings.js';
 import { RedisOutboxStore } from './outbox/redis-store.js';
@@ -12,11 +11,13 @@ import { JournaledOutboxStore } from './outbox/store.js';
 
 export async function createFinanceFromEnvironment(env: SubgraphEnvironment): Promise<SubgraphService> {
   const config = env.config as FinanceConfig;
+  const erp = env.erp ?? createErpAdapters({ erp: { ...config.erp, adapter: 'sandbox' }, adapter: config.adapter }, { systems: env.systems, resilience: env.resilience });
   return createFinanceSubgraph({
     payments: new SandboxPayments(env.systems.psp, env.resilience),
-    ledger: new SandboxLedger(env.systems.erp, env.resilience),
+    // The ERP's ports come from the one adapter family chosen for the process (ERP_ADAPTER).
+    ledger: erp.ledger,
     owners: new SandboxOrderOwners(env.systems, env.resilience),
-    journal: new SandboxJournal(env.systems.erp, env.resilience),
+    journal: erp.journal,
     backbone: env.backbone,
     // The outbox survives a restart: in Redis when several instances share it, else beside the rest of DATA_DIR.
     outboxStore: env.redis ? new RedisOutboxStore(env.redis.client, env.redis.prefix) : await JournaledOutboxStore.open(config.dataDir),

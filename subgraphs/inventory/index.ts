@@ -9,6 +9,7 @@ import { AvailabilityResolver } from './availability.resolver.js';
 import { InventoryChangeResolver } from './changes/inventory-change.resolver.js';
 import { StockChangeFeed } from './changes/stock-change-feed.js';
 import { createInventoryLoaders, type InventoryContext } from './context.js';
+import { resolveInventoryLevelReference } from './inventory-level.reference.js';
 import { InventoryLevelResolver } from './inventory-level.resolver.js';
 import { resolveLocationReference } from './location.reference.js';
 import { LocationResolver } from './location.resolver.js';
@@ -49,6 +50,7 @@ export function buildInventorySchema(): Promise<GraphQLSchema> {
     { resolvers: [LocationResolver, InventoryLevelResolver, VariantResolver, AvailabilityResolver, StockWritesResolver, InventoryChangeResolver], orphanedTypes: [ProductVariant] },
     {
       Location: { __resolveReference: resolveLocationReference },
+      InventoryLevel: { __resolveReference: resolveInventoryLevelReference },
       ProductVariant: { __resolveReference: resolveVariantReference },
     },
   );

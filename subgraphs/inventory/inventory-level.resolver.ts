@@ -1,4 +1,5 @@
-import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Ctx, FieldResolver, ID, Resolver, Root } from 'type-graphql';
+import { toGlobalId } from '../../common/global-id.js';
 import type { InventoryContext } from './context.js';
 import { InventoryLevel } from './inventory-level.js';
 import { Location } from './location.js';
@@ -7,6 +8,11 @@ import { ProductVariant } from './variant.js';
 
 @Resolver(() => InventoryLevel)
 export class InventoryLevelResolver {
+  @FieldResolver(() => ID, { description: 'Its global id (Node), made of the SKU and the location.' })
+  id(@Root() level: InventoryLevel): string {
+    return toGlobalId('InventoryLevel', level.sku, level.locationId);
+  }
+
   // Levels are only read at locations already loaded in this request, so this is a cache hit, not a call.
   @FieldResolver(() => Location)
   async location(@Root() level: InventoryLevel, @Ctx() ctx: InventoryContext): Promise<Location> {

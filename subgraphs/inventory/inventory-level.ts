@@ -1,7 +1,9 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../../common/graphql-types.js';
 import { StockStatus } from './stock-status.js';
 
+// An entity so that `node(id:)` reaches it (its global id is made of SKU and location).
+@Directive('@key(fields: "id")')
 @ObjectType('InventoryLevel', { description: 'Stock of one SKU at one location: the system counts, the ERP policy, and what can be promised.' })
 export class InventoryLevel {
   @Field(() => String)

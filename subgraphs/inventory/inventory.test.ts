@@ -2,6 +2,7 @@ import type { ExecutionResult } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Principal } from '../../common/auth/principal.js';
 import { InMemoryEventBackbone } from '../../common/events.js';
+import { fromGlobalId, toGlobalId } from '../../common/global-id.js';
 import { InMemoryIdempotencyStore } from '../../common/idempotency.js';
 import { createLogger } from '../../common/logger.js';
 import { ResilienceRegistry } from '../../common/resilience.js';
@@ -92,7 +93,7 @@ describe('ProductVariant.availability', () => {
   it('sums every location when no locationIds are given, listing them stores first', async () => {
     const result = await run(VARIANT_AVAILABILITY, { representations: representationsOf(1) });
     const [variant] = result.data?._entities as VariantResult[];
-    const ids = variant!.availability!.locations.map((l) => l.location.id);
+    const ids = variant!.availability!.locations.map((l) => fromGlobalId('Location', l.location.id));
     expect(ids).toHaveLength(25);
     expect(ids.slice(0, 2)).toEqual(['store-001', 'store-002']);
     expect(ids.slice(-5)).toEqual(['wh-01', 'wh-02', 'wh-03', 'wh-04', 'wh-05']);
@@ -104,7 +105,7 @@ describe('ProductVariant.availability', () => {
     const result = await run(VARIANT_AVAILABILITY, { representations: representationsOf(2), locationIds: ['wh-02', 'store-003', 'store-999', 'nowhere'] });
     expect(result.errors).toBeUndefined();
     const [variant] = result.data?._entities as VariantResult[];
-    expect(variant!.availability!.locations.map((l) => l.location.id)).toEqual(['store-003', 'wh-02']);
+    expect(variant!.availability!.locations.map((l) => fromGlobalId('Location', l.location.id))).toEqual(['store-003', 'wh-02']);
     expect(variant!.availability!.available).toBe(expectedAvailable(variant!.sku, 'store-003') + expectedAvailable(variant!.sku, 'wh-02'));
     expect(sandbox.control.calls()).toEqual({ pos: { getStores: 1, getStock: 1 }, wms: { getWarehouses: 1, getStock: 1 } });
   });
@@ -139,17 +140,17 @@ describe('locations', () => {
     const result = await run('{ all: locations { id type } pickup: locations(pickupEnabled: true) { id pickupEnabled } }');
     const all = result.data?.all as { id: string; type: string }[];
     expect(all).toHaveLength(25);
-    expect(all[0]).toEqual({ id: 'store-001', type: 'STORE' });
-    expect(all[24]).toEqual({ id: 'wh-05', type: 'WAREHOUSE' });
+    expect(all[0]).toEqual({ id: toGlobalId('Location', 'store-001'), type: 'STORE' });
+    expect(all[24]).toEqual({ id: toGlobalId('Location', 'wh-05'), type: 'WAREHOUSE' });
     const pickup = result.data?.pickup as { id: string; pickupEnabled: boolean }[];
     expect(pickup.length).toBeGreaterThan(0);
-    expect(pickup.every((l) => l.pickupEnabled && l.id.startsWith('store-'))).toBe(true);
+    expect(pickup.every((l) => l.pickupEnabled && fromGlobalId('Location', l.id).startsWith('store-'))).toBe(true);
     expect(sandbox.control.calls()).toEqual({ pos: { listStores: 1 }, wms: { listWarehouses: 1 } });
   });
 
   it('calls only the system of the type asked for', async () => {
     const result = await run('{ locations(type: WAREHOUSE) { id address { city country } } }');
-    expect((result.data?.locations as { id: string }[]).map((l) => l.id)).toEqual(['wh-01', 'wh-02', 'wh-03', 'wh-04', 'wh-05']);
+    expect((result.data?.locations as { id: string }[]).map((l) => fromGlobalId('Location', l.id))).toEqual(['wh-01', 'wh-02', 'wh-03', 'wh-04', 'wh-05']);
     expect(sandbox.control.calls()).toEqual({ wms: { listWarehouses: 1 } });
   });
 });
@@ -158,7 +159,7 @@ describe('location', () => {
   it('looks a warehouse up in the WMS only, and answers null for unknown ids', async () => {
     const result = await run('{ wh: location(id: "wh-02") { id name type pickupEnabled } none: location(id: "wh-77") { id } other: location(id: "nope") { id } }');
     expect(result.errors).toBeUndefined();
-    expect(result.data?.wh).toMatchObject({ id: 'wh-02', type: 'WAREHOUSE', pickupEnabled: false });
+    expect(result.data?.wh).toMatchObject({ id: toGlobalId('Location', 'wh-02'), type: 'WAREHOUSE', pickupEnabled: false });
     expect(result.data?.none).toBeNull();
     expect(result.data?.other).toBeNull();
     expect(sandbox.control.calls()).toEqual({ wms: { getWarehouses: 1 }, pos: { getStores: 1 } });
@@ -180,7 +181,7 @@ describe('location', () => {
     expect(result.errors).toBeUndefined();
     const levels = (result.data?.location as { inventoryLevels: { sku: string; available: number; status: string; location: { id: string }; variant: { sku: string } }[] }).inventoryLevels;
     expect(levels.map((l) => l.sku)).toEqual([b, a]);
-    expect(levels[0]).toMatchObject({ locationId: 'store-004', location: { id: 'store-004' }, variant: { sku: b }, available: expectedAvailable(b!, 'store-004') });
+    expect(levels[0]).toMatchObject({ locationId: 'store-004', location: { id: toGlobalId('Location', 'store-004') }, variant: { sku: b }, available: expectedAvailable(b!, 'store-004') });
     expect(sandbox.control.calls()).toEqual({ pos: { getStores: 1, getStock: 1 } });
   });
 
@@ -189,7 +190,7 @@ describe('location', () => {
     const result = await run('{ location(id: "store-001") { id name inventoryLevels(skus: ["x"]) { sku } } }', {}, store('store-001'));
     // "x" has no stock record: no level, and no error either.
     expect(result.errors).toBeUndefined();
-    expect(result.data?.location).toMatchObject({ id: 'store-001', inventoryLevels: [] });
+    expect(result.data?.location).toMatchObject({ id: toGlobalId('Location', 'store-001'), inventoryLevels: [] });
     // A SKU whose policy at store-001 holds back safety stock (or brings stock in), so the policy visibly applies.
     const policy = sandbox.data.policies.find((p) => p.locationId === 'store-001' && (p.safetyStock > 0 || p.incoming > 0)
       && sandbox.data.stock.some((s) => s.sku === p.sku && s.locationId === 'store-001'))!;
@@ -197,7 +198,7 @@ describe('location', () => {
     const answered = await run(`{ location(id: "store-001") { id name inventoryLevels(skus: ["${policy.sku}"]) { sku safetyStock incoming available } } }`, {}, store('store-001'));
     expect(answered.errors).toBeUndefined();
     expect(answered.data?.location).toMatchObject({
-      id: 'store-001',
+      id: toGlobalId('Location', 'store-001'),
       inventoryLevels: [{ sku: policy.sku, safetyStock: policy.safetyStock, incoming: policy.incoming, available: expectedAvailable(policy.sku, 'store-001') }],
     });
     expect(sandbox.control.calls().erp).toBeUndefined();
@@ -207,17 +208,17 @@ describe('location', () => {
     const skus = Array.from({ length: 101 }, (_, i) => `SKU-${i}`);
     const result = await run('query ($skus: [String!]!) { location(id: "store-001") { id inventoryLevels(skus: $skus) { sku } } }', { skus }, store('store-001'));
     expect(codes(result)).toEqual(['BAD_USER_INPUT']);
-    expect(result.data?.location).toMatchObject({ id: 'store-001', inventoryLevels: null });
+    expect(result.data?.location).toMatchObject({ id: toGlobalId('Location', 'store-001'), inventoryLevels: null });
   });
 
   it("refuses another location's inventory levels (FORBIDDEN) and an anonymous caller's (UNAUTHENTICATED), before any stock call", async () => {
     const sku = sandbox.data.variants[0]!.sku;
     const query = `{ location(id: "store-004") { id inventoryLevels(skus: ["${sku}"]) { sku } } }`;
     const other = await run(query, {}, store('store-001'));
-    expect(other.data?.location).toEqual({ id: 'store-004', inventoryLevels: null });
+    expect(other.data?.location).toEqual({ id: toGlobalId('Location', 'store-004'), inventoryLevels: null });
     expect((other.errors ?? []).map((e) => [e.path?.join('.'), e.extensions?.code])).toEqual([['location.inventoryLevels', 'FORBIDDEN']]);
     const anonymous = await run(query);
-    expect(anonymous.data?.location).toEqual({ id: 'store-004', inventoryLevels: null });
+    expect(anonymous.data?.location).toEqual({ id: toGlobalId('Location', 'store-004'), inventoryLevels: null });
     expect(codes(anonymous)).toEqual(['UNAUTHENTICATED']);
     expect(sandbox.control.calls().pos?.getStock).toBeUndefined();
   });
@@ -225,7 +226,7 @@ describe('location', () => {
   it('resolves entity references through the location loader in one call per system', async () => {
     const representations = ['store-001', 'wh-01', 'store-404', 'store-002'].map((id) => ({ __typename: 'Location', id }));
     const result = await run('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Location { id type } } }', { r: representations });
-    expect(result.data?._entities).toEqual([{ id: 'store-001', type: 'STORE' }, { id: 'wh-01', type: 'WAREHOUSE' }, null, { id: 'store-002', type: 'STORE' }]);
+    expect(result.data?._entities).toEqual([{ id: toGlobalId('Location', 'store-001'), type: 'STORE' }, { id: toGlobalId('Location', 'wh-01'), type: 'WAREHOUSE' }, null, { id: toGlobalId('Location', 'store-002'), type: 'STORE' }]);
     expect(sandbox.control.calls()).toEqual({ pos: { getStores: 1 }, wms: { getWarehouses: 1 } });
   });
 });

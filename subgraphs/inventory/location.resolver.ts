@@ -1,5 +1,6 @@
 import { Arg, Args, ArgsType, Ctx, Directive, Field, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { forbiddenError } from '../../common/auth/authorization.js';
+import { fromGlobalId, toGlobalId } from '../../common/global-id.js';
 import type { InventoryContext } from './context.js';
 import { checkKey, checkKeyList } from './input.js';
 import { InventoryLevel } from './inventory-level.js';
@@ -21,8 +22,14 @@ export class LocationsArgs {
 export class LocationResolver {
   @Query(() => Location, { nullable: true, description: 'A store or warehouse by id; null when no system knows it.' })
   async location(@Arg('id', () => ID) id: string, @Ctx() ctx: InventoryContext): Promise<Location | null> {
-    const location = await ctx.loaders.location.load(checkKey(id, 'id'));
+    const location = await ctx.loaders.location.load(fromGlobalId('Location', checkKey(id, 'id')));
     return location ? toLocation(location) : null;
+  }
+
+  /** The object keeps its native id; only the GraphQL field answers the global one. */
+  @FieldResolver(() => ID)
+  id(@Root() location: Location): string {
+    return toGlobalId('Location', location.id);
   }
 
   @Query(() => [Location], { description: 'Stores, then warehouses, by id; optionally only one type, or only those with(out) pickup.' })

@@ -64,6 +64,7 @@ describe('inventory subgraph schema', () => {
     });
     expect(fieldsOf('Address')).toEqual({ line1: 'String!', city: 'String!', postalCode: 'String!', country: 'String!' });
     expect(fieldsOf('InventoryLevel')).toEqual({
+      id: 'ID!',
       sku: 'String!',
       locationId: 'ID!',
       location: 'Location!',
@@ -78,7 +79,7 @@ describe('inventory subgraph schema', () => {
       readAt: 'DateTime!',
       variant: 'ProductVariant',
     });
-    expect(fieldsOf('ProductVariant')).toEqual({ sku: 'String!', availability: '(locationIds: [ID!])Availability' });
+    expect(fieldsOf('ProductVariant')).toEqual({ sku: 'String!', id: 'ID!', availability: '(locationIds: [ID!])Availability' });
     expect(fieldsOf('Availability')).toEqual({ available: 'Int!', status: 'StockStatus!', locations: '[LocationAvailability!]!' });
     expect(fieldsOf('LocationAvailability')).toEqual({ location: 'Location!', available: 'Int!', status: 'StockStatus!' });
   });

@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, ID, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, ID, Resolver, Root } from 'type-graphql';
+import { fromGlobalId, toGlobalId } from '../../common/global-id.js';
 import { Availability } from './availability.js';
 import type { InventoryContext } from './context.js';
 import { checkKeyList } from './input.js';
@@ -8,6 +9,13 @@ import { ProductVariant } from './variant.js';
 
 @Resolver(() => ProductVariant)
 export class VariantResolver {
+  /** Derived from the SKU, so catalog and inventory answer the same id without asking each other. */
+  @Directive('@shareable')
+  @FieldResolver(() => ID, { description: 'Its global id (Node); the SKU stays in `sku`.' })
+  id(@Root() variant: ProductVariant): string {
+    return toGlobalId('ProductVariant', variant.sku);
+  }
+
   @FieldResolver(() => Availability, {
     nullable: true,
     description: 'What can be promised over `locationIds` (at most 100; unknown ids ignored) or over every location when absent. Null when POS, WMS or ERP is unavailable.',
@@ -17,7 +25,7 @@ export class VariantResolver {
     @Arg('locationIds', () => [ID], { nullable: true }) locationIds: string[] | null,
     @Ctx() ctx: InventoryContext,
   ): Promise<Availability> {
-    const ids = locationIds ? checkKeyList(locationIds, 'locationIds') : null;
+    const ids = locationIds ? checkKeyList(locationIds, 'locationIds').map((id) => fromGlobalId('Location', id)) : null;
     return toAvailability(await availabilityOf(ctx.loaders, variant.sku, ids, ctx.lowStockThreshold));
   }
 }

@@ -49,16 +49,16 @@ describe('customer orders', () => {
     const first = pageOrders(all, pageWindow(undefined, undefined), (n) => `#${n}`);
     expect(first.totalCount).toBe(25);
     expect(first.edges.map((e) => e.node)).toEqual(Array.from({ length: 10 }, (_, i) => `#${i}`));
-    expect(first.pageInfo).toEqual({ hasNextPage: true, endCursor: encodeCursor(9) });
+    expect(first.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false, startCursor: encodeCursor(0), endCursor: encodeCursor(9) });
 
     const last = pageOrders(all, pageWindow(10, first.pageInfo.endCursor), (n) => n);
     const next = pageOrders(all, pageWindow(10, last.pageInfo.endCursor), (n) => n);
     expect(next.edges.map((e) => e.node)).toEqual([20, 21, 22, 23, 24]);
-    expect(next.pageInfo.hasNextPage).toBe(false);
+    expect(next.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: true, startCursor: encodeCursor(20), endCursor: encodeCursor(24) });
 
     const empty = pageOrders(all, pageWindow(0, null), (n) => n);
     expect(empty.edges).toEqual([]);
-    expect(empty.pageInfo).toEqual({ hasNextPage: true, endCursor: null });
+    expect(empty.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false, startCursor: null, endCursor: null });
   });
 
   it('maps only the orders on the page', () => {

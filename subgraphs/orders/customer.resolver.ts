@@ -1,4 +1,5 @@
-import { Args, ArgsType, Ctx, Directive, Field, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { Args, ArgsType, Ctx, Directive, Field, FieldResolver, ID, Int, Resolver, Root } from 'type-graphql';
+import { toGlobalId } from '../../common/global-id.js';
 import { checkCustomerOrders } from './access.js';
 import type { OrdersContext } from './context.js';
 import { Customer } from './customer.js';
@@ -18,6 +19,12 @@ export class CustomerOrdersArgs {
 
 @Resolver(() => Customer)
 export class CustomerResolver {
+  /** The object keeps its native id; only the GraphQL field answers the global one. */
+  @FieldResolver(() => ID)
+  id(@Root() customer: Customer): string {
+    return toGlobalId('Customer', customer.id);
+  }
+
   @Directive('@requiresScopes(scopes: [["shopper"], ["agent"]])')
   @FieldResolver(() => OrderConnection, {
     nullable: true,

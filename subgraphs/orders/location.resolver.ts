@@ -1,4 +1,5 @@
-import { Ctx, Directive, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Ctx, Directive, FieldResolver, ID, Resolver, Root } from 'type-graphql';
+import { toGlobalId } from '../../common/global-id.js';
 import { checkPickupQueue } from './access.js';
 import type { OrdersContext } from './context.js';
 import { Location } from './location.js';
@@ -7,6 +8,12 @@ import { Order } from './order.js';
 
 @Resolver(() => Location)
 export class LocationResolver {
+  /** The object keeps its native id; only the GraphQL field answers the global one. */
+  @FieldResolver(() => ID)
+  id(@Root() location: Location): string {
+    return toGlobalId('Location', location.id);
+  }
+
   @Directive('@requiresScopes(scopes: [["store"], ["agent"]])')
   @FieldResolver(() => [Order], {
     nullable: true,

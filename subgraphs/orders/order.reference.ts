@@ -1,3 +1,4 @@
+import { fromGlobalId } from '../../common/global-id.js';
 import { visibleOrder } from './access.js';
 import type { OrdersContext } from './context.js';
 import { toOrder } from './mapping.js';
@@ -7,6 +8,6 @@ import { toOrder } from './mapping.js';
  * with the same row rule: an order the caller may not see resolves as an unknown one.
  */
 export async function resolveOrderReference(reference: { id: string }, ctx: OrdersContext) {
-  const order = visibleOrder(ctx.principal, await ctx.loaders.order.load(reference.id));
+  const order = visibleOrder(ctx.principal, await ctx.loaders.order.load(fromGlobalId('Order', reference.id)));
   return order ? toOrder(order) : null;
 }

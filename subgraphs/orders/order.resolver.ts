@@ -1,4 +1,5 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { fromGlobalId, toGlobalId } from '../../common/global-id.js';
 import { badInput } from '../../common/pagination.js';
 import { visibleOrder } from './access.js';
 import type { OrdersContext } from './context.js';
@@ -25,7 +26,7 @@ export class OrderResolver {
   })
   async order(@Arg('id', () => ID) id: string, @Ctx() ctx: OrdersContext): Promise<Order | null> {
     checkKey(id, 'id');
-    const order = visibleOrder(ctx.principal, await ctx.loaders.order.load(id));
+    const order = visibleOrder(ctx.principal, await ctx.loaders.order.load(fromGlobalId('Order', id)));
     return order ? toOrder(order) : null;
   }
 
@@ -35,6 +36,12 @@ export class OrderResolver {
     checkKey(number, 'number');
     const order = visibleOrder(ctx.principal, await ctx.loaders.orderByNumber.load(number));
     return order ? toOrder(order) : null;
+  }
+
+  /** The object keeps its native id; only the GraphQL field answers the global one. */
+  @FieldResolver(() => ID)
+  id(@Root() order: Order): string {
+    return toGlobalId('Order', order.id);
   }
 
   @FieldResolver(() => [Shipment], { nullable: true, description: 'Parcels from the WMS; null while the WMS is unavailable.' })

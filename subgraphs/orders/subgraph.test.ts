@@ -4,6 +4,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { enforceAuthorization } from '../../common/auth/enforce.js';
 import type { Principal } from '../../common/auth/principal.js';
 import { InMemoryEventBackbone } from '../../common/events.js';
+import { toGlobalId } from '../../common/global-id.js';
 import { formatMinor } from '../../common/money.js';
 import { ResilienceRegistry } from '../../common/resilience.js';
 import { createSandbox, type Sandbox } from '../../sandbox/index.js';
@@ -84,12 +85,12 @@ describe('orders subgraph over the sandbox', () => {
     const result = await run(`query($a: ID!, $b: String!) { a: order(id: $a) { ${ORDER_FIELDS} } b: orderByNumber(number: $b) { ${ORDER_FIELDS} } }`, { a: web.id, b: store.number });
     expect(result.errors).toBeUndefined();
     const { a, b } = result.data;
-    expect(a).toMatchObject({ id: web.id, number: web.number, channel: 'WEB', pickupLocation: null, fulfillmentLocation: { id: web.fulfillmentLocationId }, customer: { id: web.customerId } });
+    expect(a).toMatchObject({ id: toGlobalId('Order', web.id), number: web.number, channel: 'WEB', pickupLocation: null, fulfillmentLocation: { id: toGlobalId('Location', web.fulfillmentLocationId) }, customer: { id: toGlobalId('Customer', web.customerId!) } });
     expect(a.lines[0].variant).toEqual({ sku: web.lines[0]!.sku });
     expect(a.timeline[0]).toMatchObject({ type: 'ORDER_PLACED', correlationId: web.correlationId });
     expect(a.timeline[0].summary).toMatch(new RegExp(`^Order ${web.number} placed on WEB: \\d+ lines?, \\d+\\.\\d\\d EUR$`));
     expect(new Date(a.placedAt).toISOString()).toBe(web.placedAt);
-    expect(b).toMatchObject({ id: store.id, channel: 'STORE', customer: null });
+    expect(b).toMatchObject({ id: toGlobalId('Order', store.id), channel: 'STORE', customer: null });
     // Each lookup went to its own system only.
     expect(calls().ecom).toMatchObject({ getOrders: 1, getReturnsByOrder: 1 });
     expect(calls().ecom?.getOrdersByNumber).toBeUndefined();
@@ -133,7 +134,7 @@ describe('orders subgraph over the sandbox', () => {
     expect(one.errors).toBeUndefined();
     const connection = one.data._entities[0].orders;
     expect(connection.totalCount).toBe(both[1].length);
-    const expected = [...both[1]].sort((a, b) => (a.placedAt < b.placedAt ? 1 : a.placedAt > b.placedAt ? -1 : a.id < b.id ? -1 : 1)).map((o) => o.id);
+    const expected = [...both[1]].sort((a, b) => (a.placedAt < b.placedAt ? 1 : a.placedAt > b.placedAt ? -1 : a.id < b.id ? -1 : 1)).map((o) => toGlobalId('Order', o.id));
     expect(connection.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual(expected);
     const costOfOne = calls();
 
@@ -171,7 +172,7 @@ describe('orders subgraph over the sandbox', () => {
 
   it('gives an unknown customer an empty connection', async () => {
     const result = await run(`{ _entities(representations: [{ __typename: "Customer", id: "cust-nobody" }]) { ... on Customer { id orders { totalCount edges { cursor } pageInfo { hasNextPage endCursor } } } } }`);
-    expect(result.data?._entities[0]).toEqual({ id: 'cust-nobody', orders: { totalCount: 0, edges: [], pageInfo: { hasNextPage: false, endCursor: null } } });
+    expect(result.data?._entities[0]).toEqual({ id: toGlobalId('Customer', 'cust-nobody'), orders: { totalCount: 0, edges: [], pageInfo: { hasNextPage: false, endCursor: null } } });
   });
 
   it('lists a location’s pickup queue oldest first, in one call for many locations', async () => {
@@ -196,7 +197,7 @@ describe('orders subgraph over the sandbox', () => {
     const [w, s] = [sandbox.data.orders.find((o) => o.id.startsWith('ord-w'))!, sandbox.data.orders.find((o) => o.id.startsWith('ord-s'))!];
     const result = await run(`{ _entities(representations: [{ __typename: "Order", id: "${w.id}" }, { __typename: "Order", id: "${s.id}" }, { __typename: "Order", id: "ord-w999999" }]) { ... on Order { id number } } }`);
     expect(result.errors).toBeUndefined();
-    expect(result.data._entities).toEqual([{ id: w.id, number: w.number }, { id: s.id, number: s.number }, null]);
+    expect(result.data._entities).toEqual([{ id: toGlobalId('Order', w.id), number: w.number }, { id: toGlobalId('Order', s.id), number: s.number }, null]);
   });
 
   it('nulls only what a down system serves, with its error', async () => {
@@ -205,7 +206,7 @@ describe('orders subgraph over the sandbox', () => {
     sandbox.control.setFault('pos', { down: true });
     sandbox.control.setFault('wms', { down: true });
     const result = await run(`query($w: ID!, $s: ID!) { w: order(id: $w) { id number shipments { id } returns { id } timeline { id } } s: order(id: $s) { id } }`, { w: web.id, s: store.id });
-    expect(result.data?.w).toMatchObject({ id: web.id, number: web.number, shipments: null, returns: [] });
+    expect(result.data?.w).toMatchObject({ id: toGlobalId('Order', web.id), number: web.number, shipments: null, returns: [] });
     expect(result.data?.w.timeline.length).toBeGreaterThan(0);
     expect(result.data?.s).toBeNull();
     const errors = (result.errors ?? []).map((e) => [e.path?.join('.'), e.extensions.code]);
@@ -218,7 +219,7 @@ describe('orders subgraph over the sandbox', () => {
     const p = ports();
     p.eventLog = new BackboneOrderEventLog({ eventsForOrders: () => Promise.reject(new Error('redis gone')) });
     const result = await graphql({ schema, source: `{ order(id: "${web.id}") { id timeline { id } } }`, contextValue: contextFor(p, TEST_AGENT) });
-    expect(result.data).toEqual({ order: { id: web.id, timeline: null } });
+    expect(result.data).toEqual({ order: { id: toGlobalId('Order', web.id), timeline: null } });
     expect(result.errors?.[0]?.extensions.code).toBe('EVENTS_UNAVAILABLE');
   });
 });

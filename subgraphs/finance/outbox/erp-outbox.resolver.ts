@@ -1,4 +1,5 @@
 import { Args, ArgsType, Ctx, Directive, Field, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { fromOptionalGlobalId } from '../../../common/global-id.js';
 import { UserError } from '../../../common/graphql-types.js';
 import { checkFirst } from '../../../common/pagination.js';
 import type { FinanceContext } from '../context.js';
@@ -41,7 +42,7 @@ export class ErpOutboxResolver {
   })
   async erpOutbox(@Args(() => ErpOutboxArgs) args: ErpOutboxArgs, @Ctx() ctx: FinanceContext): Promise<ErpPosting[]> {
     const limit = checkFirst(args.first, 20);
-    return (await ctx.outbox.list({ statuses: args.statuses ?? undefined, orderId: args.orderId ?? undefined }, limit)).map(toErpPosting);
+    return (await ctx.outbox.list({ statuses: args.statuses ?? undefined, orderId: fromOptionalGlobalId('Order', args.orderId) ?? undefined }, limit)).map(toErpPosting);
   }
 
   @Directive('@requiresScopes(scopes: [["finance"]])')

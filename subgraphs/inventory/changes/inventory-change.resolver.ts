@@ -1,4 +1,5 @@
 import { Args, ArgsType, Ctx, Directive, Field, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { fromGlobalId } from '../../../common/global-id.js';
 import { badInput } from '../../../common/pagination.js';
 import type { InventoryContext } from '../context.js';
 import { checkKey, checkKeyList } from '../input.js';
@@ -31,7 +32,7 @@ export function toInventoryChange(change: StockChange): InventoryChange {
  * the subscription with BAD_USER_INPUT. A site master that is down fails it with its `*_UNAVAILABLE` code.
  */
 export async function subscribeToInventoryChanges(args: { locationId: string; skus?: string[] | null | undefined }, ctx: InventoryContext): Promise<AsyncIterable<StockChange>> {
-  const locationId = checkKey(args.locationId, 'locationId');
+  const locationId = fromGlobalId('Location', checkKey(args.locationId, 'locationId'));
   let skus: string[] | null = null;
   if (args.skus !== null && args.skus !== undefined) {
     skus = checkKeyList(args.skus, 'skus');

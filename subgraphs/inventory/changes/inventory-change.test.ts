@@ -2,6 +2,7 @@ import { createClient, type Client, type FormattedExecutionResult } from 'graphq
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Principal } from '../../../common/auth/principal.js';
+import { toGlobalId } from '../../../common/global-id.js';
 import { InMemoryIdempotencyStore } from '../../../common/idempotency.js';
 import { createLogger } from '../../../common/logger.js';
 import { ResilienceRegistry } from '../../../common/resilience.js';
@@ -121,7 +122,7 @@ describe('inventoryChanged over graphql-ws', () => {
       expect(r.errors).toBeUndefined();
       return r.data!.inventoryChanged;
     });
-    expect(a).toMatchObject({ sku: target.sku, locationId: 'store-002', reason: 'RECEIPT', delta: 5, correlationId: 'adjust-k-1', location: { id: 'store-002', name: store.name, type: 'STORE' }, variant: { sku: target.sku } });
+    expect(a).toMatchObject({ sku: target.sku, locationId: 'store-002', reason: 'RECEIPT', delta: 5, correlationId: 'adjust-k-1', location: { id: toGlobalId('Location', 'store-002'), name: store.name, type: 'STORE' }, variant: { sku: target.sku } });
     expect(b).toMatchObject({ reason: 'SALE', delta: -2, correlationId: 'adjust-k-2', variant: { sku: target.sku } });
     expect(a.eventId).not.toBe(b.eventId);
     // The level is read when the change is delivered: the second change shows the level after it.
@@ -168,7 +169,7 @@ describe('inventoryChanged over graphql-ws', () => {
         incoming: policy?.incoming ?? 0,
         available: Math.max(0, target.onHand - target.committed - target.reserved - safetyStock - target.damaged),
       },
-      location: { id: 'store-005' },
+      location: { id: toGlobalId('Location', 'store-005') },
       variant: { sku: target.sku },
     });
     sub.unsubscribe();

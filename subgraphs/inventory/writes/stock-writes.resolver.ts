@@ -1,4 +1,5 @@
 import { Arg, Ctx, Directive, Mutation, Resolver } from 'type-graphql';
+import { fromGlobalId } from '../../../common/global-id.js';
 import { UserError } from '../../../common/graphql-types.js';
 import type { InventoryContext } from '../context.js';
 import { toInventoryLevel, toStockReservation } from '../mapping.js';
@@ -18,7 +19,7 @@ export class StockWritesResolver {
   @Directive('@policy(policies: [["own_location"]])')
   @Mutation(() => AdjustInventoryPayload, { nullable: true, description: 'A POS or WMS stock movement (sale, return, receipt, damage, cycle count, transfer), optionally compare-and-swap on on hand.' })
   async adjustInventory(@Arg('input', () => AdjustInventoryInput) input: AdjustInventoryInput, @Ctx() ctx: InventoryContext): Promise<AdjustInventoryPayload> {
-    const outcome = await adjustInventory(depsOf(ctx), ctx.scope, { ...input });
+    const outcome = await adjustInventory(depsOf(ctx), ctx.scope, { ...input, locationId: fromGlobalId('Location', input.locationId) });
     return Object.assign(new AdjustInventoryPayload(), {
       level: outcome.level ? toInventoryLevel(outcome.level, ctx.lowStockThreshold) : null,
       userErrors: toUserErrors(outcome.userErrors),
@@ -29,7 +30,7 @@ export class StockWritesResolver {
   @Directive('@policy(policies: [["own_location"]])')
   @Mutation(() => ReserveInventoryPayload, { nullable: true, description: 'Hold units of every line at one location (all or nothing) until released or expired.' })
   async reserveInventory(@Arg('input', () => ReserveInventoryInput) input: ReserveInventoryInput, @Ctx() ctx: InventoryContext): Promise<ReserveInventoryPayload> {
-    const outcome = await reserveInventory(depsOf(ctx), ctx.scope, { ...input, lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) });
+    const outcome = await reserveInventory(depsOf(ctx), ctx.scope, { ...input, locationId: fromGlobalId('Location', input.locationId), lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) });
     return Object.assign(new ReserveInventoryPayload(), {
       reservation: outcome.reservation ? toStockReservation(outcome.reservation) : null,
       userErrors: toUserErrors(outcome.userErrors),

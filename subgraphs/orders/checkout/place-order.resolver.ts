@@ -1,4 +1,5 @@
 import { Arg, Ctx, Directive, Mutation, Resolver } from 'type-graphql';
+import { fromOptionalGlobalId } from '../../../common/global-id.js';
 import { UserError } from '../../../common/graphql-types.js';
 import type { OrdersContext } from '../context.js';
 import { toOrder } from '../mapping.js';
@@ -17,6 +18,9 @@ export class PlaceOrderResolver {
   async placeOrder(@Arg('input', () => PlaceOrderInput) input: PlaceOrderInput, @Ctx() ctx: OrdersContext): Promise<PlaceOrderPayload> {
     const outcome = await placeOrder({ ...ctx.checkout, loadOrder: (id) => ctx.loaders.order.load(id) }, ctx.scope, {
       ...input,
+      // Decoded before anything else, so that the idempotency record sees one input whichever id form was sent.
+      customerId: fromOptionalGlobalId('Customer', input.customerId),
+      pickupLocationId: fromOptionalGlobalId('Location', input.pickupLocationId),
       lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
     });
     return Object.assign(new PlaceOrderPayload(), {

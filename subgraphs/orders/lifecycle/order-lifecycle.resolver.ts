@@ -1,5 +1,6 @@
 import { Arg, Args, Ctx, Directive, Mutation, Resolver } from 'type-graphql';
 import { orderAccess } from '../access.js';
+import { fromGlobalId } from '../../../common/global-id.js';
 import { UserError } from '../../../common/graphql-types.js';
 import type { UserErrorValue } from '../checkout/checkout.service.js';
 import type { OrdersContext } from '../context.js';
@@ -47,6 +48,9 @@ function statusPayload(ctx: OrdersContext, outcome: { order: SalesOrder | null; 
   return Object.assign(new OrderStatusPayload(), { order: outcome.order ? toOrder(outcome.order) : null, userErrors: userErrors(outcome.userErrors) });
 }
 
+/** An order argument: its global id or its native id (decoded before the idempotency record sees it). */
+const orderIdOf = (id: string): string => fromGlobalId('Order', id);
+
 const returnOf = (r: OrderReturn | null) => (r ? toReturn(r) : null);
 
 /** The lifecycle mutations: each delegates to lifecycle.service.ts, where the state machine and the sagas live. */
@@ -59,7 +63,7 @@ export class OrderLifecycleResolver {
       'CONFIRMED → READY_FOR_PICKUP for a PICKUP order. Without idempotencyKey a repeat answers INVALID_STATE naming the current status and changes nothing.',
   })
   async markReadyForPickup(@Args(() => OrderMoveArgs) { orderId, idempotencyKey }: OrderMoveArgs, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
-    return statusPayload(ctx, await markReadyForPickup(deps(ctx), ctx.scope, { orderId, idempotencyKey }));
+    return statusPayload(ctx, await markReadyForPickup(deps(ctx), ctx.scope, { orderId: orderIdOf(orderId), idempotencyKey }));
   }
 
   @Directive('@requiresScopes(scopes: [["store"]])')
@@ -69,19 +73,19 @@ export class OrderLifecycleResolver {
       'Hand-over at the store: READY_FOR_PICKUP → PICKED_UP; the committed units leave the shelf. Without idempotencyKey a repeat answers INVALID_STATE naming the current status and changes nothing.',
   })
   async confirmPickup(@Args(() => OrderMoveArgs) { orderId, idempotencyKey }: OrderMoveArgs, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
-    return statusPayload(ctx, await confirmPickup(deps(ctx), ctx.scope, { orderId, idempotencyKey }));
+    return statusPayload(ctx, await confirmPickup(deps(ctx), ctx.scope, { orderId: orderIdOf(orderId), idempotencyKey }));
   }
 
   @Directive('@requiresScopes(scopes: [["store"]])')
   @Mutation(() => OrderStatusPayload, { nullable: true, description: 'CONFIRMED → SHIPPED for a SHIPPING or SHIP_FROM_STORE order: shipment recorded in the WMS, stock leaves the fulfilment location.' })
   async shipOrder(@Arg('input', () => ShipOrderInput) input: ShipOrderInput, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
-    return statusPayload(ctx, await shipOrder(deps(ctx), ctx.scope, { idempotencyKey: input.idempotencyKey, orderId: input.orderId, carrier: input.carrier, trackingNumber: input.trackingNumber }));
+    return statusPayload(ctx, await shipOrder(deps(ctx), ctx.scope, { idempotencyKey: input.idempotencyKey, orderId: orderIdOf(input.orderId), carrier: input.carrier, trackingNumber: input.trackingNumber }));
   }
 
   @Directive('@requiresScopes(scopes: [["store"], ["agent"]])')
   @Mutation(() => OrderStatusPayload, { nullable: true, description: 'SHIPPED → DELIVERED: the carrier delivered the order.' })
   async markDelivered(@Args(() => KeyedOrderMoveArgs) { orderId, idempotencyKey }: KeyedOrderMoveArgs, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
-    return statusPayload(ctx, await markDelivered(deps(ctx), ctx.scope, { orderId, idempotencyKey }));
+    return statusPayload(ctx, await markDelivered(deps(ctx), ctx.scope, { orderId: orderIdOf(orderId), idempotencyKey }));
   }
 
   @Directive('@requiresScopes(scopes: [["shopper"], ["agent"]])')
@@ -90,7 +94,7 @@ export class OrderLifecycleResolver {
     description: 'Cancel before hand-over or shipment: committed stock released, payment authorization voided. Afterwards INVALID_STATE, and nothing changes.',
   })
   async cancelOrder(@Arg('input', () => CancelOrderInput) input: CancelOrderInput, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
-    return statusPayload(ctx, await cancelOrder(deps(ctx), ctx.scope, { idempotencyKey: input.idempotencyKey, orderId: input.orderId, reason: input.reason }));
+    return statusPayload(ctx, await cancelOrder(deps(ctx), ctx.scope, { idempotencyKey: input.idempotencyKey, orderId: orderIdOf(input.orderId), reason: input.reason }));
   }
 
   @Directive('@requiresScopes(scopes: [["shopper"], ["agent"]])')
@@ -98,7 +102,7 @@ export class OrderLifecycleResolver {
   async createReturn(@Arg('input', () => CreateReturnInput) input: CreateReturnInput, @Ctx() ctx: OrdersContext): Promise<CreateReturnPayload> {
     const outcome = await createReturn(deps(ctx), ctx.scope, {
       idempotencyKey: input.idempotencyKey,
-      orderId: input.orderId,
+      orderId: orderIdOf(input.orderId),
       reason: input.reason,
       lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
     });

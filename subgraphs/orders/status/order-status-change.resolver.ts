@@ -1,5 +1,6 @@
 import { Args, ArgsType, Ctx, Directive, Field, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { forbiddenError } from '../../../common/auth/authorization.js';
+import { fromGlobalId, type NodeTypeName } from '../../../common/global-id.js';
 import { visibleOrder } from '../access.js';
 import { badInput } from '../../../common/pagination.js';
 import type { OrdersContext } from '../context.js';
@@ -26,12 +27,13 @@ type RawArgs = { [K in keyof OrderStatusChangedArgs]?: string | null | undefined
 
 /** At least one key, each 1 to MAX_KEY_LENGTH characters; BAD_USER_INPUT otherwise. */
 export function orderStatusFilterOf(args: RawArgs): OrderStatusFilter {
-  const key = (field: keyof OrderStatusChangedArgs): string | null => {
+  const key = (field: keyof OrderStatusChangedArgs, type: NodeTypeName): string | null => {
     const value = args[field] ?? null;
     if (value !== null && (value.length < 1 || value.length > MAX_KEY_LENGTH)) throw badInput(`${field} must be 1 to ${MAX_KEY_LENGTH} characters`, field);
-    return value;
+    // The feed filters on native ids (events carry them); a global id is decoded here.
+    return value === null ? null : fromGlobalId(type, value);
   };
-  const filter = { orderId: key('orderId'), customerId: key('customerId'), locationId: key('locationId') };
+  const filter = { orderId: key('orderId', 'Order'), customerId: key('customerId', 'Customer'), locationId: key('locationId', 'Location') };
   if (filter.orderId === null && filter.customerId === null && filter.locationId === null) {
     throw badInput('orderStatusChanged needs at least one of orderId, customerId and locationId');
   }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../../common/auth/principal.js';
 import type { AppConfig } from '../../../common/config.js';
 import { runInScope } from '../../../common/correlation.js';
+import { fromGlobalId, toGlobalId } from '../../../common/global-id.js';
 import { InMemoryIdempotencyStore } from '../../../common/idempotency.js';
 import { createLogger } from '../../../common/logger.js';
 import { ResilienceRegistry } from '../../../common/resilience.js';
@@ -121,7 +122,8 @@ describe('orderStatusChanged', () => {
     const moves = await take(feed, 3);
     expect(moves.map((m) => `${m.previousStatus ?? '-'}>${m.status}`)).toEqual(['->PLACED', 'PLACED>CONFIRMED', 'CONFIRMED>READY_FOR_PICKUP']);
     for (const move of moves) {
-      expect(move).toMatchObject({ orderId: order.id, correlationId: order.correlationId, order: { id: order.id, number: order.number, pickupLocation: { id: store }, customer: { id: customer } } });
+      // `orderId` is a reference (native); the order's own `id` is its global id.
+      expect(move).toMatchObject({ orderId: fromGlobalId('Order', order.id), correlationId: order.correlationId, order: { id: order.id, number: order.number, pickupLocation: { id: toGlobalId('Location', store) }, customer: { id: toGlobalId('Customer', customer) } } });
     }
     // Each move resolves `order` afresh: the last one sees the status it announces.
     expect(moves[2].order.status).toBe('READY_FOR_PICKUP');
@@ -142,7 +144,7 @@ describe('orderStatusChanged', () => {
     await run(asStore(seeded.pickupLocationId!), READY, { orderId: seeded.id });
     for (const stream of [tracking, store, customer]) {
       const [move] = await take(stream, 1);
-      expect(move).toMatchObject({ orderId: seeded.id, previousStatus: 'CONFIRMED', status: 'READY_FOR_PICKUP', correlationId: seeded.correlationId, order: { id: seeded.id, status: 'READY_FOR_PICKUP' } });
+      expect(move).toMatchObject({ orderId: seeded.id, previousStatus: 'CONFIRMED', status: 'READY_FOR_PICKUP', correlationId: seeded.correlationId, order: { id: toGlobalId('Order', seeded.id), status: 'READY_FOR_PICKUP' } });
       await stream.return(undefined);
     }
     expect(backbone.live).toBe(0);
