@@ -5,7 +5,7 @@ import type { CanonicalEvent } from '../common/events.js';
 import { fromGlobalId } from '../common/global-id.js';
 import { printSubgraphs, readSupergraphConfig } from '../scripts/composition.js';
 import { contractOperation } from './support/contract.js';
-import { expectedLevel } from './support/expect.js';
+import { expectedLevel, pickupStockIn } from './support/expect.js';
 import { AGENT, shopper, startTestStack, store, type Caller, type TestStack } from './support/stack.js';
 
 /*
@@ -70,16 +70,7 @@ const ORDER = /* GraphQL */ `
 `;
 
 /** SKUs with at least `min` sellable units at a pickup store; `skip` picks a different one per test. */
-function pickupStock(min: number, skip: number) {
-  const data = stack.sandbox.data;
-  const stores = new Set(data.stores.filter((s) => s.pickupEnabled).map((s) => s.id));
-  let seen = 0;
-  for (const s of data.stock) {
-    if (!stores.has(s.locationId) || (expectedLevel(data, s.sku, s.locationId)?.available ?? 0) < min) continue;
-    if (seen++ === skip) return { sku: s.sku, locationId: s.locationId };
-  }
-  throw new Error('no such stock in the seed');
-}
+const pickupStock = (min: number, skip: number) => pickupStockIn(stack.sandbox.data, min, skip);
 
 const priceOf = (sku: string) => stack.sandbox.data.variants.find((v) => v.sku === sku)!.priceMinor;
 const decimal = (minor: number) => (minor / 100).toFixed(2);

@@ -1,7 +1,7 @@
 import type { Client as WsClient } from 'graphql-ws';
 import { expect } from 'vitest';
 import { contractOperations } from './contract.js';
-import { expectedLevel } from './expect.js';
+import { pickupStockIn } from './expect.js';
 import { AGENT, FINANCE, shopper, store, type Caller, type TestStack } from './stack.js';
 import { until, wsClient, wsClientAs } from './subscriptions.js';
 
@@ -82,16 +82,7 @@ export const subgraphStarts = (stack: TestStack) => stack.logs.filter((l) => l.m
 export const contractNames = () => contractOperations().map((o) => o.name).sort();
 
 /** A pickup store and a SKU it has `min` units of (the `skip`th such pair, so tests do not share stock). */
-export function pickupStock(stack: TestStack, min: number, skip: number): { sku: string; locationId: string } {
-  const data = stack.sandbox.data;
-  const stores = new Set(data.stores.filter((s) => s.pickupEnabled).map((s) => s.id));
-  let seen = 0;
-  for (const s of data.stock) {
-    if (!stores.has(s.locationId) || (expectedLevel(data, s.sku, s.locationId)?.available ?? 0) < min) continue;
-    if (seen++ === skip) return { sku: s.sku, locationId: s.locationId };
-  }
-  throw new Error('no such stock in the seed');
-}
+export const pickupStock = (stack: TestStack, min: number, skip: number) => pickupStockIn(stack.sandbox.data, min, skip);
 
 let keys = 0;
 export const idempotencyKey = (prefix: string) => `${prefix}-${process.pid}-${Date.now()}-${++keys}`;

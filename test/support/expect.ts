@@ -10,6 +10,17 @@ export function expectedLevel(data: SeedData, sku: string, locationId: string) {
   return { onHand: stock.onHand, committed: stock.committed, reserved: stock.reserved, safetyStock: policy.safetyStock, damaged: stock.damaged, incoming: policy.incoming, available };
 }
 
+/** A pickup store and a SKU it has `min` sellable units of (the `skip`th such pair, so tests do not share stock). */
+export function pickupStockIn(data: SeedData, min: number, skip: number): { sku: string; locationId: string } {
+  const stores = new Set(data.stores.filter((s) => s.pickupEnabled).map((s) => s.id));
+  let seen = 0;
+  for (const s of data.stock) {
+    if (!stores.has(s.locationId) || (expectedLevel(data, s.sku, s.locationId)?.available ?? 0) < min) continue;
+    if (seen++ === skip) return { sku: s.sku, locationId: s.locationId };
+  }
+  throw new Error('no such stock in the seed');
+}
+
 export function allLocationIds(data: SeedData): string[] {
   return [...data.stores, ...data.warehouses].map((l) => l.id);
 }
