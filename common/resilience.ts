@@ -33,6 +33,16 @@ export class SystemUnavailableError extends GraphQLError {
   }
 }
 
+/** A Retry-After header in ms: delta-seconds (fractions too) or an HTTP date; a second when absent or unreadable. */
+export function retryAfterMs(header: string | null | undefined, now = Date.now()): number {
+  if (header) {
+    if (/^\d+(\.\d+)?$/.test(header.trim())) return Math.max(1, Math.ceil(Number(header.trim()) * 1000));
+    const at = Date.parse(header);
+    if (Number.isFinite(at)) return Math.max(1, at - now);
+  }
+  return 1000;
+}
+
 /** Thrown by an adapter's transport when the call itself failed (refused, 5xx, injected fault). */
 export class TransportError extends Error {
   constructor(

@@ -1,12 +1,10 @@
 import { CORRELATION_HEADER, currentCorrelationId } from '../common/correlation.js';
-import { TransportError, type SystemName } from '../common/resilience.js';
+import { retryAfterMs as retryAfterHeaderMs, TransportError, type SystemName } from '../common/resilience.js';
 import type { SandboxSystems } from './systems.js';
 
 /** How long a 429 asks to wait, in ms: the body's exact figure, else the Retry-After seconds, else a second. */
 function retryAfterOf(bodyMs: unknown, header: string | null): number {
-  if (typeof bodyMs === 'number' && Number.isFinite(bodyMs) && bodyMs > 0) return Math.ceil(bodyMs);
-  const seconds = header === null ? Number.NaN : Number(header);
-  return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds * 1000) : 1000;
+  return typeof bodyMs === 'number' && Number.isFinite(bodyMs) && bodyMs > 0 ? Math.ceil(bodyMs) : retryAfterHeaderMs(header);
 }
 
 /**

@@ -42,6 +42,13 @@ async function erpDown(stack: TestStack): Promise<void> {
 }
 
 // Both ways the embedded gateway can reach its subgraphs: in process (the default) and over HTTP.
+/** No faults, and every breaker (reset 200 ms in tests) half-open and closed again before the next case. */
+async function clearFaults(stack: TestStack): Promise<void> {
+  await stack.sandboxCall('DELETE', '/sandbox/faults');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await stack.query('{ __typename }');
+}
+
 describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
   let stack: TestStack;
   beforeAll(async () => {
@@ -50,12 +57,7 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
   afterAll(async () => {
     await stack?.stop();
   });
-  afterEach(async () => {
-    await stack.sandboxCall('DELETE', '/sandbox/faults');
-    // Let every breaker (reset 200 ms in tests) half-open and close again before the next case.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await stack.query('{ __typename }');
-  });
+  afterEach(() => clearFaults(stack));
 
   const codes = (errors: GqlError[] | undefined) => (errors ?? []).map((e) => e.extensions?.code);
   const errorFor = (errors: GqlError[] | undefined, code: string) => (errors ?? []).find((e) => e.extensions?.code === code);
@@ -161,11 +163,7 @@ describe('with the odata ERP adapter', () => {
   afterAll(async () => {
     await stack?.stop();
   });
-  afterEach(async () => {
-    await stack.sandboxCall('DELETE', '/sandbox/faults');
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await stack.query('{ __typename }');
-  });
+  afterEach(() => clearFaults(stack));
 
   it('ERP down: only invoices and postings are null with ERP_UNAVAILABLE; catalog names (read models) and the rest of the order are intact', () => erpDown(stack));
 

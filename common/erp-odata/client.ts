@@ -1,5 +1,5 @@
 import { CORRELATION_HEADER, currentCorrelationId } from '../correlation.js';
-import { TransportError } from '../resilience.js';
+import { retryAfterMs, TransportError } from '../resilience.js';
 
 /*
  * One small OData v4 client for the ERP connector: OAuth2 client credentials (a token fetched once, shared by
@@ -59,16 +59,6 @@ export function odataErrorMessage(answer: { status: number; body: any }): string
   if (typeof error === 'object' && error !== null) return `${String(error.code ?? answer.status)}: ${String(error.message ?? '')}`;
   if (typeof error === 'string') return `${error}${answer.body?.error_description ? `: ${String(answer.body.error_description)}` : ''}`;
   return `HTTP ${answer.status}`;
-}
-
-/** Retry-After in ms: delta-seconds or an HTTP date; a second when absent or unreadable. */
-export function retryAfterMs(header: string | null | undefined, now = Date.now()): number {
-  if (header) {
-    if (/^\d+$/.test(header.trim())) return Math.max(1, Number(header.trim()) * 1000);
-    const at = Date.parse(header);
-    if (Number.isFinite(at)) return Math.max(1, at - now);
-  }
-  return 1000;
 }
 
 const isAbort = (error: unknown) => error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');

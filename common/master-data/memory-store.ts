@@ -1,7 +1,7 @@
 import type { Journal } from '../journal.js';
 import { assertNever } from '../resilience.js';
 import type { MasterChange, MasterDataException, MasterSnapshot } from './model.js';
-import { MasterDataReadModel, ReadModelReads } from './read-model.js';
+import { MasterDataReadModel, ReadModelReads, SerialQueue } from './read-model.js';
 import type { MasterDataStore } from './store.js';
 
 export interface InMemoryMasterDataStoreOptions {
@@ -26,16 +26,6 @@ export type MasterDataJournalEntry =
   | { t: 'md'; op: 'replace'; snapshot: MasterSnapshot; appliedAt: string }
   | { t: 'md'; op: 'skip'; sequence: number; at: string; appliedAt: string }
   | { t: 'md'; op: 'exception'; exception: MasterDataException };
-
-/** Runs writes one after the other, so that each sees the position the one before it left. */
-class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
 
 /** The read models in this process's memory only: the embedded default without DATA_DIR, and tests. */
 export class InMemoryMasterDataStore extends ReadModelReads implements MasterDataStore {

@@ -27,6 +27,16 @@ const NEVER_SYNCED: ReadModelPosition = Object.freeze({ sequence: null, changeAt
 /** Exceptions kept by default: enough to see a misconfigured ERP's pattern, bounded whatever it sends. */
 export const DEFAULT_MAX_EXCEPTIONS = 1000;
 
+/** Runs a store's writes one after the other, so that each sees the position the one before it left. */
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
 function emptyIndexes(): Indexes {
   return { products: new Map(), variants: new Map(), byProduct: new Map(), policies: new Map(), productIds: [], byCategory: new Map(), haystacks: new Map() };
 }

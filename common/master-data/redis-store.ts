@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { MasterChange, MasterDataException, MasterSnapshot } from './model.js';
-import { DEFAULT_MAX_EXCEPTIONS, MasterDataReadModel, ReadModelReads } from './read-model.js';
+import { DEFAULT_MAX_EXCEPTIONS, MasterDataReadModel, ReadModelReads, SerialQueue } from './read-model.js';
 import type { MasterDataStore } from './store.js';
 
 export interface RedisMasterDataStoreOptions {
@@ -141,15 +141,6 @@ function results(replies: [Error | null, unknown][] | null): unknown[] {
     if (error) throw error;
     return value;
   });
-}
-
-class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
 }
 
 /**
