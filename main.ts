@@ -1,37 +1,59 @@
 import 'reflect-metadata';
 import { isSubgraphName, loadConfig, SUBGRAPH_NAMES } from './common/config.js';
 import { createLogger } from './common/logger.js';
-import { startGatewayOnly, startSandboxOnly, startStack, startSubgraph } from './stack.js';
+import { createGatewayCluster } from './gateway/cluster.js';
+import { startBackend, startGatewayOnly, startSandboxOnly, startStack, startSubgraph } from './stack.js';
 
 /**
  * `node dist/main.js`                 everything in one process (the embedded default)
  * `node dist/main.js gateway`         the gateway alone (subgraph URLs from the supergraph or <NAME>_URL)
  * `node dist/main.js subgraph <name>` one subgraph alone (sandbox in process, or SANDBOX_URL)
  * `node dist/main.js sandbox`         the sandbox systems and their control API alone
+ *
+ * With GATEWAY_WORKERS=N > 1, `all` and `gateway` run the gateway in N worker processes on the one port (see
+ * gateway/cluster.ts); `all` keeps the sandbox and the subgraphs in this process.
  */
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel });
 const [mode = 'all', name] = process.argv.slice(2);
+const gatewayLogger = logger.child({ service: 'gateway' });
+const workers = config.gatewayWorkers > 1 ? createGatewayCluster({ workers: config.gatewayWorkers, logger: gatewayLogger, startGateway: () => startGatewayOnly(config, gatewayLogger) }) : undefined;
 
 async function main(): Promise<() => Promise<void>> {
+  if (workers?.isWorker) return (await workers.serve()).stop;
   switch (mode) {
     case 'all': {
-      const stack = await startStack({ config, logger });
-      logger.info({ urls: stack.urls }, 'retail supergraph ready');
+      let urls: { gateway: string; sandbox: string; subgraphs: Record<string, string> };
+      let stop: () => Promise<void>;
+      if (workers) {
+        const backend = await startBackend({ config, logger });
+        const gateways = await workers.startBeside(backend);
+        ({ stop } = gateways);
+        urls = { ...backend.urls, gateway: gateways.url };
+      } else {
+        const stack = await startStack({ config, logger });
+        ({ urls, stop } = stack);
+      }
+      logger.info({ urls }, 'retail supergraph ready');
       process.stderr.write(
         [
           '',
           `  Retail supergraph is up.`,
-          `  Gateway    ${stack.urls.gateway}`,
-          ...SUBGRAPH_NAMES.map((n) => `  ${n.padEnd(10)} ${stack.urls.subgraphs[n]}`),
-          `  Sandbox    ${stack.urls.sandbox}/sandbox/faults , /sandbox/calls`,
+          `  Gateway    ${urls.gateway}${workers ? ` (${config.gatewayWorkers} workers)` : ''}`,
+          ...SUBGRAPH_NAMES.map((n) => `  ${n.padEnd(10)} ${urls.subgraphs[n]}`),
+          `  Sandbox    ${urls.sandbox}/sandbox/faults , /sandbox/calls`,
           '',
         ].join('\n') + '\n',
       );
-      return stack.stop;
+      return stop;
     }
     case 'gateway': {
-      const { url, service } = await startGatewayOnly(config, logger.child({ service: 'gateway' }));
+      if (workers) {
+        const { url } = await workers.start();
+        logger.info({ url, workers: config.gatewayWorkers }, 'gateway ready');
+        return workers.stop;
+      }
+      const { url, service } = await startGatewayOnly(config, gatewayLogger);
       logger.info({ url }, 'gateway ready');
       return () => service.stop();
     }
@@ -78,6 +100,8 @@ main().then(
     logger.fatal({ err: error }, 'failed to start');
     logger.flush();
     process.exitCode = 1;
-    setTimeout(() => process.exit(1), 100).unref();
+    // A cluster worker's channel to its primary would keep it alive: leave without waiting for it.
+    const timer = setTimeout(() => process.exit(1), 100);
+    if (!workers?.isWorker) timer.unref();
   },
 );

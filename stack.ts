@@ -152,7 +152,22 @@ async function sandboxServerFor(sandbox: { data: SeedData } & Parameters<typeof 
   return createSandboxServer(sandbox, logger, identity);
 }
 
-export async function startStack(options: StackOptions): Promise<Stack> {
+/**
+ * What the gateway reaches, without a gateway: the sandbox, the subgraphs on their ports, the read models. The
+ * launcher's primary process runs this when gateway workers (GATEWAY_WORKERS > 1) serve the gateway port.
+ */
+export type Backend = Omit<Stack, 'gateway' | 'urls'> & { urls: Omit<Stack['urls'], 'gateway'> };
+
+export function startStack(options: StackOptions): Promise<Stack> {
+  return launch(options, true) as Promise<Stack>;
+}
+
+/** {@link startStack} without its gateway: the gateway workers reach these subgraphs over HTTP at their URLs. */
+export function startBackend(options: StackOptions): Promise<Backend> {
+  return launch(options, false);
+}
+
+async function launch(options: StackOptions, withGateway: boolean): Promise<Stack | Backend> {
   const { config } = options;
   checkProductionConfig(config, 'all');
   const logger = options.logger ?? createLogger({ level: config.logLevel });
@@ -209,6 +224,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }
       started.push(service);
     }
+    // Gateway first, so that in-flight requests drain while the subgraphs still answer them.
+    const stop = async () => {
+      await stopAll(started.slice().reverse());
+      await masterData?.stop();
+      await infrastructure?.close();
+      await journal?.close();
+    };
+    if (!withGateway) return { urls: { sandbox: sandboxUrl, subgraphs: subgraphUrls }, sandbox, backbone, masterData, stop };
 
     const gateway = await createGateway({
       supergraphSdl: await readFile(resolve(config.supergraphPath), 'utf8'),
@@ -219,6 +242,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       authenticate,
       edge: edgeFor(config, redis),
       production: config.production,
+      executor: config.gatewayExecutor,
+      deduplicate: config.gatewayDeduplicate,
       logger: logger.child({ service: 'gateway' }),
     });
     const gatewayUrl = await gateway.listen(port(config.gatewayPort), host);
@@ -230,13 +255,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       backbone,
       masterData,
       gateway,
-      // Gateway first, so that in-flight requests drain while the subgraphs still answer them.
-      stop: async () => {
-        await stopAll(started.slice().reverse());
-        await masterData?.stop();
-        await infrastructure?.close();
-        await journal?.close();
-      },
+      stop,
     };
   } catch (error) {
     await stopAll(started.slice().reverse());
@@ -414,6 +433,8 @@ export async function startGatewayOnly(config: AppConfig, logger: Logger): Promi
     authenticate: (authorization) => verifier.authenticate(authorization),
     edge: edgeFor(config, redis),
     production: config.production,
+    executor: config.gatewayExecutor,
+    deduplicate: config.gatewayDeduplicate,
     logger,
   });
   const url = await service.listen(config.gatewayPort, config.host);

@@ -31,6 +31,23 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        resolve,
+        test: {
+          // The federation tests again, on Apollo's executor (GATEWAY_EXECUTOR=apollo, read by startTestStack): both
+          // executors must keep every behaviour they cover. Run after the other projects, not beside them: one stack
+          // at a time.
+          name: 'e2e-apollo',
+          setupFiles: ['reflect-metadata'],
+          include: ['test/gateway.test.ts', 'test/n-plus-one.test.ts', 'test/node.test.ts', 'test/outages.test.ts', 'test/subscriptions.test.ts'],
+          env: { GATEWAY_EXECUTOR: 'apollo' },
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });

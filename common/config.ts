@@ -159,6 +159,21 @@ export interface AppConfig {
    * `CHECKOUT_RECOVERY_INTERVAL_MS`, default 30 000).
    */
   checkoutRecovery: { staleMs: number; intervalMs: number };
+  /**
+   * Gateway processes serving the one gateway port (`GATEWAY_WORKERS`, an integer from 1 to 64). Above 1 the
+   * launcher's process forks that many workers through node:cluster, each with its own gateway; at 1 there is no
+   * cluster at all. See gateway/cluster.ts.
+   * @default 1
+   */
+  gatewayWorkers: number;
+  /**
+   * Who runs the gateway's query plans (`GATEWAY_EXECUTOR`): `compiled`, ours, or `apollo`, @apollo/gateway's
+   * `executeQueryPlan` (the reference ours is tested against). See README "The gateway's executor".
+   * @default 'compiled'
+   */
+  gatewayExecutor: 'compiled' | 'apollo';
+  /** Share identical in-flight query fetches to a subgraph (`GATEWAY_DEDUPLICATE`, true or false). @default true */
+  gatewayDeduplicate: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -188,6 +203,12 @@ function num(env: Env, name: string, fallback: number, min = 0): number {
   return value;
 }
 
+function integerIn(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = int(env, name, fallback);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${env[name]}"`);
+  return value;
+}
+
 function trusted(raw: string | undefined): 'allow' | 'enforce' {
   if (raw === undefined || raw === '' || raw === 'allow') return 'allow';
   if (raw === 'enforce') return 'enforce';
@@ -198,6 +219,20 @@ function optionalInts<K extends string>(env: Env, names: Record<K, string>): Par
   const out: Partial<Record<K, number>> = {};
   for (const [key, name] of Object.entries(names) as [K, string][]) if (env[name]) out[key] = int(env, name, 0);
   return out;
+}
+
+function executorKind(raw: string | undefined): 'compiled' | 'apollo' {
+  if (raw === undefined || raw === '' || raw === 'compiled') return 'compiled';
+  if (raw === 'apollo') return 'apollo';
+  throw new Error(`GATEWAY_EXECUTOR must be compiled or apollo, got "${raw}"`);
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
 function dispatch(raw: string | undefined): 'http' | 'local' {
@@ -279,5 +314,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     masterData: optionalInts(env, { pollMs: 'MASTER_DATA_POLL_MS', backoffBaseMs: 'MASTER_DATA_BACKOFF_BASE_MS', backoffCapMs: 'MASTER_DATA_BACKOFF_CAP_MS' }),
     subscriptions: { maxConnections: int(env, 'WS_MAX_CONNECTIONS', 10_000), keepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000) },
     checkoutRecovery: { staleMs: int(env, 'CHECKOUT_STALE_MS', 120_000), intervalMs: int(env, 'CHECKOUT_RECOVERY_INTERVAL_MS', 30_000) },
+    gatewayWorkers: integerIn(env, 'GATEWAY_WORKERS', 1, 1, 64),
+    gatewayExecutor: executorKind(env.GATEWAY_EXECUTOR),
+    gatewayDeduplicate: flag(env, 'GATEWAY_DEDUPLICATE', true),
   };
 }

@@ -1,21 +1,22 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { CORRELATION_HEADER, runInScope } from '../common/correlation.js';
+import { runInScope, type RequestScope } from '../common/correlation.js';
 import { requirementsOfDocument } from '../common/auth/authorization.js';
 import { ANONYMOUS } from '../common/auth/principal.js';
-import { requestStatsPlugin, router, sendJson, type Authenticate, type Route, type ScopedContext } from '../common/http.js';
+import { router, sendJson, type Authenticate, type Route, type ScopedContext } from '../common/http.js';
 import type { Logger } from '../common/logger.js';
 import { closeServer, listenOn, type HttpService, type LocalExecutor } from '../common/service.js';
-import { GraphQLError, parse, type ExecutionResult } from 'graphql';
+import { GraphQLError, parse, type DocumentNode } from 'graphql';
 import { edgeHttpHandler } from './edge/edge-http.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './edge/limits.js';
 import { OperationAuthorizer } from './edge/operation-authorizer.js';
-import { withoutSecurityFeatures } from './edge/security-features.js';
 import { createOperationPipeline } from './edge/pipeline.js';
+import { createApolloExecutor } from './executor/apollo-executor.js';
+import { createCompiledExecutor } from './executor/compiled-executor.js';
+import { formatError, outcomeResult, type ExecutionOutcome, type ExecutorKind, type PlanExecutor } from './executor/executor.js';
+import { GatewayPlanner } from './executor/planner.js';
+import { unsatisfiableErrors } from './executor/plan-fixes.js';
+import { createSubgraphClient } from './executor/subgraph-client.js';
 import type { RateLimiter, RateLimitRule } from '../common/rate-limit.js';
 import { TrustedDocuments } from './edge/trusted-documents.js';
 import { SubscriptionHub, type HubStats } from './subscriptions/hub.js';
@@ -54,6 +55,14 @@ export interface GatewayOptions {
   edge?: Partial<EdgeOptions> | undefined;
   /** Production: introspection off, errors masked to code, message and correlation id. @default false */
   production?: boolean | undefined;
+  /**
+   * Who runs the query plans: `compiled` (ours: each plan compiled once, responses serialised by generated code) or
+   * `apollo` (@apollo/gateway's `executeQueryPlan`, for comparison). Both share the planner, fetches and edge.
+   * @default 'compiled'
+   */
+  executor?: ExecutorKind | undefined;
+  /** Share identical query fetches to a subgraph while one is in flight (same Authorization and body). @default true */
+  deduplicate?: boolean | undefined;
 }
 
 /** What the gateway refuses before any subgraph is called (README "Limits"). */
@@ -107,27 +116,12 @@ export function subgraphsOf(supergraphSdl: string, overrides: Partial<Record<str
   return endpoints;
 }
 
-/** A subgraph in the gateway's own process; the request scope (correlation id, Authorization) is shared. */
-function localDataSource(executeLocal: LocalExecutor): GraphQLDataSource<GatewayContext> {
-  return {
-    async process({ request }) {
-      const result = await executeLocal({ query: request.query ?? '', variables: request.variables, operationName: request.operationName });
-      return result as never;
-    },
-  };
-}
-
-/**
- * Forwards the request's correlation id and the caller's Authorization to every subgraph fetch, so that the
- * subgraphs' logs and system calls carry the same id as the gateway's.
- */
-class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
-    const scope = (context as Partial<GatewayContext> | undefined)?.scope;
-    if (!scope || !request.http) return;
-    request.http.headers.set(CORRELATION_HEADER, scope.correlationId);
-    if (scope.authorization) request.http.headers.set('authorization', scope.authorization);
-  }
+/** An operation the edge allowed, as the executor gets it. */
+export interface AllowedOperation {
+  query: string;
+  document: DocumentNode;
+  operationName: string | undefined;
+  variables: Record<string, unknown>;
 }
 
 export interface GatewayService extends HttpService {
@@ -137,49 +131,37 @@ export interface GatewayService extends HttpService {
   subscriptionStats(): HubStats & { connections: number };
 }
 
-/** The federation gateway (Apollo Gateway on a static supergraph, Apollo Server 5), built but not listening. */
+/**
+ * The federation gateway, built but not listening: Apollo's supergraph handling and query planner, our edge
+ * (authentication, limits, authorization) in front, and our executor (or Apollo's, GATEWAY_EXECUTOR=apollo) behind.
+ */
 export async function createGateway(options: GatewayOptions): Promise<GatewayService> {
   const { logger } = options;
   const overrides = options.subgraphUrls ?? {};
   const endpoints = subgraphsOf(options.supergraphSdl, overrides);
   const routes: Record<string, Route> = {};
   const httpServer = createServer({ keepAliveTimeout: 65_000 }, router(routes, logger));
-  // Unless told otherwise, @apollo/gateway probes cloud metadata endpoints (AWS, GCP, Azure) and exports usage
-  // metrics to Apollo's servers. A retailer's gateway must not phone home, and these machines must only talk
-  // to loopback: switch it off before the gateway is constructed (it reads the variable in its constructor).
+  // Should anything construct @apollo/gateway's ApolloGateway in this process, it must not probe cloud metadata
+  // endpoints or export usage to Apollo's servers: a retailer's gateway does not phone home, and these machines
+  // talk only to loopback.
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
-  const buildService = ({ name, url }: { name: string; url?: string | undefined }): GraphQLDataSource<GatewayContext> => {
-    const local = options.localSubgraphs?.[name];
-    if (local) return localDataSource(local);
-    // Node's own fetch (undici, keep-alive) instead of the default make-fetch-happen, which spends its time on
-    // HTTP-cache and proxy logic that a subgraph fetch never needs.
-    return new ForwardingDataSource({ url: overrides[name] ?? url, fetcher: fetch as never });
-  };
-  // Apollo plans and executes; the authorization directives are the edge's to enforce (see security-features.ts).
-  const executableSdl = withoutSecurityFeatures(options.supergraphSdl);
-  const gateway = new ApolloGateway({ supergraphSdl: executableSdl, logger, buildService });
   const production = options.production ?? false;
   const authenticate: Authenticate = options.authenticate ?? (async () => ({ ok: true, principal: ANONYMOUS }));
   const edge: EdgeOptions = { ...DEFAULT_EDGE, ...options.edge };
-  const apollo = new ApolloServer<GatewayContext>({
-    gateway,
-    introspection: !production,
-    // The launcher owns SIGTERM: it stops the gateway first and the subgraphs after, in that order.
-    stopOnTerminationSignals: false,
-    includeStacktraceInErrorResponses: false,
-    plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
-      requestStatsPlugin<GatewayContext>(),
-      ApolloServerPluginCacheControlDisabled(),
-      ApolloServerPluginUsageReportingDisabled(),
-    ],
-    logger,
-  });
-  await apollo.start();
   let stopping = false;
 
-  // Subscriptions: @apollo/gateway plans them but cannot execute them; the hub runs the plan per event.
-  const planner = new SubscriptionPlanner(options.supergraphSdl);
+  // One planner for queries, mutations and subscriptions; the authorization directives are the edge's to enforce.
+  const planner = new GatewayPlanner(options.supergraphSdl);
+  const client = createSubgraphClient({
+    urls: Object.fromEntries(endpoints.map(({ name, url }) => [name, url])),
+    local: options.localSubgraphs,
+    deduplicate: options.deduplicate ?? true,
+  });
+  const executor: PlanExecutor =
+    options.executor === 'apollo'
+      ? createApolloExecutor({ planner, client, logger })
+      : createCompiledExecutor({ apiSchema: planner.apiSchema, supergraphSchema: planner.supergraphSchema, client });
+  const subscriptionPlanner = new SubscriptionPlanner(planner);
   if (edge.trustedDocuments === 'enforce' && !edge.documents) throw new Error('TRUSTED_DOCUMENTS=enforce needs the persisted-documents manifest (npm run documents)');
   const pipeline = createOperationPipeline({
     schema: planner.apiSchema,
@@ -192,6 +174,28 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
     checkoutRateLimit: { name: 'checkout', ...edge.checkoutRateLimit },
     production,
   });
+
+  /** Plan (cached) and run an operation the edge allowed. */
+  const execute = async (operation: AllowedOperation, scope: RequestScope): Promise<ExecutionOutcome> => {
+    let planned;
+    try {
+      planned = planner.plan(`${operation.operationName ?? ''}\n${operation.query}`, operation.document, operation.operationName);
+    } catch (error) {
+      logger.warn({ err: error, correlationId: scope.correlationId }, 'operation could not be planned');
+      return { data: undefined, errors: [formatError(error instanceof GraphQLError ? error : new GraphQLError(`this operation could not be planned: ${(error as Error).message}`))], subgraphMs: 0 };
+    }
+    // A plan our fixes found unsatisfiable (plan-fixes.ts) is answered without a fetch, by either executor.
+    const unsatisfiable = unsatisfiableErrors(planned.queryPlan);
+    if (unsatisfiable) return { data: 'null', errors: unsatisfiable, subgraphMs: 0 };
+    try {
+      return await runInScope(scope, () => executor.execute({ planned, variables: operation.variables, scope }));
+    } catch (error) {
+      logger.error({ err: error, correlationId: scope.correlationId }, 'operation execution failed');
+      return { data: undefined, errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], subgraphMs: 0 };
+    }
+  };
+
+  // Subscriptions: the planner plans them, the hub runs each event's plan on the same executor.
   const local = new LocalUpstream(options.localSubscribers ?? {});
   const remote = new RemoteUpstream({ urls: Object.fromEntries(endpoints.map(({ name, url }) => [name, url])), logger });
   const upstream: UpstreamSubscriber = {
@@ -201,13 +205,7 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
       await remote.close();
     },
   };
-  const hub = new SubscriptionHub({
-    planner,
-    upstream,
-    // Separate data sources from the gateway's (same construction): entity fetches of events run beside queries.
-    serviceMap: Object.fromEntries(endpoints.map((endpoint) => [endpoint.name, buildService(endpoint)])),
-    logger,
-  });
+  const hub = new SubscriptionHub({ planner: subscriptionPlanner, upstream, executor, logger });
   const sockets = attachSubscriptionServer({
     httpServer,
     hub,
@@ -216,16 +214,7 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
     logger,
     production,
     ...options.subscriptions,
-    executeOperation: async (request, scope, principal) => {
-      const response = await runInScope(scope, () =>
-        apollo.executeOperation(
-          { query: request.query, variables: request.variables, operationName: request.operationName },
-          { contextValue: { scope, stats: { operationName: request.operationName ?? null, errors: 0 }, principal } },
-        ),
-      );
-      if (response.body.kind !== 'single') return { errors: [new GraphQLError('incremental delivery is not served over WebSocket')] };
-      return response.body.singleResult as ExecutionResult;
-    },
+    executeOperation: async (request, scope) => outcomeResult(await execute(request, scope)),
   });
 
   const readiness = async () => {
@@ -249,7 +238,7 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
     return { ready: !stopping && results.every(([, state]) => state === 'up'), subgraphs };
   };
 
-  routes['/graphql'] = edgeHttpHandler({ apollo, pipeline, authenticate, logger, maxBatch: edge.maxBatch, corsOrigins: edge.corsOrigins, production });
+  routes['/graphql'] = edgeHttpHandler({ execute, pipeline, authenticate, logger, maxBatch: edge.maxBatch, corsOrigins: edge.corsOrigins, production });
   routes['/health'] = (_req, res) => sendJson(res, 200, { status: 'ok' });
   routes['/ready'] = async (_req, res) => {
     const report = await readiness();
@@ -268,12 +257,12 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
     },
     async stop() {
       stopping = true;
-      // Sockets first (each closed with 1001 Going Away), then the streams they fed from, then HTTP.
+      // Sockets first (each closed with 1001 Going Away), then the streams they fed from, then HTTP (in-flight
+      // requests finish), then the subgraph connections.
       await sockets.close();
       await hub.close();
-      // The drain plugin closes the listener and waits for in-flight requests before this resolves.
-      await apollo.stop();
       await closeServer(httpServer);
+      client.close();
     },
   };
 }

@@ -1,100 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../common/global-id.js';
-import { ROOT } from '../scripts/composition.js';
-import { freePort } from '../scripts/free-port.js';
 import { contractOperation } from './support/contract.js';
+import { assertBuilt, bearer, exitOf, graphql, graphqlAs, killStarted, ports, start, waitFor } from './support/processes.js';
 import { AGENT, FINANCE, shopper, store, type Caller } from './support/stack.js';
 
 // These run the compiled entry point (`npm test` builds first), as `npm start` and a deployment would.
-const MAIN = resolve(ROOT, 'dist/main.js');
-const children: ChildProcess[] = [];
-/** Tokens by sandbox and caller (see `bearer`). */
-const tokens = new Map<string, Promise<string>>();
-
-function start(args: string[], env: Record<string, string>): ChildProcess & { output: () => string } {
-  tokens.clear();
-  // Not NODE_ENV=production: production refuses the sandbox systems and its identity provider, which these runs use.
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  children.push(child);
-  return Object.assign(child, { output: () => output });
-}
-
-async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(url);
-      if (response.ok) return;
-      last = `${response.status} ${await response.text()}`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  // Say why: the last answer, and what the processes wrote (a crash at start shows there).
-  const outputs = children.map((child) => (child as ChildProcess & { output?: () => string }).output?.().slice(-2000) ?? '').join('\n---\n');
-  throw new Error(`${url} did not come up (last: ${last.slice(0, 500)})\n${outputs}`);
-}
-
-const exitOf = (child: ChildProcess) => new Promise<number | null>((done) => (child.exitCode !== null ? done(child.exitCode) : child.once('exit', (code) => done(code))));
-
-beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` (npm test does)');
-});
-afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-});
-
-async function ports(names: string[]): Promise<Record<string, string>> {
-  // Each run its own data directory: the journal of one test must not leak into another.
-  const env: Record<string, string> = { DATA_DIR: mkdtempSync(join(tmpdir(), 'retail-proc-')) };
-  // freePort closes its probe, so two calls may hand out the same port: ask again until they differ.
-  const taken = new Set<number>();
-  for (const name of names) {
-    let port = await freePort();
-    while (taken.has(port)) port = await freePort();
-    taken.add(port);
-    env[name] = String(port);
-  }
-  return env;
-}
-
-const graphql = (url: string, query: string, variables: Record<string, unknown> = {}, authorization?: string) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: JSON.stringify({ query, variables }) });
-
-/**
- * `Bearer <token>` for `caller` from the sandbox identity provider at `sandbox`, over HTTP as any client would get
- * one. Kept until the next process starts (`start` forgets them): a restarted sandbox signs with a new key.
- */
-function bearer(sandbox: string, caller: Caller): Promise<string> {
-  const key = `${sandbox} ${JSON.stringify(caller)}`;
-  let token = tokens.get(key);
-  if (!token) {
-    token = (async () => {
-      const response = await fetch(`${sandbox}/sandbox/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(caller) });
-      const body = (await response.json()) as { token?: string };
-      if (response.status !== 200 || !body.token) throw new Error(`the sandbox refused a token for ${JSON.stringify(caller)}: ${response.status} ${JSON.stringify(body)}`);
-      return `Bearer ${body.token}`;
-    })();
-    token.catch(() => tokens.delete(key));
-    tokens.set(key, token);
-  }
-  return token;
-}
-
-/** A request to the gateway as `caller` (null: anonymous). */
-const graphqlAs = async (gateway: string, sandbox: string, caller: Caller | null, query: string, variables: Record<string, unknown> = {}) =>
-  graphql(`${gateway}/graphql`, query, variables, caller ? await bearer(sandbox, caller) : undefined);
+beforeAll(assertBuilt);
+afterEach(killStarted);
 
 describe('run modes', () => {
   it('one process runs everything, prints its URLs, and on SIGTERM drains the request in flight before exiting', async () => {
@@ -148,9 +61,10 @@ describe('run modes', () => {
     expect(body.data.order.number).toBe('W1000001');
     expect(body.data.order.timeline.length).toBeGreaterThan(3);
     expect(body.data.order.payments.length).toBe(1);
-    // The subgraphs' system calls were served (and counted) by the one sandbox process.
+    // The subgraphs' system calls were served (and counted) by the one sandbox process. (Inventory's background
+    // sweeps may call the POS meanwhile: the timeline's systems must be there, others may be.)
     const calls = (await (await fetch(`${sandboxUrl}/sandbox/calls`)).json()) as Record<string, Record<string, number>>;
-    expect(Object.keys(calls).sort()).toEqual(['crm', 'ecom', 'erp', 'psp', 'wms']);
+    expect(Object.keys(calls)).toEqual(expect.arrayContaining(['crm', 'ecom', 'erp', 'psp', 'wms']));
   });
 });
 

@@ -72,13 +72,26 @@ export const LIGHT_QUERY = /* GraphQL */ `
   }
 `;
 
+/** Who sends a workload's requests. */
+export type Caller = 'anonymous' | 'agent';
+
 export interface Workload {
   name: string;
+  /** `bench`: the public benchmark's four subgraphs (workloads a, b); `retail`: our own subgraphs (workload c). */
+  graph: 'bench' | 'retail';
   query: string;
   operationName: string;
+  /** The variables of each request, in turn (one entry: every request the same). */
+  variables: readonly (Record<string, unknown> | undefined)[];
+  caller: Caller;
 }
 
-export const WORKLOADS: readonly Workload[] = [
-  { name: 'heavy', query: HEAVY_QUERY, operationName: 'TestQuery' },
-  { name: 'light', query: LIGHT_QUERY, operationName: 'LightQuery' },
+/** One request body per entry of `variables`, in the same order. */
+export function requestBodies(workload: Workload): string[] {
+  return workload.variables.map((variables) => JSON.stringify({ query: workload.query, operationName: workload.operationName, ...(variables ? { variables } : {}) }));
+}
+
+export const BENCH_WORKLOADS: readonly Workload[] = [
+  { name: 'heavy', graph: 'bench', query: HEAVY_QUERY, operationName: 'TestQuery', variables: [undefined], caller: 'anonymous' },
+  { name: 'light', graph: 'bench', query: LIGHT_QUERY, operationName: 'LightQuery', variables: [undefined], caller: 'anonymous' },
 ];

@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HeaderMap, type ApolloServer } from '@apollo/server';
-import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
+import { getOperationAST, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { ANONYMOUS, type Principal } from '../../common/auth/principal.js';
 import { CORRELATION_HEADER, correlationIdFrom, runInScope, type RequestScope } from '../../common/correlation.js';
 import { maskError } from '../../common/errors.js';
-import { headerValue, HttpError, logRequest, readBody, sendAuthenticationFailure, type Authenticate, type RequestStats, type ScopedContext } from '../../common/http.js';
+import { headerValue, HttpError, logRequest, readBody, sendAuthenticationFailure, type Authenticate, type RequestStats } from '../../common/http.js';
 import type { Logger } from '../../common/logger.js';
+import { outcomeJson, type ExecutionOutcome } from '../executor/executor.js';
+import type { AllowedOperation } from '../gateway.js';
 import type { OperationPipeline, OperationRequest, Prepared } from './pipeline.js';
 
 /*
@@ -19,7 +20,8 @@ import type { OperationPipeline, OperationRequest, Prepared } from './pipeline.j
  */
 
 export interface EdgeHttpOptions {
-  apollo: ApolloServer<ScopedContext>;
+  /** Plans and runs what the pipeline allowed. */
+  execute: (operation: AllowedOperation, scope: RequestScope) => Promise<ExecutionOutcome>;
   pipeline: OperationPipeline;
   authenticate: Authenticate;
   logger: Logger;
@@ -37,7 +39,7 @@ type Json = Record<string, unknown>;
 
 /** The route for `/graphql`. */
 export function edgeHttpHandler(options: EdgeHttpOptions) {
-  const { apollo, pipeline, logger } = options;
+  const { execute, pipeline, logger } = options;
   const maxBatch = options.maxBatch ?? 10;
   const origins = new Set(options.corsOrigins ?? []);
 
@@ -59,32 +61,26 @@ export function edgeHttpHandler(options: EdgeHttpOptions) {
     return { ...(result as Json), errors: errors.map((e) => maskError(toFormatted(e), correlationId)) };
   };
 
-  /** One operation: the pipeline's verdict, then Apollo's execution of what it allows. */
-  const runOne = async (request: OperationRequest, principal: Principal, address: string | undefined, transport: 'GET' | 'POST', scope: RequestScope, stats: RequestStats): Promise<{ status: number; body: Json; headers: Record<string, string> }> => {
+  /** One operation: the pipeline's verdict, then the executor's run of what it allows; the body as JSON text. */
+  const runOne = async (request: OperationRequest, principal: Principal, address: string | undefined, transport: 'GET' | 'POST', scope: RequestScope, stats: RequestStats): Promise<{ status: number; text: string; errors: number; subgraphMs: number; headers: Record<string, string> }> => {
     const prepared: Prepared = await pipeline.prepare(request, { principal, address }, transport);
+    const json = (body: Json) => ({ text: JSON.stringify(body), errors: ((body.errors as unknown[] | undefined)?.length ?? 0) });
     switch (prepared.kind) {
       case 'refused':
-        return { status: prepared.status, body: finish({ errors: prepared.errors.map(toFormatted) }, scope.correlationId), headers: prepared.headers ?? {} };
+        return { status: prepared.status, ...json(finish({ errors: prepared.errors.map(toFormatted) }, scope.correlationId)), subgraphMs: 0, headers: prepared.headers ?? {} };
       case 'answered':
         stats.operationName = prepared.operationName ?? null;
-        return { status: 200, body: finish(prepared.result, scope.correlationId), headers: {} };
+        return { status: 200, ...json(finish(prepared.result, scope.correlationId)), subgraphMs: 0, headers: {} };
       case 'ready': {
-        const headers = new HeaderMap([['content-type', 'application/json']]);
-        const response = await apollo.executeHTTPGraphQLRequest({
-          // Executed as the POST of what the pipeline allowed: a GET query was checked (never a mutation) already.
-          httpGraphQLRequest: { method: 'POST', headers, search: '', body: { query: prepared.query, variables: prepared.variables, ...(prepared.operationName ? { operationName: prepared.operationName } : {}) } },
-          context: async () => ({ scope, stats, principal }),
-        });
-        if (response.body.kind !== 'complete') throw new HttpError(500, 'incremental delivery is not served');
-        const text = response.body.string;
-        let body: Json;
-        try {
-          body = JSON.parse(text) as Json;
-        } catch {
-          throw new HttpError(500, 'the gateway produced a response that is not JSON');
-        }
-        const patched = prepared.patch ? prepared.patch(body as ExecutionResult) : body;
-        return { status: response.status ?? 200, body: finish(patched, scope.correlationId), headers: {} };
+        // The name the document gives its operation when the request named none: what the log line reports.
+        stats.operationName = prepared.operationName ?? getOperationAST(prepared.document)?.name?.value ?? null;
+        const outcome = await execute({ query: prepared.query, document: prepared.document, operationName: prepared.operationName, variables: prepared.variables }, scope);
+        const subgraphMs = outcome.subgraphMs;
+        // The usual case stays text from the executor's serializer to the socket; an authorization patch (fields put
+        // back as located nulls) or production masking needs the object.
+        if (prepared.patch) return { status: 200, ...json(finish(prepared.patch(JSON.parse(outcomeJson(outcome)) as ExecutionResult), scope.correlationId)), subgraphMs, headers: {} };
+        if (outcome.errors.length && options.production) return { status: 200, text: outcomeJson({ ...outcome, errors: outcome.errors.map((e) => maskError(e, scope.correlationId)) }), errors: outcome.errors.length, subgraphMs, headers: {} };
+        return { status: 200, text: outcomeJson(outcome), errors: outcome.errors.length, subgraphMs, headers: {} };
       }
       default: {
         const never: never = prepared;
@@ -103,12 +99,15 @@ export function edgeHttpHandler(options: EdgeHttpOptions) {
     let principal: Principal = ANONYMOUS;
     let status = 500;
     let operations = 0;
-    const send = (code: number, body: unknown, headers: Record<string, string> = {}) => {
+    const sendText = (code: number, text: string, headers: Record<string, string> = {}) => {
       status = code;
-      const text = JSON.stringify(body);
       res.writeHead(code, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...replyHeaders, ...headers });
       res.end(text);
     };
+    const send = (code: number, body: unknown, headers: Record<string, string> = {}) => sendText(code, JSON.stringify(body), headers);
+    /** Where the time went (not in production: timings describe the internals): the subgraphs' critical path, and all of it. */
+    const timing = (subgraphMs: number): Record<string, string> =>
+      options.production ? {} : { 'server-timing': `${Number.isNaN(subgraphMs) ? '' : `subgraphs;dur=${subgraphMs.toFixed(2)}, `}gateway;dur=${(performance.now() - started).toFixed(2)}` };
     await runInScope(scope, async () => {
       try {
         if (req.method === 'OPTIONS') {
@@ -141,12 +140,13 @@ export function edgeHttpHandler(options: EdgeHttpOptions) {
         const results = [];
         // A batch runs in order: its operations may depend on each other (a mutation, then a read of it).
         for (const request of requests) results.push(await runOne(request as OperationRequest, principal, address, transport, scope, stats));
-        stats.errors = results.reduce((n, r) => n + (((r.body.errors as unknown[] | undefined)?.length ?? 0)), 0);
+        stats.errors = results.reduce((n, r) => n + r.errors, 0);
+        const subgraphMs = results.reduce((n, r) => n + r.subgraphMs, 0);
         if (!batched) {
           const [only] = results as [(typeof results)[number]];
-          return send(only.status, only.body, only.headers);
+          return sendText(only.status, only.text, { ...only.headers, ...timing(subgraphMs) });
         }
-        return send(200, results.map((r) => r.body));
+        return sendText(200, `[${results.map((r) => r.text).join(',')}]`, timing(subgraphMs));
       } catch (error) {
         const code = error instanceof HttpError ? error.status : 500;
         if (code === 500) logger.error({ err: error }, 'request failed');

@@ -11,8 +11,15 @@ import { Kind, parse, print, visit, type ConstDirectiveNode } from 'graphql';
 const SECURITY_DIRECTIVES = new Set(['authenticated', 'requiresScopes', 'policy']);
 const SECURITY_SCALARS = new Set(['requiresScopes__Scope', 'policy__Policy']);
 
+/**
+ * A link to one of the three authorization features. `@inaccessible` is linked `for: SECURITY` too, but Apollo
+ * serves it (it is what keeps inaccessible types and fields out of the API schema): its link must stay.
+ */
 function isSecurityLink(directive: ConstDirectiveNode): boolean {
   if (directive.name.value !== 'link') return false;
+  const url = directive.arguments?.find((a) => a.name.value === 'url')?.value;
+  const feature = url?.kind === Kind.STRING ? /\/([A-Za-z]+)\/v[\d.]+$/.exec(url.value)?.[1] : undefined;
+  if (!feature || !SECURITY_DIRECTIVES.has(feature)) return false;
   return directive.arguments?.some((a) => a.name.value === 'for' && a.value.kind === Kind.ENUM && a.value.value === 'SECURITY') ?? false;
 }
 

@@ -1,8 +1,8 @@
-import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Principal } from '../../common/auth/principal.js';
 import { correlationIdFrom, runInScope, type RequestScope } from '../../common/correlation.js';
 import type { Logger } from '../../common/logger.js';
+import { outcomeResult, type PlanExecutor } from '../executor/executor.js';
 import { variablesOf, type SubscriptionPlan, type SubscriptionPlanner } from './planner.js';
 import { PushQueue } from './push-queue.js';
 import type { UpstreamSubscriber } from './upstream.js';
@@ -10,8 +10,8 @@ import type { UpstreamSubscriber } from './upstream.js';
 export interface SubscriptionHubOptions {
   planner: SubscriptionPlanner;
   upstream: UpstreamSubscriber;
-  /** The data sources of the per-event entity fetches (the same ones the gateway uses for queries). */
-  serviceMap: ServiceMap;
+  /** The gateway's executor: each event's plan runs on it, as queries do. */
+  executor: PlanExecutor;
   logger: Logger;
   /** Undelivered events per client subscription before it is ended with an error. Default 1 000. */
   clientBufferSize?: number;
@@ -77,7 +77,7 @@ function stableJson(value: unknown): string {
  * - Identical upstream subscriptions (same subgraph operation, variables and credentials) share one stream.
  * - Identical client subscriptions (same document, variables and credentials) share the per-event execution:
  *   the entity fetches run once per event and the result goes to every client of the group.
- * - The primary fetch of the per-event plan is answered with the event itself, so `executeQueryPlan` merges
+ * - The primary fetch of the per-event plan is answered with the event itself, so the gateway's executor merges
  *   the event with the entity fetches and shapes the response exactly as it does for queries.
  * - Filtering happens at the source: the subgraph's subscription only yields what its arguments select.
  */
@@ -186,19 +186,6 @@ export class SubscriptionHub {
   /** The per-event plan with the primary fetch answered by the event. */
   private async execute(group: Group, event: ExecutionResult): Promise<ExecutionResult> {
     const { plan, request } = group;
-    const base = this.options.serviceMap[plan.primary.serviceName];
-    let answered = false;
-    const injected: GraphQLDataSource = {
-      process: (options) => {
-        if (!answered && options.request.query === plan.primary.operation) {
-          answered = true;
-          return Promise.resolve(event as never);
-        }
-        if (!base) return Promise.resolve({ errors: [new GraphQLError(`no data source for ${plan.primary.serviceName}`)] } as never);
-        return base.process(options);
-      },
-    };
-    const serviceMap: ServiceMap = { ...this.options.serviceMap, [plan.primary.serviceName]: injected };
     // The subgraph names the change's correlation id (see subscribeEventScoped): the entity fetches about it
     // carry that id, as every call about a change does; the subscriber's own id otherwise.
     const eventCorrelationId = event.extensions?.correlationId;
@@ -206,19 +193,16 @@ export class SubscriptionHub {
       correlationId: typeof eventCorrelationId === 'string' ? correlationIdFrom(eventCorrelationId) : request.scope.correlationId,
       authorization: request.scope.authorization,
     };
-    const requestContext = {
-      request: { query: request.query, variables: request.variables, operationName: request.operationName },
-      context: { scope, stats: { operationName: request.operationName ?? null, errors: 0 }, principal: request.principal },
-      logger: this.options.logger,
-      metrics: {},
-      overallCachePolicy: {},
-      cache: undefined,
-    };
     try {
-      const result = await runInScope(scope, () =>
-        executeQueryPlan(plan.perEvent, serviceMap, requestContext as never, plan.operationContext, this.options.planner.supergraphSchema, this.options.planner.apiSchemaInternal),
+      const outcome = await runInScope(scope, () =>
+        this.options.executor.execute({
+          planned: plan.perEvent,
+          variables: request.variables,
+          scope,
+          answers: new Map([[plan.primary, { data: (event.data ?? null) as Record<string, unknown> | null, errors: event.errors?.map((e) => (typeof (e as GraphQLError).toJSON === 'function' ? (e as GraphQLError).toJSON() : e)) }]]),
+        }),
       );
-      return { data: result.data ?? null, ...(result.errors?.length ? { errors: result.errors as GraphQLError[] } : {}) } as ExecutionResult;
+      return outcomeResult(outcome);
     } catch (error) {
       this.options.logger.error({ err: error, correlationId: scope.correlationId }, 'subscription event execution failed');
       return { data: null, errors: [new GraphQLError('this event could not be resolved', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };

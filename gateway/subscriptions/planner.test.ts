@@ -21,7 +21,7 @@ describe('SubscriptionPlanner', () => {
     expect(plan.primary.serviceName).toBe('inventory');
     expect(plan.primary.operation).toMatch(/^subscription/);
     expect(plan.primary.operation).toContain('inventoryChanged');
-    const rest = fetchesOf(plan.perEvent.node).slice(1).map((f) => f.serviceName);
+    const rest = fetchesOf(plan.perEvent.queryPlan.node).slice(1).map((f) => f.serviceName);
     expect(rest).toContain('catalog');
     expect(variablesOf(plan.primary, { locationId: 'store-001', skus: ['A'], other: 1 })).toEqual({ locationId: 'store-001', skus: ['A'] });
   });
@@ -30,7 +30,7 @@ describe('SubscriptionPlanner', () => {
     const query = contractOperation('OrderTracking');
     const plan = planner.plan(query, parse(query), 'OrderTracking');
     expect(plan.primary.serviceName).toBe('orders');
-    const rest = new Set(fetchesOf(plan.perEvent.node).slice(1).map((f) => f.serviceName));
+    const rest = new Set(fetchesOf(plan.perEvent.queryPlan.node).slice(1).map((f) => f.serviceName));
     expect(rest).toEqual(new Set(['inventory', 'customers']));
   });
 

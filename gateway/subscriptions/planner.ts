@@ -1,43 +1,31 @@
-import { buildOperationContext } from '@apollo/gateway';
-import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
-import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
+import type { FetchNode, PlanNode } from '@apollo/query-planner';
 import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { withoutSecurityFeatures } from '../edge/security-features.js';
+import { GatewayPlanner, type PlannedOperation } from '../executor/planner.js';
 
 /**
  * How the supergraph executes one subscription document: the owning subgraph's subscription (`primary`) and,
  * for every event it yields, the plan of entity fetches that fills in the fields other subgraphs own (`rest`).
- * Both come from Apollo's own query planner, so a subscription field that a subgraph adds later is planned
- * like any query, with no change here.
+ * Both come from Apollo's own query planner (the gateway's one planner), so a subscription field that a subgraph
+ * adds later is planned like any query, with no change here.
  */
-type OperationContext = ReturnType<typeof buildOperationContext>;
-
 export interface SubscriptionPlan {
   primary: FetchNode;
-  /** The per-event plan: the primary fetch (answered with the event) followed by `rest`. */
-  perEvent: QueryPlan;
-  operationContext: OperationContext;
+  /** The per-event plan: the primary fetch (answered with the event) followed by `rest`, run on the gateway's executor. */
+  perEvent: PlannedOperation;
 }
 
-/** The supergraph as the subscription engine needs it: schemas for validation, execution and planning. */
+/** Subscription plans, from the gateway's planner (shared with queries), cached with it. */
 export class SubscriptionPlanner {
-  /** The client-facing schema (what clients validate against). */
-  readonly apiSchema: GraphQLSchema;
-  /** The federation-internals form of the API schema, as `executeQueryPlan` wants it. */
-  readonly apiSchemaInternal: Schema;
-  /** The supergraph schema with its join directives, as `executeQueryPlan` wants it. */
-  readonly supergraphSchema: GraphQLSchema;
-  private readonly planner: QueryPlanner;
-  /** Plans by document text and operation name; bounded, since clients choose the text. */
-  private readonly cache = new Map<string, SubscriptionPlan>();
+  readonly planner: GatewayPlanner;
+  private readonly perEvent = new WeakMap<PlannedOperation, SubscriptionPlan>();
 
-  constructor(supergraphSdl: string, private readonly cacheSize = 500) {
-    // The authorization directives are the edge's to enforce; Apollo's planner refuses what it does not enforce.
-    const supergraph = Supergraph.build(withoutSecurityFeatures(supergraphSdl));
-    this.apiSchemaInternal = supergraph.apiSchema();
-    this.apiSchema = this.apiSchemaInternal.toGraphQLJSSchema();
-    this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
-    this.planner = new QueryPlanner(supergraph);
+  constructor(supergraphSdlOrPlanner: string | GatewayPlanner) {
+    this.planner = typeof supergraphSdlOrPlanner === 'string' ? new GatewayPlanner(supergraphSdlOrPlanner) : supergraphSdlOrPlanner;
+  }
+
+  /** The client-facing schema (what clients validate against). */
+  get apiSchema(): GraphQLSchema {
+    return this.planner.apiSchema;
   }
 
   /**
@@ -45,17 +33,17 @@ export class SubscriptionPlanner {
    * valid document).
    */
   plan(key: string, document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
-    const cached = this.cache.get(key);
-    if (cached) return cached;
-    const operationContext = buildOperationContext({ schema: this.apiSchema, operationDocument: document, ...(operationName ? { operationName } : {}) });
-    const operation = operationFromDocument(this.apiSchemaInternal, document, operationName ? { operationName } : {});
-    const queryPlan = this.planner.buildQueryPlan(operation);
-    const node = queryPlan.node;
+    const planned = this.planner.plan(key, document, operationName);
+    const known = this.perEvent.get(planned);
+    if (known) return known;
+    const node = planned.queryPlan.node;
     if (!node || node.kind !== 'Subscription') throw new GraphQLError('the planner did not produce a subscription plan for this operation');
     const perEventNode: PlanNode = node.rest ? { kind: 'Sequence', nodes: [node.primary, node.rest] } : node.primary;
-    const plan: SubscriptionPlan = { primary: node.primary, perEvent: { kind: 'QueryPlan', node: perEventNode }, operationContext };
-    if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(key, plan);
+    const plan: SubscriptionPlan = {
+      primary: node.primary,
+      perEvent: { ...planned, key: `${planned.key}\nper event`, queryPlan: { kind: 'QueryPlan', node: perEventNode }, operationContext: planned.operationContext, compiled: new Map() },
+    };
+    this.perEvent.set(planned, plan);
     return plan;
   }
 }

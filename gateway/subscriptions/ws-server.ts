@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { GraphQLError, print, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { CloseCode, type Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -37,7 +37,7 @@ export interface SubscriptionServerOptions {
   /** Production: every error masked to code, message and correlation id, as over HTTP. Default false. */
   production?: boolean;
   /** Queries and mutations sent over the socket: the HTTP path's executor, in the connection's scope. */
-  executeOperation: (request: { query: string; variables: Record<string, unknown>; operationName?: string | undefined }, scope: RequestScope, principal: Principal) => Promise<ExecutionResult>;
+  executeOperation: (request: { query: string; document: DocumentNode; variables: Record<string, unknown>; operationName: string | undefined }, scope: RequestScope, principal: Principal) => Promise<ExecutionResult>;
 }
 
 /** What a connection carries from its `connection_init` to every operation on it. */
@@ -178,9 +178,10 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         return endAtExpiry(events, connectionExtra.principal, { error: tokenExpiredError() });
       },
       execute: async (args) => {
-        const { query, connectionExtra, operationName, variableValues, prepared } = args as HubArgs;
+        const { connectionExtra, operationName, variableValues, prepared } = args as HubArgs;
         if (prepared.kind === 'answered') return shownResult(prepared.result, connectionExtra);
-        const result = await options.executeOperation({ query, variables: (variableValues ?? {}) as Record<string, unknown>, operationName: operationName ?? undefined }, connectionExtra.scope, connectionExtra.principal);
+        // What the pipeline allowed (the document with refused fields removed, when some were).
+        const result = await options.executeOperation({ query: prepared.query, document: prepared.document, variables: (variableValues ?? {}) as Record<string, unknown>, operationName: operationName ?? undefined }, connectionExtra.scope, connectionExtra.principal);
         return shownResult(prepared.patch ? prepared.patch(result) : result, connectionExtra);
       },
       onError: (ctx, _id, _payload, errors) => {

@@ -62,6 +62,8 @@ export async function startTestStack(overrides: Partial<AppConfig> = {}, env: Re
       ADAPTER_TIMEOUT_MS: '1000',
       BREAKER_RESET_MS: '200',
       SUPERGRAPH_PATH: process.env.SUPERGRAPH_PATH,
+      // The e2e-apollo project (vitest.config.ts) runs the federation tests again on Apollo's executor this way.
+      GATEWAY_EXECUTOR: process.env.GATEWAY_EXECUTOR,
       DATA_DIR: dataDir,
       RATE_LIMIT_RPS: '100000',
       RATE_LIMIT_BURST: '100000',
