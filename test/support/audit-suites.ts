@@ -1,4 +1,6 @@
 import { PORTED_SUITES } from './audit-ported.js';
+import { PORTED_SUITES_2 } from './audit-ported-2.js';
+import { PORTED_SUITES_3 } from './audit-ported-3.js';
 import type { SubgraphDef } from './federation.js';
 
 /**
@@ -414,4 +416,4 @@ export const nonResolvableInterfaceObject: AuditSuite = {
 export const APOLLO_FAILING_SUITES: AuditSuite[] = [requiresWithArgument, requiresWithArgumentConflict, keysMashup, nonResolvableInterfaceObject];
 
 /** Every suite we reproduce: the four Apollo fails first, then the further ported ones. */
-export const AUDIT_SUITES: AuditSuite[] = [...APOLLO_FAILING_SUITES, ...PORTED_SUITES];
+export const AUDIT_SUITES: AuditSuite[] = [...APOLLO_FAILING_SUITES, ...PORTED_SUITES, ...PORTED_SUITES_2, ...PORTED_SUITES_3];
