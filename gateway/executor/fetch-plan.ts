@@ -244,6 +244,7 @@ export class PlanCompiler {
    */
   entityStep(node: FetchNode, unavailable: Unavailable): EntityStep {
     const serviceName = node.serviceName;
+    const isAbstractName = (name: unknown): boolean => typeof name === 'string' && this.isAbstract(name);
     const buildRepresentation = this.selection(node.requires ?? []);
     const inputRewrites = this.rewrites(node.inputRewrites);
     const outputRewrites = this.rewrites(node.outputRewrites);
@@ -279,7 +280,9 @@ export class PlanCompiler {
         for (let i = 0; i < received.length; i++) {
           const entity = received[i] as Obj | null;
           const owner = prepared.entities[prepared.owners[i] as number] as Obj;
-          if (entity && !entity.__typename) entity.__typename = owner.__typename;
+          // An @interfaceObject subgraph answers with the interface's name: the concrete type already known stays
+          // (Apollo's executor lets the interface name overwrite it, and the object's fragments then match nothing).
+          if (entity && (!entity.__typename || (owner.__typename && owner.__typename !== entity.__typename && isAbstractName(entity.__typename)))) entity.__typename = owner.__typename;
           if (entity) outputRewrites?.(entity);
           deepMerge(owner, entity);
         }
@@ -314,6 +317,19 @@ export class PlanCompiler {
       for (const step of steps) if (!step(source, result)) return null;
       return result;
     };
+  }
+
+  private readonly abstractNames = new Map<string, boolean>();
+
+  /** Whether the supergraph's type of that name is an interface or a union. */
+  private isAbstract(name: string): boolean {
+    let answer = this.abstractNames.get(name);
+    if (answer === undefined) {
+      const type = this.supergraphSchema.getType(name);
+      answer = !!type && isAbstractType(type);
+      this.abstractNames.set(name, answer);
+    }
+    return answer;
   }
 
   /** Apollo's isObjectOfType, memoised by (condition, typename). */

@@ -264,10 +264,9 @@ export const abstractTypes: AuditSuite = {
         name: 'a skipped condition nested in an included one',
         query: reviewedQuery('... on Book @include(if: $title) { title ... on Book @skip(if: $title) { sku } } ... on Magazine { sku }', '($title: Boolean = true)'),
         expected: reviewed(idTitle),
-        skip:
-          'both executors answer the Book reviews\' product as { id } without title: the _entities fetch to products ' +
-          'asks `...on Product@include(if:$title){__typename ...on Book{title}}` and gets the title, which the gateway then ' +
-          'drops from the response; the audit expects { id, title }',
+        // The last fetch goes to reviews, where Product is an @interfaceObject: it answers __typename "Product", which
+        // Apollo's executor lets overwrite "Book" (the title is then dropped); ours keeps the concrete type.
+        apolloWrong: true,
       },
       {
         name: 'a union split over two subgraphs, under each object type',
