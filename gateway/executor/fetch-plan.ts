@@ -156,23 +156,22 @@ export class PlanCompiler {
   private fetch(node: FetchNode): NodeRunner {
     const { serviceName } = node;
     const usages = node.variableUsages ?? [];
-    const buildRepresentation = node.requires ? this.selection(node.requires) : undefined;
-    const inputRewrites = this.rewrites(node.inputRewrites);
     const outputRewrites = this.rewrites(node.outputRewrites);
     const kind = node.operationKind === 'mutation' ? 'mutation' : node.operationKind === 'subscription' ? 'subscription' : 'query';
     const unavailable = this.unavailable(node);
 
-    const send = async (variables: Obj, cursor: Cursor, context: RunContext, owners?: readonly number[]): Promise<Obj | undefined> => {
+    /** A root fetch (no `requires`); entity fetches go through their EntityStep. */
+    const send = async (variables: Obj, cursor: Cursor, context: RunContext): Promise<Obj | undefined> => {
       const answered = context.answers?.get(node);
       const response = answered ?? (await context.client.fetch(serviceName, { query: node.operation, variables, operationName: node.operationName, kind }, context.scope));
       if (response.errors?.length) {
-        const pathOf = errorPathMapper(node, cursor, context.root, owners);
+        const pathOf = errorPathMapper(node, cursor, context.root, undefined);
         for (const error of response.errors) context.errors.push(downstreamError(error, serviceName, pathOf));
       }
       return (response.data ?? undefined) as Obj | undefined;
     };
 
-    const entityStep = this.entityStep(node, unavailable);
+    const entityStep = node.requires ? this.entityStep(node, unavailable) : undefined;
     return async (cursor, context) => {
       const entities: Obj[] = Array.isArray(cursor.data) ? cursor.data.filter((e) => e !== null && e !== undefined) : [cursor.data];
       if (entities.length === 0) return 0;
@@ -184,7 +183,7 @@ export class PlanCompiler {
       }
       const started = performance.now();
       try {
-        if (!buildRepresentation) {
+        if (!entityStep) {
           const data = await send(variables, cursor, context);
           if (data) {
             outputRewrites?.(data);

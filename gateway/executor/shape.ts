@@ -330,12 +330,16 @@ class SerializerCompiler {
     throw new Error(`cannot serialise values of type ${String(type)}`);
   }
 
+  private abstractNames: Set<string> | undefined;
+
+  /** The schema's interface and union names, found once per compilation. */
   private compositeNames(): Set<string> {
-    return new Set(
+    this.abstractNames ??= new Set(
       Object.values(this.schema.getTypeMap())
         .filter((t) => isAbstractType(t))
         .map((t) => t.name),
     );
+    return this.abstractNames;
   }
 }
 
