@@ -39,8 +39,9 @@ describe('levelPlan', () => {
     const node = planOf(heavy.query, heavy.operationName);
     const fetches = fetchesIn(node);
     expect(fetches).toHaveLength(16);
-    const waves = levelPlan(node);
-    if (!waves) throw new Error('not levelled');
+    const levelled = levelPlan(node);
+    if (!levelled) throw new Error('not levelled');
+    const { waves } = levelled;
     const requests = waves.flatMap((wave) => wave);
     expect(requests).toHaveLength(6);
     expect(new Set(requests.flat())).toEqual(new Set(fetches));

@@ -65,8 +65,14 @@ function fetchesOf(node: PlanNode): PlannedFetch[] | undefined {
   return fetches;
 }
 
-/** Waves of fetch groups (one group: one request), or undefined when levelling would not save a request. */
-export function levelPlan(node: PlanNode): FetchNode[][][] | undefined {
+/** A plan levelled: waves of fetch groups (one group: one request), and where each fetch's data lands. */
+export interface LevelledPlan {
+  waves: FetchNode[][][];
+  paths: Map<FetchNode, ResponsePath>;
+}
+
+/** The plan levelled, or undefined when levelling would not save a request. */
+export function levelPlan(node: PlanNode): LevelledPlan | undefined {
   const fetches = fetchesOf(node);
   if (!fetches || fetches.length < 2) return undefined;
   for (const fetch of fetches) fetch.wave = fetch.after.length ? 1 + Math.max(...fetch.after.map((i) => (fetches[i] as PlannedFetch).wave)) : 0;
@@ -90,16 +96,11 @@ export function levelPlan(node: PlanNode): FetchNode[][][] | undefined {
     }
   }
   if (requests >= fetches.length) return undefined;
-  pathsOf.set(node, new Map(fetches.map((f) => [f.node, f.path])));
-  return waves.filter(Boolean).map((wave) => [...wave.values()]);
+  return { waves: waves.filter(Boolean).map((wave) => [...wave.values()]), paths: new Map(fetches.map((f) => [f.node, f.path])) };
 }
 
-/** Each levelled plan's fetch paths (from the root), for its runner. */
-const pathsOf = new WeakMap<PlanNode, Map<FetchNode, ResponsePath>>();
-
 /** The runner of a levelled plan: the waves in order, each wave's requests at once. */
-export function compileLevelled(node: PlanNode, waves: FetchNode[][][], compiler: PlanCompiler, single: (fetch: FetchNode) => NodeRunner): NodeRunner {
-  const paths = pathsOf.get(node) as Map<FetchNode, ResponsePath>;
+export function compileLevelled({ waves, paths }: LevelledPlan, compiler: PlanCompiler, single: (fetch: FetchNode) => NodeRunner): NodeRunner {
   const compiled = waves.map((wave) =>
     wave.map((group): ((context: RunContext) => Promise<number>) => {
       if (group.length === 1) {

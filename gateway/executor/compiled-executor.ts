@@ -64,14 +64,15 @@ export function createCompiledExecutor(options: CompiledExecutorOptions): PlanEx
       const compiled = compiledOf(planned);
       const context: RunContext = { variables, scope, client: options.client, errors: [], root: Object.create(null) as Record<string, unknown>, answers };
       const subgraphMs = compiled.run ? await compiled.run(context) : 0;
-      const shape: ShapeContext = { errors: [], p: [], variables };
+      const shape: ShapeContext = { errors: [], invalid: [], p: [], variables };
       const data = serializerOf(planned, compiled, variables)(context.root, shape) ?? 'null';
       // As Apollo (and the router) report them: completion errors that follow from failed fetches would repeat
       // them, so they are dropped then; alone they go to `extensions.valueCompletion`, not `errors`. That is what
       // keeps an entity the caller may not see (a subgraph resolving it to null) a plain null, as the
       // authorization rules require ("another customer's order reads as null"), rather than an error telling it exists.
-      if (context.errors.length === 0 && shape.errors.length > 0) return { data, errors: [], extensions: { valueCompletion: shape.errors }, subgraphMs };
-      return { data, errors: context.errors, subgraphMs };
+      const errors = shape.invalid.length > 0 ? [...context.errors, ...shape.invalid] : context.errors;
+      if (context.errors.length === 0 && shape.errors.length > 0) return { data, errors, extensions: { valueCompletion: shape.errors }, subgraphMs };
+      return { data, errors, subgraphMs };
     },
   };
 }

@@ -103,8 +103,8 @@ export class PlanCompiler {
 
   /** The runner of a whole plan: levelled into waves of batched requests where that saves requests (batch-plan.ts). */
   compilePlan(node: PlanNode): NodeRunner {
-    const waves = levelPlan(node);
-    return waves ? compileLevelled(node, waves, this, (fetch) => this.fetch(fetch)) : this.compile(node);
+    const levelled = levelPlan(node);
+    return levelled ? compileLevelled(levelled, this, (fetch) => this.fetch(fetch)) : this.compile(node);
   }
 
   compile(node: PlanNode): NodeRunner {

@@ -33,6 +33,9 @@ import {
  *    different arguments) land on the same key and one overwrites the other. The required variant is fetched
  *    under an alias of its own, and the consuming fetch reads it back under the field's name (a KeyRenamer input
  *    rewrite); a consumer that needs two variants at once is split into one fetch per variant.
+ * 4. Members of a union or interface that the planner drops. Under a field of abstract type that several subgraphs
+ *    resolve, Apollo keeps only the members all of them have; the client's fragment on a member the fetching
+ *    subgraph has is put back into that fetch (with the leaves that subgraph resolves itself).
  */
 
 export interface PlanFixContext {
@@ -68,6 +71,7 @@ export function fixQueryPlan(plan: QueryPlan, context: PlanFixContext): QueryPla
     const sites = new PlanSites(plan.node);
     let changed = fixNonResolvableKeys(sites, index);
     changed = fixRequiredArguments(sites, index, context) || changed;
+    changed = fixDroppedMembers(sites, index, context) || changed;
     return changed ? { ...plan, node: sites.rebuild() } : plan;
   } catch {
     // A fix that cannot make sense of a plan must not cost the operation: Apollo's plan is still the best we have.
@@ -88,9 +92,13 @@ interface SupergraphIndex {
   /** Keys by type name. */
   keys: Map<string, KeyOf[]>;
   /** `join__field` arguments by `Type.field`, per subgraph name. */
-  fields: Map<string, Map<string, { requires?: string; external: boolean }>>;
+  fields: Map<string, Map<string, { requires?: string; external: boolean; type?: string }>>;
   /** Graphs that declare each type (join__type). */
   typeGraphs: Map<string, Set<string>>;
+  /** The object types of each union and interface, per graph (join__unionMember, join__implements). */
+  members: Map<string, Map<string, Set<string>>>;
+  /** Each composite type's fields and the named type each returns. */
+  fieldTypes: Map<string, Map<string, string>>;
 }
 
 const indexes = new WeakMap<Supergraph, SupergraphIndex>();
@@ -120,8 +128,31 @@ function indexOf(supergraph: Supergraph): SupergraphIndex {
       if (name) graphNames.set(value.name.value, name);
     }
   }
-  const index: SupergraphIndex = { keys: new Map(), fields: new Map(), typeGraphs: new Map() };
+  const index: SupergraphIndex = { keys: new Map(), fields: new Map(), typeGraphs: new Map(), members: new Map(), fieldTypes: new Map() };
+  const addMember = (abstract: string, graph: string | undefined, member: string) => {
+    if (!graph) return;
+    let byGraph = index.members.get(abstract);
+    if (!byGraph) index.members.set(abstract, (byGraph = new Map()));
+    let members = byGraph.get(graph);
+    if (!members) byGraph.set(graph, (members = new Set()));
+    members.add(member);
+  };
   for (const definition of ast.definitions) {
+    if (definition.kind === Kind.UNION_TYPE_DEFINITION) {
+      for (const directive of definition.directives ?? []) {
+        if (directive.name.value !== 'join__unionMember') continue;
+        const member = stringArg(directive, 'member');
+        if (member) addMember(definition.name.value, graphNames.get(stringArg(directive, 'graph') ?? ''), member);
+      }
+      continue;
+    }
+    if (definition.kind === Kind.OBJECT_TYPE_DEFINITION) {
+      for (const directive of definition.directives ?? []) {
+        if (directive.name.value !== 'join__implements') continue;
+        const implemented = stringArg(directive, 'interface');
+        if (implemented) addMember(implemented, graphNames.get(stringArg(directive, 'graph') ?? ''), definition.name.value);
+      }
+    }
     if (
       definition.kind !== Kind.OBJECT_TYPE_DEFINITION &&
       definition.kind !== Kind.OBJECT_TYPE_EXTENSION &&
@@ -143,14 +174,21 @@ function indexOf(supergraph: Supergraph): SupergraphIndex {
       if (!keys) index.keys.set(typeName, (keys = []));
       keys.push({ graph, fields: parseFieldSet(key), resolvable: booleanArg(directive, 'resolvable') ?? true });
     }
+    let types = index.fieldTypes.get(typeName);
+    if (!types) index.fieldTypes.set(typeName, (types = new Map()));
     for (const field of definition.fields ?? []) {
-      const byGraph = new Map<string, { requires?: string; external: boolean }>();
+      let named = field.type;
+      while (named.kind !== Kind.NAMED_TYPE) named = named.type;
+      types.set(field.name.value, named.name.value);
+      const byGraph = new Map<string, { requires?: string; external: boolean; type?: string }>();
       for (const directive of field.directives ?? []) {
         if (directive.name.value !== 'join__field') continue;
         const graph = graphNames.get(stringArg(directive, 'graph') ?? '');
         if (!graph) continue;
         const requires = stringArg(directive, 'requires');
-        byGraph.set(graph, { ...(requires !== undefined ? { requires } : {}), external: booleanArg(directive, 'external') ?? false });
+        // The field's type in that graph, when it differs from the supergraph's (e.g. an object for a union).
+        const type = stringArg(directive, 'type')?.replace(/[[\]!]/g, '');
+        byGraph.set(graph, { ...(requires !== undefined ? { requires } : {}), ...(type ? { type } : {}), external: booleanArg(directive, 'external') ?? false });
       }
       index.fields.set(`${typeName}.${field.name.value}`, byGraph);
     }
@@ -544,12 +582,9 @@ function requirementsOf(site: Site, sites: PlanSites, index: SupergraphIndex): R
 
 /** Whether the client's own operation asks for `name(args)` at `path`. */
 function clientAsks(context: PlanFixContext, path: readonly string[], name: string, argsKey: string): boolean {
-  const operation = context.document.definitions.find(
-    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (context.operationName === undefined || d.name?.value === context.operationName),
-  );
+  const operation = clientOperation(context);
   if (!operation) return false;
-  const document = inlineFragments({ kind: Kind.DOCUMENT, definitions: [operation, ...context.document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION)] });
-  const sets = setsAt([(document.definitions[0] as OperationDefinitionNode).selectionSet], path);
+  const sets = setsAt([operation.selectionSet], path);
   return sets.some((set) => fieldsNamed(set, name).some((f) => f.name.value === name && argumentsKey(f.arguments) === argsKey));
 }
 
@@ -681,4 +716,88 @@ function pruneUnusedVariables(document: DocumentNode): Set<string> {
   visitSet(operation.selectionSet);
   if (operation.variableDefinitions) operation.variableDefinitions = operation.variableDefinitions.filter((v) => used.has(v.variable.name.value));
   return used;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 4. Members of a union or interface that the planner drops. For a field of abstract type that several subgraphs
+// resolve (@shareable), Apollo's planner keeps only the members every one of them has, so `... on OnlyA` never
+// reaches the subgraph whose field returns OnlyA objects, and their fields come back null. The client's fragment on
+// a member the fetching subgraph has is put back into the fetch, with the fields that subgraph resolves itself.
+
+function clientOperation(context: PlanFixContext): OperationDefinitionNode | undefined {
+  const operation = context.document.definitions.find(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (context.operationName === undefined || d.name?.value === context.operationName),
+  );
+  if (!operation) return undefined;
+  const document = inlineFragments({ kind: Kind.DOCUMENT, definitions: [operation, ...context.document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION)] });
+  return document.definitions[0] as OperationDefinitionNode;
+}
+
+function fixDroppedMembers(sites: PlanSites, index: SupergraphIndex, context: PlanFixContext): boolean {
+  const client = clientOperation(context);
+  if (!client) return false;
+  const rootType = client.operation === 'query' ? 'Query' : client.operation === 'mutation' ? 'Mutation' : undefined;
+  if (!rootType) return false;
+  let changed = false;
+  for (const site of sites.sites) {
+    const graph = site.fetch.serviceName;
+    const operation = sites.documentOf(site).definitions[0] as OperationDefinitionNode;
+    const clientSets = setsAt([client.selectionSet], site.path);
+    if (clientSets.length === 0) continue;
+    const starts: { set: SelectionSetNode; type: string }[] = [];
+    if (!site.fetch.requires) starts.push({ set: operation.selectionSet, type: rootType });
+    else
+      for (const entities of setsAt([operation.selectionSet], ['_entities']))
+        for (const s of entities.selections) if (s.kind === Kind.INLINE_FRAGMENT && s.typeCondition) starts.push({ set: s.selectionSet, type: s.typeCondition.name.value });
+    for (const start of starts) {
+      if (restoreMembers(start.set, clientSets, start.type, graph, index)) {
+        site.edited = true;
+        changed = true;
+      }
+    }
+  }
+  return changed;
+}
+
+/** Walk a fetch's selections beside the client's, putting back dropped members under fields of abstract type. */
+function restoreMembers(fetchSet: SelectionSetNode, clientSets: SelectionSetNode[], type: string, graph: string, index: SupergraphIndex): boolean {
+  let changed = false;
+  for (const selection of fetchSet.selections) {
+    if (selection.kind === Kind.INLINE_FRAGMENT) {
+      const inner = selection.typeCondition?.name.value ?? type;
+      changed = restoreMembers(selection.selectionSet, clientSets, inner, graph, index) || changed;
+      continue;
+    }
+    if (selection.kind !== Kind.FIELD || !selection.selectionSet) continue;
+    const fieldType = index.fields.get(`${type}.${selection.name.value}`)?.get(graph)?.type ?? index.fieldTypes.get(type)?.get(selection.name.value);
+    if (!fieldType) continue;
+    const clientFields = clientSets.flatMap((set) => fieldsNamed(set, responseName(selection)).filter((f) => f.name.value === selection.name.value));
+    const clientSubsets = clientFields.flatMap((f) => (f.selectionSet ? [f.selectionSet] : []));
+    if (clientSubsets.length === 0) continue;
+    const members = index.members.get(fieldType)?.get(graph);
+    if (members) changed = restoreDropped(selection.selectionSet as unknown as MSelectionSet, clientSubsets, members, graph, index) || changed;
+    changed = restoreMembers(selection.selectionSet, clientSubsets, fieldType, graph, index) || changed;
+  }
+  return changed;
+}
+
+function restoreDropped(fetchSet: MSelectionSet, clientSets: SelectionSetNode[], members: Set<string>, graph: string, index: SupergraphIndex): boolean {
+  const present = new Set(fetchSet.selections.flatMap((s) => (s.kind === Kind.INLINE_FRAGMENT && s.typeCondition ? [s.typeCondition.name.value] : [])));
+  let changed = false;
+  for (const set of clientSets) {
+    for (const selection of set.selections) {
+      if (selection.kind !== Kind.INLINE_FRAGMENT || !selection.typeCondition || selection.directives?.length) continue;
+      const member = selection.typeCondition.name.value;
+      if (!members.has(member) || present.has(member)) continue;
+      // Only leaves this subgraph resolves itself: anything more would need fetches the planner never planned.
+      const fields = selection.selectionSet.selections.filter(
+        (s): s is FieldNode => s.kind === Kind.FIELD && !s.selectionSet && !s.directives?.length && resolvesField(index, member, s.name.value, graph),
+      );
+      if (fields.length === 0 || fields.length !== selection.selectionSet.selections.length) continue;
+      fetchSet.selections.push({ kind: Kind.INLINE_FRAGMENT, typeCondition: selection.typeCondition, directives: [], selectionSet: { kind: Kind.SELECTION_SET, selections: clone(fields) } });
+      present.add(member);
+      changed = true;
+    }
+  }
+  return changed;
 }

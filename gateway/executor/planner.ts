@@ -1,9 +1,9 @@
 import { buildOperationContext } from '@apollo/gateway';
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
-import { operationFromDocument, Supergraph, type Operation, type Schema } from '@apollo/federation-internals';
+import { executableDirectiveLocations, ListType, NonNullType, operationFromDocument, Supergraph, type InputType, type Operation, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
-import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { astFromValue, Kind, visit, type ArgumentNode, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { withoutSecurityFeatures } from '../edge/security-features.js';
 import { fixQueryPlan } from './plan-fixes.js';
 
@@ -38,6 +38,8 @@ export class GatewayPlanner {
   readonly supergraphSchema: GraphQLSchema;
   readonly supergraph: Supergraph;
   private readonly planner: QueryPlanner;
+  /** Executable directives of the subgraphs' own specs, kept in the API schema (see keepExecutableDirectives). */
+  private readonly keptDirectives: Set<string>;
   private readonly cache = new Map<string, PlannedOperation>();
 
   /**
@@ -47,6 +49,7 @@ export class GatewayPlanner {
   constructor(supergraphSdl: string, private readonly cacheSize = 1000) {
     this.supergraph = Supergraph.build(withoutSecurityFeatures(supergraphSdl));
     this.apiSchemaInternal = this.supergraph.apiSchema();
+    this.keptDirectives = keepExecutableDirectives(this.supergraph.schema, this.apiSchemaInternal);
     this.apiSchema = this.apiSchemaInternal.toGraphQLJSSchema();
     this.supergraphSchema = this.supergraph.schema.toGraphQLJSSchema();
     this.planner = new QueryPlanner(this.supergraph);
@@ -62,6 +65,7 @@ export class GatewayPlanner {
       return cached;
     }
     const options = operationName ? { operationName } : {};
+    if (this.keptDirectives.size > 0) document = this.withDirectiveDefaults(document);
     const operation = operationFromDocument(this.apiSchemaInternal, document, options);
     const queryPlan = fixQueryPlan(this.planner.buildQueryPlan(operation), { supergraph: this.supergraph, operation, document, operationName });
     let operationContext: OperationContext | undefined;
@@ -78,4 +82,58 @@ export class GatewayPlanner {
     this.cache.set(key, planned);
     return planned;
   }
+
+  /**
+   * The document with the defaults of kept directives' arguments written out: the subgraphs are sent the
+   * directive as the client wrote it, and one of them may declare the argument required where the supergraph
+   * composed a default (the client was allowed to leave it out).
+   */
+  private withDirectiveDefaults(document: DocumentNode): DocumentNode {
+    return visit(document, {
+      Directive: (node) => {
+        if (!this.keptDirectives.has(node.name.value)) return undefined;
+        const definition = this.apiSchema.getDirective(node.name.value);
+        const missing: ArgumentNode[] = [];
+        for (const argument of definition?.args ?? []) {
+          if (argument.defaultValue === undefined || node.arguments?.some((a) => a.name.value === argument.name)) continue;
+          const value = astFromValue(argument.defaultValue, argument.type);
+          if (value) missing.push({ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: argument.name }, value });
+        }
+        return missing.length > 0 ? { ...node, arguments: [...(node.arguments ?? []), ...missing] } : undefined;
+      },
+    });
+  }
+}
+
+/**
+ * Executable directives that subgraphs share through `@composeDirective` are in the supergraph, and clients may use
+ * them, but Apollo's API schema drops every element of a linked spec, so the gateway would refuse
+ * `{ a @access }` as an unknown directive (federation audit: executable-directive-definition-default-arguments).
+ * Those of specs other than Apollo's own are put back, with the arguments and defaults the supergraph composed.
+ */
+function keepExecutableDirectives(supergraph: Schema, api: Schema): Set<string> {
+  const kept = new Set<string>();
+  const copyType = (type: InputType): InputType => {
+    if (type instanceof NonNullType) return new NonNullType(copyType(type.ofType) as never);
+    if (type instanceof ListType) return new ListType(copyType(type.ofType as InputType));
+    const named = api.type(type.name);
+    if (!named) throw new Error(`type ${type.name} is not in the API schema`);
+    return named as InputType;
+  };
+  for (const directive of supergraph.directives()) {
+    if (directive.isBuiltIn || api.directive(directive.name)) continue;
+    if (directive.locations.length === 0 || !directive.locations.every((l) => executableDirectiveLocations.includes(l))) continue;
+    const source = supergraph.coreFeatures?.sourceFeature(directive);
+    if (!source || source.feature.url.identity.startsWith('https://specs.apollo.dev/')) continue;
+    try {
+      const types = directive.arguments().map((argument) => ({ argument, type: copyType(argument.type as InputType) }));
+      const copy = api.addDirectiveDefinition(directive.name).addLocations(...directive.locations);
+      copy.repeatable = directive.repeatable;
+      for (const { argument, type } of types) copy.addArgument(argument.name, type, argument.defaultValue);
+      kept.add(directive.name);
+    } catch {
+      // An argument of a type the API schema hides: the directive stays out, as Apollo leaves it.
+    }
+  }
+  return kept;
 }

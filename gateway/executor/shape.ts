@@ -35,12 +35,19 @@ import {
  * from the data (or the static type), leaf values checked against their type, and nulls in non-null positions
  * propagated to the nearest nullable parent. Those completion errors are reported the way Apollo reports them (its
  * `INVALID_GRAPHQL` code; the executor puts them in `extensions.valueCompletion` unless fetches already failed).
+ * A leaf value the API schema cannot represent is nulled with an error in `errors`, as the federation audit
+ * expects (Apollo hides it in `valueCompletion` too).
  */
 
 /** What a serializer needs at run time. */
 export interface ShapeContext {
-  /** Completion errors (nulls in non-null positions, invalid leaves, unknown __typename). */
+  /** Completion errors (nulls in non-null positions, unknown __typename). */
   errors: GraphQLFormattedError[];
+  /**
+   * Leaf values the API schema cannot represent (an enum value it hides, a string where an Int belongs). Unlike a
+   * null, which may be how a subgraph keeps an entity from a caller, such a value is a fault the client is told of.
+   */
+  invalid: GraphQLFormattedError[];
   /** The current response path, kept only for the errors. */
   p: (string | number)[];
   variables: Record<string, unknown>;
@@ -352,7 +359,7 @@ function nn(context: ShapeContext, desc: string): void {
 }
 
 function invalid(context: ShapeContext, desc: string): void {
-  completionError(context, `Invalid value found for ${desc}.`);
+  context.invalid.push({ message: `Invalid value found for ${desc}.`, path: context.p.slice(), extensions: { code: 'INVALID_GRAPHQL' } });
 }
 
 function badType(context: ShapeContext, desc: string): void {
