@@ -7,15 +7,15 @@ import { InMemoryIdempotencyStore, type IdempotencyStore } from './common/idempo
 import { createRedis, quitAll } from './common/redis/connection.js';
 import { RedisEventBackbone } from './common/redis/event-backbone.js';
 import { RedisIdempotencyStore } from './common/redis/idempotency-store.js';
-import { RedisStockBook } from './common/redis/stock-book.js';
-import type { Redis } from 'ioredis';
-import { JournaledEventBackbone, JournaledIdempotencyStore, type JournalEntry } from './common/durable.js';
+import { RedisStockBook, type RedisStockBookOptions } from './common/redis/stock-book.js';
+import type { RedisClient } from './common/redis/connection.js';
+import { JournaledEventBackbone, JournaledIdempotencyStore, JournaledWrites } from './common/durable.js';
 import { Journal } from './common/journal.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { ResilienceRegistry } from './common/resilience.js';
 import { InMemoryMasterDataStore, JournaledMasterDataStore } from './common/master-data/memory-store.js';
 import { RedisMasterDataStore } from './common/master-data/redis-store.js';
-import { SandboxLocationDirectory } from './common/master-data/sandbox-locations.js';
+import { SandboxLocationDirectory } from './subgraphs/master-data/sandbox-locations.js';
 import type { MasterDataStore } from './common/master-data/store.js';
 import { MasterDataSync, RedisSyncLease, type MasterDataSource } from './common/master-data/sync.js';
 import type { HttpService, LocalExecutor, LocalSubscriber } from './common/service.js';
@@ -28,7 +28,7 @@ import { remoteSystems } from './sandbox/remote.js';
 import { generateSeedData, type SeedData } from './sandbox/seed.js';
 import { SANDBOX_ODATA_CLIENT, SANDBOX_ODATA_PATH, SANDBOX_ODATA_TOKEN_PATH } from './sandbox/odata/service.js';
 import { createSandboxServer } from './sandbox/server.js';
-import type { SandboxSystems } from './sandbox/systems.js';
+import type { SandboxSystems } from './sandbox/index.js';
 import type { SubgraphEnvironment } from './subgraphs/environment.js';
 import { createErpAdapters, type ErpAdapters, type ODataEndpoint } from './subgraphs/erp-adapters.js';
 import { SUBGRAPHS } from './subgraphs/registry.js';
@@ -62,8 +62,11 @@ export interface Stack {
 export interface Infrastructure {
   backbone: EventBackbone;
   idempotency: IdempotencyStore;
-  redis?: { client: Redis; prefix: string } | undefined;
-  /** With Redis: the stock counts and reservations every instance promises from (see {@link withSharedStock}). */
+  redis?: { client: RedisClient; prefix: string } | undefined;
+  /**
+   * With Redis: the stock counts and reservations every instance promises from. The embedded POS and WMS keep
+   * their stock in it (`createSandbox`'s `stock`), below the sandbox's faults and call counters.
+   */
   stock?: RedisStockBook | undefined;
   close(): Promise<void>;
 }
@@ -72,7 +75,8 @@ export async function createInfrastructure(
   config: AppConfig,
   logger: Logger,
   seed: Pick<SeedData, 'events' | 'stock'>,
-  durable?: { journal: Journal; entries: readonly JournalEntry[] },
+  /** DATA_DIR's journal, not replayed yet: the backbone and the idempotency records register as its owners. */
+  journal?: Journal,
 ): Promise<Infrastructure> {
   if (config.redisUrl) {
     const redis = createRedis(config.redisUrl, { name: 'stack', logger });
@@ -80,9 +84,7 @@ export async function createInfrastructure(
     const tag = `seed-${config.sandbox.seed}-scale-${config.sandbox.scale}`;
     // The first instance loads the seeded history; the others wait for it and load nothing.
     await backbone.load(seed.events, tag);
-    // Seeded counts are written only where Redis has no record yet, so a restart never undoes a sale.
-    const stock = new RedisStockBook({ redis, prefix: config.redisPrefix });
-    await stock.load(seed.stock, tag);
+    const stock = await openStockBook(config, redis, seed.stock);
     return {
       backbone,
       idempotency: new RedisIdempotencyStore({ redis, prefix: config.redisPrefix }),
@@ -96,12 +98,18 @@ export async function createInfrastructure(
   }
   const memory = new InMemoryEventBackbone();
   memory.load(seed.events);
-  if (!durable) return { backbone: memory, idempotency: new InMemoryIdempotencyStore(), close: async () => undefined };
-  const backbone = new JournaledEventBackbone(memory, durable.journal);
-  backbone.replay(durable.entries);
-  const idempotency = new JournaledIdempotencyStore(new InMemoryIdempotencyStore(), durable.journal);
-  await idempotency.replay(durable.entries);
+  if (!journal) return { backbone: memory, idempotency: new InMemoryIdempotencyStore(), close: async () => undefined };
+  const backbone = new JournaledEventBackbone(memory, journal);
+  const idempotency = new JournaledIdempotencyStore(new InMemoryIdempotencyStore(), journal);
   return { backbone, idempotency, close: async () => undefined };
+}
+
+/** Redis's shared stock book, seeded once per seed and scale. */
+async function openStockBook(config: AppConfig, redis: RedisStockBookOptions['redis'], records: SeedData['stock']): Promise<RedisStockBook> {
+  const stock = new RedisStockBook({ redis, prefix: config.redisPrefix });
+  // Seeded counts are written only where Redis has no record yet, so a restart never undoes a sale.
+  await stock.load(records, `seed-${config.sandbox.seed}-scale-${config.sandbox.scale}`);
+  return stock;
 }
 
 /**
@@ -179,31 +187,38 @@ async function launch(options: StackOptions, withGateway: boolean): Promise<Stac
   let journal: Journal | undefined;
   try {
     let sandbox: Stack['sandbox'];
-    let durable: { journal: Journal; entries: readonly JournalEntry[] } | undefined;
+    let durable: { masterData?: JournaledMasterDataStore | undefined } | undefined;
     let sandboxUrl: string;
+    const data = generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale });
     if (config.sandboxUrl) {
-      sandbox = { data: generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale }), systems: remoteSystems(config.sandboxUrl) };
+      // The systems, their stock book included, are the sandbox process's: its faults and counters apply to every call.
+      sandbox = { data, systems: remoteSystems(config.sandboxUrl) };
       sandboxUrl = config.sandboxUrl.replace(/\/$/, '');
+      infrastructure = await createInfrastructure(config, logger, data);
     } else {
-      // The embedded systems of record journal their writes, so a restart (even after kill -9) finds them.
-      const opened = await Journal.open<JournalEntry>(config.dataDir);
-      journal = opened.journal;
-      const durableJournal = journal;
-      durable = { journal, entries: opened.entries };
+      // The embedded systems of record journal their writes, so a restart (even after kill -9) finds them. Every
+      // owner of the journal's entries registers before it is replayed (its last snapshot, then what came after).
+      journal = await Journal.create(config.dataDir, { ...config.journal, logger: logger.child({ component: 'journal' }) });
+      const writes = new JournaledWrites(journal);
+      // Before the sandbox: with Redis, the POS and WMS keep their stock in its shared book.
+      infrastructure = await createInfrastructure(config, logger, data, journal);
+      durable = { masterData: config.redisUrl ? undefined : JournaledMasterDataStore.attach(journal) };
+      const replayStarted = performance.now();
+      const replayed = await journal.replay();
       const local = createSandbox(config.sandbox, {
-        replay: opened.entries.flatMap((e) => (e.t === 'call' ? [e] : [])),
-        onWrite: (write) => durableJournal.append({ t: 'call', ...write } satisfies JournalEntry),
+        data,
+        ...(infrastructure.stock ? { stock: infrastructure.stock } : {}),
+        replay: writes.list(),
+        onWrite: (write) => writes.record(write),
       });
-      logger.info({ dataDir: config.dataDir, replayed: opened.entries.length }, 'journal opened');
+      logger.info({ dataDir: config.dataDir, replayed: replayed.entries, snapshotRecords: replayed.snapshotRecords, replayMs: Math.round(performance.now() - replayStarted) }, 'journal opened');
       sandbox = local;
       const sandboxServer = await sandboxServerFor(local, config, logger.child({ service: 'sandbox' }));
       // The control port is a development tool: loopback only unless SANDBOX_HOST says otherwise.
       sandboxUrl = await sandboxServer.listen(port(config.sandboxPort), options.host ?? config.sandboxHost);
       started.push(sandboxServer);
     }
-    infrastructure = await createInfrastructure(config, logger, sandbox.data, durable);
     const { backbone, idempotency, redis } = infrastructure;
-    if (infrastructure.stock) sandbox = { data: sandbox.data, systems: withSharedStock(sandbox.systems, infrastructure.stock) };
     // One verifier for the whole process: the gateway and the five subgraphs share its cache of verified tokens.
     const verifier = tokenVerifierFor(config, sandboxUrl);
     const authenticate = (authorization: string | undefined) => verifier.authenticate(authorization);
@@ -317,15 +332,14 @@ export async function startMasterData(
     resilience: ResilienceRegistry;
     backbone: EventBackbone;
     redis?: Infrastructure['redis'];
-    durable?: { journal: Journal; entries: readonly JournalEntry[] } | undefined;
+    /** DATA_DIR's journaled store (already replayed). */
+    durable?: { masterData?: JournaledMasterDataStore | undefined } | undefined;
   },
 ): Promise<MasterData> {
   const { redis, durable } = deps;
   const store: MasterDataStore = redis
     ? await RedisMasterDataStore.open({ redis: redis.client, prefix: redis.prefix, logger })
-    : durable
-      ? JournaledMasterDataStore.restore(durable.journal, durable.entries)
-      : new InMemoryMasterDataStore();
+    : (durable?.masterData ?? new InMemoryMasterDataStore());
   const sync = new MasterDataSync({
     source: deps.source,
     store,
@@ -348,22 +362,6 @@ export async function startMasterData(
   };
 }
 
-/** The stock book methods of the POS and the WMS (see `StockBook` in sandbox/systems.ts). */
-const STOCK_METHODS: ReadonlySet<PropertyKey> = new Set(['getStock', 'commitStock', 'releaseStock', 'fulfillStock', 'adjustStock', 'reserveStock', 'releaseReservation', 'expireReservations']);
-
-/**
- * The POS and the WMS with their stock counts and reservations kept in the shared Redis book. Several instances
- * then promise units from one set of counters, each check-and-write one Lua script, instead of relying on one
- * system process to serialize them. Site masters, orders and everything else still go to the systems.
- */
-export function withSharedStock(systems: SandboxSystems, book: RedisStockBook): SandboxSystems {
-  const overlay = <T extends object>(system: T): T =>
-    new Proxy(system, {
-      get: (target, prop, receiver) => (STOCK_METHODS.has(prop) ? (book[prop as keyof RedisStockBook] as (...args: unknown[]) => unknown).bind(book) : Reflect.get(target, prop, receiver)),
-    });
-  return { ...systems, pos: overlay(systems.pos), wms: overlay(systems.wms) };
-}
-
 async function stopAll(services: HttpService[]): Promise<void> {
   for (const service of services) await service.stop();
 }
@@ -379,9 +377,10 @@ export async function startSubgraph(name: SubgraphName, config: AppConfig, logge
   }
   // With SANDBOX_URL the systems live in the sandbox process (shared faults and counters); without it this
   // process embeds its own copy, which is the same data because the seed is deterministic.
-  const ownSystems = config.sandboxUrl ? remoteSystems(config.sandboxUrl) : createSandbox(config.sandbox).systems;
-  const infrastructure = await createInfrastructure(config, logger, generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale }));
-  const systems = infrastructure.stock ? withSharedStock(ownSystems, infrastructure.stock) : ownSystems;
+  // With REDIS_URL the embedded POS and WMS keep their stock in Redis's shared book, as every instance does.
+  const data = generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale });
+  const infrastructure = await createInfrastructure(config, logger, data);
+  const systems = config.sandboxUrl ? remoteSystems(config.sandboxUrl) : createSandbox(config.sandbox, { data, ...(infrastructure.stock ? { stock: infrastructure.stock } : {}) }).systems;
   const verifier = tokenVerifierFor(config, defaultSandboxUrl(config));
   const resilience = new ResilienceRegistry(config.adapter, logger);
   const erp = erpAdaptersFor(config, systems, resilience, defaultSandboxUrl(config));
@@ -443,6 +442,16 @@ export async function startGatewayOnly(config: AppConfig, logger: Logger): Promi
 
 export async function startSandboxOnly(config: AppConfig, logger: Logger): Promise<{ url: string; service: HttpService }> {
   checkProductionConfig(config, 'sandbox');
-  const service = await sandboxServerFor(createSandbox(config.sandbox), config, logger);
-  return { url: await service.listen(config.sandboxPort, config.sandboxHost), service };
+  const data = generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale });
+  // With REDIS_URL the POS and WMS keep their stock in Redis's shared book, as the embedded ones of every instance do.
+  const redis = config.redisUrl ? createRedis(config.redisUrl, { name: 'sandbox', logger }) : undefined;
+  try {
+    const stock = redis ? await openStockBook(config, redis, data.stock) : undefined;
+    const service = await sandboxServerFor(createSandbox(config.sandbox, { data, ...(stock ? { stock } : {}) }), config, logger);
+    const url = await service.listen(config.sandboxPort, config.sandboxHost);
+    return { url, service: redis ? stoppingAlso(service, () => quitAll([redis])) : service };
+  } catch (error) {
+    if (redis) await quitAll([redis]);
+    throw error;
+  }
 }

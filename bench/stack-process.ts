@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,7 +20,20 @@ export interface StackProcess {
   gateway: string;
   sandbox: string;
   pid: number;
+  /** The spawned `node dist/main.js` (its IPC channel when `ipc` was asked for). */
+  child: ChildProcess;
+  /** Settles when the process has exited, with how. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
+}
+
+export interface StackProcessOptions {
+  /** V8/Node flags besides `npm start`'s (e.g. `--import` of a probe). @default none */
+  nodeFlags?: readonly string[];
+  /** Open a Node IPC channel to the child (`child.send`, `process.send` there). @default false */
+  ipc?: boolean;
+  /** Receives the child's stdout and stderr, chunk by chunk; without it they are discarded. @default discarded */
+  output?: (chunk: string) => void;
 }
 
 /**
@@ -34,25 +47,29 @@ export const BENCH_RATE_LIMITS = { RATE_LIMIT_RPS: '1000000', RATE_LIMIT_BURST: 
  * The embedded stack (`node dist/main.js`, the same V8 flags as `npm start`) in a child process, ready. Development
  * settings, as `npm start` runs: production refuses to start the sandbox systems the benchmark measures against.
  */
-export async function startStackProcess(extraEnv: Record<string, string>): Promise<StackProcess> {
+export async function startStackProcess(extraEnv: Record<string, string>, options: StackProcessOptions = {}): Promise<StackProcess> {
   const env: Record<string, string> = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', HOST: '127.0.0.1', DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-data-')), ...BENCH_RATE_LIMITS, ...extraEnv };
   for (const name of ['GATEWAY_PORT', ...SUBGRAPH_NAMES.map((s) => `${s.toUpperCase()}_PORT`), 'SANDBOX_PORT']) env[name] = String(await freePort());
-  const child = spawn(process.execPath, [...NODE_FLAGS, resolve(ROOT, 'dist/main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
+  const out = options.output ? 'pipe' : 'ignore';
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...(options.nodeFlags ?? []), resolve(ROOT, 'dist/main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', out, out, ...(options.ipc ? ['ipc' as const] : [])] });
+  for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => options.output?.(chunk.toString('utf8')));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
   const stop = async () => {
-    const exited = new Promise((done) => child.once('exit', done));
+    if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     await Promise.race([exited, new Promise((done) => setTimeout(done, 10_000))]);
   };
   const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`;
   const deadline = Date.now() + 60_000;
   while (!(await fetch(`${gateway}/ready`).then((r) => r.ok, () => false))) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the stack exited before it was ready (code ${child.exitCode}, signal ${child.signalCode})`);
     if (Date.now() > deadline) {
       await stop();
       throw new Error('stack did not become ready');
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { gateway, sandbox: `http://127.0.0.1:${env.SANDBOX_PORT}`, pid: child.pid!, stop };
+  return { gateway, sandbox: `http://127.0.0.1:${env.SANDBOX_PORT}`, pid: child.pid!, child, exited, stop };
 }
 
 /** `Bearer <token>` from the stack's sandbox identity provider, as a real client signs in. */

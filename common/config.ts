@@ -81,8 +81,8 @@ export interface BucketConfig {
 
 /** The gateway's hardened edge (see README "Limits"). */
 export interface EdgeConfig {
-  /** Overrides of the document limits (`MAX_QUERY_DEPTH`, `MAX_ALIASES`, `MAX_QUERY_TOKENS`, `MAX_QUERY_COST`); unset keep the defaults. */
-  limits: Partial<{ maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number }>;
+  /** Overrides of the document limits (`MAX_QUERY_DEPTH`, `MAX_ALIASES`, `MAX_QUERY_TOKENS`, `MAX_QUERY_COST`, `MAX_QUERY_FIELDS`); unset keep the defaults. */
+  limits: Partial<{ maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number; maxFields: number }>;
   /** Operations in one batched HTTP request (a JSON array) at most (`MAX_BATCH_OPERATIONS`). @default 10 */
   maxBatch: number;
   /** `allow` any document, or `enforce`: anonymous and shopper callers may send only the manifest's (`TRUSTED_DOCUMENTS`). @default 'allow' */
@@ -126,15 +126,30 @@ export interface AppConfig {
    * subgraphs listen on their ports either way.
    */
   subgraphDispatch: 'http' | 'local';
-  /** With `REDIS_URL`, the event backbone and idempotency records live in Redis, shared by every instance. */
+  /**
+   * With `REDIS_URL` (or `REDIS_CLUSTER_NODES`), the event backbone and idempotency records live in Redis, shared by
+   * every instance. A cluster is given as `redis+cluster://[user:pass@]host:port,host:port` (`rediss+cluster://` for
+   * TLS); `REDIS_CLUSTER_NODES=host:port,host:port` is turned into that form here. Validated ({@link parseRedisUrl}).
+   * @default undefined
+   */
   redisUrl: string | undefined;
-  /** Key prefix in Redis, so that several graphs (or test runs) can share one server. Default `retail` (`REDIS_PREFIX`). */
+  /**
+   * Key prefix in Redis, so that several graphs (or test runs) can share one server (`REDIS_PREFIX`). No `{` or `}`:
+   * those would change every key's cluster hash slot.
+   * @default 'retail'
+   */
   redisPrefix: string;
   /**
    * Where the embedded default keeps its journal (sandbox writes, events, idempotency records), so that what a
    * mutation returned survives a crash. Default `./data` (`DATA_DIR`).
    */
   dataDir: string;
+  /**
+   * When DATA_DIR's journals fold their entries into a snapshot (common/journal.ts): after
+   * `JOURNAL_COMPACT_ENTRIES` entries (default 200000) or `JOURNAL_COMPACT_BYTES` bytes (default 134217728) since
+   * the last one, and at a clean shutdown unless `JOURNAL_COMPACT_ON_CLOSE=false`.
+   */
+  journal: Partial<{ compactAfterEntries: number; compactAfterBytes: number }> & { compactOnClose: boolean };
   /**
    * How finance's ERP outbox retries (unset values keep the defaults: base 5000 ms, cap 900000 ms, 8 attempts,
    * poll 1000 ms): `ERP_OUTBOX_BASE_MS`, `ERP_OUTBOX_CAP_MS`, `ERP_OUTBOX_MAX_ATTEMPTS`, `ERP_OUTBOX_POLL_MS`; and how
@@ -264,7 +279,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       locationClaim: env.AUTH_LOCATION_CLAIM || 'location_id',
     },
     edge: {
-      limits: optionalInts(env, { maxDepth: 'MAX_QUERY_DEPTH', maxAliases: 'MAX_ALIASES', maxTokens: 'MAX_QUERY_TOKENS', maxCost: 'MAX_QUERY_COST' }),
+      limits: optionalInts(env, { maxDepth: 'MAX_QUERY_DEPTH', maxAliases: 'MAX_ALIASES', maxTokens: 'MAX_QUERY_TOKENS', maxCost: 'MAX_QUERY_COST', maxFields: 'MAX_QUERY_FIELDS' }),
       maxBatch: num(env, 'MAX_BATCH_OPERATIONS', 10, 1),
       trustedDocuments: trusted(env.TRUSTED_DOCUMENTS),
       persistedDocumentsPath: env.PERSISTED_DOCUMENTS_PATH || 'persisted-documents.json',
@@ -300,9 +315,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     lowStockThreshold: int(env, 'LOW_STOCK_THRESHOLD', 5),
     logLevel: env.LOG_LEVEL ?? 'info',
     subgraphDispatch: dispatch(env.SUBGRAPH_DISPATCH),
-    redisUrl: env.REDIS_URL || undefined,
-    redisPrefix: env.REDIS_PREFIX || 'retail',
+    redisUrl: redisUrlOf(env),
+    redisPrefix: redisPrefixOf(env.REDIS_PREFIX),
     dataDir: env.DATA_DIR || './data',
+    journal: {
+      ...optionalInts(env, { compactAfterEntries: 'JOURNAL_COMPACT_ENTRIES', compactAfterBytes: 'JOURNAL_COMPACT_BYTES' }),
+      compactOnClose: flag(env, 'JOURNAL_COMPACT_ON_CLOSE', true),
+    },
     erpOutbox: optionalInts(env, {
       baseMs: 'ERP_OUTBOX_BASE_MS',
       capMs: 'ERP_OUTBOX_CAP_MS',
@@ -318,4 +337,110 @@ export function loadConfig(env: Env = process.env): AppConfig {
     gatewayExecutor: executorKind(env.GATEWAY_EXECUTOR),
     gatewayDeduplicate: flag(env, 'GATEWAY_DEDUPLICATE', true),
   };
+}
+
+/** A setting that cannot be used, named by `code` so that a launcher (or a test) can tell which one. */
+export class ConfigError extends Error {
+  constructor(
+    readonly code: 'REDIS_URL_INVALID' | 'REDIS_CLUSTER_NODES_INVALID' | 'REDIS_CONFIG_CONFLICT' | 'REDIS_PREFIX_INVALID',
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Where Redis is: one server (`redis://`, `rediss://`, passed to ioredis as is) or a cluster's seed nodes. */
+export type RedisTarget =
+  | { kind: 'single'; url: string }
+  | { kind: 'cluster'; nodes: { host: string; port: number }[]; tls: boolean; username?: string; password?: string };
+
+const CLUSTER_SCHEMES = ['redis+cluster:', 'rediss+cluster:'];
+
+/**
+ * Read a `REDIS_URL`: `redis://[user:pass@]host[:port][/db]`, `rediss://...` (TLS), or a cluster,
+ * `redis+cluster://[user:pass@]host:port[,host:port...]` (`rediss+cluster://` for TLS). Any other form throws a
+ * {@link ConfigError} (`REDIS_URL_INVALID`), so a typo fails the start instead of the first request.
+ */
+export function parseRedisUrl(raw: string, name = 'REDIS_URL'): RedisTarget {
+  const scheme = /^([a-z+]+:)\/\//i.exec(raw)?.[1]?.toLowerCase();
+  if (scheme === 'redis:' || scheme === 'rediss:') {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError('REDIS_URL_INVALID', `${name} is not a URL: "${raw}"`);
+    }
+    if (!url.hostname) throw new ConfigError('REDIS_URL_INVALID', `${name} names no host: "${raw}"`);
+    if (url.port && !validPort(url.port)) throw new ConfigError('REDIS_URL_INVALID', `${name} has a bad port: "${raw}"`);
+    return { kind: 'single', url: raw };
+  }
+  if (!scheme || !CLUSTER_SCHEMES.includes(scheme)) {
+    throw new ConfigError('REDIS_URL_INVALID', `${name} must start with redis://, rediss://, redis+cluster:// or rediss+cluster://, got "${raw}"`);
+  }
+  let rest = raw.slice(scheme.length + 2);
+  let username: string | undefined;
+  let password: string | undefined;
+  const at = rest.lastIndexOf('@');
+  if (at >= 0) {
+    const credentials = rest.slice(0, at);
+    rest = rest.slice(at + 1);
+    const colon = credentials.indexOf(':');
+    const user = decodeURIComponent(colon >= 0 ? credentials.slice(0, colon) : credentials);
+    const pass = colon >= 0 ? decodeURIComponent(credentials.slice(colon + 1)) : undefined;
+    // `redis://:secret@host` is a password alone (the `default` user), as ioredis reads it.
+    if (user) username = user;
+    if (pass) password = pass;
+  }
+  // A cluster has only database 0 and no options in the URL: anything after the nodes would be silently ignored.
+  const slash = rest.search(/[/?#]/);
+  if (slash >= 0) {
+    const tail = rest.slice(slash);
+    if (tail !== '/' && tail !== '/0') throw new ConfigError('REDIS_URL_INVALID', `${name}: a cluster URL takes no database or options, got "${tail}"`);
+    rest = rest.slice(0, slash);
+  }
+  const nodes = parseClusterNodes(rest, name, 'REDIS_URL_INVALID');
+  return { kind: 'cluster', nodes, tls: scheme === 'rediss+cluster:', ...(username ? { username } : {}), ...(password ? { password } : {}) };
+}
+
+/** `host:port,host:port` (IPv6 as `[::1]:7000`), at least one, each port 1-65535; repeats are dropped. */
+function parseClusterNodes(raw: string, name: string, code: 'REDIS_URL_INVALID' | 'REDIS_CLUSTER_NODES_INVALID'): { host: string; port: number }[] {
+  const nodes: { host: string; port: number }[] = [];
+  const parts = raw.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.every((p) => p === '')) throw new ConfigError(code, `${name} names no cluster node: "${raw}"`);
+  for (const part of parts) {
+    const match = /^(\[[0-9a-f:.]+\]|[^:[\]\s]+):(\d+)$/i.exec(part);
+    if (!match || !validPort(match[2]!)) throw new ConfigError(code, `${name}: "${part}" is not host:port (in "${raw}")`);
+    const host = match[1]!.replace(/^\[(.*)\]$/, '$1');
+    const port = Number(match[2]);
+    if (!nodes.some((n) => n.host === host && n.port === port)) nodes.push({ host, port });
+  }
+  return nodes;
+}
+
+function validPort(raw: string): boolean {
+  const port = Number(raw);
+  return /^\d+$/.test(raw) && port >= 1 && port <= 65_535;
+}
+
+/** `REDIS_URL` as given (validated), or `REDIS_CLUSTER_NODES` as a `redis+cluster://` URL; never both. */
+function redisUrlOf(env: Env): string | undefined {
+  const url = env.REDIS_URL || undefined;
+  const nodes = env.REDIS_CLUSTER_NODES || undefined;
+  if (url && nodes) throw new ConfigError('REDIS_CONFIG_CONFLICT', 'set REDIS_URL or REDIS_CLUSTER_NODES, not both (credentials go in REDIS_URL=redis+cluster://user:pass@host:port,...)');
+  if (url) {
+    parseRedisUrl(url);
+    return url;
+  }
+  if (!nodes) return undefined;
+  const parsed = parseClusterNodes(nodes, 'REDIS_CLUSTER_NODES', 'REDIS_CLUSTER_NODES_INVALID');
+  return `redis+cluster://${parsed.map((n) => `${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.port}`).join(',')}`;
+}
+
+function redisPrefixOf(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return 'retail';
+  // A brace in the prefix would become (part of) every key's hash tag: a cluster would then see keys that must
+  // share a slot land on different ones, and scripts fail with CROSSSLOT.
+  if (/[{}]/.test(raw)) throw new ConfigError('REDIS_PREFIX_INVALID', `REDIS_PREFIX must not contain { or }, got "${raw}"`);
+  return raw;
 }

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { currentCorrelationId } from './correlation.js';
+
 /**
  * Canonical events: the one vocabulary every domain uses to say what happened, whatever system it happened
  * in. The backbone carries them between services and keeps the log that `Order.timeline` reads.
@@ -29,10 +32,70 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const EVENT_SOURCES = ['WEB', 'MOBILE', 'POS', 'WMS', 'ERP', 'CRM', 'PSP'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
-export interface CanonicalEvent {
+/** An order's statuses, as every event that moves one names them. */
+export type OrderStatusName = 'PLACED' | 'CONFIRMED' | 'READY_FOR_PICKUP' | 'PICKED_UP' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED' | 'PARTIALLY_RETURNED' | 'RETURNED';
+
+/** The move of an order's status an event records: `previousStatus` is null for a new order. */
+export interface StatusMove {
+  previousStatus: OrderStatusName | null;
+  status: OrderStatusName;
+}
+
+/** Units of one SKU. */
+export interface StockLineData {
+  sku: string;
+  quantity: number;
+}
+
+/** Amounts are integer minor units of `currency` (ISO 4217), which every event with an amount names. */
+interface Priced {
+  currency: string;
+}
+
+/**
+ * What each event type carries in `data`. Producers build events through {@link createEvent}, so a consumer may
+ * rely on these fields (no guessed currency, no status move re-derived from the type).
+ */
+export interface EventDataByType {
+  ORDER_PLACED: StatusMove &
+    Priced & {
+      number: string;
+      channel: string;
+      deliveryMethod: string;
+      total: number;
+      lines: number;
+      customerId: string | null;
+      pickupLocationId: string | null;
+      fulfillmentLocationId: string | null;
+    };
+  PAYMENT_AUTHORIZED: Priced & { paymentId: string; amount: number; method: string };
+  /** An order's commitment (the event names the order) or a hold (`reservationId`). */
+  INVENTORY_RESERVED: { quantity: number; reservationId?: string; expiresAt?: string };
+  /** Units back on sale: an order cancelled, or a hold released by its client or expired (`reason`). */
+  INVENTORY_RELEASED: { quantity: number; reservationId?: string; reason?: 'RELEASED' | 'EXPIRED' | 'CANCELLED' };
+  ORDER_CONFIRMED: StatusMove;
+  READY_FOR_PICKUP: StatusMove;
+  /** The units leave the store; the total is what finance books as the sale. */
+  PICKED_UP: StatusMove & Priced & { total: number; lines: StockLineData[] };
+  ORDER_SHIPPED: StatusMove & Priced & { shipmentId: string; carrier: string | null; trackingNumber: string | null; total: number; lines: StockLineData[] };
+  ORDER_DELIVERED: StatusMove & { shipmentId: string | null };
+  /** `paymentVoided`: whether the authorization was voided (else it lapses at the PSP). */
+  ORDER_CANCELLED: StatusMove & { reason: string; paymentVoided: boolean };
+  RETURN_REQUESTED: { returnId: string; reason: string; lines: StockLineData[] };
+  RETURN_RECEIVED: StatusMove & { returnId: string; condition: string | null; lines: StockLineData[] };
+  REFUND_ISSUED: Priced & { refundId: string; amount: number; returnId: string | null };
+  INVOICE_ISSUED: Priced & { invoiceId: string; number: string; total: number };
+  JOURNAL_POSTED: Priced & { postingId: string; type: string; amount: number; documentNumber: string | null; attempts: number };
+  POSTING_FAILED: Priced & { postingId: string; type: string; amount: number; error: string; attempts: number };
+  /** A POS/WMS movement: `delta` is the signed change of the level the reason moves, `quantity` its size. */
+  INVENTORY_ADJUSTED: { reason: string; delta: number; quantity: number; onHandDelta: number; damagedDelta: number; onHand: number; damaged: number; available: number };
+  MASTER_DATA_REJECTED: { id: string; sequence: number; at: string; kind: string; key: string; reason: string; message: string; recordedAt: string };
+}
+
+/** What every event carries besides its data. */
+export interface EventEnvelope {
   /** Globally unique; consumers drop an event whose id they have seen. */
   id: string;
-  type: EventType;
   /** ISO 8601 instant. */
   occurredAt: string;
   source: EventSource;
@@ -40,7 +103,48 @@ export interface CanonicalEvent {
   orderId?: string;
   sku?: string;
   locationId?: string;
-  data: Record<string, unknown>;
+}
+
+/** One canonical event of type `T`. */
+export type EventOf<T extends EventType> = EventEnvelope & { type: T; data: EventDataByType[T] };
+
+/** Any canonical event: a union discriminated by `type`, so `switch (event.type)` narrows `data`. */
+export type CanonicalEvent = { [T in EventType]: EventOf<T> }[EventType];
+
+/** What a producer says about an event beside its type and data; the rest is stamped by {@link createEvent}. */
+export interface EventMeta {
+  source: EventSource;
+  /** @default the current request's correlation id (common/correlation.ts), else a fresh one */
+  correlationId?: string | undefined;
+  orderId?: string | undefined;
+  sku?: string | undefined;
+  locationId?: string | undefined;
+  /** @default now */
+  occurredAt?: Date | string | undefined;
+  /** A deterministic id, for an event that a retry must not publish twice. @default `evt-<uuid>` */
+  id?: string | undefined;
+}
+
+/** The one way to make a canonical event: the id, the time and the correlation id are stamped here. */
+export function createEvent<T extends EventType>(type: T, data: EventDataByType[T], meta: EventMeta): EventOf<T> & CanonicalEvent {
+  const occurredAt = meta.occurredAt === undefined ? new Date().toISOString() : typeof meta.occurredAt === 'string' ? meta.occurredAt : meta.occurredAt.toISOString();
+  const event = {
+    id: meta.id ?? `evt-${randomUUID()}`,
+    type,
+    occurredAt,
+    source: meta.source,
+    correlationId: meta.correlationId ?? currentCorrelationId() ?? randomUUID(),
+    ...(meta.orderId !== undefined ? { orderId: meta.orderId } : {}),
+    ...(meta.sku !== undefined ? { sku: meta.sku } : {}),
+    ...(meta.locationId !== undefined ? { locationId: meta.locationId } : {}),
+    data,
+  };
+  return event as EventOf<T> & CanonicalEvent;
+}
+
+/** For exhaustive switches over event types (and other unions): a case left out fails to compile. */
+export function assertNever(value: never): never {
+  throw new Error(`unexpected value ${JSON.stringify(value)}`);
 }
 
 /**

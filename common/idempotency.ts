@@ -32,7 +32,10 @@ export interface IdempotencyStore {
 }
 
 export interface IdempotencyOptions {
-  /** How long a completed record is kept, in ms. Default 24 h. */
+  /**
+   * How long a completed record is kept, in ms, from the time it completed (across restarts too).
+   * @default 86_400_000 (24 h)
+   */
   ttlMs?: number;
   /** How long a started record blocks others before it counts as abandoned, in ms. Default 30 s. */
   lockTtlMs?: number;
@@ -75,14 +78,23 @@ function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-type Entry = { state: 'running'; fingerprint: string; until: number } | { state: 'done'; fingerprint: string; response: unknown; until: number };
+type Entry = { state: 'running'; fingerprint: string; until: number } | { state: 'done'; fingerprint: string; response: unknown; until: number; at: number };
 
-/** The embedded store: one process, records in memory (the durable journal persists them in issue 3's DATA_DIR). */
+/** A completed record with the time it completed (ISO 8601): what a durable store keeps and restores. */
+export interface CompletedIdempotencyRecord {
+  scope: string;
+  key: string;
+  fingerprint: string;
+  response: unknown;
+  at: string;
+}
+
+/** The embedded store: one process, records in memory (the DATA_DIR journal persists them, common/durable.ts). */
 export class InMemoryIdempotencyStore implements IdempotencyStore {
   private readonly entries = new Map<string, Entry>();
   private readonly ttlMs: number;
   private readonly lockTtlMs: number;
-  private readonly now: () => number;
+  readonly now: () => number;
 
   constructor(options: IdempotencyOptions = {}) {
     this.ttlMs = options.ttlMs ?? DAY_MS;
@@ -104,11 +116,47 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(scope: string, key: string, fingerprint: string, response: unknown): Promise<void> {
-    this.entries.set(`${scope}\0${key}`, { state: 'done', fingerprint, response, until: this.now() + this.ttlMs });
+    this.completeNow(scope, key, fingerprint, response);
+  }
+
+  /** `complete`, synchronously; answers the record with the time it completed at. */
+  completeNow(scope: string, key: string, fingerprint: string, response: unknown): CompletedIdempotencyRecord {
+    const at = this.now();
+    this.entries.set(`${scope}\0${key}`, { state: 'done', fingerprint, response, until: at + this.ttlMs, at });
+    return { scope, key, fingerprint, response, at: new Date(at).toISOString() };
   }
 
   async abandon(scope: string, key: string): Promise<void> {
+    this.forget(scope, key);
+  }
+
+  /** `abandon`, synchronously. */
+  forget(scope: string, key: string): void {
     this.entries.delete(`${scope}\0${key}`);
+  }
+
+  /**
+   * A record completed at `record.at` (a restart): kept for what is left of its TTL from then, not a fresh one; an
+   * expired one is dropped (and replaces whatever the key held).
+   */
+  restore(record: CompletedIdempotencyRecord): void {
+    const id = `${record.scope}\0${record.key}`;
+    const at = Date.parse(record.at);
+    const until = (Number.isFinite(at) ? at : this.now()) + this.ttlMs;
+    if (until <= this.now()) this.entries.delete(id);
+    else this.entries.set(id, { state: 'done', fingerprint: record.fingerprint, response: record.response, until, at: until - this.ttlMs });
+  }
+
+  /** The completed records not yet expired (running keys are not: a restart abandons them). */
+  completedRecords(): CompletedIdempotencyRecord[] {
+    const now = this.now();
+    const records: CompletedIdempotencyRecord[] = [];
+    for (const [id, entry] of this.entries) {
+      if (entry.state !== 'done' || entry.until <= now) continue;
+      const split = id.indexOf('\0');
+      records.push({ scope: id.slice(0, split), key: id.slice(split + 1), fingerprint: entry.fingerprint, response: entry.response, at: new Date(entry.at).toISOString() });
+    }
+    return records;
   }
 
   private lastSweep = 0;

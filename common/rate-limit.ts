@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis/connection.js';
+import { redisKeys } from './redis/keys.js';
 
 /**
  * A token bucket: `burst` tokens at most, refilled at `ratePerSecond`. A caller may spend `burst` at once, then
@@ -54,8 +55,8 @@ export interface MemoryRateLimiterOptions {
 }
 
 export interface RedisRateLimiterOptions {
-  /** The shared client (required, no default). The limiter never closes it: its creator does (see `quitAll`). */
-  redis: Redis;
+  /** The shared client (required, no default; one server or a cluster). The limiter never closes it: its creator does (see `quitAll`). */
+  redis: RedisClient;
   /** Namespace of every key, so that several deployments can share one Redis (required, no default). */
   prefix: string;
   /**
@@ -212,12 +213,12 @@ interface Scripts {
   retailRateLimitTake(key: string, ratePerSecond: number, burst: number, cost: number, now: number, epsilon: number, minTtlMs: number): Promise<[number, string]>;
 }
 
-function defineScripts(redis: Redis): Redis & Scripts {
+function defineScripts(redis: RedisClient): RedisClient & Scripts {
   // Several limiters may share a client; defining once keeps the client's script table stable.
   if (typeof (redis as unknown as Record<string, unknown>).retailRateLimitTake !== 'function') {
     redis.defineCommand('retailRateLimitTake', { lua: TAKE_LUA, numberOfKeys: 1 });
   }
-  return redis as Redis & Scripts;
+  return redis as RedisClient & Scripts;
 }
 
 /**
@@ -232,20 +233,21 @@ function defineScripts(redis: Redis): Redis & Scripts {
  * point of view, applied by Redis's.
  */
 export class RedisRateLimiter implements RateLimiter {
-  private readonly redis: Redis & Scripts;
-  private readonly prefix: string;
+  private readonly redis: RedisClient & Scripts;
+  private readonly key: (rule: string, caller: string) => string;
   private readonly now: () => number;
 
   constructor(options: RedisRateLimiterOptions) {
     this.redis = defineScripts(options.redis);
-    this.prefix = options.prefix;
+    this.key = redisKeys(options.prefix).rateLimit;
     this.now = options.now ?? Date.now;
   }
 
   async take(key: string, rule: RateLimitRule, cost = 1): Promise<RateDecision> {
     validate(rule, cost);
     if (cost > rule.burst) return overBurst(rule);
-    const redisKey = `${this.prefix}:ratelimit:${rule.name}:${storedKey(key)}`;
+    // One key per bucket, no tag: buckets spread over a cluster's slots.
+    const redisKey = this.key(rule.name, storedKey(key));
     const [allowed, left] = await this.redis.retailRateLimitTake(redisKey, rule.ratePerSecond, rule.burst, cost, this.now(), EPSILON, MIN_TTL_MS);
     const tokens = Number(left);
     if (!Number.isFinite(tokens)) throw new Error(`unexpected rate limit reply ${JSON.stringify([allowed, left])}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callSystem, CircuitBreaker, SystemUnavailableError, type ResiliencePolicy } from './resilience.js';
+import { callSystem, CircuitBreaker, currentCallSignal, SystemUnavailableError, type ResiliencePolicy } from './resilience.js';
 
 const config = { timeoutMs: 50, retries: 2, breakerFailures: 3, breakerResetMs: 1000 };
 
@@ -32,6 +32,22 @@ describe('callSystem', () => {
     const policy: ResiliencePolicy = { system: 'wms', config, breaker: new CircuitBreaker(10, 1000) };
     const error = await callSystem(policy, 'm', () => new Promise((r) => setTimeout(r, 500)), { idempotent: true }).catch((e: unknown) => e);
     expect((error as SystemUnavailableError).extensions.code).toBe('WMS_UNAVAILABLE');
+  });
+
+  it('aborts a timed-out attempt: its signal (also the ambient one) is aborted when the caller gives up', async () => {
+    const policy: ResiliencePolicy = { system: 'wms', config: { ...config, retries: 0 }, breaker: new CircuitBreaker(10, 1000) };
+    let seen: { signal: AbortSignal; ambient: AbortSignal | undefined } | undefined;
+    let abortedAfterwards: (value: boolean) => void = () => undefined;
+    const settled = new Promise<boolean>((resolve) => (abortedAfterwards = resolve));
+    const error = await callSystem(policy, 'm', (signal) => {
+      seen = { signal, ambient: currentCallSignal() };
+      signal.addEventListener('abort', () => abortedAfterwards(signal.aborted));
+      return new Promise(() => undefined);
+    }, { idempotent: true }).catch((e: unknown) => e);
+    expect((error as SystemUnavailableError).extensions.code).toBe('WMS_UNAVAILABLE');
+    expect(seen?.ambient).toBe(seen?.signal);
+    expect(await settled).toBe(true);
+    expect(currentCallSignal()).toBeUndefined();
   });
 
   it('opens the breaker after consecutive failures and half-opens after the reset time', async () => {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { GraphQLError } from 'graphql';
 import type { AdapterConfig } from './config.js';
 import { currentCorrelationId } from './correlation.js';
@@ -137,10 +138,29 @@ export function assertNever(value: never): never {
 
 class TimeoutError extends Error {}
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+/** The signal of the system call running now (ambient, like the correlation id), for transports that can abort. */
+const callSignals = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * The AbortSignal of the system-of-record call in progress: aborted when its attempt timed out (the caller has
+ * given up on it). A transport passes it to `fetch`, so the request is cut rather than left running. A system may
+ * still have applied a write it was cut from (its answer lost): that is what the idempotency references of writes
+ * are for, not something an abort can rule out.
+ */
+export function currentCallSignal(): AbortSignal | undefined {
+  return callSignals.getStore();
+}
+
+/** One attempt under a timeout that aborts it: `fn` gets the attempt's signal, also as {@link currentCallSignal}. */
+function withTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, ms: number): Promise<T> {
+  const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TimeoutError(`no answer within ${ms} ms`)), ms);
-    promise.then(
+    const timer = setTimeout(() => {
+      const error = new TimeoutError(`no answer within ${ms} ms`);
+      controller.abort(error);
+      reject(error);
+    }, ms);
+    callSignals.run(controller.signal, () => fn(controller.signal)).then(
       (value) => {
         clearTimeout(timer);
         resolve(value);
@@ -168,7 +188,8 @@ export interface ResiliencePolicy {
 }
 
 /**
- * Run one call to a system of record under the policy: timeout on every attempt, retries with jitter for
+ * Run one call to a system of record under the policy: a timeout on every attempt that aborts it (its signal is
+ * `fn`'s argument and {@link currentCallSignal}), retries with jitter for
  * reads that failed fast (a timed-out attempt already spent the caller's patience), breaker accounting.
  * Whatever goes wrong surfaces as a SystemUnavailableError naming the system.
  *
@@ -181,7 +202,7 @@ export interface ResiliencePolicy {
  * not count it as a failure. It surfaces as a SystemUnavailableError carrying `retryAfterMs`, for the caller to
  * wait that long.
  */
-export async function callSystem<T>(policy: ResiliencePolicy, method: string, fn: () => Promise<T>, options: { idempotent: boolean }): Promise<T> {
+export async function callSystem<T>(policy: ResiliencePolicy, method: string, fn: (signal: AbortSignal) => Promise<T>, options: { idempotent: boolean }): Promise<T> {
   const { system, config, breaker, logger } = policy;
   const attempts = options.idempotent ? 1 + Math.max(0, config.retries) : 1;
   let lastReason = 'unknown';
@@ -189,7 +210,7 @@ export async function callSystem<T>(policy: ResiliencePolicy, method: string, fn
   for (let attempt = 0; attempt < attempts; attempt++) {
     const started = performance.now();
     try {
-      const result = await withTimeout(fn(), config.timeoutMs);
+      const result = await withTimeout(fn, config.timeoutMs);
       breaker.onSuccess();
       logger?.debug({ system, method, attempt, ms: Math.round(performance.now() - started) }, 'adapter call');
       return result;

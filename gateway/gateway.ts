@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { runInScope, type RequestScope } from '../common/correlation.js';
 import { requirementsOfDocument } from '../common/auth/authorization.js';
 import { ANONYMOUS } from '../common/auth/principal.js';
-import { router, sendJson, type Authenticate, type Route, type ScopedContext } from '../common/http.js';
+import { answerClientError, router, sendJson, type Authenticate, type Route, type ScopedContext } from '../common/http.js';
 import type { Logger } from '../common/logger.js';
 import { closeServer, listenOn, type HttpService, type LocalExecutor } from '../common/service.js';
 import { GraphQLError, parse, type DocumentNode } from 'graphql';
@@ -141,6 +141,7 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
   const endpoints = subgraphsOf(options.supergraphSdl, overrides);
   const routes: Record<string, Route> = {};
   const httpServer = createServer({ keepAliveTimeout: 65_000 }, router(routes, logger));
+  httpServer.on('clientError', answerClientError);
   // Should anything construct @apollo/gateway's ApolloGateway in this process, it must not probe cloud metadata
   // endpoints or export usage to Apollo's servers: a retailer's gateway does not phone home, and these machines
   // talk only to loopback.

@@ -6,10 +6,11 @@ import { Journal } from '../common/journal.js';
 import { createLogger } from '../common/logger.js';
 import type { HttpService } from '../common/service.js';
 import { createSandbox, type Sandbox, type SandboxOptions } from './index.js';
-import type { ErpProduct, ErpVariant, StockPolicy } from './model.js';
+import type { ErpProduct, ErpVariant, StockPolicy } from '../common/systems/records.js';
 import { remoteSystems } from './remote.js';
 import { createSandboxServer, decimalToMinor } from './server.js';
-import { WRITE_METHODS, type ErpMasterChange, type ErpMasterSnapshot, type JournalPostingRequest } from './systems.js';
+import type { ErpMasterChange, ErpMasterSnapshot, JournalPostingRequest } from '../common/systems/erp.js';
+import { WRITE_METHODS, type SystemWrite } from '../common/systems/writes.js';
 
 /*
  * The sandbox ERP's master-data change feed and the merchandiser's writes: the feed's order, paging and lost
@@ -318,7 +319,7 @@ describe('the DATA_DIR journal', () => {
 
   /** A sandbox over a journal in `dir`, exactly as stack.ts opens one. */
   async function journaled(dir: string, extra: SandboxOptions = {}) {
-    type CallEntry = { t: 'call'; system: 'erp'; method: string; args: unknown[]; at: string };
+    type CallEntry = { t: 'call' } & SystemWrite;
     const opened = await Journal.open<CallEntry | { t: 'other' }>(dir);
     const sandbox = createSandbox(CONFIG, {
       ...extra,

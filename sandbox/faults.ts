@@ -1,6 +1,7 @@
 import { currentCorrelationId } from '../common/correlation.js';
 import { atTime } from './clock.js';
 import { isSystemName, SYSTEM_NAMES, TransportError, type SystemName } from '../common/resilience.js';
+import { isWriteMethod, type SystemWrite, type WriteMethod } from '../common/systems/writes.js';
 
 /** A fault set on one system, in the spirit of a Toxiproxy toxic. */
 export interface Fault {
@@ -147,25 +148,27 @@ export class SandboxControl {
 }
 
 /** Told about every successful write before its caller gets the answer (the DATA_DIR journal). */
-export type WriteHook = (write: { system: SystemName; method: string; args: unknown[]; at: string }) => Promise<void>;
+export type WriteHook = (write: SystemWrite) => Promise<void>;
 
 /**
  * Wrap a system so that every method call goes through {@link SandboxControl.before}, and every write (one of
  * `writes`) runs at a fixed {@link callTime} and is reported to `onWrite` before it returns. With a null control
  * the calls are neither counted nor faulted (the system's own console), and writes are still reported.
  */
-export function instrument<T extends object>(system: SystemName, target: T, control: SandboxControl | null, writes: readonly string[] = [], onWrite?: WriteHook): T {
+export function instrument<S extends SystemName, T extends object>(system: S, target: T, control: SandboxControl | null, writes: readonly WriteMethod<S>[] = [], onWrite?: WriteHook): T {
+  const isWriteOf = (prop: string): prop is WriteMethod<S> => (writes as readonly string[]).includes(prop);
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver) as unknown;
       if (typeof value !== 'function' || typeof prop !== 'string') return value;
-      const isWrite = writes.includes(prop);
+      const isWrite = isWriteOf(prop);
       return async (...args: unknown[]) => {
         if (control) await control.before(system, prop);
         if (!isWrite) return (value as (...a: unknown[]) => unknown).apply(obj, args);
         const at = new Date();
         const result = await atTime(at, () => (value as (...a: unknown[]) => unknown).apply(obj, args));
-        if (onWrite) await onWrite({ system, method: prop, args, at: at.toISOString() });
+        // The mapped union cannot be narrowed by a generic S; system and method are S's by construction.
+        if (onWrite) await onWrite({ system, method: prop, args, at: at.toISOString() } as SystemWrite);
         return result;
       };
     },
@@ -174,9 +177,12 @@ export function instrument<T extends object>(system: SystemName, target: T, cont
 
 /**
  * Apply a journaled write again (at its original time) to a system that is not instrumented. Sandbox writes
- * change state synchronously (their bodies never await), so the state is applied when this returns.
+ * change state synchronously (their bodies never await), so the state is applied when this returns. A journal line
+ * naming anything but one of the system's writes (common/systems/writes.ts) is refused: replaying a read is
+ * harmless, but such a line was never written by this code.
  */
-export function replayWrite(target: object, write: { method: string; args: unknown[]; at: string }): void {
+export function replayWrite(target: object, write: { system: SystemName; method: string; args: unknown[]; at: string }): void {
+  if (!isWriteMethod(write.system, write.method)) throw new Error(`journal names ${write.system}.${write.method}, which is not a write of ${write.system}`);
   const fn = (target as Record<string, unknown>)[write.method];
   if (typeof fn !== 'function') throw new Error(`journal names unknown method ${write.method}`);
   const result = atTime(new Date(write.at), () => (fn as (...a: unknown[]) => unknown).apply(target, write.args));

@@ -1,10 +1,53 @@
 import type { SandboxConfig } from '../common/config.js';
+import type { StockBook } from '../common/systems/stock-book.js';
+import { isStockWrite, WRITE_METHODS, type SystemWrite, type WriteMethod } from '../common/systems/writes.js';
+import { SandboxCrm } from './crm.js';
+import { SandboxEcom } from './ecom.js';
+import { SandboxErp, type SandboxErpOptions } from './erp.js';
 import { SandboxControl, instrument, replayWrite, type WriteHook } from './faults.js';
+import { SandboxPos } from './pos.js';
+import { SandboxPsp } from './psp.js';
 import { generateSeedData, type SeedData } from './seed.js';
-import { createSystems, WRITE_METHODS, type SandboxErpOptions, type SandboxSystems } from './systems.js';
+import { SandboxWms } from './wms.js';
 
-export type { SandboxSystems } from './systems.js';
 export type { SeedData } from './seed.js';
+
+/** The sandbox systems of record, one object per system (see sandbox/shared.ts). */
+export interface SandboxSystems {
+  erp: SandboxErp;
+  pos: SandboxPos;
+  wms: SandboxWms;
+  crm: SandboxCrm;
+  psp: SandboxPsp;
+  ecom: SandboxEcom;
+}
+
+// Every name in the one list of writes must be a method of its system: a typo or a renamed method fails here.
+WRITE_METHODS satisfies { readonly [S in keyof SandboxSystems]: readonly (keyof SandboxSystems[S])[] };
+
+export interface SystemsOptions {
+  /**
+   * The ERP's options (how many master-data changes it keeps).
+   * @default {} (SandboxErp's own defaults)
+   */
+  erp?: SandboxErpOptions;
+  /**
+   * The stock book the POS and the WMS both keep their stock in (Redis's, shared by several instances).
+   * @default each its own, in memory, seeded with its sites' counts
+   */
+  stock?: StockBook;
+}
+
+export function createSystems(data: SeedData, options: SystemsOptions = {}): SandboxSystems {
+  return {
+    erp: new SandboxErp(data, options.erp),
+    pos: new SandboxPos(data, options.stock),
+    wms: new SandboxWms(data, options.stock),
+    crm: new SandboxCrm(data),
+    psp: new SandboxPsp(data),
+    ecom: new SandboxEcom(data),
+  };
+}
 
 /** The sandbox systems of record with their seeded data and the control that injects faults and counts calls. */
 export interface Sandbox {
@@ -19,10 +62,13 @@ export interface Sandbox {
   control: SandboxControl;
 }
 
-export interface SandboxOptions {
-  /** Writes made before this start (the DATA_DIR journal), applied in order before anyone can call. */
-  replay?: readonly { system: keyof SandboxSystems; method: string; args: unknown[]; at: string }[];
-  /** Told about every new write before its caller is answered. */
+export interface SandboxOptions extends SystemsOptions {
+  /**
+   * Writes made before this start (the DATA_DIR journal), applied in order before anyone can call. With `stock`,
+   * stock writes are skipped: the shared book keeps its own state.
+   */
+  replay?: readonly SystemWrite[];
+  /** Told about every new write before its caller is answered; with `stock`, not about stock writes. */
   onWrite?: WriteHook;
   /**
    * The control's clock, in ms (the rate-limit fault and the calls per second).
@@ -30,18 +76,25 @@ export interface SandboxOptions {
    */
   now?: () => number;
   /**
-   * The ERP's options (how many master-data changes it keeps).
-   * @default {} (SandboxErp's own defaults)
+   * The seeded data, when the caller has generated it already (it must be the data of `config`'s seed and scale).
+   * @default generated from `config`
    */
-  erp?: SandboxErpOptions;
+  data?: SeedData;
 }
 
 export function createSandbox(config: SandboxConfig, options: SandboxOptions = {}): Sandbox {
-  const data = generateSeedData({ seed: config.seed, scale: config.scale });
-  const raw = createSystems(data, options.erp ? { erp: options.erp } : {});
-  for (const write of options.replay ?? []) replayWrite(raw[write.system], write);
+  const data = options.data ?? generateSeedData({ seed: config.seed, scale: config.scale });
+  const { stock } = options;
+  const raw = createSystems(data, { ...(options.erp ? { erp: options.erp } : {}), ...(stock ? { stock } : {}) });
+  // A shared stock book (Redis) is durable on its own: its writes are neither journaled here nor replayed into it.
+  const journaled = <K extends keyof SandboxSystems>(name: K): readonly WriteMethod<K>[] =>
+    stock && (name === 'pos' || name === 'wms') ? (WRITE_METHODS[name] as readonly WriteMethod<K>[]).filter((m) => !isStockWrite(m)) : WRITE_METHODS[name];
+  for (const write of options.replay ?? []) {
+    if (stock && (write.system === 'pos' || write.system === 'wms') && isStockWrite(write.method)) continue;
+    replayWrite(raw[write.system], write);
+  }
   const control = new SandboxControl(options.now ? { now: options.now } : {});
-  const wrap = <K extends keyof SandboxSystems>(name: K, by: SandboxControl | null) => instrument(name, raw[name], by, WRITE_METHODS[name], options.onWrite);
+  const wrap = <K extends keyof SandboxSystems>(name: K, by: SandboxControl | null) => instrument(name, raw[name], by, journaled(name), options.onWrite);
   const systems: SandboxSystems = { erp: wrap('erp', control), pos: wrap('pos', control), wms: wrap('wms', control), crm: wrap('crm', control), psp: wrap('psp', control), ecom: wrap('ecom', control) };
   const direct: SandboxSystems = { erp: wrap('erp', null), pos: wrap('pos', null), wms: wrap('wms', null), crm: wrap('crm', null), psp: wrap('psp', null), ecom: wrap('ecom', null) };
   return { data, systems, direct, control };

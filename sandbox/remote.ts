@@ -1,6 +1,6 @@
 import { CORRELATION_HEADER, currentCorrelationId } from '../common/correlation.js';
-import { retryAfterMs as retryAfterHeaderMs, TransportError, type SystemName } from '../common/resilience.js';
-import type { SandboxSystems } from './systems.js';
+import { currentCallSignal, retryAfterMs as retryAfterHeaderMs, TransportError, type SystemName } from '../common/resilience.js';
+import type { SandboxSystems } from './index.js';
 
 /** How long a 429 asks to wait, in ms: the body's exact figure, else the Retry-After seconds, else a second. */
 function retryAfterOf(bodyMs: unknown, header: string | null): number {
@@ -28,6 +28,8 @@ export function remoteSystems(baseUrl: string): SandboxSystems {
                 method: 'POST',
                 headers: { 'content-type': 'application/json', [CORRELATION_HEADER]: currentCorrelationId() ?? '' },
                 body: JSON.stringify({ args }),
+                // The caller's attempt timed out: the request is cut, not left to land unseen.
+                signal: currentCallSignal() ?? null,
               });
             } catch (error) {
               throw new TransportError(`${system} unreachable: ${(error as Error).message}`);

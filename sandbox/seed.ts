@@ -1,4 +1,5 @@
-import type { CanonicalEvent, EventSource, EventType } from '../common/events.js';
+import { mulberry32 } from '../common/seeded-random.js';
+import { createEvent, type CanonicalEvent, type EventDataByType, type EventSource, type EventType, type OrderStatusName, type StatusMove } from '../common/events.js';
 import type {
   Channel,
   CustomerRecord,
@@ -17,7 +18,7 @@ import type {
   SiteRecord,
   StockPolicy,
   StockRecord,
-} from './model.js';
+} from '../common/systems/records.js';
 
 /** Everything the sandbox systems hold, generated from a seed. Same seed and scale, same data, byte for byte. */
 export interface SeedData {
@@ -46,17 +47,7 @@ export interface SeedOptions {
   anchor?: string;
 }
 
-/** mulberry32: small, fast, and good enough for demo data; the point is determinism. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const BRANDS = ['Northwind', 'Fjällrun', 'Kestrel', 'Aurora', 'Bergmann', 'Lumen', 'Corvid', 'Halden', 'Solstice', 'Tidewater', 'Ironbark', 'Meridian'];
 const CATEGORIES: Record<string, { nouns: string[]; colors: string[]; sizes: string[]; price: [number, number] }> = {
@@ -256,9 +247,17 @@ export function generateSeedData(options: SeedOptions): SeedData {
     };
     const orderSource: EventSource = channel === 'STORE' ? 'POS' : channel === 'MOBILE' ? 'MOBILE' : 'WEB';
     const stockSource: EventSource = fulfillmentLocationId.startsWith('wh-') ? 'WMS' : 'POS';
-    const emit = (type: EventType, source: EventSource, occurredAt: string, data: Record<string, unknown> = {}, extra: Partial<CanonicalEvent> = {}) => {
-      events.push({ id: `evt-${id}-${pad(++seq, 2)}`, type, source, occurredAt, correlationId, orderId: id, data, ...extra });
+    const emit = <T extends EventType>(type: T, source: EventSource, occurredAt: string, data: EventDataByType[T], extra: { sku?: string; locationId?: string } = {}) => {
+      events.push(createEvent(type, data, { id: `evt-${id}-${pad(++seq, 2)}`, source, occurredAt, correlationId, orderId: id, ...extra }));
     };
+    // The order's status as its events move it, so that each event names its move as live ones do.
+    let current: OrderStatusName | null = null;
+    const move = (to: OrderStatusName): StatusMove => {
+      const moved = { previousStatus: current, status: to };
+      current = to;
+      return moved;
+    };
+    const soldLines = lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
     const posting = (type: PostingRecord['type'], amountMinor: number, when: string) => {
       const failed = chance(0.01);
       const attempts = failed ? 8 : chance(0.1) ? 2 : 1;
@@ -276,35 +275,39 @@ export function generateSeedData(options: SeedOptions): SeedData {
         createdAt: when,
       };
       postings.push(record);
-      if (failed) emit('POSTING_FAILED', 'ERP', at(60), { postingId: record.id, type, error: record.lastError, attempts });
-      else emit('JOURNAL_POSTED', 'ERP', record.postedAt ?? when, { postingId: record.id, type, amount: amountMinor, documentNumber: record.erpDocumentNumber });
+      if (failed) emit('POSTING_FAILED', 'ERP', at(60), { postingId: record.id, type, amount: amountMinor, currency: 'EUR', error: record.lastError ?? '', attempts });
+      else emit('JOURNAL_POSTED', 'ERP', record.postedAt ?? when, { postingId: record.id, type, amount: amountMinor, currency: 'EUR', documentNumber: record.erpDocumentNumber, attempts });
     };
 
     const placedIso = new Date(placed).toISOString();
-    emit('ORDER_PLACED', orderSource, placedIso, { number, channel, deliveryMethod, total: totalMinor, currency: 'EUR', lines: lines.length });
+    emit('ORDER_PLACED', orderSource, placedIso, { ...move('PLACED'), number, channel, deliveryMethod, total: totalMinor, currency: 'EUR', lines: lines.length, customerId, pickupLocationId, fulfillmentLocationId });
     for (const line of lines) emit('INVENTORY_RESERVED', stockSource, at(0.02), { quantity: line.quantity }, { sku: line.sku, locationId: fulfillmentLocationId });
     const method: PaymentRecord['method'] = isStoreChannel ? (chance(0.3) ? 'CASH' : 'CARD') : pick(['CARD', 'CARD', 'PAYPAL', 'KLARNA', 'GIFT_CARD'] as const);
     const payment: PaymentRecord = { id: `pay-${id}`, orderId: id, status: 'AUTHORIZED', method, amountMinor: totalMinor, currency: 'EUR', createdAt: at(0.05) };
     payments.push(payment);
-    emit('PAYMENT_AUTHORIZED', 'PSP', payment.createdAt, { paymentId: payment.id, amount: totalMinor, method });
-    emit('ORDER_CONFIRMED', orderSource, at(0.05));
+    emit('PAYMENT_AUTHORIZED', 'PSP', payment.createdAt, { paymentId: payment.id, amount: totalMinor, currency: 'EUR', method });
+    emit('ORDER_CONFIRMED', orderSource, at(0.05), move('CONFIRMED'));
 
     if (status === 'CANCELLED') {
       payment.status = 'VOIDED';
-      emit('ORDER_CANCELLED', orderSource, at(int(5, 600)), { reason: pick(['Customer request', 'Payment review', 'Item unavailable']) });
-      for (const line of lines) emit('INVENTORY_RELEASED', stockSource, at(0.02), { quantity: line.quantity }, { sku: line.sku, locationId: fulfillmentLocationId });
+      emit('ORDER_CANCELLED', orderSource, at(int(5, 600)), { ...move('CANCELLED'), reason: pick(['Customer request', 'Payment review', 'Item unavailable']), paymentVoided: true });
+      for (const line of lines) emit('INVENTORY_RELEASED', stockSource, at(0.02), { quantity: line.quantity, reason: 'CANCELLED' }, { sku: line.sku, locationId: fulfillmentLocationId });
       continue;
     }
     if (deliveryMethod === 'PICKUP') {
-      if (status !== 'CONFIRMED') emit('READY_FOR_PICKUP', 'POS', at(isStoreChannel ? 0.1 : int(30, 300)), {}, { locationId: store.id });
-      if (status !== 'CONFIRMED' && status !== 'READY_FOR_PICKUP') emit('PICKED_UP', 'POS', at(isStoreChannel ? 0.1 : int(120, 2880)), {}, { locationId: store.id });
+      if (status !== 'CONFIRMED') emit('READY_FOR_PICKUP', 'POS', at(isStoreChannel ? 0.1 : int(30, 300)), move('READY_FOR_PICKUP'), { locationId: store.id });
+      if (status !== 'CONFIRMED' && status !== 'READY_FOR_PICKUP') {
+        emit('PICKED_UP', 'POS', at(isStoreChannel ? 0.1 : int(120, 2880)), { ...move('PICKED_UP'), total: totalMinor, currency: 'EUR', lines: soldLines }, { locationId: store.id });
+      }
     } else if (status !== 'CONFIRMED') {
       const shippedAt = at(int(60, 1440));
       const delivered = status !== 'SHIPPED';
       const deliveredAt = delivered ? at(int(1000, 4000)) : null;
-      shipments.push({ id: `shp-${id}`, orderId: id, status: delivered ? 'DELIVERED' : 'SHIPPED', carrier: pick(CARRIERS), trackingNumber: `${hex(4).toUpperCase()}${pad(int(0, 99_999_999), 8)}`, shippedAt, deliveredAt });
-      emit('ORDER_SHIPPED', 'WMS', shippedAt, { shipmentId: `shp-${id}` });
-      if (deliveredAt) emit('ORDER_DELIVERED', 'WMS', deliveredAt, { shipmentId: `shp-${id}` });
+      const shipment = { id: `shp-${id}`, orderId: id, status: delivered ? ('DELIVERED' as const) : ('SHIPPED' as const), carrier: pick(CARRIERS), trackingNumber: `${hex(4).toUpperCase()}${pad(int(0, 99_999_999), 8)}`, shippedAt, deliveredAt };
+      shipments.push(shipment);
+      const shipped = { ...move('SHIPPED'), shipmentId: shipment.id, carrier: shipment.carrier, trackingNumber: shipment.trackingNumber, total: totalMinor, currency: 'EUR', lines: soldLines };
+      emit('ORDER_SHIPPED', 'WMS', shippedAt, shipped, { locationId: fulfillmentLocationId });
+      if (deliveredAt) emit('ORDER_DELIVERED', 'WMS', deliveredAt, { ...move('DELIVERED'), shipmentId: shipment.id });
     } else {
       shipments.push({ id: `shp-${id}`, orderId: id, status: 'PENDING', carrier: pick(CARRIERS), trackingNumber: '', shippedAt: null, deliveredAt: null });
     }
@@ -316,7 +319,7 @@ export function generateSeedData(options: SeedOptions): SeedData {
     const invoiceAt = at(1);
     const invoice: InvoiceRecord = { id: `inv-${id}`, orderId: id, number: `INV-2026-${pad(++invoiceSeq, 6)}`, status: 'PAID', totalMinor, currency: 'EUR', issuedAt: invoiceAt };
     invoices.push(invoice);
-    emit('INVOICE_ISSUED', 'ERP', invoiceAt, { invoiceId: invoice.id, number: invoice.number, total: totalMinor });
+    emit('INVOICE_ISSUED', 'ERP', invoiceAt, { invoiceId: invoice.id, number: invoice.number, total: totalMinor, currency: 'EUR' });
     posting('SALE', totalMinor, invoiceAt);
 
     if (status === 'RETURNED' || status === 'PARTIALLY_RETURNED') {
@@ -329,11 +332,11 @@ export function generateSeedData(options: SeedOptions): SeedData {
       const receivedAt = at(int(1440, 5000));
       const reason = pick(RETURN_REASONS);
       returns.push({ id: `ret-${id}`, orderId: id, status: 'REFUNDED', reason, lines: returnLines, requestedAt, receivedAt });
-      emit('RETURN_REQUESTED', orderSource, requestedAt, { returnId: `ret-${id}`, reason });
-      emit('RETURN_RECEIVED', stockSource, receivedAt, { returnId: `ret-${id}` }, { locationId: fulfillmentLocationId });
+      emit('RETURN_REQUESTED', orderSource, requestedAt, { returnId: `ret-${id}`, reason, lines: returnLines });
+      emit('RETURN_RECEIVED', stockSource, receivedAt, { ...move(order.status), returnId: `ret-${id}`, condition: null, lines: returnLines }, { locationId: fulfillmentLocationId });
       const refundAt = at(30);
       refunds.push({ id: `ref-${id}`, orderId: id, status: 'SUCCEEDED', amountMinor: amount, currency: 'EUR', reason, createdAt: refundAt });
-      emit('REFUND_ISSUED', 'PSP', refundAt, { refundId: `ref-${id}`, amount });
+      emit('REFUND_ISSUED', 'PSP', refundAt, { refundId: `ref-${id}`, amount, currency: 'EUR', returnId: `ret-${id}` });
       if (order.status === 'RETURNED') invoice.status = 'CREDITED';
       posting('RETURN', amount, refundAt);
     }

@@ -9,7 +9,8 @@ import { parseFaultBody } from './faults.js';
 import type { SandboxIdentityProvider } from './identity-provider.js';
 import { createErpODataService } from './odata/service.js';
 import type { Sandbox } from './index.js';
-import type { ItemChangeRequest, NewProductRequest, NewVariantRequest, SandboxSystems, StockPolicyRequest } from './systems.js';
+import type { ItemChangeRequest, NewProductRequest, NewVariantRequest, StockPolicyRequest } from '../common/systems/erp.js';
+import type { SandboxSystems } from './index.js';
 
 /** Methods a client may call over RPC: the systems' own public methods, nothing inherited from Object. */
 function callableMethod(target: object, method: string): ((...args: unknown[]) => Promise<unknown>) | undefined {

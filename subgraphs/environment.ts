@@ -1,6 +1,6 @@
 import type { AppConfig } from '../common/config.js';
 import type { EventBackbone } from '../common/events.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis/connection.js';
 import type { IdempotencyStore } from '../common/idempotency.js';
 import type { Logger } from '../common/logger.js';
 import type { Authenticate } from '../common/http.js';
@@ -8,7 +8,7 @@ import type { SubgraphSecurity } from '../common/service.js';
 import type { MasterDataStore } from '../common/master-data/store.js';
 import type { MasterDataSync } from '../common/master-data/sync.js';
 import type { ResilienceRegistry } from '../common/resilience.js';
-import type { SandboxSystems } from '../sandbox/systems.js';
+import type { SandboxSystems } from '../sandbox/index.js';
 import type { ErpAdapters } from './erp-adapters.js';
 
 /**
@@ -22,7 +22,7 @@ export interface SubgraphEnvironment {
   /** Idempotency records of mutations: in memory embedded, in Redis with REDIS_URL. */
   idempotency: IdempotencyStore;
   /** The shared Redis client with REDIS_URL (for state that several instances share, like the ERP outbox). */
-  redis?: { client: Redis; prefix: string } | undefined;
+  redis?: { client: RedisClient; prefix: string } | undefined;
   resilience: ResilienceRegistry;
   logger: Logger;
   /** Verifies callers' tokens: every subgraph checks them itself, whoever forwarded the request. */

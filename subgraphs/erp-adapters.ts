@@ -1,10 +1,10 @@
 import type { ErpConfig } from '../common/config.js';
 import { ODataClient } from '../common/erp-odata/client.js';
 import { ODataMasterDataSource } from '../common/erp-odata/master-data-source.js';
-import { SandboxErpMasterDataSource } from '../common/master-data/sandbox-source.js';
+import { SandboxErpMasterDataSource } from './master-data/sandbox-source.js';
 import type { MasterDataSource } from '../common/master-data/sync.js';
 import type { ResilienceRegistry } from '../common/resilience.js';
-import type { SandboxSystems } from '../sandbox/systems.js';
+import type { SandboxSystems } from '../sandbox/index.js';
 import { ODataJournal } from './finance/adapters/odata-journal.js';
 import { ODataLedger } from './finance/adapters/odata-ledger.js';
 import { SandboxJournal } from './finance/adapters/sandbox-journal.js';

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../common/global-id.js';
 import { contractOperation } from './support/contract.js';
 import { expectedLevel } from './support/expect.js';
+import { pollUntil } from './support/poll.js';
 import { AGENT, shopper, startTestStack, store, type Caller, type TestStack } from './support/stack.js';
+import { untilSystemsUp } from './support/systems.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -108,7 +110,13 @@ describe('placeOrder (the contract PlaceOrder mutation)', () => {
     const input = pickupInput(sku, locationId);
     await stack.sandboxCall('POST', '/sandbox/faults', { system: 'psp', latencyMs: 300 });
     try {
-      const [a, b] = await Promise.all([place(input), new Promise((r) => setTimeout(r, 100)).then(() => place(input))]);
+      // The second call goes once the first is inside the PSP call (the sandbox counts a call as it starts), where
+      // it holds the key for the PSP's 300 ms: the overlap is observed, not guessed with a delay.
+      const pspCalls = async () => Object.values(((await stack.sandboxCall('GET', '/sandbox/calls')).body.psp ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0);
+      const before = await pspCalls();
+      const first = place(input);
+      await pollUntil(pspCalls, (n) => n > before, 'the first checkout to reach the PSP');
+      const [a, b] = await Promise.all([first, place(input)]);
       expect((a.body.data as any).placeOrder.order.status).toBe('CONFIRMED');
       expect((b.body.data as any).placeOrder.userErrors.map((e: any) => e.code)).toEqual(['IDEMPOTENCY_KEY_IN_USE']);
     } finally {
@@ -195,7 +203,7 @@ describe('placeOrder (the contract PlaceOrder mutation)', () => {
     await stack.sandboxCall('DELETE', '/sandbox/faults');
     expect(failed.body.errors?.[0]?.extensions?.code).toBe('PSP_UNAVAILABLE');
     expect(await level(locationId, sku)).toEqual(before);
-    await new Promise((r) => setTimeout(r, 300)); // the PSP breaker half-opens
+    await untilSystemsUp(stack);
     const retried = await place(input);
     expect((retried.body.data as any).placeOrder.order.status).toBe('CONFIRMED');
   });

@@ -323,7 +323,7 @@ describe('the default edge (default limits, SUBGRAPH_DISPATCH=http, CORS_ORIGINS
       expect(refused.calls).toEqual({});
       expect(refused.subgraphs).toEqual([]);
     });
-    it('with the token limit raised (MAX_QUERY_TOKENS=20000), the same attack is refused by the alias and cost limits, still before any call', async () => {
+    it('with the token limit raised (MAX_QUERY_TOKENS=20000), the same attack is refused by the alias, cost and field limits, still before any call', async () => {
       // A second gateway over the same subgraphs, configured from the environment as a deployment would be, logging
       // into the stack's log as "gateway" so that the trace below sees its request line.
       const sink = new Writable({
@@ -345,10 +345,12 @@ describe('the default edge (default limits, SUBGRAPH_DISPATCH=http, CORS_ORIGINS
         const refused = await traced(stack, (headers) => post(url, { query: attack }, headers));
         expect(refused.reply.status, JSON.stringify(refused.reply.body)).toBe(400);
         expect(refused.reply.body.data).toBeUndefined();
-        expect(codesOf(refused.reply.body)).toEqual(['TOO_MANY_ALIASES', 'QUERY_TOO_COMPLEX']);
+        expect(codesOf(refused.reply.body)).toEqual(['TOO_MANY_ALIASES', 'QUERY_TOO_COMPLEX', 'TOO_MANY_FIELDS']);
         expect(refused.reply.body.errors[0].extensions).toEqual({ code: 'TOO_MANY_ALIASES', limit: 30, actual: 300 });
         expect(refused.reply.body.errors[1].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 5000 });
         expect(refused.reply.body.errors[1].extensions.actual).toBeGreaterThan(5000);
+        // 300 × the listing's 11 fields.
+        expect(refused.reply.body.errors[2].extensions).toEqual({ code: 'TOO_MANY_FIELDS', limit: 1000, actual: 3300 });
         expect(refused.calls).toEqual({});
         expect(refused.subgraphs).toEqual([]);
         // The control: one listing alone answers through this gateway.

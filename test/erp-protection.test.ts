@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CanonicalEvent } from '../common/events.js';
-import { createRedis, quitAll } from '../common/redis/connection.js';
+import { testEvent } from './support/events.js';
+import { createRedis, quitAll, type RedisClient } from '../common/redis/connection.js';
 import { startRedisServer } from './support/redis.js';
 import { FINANCE, startTestStack, type TestStack } from './support/stack.js';
 import { ERP_ADAPTERS, erpEnv } from './support/erp.js';
@@ -46,15 +46,9 @@ function outboxEnv(settings: { maxCallsPerSecond: number; batchSize: number; max
 function refunds(stack: TestStack, count: number, offset: number): CanonicalEvent[] {
   const orders = stack.sandbox.data.orders.slice(offset, offset + count);
   if (orders.length < count) throw new Error('not enough seeded orders');
-  return orders.map((order, i) => ({
-    id: `evt-protection-${tag()}`,
-    type: 'REFUND_ISSUED',
-    source: 'PSP',
-    occurredAt: '2027-06-01T10:00:00.000Z',
-    correlationId: `erp-protection-${tag()}`,
-    orderId: order.id,
-    data: { amount: 100 + i, currency: 'EUR' },
-  }));
+  return orders.map((order, i) =>
+    testEvent('REFUND_ISSUED', { refundId: `ref-protection-${tag()}`, amount: 100 + i, currency: 'EUR' }, { id: `evt-protection-${tag()}`, source: 'PSP', occurredAt: '2027-06-01T10:00:00.000Z', correlationId: `erp-protection-${tag()}`, orderId: order.id }),
+  );
 }
 
 const OUTBOX = `query($statuses: [PostingStatus!]) { erpOutbox(statuses: $statuses, first: 100) { id status attempts lastError erpDocumentNumber } }`;
@@ -73,7 +67,7 @@ async function expectBookedOnce(stack: TestStack, events: readonly CanonicalEven
   expect((await outbox(stack, ['PENDING', 'FAILED', 'DEAD_LETTER'])).filter((p) => ids.has(p.id))).toEqual([]);
   const timelines = await stack.backbone.eventsForOrders(events.map((e) => e.orderId!));
   for (const [i, event] of events.entries()) {
-    const announced = timelines[i]!.filter((e) => e.data.postingId === `post-${event.id}`);
+    const announced = timelines[i]!.filter((e) => (e.type === 'JOURNAL_POSTED' || e.type === 'POSTING_FAILED') && e.data.postingId === `post-${event.id}`);
     expect(announced.map((e) => e.type)).toEqual(['JOURNAL_POSTED']);
   }
 }
@@ -179,7 +173,7 @@ describe.each(ERP_ADAPTERS)('with the %s ERP adapter', (adapter) => {
     // two budgets of 6 (12 a second, 12 at once) would be refused.
     const SHARED = { maxCallsPerSecond: 6, batchSize: 2, maxAttempts: 1 };
     let redis: Awaited<ReturnType<typeof startRedisServer>>;
-    let client: Redis;
+    let client: RedisClient;
     let prefix: string;
     let a: TestStack;
     let b: TestStack;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../common/config.js';
 import { createLogger } from '../common/logger.js';
@@ -33,8 +33,12 @@ describe('gateway', () => {
     // POS and WMS, whose calls carry the caller's id.
     expect(new Set(recent.map((c) => c.system))).toEqual(new Set(['pos', 'wms']));
 
-    await new Promise((resolve) => setTimeout(resolve, 50)); // pino writes asynchronously
-    const lines = stack.logs.filter((l) => l.correlationId === correlationId && l.msg === 'graphql request');
+    // pino writes asynchronously: wait for the three request lines (gateway, catalog, inventory) to arrive.
+    const lines = await vi.waitFor(() => {
+      const found = stack.logs.filter((l) => l.correlationId === correlationId && l.msg === 'graphql request');
+      expect(new Set(found.map((l) => l.service))).toEqual(new Set(['gateway', 'catalog', 'inventory']));
+      return found;
+    });
     const gatewayLine = lines.find((l) => l.service === 'gateway');
     expect(gatewayLine).toMatchObject({ operationName: 'ProductPage', status: 200, errors: 0, path: '/graphql' });
     expect(typeof gatewayLine?.durationMs).toBe('number');

@@ -7,6 +7,7 @@ import { printSubgraphs, readSupergraphConfig } from '../scripts/composition.js'
 import { contractOperation } from './support/contract.js';
 import { expectedLevel, pickupStockIn } from './support/expect.js';
 import { AGENT, shopper, startTestStack, store, type Caller, type TestStack } from './support/stack.js';
+import { untilSystemsUp } from './support/systems.js';
 
 /*
  * An order's life after checkout, end to end through the gateway: the contract's ReadyForPickup, HandOver,
@@ -370,7 +371,7 @@ describe('returns: CreateReturn (contract) and receiveReturn', () => {
     await stack.sandboxCall('DELETE', '/sandbox/faults');
     expect(failed.body.errors?.[0]?.extensions?.code).toBe('PSP_UNAVAILABLE');
     expect((await custom(AGENT, ORDER, { id: order.id })).returns[0].status).toBe('RECEIVED');
-    await new Promise((r) => setTimeout(r, 300)); // the PSP breaker half-opens
+    await untilSystemsUp(stack);
     const retried = await custom(store(locationId), RECEIVE, { input });
     expect(retried).toMatchObject({ return: { status: 'REFUNDED' }, order: { status: 'RETURNED' }, userErrors: [] });
     expect((await level(locationId, sku)).onHand).toBe(before.onHand + 1);

@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../common/global-id.js';
 import { contractOperation } from './support/contract.js';
+import { pollUntil } from './support/poll.js';
 import { assertBuilt, bearer, exitOf, graphql, graphqlAs, killStarted, ports, start, waitFor } from './support/processes.js';
 import { AGENT, FINANCE, shopper, store, type Caller } from './support/stack.js';
 
@@ -17,8 +18,12 @@ describe('run modes', () => {
     await waitFor(`${gateway}/ready`);
     expect(child.output()).toContain(`Gateway    http://127.0.0.1:${env.GATEWAY_PORT}/graphql`);
 
-    // Make the in-flight request slow, then ask the process to stop while it runs.
-    await fetch(`http://127.0.0.1:${env.SANDBOX_PORT}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ system: 'erp', latencyMs: 400 }) });
+    // Make the in-flight request slow (ProductPage's availability asks the POS; names and prices come from read
+    // models), then ask the process to stop while it runs.
+    const sandbox = `http://127.0.0.1:${env.SANDBOX_PORT}`;
+    await fetch(`${sandbox}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ system: 'pos', latencyMs: 400 }) });
+    const posCalls = async () => Object.values((((await (await fetch(`${sandbox}/sandbox/calls`)).json()) as Record<string, Record<string, number>>).pos ?? {})).reduce((a, b) => a + b, 0);
+    const posBefore = await posCalls();
     const inFlight = graphql(`${gateway}/graphql`, contractOperation('ProductPage'), { id: 'prod-0001' });
     // A subscriber's socket too: SIGTERM closes it with 1001 (going away), so its client reconnects elsewhere.
     const socket = new WebSocket(`ws://127.0.0.1:${env.GATEWAY_PORT}/graphql`, 'graphql-transport-ws');
@@ -27,7 +32,8 @@ describe('run modes', () => {
       socket.once('error', reject);
     });
     const closeCode = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
-    await new Promise((r) => setTimeout(r, 100));
+    // In flight: the request is inside its slow POS call (the sandbox counts a call as it starts).
+    await pollUntil(posCalls, (n) => n > posBefore, 'the request to reach the POS');
     child.kill('SIGTERM');
     expect(await closeCode).toBe(1001);
     const response = await inFlight;
@@ -159,12 +165,13 @@ describe('durability of reservations and pending ERP postings', () => {
     await waitFor(`${gateway}/ready`);
     expect(await level()).toEqual(before);
     // The queued sale drains by itself after the restart, and is booked exactly once.
-    let sales: any[] = [];
-    for (let i = 0; i < 100; i++) {
-      sales = (await postings(placed.id)).filter((p: any) => p.type === 'SALE');
-      if (sales.some((p: any) => p.status === 'POSTED')) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const sales = await pollUntil(
+      async () => ((await postings(placed.id)) as any[]).filter((p: any) => p.type === 'SALE'),
+      (list) => list.some((p: any) => p.status === 'POSTED'),
+      'the queued sale to be posted after the restart',
+      10_000,
+      100,
+    );
     expect(sales).toHaveLength(1);
     expect(sales[0]).toMatchObject({ status: 'POSTED', erpDocumentNumber: expect.any(String) });
     const timeline = (await run(AGENT, contractOperation('OrderTimeline'), { orderId: placed.id })).order.timeline.map((e: any) => e.type);
@@ -198,21 +205,20 @@ describe('durability of a checkout cut short', () => {
     // The PSP takes 800 ms (under the adapter timeout): the process dies with the stock committed, the order PLACED.
     await fetch(`${sandbox}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ system: 'psp', latencyMs: 800 }) });
     const shopperToken = await bearer(sandbox, shopper(customerId));
+    const pspCalls = async () => Object.values((((await (await fetch(`${sandbox}/sandbox/calls`)).json()) as Record<string, Record<string, number>>).psp ?? {})).reduce((a, b) => a + b, 0);
+    const pspBefore = await pspCalls();
     void graphql(`${gateway}/graphql`, contractOperation('PlaceOrder'), { input: { idempotencyKey: 'cut-short', channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: location, customerId, lines: [{ sku, quantity: 2 }] } }, shopperToken).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 400));
+    // Killed inside the PSP call (the sandbox counts a call as it starts): the stock is committed, the order PLACED.
+    await pollUntil(pspCalls, (n) => n > pspBefore, 'the checkout to reach the PSP');
     child.kill('SIGKILL');
     await exitOf(child);
 
     child = start([], { ...env, ...recovery });
     await waitFor(`${gateway}/ready`);
-    let order = await latestOrder();
-    expect(order.id).not.toBe(lastBefore?.id);
-    for (let i = 0; i < 100 && order.status !== 'CANCELLED'; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      order = await latestOrder();
-    }
+    expect((await latestOrder()).id).not.toBe(lastBefore?.id);
+    const order = await pollUntil(latestOrder, (o) => o.status === 'CANCELLED', 'recovery to cancel the cut-short order', 10_000, 100);
     expect(order.status).toBe('CANCELLED');
-    expect(order.timeline.map((e: any) => e.type)).toEqual(['ORDER_PLACED', 'INVENTORY_RESERVED', 'INVENTORY_RELEASED', 'ORDER_CANCELLED']);
+    expect(order.timeline.map((e: any) => e.type)).toEqual(['ORDER_PLACED', 'INVENTORY_RESERVED', 'ORDER_CANCELLED', 'INVENTORY_RELEASED']);
     const after = await level();
     expect({ committed: after.committed, available: after.available }).toEqual({ committed: before.committed, available: before.available });
     child.kill('SIGTERM');

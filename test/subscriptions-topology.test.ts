@@ -8,9 +8,9 @@ import { createLogger } from '../common/logger.js';
 import { freePort } from '../scripts/free-port.js';
 import { startGatewayOnly, startSandboxOnly, startSubgraph } from '../stack.js';
 import { contractOperation } from './support/contract.js';
-import { startRedisServer } from './support/redis.js';
+import { REDIS_TOPOLOGIES, startRedis, type RedisTarget } from './support/redis.js';
 import { AGENT, startTestStack, store, type Caller, type TestStack } from './support/stack.js';
-import { collect, wsClientAs, type Collected } from './support/subscriptions.js';
+import { collect, until, wsClientAs, type Collected } from './support/subscriptions.js';
 
 // Subscriptions across process boundaries: the gateway reaching a subgraph over graphql-ws (and surviving its
 // restart), and a change made through one stack reaching a subscriber of another over the Redis backbone.
@@ -109,14 +109,15 @@ describe('gateway and inventory in separate services, over graphql-ws', () => {
   });
 });
 
-describe('Redis mode: across instances', () => {
-  let redis: Awaited<ReturnType<typeof startRedisServer>> | undefined;
+// On one redis-server, and on a real three-master Redis Cluster.
+describe.each(REDIS_TOPOLOGIES)('Redis mode (%s): across instances', (topology) => {
+  let redis: RedisTarget | undefined;
   afterAll(async () => {
     await redis?.stop();
   });
 
   it('a change made through stack A reaches a StoreInventory subscriber connected to stack B', async () => {
-    redis = await startRedisServer();
+    redis = await startRedis(topology);
     const env = { REDIS_URL: redis.url, REDIS_PREFIX: `s${Date.now()}` };
     const a: TestStack = await startTestStack({}, env);
     cleanups.push(() => a.stop());
@@ -131,11 +132,12 @@ describe('Redis mode: across instances', () => {
     const feed = collect(client, contractOperation('StoreInventory'), { locationId: location.id, skus: [v.sku] });
     const seen = await pokeUntilSeen(feed, () => adjustThrough(a.urls.gateway, atA, location.id, v.sku, 1));
     // Live now: the next changes through A arrive at B once each, in order.
-    for (const delta of [3, 4, 5]) await adjustThrough(a.urls.gateway, atA, location.id, v.sku, delta);
-    const results = await feed.waitFor(seen + 3);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    // (A late echo of a poke, delta 1, may still come in: the three changes that follow must arrive once each, in order.)
-    expect(results.slice(seen).map((r) => r.data.inventoryChanged.delta).filter((d: number) => d >= 3)).toEqual([3, 4, 5]);
+    // A fourth, delta 6, marks the end: the stream is ordered, so a duplicate of 3, 4 or 5 would come before it.
+    for (const delta of [3, 4, 5, 6]) await adjustThrough(a.urls.gateway, atA, location.id, v.sku, delta);
+    await until(() => feed.results.some((r) => r.data?.inventoryChanged?.delta === 6), 10_000, 'the marker change (delta 6) at B');
+    const results = feed.results;
+    // (A late echo of a poke, delta 1, may still come in: the changes that follow must arrive once each, in order.)
+    expect(results.slice(seen).map((r) => r.data.inventoryChanged.delta).filter((d: number) => d >= 3)).toEqual([3, 4, 5, 6]);
     expect(results.at(-1)!.data.inventoryChanged).toMatchObject({ sku: v.sku, location: { id: toGlobalId('Location', location.id) }, variant: { name: v.name } });
     feed.unsubscribe();
   });

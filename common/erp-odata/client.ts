@@ -1,5 +1,5 @@
 import { CORRELATION_HEADER, currentCorrelationId } from '../correlation.js';
-import { retryAfterMs, TransportError } from '../resilience.js';
+import { currentCallSignal, retryAfterMs, TransportError } from '../resilience.js';
 
 /*
  * One small OData v4 client for the ERP connector: OAuth2 client credentials (a token fetched once, shared by
@@ -130,8 +130,9 @@ export class ODataClient {
           ...headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        // Aborts the connection itself, not only the wait: a slow ERP does not keep a socket per timed-out call.
-        signal: AbortSignal.timeout(timeoutMs),
+        // Aborts the connection itself, not only the wait: a slow ERP does not keep a socket per timed-out call
+        // (this client's own timeout, or the system call's whose attempt timed out first).
+        signal: withCallSignal(AbortSignal.timeout(timeoutMs)),
       });
       text = await response.text();
     } catch (error) {
@@ -199,4 +200,10 @@ export class ODataClient {
     this.token = { value, refreshAt: Date.now() + Math.max(expiresInMs / 2, expiresInMs - refreshBeforeExpiryMs) };
     return value;
   }
+}
+
+/** `own`, aborted also when the system call in progress is (its attempt timed out). */
+function withCallSignal(own: AbortSignal): AbortSignal {
+  const call = currentCallSignal();
+  return call ? AbortSignal.any([own, call]) : own;
 }

@@ -8,7 +8,7 @@ import { ResilienceRegistry } from '../resilience.js';
 import { createSandbox } from '../../sandbox/index.js';
 import { InMemoryMasterDataStore, JournaledMasterDataStore } from './memory-store.js';
 import type { MasterChange, MasterDataException, MasterProduct, MasterSnapshot, MasterVariant } from './model.js';
-import { SandboxErpMasterDataSource } from './sandbox-source.js';
+import { SandboxErpMasterDataSource } from '../../subgraphs/master-data/sandbox-source.js';
 import type { MasterDataStore } from './store.js';
 
 const AT = '2026-03-01T10:00:00.000Z';

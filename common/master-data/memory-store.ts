@@ -1,4 +1,4 @@
-import type { Journal } from '../journal.js';
+import type { Journal, JournalOwner } from '../journal.js';
 import { assertNever } from '../resilience.js';
 import type { MasterChange, MasterDataException, MasterSnapshot } from './model.js';
 import { MasterDataReadModel, ReadModelReads, SerialQueue } from './read-model.js';
@@ -26,6 +26,15 @@ export type MasterDataJournalEntry =
   | { t: 'md'; op: 'replace'; snapshot: MasterSnapshot; appliedAt: string }
   | { t: 'md'; op: 'skip'; sequence: number; at: string; appliedAt: string }
   | { t: 'md'; op: 'exception'; exception: MasterDataException };
+
+/**
+ * A snapshot of the journaled store: the model at its position (as the Redis store folds its log), the exceptions
+ * kept (oldest first), and the entry being written when the snapshot was taken, if any.
+ */
+export type MasterDataSnapshotRecord =
+  | { k: 'model'; snapshot: MasterSnapshot; appliedAt: string }
+  | { k: 'exception'; exception: MasterDataException }
+  | { k: 'entry'; entry: MasterDataJournalEntry };
 
 /** The read models in this process's memory only: the embedded default without DATA_DIR, and tests. */
 export class InMemoryMasterDataStore extends ReadModelReads implements MasterDataStore {
@@ -65,8 +74,13 @@ export class InMemoryMasterDataStore extends ReadModelReads implements MasterDat
  *
  * A replay starts from the last snapshot entry: whatever came before it was replaced by it.
  */
-export class JournaledMasterDataStore extends InMemoryMasterDataStore {
+export class JournaledMasterDataStore extends InMemoryMasterDataStore implements JournalOwner<MasterDataJournalEntry, MasterDataSnapshotRecord> {
+  readonly types = ['md'] as const;
   private readonly queue = new SerialQueue();
+  /** The entry appended and not yet applied (the store writes ahead): a snapshot taken meanwhile must hold it. */
+  private inFlight: MasterDataJournalEntry | null = null;
+  /** While the journal replays: the entries since the last 'replace' (whatever came before it was replaced). */
+  private replaying: Exclude<MasterDataJournalEntry, { op: 'exception' }>[] = [];
 
   private constructor(
     private readonly journal: Journal,
@@ -81,19 +95,45 @@ export class JournaledMasterDataStore extends InMemoryMasterDataStore {
    */
   static restore(journal: Journal, entries: readonly { t: string }[], options: InMemoryMasterDataStoreOptions = {}): JournaledMasterDataStore {
     const store = new JournaledMasterDataStore(journal, options);
-    const own = entries.filter((e): e is MasterDataJournalEntry => e.t === 'md');
-    let from = 0;
-    own.forEach((e, i) => {
-      if (e.op === 'replace') from = i;
-    });
-    for (const [i, entry] of own.entries()) {
-      if (entry.op === 'exception') store.model.addException(entry.exception);
-      else if (i >= from) store.replay(entry);
-    }
+    for (const entry of entries) if (entry.t === 'md') store.replay(entry as MasterDataJournalEntry);
+    store.replayed();
     return store;
   }
 
-  private replay(entry: Exclude<MasterDataJournalEntry, { op: 'exception' }>): void {
+  /** A store that owns the master-data entries of `journal` (registered before its replay, rebuilt by it). */
+  static attach(journal: Journal, options: InMemoryMasterDataStoreOptions = {}): JournaledMasterDataStore {
+    const store = new JournaledMasterDataStore(journal, options);
+    journal.register('master-data', store);
+    return store;
+  }
+
+  snapshot(): MasterDataSnapshotRecord[] {
+    const records: MasterDataSnapshotRecord[] = [];
+    const position = this.model.position();
+    // A never-synced model folded into a snapshot would read as synced at 0: only exceptions came so far.
+    if (position.sequence !== null) records.push({ k: 'model', snapshot: this.model.toSnapshot(), appliedAt: position.appliedAt ?? this.now().toISOString() });
+    for (const exception of this.model.exceptions(Number.MAX_SAFE_INTEGER).reverse()) records.push({ k: 'exception', exception });
+    if (this.inFlight) records.push({ k: 'entry', entry: this.inFlight });
+    return records;
+  }
+
+  restore(record: MasterDataSnapshotRecord): void {
+    if (record.k === 'model') this.replay({ t: 'md', op: 'replace', snapshot: record.snapshot, appliedAt: record.appliedAt });
+    else if (record.k === 'exception') this.model.addException(record.exception);
+    else this.replay(record.entry);
+  }
+
+  replay(entry: MasterDataJournalEntry): void {
+    if (entry.op === 'exception') this.model.addException(entry.exception);
+    else if (entry.op === 'replace') this.replaying = [entry];
+    else this.replaying.push(entry);
+  }
+
+  replayed(): void {
+    for (const entry of this.replaying.splice(0)) this.applyReplayed(entry);
+  }
+
+  private applyReplayed(entry: Exclude<MasterDataJournalEntry, { op: 'exception' }>): void {
     switch (entry.op) {
       case 'apply':
         this.model.apply(entry.changes, entry.appliedAt);
@@ -114,16 +154,14 @@ export class JournaledMasterDataStore extends InMemoryMasterDataStore {
       const fresh = this.model.pending(changes);
       if (!fresh.length) return;
       const appliedAt = this.now().toISOString();
-      await this.journal.append({ t: 'md', op: 'apply', changes: fresh, appliedAt } satisfies MasterDataJournalEntry);
-      this.model.apply(fresh, appliedAt);
+      await this.writeAhead({ t: 'md', op: 'apply', changes: fresh, appliedAt }, () => this.model.apply(fresh, appliedAt));
     });
   }
 
   override replace(snapshot: MasterSnapshot): Promise<void> {
     return this.queue.run(async () => {
       const appliedAt = this.now().toISOString();
-      await this.journal.append({ t: 'md', op: 'replace', snapshot, appliedAt } satisfies MasterDataJournalEntry);
-      this.model.replace(snapshot, appliedAt);
+      await this.writeAhead({ t: 'md', op: 'replace', snapshot, appliedAt }, () => this.model.replace(snapshot, appliedAt));
     });
   }
 
@@ -132,17 +170,26 @@ export class JournaledMasterDataStore extends InMemoryMasterDataStore {
       const current = this.model.position().sequence;
       if (current !== null && sequence <= current) return;
       const appliedAt = this.now().toISOString();
-      await this.journal.append({ t: 'md', op: 'skip', sequence, at, appliedAt } satisfies MasterDataJournalEntry);
-      this.model.skip(sequence, at, appliedAt);
+      await this.writeAhead({ t: 'md', op: 'skip', sequence, at, appliedAt }, () => this.model.skip(sequence, at, appliedAt));
     });
   }
 
   override recordException(exception: MasterDataException): Promise<void> {
     return this.queue.run(async () => {
       if (this.model.hasException(exception.id)) return;
-      await this.journal.append({ t: 'md', op: 'exception', exception } satisfies MasterDataJournalEntry);
-      this.model.addException(exception);
+      await this.writeAhead({ t: 'md', op: 'exception', exception }, () => this.model.addException(exception));
     });
+  }
+
+  /** On disk first, then in the model; in between, a snapshot holds it as the entry in flight. */
+  private async writeAhead(entry: MasterDataJournalEntry, change: () => unknown): Promise<void> {
+    this.inFlight = entry;
+    try {
+      await this.journal.append(entry);
+      change();
+    } finally {
+      this.inFlight = null;
+    }
   }
 
   /** The journal is shared with the rest of the process: its opener closes it. */

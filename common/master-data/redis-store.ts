@@ -1,13 +1,14 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
+import { redisKeys } from '../redis/keys.js';
 import type { Logger } from '../logger.js';
 import type { MasterChange, MasterDataException, MasterSnapshot } from './model.js';
 import { DEFAULT_MAX_EXCEPTIONS, MasterDataReadModel, ReadModelReads, SerialQueue } from './read-model.js';
 import type { MasterDataStore } from './store.js';
 
 export interface RedisMasterDataStoreOptions {
-  /** The shared client (required). The store never closes it: its creator does (see `quitAll`). */
-  redis: Redis;
-  /** Namespace of every key (required): `${prefix}:md:*`. */
+  /** The shared client (required; one server or a cluster). The store never closes it: its creator does (see `quitAll`). */
+  redis: RedisClient;
+  /** Namespace of every key (required): `${prefix}:{md}:*`, one hash tag (see `common/redis/keys.ts`). */
   prefix: string;
   /**
    * Where it says that following Redis failed (once per distinct error) and that it reloaded.
@@ -114,7 +115,7 @@ interface Scripts {
   retailMdCompact(epoch: string, snapshot: string, log: string, expectedEpoch: string, expectedLastId: string, snapshotJson: string): Promise<number>;
 }
 
-function defineScripts(redis: Redis): Redis & Scripts {
+function defineScripts(redis: RedisClient): RedisClient & Scripts {
   const scripts: Record<keyof Scripts, [string, number]> = {
     retailMdApply: [APPLY_LUA, 3],
     retailMdSkip: [SKIP_LUA, 3],
@@ -125,7 +126,7 @@ function defineScripts(redis: Redis): Redis & Scripts {
     // Several stores may share a client; defining once keeps the client's script table stable.
     if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function') redis.defineCommand(name, { lua, numberOfKeys });
   }
-  return redis as Redis & Scripts;
+  return redis as RedisClient & Scripts;
 }
 
 function fieldsOf(raw: string[]): LogFields {
@@ -146,9 +147,9 @@ function results(replies: [Error | null, unknown][] | null): unknown[] {
 /**
  * The read models in Redis, shared by every instance, with an in-memory replica in each (reads stay synchronous).
  *
- * Redis holds `${prefix}:md:snapshot` (the last snapshot, JSON), `${prefix}:md:log` (a stream of what was written
- * since: applied batches, skips, exceptions), `${prefix}:md:position` (a hash), `${prefix}:md:epoch` (bumped when
- * the snapshot is replaced, which empties the log) and the exceptions (`${prefix}:md:exceptions`, a capped list).
+ * Redis holds `${prefix}:{md}:snapshot` (the last snapshot, JSON), `${prefix}:{md}:log` (a stream of what was written
+ * since: applied batches, skips, exceptions), `${prefix}:{md}:position` (a hash), `${prefix}:{md}:epoch` (bumped when
+ * the snapshot is replaced, which empties the log) and the exceptions (`${prefix}:{md}:exceptions`, a capped list).
  * Each write is one Lua script or MULTI, so it lands whole or not at all, and `apply`/`skip` check the position
  * inside the script: at most once even if two instances wrote at the same time.
  *
@@ -159,7 +160,7 @@ function results(replies: [Error | null, unknown][] | null): unknown[] {
  * it had (and writes fail, so the sync backs off).
  */
 export class RedisMasterDataStore extends ReadModelReads implements MasterDataStore {
-  private readonly redis: Redis & Scripts;
+  private readonly redis: RedisClient & Scripts;
   private readonly keys: { snapshot: string; log: string; position: string; epoch: string; exceptions: string; exceptionIds: string };
   private readonly logger: Pick<Logger, 'warn' | 'info'> | undefined;
   private readonly followMs: number;
@@ -177,7 +178,8 @@ export class RedisMasterDataStore extends ReadModelReads implements MasterDataSt
   private constructor(options: RedisMasterDataStoreOptions) {
     super();
     this.redis = defineScripts(options.redis);
-    const key = (name: string) => `${options.prefix}:md:${name}`;
+    // One hash tag for all: every write is one script or MULTI over several of them (one slot on a cluster).
+    const key = redisKeys(options.prefix).masterData;
     this.keys = { snapshot: key('snapshot'), log: key('log'), position: key('position'), epoch: key('epoch'), exceptions: key('exceptions'), exceptionIds: key('exception-ids') };
     this.logger = options.logger;
     this.followMs = positiveInt(options.followMs ?? 200, 'followMs');

@@ -14,7 +14,7 @@ import { ResilienceRegistry } from '../resilience.js';
 import { InMemoryMasterDataStore, JournaledMasterDataStore } from './memory-store.js';
 import type { MasterChange, MasterDataException, MasterSnapshot } from './model.js';
 import { RedisMasterDataStore } from './redis-store.js';
-import { SandboxErpMasterDataSource } from './sandbox-source.js';
+import { SandboxErpMasterDataSource } from '../../subgraphs/master-data/sandbox-source.js';
 import type { MasterDataStore, ProductSearch } from './store.js';
 import { MasterDataSync, RedisSyncLease, SKU_PATTERN, type MasterDataSource, type MasterDataSyncOptions } from './sync.js';
 

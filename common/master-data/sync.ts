@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
+import { redisKeys } from '../redis/keys.js';
 import { retryDelayMs } from '../backoff.js';
-import type { CanonicalEvent, EventBackbone } from '../events.js';
+import { createEvent, type EventBackbone } from '../events.js';
 import type { Logger } from '../logger.js';
 import { isActiveCurrency } from '../money.js';
 import { assertNever } from '../resilience.js';
@@ -444,15 +445,7 @@ export class MasterDataSync {
     const exception: MasterDataException = { id, sequence: change.sequence, at: change.at, kind: change.kind, key: masterChangeKey(change), reason: verdict.reason, message: verdict.message, recordedAt: this.now().toISOString() };
     await this.store.recordException(exception);
     const record = change.kind === 'VARIANT' ? { sku: change.variant.sku } : change.kind === 'STOCK_POLICY' ? { sku: change.policy.sku, locationId: change.policy.locationId } : {};
-    const event: CanonicalEvent = {
-      id: `evt-${exception.id}`,
-      type: 'MASTER_DATA_REJECTED',
-      occurredAt: exception.recordedAt,
-      source: 'ERP',
-      correlationId: `master-data-${exception.sequence}`,
-      ...record,
-      data: { ...exception },
-    };
+    const event = createEvent('MASTER_DATA_REJECTED', { ...exception }, { id: `evt-${exception.id}`, occurredAt: exception.recordedAt, source: 'ERP', correlationId: `master-data-${exception.sequence}`, ...record });
     await this.backbone.publish(event);
     this.logger.warn({ sequence: exception.sequence, kind: exception.kind, key: exception.key, reason: exception.reason }, `master-data change refused: ${exception.message}`);
   }
@@ -480,7 +473,7 @@ return 0
 
 export interface RedisSyncLeaseOptions {
   /** The shared client (required). The lease never closes it: its creator does (see `quitAll`). */
-  redis: Redis;
+  redis: RedisClient;
   /** Namespace of every key (required); the lease is `${prefix}:md:sync-lease`. */
   prefix: string;
   /**
@@ -498,14 +491,14 @@ export interface RedisSyncLeaseOptions {
 
 /** The sync's lease in Redis: `SET NX PX`-like take, renewal and release by holder id, each one Lua script. */
 export class RedisSyncLease implements SyncLease {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly key: string;
   private readonly ttlMs: number;
   readonly holder: string;
 
   constructor(options: RedisSyncLeaseOptions) {
     this.redis = options.redis;
-    this.key = `${options.prefix}:md:sync-lease`;
+    this.key = redisKeys(options.prefix).syncLease;
     this.ttlMs = positiveInt(options.ttlMs ?? 10_000, 'ttlMs');
     this.holder = options.holder ?? randomUUID();
   }

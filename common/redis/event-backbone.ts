@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChainableCommander, Redis } from 'ioredis';
 import { handUntilTaken, type CanonicalEvent, type EventBackbone, type EventType } from '../events.js';
 import { createLogger, type Logger } from '../logger.js';
-import { attachErrorLogger, CONNECTION_NAME_PREFIX, disconnectNow } from './connection.js';
+import type { ChainableCommander } from 'ioredis';
+import { attachErrorLogger, disconnectNow, duplicateRedis, pipelineBySlot, type RedisClient } from './connection.js';
+import { redisKeys, type RedisKeys } from './keys.js';
 
 export interface RedisEventBackboneOptions {
-  /** The shared client for writes and reads. The backbone never closes it: its creator does (see `quitAll`). */
-  redis: Redis;
+  /**
+   * The shared client (one server or a cluster) for writes and reads. The backbone never closes it: its creator
+   * does (see `quitAll`). Blocking reads get connections of their own (`duplicateRedis`).
+   */
+  redis: RedisClient;
   /** Namespace of every key, so that several deployments can share one Redis. Default `'retail'`. */
   prefix?: string;
   /**
@@ -46,21 +50,21 @@ const LOAD_POLL_MS = 200;
 /** The stream entry field that carries the event JSON. */
 const EVENT_FIELD = 'event';
 
-// Dedupe and append in one script, so that two instances publishing the same id cannot both get past the
-// check, and an event is never in the stream without its order list entry (or the other way round).
-// KEYS: seen flag, stream[, order list]. ARGV: event JSON, seen TTL (ms), stream MAXLEN.
+// Dedupe and append to the stream in one script, so that two instances publishing the same id cannot both get
+// past the check. The seen flag shares the stream's hash tag (one slot on a cluster). KEYS: seen flag, stream.
+// ARGV: event JSON, seen TTL (ms), stream MAXLEN.
 const PUBLISH_LUA = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then return 0 end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', '${EVENT_FIELD}', ARGV[1])
-if #KEYS > 2 then redis.call('RPUSH', KEYS[3], ARGV[1]) end
 return 1
 `;
 
-// History: the same dedupe, without the stream (nobody is notified of the past).
-// KEYS: seen flag[, order list]. ARGV: event JSON, seen TTL (ms).
-const RECORD_LUA = `
-if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then return 0 end
-if #KEYS > 1 then redis.call('RPUSH', KEYS[2], ARGV[1]) end
+// Append to the order's list once per event id, whoever publishes it and however often: the list and its id set
+// share the order's hash tag, apart from the stream's (see keys.ts for why publishing is two steps).
+// KEYS: order list, order's id set. ARGV: event id, event JSON.
+const APPEND_LUA = `
+if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[2])
 return 1
 `;
 
@@ -77,18 +81,18 @@ type Arg = string | number;
 // first because it varies (events without an order have no order list).
 interface Scripts {
   retailEventPublish(numKeys: number, ...args: Arg[]): Promise<number>;
-  retailEventRecord(numKeys: number, ...args: Arg[]): Promise<number>;
+  retailEventAppend(numKeys: number, ...args: Arg[]): Promise<number>;
   retailLock(numKeys: number, ...args: Arg[]): Promise<number>;
 }
 type ScriptPipeline = ChainableCommander & { [K in keyof Scripts]: (...args: Parameters<Scripts[K]>) => ScriptPipeline };
 
-function defineScripts(redis: Redis): Redis & Scripts {
-  const scripts: Record<keyof Scripts, string> = { retailEventPublish: PUBLISH_LUA, retailEventRecord: RECORD_LUA, retailLock: LOCK_LUA };
+function defineScripts(redis: RedisClient): RedisClient & Scripts {
+  const scripts: Record<keyof Scripts, string> = { retailEventPublish: PUBLISH_LUA, retailEventAppend: APPEND_LUA, retailLock: LOCK_LUA };
   for (const [name, lua] of Object.entries(scripts)) {
     // Several backbones may share a client; defining once keeps the client's script table stable.
     if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function') redis.defineCommand(name, { lua });
   }
-  return redis as Redis & Scripts;
+  return redis as RedisClient & Scripts;
 }
 
 /** Same order as the in-memory backbone: by `occurredAt`, ties in publish order (`Array#sort` is stable). */
@@ -98,7 +102,7 @@ function byTime(a: CanonicalEvent, b: CanonicalEvent): number {
 
 /** One subscription period of this instance: from the first subscriber to the last unsubscribe (or close). */
 interface Reader {
-  connection: Redis;
+  connection: RedisClient;
   stopped: boolean;
   /** Fires on stop, to cut a blocked read or a back-off short. */
   abort: AbortController;
@@ -111,8 +115,10 @@ interface Reader {
 /**
  * The event backbone on Redis, shared by every gateway and subgraph instance of a deployment.
  *
- * Each event is written once, by one script: a seen-flag per id (duplicates are dropped across instances), an
- * entry in one stream (live delivery to subscribers) and an entry in its order's list (`eventsForOrders`).
+ * Each event is written once: an entry in its order's list (`eventsForOrders`, once per id), then a seen-flag per
+ * id (duplicates are dropped across instances) and an entry in one stream (live delivery to subscribers). On a
+ * Redis Cluster the stream and the order lists are in different slots, so these are two idempotent scripts: a
+ * publish that failed half way is completed, never doubled, by publishing the event again (see `keys.ts`).
  * Each instance reads the stream on its own connection, from the position at its first subscription, and
  * hands every entry to its local handlers: every instance's subscribers see every event, in stream order, once.
  *
@@ -120,8 +126,8 @@ interface Reader {
  * while the reader is running may also receive entries written just before it joined (at-least-once).
  */
 export class RedisEventBackbone implements EventBackbone {
-  private readonly redis: Redis & Scripts;
-  private readonly prefix: string;
+  private readonly redis: RedisClient & Scripts;
+  private readonly keys: RedisKeys['events'];
   private readonly blockMs: number;
   private readonly seenTtlMs: number;
   private readonly maxLen: number;
@@ -138,7 +144,7 @@ export class RedisEventBackbone implements EventBackbone {
 
   constructor(options: RedisEventBackboneOptions) {
     this.redis = defineScripts(options.redis);
-    this.prefix = options.prefix ?? 'retail';
+    this.keys = redisKeys(options.prefix ?? 'retail').events;
     this.blockMs = positiveInt(options.blockMs ?? 1_000, 'blockMs');
     this.seenTtlMs = positiveInt(options.seenTtlMs ?? 30 * DAY_MS, 'seenTtlMs');
     this.maxLen = positiveInt(options.maxLen ?? 1_000_000, 'maxLen');
@@ -149,25 +155,24 @@ export class RedisEventBackbone implements EventBackbone {
 
   /** The live stream. */
   get streamKey(): string {
-    return `${this.prefix}:events`;
+    return this.keys.stream;
   }
 
   async publish(event: CanonicalEvent): Promise<boolean> {
     this.assertOpen();
     const json = JSON.stringify(event);
-    const keys = [this.seenKey(event.id), this.streamKey];
+    // The order's list first: whoever sees the event live can read it in the timeline already.
     // Truthiness, not `!== undefined`, as in the in-memory backbone: an empty order id belongs to no order.
-    if (event.orderId) keys.push(this.orderKey(event.orderId));
-    return (await this.redis.retailEventPublish(keys.length, ...keys, json, this.seenTtlMs, this.maxLen)) === 1;
+    if (event.orderId) await this.append(event.orderId, event.id, json);
+    return (await this.redis.retailEventPublish(2, this.keys.seen(event.id), this.keys.stream, json, this.seenTtlMs, this.maxLen)) === 1;
   }
 
   async eventsForOrders(orderIds: readonly string[]): Promise<CanonicalEvent[][]> {
     if (orderIds.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of orderIds) pipeline.lrange(this.orderKey(id), 0, -1);
-    const replies = await pipeline.exec();
+    // A pipeline per order: on a cluster the orders' lists are on many slots.
+    const replies = await pipelineBySlot(this.redis, orderIds, (id) => this.keys.order(id), (pipeline, id) => pipeline.lrange(this.keys.order(id), 0, -1));
     return orderIds.map((id, i) => {
-      const [error, raw] = replies?.[i] ?? [new Error('no reply'), null];
+      const [error, raw] = replies[i] ?? [new Error('no reply'), null];
       if (error) throw new Error(`reading the events of order ${id} failed: ${error.message}`, { cause: error });
       // Lists are in publish order; a late event (a posting retried hours later) is put in place here.
       return (raw as string[]).map((entry) => JSON.parse(entry) as CanonicalEvent).sort(byTime);
@@ -197,13 +202,7 @@ export class RedisEventBackbone implements EventBackbone {
    */
   consume(group: string, types: ReadonlySet<EventType>, handler: (event: CanonicalEvent) => Promise<void>): () => void {
     this.assertOpen();
-    const connection = this.redis.duplicate({
-      connectionName: `${this.redis.options.connectionName ?? CONNECTION_NAME_PREFIX}:consumer:${group}`,
-      commandTimeout: undefined,
-      maxRetriesPerRequest: null,
-      lazyConnect: false,
-      enableOfflineQueue: true,
-    });
+    const connection = duplicateRedis(this.redis, { suffix: `consumer:${group}` });
     attachErrorLogger(connection, this.logger);
     const consumer = `${group}-${randomUUID()}`;
     const abort = new AbortController();
@@ -288,8 +287,8 @@ export class RedisEventBackbone implements EventBackbone {
    */
   async load(events: Iterable<CanonicalEvent>, tag: string): Promise<boolean> {
     this.assertOpen();
-    const doneKey = `${this.prefix}:history-loaded:${tag}`;
-    const lockKey = `${this.prefix}:history-loading:${tag}`;
+    const doneKey = this.keys.historyLoaded(tag);
+    const lockKey = this.keys.historyLoading(tag);
     const token = randomUUID();
     for (;;) {
       if (await this.redis.exists(doneKey)) return false;
@@ -300,19 +299,16 @@ export class RedisEventBackbone implements EventBackbone {
     try {
       // The previous holder may have finished between our EXISTS and our SET.
       if (await this.redis.exists(doneKey)) return false;
-      let batch: ScriptPipeline | undefined;
+      let batch: CanonicalEvent[] = [];
       let total = 0;
       for (const event of events) {
-        batch ??= this.redis.pipeline() as ScriptPipeline;
-        const keys = [this.seenKey(event.id)];
-        if (event.orderId) keys.push(this.orderKey(event.orderId));
-        batch.retailEventRecord(keys.length, ...keys, JSON.stringify(event), this.seenTtlMs);
+        batch.push(event);
         if (++total % LOAD_BATCH === 0) {
           await this.flushLoad(batch, lockKey, token);
-          batch = undefined;
+          batch = [];
         }
       }
-      if (batch) await this.flushLoad(batch, lockKey, token);
+      if (batch.length) await this.flushLoad(batch, lockKey, token);
       await this.redis.set(doneKey, JSON.stringify({ events: total, at: new Date().toISOString() }));
       return true;
     } finally {
@@ -332,10 +328,33 @@ export class RedisEventBackbone implements EventBackbone {
     await Promise.all([...this.stopping, ...members.map((m) => m.stop())]);
   }
 
-  private async flushLoad(batch: ScriptPipeline, lockKey: string, token: string): Promise<void> {
-    // Renewing in the same round trip: a loader that makes progress keeps its lock.
-    batch.retailLock(1, lockKey, token, this.historyLockTtlMs);
-    const replies = (await batch.exec()) ?? [];
+  /** The order's list entry of an event, once per id (see APPEND_LUA). */
+  private async append(orderId: string, eventId: string, json: string): Promise<void> {
+    await this.redis.retailEventAppend(2, this.keys.order(orderId), this.keys.orderIds(orderId), eventId, json);
+  }
+
+  /**
+   * History, a batch at a time: each event's seen flag (so that publishing it later is a duplicate) and its order's
+   * list entry, without the stream (nobody is notified of the past); and the loader's lock renewed, so that a
+   * loader that makes progress keeps it. Flags and lists are on different slots: a pipeline per slot.
+   */
+  private async flushLoad(batch: readonly CanonicalEvent[], lockKey: string, token: string): Promise<void> {
+    type Step = { kind: 'seen'; event: CanonicalEvent } | { kind: 'append'; event: CanonicalEvent; orderId: string } | { kind: 'lock' };
+    const steps: Step[] = [{ kind: 'lock' }];
+    for (const event of batch) {
+      steps.push({ kind: 'seen', event });
+      if (event.orderId) steps.push({ kind: 'append', event, orderId: event.orderId });
+    }
+    const replies = await pipelineBySlot<Step, ScriptPipeline>(
+      this.redis,
+      steps,
+      (step) => (step.kind === 'lock' ? lockKey : step.kind === 'seen' ? this.keys.seen(step.event.id) : this.keys.order(step.orderId)),
+      (pipeline, step) => {
+        if (step.kind === 'lock') pipeline.retailLock(1, lockKey, token, this.historyLockTtlMs);
+        else if (step.kind === 'seen') pipeline.set(this.keys.seen(step.event.id), '1', 'PX', this.seenTtlMs, 'NX');
+        else pipeline.retailEventAppend(2, this.keys.order(step.orderId), this.keys.orderIds(step.orderId), step.event.id, JSON.stringify(step.event));
+      },
+    );
     const failed = replies.find(([error]) => error);
     if (failed?.[0]) throw new Error(`loading event history failed: ${failed[0].message}`, { cause: failed[0] });
   }
@@ -346,13 +365,7 @@ export class RedisEventBackbone implements EventBackbone {
     const firstPosition = this.position();
     // XREAD BLOCK holds its connection, so the reader gets its own. No command timeout (it would cut the
     // block), and no retry limit: through an outage the read just waits for the reconnect.
-    const connection = this.redis.duplicate({
-      connectionName: `${this.redis.options.connectionName ?? CONNECTION_NAME_PREFIX}:events-reader`,
-      commandTimeout: undefined,
-      maxRetriesPerRequest: null,
-      lazyConnect: false,
-      enableOfflineQueue: true,
-    });
+    const connection = duplicateRedis(this.redis, { suffix: 'events-reader' });
     attachErrorLogger(connection, this.logger);
     let positioned!: () => void;
     const reader: Reader = {
@@ -447,14 +460,6 @@ export class RedisEventBackbone implements EventBackbone {
   private async position(): Promise<string> {
     const newest = await this.redis.xrevrange(this.streamKey, '+', '-', 'COUNT', 1);
     return newest[0]?.[0] ?? '0-0';
-  }
-
-  private seenKey(eventId: string): string {
-    return `${this.prefix}:event-seen:${eventId}`;
-  }
-
-  private orderKey(orderId: string): string {
-    return `${this.prefix}:order-events:${orderId}`;
   }
 
   private get logger(): Pick<Logger, 'warn' | 'error'> {

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
+import { redisKeys } from './keys.js';
 import { DAY_MS, type IdempotencyBegin, type IdempotencyStore } from '../idempotency.js';
 
 export interface RedisIdempotencyStoreOptions {
-  /** The shared client. The store never closes it: its creator does (see `quitAll`). */
-  redis: Redis;
+  /** The shared client (one server or a cluster). The store never closes it: its creator does (see `quitAll`). */
+  redis: RedisClient;
   /** Namespace of every key, so that several deployments can share one Redis. Default `'retail'`. */
   prefix?: string;
   /** How long a completed record is kept, in ms. Default 24 h. */
@@ -49,17 +49,13 @@ interface Scripts {
   retailIdemComplete(key: string, fingerprint: string, ttlMs: number, ...response: string[]): Promise<number>;
 }
 
-function defineScripts(redis: Redis): Redis & Scripts {
+function defineScripts(redis: RedisClient): RedisClient & Scripts {
   const scripts: Record<keyof Scripts, string> = { retailIdemBegin: BEGIN_LUA, retailIdemComplete: COMPLETE_LUA };
   for (const [name, lua] of Object.entries(scripts)) {
     // Several stores may share a client; defining once keeps the client's script table stable.
     if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function') redis.defineCommand(name, { lua, numberOfKeys: 1 });
   }
-  return redis as Redis & Scripts;
-}
-
-function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+  return redis as RedisClient & Scripts;
 }
 
 /**
@@ -67,14 +63,15 @@ function sha256(value: string): string {
  * Responses are stored as JSON, so a replay returns an equal value (dates as ISO strings), not the same object.
  */
 export class RedisIdempotencyStore implements IdempotencyStore {
-  private readonly redis: Redis & Scripts;
-  private readonly prefix: string;
+  private readonly redis: RedisClient & Scripts;
+  private readonly recordKey: (scope: string, key: string) => string;
   private readonly ttlMs: number;
   private readonly lockTtlMs: number;
 
   constructor(options: RedisIdempotencyStoreOptions) {
     this.redis = defineScripts(options.redis);
-    this.prefix = options.prefix ?? 'retail';
+    // One key per record, tagged by scope and key (see keys.ts): a record is one slot on a cluster.
+    this.recordKey = redisKeys(options.prefix ?? 'retail').idempotency;
     this.ttlMs = positiveInt(options.ttlMs ?? DAY_MS, 'ttlMs');
     this.lockTtlMs = positiveInt(options.lockTtlMs ?? 30_000, 'lockTtlMs');
   }
@@ -101,11 +98,6 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async abandon(scope: string, key: string): Promise<void> {
     await this.redis.del(this.recordKey(scope, key));
-  }
-
-  /** Hashed parts: keys and scopes come from callers, may be long and may contain anything (`:` included). */
-  private recordKey(scope: string, key: string): string {
-    return `${this.prefix}:idem:${sha256(scope)}:${sha256(key)}`;
   }
 }
 

@@ -1,26 +1,30 @@
-import type { ChainableCommander, Redis } from 'ioredis';
-import type { StockKey, StockRecord } from '../../sandbox/model.js';
-import type { AdjustResult, CommitLine, CommitResult, ReservationHold, ReserveResult, StockAdjustment, StockReservationRecord } from '../../sandbox/systems.js';
+import type { ChainableCommander } from 'ioredis';
+import { pipelineBySlot, type RedisClient } from './connection.js';
+import { redisKeys, type RedisKeys } from './keys.js';
+import type { StockKey, StockRecord } from '../systems/records.js';
+import type { AdjustResult, CommitLine, CommitResult, ReservationHold, ReserveResult, StockAdjustment, StockBook, StockReservationRecord } from '../systems/stock-book.js';
 
 export interface RedisStockBookOptions {
-  /** The shared client. The book never closes it: its creator does (see `quitAll`). */
-  redis: Redis;
+  /** The shared client (one server or a cluster). The book never closes it: its creator does (see `quitAll`). */
+  redis: RedisClient;
   /** Namespace of every key, so that several deployments can share one Redis. Default `'retail'`. */
   prefix?: string;
   /**
-   * How many due reservations one expiry script ends at most; `expireReservations` calls it until none is
-   * left. Bounds how long one script blocks Redis after a long outage of the expiry timer. Default 500.
+   * How many due reservations of one location one expiry script ends at most; `expireReservations` calls it until
+   * none is left. Bounds how long one script blocks Redis after a long outage of the expiry timer. Default 500.
    */
   expireBatch?: number;
 }
 
-/** Records per pipeline when seeding: big enough to amortise round trips, small enough not to stall Redis. */
+/** Records per batch when seeding: big enough to amortise round trips, small enough not to stall Redis. */
 const LOAD_BATCH = 1_000;
 
 // Lua helpers shared by the scripts below (each script is its own chunk, hence pasted, not called).
 // A record exists when its hash does; we only ever write all four counters together, so a missing field
 // means a hash written by someone else and counts as 0. Numbers go back as %.17g strings: Lua numbers are
 // doubles like JS ones, and the string round-trips exactly (a Lua number in a reply would be truncated).
+// Every key comes in KEYS (see keys.ts): the stock records of one location, and that location's reservation
+// keys, all with the location's hash tag, so that on a cluster each script runs on one slot.
 const HELPERS_LUA = `
 local function read(key)
   local r = redis.call('HMGET', key, 'onHand', 'committed', 'reserved', 'damaged')
@@ -54,22 +58,29 @@ local function add(n, base, field)
   end
 end
 -- End a reservation (release or expiry): whichever script gets here first finds it, the other finds nothing.
--- The stock keys are built here from the reservation's lines and ARGV's stock prefix, not passed in KEYS:
--- the caller cannot know them without a read, and a standalone Redis allows it (a cluster would not).
-local function finish(rsvKey, dueKey, stockPrefix, id)
-  local json = redis.call('GET', rsvKey)
+-- Its lines' stock records are KEYS[first .. first + count - 1], in the order of its lines: the caller read the
+-- record to name them, and a record never changes once written, so they still match (checked before any write).
+-- Returns the record's JSON and its creation stamp, or false.
+local function finish(rsvKey, dueKey, madeKey, id, first, count)
+  local json = redis.call('HGET', rsvKey, id)
+  local reservation = nil
+  if json then
+    reservation = cjson.decode(json)
+    if #reservation.lines ~= count then return redis.error_reply('ERR reservation ' .. id .. ' has ' .. #reservation.lines .. ' lines, ' .. count .. ' stock keys given') end
+  end
+  local made = redis.call('ZSCORE', madeKey, id)
   redis.call('ZREM', dueKey, id)
+  redis.call('ZREM', madeKey, id)
   if not json then return false end
-  redis.call('DEL', rsvKey)
-  local reservation = cjson.decode(json)
-  for _, line in ipairs(reservation.lines) do
-    local key = stockPrefix .. reservation.locationId .. ':' .. line.sku
+  redis.call('HDEL', rsvKey, id)
+  for i, line in ipairs(reservation.lines) do
+    local key = KEYS[first + i - 1]
     if redis.call('EXISTS', key) == 1 then
       local reserved = tonumber(redis.call('HGET', key, 'reserved')) or 0
       redis.call('HSET', key, 'reserved', num(math.max(0, reserved - line.quantity)))
     end
   end
-  return json
+  return json, made
 end
 `;
 
@@ -126,51 +137,59 @@ redis.call('HSET', KEYS[1], 'onHand', num(newOnHand), 'committed', num(committed
 return reply('OK', newOnHand, newDamaged)
 `;
 
-// The check of COMMIT_LUA, then the hold: reserved units, the next number of the shared sequence (taken only
-// on success, as the sandbox does), the record and its due time. The record key contains the new id, so it is
-// built here (a standalone Redis allows it; a cluster would not).
-// KEYS: the lines' stock records, sequence, due set. ARGV: reservation key prefix, locationId, due score (ms),
+// The check of COMMIT_LUA, then the hold: reserved units, the next number of the location's sequence (taken only
+// on success, as the sandbox does), the record (a field of the location's reservation hash, so that no key is
+// built here), its due time and its creation time (Redis's clock, in µs: the order of expiries across locations).
+// KEYS: the lines' stock records, reservations, due set, made set, sequence. ARGV: locationId, due score (ms),
 // the record's JSON without its id, then quantity, safety stock per line.
 // Reply: {1, id} or {0, {line index, available}*}.
 const RESERVE_LUA = `${HELPERS_LUA}
-local n = #KEYS - 2
-local out = shortages(n, 5)
+local n = #KEYS - 4
+local out = shortages(n, 4)
 if #out > 0 then return {0, out} end
-add(n, 5, 'reserved')
-local id = string.format('rsv-%06d@%s', redis.call('INCR', KEYS[n + 1]), ARGV[2])
-redis.call('SET', ARGV[1] .. id, '{"id":' .. cjson.encode(id) .. ',' .. string.sub(ARGV[4], 2))
-redis.call('ZADD', KEYS[n + 2], ARGV[3], id)
+add(n, 4, 'reserved')
+local id = string.format('rsv-%06d@%s', redis.call('INCR', KEYS[n + 4]), ARGV[1])
+redis.call('HSET', KEYS[n + 1], id, '{"id":' .. cjson.encode(id) .. ',' .. string.sub(ARGV[3], 2))
+redis.call('ZADD', KEYS[n + 2], ARGV[2], id)
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[n + 3], string.format('%d%06d', tonumber(t[1]), tonumber(t[2])), id)
 return {1, id}
 `;
 
-// KEYS: the reservation record, due set. ARGV: stock key prefix, id. Reply: the record's JSON, or nil.
-// ARGV[3], when not empty, is the holder the reservation must have (a shopper ends only their own cart hold):
-// another holder's reservation is left alone and answers as an unknown one.
+// KEYS: reservations, due set, made set, then the reservation's stock records in the order of its lines.
+// ARGV: id, holder or ''. Reply: the record's JSON, or nil.
+// A holder, when given, is the one the reservation must have (a shopper ends only their own cart hold): another
+// holder's reservation is left alone and answers as an unknown one.
 const END_LUA = `${HELPERS_LUA}
-if ARGV[3] ~= '' then
-  local json = redis.call('GET', KEYS[1])
+if ARGV[2] ~= '' then
+  local json = redis.call('HGET', KEYS[1], ARGV[1])
   if not json then return nil end
-  if cjson.decode(json).holder ~= ARGV[3] then return nil end
+  if cjson.decode(json).holder ~= ARGV[2] then return nil end
 end
-return finish(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+local json = finish(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 4, #KEYS - 3)
+return json
 `;
 
-// End up to ARGV[4] reservations due at ARGV[3] (ms; '-inf' ends none), each exactly like END_LUA.
-// KEYS: due set. ARGV: reservation key prefix, stock key prefix, due score, batch size.
-// Reply: {more ('1' when the batch was full, so call again), the JSON of the earliest live reservation left
-// (or '' when none, or when more), expired JSON*}.
+// End the given reservations of one location that are still due at ARGV[1] (ms), each exactly like END_LUA.
+// KEYS: reservations, due set, made set, then each candidate's stock records. ARGV: due score, then per
+// candidate: id, number of its stock records in KEYS. Reply: {creation stamp, JSON}* of those it ended.
 const EXPIRE_LUA = `${HELPERS_LUA}
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
-local out = {'0', ''}
-for _, id in ipairs(ids) do
-  local json = finish(ARGV[1] .. id, KEYS[1], ARGV[2], id)
-  if json then out[#out + 1] = json end
-end
-if #ids >= tonumber(ARGV[4]) then
-  out[1] = '1'
-else
-  local first = redis.call('ZRANGE', KEYS[1], 0, 0)
-  if first[1] then out[2] = redis.call('GET', ARGV[1] .. first[1]) or '' end
+local out = {}
+local first = 4
+local due = tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  local id = ARGV[i]
+  local count = tonumber(ARGV[i + 1])
+  local score = redis.call('ZSCORE', KEYS[2], id)
+  -- Released or expired by someone else since the caller looked: nothing to do.
+  if score and tonumber(score) <= due then
+    local json, made = finish(KEYS[1], KEYS[2], KEYS[3], id, first, count)
+    if json then
+      out[#out + 1] = made or '0'
+      out[#out + 1] = json
+    end
+  end
+  first = first + count
 end
 return out
 `;
@@ -198,7 +217,7 @@ interface Scripts {
 }
 type ScriptPipeline = ChainableCommander & { [K in keyof Scripts]: (...args: Parameters<Scripts[K]>) => ScriptPipeline };
 
-function defineScripts(redis: Redis): Redis & Scripts {
+function defineScripts(redis: RedisClient): RedisClient & Scripts {
   const scripts: Record<keyof Scripts, string> = {
     retailStockCommit: COMMIT_LUA,
     retailStockRelease: RELEASE_LUA,
@@ -213,7 +232,7 @@ function defineScripts(redis: Redis): Redis & Scripts {
     // Several books may share a client; defining once keeps the client's script table stable.
     if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function') redis.defineCommand(name, { lua });
   }
-  return redis as Redis & Scripts;
+  return redis as RedisClient & Scripts;
 }
 
 type Shortage = { sku: string; available: number };
@@ -227,25 +246,31 @@ type Shortage = { sku: string; available: number };
  * step is one Lua script, so that no two instances can both take the last unit, and a reservation ends once,
  * by release or expiry, whichever instance gets there first.
  *
+ * Every key of one location shares that location's hash tag (see `keys.ts`), so on a Redis Cluster each script
+ * runs on one slot: a checkout (all its lines at one location) commits atomically. Reservation ids are numbered
+ * per location (`rsv-000001@store-003`); expiries across locations come in the order they were made by Redis's
+ * clock, within a location by number.
+ *
  * Records come back as new plain objects (the sandbox hands out its live ones). Counts must be finite numbers
  * and `expiresAt` a parseable instant: anything else is refused before Redis is touched.
  */
-export class RedisStockBook {
-  private readonly redis: Redis & Scripts;
-  private readonly prefix: string;
+export class RedisStockBook implements StockBook {
+  private readonly redis: RedisClient & Scripts;
+  private readonly keys: RedisKeys['stock'];
   private readonly expireBatch: number;
+  /** Locations this instance has added to the set that expiry reads (adding is idempotent; this saves the trip). */
+  private readonly knownLocations = new Set<string>();
 
   constructor(options: RedisStockBookOptions) {
     this.redis = defineScripts(options.redis);
-    this.prefix = options.prefix ?? 'retail';
+    this.keys = redisKeys(options.prefix ?? 'retail').stock;
     this.expireBatch = positiveInt(options.expireBatch ?? 500, 'expireBatch');
   }
 
   async getStock(keys: readonly StockKey[]): Promise<(StockRecord | null)[]> {
     if (keys.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const key of keys) pipeline.hmget(this.stockKey(key.locationId, key.sku), 'onHand', 'committed', 'reserved', 'damaged');
-    const replies = (await pipeline.exec()) ?? [];
+    // A pipeline per location: on a cluster, the locations' records are on different slots.
+    const replies = await pipelineBySlot(this.redis, keys, (key) => this.keys.record(key.locationId, key.sku), (pipeline, key) => pipeline.hmget(this.keys.record(key.locationId, key.sku), 'onHand', 'committed', 'reserved', 'damaged'));
     return keys.map((key, i) => {
       const [error, raw] = replies[i] ?? [new Error('no reply'), null];
       if (error) throw new Error(`reading stock of ${key.sku} at ${key.locationId} failed: ${error.message}`, { cause: error });
@@ -287,7 +312,7 @@ export class RedisStockBook {
     const optional = (value: number | undefined | null, name: string) => (value == null ? '' : finite(value, name));
     const [status, existed, onHand, committed, reserved, damaged, previousOnHand] = await this.redis.retailStockAdjust(
       1,
-      this.stockKey(locationId, sku),
+      this.keys.record(locationId, sku),
       optional(adjustment.expectedOnHand, 'expectedOnHand'),
       optional(adjustment.countedOnHand, 'countedOnHand'),
       finite(adjustment.onHandDelta ?? 0, 'onHandDelta'),
@@ -310,7 +335,7 @@ export class RedisStockBook {
   /**
    * Hold units of several SKUs at one location for a cart or a transfer until `expiresAt`, all or nothing and
    * atomic against every commitment and reservation, exactly like commitStock; the units count as `reserved`.
-   * The id's sequence is shared by every instance.
+   * The id's sequence (per location) is shared by every instance.
    */
   async reserveStock(locationId: string, lines: readonly CommitLine[], hold: ReservationHold): Promise<ReserveResult> {
     const due = Date.parse(hold.expiresAt);
@@ -323,8 +348,15 @@ export class RedisStockBook {
       correlationId: hold.correlationId ?? null,
       holder: hold.holder ?? null,
     };
-    const keys = [...this.lineKeys(locationId, lines), this.sequenceKey, this.dueKey];
-    const reply = await this.redis.retailStockReserve(keys.length, ...keys, this.reservationKey(''), locationId, due, JSON.stringify(body), ...checkArgs(lines));
+    const args = checkArgs(lines);
+    // Before the hold, not after: a process that dies in between leaves a location with nothing to expire (harmless),
+    // never a hold that expiry cannot find.
+    if (!this.knownLocations.has(locationId)) {
+      await this.redis.sadd(this.keys.locations, locationId);
+      this.knownLocations.add(locationId);
+    }
+    const keys = [...this.lineKeys(locationId, lines), this.keys.reservations(locationId), this.keys.due(locationId), this.keys.made(locationId), this.keys.sequence(locationId)];
+    const reply = await this.redis.retailStockReserve(keys.length, ...keys, locationId, due, JSON.stringify(body), ...args);
     if (reply[0] === 0) return { ok: false, shortages: shortagesOf(lines, reply[1]) };
     return { ok: true, reservation: { id: reply[1], ...body } };
   }
@@ -334,7 +366,15 @@ export class RedisStockBook {
    * `holder`) held by someone else.
    */
   async releaseReservation(id: string, holder?: string | null): Promise<StockReservationRecord | null> {
-    const json = await this.redis.retailStockEnd(2, this.reservationKey(id), this.dueKey, this.stockPrefix, id, holder ?? '');
+    const locationId = locationOf(id);
+    if (locationId === null) return null;
+    // The script needs the lines' stock keys, which only the record names: read it first (it never changes once
+    // written; the script ends it only if it is still there).
+    const stored = await this.redis.hget(this.keys.reservations(locationId), id);
+    if (stored == null) return null;
+    const lines = (JSON.parse(stored) as StockReservationRecord).lines;
+    const keys = [this.keys.reservations(locationId), this.keys.due(locationId), this.keys.made(locationId), ...this.lineKeys(locationId, lines)];
+    const json = await this.redis.retailStockEnd(keys.length, ...keys, id, holder ?? '');
     return json == null ? null : (JSON.parse(json) as StockReservationRecord);
   }
 
@@ -346,15 +386,14 @@ export class RedisStockBook {
   async expireReservations(asOf: string): Promise<{ expired: StockReservationRecord[]; nextExpiresAt: string | null }> {
     const parsed = Date.parse(asOf);
     // An unparseable instant is due at no time (the sandbox's `<= NaN`): nothing expires, the next is still told.
-    const due = Number.isFinite(parsed) ? parsed : '-inf';
-    const expired: StockReservationRecord[] = [];
-    for (;;) {
-      const [more, next, ...jsons] = await this.redis.retailStockExpire(1, this.dueKey, this.reservationKey(''), this.stockPrefix, due, this.expireBatch);
-      for (const json of jsons) expired.push(JSON.parse(json) as StockReservationRecord);
-      if (more === '1') continue;
-      expired.sort((a, b) => sequenceOf(a.id) - sequenceOf(b.id));
-      return { expired, nextExpiresAt: next ? (JSON.parse(next) as StockReservationRecord).expiresAt : null };
-    }
+    const due = Number.isFinite(parsed) ? parsed : null;
+    const locations = await this.redis.smembers(this.keys.locations);
+    const perLocation = await Promise.all(locations.map((locationId) => this.expireAt(locationId, due)));
+    const expired = perLocation.flatMap((l) => l.expired);
+    expired.sort((a, b) => a.made - b.made || sequenceOf(a.record.id) - sequenceOf(b.record.id));
+    let next: { at: number; expiresAt: string } | null = null;
+    for (const { next: candidate } of perLocation) if (candidate && (!next || candidate.at < next.at)) next = candidate;
+    return { expired: expired.map((e) => e.record), nextExpiresAt: next?.expiresAt ?? null };
   }
 
   /**
@@ -363,40 +402,52 @@ export class RedisStockBook {
    * several instances need no lock and never overwrite a record that one of them has changed already.
    */
   async load(records: readonly StockRecord[], tag: string): Promise<void> {
-    const doneKey = `${this.stockPrefix}seeded:${tag}`;
+    const doneKey = this.keys.seeded(tag);
     if (await this.redis.exists(doneKey)) return;
     for (let start = 0; start < records.length; start += LOAD_BATCH) {
-      const batch = this.redis.pipeline() as ScriptPipeline;
-      for (const r of records.slice(start, start + LOAD_BATCH)) batch.retailStockLoad(1, this.stockKey(r.locationId, r.sku), r.onHand, r.committed, r.reserved, r.damaged);
-      const replies = (await batch.exec()) ?? [];
+      const batch = records.slice(start, start + LOAD_BATCH);
+      const replies = await pipelineBySlot<StockRecord, ScriptPipeline>(this.redis, batch, (r) => this.keys.record(r.locationId, r.sku), (pipeline, r) =>
+        pipeline.retailStockLoad(1, this.keys.record(r.locationId, r.sku), r.onHand, r.committed, r.reserved, r.damaged),
+      );
       const failed = replies.find(([error]) => error);
       if (failed?.[0]) throw new Error(`loading stock failed: ${failed[0].message}`, { cause: failed[0] });
     }
     await this.redis.set(doneKey, JSON.stringify({ records: records.length, at: new Date().toISOString() }));
   }
 
-  private get stockPrefix(): string {
-    return `${this.prefix}:stock:`;
-  }
-
-  private stockKey(locationId: string, sku: string): string {
-    return `${this.stockPrefix}${locationId}:${sku}`;
+  /** One location's part of {@link expireReservations}: due ones ended in batches, and its earliest live one. */
+  private async expireAt(locationId: string, due: number | null): Promise<{ expired: { made: number; record: StockReservationRecord }[]; next: { at: number; expiresAt: string } | null }> {
+    const reservations = this.keys.reservations(locationId);
+    const dueKey = this.keys.due(locationId);
+    const made = this.keys.made(locationId);
+    const expired: { made: number; record: StockReservationRecord }[] = [];
+    while (due !== null) {
+      const ids = await this.redis.zrangebyscore(dueKey, '-inf', due, 'LIMIT', 0, this.expireBatch);
+      if (ids.length === 0) break;
+      const stored = await this.redis.hmget(reservations, ...ids);
+      const stockKeys: string[] = [];
+      const args: Arg[] = [due];
+      ids.forEach((id, i) => {
+        const json = stored[i];
+        // A due id without a record (never written by these scripts) gets no keys: the script just drops it.
+        const lines = json ? (JSON.parse(json) as StockReservationRecord).lines : [];
+        stockKeys.push(...this.lineKeys(locationId, lines));
+        args.push(id, lines.length);
+      });
+      const reply = await this.redis.retailStockExpire(3 + stockKeys.length, reservations, dueKey, made, ...stockKeys, ...args);
+      for (let i = 0; i + 1 < reply.length; i += 2) expired.push({ made: Number(reply[i]), record: JSON.parse(reply[i + 1]!) as StockReservationRecord });
+      if (ids.length < this.expireBatch) break;
+    }
+    const [firstId, score] = await this.redis.zrange(dueKey, 0, 0, 'WITHSCORES');
+    if (firstId === undefined || score === undefined) return { expired, next: null };
+    const json = await this.redis.hget(reservations, firstId);
+    // Ended between the two reads: its due time is still the best answer for "when to look again".
+    const expiresAt = json ? (JSON.parse(json) as StockReservationRecord).expiresAt : new Date(Number(score)).toISOString();
+    return { expired, next: { at: Number(score), expiresAt } };
   }
 
   private lineKeys(locationId: string, lines: readonly { sku: string }[]): string[] {
-    return lines.map((l) => this.stockKey(locationId, l.sku));
-  }
-
-  private reservationKey(id: string): string {
-    return `${this.stockPrefix}rsv:${id}`;
-  }
-
-  private get dueKey(): string {
-    return `${this.stockPrefix}rsv:due`;
-  }
-
-  private get sequenceKey(): string {
-    return `${this.stockPrefix}rsv:seq`;
+    return lines.map((l) => this.keys.record(locationId, l.sku));
   }
 }
 
@@ -418,6 +469,11 @@ function shortagesOf(lines: readonly CommitLine[], reply: readonly (number | str
 
 function sequenceOf(id: string): number {
   return Number(/^rsv-(\d+)@/.exec(id)?.[1] ?? Number.MAX_SAFE_INTEGER);
+}
+
+/** The location an id names (`rsv-<n>@<locationId>`), or null for an id these books never made. */
+function locationOf(id: string): string | null {
+  return /^rsv-\d+@(.+)$/s.exec(id)?.[1] ?? null;
 }
 
 /** Lua would read NaN or Infinity as nil or inf: refused here, before anything is written. */

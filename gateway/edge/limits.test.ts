@@ -3,7 +3,7 @@ import { GraphQLError, Lexer, Source, TokenKind, buildSchema, getIntrospectionQu
 import { describe, expect, it } from 'vitest';
 import { contractOperations } from '../../scripts/contract.js';
 import { SubscriptionPlanner } from '../subscriptions/planner.js';
-import { checkLimits, DEFAULT_DOCUMENT_LIMITS, measureOperation, parseWithinLimits, type DocumentLimits } from './limits.js';
+import { checkLimits, DEFAULT_DOCUMENT_LIMITS, MAX_NESTING, measureOperation, parseWithinLimits, type DocumentLimits } from './limits.js';
 
 const schema = buildSchema(`
   type Query {
@@ -47,6 +47,22 @@ describe('parseWithinLimits', () => {
     expect(refused).toBeInstanceOf(GraphQLError);
     expect((refused as GraphQLError).extensions).toEqual({ code: 'TOO_MANY_TOKENS', limit: 31 });
     expect((refused as GraphQLError).message).toBe('the document has more than 31 tokens; at most 31 are allowed');
+  });
+
+  it('refuses nesting deeper than MAX_NESTING before the parser recurses into it (found by the fuzz suite)', () => {
+    // 1,900 nested list brackets are under the token limit, and overflowed the parser's stack (a 500).
+    for (const query of [`{ node(id: ${'['.repeat(1900)}"x"${']'.repeat(1900)}) { id } }`, `{ ${'a { '.repeat(999)}b${' }'.repeat(999)} }`]) {
+      const refused = parseWithinLimits(query, DEFAULT_DOCUMENT_LIMITS);
+      expect(refused).toBeInstanceOf(GraphQLError);
+      expect((refused as GraphQLError).extensions).toEqual({ code: 'QUERY_TOO_DEEP', limit: MAX_NESTING });
+    }
+    const at = `{ f(a: ${'['.repeat(MAX_NESTING - 2)}1${']'.repeat(MAX_NESTING - 2)}) }`;
+    expect(parseWithinLimits(at, DEFAULT_DOCUMENT_LIMITS)).not.toBeInstanceOf(GraphQLError);
+    const over = `{ f(a: ${'['.repeat(MAX_NESTING - 1)}1${']'.repeat(MAX_NESTING - 1)}) }`;
+    expect((parseWithinLimits(over, DEFAULT_DOCUMENT_LIMITS) as GraphQLError).extensions.code).toBe('QUERY_TOO_DEEP');
+    // Brackets inside strings and comments are not nesting; a lexical error is still the parser's to report.
+    expect(parseWithinLimits(`{ f(a: "${'['.repeat(500)}") } # ${'{'.repeat(500)}`, DEFAULT_DOCUMENT_LIMITS)).not.toBeInstanceOf(GraphQLError);
+    expect((parseWithinLimits('{ f(a: "unterminated) }', DEFAULT_DOCUMENT_LIMITS) as GraphQLError).extensions.code).toBe('GRAPHQL_PARSE_FAILED');
   });
 
   it('counts neither comments nor whitespace nor commas as tokens', () => {
@@ -169,7 +185,29 @@ describe('measureOperation and checkLimits', () => {
     const m = measure(query);
     // 2^40 spreads of the last fragment: counted, not walked (a walk would not end in this test's lifetime).
     expect(m.aliases).toBe(2 ** levels);
-    expect(codes(checkLimits(schema, parse(query), undefined, undefined, DEFAULT_DOCUMENT_LIMITS))).toEqual(['TOO_MANY_ALIASES']);
+    expect(m.fields).toBe(2 ** levels);
+    expect(codes(checkLimits(schema, parse(query), undefined, undefined, DEFAULT_DOCUMENT_LIMITS))).toEqual(['TOO_MANY_ALIASES', 'TOO_MANY_FIELDS']);
+  });
+
+  it('refuses a fragment bomb of leaves, which costs nothing, for its fields (found by the fuzz suite)', () => {
+    // Each fragment spreads the next twice: 2^n `id`s from a few hundred bytes. Leaves cost nothing and there are
+    // no aliases, so only the field count sees it; the planner spent 12 s on n = 18, doubling with each level.
+    const bomb = (n: number) => {
+      const fragments = Array.from({ length: n }, (_, i) => `fragment F${i} on Node { ${i === n - 1 ? 'id' : `...F${i + 1} ...F${i + 1}`} }`);
+      return `{ node { ...F0 } } ${fragments.join(' ')}`;
+    };
+    expect(measure(bomb(10))).toEqual({ depth: 2, aliases: 0, cost: 1, fields: 1 + 2 ** 9 });
+    expect(checkLimits(schema, parse(bomb(10)), undefined, undefined, DEFAULT_DOCUMENT_LIMITS)).toEqual([]);
+    const refused = checkLimits(schema, parse(bomb(40)), undefined, undefined, DEFAULT_DOCUMENT_LIMITS);
+    expect(codes(refused)).toEqual(['TOO_MANY_FIELDS']);
+    expect(refused[0]?.extensions).toEqual({ code: 'TOO_MANY_FIELDS', limit: DEFAULT_DOCUMENT_LIMITS.maxFields, actual: 1 + 2 ** 39 });
+    expect(codes(checkLimits(schema, parse(bomb(12)), undefined, undefined, limits({ maxFields: 2048 })))).toEqual(['TOO_MANY_FIELDS']);
+    expect(checkLimits(schema, parse(bomb(12)), undefined, undefined, limits({ maxFields: 2049 }))).toEqual([]);
+  });
+
+  it('counts every field selection once expanded: leaves, __typename, inline fragments', () => {
+    expect(measure('{ version __typename node { id name ... on Node { tags } } }').fields).toBe(6);
+    expect(measure('{ node { ...N } n2: node { ...N } } fragment N on Node { id name }').fields).toBe(6);
   });
 
   it('does not loop on cyclic fragments (which validation would refuse)', () => {
@@ -183,15 +221,15 @@ describe('measureOperation and checkLimits', () => {
   });
 
   it('never throws on odd input: unknown fields, types, fragments and operations', () => {
-    expect(measure('{ nope { deeper { x } } }')).toEqual({ depth: 3, aliases: 0, cost: 0 });
-    expect(measure('{ node { ... on Nope { id } ...Missing } }')).toEqual({ depth: 2, aliases: 0, cost: 1 });
+    expect(measure('{ nope { deeper { x } } }')).toEqual({ depth: 3, aliases: 0, cost: 0, fields: 3 });
+    expect(measure('{ node { ... on Nope { id } ...Missing } }')).toEqual({ depth: 2, aliases: 0, cost: 1, fields: 2 });
     expect(measure('{ nodes(first: "lots") { child { id } } }').cost).toBe(1 + 5);
     // A page is at most the graph's largest (100): a larger `first` is the subgraph's to refuse by name.
     expect(measure('query Q($n: Int) { nodes(first: $n) { child { id } } }', { n: 1e300 }).cost).toBe(1 + 100);
-    expect(measure('query A { version } query B { node { id } }')).toEqual({ depth: 0, aliases: 0, cost: 0 });
-    expect(measure('query A { version } query B { node { id } }', undefined, 'B')).toEqual({ depth: 2, aliases: 0, cost: 1 });
-    expect(measure('{ version }', undefined, 'Nope')).toEqual({ depth: 0, aliases: 0, cost: 0 });
-    expect(measureOperation(schema, parse('subscription { x }'), undefined, undefined, DEFAULT_DOCUMENT_LIMITS)).toEqual({ depth: 1, aliases: 0, cost: 0 });
+    expect(measure('query A { version } query B { node { id } }')).toEqual({ depth: 0, aliases: 0, cost: 0, fields: 0 });
+    expect(measure('query A { version } query B { node { id } }', undefined, 'B')).toEqual({ depth: 2, aliases: 0, cost: 1, fields: 2 });
+    expect(measure('{ version }', undefined, 'Nope')).toEqual({ depth: 0, aliases: 0, cost: 0, fields: 0 });
+    expect(measureOperation(schema, parse('subscription { x }'), undefined, undefined, DEFAULT_DOCUMENT_LIMITS)).toEqual({ depth: 1, aliases: 0, cost: 0, fields: 1 });
   });
 });
 
@@ -208,13 +246,13 @@ describe('the API schema and the client contract', () => {
     expect(rows.length).toBeGreaterThan(0);
     if (process.env.BENCH_VERBOSE) {
       const line = (cells: (string | number | boolean)[]) => `| ${cells.join(' | ')} |\n`;
-      process.stdout.write(line(['operation', 'kind', 'depth', 'aliases', 'cost', 'tokens', 'validates']));
-      process.stdout.write(line(['---', '---', '---', '---', '---', '---', '---']));
-      for (const r of rows) process.stdout.write(line([r.name, r.kind, r.depth, r.aliases, r.cost, r.tokens, r.valid]));
-      const max = (key: 'depth' | 'aliases' | 'cost' | 'tokens') => Math.max(...rows.map((r) => r[key]));
-      process.stdout.write(line(['max', '', max('depth'), max('aliases'), max('cost'), max('tokens'), '']));
+      process.stdout.write(line(['operation', 'kind', 'depth', 'aliases', 'cost', 'fields', 'tokens', 'validates']));
+      process.stdout.write(line(['---', '---', '---', '---', '---', '---', '---', '---']));
+      for (const r of rows) process.stdout.write(line([r.name, r.kind, r.depth, r.aliases, r.cost, r.fields, r.tokens, r.valid]));
+      const max = (key: 'depth' | 'aliases' | 'cost' | 'fields' | 'tokens') => Math.max(...rows.map((r) => r[key]));
+      process.stdout.write(line(['max', '', max('depth'), max('aliases'), max('cost'), max('fields'), max('tokens'), '']));
       const d = DEFAULT_DOCUMENT_LIMITS;
-      process.stdout.write(line(['defaults', '', d.maxDepth, d.maxAliases, d.maxCost, d.maxTokens, '']));
+      process.stdout.write(line(['defaults', '', d.maxDepth, d.maxAliases, d.maxCost, d.maxFields, d.maxTokens, '']));
     }
     for (const r of rows) {
       // At most half of each limit: an operation that grows a little must not start failing in production.
@@ -222,6 +260,7 @@ describe('the API schema and the client contract', () => {
       expect(r.cost, r.name).toBeLessThanOrEqual(DEFAULT_DOCUMENT_LIMITS.maxCost / 2);
       expect(r.tokens, r.name).toBeLessThanOrEqual(DEFAULT_DOCUMENT_LIMITS.maxTokens / 2);
       expect(r.aliases, r.name).toBeLessThanOrEqual(DEFAULT_DOCUMENT_LIMITS.maxAliases / 2);
+      expect(r.fields, r.name).toBeLessThanOrEqual(DEFAULT_DOCUMENT_LIMITS.maxFields / 2);
       const document = parseWithinLimits(contractOperations().find((o) => o.name === r.name)?.document ?? '', DEFAULT_DOCUMENT_LIMITS);
       expect(document).not.toBeInstanceOf(GraphQLError);
       expect(checkLimits(apiSchema, document as DocumentNode, r.name, undefined, DEFAULT_DOCUMENT_LIMITS), r.name).toEqual([]);
@@ -234,6 +273,7 @@ describe('the API schema and the client contract', () => {
     const m = measureOperation(apiSchema, document as DocumentNode, undefined, undefined, DEFAULT_DOCUMENT_LIMITS);
     expect(m.cost).toBe(0);
     expect(m.depth).toBeLessThanOrEqual(DEFAULT_DOCUMENT_LIMITS.maxDepth);
+    expect(m.fields).toBeLessThanOrEqual(DEFAULT_DOCUMENT_LIMITS.maxFields / 2);
     expect(checkLimits(apiSchema, document as DocumentNode, undefined, undefined, DEFAULT_DOCUMENT_LIMITS)).toEqual([]);
   });
 
@@ -253,7 +293,7 @@ describe('the API schema and the client contract', () => {
     const document = parse(query);
     expect(validate(apiSchema, document)).toEqual([]);
     const errors = checkLimits(apiSchema, document, 'ProductListing', undefined, DEFAULT_DOCUMENT_LIMITS);
-    expect(codes(errors)).toEqual(['TOO_MANY_ALIASES', 'QUERY_TOO_COMPLEX']);
+    expect(codes(errors)).toEqual(['TOO_MANY_ALIASES', 'QUERY_TOO_COMPLEX', 'TOO_MANY_FIELDS']);
     expect(errors[0]?.extensions.actual).toBe(300);
     const one = measureOperation(apiSchema, parse(listing), 'ProductListing', undefined, DEFAULT_DOCUMENT_LIMITS).cost;
     expect(errors[1]?.extensions.actual).toBe(300 * one);

@@ -7,7 +7,10 @@ import {
   isListType,
   isNonNullType,
   isObjectType,
+  Lexer,
   parse,
+  Source,
+  TokenKind,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -53,6 +56,16 @@ export interface DocumentLimits {
    */
   maxCost: number;
   /**
+   * Field selections of the operation once its fragments are expanded (leaves and `__typename` included), which
+   * is what the planner and the executor walk. Without fragments a document under the token limit cannot select
+   * more; with them, fragments that spread each other twice over select 2^n fields from a few hundred bytes (a
+   * "fragment bomb"), which cost is blind to (leaves cost nothing) and which would keep the planner busy for
+   * hours. The contract's largest operation selects 83, the standard introspection query a few hundred.
+   * Error code `TOO_MANY_FIELDS`.
+   * @default 1000
+   */
+  maxFields: number;
+  /**
    * The page size assumed for a list (or connection) field that has no `first` argument.
    * @default 10
    */
@@ -64,14 +77,45 @@ export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = Object.freeze({
   maxDepth: 16,
   maxAliases: 30,
   maxCost: 5000,
+  maxFields: 1000,
   defaultListSize: 10,
 });
 
 /**
+ * Braces, brackets and parentheses open at once, at most. graphql's parser recurses at each of them, several
+ * frames a level: about 1,500 nested list brackets, well under the token limit, overflowed the stack (a
+ * RangeError, answered 500). The contract nests 8; fields deeper than `maxDepth` are refused after the parse anyway.
+ */
+export const MAX_NESTING = 128;
+
+/** The deepest nesting of `query`'s first `maxTokens` tokens once it passes {@link MAX_NESTING}; else undefined. */
+function nestingOver(query: string, maxTokens: number): number | undefined {
+  const lexer = new Lexer(new Source(query));
+  let depth = 0;
+  try {
+    for (let token = lexer.advance(), n = 0; token.kind !== TokenKind.EOF && n <= maxTokens; token = lexer.advance(), n++) {
+      if (token.kind === TokenKind.BRACE_L || token.kind === TokenKind.BRACKET_L || token.kind === TokenKind.PAREN_L) {
+        if (++depth > MAX_NESTING) return depth;
+      } else if (token.kind === TokenKind.BRACE_R || token.kind === TokenKind.BRACKET_R || token.kind === TokenKind.PAREN_R) {
+        depth--;
+      }
+    }
+  } catch {
+    // A lexical error: the parse that follows reports it, with its location.
+  }
+  return undefined;
+}
+
+/**
  * Parse a client's document under `limits.maxTokens`. A syntax error keeps graphql's message (with its
- * location) under code `GRAPHQL_PARSE_FAILED`; a document over the token limit is `TOO_MANY_TOKENS`.
+ * location) under code `GRAPHQL_PARSE_FAILED`; a document over the token limit is `TOO_MANY_TOKENS`; one nested
+ * deeper than {@link MAX_NESTING} is `QUERY_TOO_DEEP`, refused before the parser recurses into it.
  */
 export function parseWithinLimits(query: string, limits: Pick<DocumentLimits, 'maxTokens'>): DocumentNode | GraphQLError {
+  const nesting = nestingOver(query, limits.maxTokens);
+  if (nesting !== undefined) {
+    return new GraphQLError(`the document nests braces, brackets and parentheses more than ${MAX_NESTING} deep`, { extensions: { code: 'QUERY_TOO_DEEP', limit: MAX_NESTING } });
+  }
   try {
     return parse(query, { maxTokens: limits.maxTokens });
   } catch (error) {
@@ -98,6 +142,8 @@ export interface OperationMeasure {
   aliases: number;
   /** See `measureOperation`. */
   cost: number;
+  /** Field selections with the fragments expanded, leaves and `__typename` included. */
+  fields: number;
 }
 
 /** The extra cost of each root field of a mutation: writes are dearer than reads of the same shape. */
@@ -116,12 +162,14 @@ interface Tally {
   pageCost: number;
   /** Known fields at this level (through fragments), excluding introspection: a mutation's root fields. */
   fields: number;
+  /** Every field selection at and below this level, fragments expanded. */
+  selected: number;
 }
 
-const ZERO: Tally = Object.freeze({ depth: 0, aliases: 0, cost: 0, pageCost: 0, fields: 0 });
+const ZERO: Tally = Object.freeze({ depth: 0, aliases: 0, cost: 0, pageCost: 0, fields: 0, selected: 0 });
 
 /**
- * Measure one operation of a document: its depth, its aliases and its cost.
+ * Measure one operation of a document: its depth, its aliases, its cost and its field selections.
  *
  * Cost: every field whose type is an object, interface or union costs 1 times the product of the page sizes of
  * the lists above it; leaf fields cost nothing. A list field's page size is its `first` argument (literal,
@@ -145,13 +193,13 @@ export function measureOperation(
   limits: Pick<DocumentLimits, 'defaultListSize'>,
 ): OperationMeasure {
   const operation = pickOperation(document, operationName);
-  if (!operation) return { depth: 0, aliases: 0, cost: 0 };
+  if (!operation) return { depth: 0, aliases: 0, cost: 0, fields: 0 };
   const root =
     operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
   const walker = new Walker(schema, document, operation, variables ?? {}, Math.max(0, limits.defaultListSize));
   const tally = walker.selections(operation.selectionSet, root ?? undefined);
   const surcharge = operation.operation === 'mutation' ? mul(tally.fields, MUTATION_ROOT_FIELD_COST) : 0;
-  return { depth: tally.depth, aliases: tally.aliases, cost: add(tally.cost, surcharge) };
+  return { depth: tally.depth, aliases: tally.aliases, cost: add(tally.cost, surcharge), fields: tally.selected };
 }
 
 /**
@@ -173,6 +221,7 @@ export function checkLimits(
   over('QUERY_TOO_DEEP', measure.depth, limits.maxDepth, `the query is ${measure.depth} levels deep; at most ${limits.maxDepth} are allowed`);
   over('TOO_MANY_ALIASES', measure.aliases, limits.maxAliases, `the query has ${measure.aliases} aliases; at most ${limits.maxAliases} are allowed`);
   over('QUERY_TOO_COMPLEX', measure.cost, limits.maxCost, `the query costs ${measure.cost}; at most ${limits.maxCost} is allowed`);
+  over('TOO_MANY_FIELDS', measure.fields, limits.maxFields, `the query selects ${measure.fields} fields once its fragments are expanded; at most ${limits.maxFields} are allowed`);
   return errors;
 }
 
@@ -205,12 +254,14 @@ class Walker {
     let cost = 0;
     let pageCost = 0;
     let fields = 0;
+    let selected = 0;
     const merge = (t: Tally): void => {
       depth = Math.max(depth, t.depth);
       aliases = add(aliases, t.aliases);
       cost = add(cost, t.cost);
       pageCost = add(pageCost, t.pageCost);
       fields = add(fields, t.fields);
+      selected = add(selected, t.selected);
     };
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD) {
@@ -222,7 +273,7 @@ class Walker {
         merge(this.fragment(selection.name.value));
       }
     }
-    return { depth, aliases, cost, pageCost, fields };
+    return { depth, aliases, cost, pageCost, fields, selected };
   }
 
   private fragment(name: string): Tally {
@@ -239,12 +290,12 @@ class Walker {
   private field(node: FieldNode, parent: GraphQLNamedType | undefined): Tally {
     const name = node.name.value;
     const aliases = node.alias ? 1 : 0;
-    if (name === '__typename') return { ...ZERO, aliases };
+    if (name === '__typename') return { ...ZERO, aliases, selected: 1 };
     const def = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[name] : undefined;
     const type = def ? getNamedType(def.type) : undefined;
     const composite = def !== undefined && type !== undefined && isCompositeType(type);
     const below = node.selectionSet ? this.selections(node.selectionSet, composite ? type : undefined) : ZERO;
-    const tally: Tally = { depth: below.depth + 1, aliases: add(aliases, below.aliases), cost: 0, pageCost: 0, fields: def ? 1 : 0 };
+    const tally: Tally = { depth: below.depth + 1, aliases: add(aliases, below.aliases), cost: 0, pageCost: 0, fields: def ? 1 : 0, selected: add(1, below.selected) };
     if (!composite) return tally;
     const list = isListType(isNonNullType(def.type) ? def.type.ofType : def.type);
     let cost: number;

@@ -2,10 +2,12 @@ import {
   getOperationAST,
   getVariableValues,
   GraphQLError,
+  GraphQLScalarType,
   Kind,
   NoSchemaIntrospectionCustomRule,
   specifiedRules,
   validate,
+  valueFromASTUntyped,
   type DocumentNode,
   type ExecutionResult,
   type GraphQLSchema,
@@ -13,6 +15,7 @@ import {
   type OperationTypeNode,
   type SelectionNode,
 } from 'graphql';
+import { DateTimeResolver } from 'graphql-scalars';
 import type { Principal } from '../../common/auth/principal.js';
 import { checkLimits, parseWithinLimits, type DocumentLimits } from './limits.js';
 import type { OperationAuthorizer } from './operation-authorizer.js';
@@ -112,6 +115,7 @@ export interface OperationPipeline {
 
 export function createOperationPipeline(options: OperationPipelineOptions): OperationPipeline {
   const { schema, authorizer, limits } = options;
+  checkScalarsAtTheEdge(schema);
   const trusted = options.trusted ?? { mode: 'allow' as const };
   const cacheSize = options.cacheSize ?? 1000;
   const rules = options.production ? [...specifiedRules, NoSchemaIntrospectionCustomRule] : specifiedRules;
@@ -212,6 +216,31 @@ export function createOperationPipeline(options: OperationPipelineOptions): Oper
       }
     },
   };
+}
+
+/** The custom scalars of the subgraphs, with the checks they apply (common/graphql-types.ts names the same resolver). */
+const SUBGRAPH_SCALARS: Record<string, GraphQLScalarType> = { DateTime: DateTimeResolver };
+
+/**
+ * The API schema knows the subgraphs' custom scalars by name only, so any value passed the gateway's coercion and
+ * the owning subgraph refused it: a `DateTime` of "2024-02-30" came back as DOWNSTREAM_SERVICE_ERROR (and, in
+ * production, INTERNAL_SERVER_ERROR), which tells a client nothing about its input (found by the fuzz suite). The
+ * subgraphs' own checks run here instead: a bad variable is BAD_USER_INPUT, a bad literal GRAPHQL_VALIDATION_FAILED,
+ * both before planning. A good value passes unchanged, as the client wrote it, for the subgraph to parse.
+ */
+function checkScalarsAtTheEdge(schema: GraphQLSchema): void {
+  for (const [name, checked] of Object.entries(SUBGRAPH_SCALARS)) {
+    const type = schema.getType(name);
+    if (!(type instanceof GraphQLScalarType) || type === checked) continue;
+    type.parseValue = (value: unknown) => {
+      checked.parseValue(value);
+      return value;
+    };
+    type.parseLiteral = (node, variables) => {
+      checked.parseLiteral(node, variables);
+      return valueFromASTUntyped(node, variables);
+    };
+  }
 }
 
 /** Mutations never run over GET (a link or an image tag must not act); subscriptions need the socket. */

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { GraphQLError, print, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { CloseCode, type Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type RawData } from 'ws';
 import { endAtExpiry, tokenExpiredError } from '../../common/auth/expiry.js';
 import { maskError } from '../../common/errors.js';
 import { describePrincipal, type Principal } from '../../common/auth/principal.js';
@@ -105,6 +105,28 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
     wss.handleUpgrade(request, socket, head, (ws) => {
       upgrading--;
       wss.emit('connection', ws, request);
+      // graphql-ws answers a socket's 'error' with console.error ("Please check your implementation") and a 4500
+      // close. What a socket emits is a client's bad frame (over maxPayload, not UTF-8, not masked), and ws has
+      // already closed it with the RFC 6455 code for it (1009, 1007, 1002): a line in our log, not a stack on
+      // stderr for every garbage frame a client cares to send.
+      ws.removeAllListeners('error');
+      ws.on('error', (error: Error & { code?: string }) => {
+        logger.info({ code: error.code, reason: error.message }, 'websocket closed: bad frame');
+        if (ws.readyState === ws.OPEN) ws.close(CloseCode.InternalServerError, 'Internal server error');
+      });
+      // graphql-ws accepts the server's own message types from a client (next, error, connection_ack: they parse)
+      // and then throws on them, which it answers with console.error and 4500 Internal Server Error. They are a
+      // client's protocol error: closed here with 4400 before graphql-ws sees them.
+      const handlers = ws.listeners('message') as ((data: RawData, isBinary: boolean) => void)[];
+      ws.removeAllListeners('message');
+      ws.on('message', (data: RawData, isBinary: boolean) => {
+        const type = serverMessageType(data);
+        if (type) {
+          ws.close(CloseCode.BadRequest, `Invalid message received: a client does not send ${type}`);
+          return;
+        }
+        for (const handler of handlers) handler.call(ws, data, isBinary);
+      });
     });
   };
   httpServer.on('upgrade', onUpgrade);
@@ -212,6 +234,22 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
 }
 
 export { CloseCode };
+
+/** Message types only a server sends (graphql-transport-ws). */
+const SERVER_MESSAGE_TYPES = new Set(['connection_ack', 'next', 'error']);
+
+/** The type of a message that is a server's message (which a client must not send), else undefined. */
+function serverMessageType(data: RawData): string | undefined {
+  const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
+  // Most messages name none of these types; only those that might are parsed a second time.
+  if (!text.includes('"next"') && !text.includes('"error"') && !text.includes('"connection_ack"')) return undefined;
+  try {
+    const type = (JSON.parse(text) as { type?: unknown } | null)?.type;
+    return typeof type === 'string' && SERVER_MESSAGE_TYPES.has(type) ? type : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Each result of `source` through `map`; a failure of the source stays a failure (graphql-ws then sends an `error`

@@ -5,8 +5,9 @@ import { headerValue, readBody } from '../../common/http.js';
 import type { Logger } from '../../common/logger.js';
 import { TransportError } from '../../common/resilience.js';
 import type { SandboxControl } from '../faults.js';
-import type { ErpProduct, ErpVariant, InvoiceRecord, PostingRecord, StockPolicy } from '../model.js';
-import { MAX_CHANGE_BATCH, type ErpMasterChange, type ErpMasterSnapshot, type SandboxErp } from '../systems.js';
+import type { ErpProduct, ErpVariant, InvoiceRecord, PostingRecord, StockPolicy } from '../../common/systems/records.js';
+import type { ErpMasterChange, ErpMasterSnapshot } from '../../common/systems/erp.js';
+import { MAX_CHANGE_BATCH, type SandboxErp } from '../erp.js';
 import { conjoin, conjuncts, matches, mentions, ODataQueryError, parseCollectionQuery, parsePrefer, project, takeKeys, takeRange, type CollectionQuery, type FilterExpr, type Literal } from './query.js';
 
 /*

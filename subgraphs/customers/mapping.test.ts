@@ -1,6 +1,6 @@
 // The graph types carry type-graphql decorators, which need the metadata polyfill that buildFederatedSchema loads.
 import { describe, expect, it } from 'vitest';
-import type { CustomerRecord } from '../../sandbox/model.js';
+import type { CustomerRecord } from '../../common/systems/records.js';
 import { toProfile } from './adapters/sandbox-customer-master.js';
 import { formatName, toCustomer } from './mapping.js';
 

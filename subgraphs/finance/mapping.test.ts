@@ -1,6 +1,6 @@
 // The graph types carry type-graphql decorators, which need the metadata polyfill that buildFederatedSchema loads.
 import { describe, expect, it } from 'vitest';
-import type { InvoiceRecord, PaymentRecord, PostingRecord, RefundRecord } from '../../sandbox/model.js';
+import type { InvoiceRecord, PaymentRecord, PostingRecord, RefundRecord } from '../../common/systems/records.js';
 import { toInvoice as invoiceFromErp, toPosting as postingFromErp } from './adapters/sandbox-ledger.js';
 import { toPayment as paymentFromPsp, toRefund as refundFromPsp } from './adapters/sandbox-payments.js';
 import { toErpPosting, toInvoice, toPayment, toRefund } from './mapping.js';

@@ -20,7 +20,7 @@ export async function createFinanceFromEnvironment(env: SubgraphEnvironment): Pr
     journal: erp.journal,
     backbone: env.backbone,
     // The outbox survives a restart: in Redis when several instances share it, else beside the rest of DATA_DIR.
-    outboxStore: env.redis ? new RedisOutboxStore(env.redis.client, env.redis.prefix) : await JournaledOutboxStore.open(config.dataDir),
+    outboxStore: env.redis ? new RedisOutboxStore(env.redis.client, env.redis.prefix) : await JournaledOutboxStore.open(config.dataDir, config.journal),
     outboxSettings: outboxSettings(config.erpOutbox),
     // One ERP call budget for the deployment: every instance on the Redis takes its tokens from the same bucket.
     erpCallLimiter: env.redis ? new RedisRateLimiter({ redis: env.redis.client, prefix: env.redis.prefix }) : new MemoryRateLimiter(),

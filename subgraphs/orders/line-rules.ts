@@ -1,11 +1,11 @@
-import type { UserErrorValue } from './checkout/checkout.service.js';
+import { userError, type UserErrorValue } from '../../common/idempotent-mutation.js';
+
+export { userError };
 
 /** At most this many lines on an order or a return. */
 export const MAX_LINES = 100;
 /** Units of one SKU on one line. */
 export const MAX_QUANTITY = 999;
-
-export const userError = (code: string, message: string, field: string | null = null): UserErrorValue => ({ code, message, field });
 
 /**
  * The line checks orders and returns share: 1 to MAX_LINES lines, one per SKU, each quantity 1 to

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ShipmentRecord } from '../../sandbox/model.js';
+import type { ShipmentRecord } from '../../common/systems/records.js';
 import { generateSeedData } from '../../sandbox/seed.js';
 import { toOrderShipment, toSalesOrder } from './adapters/sandbox-records.js';
 import { lineTotal, orderTotal, toOrder } from './mapping.js';

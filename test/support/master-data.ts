@@ -1,7 +1,7 @@
 import { InMemoryMasterDataStore } from '../../common/master-data/memory-store.js';
-import { SandboxErpMasterDataSource } from '../../common/master-data/sandbox-source.js';
+import { SandboxErpMasterDataSource } from '../../subgraphs/master-data/sandbox-source.js';
 import { ResilienceRegistry } from '../../common/resilience.js';
-import type { SandboxSystems } from '../../sandbox/systems.js';
+import type { SandboxSystems } from '../../sandbox/index.js';
 import type { SubgraphEnvironment } from '../../subgraphs/environment.js';
 
 /**

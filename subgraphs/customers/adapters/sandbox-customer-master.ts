@@ -1,6 +1,6 @@
 import type { ResilienceRegistry } from '../../../common/resilience.js';
-import type { CustomerRecord } from '../../../sandbox/model.js';
-import type { SandboxCrm } from '../../../sandbox/systems.js';
+import type { CustomerRecord } from '../../../common/systems/records.js';
+import type { SandboxCrm } from '../../../sandbox/crm.js';
 import type { CustomerMasterPort, CustomerProfile } from '../ports.js';
 
 export const toProfile = (c: CustomerRecord): CustomerProfile => ({

@@ -1,7 +1,9 @@
 import type { MoneyValue } from '../../../common/money.js';
 import { SystemUnavailableError, type ResilienceRegistry } from '../../../common/resilience.js';
-import type { PostingRecord } from '../../../sandbox/model.js';
-import type { JournalPostingRequest, SandboxErp } from '../../../sandbox/systems.js';
+import { WRITE_METHODS } from '../../../common/systems/writes.js';
+import type { PostingRecord } from '../../../common/systems/records.js';
+import type { JournalPostingRequest } from '../../../common/systems/erp.js';
+import type { SandboxErp } from '../../../sandbox/erp.js';
 import { JournalRejectedError, type BookedJournal, type JournalEntry, type JournalPort } from '../outbox/ports.js';
 
 /** The sandbox ERP refuses an entry for good with a message that starts so (in process and over HTTP alike). */
@@ -31,7 +33,7 @@ function bookedOf(record: PostingRecord, entry: JournalEntry, method: string): B
 export class SandboxJournal implements JournalPort {
   private readonly erp: SandboxErp;
   constructor(erp: SandboxErp, resilience: ResilienceRegistry) {
-    this.erp = resilience.wrap('erp', erp, ['postJournal', 'postJournalBatch', 'issueInvoice']);
+    this.erp = resilience.wrap('erp', erp, WRITE_METHODS.erp);
   }
 
   async post(entry: JournalEntry) {

@@ -1,6 +1,7 @@
 import type { ResilienceRegistry } from '../../../common/resilience.js';
-import type { InvoiceRecord, PostingRecord } from '../../../sandbox/model.js';
-import type { SandboxErp } from '../../../sandbox/systems.js';
+import { WRITE_METHODS } from '../../../common/systems/writes.js';
+import type { InvoiceRecord, PostingRecord } from '../../../common/systems/records.js';
+import type { SandboxErp } from '../../../sandbox/erp.js';
 import type { FinanceInvoice, FinancePosting, LedgerPort } from '../ports.js';
 
 export const toInvoice = (i: InvoiceRecord): FinanceInvoice => ({
@@ -29,7 +30,7 @@ export const toPosting = (p: PostingRecord): FinancePosting => ({
 export class SandboxLedger implements LedgerPort {
   private readonly erp: SandboxErp;
   constructor(erp: SandboxErp, resilience: ResilienceRegistry) {
-    this.erp = resilience.wrap('erp', erp, ['postJournal', 'issueInvoice']);
+    this.erp = resilience.wrap('erp', erp, WRITE_METHODS.erp);
   }
 
   async getInvoicesByOrder(orderIds: readonly string[]) {

@@ -1,5 +1,6 @@
 import type { ResilienceRegistry } from '../../../common/resilience.js';
-import type { SandboxEcom, SandboxPos } from '../../../sandbox/systems.js';
+import type { SandboxEcom } from '../../../sandbox/ecom.js';
+import type { SandboxPos } from '../../../sandbox/pos.js';
 import type { OrderOwnersPort } from '../ports.js';
 
 type OrderLookup = Pick<SandboxPos & SandboxEcom, 'getOrders'>;

@@ -1,6 +1,6 @@
 import type { ResilienceRegistry } from '../../../common/resilience.js';
-import type { PaymentRecord, RefundRecord } from '../../../sandbox/model.js';
-import type { SandboxPsp } from '../../../sandbox/systems.js';
+import type { PaymentRecord, RefundRecord } from '../../../common/systems/records.js';
+import type { SandboxPsp } from '../../../sandbox/psp.js';
 import type { FinancePayment, FinanceRefund, PaymentsPort } from '../ports.js';
 
 export const toPayment = (p: PaymentRecord): FinancePayment => ({

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { InMemoryEventBackbone, type CanonicalEvent, type EventType } from '../../../common/events.js';
+import { InMemoryEventBackbone, type CanonicalEvent, type EventDataByType, type EventType } from '../../../common/events.js';
 import { createLogger } from '../../../common/logger.js';
 import { MemoryRateLimiter, type RateDecision, type RateLimiter, type RateLimitRule } from '../../../common/rate-limit.js';
 import { SystemUnavailableError } from '../../../common/resilience.js';
+import { testEvent } from '../../../test/support/events.js';
 import { useRedisServer } from '../../../test/support/redis.js';
 import { ERP_CALL_BUCKET, ErpOutbox } from './outbox.js';
 import { JournalRejectedError, type BookedJournal, type JournalEntry, type JournalPort, type OutboxPosting } from './ports.js';
@@ -93,15 +94,8 @@ function setup(settings: Partial<OutboxSettings> = FAST) {
 }
 
 let seq = 0;
-const event = (type: EventType, data: Record<string, unknown>, orderId = `ord-${++seq}`, id = `evt-${type.toLowerCase()}-${++seq}`): CanonicalEvent => ({
-  id,
-  type,
-  source: type === 'REFUND_ISSUED' ? 'PSP' : 'POS',
-  occurredAt: '2026-03-01T10:00:00.000Z',
-  correlationId: `corr-${orderId}`,
-  orderId,
-  data,
-});
+const event = <T extends EventType>(type: T, data: Partial<EventDataByType[T]>, orderId = `ord-${++seq}`, id = `evt-${type.toLowerCase()}-${++seq}`) =>
+  testEvent(type, data, { id, source: type === 'REFUND_ISSUED' ? 'PSP' : 'POS', occurredAt: '2026-03-01T10:00:00.000Z', correlationId: `corr-${orderId}`, orderId });
 
 async function until<T>(probe: () => Promise<T> | T, accept: (value: T) => boolean, ms = 3_000): Promise<T> {
   const started = Date.now();
@@ -139,13 +133,11 @@ describe('the ERP outbox worker', () => {
     expect(erp.booked.size).toBe(1);
   });
 
-  it('prices a shipment without a total from the order’s ORDER_PLACED event', async () => {
+  it('books a shipment at its own total and currency', async () => {
     const { backbone, store } = setup();
-    const placed = event('ORDER_PLACED', { total: 7_500, currency: 'EUR' });
-    await backbone.publish(placed);
-    const shipped = event('ORDER_SHIPPED', { shipmentId: 'shp-1' }, placed.orderId);
+    const shipped = event('ORDER_SHIPPED', { total: 7_500, currency: 'CHF' });
     await backbone.publish(shipped);
-    expect(await until(() => postingOf(store, `post-${shipped.id}`), (x) => x?.status === 'POSTED')).toMatchObject({ amount: { minor: 7_500 } });
+    expect(await until(() => postingOf(store, `post-${shipped.id}`), (x) => x?.status === 'POSTED')).toMatchObject({ type: 'SALE', amount: { minor: 7_500, currency: 'CHF' } });
   });
 
   it('never makes a publisher wait on the ERP', async () => {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { runInScope } from '../../../common/correlation.js';
-import type { CanonicalEvent, EventBackbone, EventType } from '../../../common/events.js';
+import { createEvent, type CanonicalEvent, type EventBackbone, type EventDataByType } from '../../../common/events.js';
 import type { Logger } from '../../../common/logger.js';
 import { MemoryRateLimiter, type RateLimiter, type RateLimitRule } from '../../../common/rate-limit.js';
 import { SystemUnavailableError } from '../../../common/resilience.js';
 import type { FinancePosting } from '../ports.js';
-import { invoiceIdFor, needsPlacedEvent, postingIdFor, postingRequestFor, postingTypeOf, SOURCE_EVENT_TYPES } from './intake.js';
+import { invoiceIdFor, postingIdFor, postingRequestFor, postingTypeOf, SOURCE_EVENT_TYPES } from './intake.js';
 import { JournalRejectedError, type BookedJournal, type JournalEntry, type JournalPort, type OutboxFilter, type OutboxPosting, type OutboxStore } from './ports.js';
 import { failed, invoiced, isDue, posted, queued, requeued } from './posting-state.js';
 import type { OutboxSettings } from './settings.js';
@@ -188,8 +188,7 @@ export class ErpOutbox {
         return;
       }
     }
-    const placed = needsPlacedEvent(event) ? (await this.deps.backbone.eventsForOrders([event.orderId]))[0]?.find((e) => e.type === 'ORDER_PLACED') : undefined;
-    const request = postingRequestFor(event, placed);
+    const request = postingRequestFor(event);
     if (!request.ok) {
       logger.warn({ ...log, reason: request.reason }, 'erp outbox: cannot price a money event; nothing to book');
       return;
@@ -453,8 +452,8 @@ export class ErpOutbox {
   }
 
   /** Publish one event about a posting under the order's correlation id. Never throws: the posting's state is what counts. */
-  private async publish(posting: OutboxPosting, type: EventType, id: string, occurredAt: string, data: Record<string, unknown>): Promise<void> {
-    const event: CanonicalEvent = { id, type, source: 'ERP', occurredAt, correlationId: posting.correlationId, orderId: posting.orderId, data };
+  private async publish<T extends 'INVOICE_ISSUED' | 'JOURNAL_POSTED' | 'POSTING_FAILED'>(posting: OutboxPosting, type: T, id: string, occurredAt: string, data: EventDataByType[T]): Promise<void> {
+    const event = createEvent(type, data, { id, source: 'ERP', occurredAt, correlationId: posting.correlationId, orderId: posting.orderId });
     try {
       await this.deps.backbone.publish(event);
     } catch (error) {

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../../common/redis/connection.js';
+import { redisKeys } from '../../../common/redis/keys.js';
 import type { OutboxFilter, OutboxPosting, OutboxStore } from './ports.js';
 
 const ms = (iso: string) => Date.parse(iso);
@@ -21,8 +22,10 @@ return ids
  * two workers still meet on a posting (a lease outlived by a slow ERP call), that is safe: the ERP books a
  * posting id once and the events they publish have ids derived from the posting (the backbone drops repeats).
  *
- * Keys (prefix `retail` by default): `<p>:outbox:posting:<id>`, `<p>:outbox:order:<orderId>`,
- * `<p>:outbox:due`, `<p>:outbox:by-source`, `<p>:outbox:by-created`.
+ * Keys (prefix `retail` by default): `<p>:{outbox}:posting:<id>`, `<p>:{outbox}:order:<orderId>`,
+ * `<p>:{outbox}:due`, `<p>:{outbox}:by-source`, `<p>:{outbox}:by-created`, all with one hash tag (see
+ * `common/redis/keys.ts`): a save is one MULTI over a posting and the indexes every posting is in, so on a cluster
+ * the whole outbox is one slot (a queue, like the event stream).
  */
 export class RedisOutboxStore implements OutboxStore {
   private readonly key: (suffix: string) => string;
@@ -33,11 +36,11 @@ export class RedisOutboxStore implements OutboxStore {
    * (the adapter timeout); a batch left when the ERP fails waits at most this long. Default 15 000.
    */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix = 'retail',
     private readonly leaseMs = 15_000,
   ) {
-    this.key = (suffix) => `${prefix}:outbox:${suffix}`;
+    this.key = redisKeys(prefix).outbox;
   }
 
   async get(ids: readonly string[]): Promise<(OutboxPosting | null)[]> {

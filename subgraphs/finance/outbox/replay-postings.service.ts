@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { EventBackbone } from '../../../common/events.js';
-import { callerOf, fingerprintOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
+import { callerOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
+import { runIdempotent, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
 import type { FinancePosting, LedgerPort } from '../ports.js';
 import type { ErpOutbox } from './outbox.js';
 import type { OutboxPosting } from './ports.js';
 
 export const MAX_REPLAY_IDS = 100;
-export const MAX_KEY_LENGTH = 255;
 
 export interface ReplayDeps {
   outbox: Pick<ErpOutbox, 'get' | 'requeue' | 'adopt'>;
@@ -17,11 +17,7 @@ export interface ReplayDeps {
   idempotency: IdempotencyStore;
 }
 
-export interface UserErrorValue {
-  field: string | null;
-  message: string;
-  code: string;
-}
+export type { UserErrorValue };
 
 export interface ReplayOutcome {
   /** The named postings that exist, in the order named, as they are after the call (a re-queued one is PENDING). */
@@ -35,7 +31,6 @@ interface StoredOutcome {
   userErrors: UserErrorValue[];
 }
 
-const userError = (code: string, message: string, field: string | null = null): UserErrorValue => ({ code, message, field });
 
 // Keys are per operation too: the same key for a checkout and a replay are two different requests.
 const replayScopeOf = (scope: CallerScope) => `finance.replayPostings:${callerOf(scope)}`;
@@ -54,37 +49,17 @@ export async function replayPostings(deps: ReplayDeps, scope: CallerScope, input
   if (ids.length === 0 || ids.length > MAX_REPLAY_IDS) return { postings: [], userErrors: [userError('INVALID_INPUT', `name 1 to ${MAX_REPLAY_IDS} postings, got ${ids.length}`, 'ids')] };
   const tooLong = ids.findIndex((id) => id.length === 0 || id.length > 200);
   if (tooLong >= 0) return { postings: [], userErrors: [userError('INVALID_INPUT', 'a posting id is 1 to 200 characters', `ids.${tooLong}`)] };
-  const key = input.idempotencyKey;
-  if (key === null || key === undefined) return (await replay(deps, ids)).outcome;
-
-  if (key.length < 1 || key.length > MAX_KEY_LENGTH) {
-    return { postings: [], userErrors: [userError('INVALID_IDEMPOTENCY_KEY', `idempotencyKey must be 1 to ${MAX_KEY_LENGTH} characters`, 'idempotencyKey')] };
-  }
-  const caller = replayScopeOf(scope);
-  const fingerprint = fingerprintOf('replayPostings', { ids });
-  const begun = await deps.idempotency.begin(caller, key, fingerprint);
-  switch (begun.kind) {
-    case 'in-use':
-      return { postings: [], userErrors: [userError('IDEMPOTENCY_KEY_IN_USE', 'a request with this idempotencyKey is still running', 'idempotencyKey')] };
-    case 'reused':
-      return { postings: [], userErrors: [userError('IDEMPOTENCY_KEY_REUSED', 'this idempotencyKey was used with different ids', 'idempotencyKey')] };
-    case 'replay': {
-      const stored = begun.response as StoredOutcome;
-      return { postings: await current(deps, stored.ids), userErrors: stored.userErrors };
-    }
-    case 'started':
-      break;
-  }
-  let result: { outcome: ReplayOutcome; stored: StoredOutcome };
-  try {
-    result = await replay(deps, ids);
-  } catch (error) {
-    // Whatever was re-queued is PENDING now and a retry answers INVALID_STATE for it: safe to give the key back.
-    await deps.idempotency.abandon(caller, key);
-    throw error;
-  }
-  await deps.idempotency.complete(caller, key, fingerprint, result.stored);
-  return result.outcome;
+  // Whatever a failed run re-queued is PENDING now and a retry answers INVALID_STATE for it: the key may go back.
+  return runIdempotent<StoredOutcome, ReplayOutcome>({
+    store: deps.idempotency,
+    caller: replayScopeOf(scope),
+    operation: 'replayPostings',
+    key: input.idempotencyKey,
+    input: { ids },
+    refused: (userErrors) => ({ postings: [], userErrors }),
+    replay: async (stored) => ({ postings: await current(deps, stored.ids), userErrors: stored.userErrors }),
+    run: () => replay(deps, ids),
+  });
 }
 
 async function replay(deps: ReplayDeps, ids: readonly string[]): Promise<{ outcome: ReplayOutcome; stored: StoredOutcome }> {

@@ -1,4 +1,4 @@
-import { Journal } from '../../../common/journal.js';
+import { Journal, type JournalOptions, type JournalOwner } from '../../../common/journal.js';
 import type { OutboxFilter, OutboxPosting, OutboxStore } from './ports.js';
 
 const byNewest = (a: OutboxPosting, b: OutboxPosting) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1);
@@ -47,6 +47,11 @@ export class InMemoryOutboxStore implements OutboxStore {
     this.apply(posting);
   }
 
+  /** Every posting, in the order first saved. */
+  all(): OutboxPosting[] {
+    return [...this.postings.values()];
+  }
+
   /** Take a posting in without any durability (also used by the journaled store when it replays). */
   apply(posting: OutboxPosting): void {
     this.postings.set(posting.id, posting);
@@ -67,17 +72,33 @@ type OutboxJournalEntry = { t: 'posting'; posting: OutboxPosting };
  * before it resolves, and the latest state of each posting is read back on open. A crash after an ERP post and
  * before its save is safe: the worker posts again and the ERP answers the booking it already holds.
  */
-export class JournaledOutboxStore implements OutboxStore {
-  private constructor(
-    private readonly memory: InMemoryOutboxStore,
-    private readonly journal: Journal,
-  ) {}
+export class JournaledOutboxStore implements OutboxStore, JournalOwner<OutboxJournalEntry, OutboxPosting> {
+  readonly types = ['posting'] as const;
+  private readonly memory = new InMemoryOutboxStore();
+  /** Saves appended and not yet in memory (a save writes ahead): a snapshot taken meanwhile must hold them. */
+  private readonly inFlight = new Set<{ posting: OutboxPosting }>();
 
-  static async open(dir: string, name = 'finance-outbox.ndjson'): Promise<JournaledOutboxStore> {
-    const { journal, entries } = await Journal.open<OutboxJournalEntry>(dir, name);
-    const memory = new InMemoryOutboxStore();
-    for (const entry of entries) if (entry.t === 'posting') memory.apply(entry.posting);
-    return new JournaledOutboxStore(memory, journal);
+  private constructor(private readonly journal: Journal) {
+    journal.register('outbox', this);
+  }
+
+  /** @param options `name` @default 'finance-outbox.ndjson'; the rest as for every DATA_DIR journal. */
+  static async open(dir: string, options: JournalOptions = {}): Promise<JournaledOutboxStore> {
+    const journal = await Journal.create(dir, { ...options, name: options.name ?? 'finance-outbox.ndjson' });
+    const store = new JournaledOutboxStore(journal);
+    await journal.replay();
+    return store;
+  }
+
+  /** The latest state of each posting: a posting's earlier saves fold into it. */
+  snapshot(): OutboxPosting[] {
+    return [...this.memory.all(), ...[...this.inFlight].map((f) => f.posting)];
+  }
+  restore(posting: OutboxPosting): void {
+    this.memory.apply(posting);
+  }
+  replay(entry: OutboxJournalEntry): void {
+    this.memory.apply(entry.posting);
   }
 
   get(ids: readonly string[]) {
@@ -97,8 +118,14 @@ export class JournaledOutboxStore implements OutboxStore {
   }
 
   async save(posting: OutboxPosting) {
-    await this.journal.append({ t: 'posting', posting } satisfies OutboxJournalEntry);
-    this.memory.apply(posting);
+    const flight = { posting };
+    this.inFlight.add(flight);
+    try {
+      await this.journal.append({ t: 'posting', posting } satisfies OutboxJournalEntry);
+      this.memory.apply(posting);
+    } finally {
+      this.inFlight.delete(flight);
+    }
   }
 
   close() {

@@ -1,15 +1,18 @@
 import type { CanonicalEvent } from '../../../common/events.js';
 import type { MoneyValue } from '../../../common/money.js';
-import { DEFAULT_CURRENCY, sourceItemsOf, type SourceItem } from '../outbox/intake.js';
+import { sourceItemsOf, type SourceItem } from '../outbox/intake.js';
 import type { MergedPosting } from '../outbox/merge.js';
 import type { PostingStatusCode, PostingTypeCode } from '../ports.js';
+
+/** The currency the report leads with when there is nothing to count, and on a tie (the sandbox's). */
+const LEAD_CURRENCY = 'EUR';
 
 /*
  * Reconciliation of a window [from, to): the money the source events say the business made against what the ERP
  * booked for it.
  *
- * - Source items are read from each order's canonical events (see sourceItemsOf): its sale, refunds, and returns
- *   that carry an amount. An item is in the window when its event happened in it.
+ * - Source items are read from each order's canonical events (see sourceItemsOf): its sale and its refunds (a
+ *   return's receipt carries no money). An item is in the window when its event happened in it.
  * - Each item is matched to one posting of its order: first the posting whose id the outbox derives from the
  *   item's event; then an unclaimed posting of the same type (the ERP's history has no event link), preferring
  *   the same amount; then an unclaimed posting of the other money-back type (the history books refunds as RETURN).
@@ -158,10 +161,10 @@ export function reconcile(input: { from: Date; to: Date; orders: readonly OrderL
   const byCurrency = [...totals.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([currency, t]) => ({ currency, sourceTotal: { minor: t.source, currency }, erpTotal: { minor: t.erp, currency } }));
-  let main = DEFAULT_CURRENCY;
+  let main = LEAD_CURRENCY;
   let most = -1;
   for (const [currency, t] of totals) {
-    if (t.items > most || (t.items === most && currency === DEFAULT_CURRENCY)) {
+    if (t.items > most || (t.items === most && currency === LEAD_CURRENCY)) {
       main = currency;
       most = t.items;
     }

@@ -1,5 +1,5 @@
 import type { ResilienceRegistry } from '../../../common/resilience.js';
-import type { SandboxPos } from '../../../sandbox/systems.js';
+import type { SandboxPos } from '../../../sandbox/pos.js';
 import type { LocationDirectoryPort, StockKey, StockPort } from '../ports.js';
 import { toLocation, toStockCount } from './sandbox-sites.js';
 

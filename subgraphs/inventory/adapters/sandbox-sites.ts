@@ -1,4 +1,4 @@
-import type { SiteRecord, StockRecord } from '../../../sandbox/model.js';
+import type { SiteRecord, StockRecord } from '../../../common/systems/records.js';
 import type { InventoryLocation, LocationKind, StockCount } from '../ports.js';
 
 /*

@@ -1,5 +1,5 @@
 import type { ResilienceRegistry } from '../../../common/resilience.js';
-import type { SandboxWms } from '../../../sandbox/systems.js';
+import type { SandboxWms } from '../../../sandbox/wms.js';
 import type { LocationDirectoryPort, StockKey, StockPort } from '../ports.js';
 import { toLocation, toStockCount } from './sandbox-sites.js';
 

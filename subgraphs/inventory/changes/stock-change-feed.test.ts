@@ -1,16 +1,19 @@
 import { describe, expect, it, vi } from 'vitest';
-import { InMemoryEventBackbone, type CanonicalEvent, type EventBackbone } from '../../../common/events.js';
+import { createEvent, InMemoryEventBackbone, type CanonicalEvent, type EventBackbone, type EventDataByType, type EventMeta, type EventType } from '../../../common/events.js';
 import type { SubscriptionQueue } from '../../../common/subscription-queue.js';
 import { StockChangeFeed, stockChangesOf, type StockChange } from './stock-change-feed.js';
 import { CountingBackbone } from '../../../test/support/counting-backbone.js';
+import { DEFAULT_EVENT_DATA, testEvent } from '../../../test/support/events.js';
 
 let sequence = 0;
-function event(type: CanonicalEvent['type'], fields: Partial<CanonicalEvent> = {}): CanonicalEvent {
+function meta(fields: Partial<EventMeta> = {}): Partial<EventMeta> {
   sequence++;
-  return { id: `evt-${sequence}`, type, source: 'POS', occurredAt: new Date(Date.UTC(2025, 0, 1, 0, 0, sequence)).toISOString(), correlationId: `corr-${sequence}`, data: {}, ...fields };
+  return { id: `evt-${sequence}`, source: 'POS', occurredAt: new Date(Date.UTC(2025, 0, 1, 0, 0, sequence)).toISOString(), correlationId: `corr-${sequence}`, ...fields };
 }
 
-const adjusted = (locationId: string, sku: string, reason: string, delta: number) => event('INVENTORY_ADJUSTED', { sku, locationId, data: { reason, delta, quantity: Math.abs(delta) } });
+const event = <T extends EventType>(type: T, fields: Partial<EventMeta> = {}, data: Partial<EventDataByType[T]> = {}) => testEvent(type, data, meta(fields));
+
+const adjusted = (locationId: string, sku: string, reason: string, delta: number) => event('INVENTORY_ADJUSTED', { sku, locationId }, { reason, delta, quantity: Math.abs(delta) });
 
 
 /** Everything a queue holds now, without waiting. */
@@ -31,9 +34,9 @@ describe('stockChangesOf', () => {
   });
 
   it('tells an order commitment (with orderId) from a cart hold, and releases are negative', () => {
-    const commit = event('INVENTORY_RESERVED', { orderId: 'ord-w1', sku: 'SKU-1', locationId: 'wh-01', data: { quantity: 2 } });
-    const hold = event('INVENTORY_RESERVED', { sku: 'SKU-1', locationId: 'store-001', data: { quantity: 3, reservationId: 'res-1' } });
-    const release = event('INVENTORY_RELEASED', { sku: 'SKU-1', locationId: 'store-001', data: { quantity: 3, reason: 'EXPIRED' } });
+    const commit = event('INVENTORY_RESERVED', { orderId: 'ord-w1', sku: 'SKU-1', locationId: 'wh-01' }, { quantity: 2 });
+    const hold = event('INVENTORY_RESERVED', { sku: 'SKU-1', locationId: 'store-001' }, { quantity: 3, reservationId: 'res-1' });
+    const release = event('INVENTORY_RELEASED', { sku: 'SKU-1', locationId: 'store-001' }, { quantity: 3, reason: 'EXPIRED' });
     expect(brief([...stockChangesOf(commit), ...stockChangesOf(hold), ...stockChangesOf(release)])).toEqual([
       'ORDER_COMMITTED SKU-1@wh-01 +2',
       'RESERVED SKU-1@store-001 +3',
@@ -47,22 +50,23 @@ describe('stockChangesOf', () => {
       { sku: 'SKU-2', quantity: 1 },
       { sku: 'SKU-1', quantity: 1 },
     ];
-    const pickedUp = event('PICKED_UP', { orderId: 'ord-w1', locationId: 'store-003', data: { lines, total: 100 } });
-    const shipped = event('ORDER_SHIPPED', { orderId: 'ord-w2', locationId: 'wh-02', data: { lines: lines.slice(0, 2) } });
-    const returned = event('RETURN_RECEIVED', { orderId: 'ord-w2', locationId: 'wh-02', data: { condition: 'DAMAGED', lines: [{ sku: 'SKU-2', quantity: 1 }] } });
+    const pickedUp = event('PICKED_UP', { orderId: 'ord-w1', locationId: 'store-003' }, { lines, total: 100 });
+    const shipped = event('ORDER_SHIPPED', { orderId: 'ord-w2', locationId: 'wh-02' }, { lines: lines.slice(0, 2) });
+    const returned = event('RETURN_RECEIVED', { orderId: 'ord-w2', locationId: 'wh-02' }, { condition: 'DAMAGED', lines: [{ sku: 'SKU-2', quantity: 1 }] });
     expect(brief(stockChangesOf(pickedUp))).toEqual(['FULFILLED SKU-1@store-003 -3', 'FULFILLED SKU-2@store-003 -1']);
     expect(brief(stockChangesOf(shipped))).toEqual(['FULFILLED SKU-1@wh-02 -2', 'FULFILLED SKU-2@wh-02 -1']);
     expect(brief(stockChangesOf(returned))).toEqual(['RETURN_RECEIVED SKU-2@wh-02 +1']);
     expect(stockChangesOf(pickedUp).every((c) => c.eventId === pickedUp.id)).toBe(true);
   });
 
-  it('ignores events that move no stock, and those missing what they need', () => {
-    expect(stockChangesOf(event('ORDER_PLACED', { orderId: 'o', locationId: 'store-001' }))).toEqual([]);
-    expect(stockChangesOf(event('PICKED_UP', { orderId: 'o', locationId: 'store-001', data: {} }))).toEqual([]);
-    expect(stockChangesOf(event('PICKED_UP', { orderId: 'o', data: { lines: [{ sku: 'S', quantity: 1 }] } }))).toEqual([]);
+  it('ignores events that move no stock, and those that name no location, SKU or movement reason', () => {
+    for (const type of ['ORDER_PLACED', 'ORDER_CONFIRMED', 'ORDER_CANCELLED', 'REFUND_ISSUED', 'JOURNAL_POSTED'] as const) {
+      expect(stockChangesOf(event(type, { orderId: 'o', locationId: 'store-001', sku: 'S' }))).toEqual([]);
+    }
+    expect(stockChangesOf(event('PICKED_UP', { orderId: 'o', locationId: 'store-001' }, { lines: [] }))).toEqual([]);
+    expect(stockChangesOf(event('PICKED_UP', { orderId: 'o' }, { lines: [{ sku: 'S', quantity: 1 }] }))).toEqual([]);
     expect(stockChangesOf(adjusted('store-001', 'S', 'STOLEN', -1))).toEqual([]);
-    expect(stockChangesOf(event('INVENTORY_RESERVED', { sku: 'S', locationId: 'store-001', data: { quantity: -1 } }))).toEqual([]);
-    expect(stockChangesOf(event('INVENTORY_RELEASED', { locationId: 'store-001', data: { quantity: 1 } }))).toEqual([]);
+    expect(stockChangesOf(event('INVENTORY_RELEASED', { locationId: 'store-001' }, { quantity: 1 }))).toEqual([]);
   });
 });
 
@@ -76,7 +80,7 @@ describe('StockChangeFeed', () => {
     const pushes = vi.spyOn(store2, 'push');
     await backbone.publish(adjusted('store-001', 'SKU-1', 'SALE', -1));
     await backbone.publish(adjusted('store-001', 'SKU-2', 'RECEIPT', 4));
-    await backbone.publish(event('PICKED_UP', { orderId: 'o', locationId: 'store-001', data: { lines: [{ sku: 'SKU-2', quantity: 1 }, { sku: 'SKU-3', quantity: 1 }] } }));
+    await backbone.publish(event('PICKED_UP', { orderId: 'o', locationId: 'store-001' }, { lines: [{ sku: 'SKU-2', quantity: 1 }, { sku: 'SKU-3', quantity: 1 }] }));
     // Another store's listener is never handed anything, not even to drop it.
     expect(pushes).not.toHaveBeenCalled();
     expect(brief(await drain(store1))).toEqual(['SALE SKU-1@store-001 -1', 'RECEIPT SKU-2@store-001 +4', 'FULFILLED SKU-2@store-001 -1', 'FULFILLED SKU-3@store-001 -1']);
@@ -89,7 +93,9 @@ describe('StockChangeFeed', () => {
     const feed = new StockChangeFeed({ backbone });
     feed.subscribe({ locationId: 'store-001', skus: null });
     const lines = vi.fn(() => [{ sku: 'S', quantity: 1 }]);
-    await backbone.publish(event('ORDER_SHIPPED', { orderId: 'o', locationId: 'wh-01', data: { get lines() { return lines(); } } }));
+    // createEvent directly: the fixture's spread of data would read the getter itself.
+    const shipped = createEvent('ORDER_SHIPPED', { ...DEFAULT_EVENT_DATA.ORDER_SHIPPED, get lines() { return lines(); } }, { source: 'WMS', orderId: 'o', locationId: 'wh-01' });
+    await backbone.publish(shipped);
     expect(lines).not.toHaveBeenCalled();
   });
 

@@ -1,4 +1,4 @@
-import type { CanonicalEvent, EventBackbone } from '../../../common/events.js';
+import { assertNever, type CanonicalEvent, type EventBackbone, type StockLineData } from '../../../common/events.js';
 import type { Logger } from '../../../common/logger.js';
 import { RecentIds } from '../../../common/subscription-dedupe.js';
 import { DEFAULT_SUBSCRIBER_CAPACITY, SubscriptionQueue } from '../../../common/subscription-queue.js';
@@ -34,24 +34,18 @@ export interface StockChange extends StockChangeValue {
 
 const MOVEMENT_REASONS: ReadonlySet<string> = new Set<StockMovementReasonCode>(['SALE', 'RETURN', 'RECEIPT', 'DAMAGE', 'CYCLE_COUNT', 'TRANSFER_IN', 'TRANSFER_OUT']);
 
-const isUnits = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+const isMovementReason = (value: string): value is StockMovementReasonCode => MOVEMENT_REASONS.has(value);
 
-/** `data.lines` as (sku, units), one entry per SKU (a repeated SKU is summed), in first-seen order. */
-function linesOf(data: Record<string, unknown>): Map<string, number> {
-  const lines = new Map<string, number>();
-  if (!Array.isArray(data.lines)) return lines;
-  for (const line of data.lines as unknown[]) {
-    if (typeof line !== 'object' || line === null) continue;
-    const { sku, quantity } = line as { sku?: unknown; quantity?: unknown };
-    if (typeof sku !== 'string' || sku === '' || !isUnits(quantity)) continue;
-    lines.set(sku, (lines.get(sku) ?? 0) + quantity);
-  }
-  return lines;
+/** Lines as (sku, units), one entry per SKU (a repeated SKU is summed), in first-seen order. */
+function linesOf(lines: readonly StockLineData[]): Map<string, number> {
+  const units = new Map<string, number>();
+  for (const line of lines) if (line.quantity > 0) units.set(line.sku, (units.get(line.sku) ?? 0) + line.quantity);
+  return units;
 }
 
 /**
- * The stock changes one canonical event stands for (none for events that move no stock, or that lack the SKU,
- * location or quantity they need: a publisher that sends less must not break the feed):
+ * The stock changes one canonical event stands for (none for events that move no stock, or that name no SKU or
+ * location):
  * - INVENTORY_ADJUSTED: its `data.reason` (a POS/WMS movement reason) and `data.delta`;
  * - INVENTORY_RESERVED: ORDER_COMMITTED (+quantity) for an order's commitment, RESERVED (+quantity) for a hold;
  * - INVENTORY_RELEASED: RELEASED (−quantity);
@@ -61,7 +55,6 @@ function linesOf(data: Record<string, unknown>): Map<string, number> {
 export function stockChangesOf(event: CanonicalEvent): StockChangeValue[] {
   const { locationId } = event;
   if (!locationId) return [];
-  const data = typeof event.data === 'object' && event.data !== null ? event.data : {};
   const change = (sku: string, reason: InventoryChangeReasonCode, delta: number): StockChangeValue => ({
     eventId: event.id,
     sku,
@@ -71,26 +64,34 @@ export function stockChangesOf(event: CanonicalEvent): StockChangeValue[] {
     occurredAt: event.occurredAt,
     correlationId: event.correlationId,
   });
-  const perLine = (reason: InventoryChangeReasonCode, sign: 1 | -1) => [...linesOf(data)].map(([sku, units]) => change(sku, reason, sign * units));
+  const perLine = (lines: readonly StockLineData[], reason: InventoryChangeReasonCode, sign: 1 | -1) => [...linesOf(lines)].map(([sku, units]) => change(sku, reason, sign * units));
   switch (event.type) {
-    case 'INVENTORY_ADJUSTED': {
-      const { reason, delta } = data;
-      if (!event.sku || typeof reason !== 'string' || !MOVEMENT_REASONS.has(reason) || typeof delta !== 'number' || !Number.isSafeInteger(delta)) return [];
-      return [change(event.sku, reason as StockMovementReasonCode, delta)];
-    }
+    case 'INVENTORY_ADJUSTED':
+      return event.sku && isMovementReason(event.data.reason) ? [change(event.sku, event.data.reason, event.data.delta)] : [];
     case 'INVENTORY_RESERVED':
-      if (!event.sku || !isUnits(data.quantity)) return [];
-      return [change(event.sku, event.orderId ? 'ORDER_COMMITTED' : 'RESERVED', data.quantity)];
+      return event.sku ? [change(event.sku, event.orderId ? 'ORDER_COMMITTED' : 'RESERVED', event.data.quantity)] : [];
     case 'INVENTORY_RELEASED':
-      if (!event.sku || !isUnits(data.quantity)) return [];
-      return [change(event.sku, 'RELEASED', -data.quantity)];
+      return event.sku ? [change(event.sku, 'RELEASED', -event.data.quantity)] : [];
     case 'PICKED_UP':
     case 'ORDER_SHIPPED':
-      return perLine('FULFILLED', -1);
+      return perLine(event.data.lines, 'FULFILLED', -1);
     case 'RETURN_RECEIVED':
-      return perLine('RETURN_RECEIVED', 1);
-    default:
+      return perLine(event.data.lines, 'RETURN_RECEIVED', 1);
+    case 'ORDER_PLACED':
+    case 'PAYMENT_AUTHORIZED':
+    case 'ORDER_CONFIRMED':
+    case 'READY_FOR_PICKUP':
+    case 'ORDER_DELIVERED':
+    case 'ORDER_CANCELLED':
+    case 'RETURN_REQUESTED':
+    case 'REFUND_ISSUED':
+    case 'INVOICE_ISSUED':
+    case 'JOURNAL_POSTED':
+    case 'POSTING_FAILED':
+    case 'MASTER_DATA_REJECTED':
       return [];
+    default:
+      return assertNever(event);
   }
 }
 

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { CanonicalEvent, EventBackbone, EventSource, EventType } from '../../../common/events.js';
+import { createEvent, type CanonicalEvent, type EventBackbone, type EventDataByType, type EventSource } from '../../../common/events.js';
 import type { Logger } from '../../../common/logger.js';
 import { locationKindOf } from '../stock.js';
 import type { Reservation } from './ports.js';
@@ -12,17 +11,10 @@ import type { Reservation } from './ports.js';
 /** Stores are the POS's, warehouses the WMS's. */
 export const stockSourceOf = (locationId: string): EventSource => (locationKindOf(locationId) === 'WAREHOUSE' ? 'WMS' : 'POS');
 
-export function stockEvent(type: EventType, at: Date, correlationId: string, key: { sku: string; locationId: string }, data: Record<string, unknown>): CanonicalEvent {
-  return {
-    id: `evt-${randomUUID()}`,
-    type,
-    source: stockSourceOf(key.locationId),
-    occurredAt: at.toISOString(),
-    correlationId,
-    sku: key.sku,
-    locationId: key.locationId,
-    data,
-  };
+type StockEventType = 'INVENTORY_ADJUSTED' | 'INVENTORY_RESERVED' | 'INVENTORY_RELEASED';
+
+export function stockEvent<T extends StockEventType>(type: T, at: Date, correlationId: string, key: { sku: string; locationId: string }, data: EventDataByType[T]): CanonicalEvent {
+  return createEvent(type, data, { source: stockSourceOf(key.locationId), occurredAt: at, correlationId, sku: key.sku, locationId: key.locationId });
 }
 
 /** One INVENTORY_RELEASED per line of a reservation that ended (`RELEASED` by a client, or `EXPIRED`). */

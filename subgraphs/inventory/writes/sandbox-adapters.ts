@@ -1,5 +1,9 @@
 import type { ResilienceRegistry } from '../../../common/resilience.js';
-import type { SandboxErp, SandboxPos, SandboxWms, StockReservationRecord } from '../../../sandbox/systems.js';
+import { WRITE_METHODS } from '../../../common/systems/writes.js';
+import type { StockReservationRecord } from '../../../common/systems/stock-book.js';
+import type { SandboxErp } from '../../../sandbox/erp.js';
+import type { SandboxPos } from '../../../sandbox/pos.js';
+import type { SandboxWms } from '../../../sandbox/wms.js';
 import { toStockCount } from '../adapters/sandbox-sites.js';
 import type { ItemMasterPort, MovementResult, Reservation, StockMovement, StockWriterPort } from './ports.js';
 
@@ -9,9 +13,6 @@ import type { ItemMasterPort, MovementResult, Reservation, StockMovement, StockW
  * twice.
  */
 
-
-/** The methods of a stock book that change state: never retried. */
-const STOCK_WRITES = ['adjustStock', 'reserveStock', 'releaseReservation', 'expireReservations'] as const;
 
 const toReservation = (r: StockReservationRecord): Reservation => ({
   id: r.id,
@@ -27,7 +28,7 @@ export class SandboxStockWriter implements StockWriterPort {
   constructor(system: 'pos', book: SandboxPos, resilience: ResilienceRegistry);
   constructor(system: 'wms', book: SandboxWms, resilience: ResilienceRegistry);
   constructor(system: 'pos' | 'wms', book: SandboxPos | SandboxWms, resilience: ResilienceRegistry) {
-    this.book = system === 'pos' ? resilience.wrap('pos', book as SandboxPos, [...STOCK_WRITES]) : resilience.wrap('wms', book as SandboxWms, [...STOCK_WRITES]);
+    this.book = system === 'pos' ? resilience.wrap('pos', book as SandboxPos, WRITE_METHODS.pos) : resilience.wrap('wms', book as SandboxWms, WRITE_METHODS.wms);
   }
 
   async move(movement: StockMovement): Promise<MovementResult> {

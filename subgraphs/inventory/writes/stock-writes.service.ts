@@ -1,13 +1,13 @@
 import { forbiddenError } from '../../../common/auth/authorization.js';
 import type { EventBackbone } from '../../../common/events.js';
-import { callerOf, fingerprintOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
+import { callerOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
+import { runIdempotent } from '../../../common/idempotent-mutation.js';
 import type { Logger } from '../../../common/logger.js';
 import type { InventoryLocation, LocationDirectoryPort, LocationKind, StockPolicyPort } from '../ports.js';
 import { locationKindOf, toStockLevel, type StockLevel } from '../stock.js';
 import { publishAfterWrite, releasedEvents, stockEvent } from './events.js';
 import { reservationLocationOf, type ItemMasterPort, type Reservation, type StockWriterPort } from './ports.js';
 import {
-  checkIdempotencyKey,
   checkRelease,
   checkReservation,
   DEFAULT_TTL_SECONDS,
@@ -55,7 +55,7 @@ export interface ReservationOutcome {
  * still runs is IDEMPOTENCY_KEY_IN_USE. Business failures are outcomes, stored like successes. A thrown error
  * (a system unavailable) gives the key back so that the client's retry can run.
  */
-async function once<S extends { userErrors: UserErrorValue[] }>(
+function once<S extends { userErrors: UserErrorValue[] }>(
   deps: StockWriteDeps,
   scope: CallerScope,
   operation: string,
@@ -64,30 +64,19 @@ async function once<S extends { userErrors: UserErrorValue[] }>(
   fail: (errors: UserErrorValue[]) => S,
   run: () => Promise<S>,
 ): Promise<S> {
-  const keyErrors = checkIdempotencyKey(key);
-  if (keyErrors.length) return fail(keyErrors);
-  const caller = callerOf(scope);
-  const fingerprint = fingerprintOf(operation, input);
-  const begun = await deps.idempotency.begin(caller, key, fingerprint);
-  switch (begun.kind) {
-    case 'in-use':
-      return fail([userError('IDEMPOTENCY_KEY_IN_USE', 'a request with this idempotencyKey is still running', 'idempotencyKey')]);
-    case 'reused':
-      return fail([userError('IDEMPOTENCY_KEY_REUSED', 'this idempotencyKey was used with a different input', 'idempotencyKey')]);
-    case 'replay':
-      return begun.response as S;
-    case 'started':
-      break;
-  }
-  let outcome: S;
-  try {
-    outcome = await run();
-  } catch (error) {
-    await deps.idempotency.abandon(caller, key);
-    throw error;
-  }
-  await deps.idempotency.complete(caller, key, fingerprint, outcome);
-  return outcome;
+  return runIdempotent<S, S>({
+    store: deps.idempotency,
+    caller: callerOf(scope),
+    operation,
+    key,
+    input,
+    refused: fail,
+    replay: (stored) => stored,
+    run: async () => {
+      const outcome = await run();
+      return { stored: outcome, outcome };
+    },
+  });
 }
 
 const findLocation = (deps: StockWriteDeps, id: string): Promise<InventoryLocation | null> =>

@@ -1,3 +1,4 @@
+import { idempotencyKeyErrors as checkIdempotencyKey, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
 import type { StockMovement } from './ports.js';
 
 /*
@@ -5,7 +6,6 @@ import type { StockMovement } from './ports.js';
  * rules can be tested on their own; the service asks the systems only once these pass.
  */
 
-export const MAX_KEY_LENGTH = 255;
 /** Longest location id, SKU or reservation id accepted (the read side's limit). */
 export const MAX_ID_LENGTH = 200;
 export const MAX_SKU_LENGTH = 64;
@@ -18,13 +18,7 @@ export const MAX_RESERVATION_QUANTITY = 999;
 export const DEFAULT_TTL_SECONDS = 900;
 export const MAX_TTL_SECONDS = 86_400;
 
-export interface UserErrorValue {
-  field: string | null;
-  message: string;
-  code: string;
-}
-
-export const userError = (code: string, message: string, field: string | null = null): UserErrorValue => ({ code, message, field });
+export { checkIdempotencyKey, userError, type UserErrorValue };
 
 export type StockMovementReasonCode = 'SALE' | 'RETURN' | 'RECEIPT' | 'DAMAGE' | 'CYCLE_COUNT' | 'TRANSFER_IN' | 'TRANSFER_OUT';
 
@@ -61,9 +55,6 @@ export interface ReleaseReservationRequest {
   reservationId: string;
 }
 
-export function checkIdempotencyKey(key: string): UserErrorValue[] {
-  return key.length < 1 || key.length > MAX_KEY_LENGTH ? [userError('INVALID_IDEMPOTENCY_KEY', `idempotencyKey must be 1 to ${MAX_KEY_LENGTH} characters`, 'idempotencyKey')] : [];
-}
 
 function checkLocationId(locationId: string): UserErrorValue[] {
   return locationId.length < 1 || locationId.length > MAX_ID_LENGTH ? [userError('INVALID_INPUT', `locationId must be 1 to ${MAX_ID_LENGTH} characters`, 'locationId')] : [];

@@ -1,5 +1,5 @@
 import type { ResilienceRegistry } from '../../../common/resilience.js';
-import type { SandboxEcom } from '../../../sandbox/systems.js';
+import type { SandboxEcom } from '../../../sandbox/ecom.js';
 import type { PickupQueuePort } from '../ports.js';
 import { toSalesOrder } from './sandbox-records.js';
 

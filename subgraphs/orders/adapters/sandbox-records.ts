@@ -1,4 +1,4 @@
-import type { OrderRecord, ReturnRecord, ShipmentRecord } from '../../../sandbox/model.js';
+import type { OrderRecord, ReturnRecord, ShipmentRecord } from '../../../common/systems/records.js';
 import type { OrderReturn, OrderShipment, SalesOrder } from '../ports.js';
 
 /** The sandbox order systems' record shapes, mapped to the port's. Both order systems share one record shape. */

@@ -1,5 +1,5 @@
 import type { ResilienceRegistry } from '../../../common/resilience.js';
-import type { SandboxWms } from '../../../sandbox/systems.js';
+import type { SandboxWms } from '../../../sandbox/wms.js';
 import type { ShipmentPort } from '../ports.js';
 import { toOrderShipment } from './sandbox-records.js';
 

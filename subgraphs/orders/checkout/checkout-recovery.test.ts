@@ -6,6 +6,8 @@ import { createSandbox } from '../../../sandbox/index.js';
 import { recoverAbandonedCheckouts } from './checkout-recovery.js';
 import { sandboxCheckout } from './sandbox-adapters.js';
 import { seededMasterData } from '../../../test/support/master-data.js';
+import { withoutIds } from '../../../test/support/events.js';
+import { cancellationEvents } from '../canonical-events.js';
 
 // A checkout whose process died half way, rebuilt step by step with the checkout's own ports over the sandbox:
 // stock committed, order recorded PLACED, maybe the payment authorized, and then nothing.
@@ -54,8 +56,10 @@ describe('recoverAbandonedCheckouts', () => {
     expect(await committed()).toBe(before);
     expect((await sandbox.systems.psp.getPaymentsByOrder([abandoned.id]))[0]!.map((p) => p.status)).toEqual(['VOIDED']);
     const [events] = await backbone.eventsForOrders([abandoned.id]);
-    expect(events!.map((e) => e.type)).toEqual(['INVENTORY_RELEASED', 'ORDER_CANCELLED']);
+    expect(events!.map((e) => e.type)).toEqual(['ORDER_CANCELLED', 'INVENTORY_RELEASED']);
     expect(events!.every((e) => e.correlationId === `corr-${T0}`)).toBe(true);
+    // The one cancellation sequence (canonical-events.ts), as cancelOrder and checkout's compensation publish it.
+    expect(withoutIds(events!)).toEqual(withoutIds(cancellationEvents(abandoned, 'PLACED', 'Checkout did not finish', true, now())));
 
     // Once: a second round (or another instance's) finds nothing to undo and gives nothing back twice.
     expect(await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now })).toEqual([]);

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { runInScope } from '../../../common/correlation.js';
-import type { CanonicalEvent, EventBackbone, EventSource } from '../../../common/events.js';
+import type { EventBackbone } from '../../../common/events.js';
 import type { Logger } from '../../../common/logger.js';
+import { completeCancellation } from '../canonical-events.js';
 import type { OrderSystem, SalesOrder } from '../ports.js';
 import type { OrderWriterPort, PaymentAuthorizationPort, StockCommitPort } from './ports.js';
 
@@ -26,16 +26,14 @@ export interface CheckoutRecoveryDeps {
   now?: (() => Date) | undefined;
 }
 
-const sourceOf = (order: SalesOrder): EventSource => (order.channel === 'STORE' ? 'POS' : order.channel === 'MOBILE' ? 'MOBILE' : 'WEB');
-const stockSourceOf = (locationId: string): EventSource => (locationId.startsWith('wh-') ? 'WMS' : 'POS');
-
 /**
  * Undo checkouts that never finished. Checkout records the order (PLACED) right after committing its stock and
  * moves it to CONFIRMED once the payment is authorized, all within a request; a process that dies in between
  * (kill -9, a lost node) leaves a PLACED order holding stock, and perhaps an open authorization. Such an order is
  * cancelled here, by compare-and-swap from PLACED, so that of this job, a second instance's job and a checkout
- * that is somehow still running exactly one decides: the winner gives the stock back and voids the payment, and
- * publishes INVENTORY_RELEASED per line and ORDER_CANCELLED under the order's correlation id.
+ * that is somehow still running exactly one decides: the winner runs the one cancellation path
+ * (canonical-events.ts: stock back, payment voided, ORDER_CANCELLED and INVENTORY_RELEASED per line) under the
+ * order's correlation id.
  *
  * Not covered: a process that dies after committing stock and before recording the order leaves the units
  * committed with no order to find them by.
@@ -59,24 +57,8 @@ export async function recoverAbandonedCheckouts(deps: CheckoutRecoveryDeps): Pro
 async function undo(deps: CheckoutRecoveryDeps, system: OrderSystem, order: SalesOrder, now: Date): Promise<SalesOrder | null> {
   const moved = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CANCELLED');
   if (!moved.moved) return null;
-  const lines = order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
-  await deps.stock.release(order.fulfillmentLocationId, lines);
-  // Voiding an order without an open authorization changes nothing; with one, the shopper's money is freed.
-  await deps.payments.void(order.id);
-  const event = (type: CanonicalEvent['type'], source: EventSource, data: Record<string, unknown>, extra: Partial<CanonicalEvent> = {}): CanonicalEvent => ({
-    id: `evt-${randomUUID()}`,
-    type,
-    source,
-    occurredAt: now.toISOString(),
-    correlationId: order.correlationId,
-    orderId: order.id,
-    data,
-    ...extra,
-  });
-  for (const line of lines) {
-    await deps.backbone.publish(event('INVENTORY_RELEASED', stockSourceOf(order.fulfillmentLocationId), { quantity: line.quantity }, { sku: line.sku, locationId: order.fulfillmentLocationId }));
-  }
-  await deps.backbone.publish(event('ORDER_CANCELLED', sourceOf(order), { reason: 'Checkout did not finish', previousStatus: 'PLACED', status: 'CANCELLED' }));
+  const cancellation = { release: deps.stock.release.bind(deps.stock), voidPayment: deps.payments.void.bind(deps.payments), backbone: deps.backbone, logger: deps.logger, now: () => now };
+  await completeCancellation(cancellation, order, 'PLACED', 'Checkout did not finish');
   deps.logger?.warn({ orderId: order.id, correlationId: order.correlationId, placedAt: order.placedAt }, 'abandoned checkout undone: order cancelled, stock released, payment voided');
   return moved.order ?? { ...order, status: 'CANCELLED' };
 }

@@ -1,17 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { forbiddenError } from '../../../common/auth/authorization.js';
-import type { CanonicalEvent, EventBackbone, EventSource, EventType } from '../../../common/events.js';
-import { callerOf, fingerprintOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
+import { createEvent, type CanonicalEvent, type EventBackbone } from '../../../common/events.js';
+import { callerOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
+import { runIdempotent, type UserErrorValue } from '../../../common/idempotent-mutation.js';
 
 export { callerOf, type CallerScope };
 import type { MoneyValue } from '../../../common/money.js';
 import { lineErrors, MAX_LINES, userError } from '../line-rules.js';
+import { completeCancellation, orderSourceOf, stockSourceOf } from '../canonical-events.js';
 import type { ChannelCode, DeliveryMethodCode, OrderSystem, SalesOrder, SalesOrderLine } from '../ports.js';
 import type { AllocationStrategy } from './allocation-strategy.js';
 import type { CustomerDirectoryPort, OrderWriterPort, PaymentAuthorizationPort, PaymentMethodCode, PriceListPort, SiteDirectoryPort, StockCommitPort } from './ports.js';
 
 export { MAX_LINES, MAX_QUANTITY } from '../line-rules.js';
-export const MAX_KEY_LENGTH = 255;
 
 export interface PlaceOrderRequest {
   idempotencyKey: string;
@@ -24,11 +24,7 @@ export interface PlaceOrderRequest {
   paymentToken?: string | null | undefined;
 }
 
-export interface UserErrorValue {
-  field: string | null;
-  message: string;
-  code: string;
-}
+export type { UserErrorValue };
 
 export interface PlaceOrderOutcome {
   order: SalesOrder | null;
@@ -70,9 +66,6 @@ export function validateShape(input: PlaceOrderRequest): UserErrorValue[] {
   return errors;
 }
 
-const orderSourceOf = (channel: ChannelCode): EventSource => (channel === 'STORE' ? 'POS' : channel === 'MOBILE' ? 'MOBILE' : 'WEB');
-const stockSourceOf = (locationId: string): EventSource => (locationId.startsWith('wh-') ? 'WMS' : 'POS');
-
 /**
  * Checkout as a saga: validate → commit stock for every line at one location, all or nothing → record the
  * order → authorize the payment → CONFIRMED. A declined payment gives the stock back and cancels the order
@@ -81,36 +74,21 @@ const stockSourceOf = (locationId: string): EventSource => (locationId.startsWit
  */
 export async function placeOrder(deps: CheckoutDeps, scope: CallerScope, request: PlaceOrderRequest): Promise<PlaceOrderOutcome> {
   const input = { ...request, customerId: customerOfOrder(scope, request.customerId) };
-  const key = input.idempotencyKey;
-  if (key.length < 1 || key.length > MAX_KEY_LENGTH) {
-    return { order: null, userErrors: [userError('INVALID_IDEMPOTENCY_KEY', `idempotencyKey must be 1 to ${MAX_KEY_LENGTH} characters`, 'idempotencyKey')] };
-  }
-  const caller = callerOf(scope);
-  const { idempotencyKey: _key, ...rest } = input;
-  const fingerprint = fingerprintOf('placeOrder', { ...rest, paymentMethod: rest.paymentMethod ?? 'CARD' });
-  const begun = await deps.idempotency.begin(caller, key, fingerprint);
-  switch (begun.kind) {
-    case 'in-use':
-      return { order: null, userErrors: [userError('IDEMPOTENCY_KEY_IN_USE', 'a request with this idempotencyKey is still running', 'idempotencyKey')] };
-    case 'reused':
-      return { order: null, userErrors: [userError('IDEMPOTENCY_KEY_REUSED', 'this idempotencyKey was used with a different input', 'idempotencyKey')] };
-    case 'replay': {
-      const stored = begun.response as StoredOutcome;
-      return { order: stored.orderId ? await deps.loadOrder(stored.orderId) : null, userErrors: stored.userErrors };
-    }
-    case 'started':
-      break;
-  }
-  let outcome: { stored: StoredOutcome; order: SalesOrder | null };
-  try {
-    outcome = await runSaga(deps, scope, input);
-  } catch (error) {
-    // Nothing is left committed (runSaga compensates), so the client may retry with the same key.
-    await deps.idempotency.abandon(caller, key);
-    throw error;
-  }
-  await deps.idempotency.complete(caller, key, fingerprint, outcome.stored);
-  return { order: outcome.order, userErrors: outcome.stored.userErrors };
+  const { idempotencyKey: key, ...rest } = input;
+  return runIdempotent<StoredOutcome, PlaceOrderOutcome>({
+    store: deps.idempotency,
+    caller: callerOf(scope),
+    operation: 'placeOrder',
+    key,
+    input: { ...rest, paymentMethod: rest.paymentMethod ?? 'CARD' },
+    refused: (userErrors) => ({ order: null, userErrors }),
+    replay: async (stored) => ({ order: stored.orderId ? await deps.loadOrder(stored.orderId) : null, userErrors: stored.userErrors }),
+    // Nothing is left committed when the saga throws (it compensates), so the key may be given back.
+    run: async () => {
+      const { stored, order } = await runSaga(deps, scope, input);
+      return { stored, outcome: { order, userErrors: stored.userErrors } };
+    },
+  });
 }
 
 /**
@@ -172,12 +150,7 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
 
   const now = deps.now ?? (() => new Date());
   const system: OrderSystem = input.channel === 'STORE' ? 'pos' : 'ecom';
-  const events: CanonicalEvent[] = [];
-  const emit = async (orderId: string, type: EventType, source: EventSource, data: Record<string, unknown> = {}, extra: Partial<CanonicalEvent> = {}) => {
-    const event: CanonicalEvent = { id: `evt-${randomUUID()}`, type, source, occurredAt: now().toISOString(), correlationId: scope.correlationId, orderId, data, ...extra };
-    events.push(event);
-    await deps.backbone.publish(event);
-  };
+  const publish = (event: CanonicalEvent) => deps.backbone.publish(event);
 
   let order: SalesOrder;
   try {
@@ -199,29 +172,36 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
   }
   const source = orderSourceOf(input.channel);
   // The status moves and the order's keys travel with the events, so that status subscribers filter without a lookup.
-  await emit(order.id, 'ORDER_PLACED', source, {
-    number: order.number,
-    channel: input.channel,
-    deliveryMethod: input.deliveryMethod,
-    total: total.minor,
-    currency,
-    lines: lines.length,
-    previousStatus: null,
-    status: 'PLACED',
-    customerId: order.customerId,
-    pickupLocationId: order.pickupLocationId,
-    fulfillmentLocationId: order.fulfillmentLocationId,
-  });
-  for (const line of stockLines) await emit(order.id, 'INVENTORY_RESERVED', stockSourceOf(locationId), { quantity: line.quantity }, { sku: line.sku, locationId });
+  const meta = { correlationId: scope.correlationId, orderId: order.id };
+  await publish(
+    createEvent(
+      'ORDER_PLACED',
+      {
+        number: order.number,
+        channel: input.channel,
+        deliveryMethod: input.deliveryMethod,
+        total: total.minor,
+        currency,
+        lines: lines.length,
+        previousStatus: null,
+        status: 'PLACED',
+        customerId: order.customerId,
+        pickupLocationId: order.pickupLocationId,
+        fulfillmentLocationId: order.fulfillmentLocationId,
+      },
+      { ...meta, source, occurredAt: now() },
+    ),
+  );
+  for (const line of stockLines) await publish(createEvent('INVENTORY_RESERVED', { quantity: line.quantity }, { ...meta, source: stockSourceOf(locationId), sku: line.sku, locationId, occurredAt: now() }));
 
-  // Compensation. The status move comes first: if someone cancelled the order meanwhile, they have released
-  // its stock already, and releasing it again would sell units twice.
+  // Compensation, by the one cancellation path. The status move comes first: if someone cancelled the order
+  // meanwhile, they have released its stock already, and releasing it again would sell units twice. The payment
+  // is voided too: an authorization that timed out may still have been made at the PSP.
   const cancel = async (reason: string) => {
     const moved = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CANCELLED');
     if (!moved.moved) return;
-    await deps.stock.release(locationId, stockLines);
-    for (const line of stockLines) await emit(order.id, 'INVENTORY_RELEASED', stockSourceOf(locationId), { quantity: line.quantity }, { sku: line.sku, locationId });
-    await emit(order.id, 'ORDER_CANCELLED', source, { reason, previousStatus: 'PLACED', status: 'CANCELLED' });
+    const cancellation = { release: deps.stock.release.bind(deps.stock), voidPayment: deps.payments.void.bind(deps.payments), backbone: deps.backbone, now };
+    await completeCancellation(cancellation, moved.order ?? order, 'PLACED', reason);
   };
 
   let payment: { paymentId: string; status: 'AUTHORIZED' | 'DECLINED' };
@@ -236,14 +216,14 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
     await cancel('Payment declined');
     return fail([userError('PAYMENT_DECLINED', 'the payment was declined', 'paymentToken')]);
   }
-  await emit(order.id, 'PAYMENT_AUTHORIZED', 'PSP', { paymentId: payment.paymentId, amount: total.minor, method });
+  await publish(createEvent('PAYMENT_AUTHORIZED', { paymentId: payment.paymentId, amount: total.minor, currency: total.currency, method }, { ...meta, source: 'PSP', occurredAt: now() }));
   const confirmed = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CONFIRMED');
   if (!confirmed.moved) {
     // Cancelled while the payment was being authorized: the cancel released the stock; the money must go back too.
     await deps.payments.void(order.id);
     return fail([userError('INVALID_STATE', `order ${order.number} was cancelled while it was being placed`, null)]);
   }
-  await emit(order.id, 'ORDER_CONFIRMED', source, { previousStatus: 'PLACED', status: 'CONFIRMED' });
+  await publish(createEvent('ORDER_CONFIRMED', { previousStatus: 'PLACED', status: 'CONFIRMED' }, { ...meta, source, occurredAt: now() }));
   return { stored: { orderId: order.id, userErrors: [] }, order: confirmed.order ?? { ...order, status: 'CONFIRMED' } };
 }
 

@@ -1,8 +1,9 @@
 import type { EventBackbone } from '../../../common/events.js';
 import type { IdempotencyStore } from '../../../common/idempotency.js';
 import type { ResilienceRegistry } from '../../../common/resilience.js';
-import type { OrderRecord } from '../../../sandbox/model.js';
-import type { SandboxSystems } from '../../../sandbox/systems.js';
+import { WRITE_METHODS } from '../../../common/systems/writes.js';
+import type { OrderRecord } from '../../../common/systems/records.js';
+import type { SandboxSystems } from '../../../sandbox/index.js';
 import { toSalesOrder } from '../adapters/sandbox-records.js';
 import type { OrderSystem } from '../ports.js';
 import type { CheckoutDeps } from './checkout.service.js';
@@ -60,8 +61,8 @@ export class SandboxStockCommitter implements StockCommitPort {
     resilience: ResilienceRegistry,
     private readonly policies: SafetyStockPort,
   ) {
-    this.pos = resilience.wrap('pos', systems.pos, ['commitStock', 'releaseStock', 'adjustStock']);
-    this.wms = resilience.wrap('wms', systems.wms, ['commitStock', 'releaseStock', 'adjustStock']);
+    this.pos = resilience.wrap('pos', systems.pos, WRITE_METHODS.pos);
+    this.wms = resilience.wrap('wms', systems.wms, WRITE_METHODS.wms);
   }
   async commit(locationId: string, lines: readonly { sku: string; quantity: number }[]) {
     const safetyStock = await this.policies.safetyStock(locationId, lines.map((l) => l.sku));
@@ -76,7 +77,7 @@ export class SandboxStockCommitter implements StockCommitPort {
 export class SandboxPaymentAuthorizer implements PaymentAuthorizationPort {
   private readonly psp: SandboxSystems['psp'];
   constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
-    this.psp = resilience.wrap('psp', systems.psp, ['authorize', 'voidPayment']);
+    this.psp = resilience.wrap('psp', systems.psp, WRITE_METHODS.psp);
   }
   async authorize(request: Parameters<PaymentAuthorizationPort['authorize']>[0]) {
     const payment = await this.psp.authorize({ orderId: request.orderId, amountMinor: request.amount.minor, currency: request.amount.currency, method: request.method, token: request.token });
@@ -91,8 +92,8 @@ export class SandboxOrderWriter implements OrderWriterPort {
   private readonly books: Record<OrderSystem, Pick<SandboxSystems['pos'], 'createOrder' | 'compareAndSetStatus' | 'listByStatus'>>;
   constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
     this.books = {
-      pos: resilience.wrap('pos', systems.pos, ['createOrder', 'compareAndSetStatus']),
-      ecom: resilience.wrap('ecom', systems.ecom, ['createOrder', 'compareAndSetStatus']),
+      pos: resilience.wrap('pos', systems.pos, WRITE_METHODS.pos),
+      ecom: resilience.wrap('ecom', systems.ecom, WRITE_METHODS.ecom),
     };
   }
   async create(system: OrderSystem, draft: OrderDraft) {

@@ -1,12 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { runInScope } from '../../../common/correlation.js';
-import type { CanonicalEvent, EventBackbone, EventSource, EventType } from '../../../common/events.js';
-import { fingerprintOf, type IdempotencyStore } from '../../../common/idempotency.js';
+import { createEvent, type EventBackbone, type EventDataByType, type EventSource, type EventType } from '../../../common/events.js';
+import type { IdempotencyStore } from '../../../common/idempotency.js';
 import type { Logger } from '../../../common/logger.js';
 import { forbiddenError } from '../../../common/auth/authorization.js';
 import type { OrderAccess, OrderAction } from '../access.js';
-import { callerOf, MAX_KEY_LENGTH, type CallerScope, type UserErrorValue } from '../checkout/checkout.service.js';
-import type { ChannelCode, OrderBooks, OrderReturn, OrderStatusCode, OrderSystem, SalesOrder } from '../ports.js';
+import { completeCancellation, orderSourceOf, stockLinesOf as stockLines, stockSourceOf } from '../canonical-events.js';
+import { callerOf, type CallerScope } from '../../../common/idempotency.js';
+import { runIdempotent, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
+import type { OrderBooks, OrderReturn, OrderStatusCode, OrderSystem, SalesOrder } from '../ports.js';
 import { systemOfOrderId, systemOfReturnId } from '../routing.js';
 import { decide, decideReturn, type OrderCommand } from './order-state.js';
 import type { LifecycleStockPort, OrderStatusPort, PaymentSettlementPort, ReturnConditionCode, ReturnDeskPort, ShipmentWriterPort } from './ports.js';
@@ -73,11 +74,7 @@ interface StoredOutcome {
   userErrors: UserErrorValue[];
 }
 
-const userError = (code: string, message: string, field: string | null = null): UserErrorValue => ({ code, message, field });
 
-const orderSourceOf = (channel: ChannelCode): EventSource => (channel === 'STORE' ? 'POS' : channel === 'MOBILE' ? 'MOBILE' : 'WEB');
-const stockSourceOf = (locationId: string): EventSource => (locationId.startsWith('wh-') ? 'WMS' : 'POS');
-const stockLines = (order: SalesOrder) => order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
 /** Where the customer collects a pickup order (checkout commits its stock there too). */
 const pickupStoreOf = (order: SalesOrder) => order.pickupLocationId ?? order.fulfillmentLocationId;
 
@@ -89,47 +86,18 @@ interface Stored<T> {
   outcome: T;
 }
 
-/**
- * Run `work` under the idempotency key when there is one (begin → complete, or abandon on a thrown error),
- * exactly as checkout does; without a key, just run it.
- */
-async function withIdempotency<T extends { userErrors: UserErrorValue[] }>(
+/** An order move or return under the caller's idempotency key, through the one kernel (common/idempotent-mutation.ts). */
+function withIdempotency<T>(
   deps: LifecycleDeps,
   scope: CallerScope,
   operation: string,
   key: string | null | undefined,
   input: unknown,
-  failed: (userErrors: UserErrorValue[]) => T,
+  refused: (userErrors: UserErrorValue[]) => T,
   replay: (stored: StoredOutcome) => Promise<T>,
-  work: () => Promise<Stored<T>>,
+  run: () => Promise<Stored<T>>,
 ): Promise<T> {
-  if (key === null || key === undefined) return (await work()).outcome;
-  if (key.length < 1 || key.length > MAX_KEY_LENGTH) {
-    return failed([userError('INVALID_IDEMPOTENCY_KEY', `idempotencyKey must be 1 to ${MAX_KEY_LENGTH} characters`, 'idempotencyKey')]);
-  }
-  const caller = callerOf(scope);
-  const fingerprint = fingerprintOf(operation, input);
-  const begun = await deps.idempotency.begin(caller, key, fingerprint);
-  switch (begun.kind) {
-    case 'in-use':
-      return failed([userError('IDEMPOTENCY_KEY_IN_USE', 'a request with this idempotencyKey is still running', 'idempotencyKey')]);
-    case 'reused':
-      return failed([userError('IDEMPOTENCY_KEY_REUSED', 'this idempotencyKey was used with a different input', 'idempotencyKey')]);
-    case 'replay':
-      return replay(begun.response as StoredOutcome);
-    case 'started':
-      break;
-  }
-  let result: Stored<T>;
-  try {
-    result = await work();
-  } catch (error) {
-    // Every step that had landed was compensated (or is resumable), so the client may retry with the same key.
-    await deps.idempotency.abandon(caller, key);
-    throw error;
-  }
-  await deps.idempotency.complete(caller, key, fingerprint, result.stored);
-  return result.outcome;
+  return runIdempotent<StoredOutcome, T>({ store: deps.idempotency, caller: callerOf(scope), operation, key, input, refused, replay, run });
 }
 
 const orderFailure = (userErrors: UserErrorValue[]): OrderMoveOutcome => ({ order: null, userErrors });
@@ -206,9 +174,8 @@ async function revert(deps: LifecycleDeps, system: OrderSystem, order: SalesOrde
 
 function publisher(deps: LifecycleDeps, order: SalesOrder) {
   const now = deps.now ?? (() => new Date());
-  return async (type: EventType, source: EventSource, data: Record<string, unknown> = {}, extra: Partial<CanonicalEvent> = {}) => {
-    const event: CanonicalEvent = { id: `evt-${randomUUID()}`, type, source, occurredAt: now().toISOString(), correlationId: order.correlationId, orderId: order.id, data, ...extra };
-    await deps.backbone.publish(event);
+  return async <T extends EventType>(type: T, source: EventSource, data: EventDataByType[T], extra: { locationId?: string; sku?: string } = {}): Promise<void> => {
+    await deps.backbone.publish(createEvent(type, data, { source, correlationId: order.correlationId, orderId: order.id, occurredAt: now(), ...extra }));
   };
 }
 
@@ -350,7 +317,7 @@ export async function markDelivered(deps: LifecycleDeps, scope: CallerScope, req
         await revert(deps, system, order, from);
         throw error;
       }
-      await publisher(deps, order)('ORDER_DELIVERED', 'WMS', { ...(shipmentId ? { shipmentId } : {}), previousStatus: from, status: order.status });
+      await publisher(deps, order)('ORDER_DELIVERED', 'WMS', { shipmentId: shipmentId ?? null, previousStatus: from, status: order.status });
     }),
   );
 }
@@ -368,8 +335,8 @@ export interface CancelOrderRequest {
  * PLACED | CONFIRMED | READY_FOR_PICKUP → CANCELLED: the committed stock goes back to sale and the payment's
  * authorization is voided. After hand-over or shipment it is INVALID_STATE and nothing changes. The release is
  * compensated (status put back) when it fails; the void is best effort (an uncaptured authorization lapses at
- * the PSP by itself), its outcome is in the event's `paymentVoided`. Events: ORDER_CANCELLED, then one
- * INVENTORY_RELEASED per line.
+ * the PSP by itself), its outcome is in the event's `paymentVoided`. The one cancellation path
+ * (canonical-events.ts): ORDER_CANCELLED, then one INVENTORY_RELEASED per line.
  */
 export async function cancelOrder(deps: LifecycleDeps, scope: CallerScope, request: CancelOrderRequest): Promise<OrderMoveOutcome> {
   const { idempotencyKey, ...input } = request;
@@ -379,24 +346,14 @@ export async function cancelOrder(deps: LifecycleDeps, scope: CallerScope, reque
       return orderStored(null, [userError('INVALID_INPUT', `reason must be 1 to ${MAX_REASON_LENGTH} characters`, 'reason')]);
     }
     return moveOrder(deps, scope, normalized.orderId, { type: 'CANCEL' }, async (order, system, from) => {
-      const lines = stockLines(order);
-      const locationId = order.fulfillmentLocationId;
-      try {
-        await deps.stock.release(locationId, lines);
-      } catch (error) {
-        await revert(deps, system, order, from);
-        throw error;
-      }
-      let paymentVoided = true;
-      try {
-        await deps.payments.voidAuthorizations(order.id);
-      } catch (error) {
-        paymentVoided = false;
-        deps.logger?.warn({ orderId: order.id, err: (error as Error).message }, 'cancelled order: the payment authorization could not be voided; it lapses at the PSP');
-      }
-      const emit = publisher(deps, order);
-      await emit('ORDER_CANCELLED', orderSourceOf(order.channel), { reason: normalized.reason, paymentVoided, previousStatus: from, status: order.status });
-      for (const line of lines) await emit('INVENTORY_RELEASED', stockSourceOf(locationId), { quantity: line.quantity }, { sku: line.sku, locationId });
+      const cancellation = {
+        release: deps.stock.release.bind(deps.stock),
+        voidPayment: deps.payments.voidAuthorizations.bind(deps.payments),
+        backbone: deps.backbone,
+        logger: deps.logger,
+        now: deps.now,
+      };
+      await completeCancellation(cancellation, order, from, normalized.reason, () => revert(deps, system, order, from));
     });
   });
 }

@@ -1,5 +1,6 @@
 import type { ResilienceRegistry } from '../../../common/resilience.js';
-import type { SandboxSystems } from '../../../sandbox/systems.js';
+import { WRITE_METHODS } from '../../../common/systems/writes.js';
+import type { SandboxSystems } from '../../../sandbox/index.js';
 import { toOrderReturn, toOrderShipment, toSalesOrder } from '../adapters/sandbox-records.js';
 import type { OrderStatusCode, OrderSystem, ReturnStatusCode } from '../ports.js';
 import type { LifecycleStockPort, OrderStatusPort, PaymentSettlementPort, ReturnConditionCode, ReturnDeskPort, ReturnRequestOutcome, ShipmentWriterPort } from './ports.js';
@@ -12,12 +13,11 @@ import type { LifecycleStockPort, OrderStatusPort, PaymentSettlementPort, Return
 const isWarehouse = (id: string) => id.startsWith('wh-');
 
 type OrderBookWrites = Pick<SandboxSystems['pos'], 'compareAndSetStatus' | 'getReturns' | 'getReturnsByOrder' | 'createReturn' | 'setReturnStatus'>;
-const ORDER_BOOK_WRITES = ['compareAndSetStatus', 'createReturn', 'setReturnStatus'] as const;
 
 function orderBooks(systems: SandboxSystems, resilience: ResilienceRegistry): Record<OrderSystem, OrderBookWrites> {
   return {
-    pos: resilience.wrap('pos', systems.pos, ORDER_BOOK_WRITES),
-    ecom: resilience.wrap('ecom', systems.ecom, ORDER_BOOK_WRITES),
+    pos: resilience.wrap('pos', systems.pos, WRITE_METHODS.pos),
+    ecom: resilience.wrap('ecom', systems.ecom, WRITE_METHODS.ecom),
   };
 }
 
@@ -59,8 +59,8 @@ export class SandboxLifecycleStock implements LifecycleStockPort {
   private readonly pos: SandboxSystems['pos'];
   private readonly wms: SandboxSystems['wms'];
   constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
-    this.pos = resilience.wrap('pos', systems.pos, ['fulfillStock', 'releaseStock', 'adjustStock']);
-    this.wms = resilience.wrap('wms', systems.wms, ['fulfillStock', 'releaseStock', 'adjustStock']);
+    this.pos = resilience.wrap('pos', systems.pos, WRITE_METHODS.pos);
+    this.wms = resilience.wrap('wms', systems.wms, WRITE_METHODS.wms);
   }
   private at(locationId: string) {
     return isWarehouse(locationId) ? this.wms : this.pos;
@@ -98,7 +98,7 @@ export class SandboxLifecycleStock implements LifecycleStockPort {
 export class SandboxPaymentSettlement implements PaymentSettlementPort {
   private readonly psp: SandboxSystems['psp'];
   constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
-    this.psp = resilience.wrap('psp', systems.psp, ['authorize', 'voidPayment', 'refund']);
+    this.psp = resilience.wrap('psp', systems.psp, WRITE_METHODS.psp);
   }
   async voidAuthorizations(orderId: string) {
     return { voided: (await this.psp.voidPayment(orderId)).length };
@@ -112,7 +112,7 @@ export class SandboxPaymentSettlement implements PaymentSettlementPort {
 export class SandboxShipmentWriter implements ShipmentWriterPort {
   private readonly wms: SandboxSystems['wms'];
   constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
-    this.wms = resilience.wrap('wms', systems.wms, ['recordShipment', 'recordDelivery']);
+    this.wms = resilience.wrap('wms', systems.wms, WRITE_METHODS.wms);
   }
   async recordShipment(request: Parameters<ShipmentWriterPort['recordShipment']>[0]) {
     return toOrderShipment(await this.wms.recordShipment(request));

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { runInScope } from '../../../common/correlation.js';
-import type { CanonicalEvent, EventBackbone, EventType } from '../../../common/events.js';
+import { assertNever, type CanonicalEvent, type EventBackbone, type StatusMove } from '../../../common/events.js';
 import type { Logger } from '../../../common/logger.js';
 import { RecentIds } from '../../../common/subscription-dedupe.js';
 import { DEFAULT_SUBSCRIBER_CAPACITY, SUBSCRIPTION_OVERFLOW, SubscriptionQueue } from '../../../common/subscription-queue.js';
@@ -22,37 +22,39 @@ export interface OrderStatusChangeValue {
   correlationId: string;
 }
 
-const STATUSES: ReadonlySet<string> = new Set<OrderStatusCode>(['PLACED', 'CONFIRMED', 'READY_FOR_PICKUP', 'PICKED_UP', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'PARTIALLY_RETURNED', 'RETURNED']);
-const isStatus = (value: unknown): value is OrderStatusCode => typeof value === 'string' && STATUSES.has(value);
-
 /**
- * The move each status event makes when its data does not say (events of older publishers): `undefined` where
- * it cannot be known (which of the two return statuses a receipt led to, what a cancellation came from).
- */
-const DERIVED: { readonly [T in EventType]?: { from: OrderStatusCode | null | undefined; to: OrderStatusCode | undefined } } = {
-  ORDER_PLACED: { from: null, to: 'PLACED' },
-  ORDER_CONFIRMED: { from: 'PLACED', to: 'CONFIRMED' },
-  ORDER_CANCELLED: { from: undefined, to: 'CANCELLED' },
-  READY_FOR_PICKUP: { from: 'CONFIRMED', to: 'READY_FOR_PICKUP' },
-  PICKED_UP: { from: 'READY_FOR_PICKUP', to: 'PICKED_UP' },
-  ORDER_SHIPPED: { from: 'CONFIRMED', to: 'SHIPPED' },
-  ORDER_DELIVERED: { from: 'SHIPPED', to: 'DELIVERED' },
-  RETURN_RECEIVED: { from: undefined, to: undefined },
-};
-
-/**
- * The status move an event stands for, or null when it is no status event (or one without an order). The event's
- * `data.previousStatus` / `data.status` win; otherwise the move is derived from the type. A receipt of returned
- * goods is delivered even when the order stays PARTIALLY_RETURNED: it is news to whoever tracks the order.
+ * The status move an event records, or null when it is no status event (or one without an order). A receipt of
+ * returned goods is delivered even when the order stays PARTIALLY_RETURNED: it is news to whoever tracks the order.
  */
 export function statusChangeOf(event: CanonicalEvent): OrderStatusChangeValue | null {
-  const derived = DERIVED[event.type];
-  if (!derived || !event.orderId) return null;
-  const data = typeof event.data === 'object' && event.data !== null ? event.data : {};
-  const status = isStatus(data.status) ? data.status : derived.to;
-  if (!status) return null;
-  const previousStatus = isStatus(data.previousStatus) ? data.previousStatus : data.previousStatus === null ? null : (derived.from ?? null);
-  return { eventId: event.id, orderId: event.orderId, previousStatus, status, occurredAt: event.occurredAt, correlationId: event.correlationId };
+  if (!event.orderId) return null;
+  let move: StatusMove;
+  switch (event.type) {
+    case 'ORDER_PLACED':
+    case 'ORDER_CONFIRMED':
+    case 'ORDER_CANCELLED':
+    case 'READY_FOR_PICKUP':
+    case 'PICKED_UP':
+    case 'ORDER_SHIPPED':
+    case 'ORDER_DELIVERED':
+    case 'RETURN_RECEIVED':
+      move = event.data;
+      break;
+    case 'PAYMENT_AUTHORIZED':
+    case 'INVENTORY_RESERVED':
+    case 'INVENTORY_RELEASED':
+    case 'RETURN_REQUESTED':
+    case 'REFUND_ISSUED':
+    case 'INVOICE_ISSUED':
+    case 'JOURNAL_POSTED':
+    case 'POSTING_FAILED':
+    case 'INVENTORY_ADJUSTED':
+    case 'MASTER_DATA_REJECTED':
+      return null;
+    default:
+      return assertNever(event);
+  }
+  return { eventId: event.id, orderId: event.orderId, previousStatus: move.previousStatus, status: move.status, occurredAt: event.occurredAt, correlationId: event.correlationId };
 }
 
 /** What filtering by customer or location needs of an order: fixed when it is placed, never changed after. */
@@ -62,16 +64,10 @@ export interface OrderKeys {
   fulfillmentLocationId: string | null;
 }
 
-const idOrNull = (value: unknown): string | null | undefined => (value === null ? null : typeof value === 'string' && value !== '' ? value : undefined);
-
-/** The keys an ORDER_PLACED carries in its data (checkout puts them there), or null when it carries none. */
+/** The keys an ORDER_PLACED carries in its data (checkout puts them there), or null for any other event. */
 export function orderKeysOf(event: CanonicalEvent): OrderKeys | null {
   if (event.type !== 'ORDER_PLACED') return null;
-  const data = typeof event.data === 'object' && event.data !== null ? event.data : {};
-  const customerId = idOrNull(data.customerId);
-  const pickupLocationId = idOrNull(data.pickupLocationId);
-  const fulfillmentLocationId = idOrNull(data.fulfillmentLocationId);
-  if (customerId === undefined || pickupLocationId === undefined || fulfillmentLocationId === undefined) return null;
+  const { customerId, pickupLocationId, fulfillmentLocationId } = event.data;
   return { customerId, pickupLocationId, fulfillmentLocationId };
 }
 

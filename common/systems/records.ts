@@ -1,6 +1,7 @@
 /**
- * Records as the sandbox systems of record hold them. These are the systems' own shapes, not the graph's:
- * each subgraph maps them through its ports. Money is integer minor units.
+ * Records as the systems of record (ERP, POS, WMS, CRM, PSP, e-commerce) hold them: the systems' own shapes, not
+ * the graph's; each subgraph maps them through its ports. The sandbox plays these systems with these shapes, and
+ * a connector to a real one answers them too, so they live here and not in `sandbox/`. Money is integer minor units.
  */
 
 export type Channel = 'WEB' | 'MOBILE' | 'STORE' | 'MARKETPLACE' | 'CALL_CENTER';
@@ -175,5 +176,3 @@ export interface PostingRecord {
   postedAt: string | null;
   createdAt: string;
 }
-
-export type { EventSource, EventType } from '../common/events.js';

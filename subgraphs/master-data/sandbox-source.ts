@@ -1,8 +1,9 @@
-import { assertNever, type ResilienceRegistry } from '../resilience.js';
-import type { ErpProduct, ErpVariant, StockPolicy } from '../../sandbox/model.js';
-import type { ErpMasterChange, SandboxErp } from '../../sandbox/systems.js';
-import type { MasterChange, MasterProduct, MasterSnapshot, MasterStockPolicy, MasterVariant } from './model.js';
-import type { MasterDataSource } from './sync.js';
+import { assertNever, type ResilienceRegistry } from '../../common/resilience.js';
+import type { ErpProduct, ErpVariant, StockPolicy } from '../../common/systems/records.js';
+import type { ErpMasterChange } from '../../common/systems/erp.js';
+import type { SandboxErp } from '../../sandbox/erp.js';
+import type { MasterChange, MasterProduct, MasterSnapshot, MasterStockPolicy, MasterVariant } from '../../common/master-data/model.js';
+import type { MasterDataSource } from '../../common/master-data/sync.js';
 
 /** The part of the sandbox ERP the source reads: its master-data change feed. */
 export type ErpChangeFeed = Pick<SandboxErp, 'getMasterDataChanges' | 'getMasterDataSnapshot'>;

@@ -1,5 +1,6 @@
-import type { ResilienceRegistry } from '../resilience.js';
-import type { SandboxPos, SandboxWms } from '../../sandbox/systems.js';
+import type { ResilienceRegistry } from '../../common/resilience.js';
+import type { SandboxPos } from '../../sandbox/pos.js';
+import type { SandboxWms } from '../../sandbox/wms.js';
 
 /**
  * Which location ids exist, from the sandbox POS (stores) and WMS (warehouses): what the master-data sync checks a

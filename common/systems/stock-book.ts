@@ -1,0 +1,109 @@
+import type { StockKey, StockRecord } from './records.js';
+
+/*
+ * The stock book of the POS (stores) and the WMS (warehouses): counts per SKU and location, commitments and
+ * reservations. One contract, two books: the sandbox's own in memory (`sandbox/stock-book.ts`) and the one in
+ * Redis that several instances share (`common/redis/stock-book.ts`). The POS and WMS delegate their stock calls
+ * to whichever they are given, so the book sits below the sandbox's fault and call-count layer: a fault set on
+ * the POS applies to its stock calls in either mode.
+ */
+
+/** A line of a stock commitment: the caller states the safety stock the ERP holds back (see commitStock). */
+export interface CommitLine {
+  sku: string;
+  quantity: number;
+  safetyStock: number;
+}
+
+/** A line that does not fit in what is sellable, with how many units are. */
+export interface Shortage {
+  sku: string;
+  available: number;
+}
+
+export type CommitResult = { ok: true } | { ok: false; shortages: Shortage[] };
+
+export interface StockAdjustment {
+  sku: string;
+  locationId: string;
+  /** Change of on-hand units (negative for a sale or damage write-off). */
+  onHandDelta?: number;
+  /** Change of damaged units (on hand but not sellable). */
+  damagedDelta?: number;
+  /** Compare-and-swap: refuse when on hand is not this. */
+  expectedOnHand?: number;
+  /** A cycle count: set on hand to this (instead of moving it by onHandDelta). */
+  countedOnHand?: number;
+  /**
+   * Refuse (BELOW_PROMISED) a move that lowers the sound units (on hand less damaged) below what is committed
+   * and reserved; a move that does not lower them is always let through, even where counts have drifted.
+   */
+  protectPromised?: boolean;
+}
+
+export type AdjustResult =
+  | { ok: true; record: StockRecord; previousOnHand?: number }
+  | { ok: false; reason: 'STALE_QUANTITY' | 'NEGATIVE_STOCK' | 'BELOW_PROMISED'; record: StockRecord | null };
+
+/** A hold on units at one location (a cart, a transfer) until it is released or expires. */
+export interface StockReservationRecord {
+  /** `rsv-<sequence>@<locationId>`: the location names the system that holds it. */
+  id: string;
+  locationId: string;
+  lines: { sku: string; quantity: number }[];
+  /** ISO 8601 instant after which the reservation may be expired (see expireReservations). */
+  expiresAt: string;
+  /** The correlation id of the request that made it, for the events of its release. */
+  correlationId: string | null;
+  /** Who holds it, when only they may end it (a shopper's cart); null for holds any associate may end. */
+  holder?: string | null | undefined;
+}
+
+/** What a reservation is held for: until when, under which correlation id, and by whom. */
+export interface ReservationHold {
+  expiresAt: string;
+  correlationId?: string | null;
+  holder?: string | null;
+}
+
+export type ReserveResult = { ok: true; reservation: StockReservationRecord } | { ok: false; shortages: Shortage[] };
+
+/**
+ * Stock counts per SKU and location with their commitments and reservations. Every check-and-write is one
+ * atomic step, so no two commitments or reservations can both take the last unit, and a reservation ends once,
+ * by release or by expiry.
+ */
+export interface StockBook {
+  /** The records in key order; null for a pair the book holds nothing for. Callers treat them as read-only. */
+  getStock(keys: readonly StockKey[]): Promise<(StockRecord | null)[]>;
+  /**
+   * Promise units of several SKUs at one location to an order, all or nothing: either every line fits in what is
+   * sellable (on hand less committed, reserved, damaged and the given safety stock) and all are committed, or
+   * nothing changes and the shortages are reported.
+   */
+  commitStock(locationId: string, lines: readonly CommitLine[]): Promise<CommitResult>;
+  /** Give committed units back (a declined payment, a cancellation). Never below zero. */
+  releaseStock(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void>;
+  /**
+   * Committed units leave the location (handed over at the counter, or shipped): on hand and committed both go
+   * down by the quantity. Never below zero; damaged never exceeds what is left on hand.
+   */
+  fulfillStock(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void>;
+  /** A stock movement (sale at the till, receipt, damage, cycle count), optionally compare-and-swap on on-hand. */
+  adjustStock(adjustment: StockAdjustment): Promise<AdjustResult>;
+  /**
+   * Hold units of several SKUs at one location for a cart or a transfer until `expiresAt`, all or nothing and
+   * atomic against every commitment and reservation, exactly like commitStock; the units count as `reserved`.
+   */
+  reserveStock(locationId: string, lines: readonly CommitLine[], hold: ReservationHold): Promise<ReserveResult>;
+  /**
+   * End a live reservation and give its units back; null when it is unknown, released or expired already, or (with
+   * `holder`) held by someone else.
+   */
+  releaseReservation(id: string, holder?: string | null): Promise<StockReservationRecord | null>;
+  /**
+   * Release every reservation due at `asOf` (expiresAt at or before it), giving its units back, and say when the
+   * next live one is due (null: none left). Each reservation ends once, by release or by expiry.
+   */
+  expireReservations(asOf: string): Promise<{ expired: StockReservationRecord[]; nextExpiresAt: string | null }>;
+}

@@ -1,0 +1,136 @@
+import type { CasResult, ReturnRequest, ReturnRequestResult } from '../common/systems/orders.js';
+import type { OrderRecord, ReturnRecord } from '../common/systems/records.js';
+import { callTime } from './clock.js';
+import { groupBy, indexBy } from './shared.js';
+
+/** Order lookups shared by the two order-taking systems (POS for till sales, e-commerce for the rest). */
+export class OrderBook {
+  protected readonly orders: Map<string, OrderRecord>;
+  protected readonly byNumber: Map<string, OrderRecord>;
+  protected readonly byCustomer: Map<string, OrderRecord[]>;
+  protected readonly returnsByOrder: Map<string, ReturnRecord[]>;
+  protected readonly returnsById: Map<string, ReturnRecord>;
+
+  constructor(orders: readonly OrderRecord[], returns: readonly ReturnRecord[]) {
+    this.orders = indexBy(orders, (o) => o.id);
+    this.byNumber = indexBy(orders, (o) => o.number);
+    // Newest first: what every "recent orders" screen wants.
+    this.byCustomer = groupBy([...orders].sort((a, b) => (a.placedAt < b.placedAt ? 1 : -1)), (o) => o.customerId);
+    const ids = new Set(orders.map((o) => o.id));
+    this.returnsByOrder = groupBy(returns.filter((r) => ids.has(r.orderId)), (r) => r.orderId);
+    this.returnsById = indexBy(returns.filter((r) => ids.has(r.orderId)), (r) => r.id);
+  }
+
+  async getOrders(ids: readonly string[]): Promise<(OrderRecord | null)[]> {
+    return ids.map((id) => this.orders.get(id) ?? null);
+  }
+
+  /** Record a new order; the system assigns its id and number (`prefix` tells the two systems' ranges apart). */
+  protected insert(draft: Omit<OrderRecord, 'id' | 'number'>, idPrefix: string, numberPrefix: string): OrderRecord {
+    const sequence = this.orders.size + 1;
+    const record: OrderRecord = { ...draft, id: `${idPrefix}${String(sequence).padStart(6, '0')}`, number: `${numberPrefix}${String(1_000_000 + sequence).padStart(7, '0')}` };
+    this.orders.set(record.id, record);
+    this.byNumber.set(record.number, record);
+    if (record.customerId) {
+      const list = this.byCustomer.get(record.customerId);
+      if (list) list.unshift(record);
+      else this.byCustomer.set(record.customerId, [record]);
+    }
+    return record;
+  }
+
+  /** Move an order to a new status; null when the order is unknown. */
+  async setStatus(id: string, status: OrderRecord['status']): Promise<OrderRecord | null> {
+    const record = this.orders.get(id);
+    if (!record) return null;
+    record.status = status;
+    return record;
+  }
+
+  /**
+   * Orders in `status` placed before `placedBefore` (an instant), oldest first, at most `limit`: what a job that
+   * finishes or undoes stuck orders asks. A scan; the sandbox holds tens of thousands of orders at most.
+   */
+  async listByStatus(status: OrderRecord['status'], placedBefore: string, limit: number): Promise<OrderRecord[]> {
+    const before = Date.parse(placedBefore);
+    const found: OrderRecord[] = [];
+    for (const order of this.orders.values()) if (order.status === status && Date.parse(order.placedAt) < before) found.push(order);
+    return found.sort((a, b) => (a.placedAt < b.placedAt ? -1 : a.placedAt > b.placedAt ? 1 : 0)).slice(0, Math.max(0, limit));
+  }
+
+  async getOrdersByNumber(numbers: readonly string[]): Promise<(OrderRecord | null)[]> {
+    return numbers.map((n) => this.byNumber.get(n) ?? null);
+  }
+
+  /** Every order of each customer, newest first. */
+  async getOrdersByCustomer(customerIds: readonly string[]): Promise<OrderRecord[][]> {
+    return customerIds.map((id) => this.byCustomer.get(id) ?? []);
+  }
+
+  async getReturnsByOrder(orderIds: readonly string[]): Promise<ReturnRecord[][]> {
+    return orderIds.map((id) => this.returnsByOrder.get(id) ?? []);
+  }
+
+  /**
+   * Move an order from `expected` to `status` in one synchronous step, compare-and-swap: of two concurrent moves
+   * from the same status exactly one lands. Not ok (with the current record, or null for an unknown order) when
+   * the order is not in `expected`.
+   */
+  async compareAndSetStatus(id: string, expected: OrderRecord['status'], status: OrderRecord['status']): Promise<CasResult<OrderRecord>> {
+    const record = this.orders.get(id);
+    if (!record || record.status !== expected) return { ok: false, record: record ?? null };
+    record.status = status;
+    return { ok: true, record };
+  }
+
+  async getReturns(ids: readonly string[]): Promise<(ReturnRecord | null)[]> {
+    return ids.map((id) => this.returnsById.get(id) ?? null);
+  }
+
+  /**
+   * Record a return request (REQUESTED) on an order, all or nothing: every SKU must be on the order and each
+   * quantity at most what was bought less what the order's earlier returns (whatever their status) take back.
+   * The check and the write are one synchronous step, so two requests can never return the same unit twice.
+   */
+  async createReturn(request: ReturnRequest): Promise<ReturnRequestResult> {
+    const order = this.orders.get(request.orderId);
+    if (!order) return { ok: false, reason: 'UNKNOWN_ORDER', lines: [] };
+    const earlier = this.returnsByOrder.get(order.id) ?? [];
+    const lines = request.lines.map((line) => {
+      const bought = order.lines.filter((l) => l.sku === line.sku).reduce((sum, l) => sum + l.quantity, 0);
+      const taken = earlier.reduce((sum, r) => sum + r.lines.filter((l) => l.sku === line.sku).reduce((s, l) => s + l.quantity, 0), 0);
+      return { sku: line.sku, quantity: line.quantity, returnable: Math.max(0, bought - taken) };
+    });
+    const refused = lines.filter((l) => l.quantity > l.returnable).map((l) => ({ sku: l.sku, returnable: l.returnable }));
+    if (refused.length) return { ok: false, reason: 'NOT_RETURNABLE', lines: refused };
+    const record: ReturnRecord = {
+      id: `ret-${order.id}-${earlier.length + 1}`,
+      orderId: order.id,
+      status: 'REQUESTED',
+      reason: request.reason,
+      lines: request.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+      requestedAt: request.requestedAt,
+      receivedAt: null,
+    };
+    if (earlier.length) earlier.push(record);
+    else this.returnsByOrder.set(order.id, [record]);
+    this.returnsById.set(record.id, record);
+    return { ok: true, record };
+  }
+
+  /** Move a return from `expected` to `status`, compare-and-swap; `at` is stamped as receivedAt when it is received. */
+  async setReturnStatus(id: string, expected: ReturnRecord['status'], status: ReturnRecord['status'], at?: string | null): Promise<CasResult<ReturnRecord>> {
+    const record = this.returnsById.get(id);
+    if (!record || record.status !== expected) return { ok: false, record: record ?? null };
+    record.status = status;
+    if (status === 'RECEIVED') record.receivedAt = at ?? callTime().toISOString();
+    if (status === 'REQUESTED') record.receivedAt = null;
+    return { ok: true, record };
+  }
+}
+
+export class PosOrderBook extends OrderBook {
+  create(draft: Omit<OrderRecord, 'id' | 'number'>): OrderRecord {
+    return this.insert(draft, 'ord-s', 'S');
+  }
+}

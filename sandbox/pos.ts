@@ -1,0 +1,65 @@
+import type { ReturnRequest } from '../common/systems/orders.js';
+import type { OrderRecord, ReturnRecord, SiteRecord } from '../common/systems/records.js';
+import type { StockBook } from '../common/systems/stock-book.js';
+import { PosOrderBook } from './order-book.js';
+import type { SeedData } from './seed.js';
+import { indexBy } from './shared.js';
+import { MemoryStockBook, StockKeeper } from './stock-book.js';
+
+/** POS: the store master, store stock, till sales and store returns. */
+export class SandboxPos extends StockKeeper {
+  private readonly stores: SiteRecord[];
+  private readonly storesById: Map<string, SiteRecord>;
+  private readonly book: PosOrderBook;
+
+  /** `stock`: the book its store stock is kept in; default its own, in memory, seeded with the stores' counts. */
+  constructor(data: SeedData, stock?: StockBook) {
+    const storeIds = new Set(data.stores.map((s) => s.id));
+    super(stock ?? new MemoryStockBook(data.stock.filter((s) => storeIds.has(s.locationId))));
+    this.stores = data.stores;
+    this.storesById = indexBy(data.stores, (s) => s.id);
+    this.book = new PosOrderBook(data.orders.filter((o) => o.channel === 'STORE'), data.returns);
+  }
+
+  async listStores(): Promise<SiteRecord[]> {
+    return this.stores;
+  }
+
+  async getStores(ids: readonly string[]): Promise<(SiteRecord | null)[]> {
+    return ids.map((id) => this.storesById.get(id) ?? null);
+  }
+
+  getOrders(ids: readonly string[]) {
+    return this.book.getOrders(ids);
+  }
+  getOrdersByNumber(numbers: readonly string[]) {
+    return this.book.getOrdersByNumber(numbers);
+  }
+  getOrdersByCustomer(customerIds: readonly string[]) {
+    return this.book.getOrdersByCustomer(customerIds);
+  }
+  getReturnsByOrder(orderIds: readonly string[]) {
+    return this.book.getReturnsByOrder(orderIds);
+  }
+  async createOrder(draft: Omit<OrderRecord, 'id' | 'number'>): Promise<OrderRecord> {
+    return this.book.create(draft);
+  }
+  setStatus(id: string, status: OrderRecord['status']) {
+    return this.book.setStatus(id, status);
+  }
+  compareAndSetStatus(id: string, expected: OrderRecord['status'], status: OrderRecord['status']) {
+    return this.book.compareAndSetStatus(id, expected, status);
+  }
+  async listByStatus(status: OrderRecord['status'], placedBefore: string, limit: number): Promise<OrderRecord[]> {
+    return this.book.listByStatus(status, placedBefore, limit);
+  }
+  getReturns(ids: readonly string[]) {
+    return this.book.getReturns(ids);
+  }
+  createReturn(request: ReturnRequest) {
+    return this.book.createReturn(request);
+  }
+  setReturnStatus(id: string, expected: ReturnRecord['status'], status: ReturnRecord['status'], at?: string | null) {
+    return this.book.setReturnStatus(id, expected, status, at);
+  }
+}

@@ -1,0 +1,70 @@
+import type { RefundRequest } from '../common/systems/orders.js';
+import type { PaymentRecord, RefundRecord } from '../common/systems/records.js';
+import { callTime } from './clock.js';
+import type { SeedData } from './seed.js';
+import { groupBy } from './shared.js';
+
+/** Payment service provider: authorizations, captures and refunds. */
+export class SandboxPsp {
+  private readonly paymentsByOrder: Map<string, PaymentRecord[]>;
+  private readonly refundsByOrder: Map<string, RefundRecord[]>;
+
+  constructor(data: SeedData) {
+    this.paymentsByOrder = groupBy(data.payments, (p) => p.orderId);
+    this.refundsByOrder = groupBy(data.refunds, (r) => r.orderId);
+  }
+
+  /**
+   * Authorize a payment. The sandbox declines the test token `tok_decline` (as real PSPs have test cards that
+   * always decline); everything else is authorized.
+   */
+  async authorize(request: { orderId: string; amountMinor: number; currency: string; method: PaymentRecord['method']; token?: string | null }): Promise<PaymentRecord> {
+    const payment: PaymentRecord = {
+      id: `pay-${request.orderId}`,
+      orderId: request.orderId,
+      status: request.token === 'tok_decline' ? 'DECLINED' : 'AUTHORIZED',
+      method: request.method,
+      amountMinor: request.amountMinor,
+      currency: request.currency,
+      createdAt: callTime().toISOString(),
+    };
+    const list = this.paymentsByOrder.get(request.orderId);
+    if (list) list.push(payment);
+    else this.paymentsByOrder.set(request.orderId, [payment]);
+    return payment;
+  }
+
+  async getPaymentsByOrder(orderIds: readonly string[]): Promise<PaymentRecord[][]> {
+    return orderIds.map((id) => this.paymentsByOrder.get(id) ?? []);
+  }
+
+  async getRefundsByOrder(orderIds: readonly string[]): Promise<RefundRecord[][]> {
+    return orderIds.map((id) => this.refundsByOrder.get(id) ?? []);
+  }
+
+  /** Void the order's open authorizations (nothing is captured yet). Answers the payments it voided; again, none. */
+  async voidPayment(orderId: string): Promise<PaymentRecord[]> {
+    const voided: PaymentRecord[] = [];
+    for (const payment of this.paymentsByOrder.get(orderId) ?? []) {
+      if (payment.status !== 'AUTHORIZED') continue;
+      payment.status = 'VOIDED';
+      voided.push(payment);
+    }
+    return voided;
+  }
+
+  /**
+   * Pay money back on an order. Idempotent by the caller's reference, as real PSPs are by idempotency key: a
+   * second refund with the same reference answers the first and pays nothing.
+   */
+  async refund(request: RefundRequest): Promise<RefundRecord> {
+    const id = `ref-${request.reference}`;
+    const list = this.refundsByOrder.get(request.orderId);
+    const existing = list?.find((r) => r.id === id);
+    if (existing) return existing;
+    const refund: RefundRecord = { id, orderId: request.orderId, status: 'SUCCEEDED', amountMinor: request.amountMinor, currency: request.currency, reason: request.reason, createdAt: request.createdAt };
+    if (list) list.push(refund);
+    else this.refundsByOrder.set(request.orderId, [refund]);
+    return refund;
+  }
+}

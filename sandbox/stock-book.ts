@@ -1,0 +1,181 @@
+import type { StockKey, StockRecord } from '../common/systems/records.js';
+import type { AdjustResult, CommitLine, CommitResult, ReservationHold, ReserveResult, Shortage, StockAdjustment, StockBook, StockReservationRecord } from '../common/systems/stock-book.js';
+import { PairIndex } from './shared.js';
+
+/** Units of `lines` at `locationId` that do not fit in what is sellable (see commitStock), with what is. */
+function shortagesAt(stock: PairIndex<StockRecord>, locationId: string, lines: readonly CommitLine[]): Shortage[] {
+  const shortages: Shortage[] = [];
+  for (const line of lines) {
+    const record = stock.get({ sku: line.sku, locationId });
+    const available = record ? Math.max(0, record.onHand - record.committed - record.reserved - record.damaged - line.safetyStock) : 0;
+    if (available < line.quantity) shortages.push({ sku: line.sku, available });
+  }
+  return shortages;
+}
+
+/** A reservation's units are no longer held. Never below zero. */
+function giveBackReserved(stock: PairIndex<StockRecord>, reservation: StockReservationRecord): void {
+  for (const line of reservation.lines) {
+    const record = stock.get({ sku: line.sku, locationId: reservation.locationId });
+    if (record) record.reserved = Math.max(0, record.reserved - line.quantity);
+  }
+}
+
+/**
+ * The sandbox's own stock book: counts per SKU and site, kept in memory by the POS (stores) or the WMS
+ * (warehouses). It relies on one synchronous step per check-and-write (no method body awaits), which is also what
+ * lets the DATA_DIR journal replay its writes synchronously.
+ */
+export class MemoryStockBook implements StockBook {
+  private readonly stock: PairIndex<StockRecord>;
+  constructor(records: readonly StockRecord[]) {
+    this.stock = new PairIndex(records);
+  }
+
+  async getStock(keys: readonly StockKey[]): Promise<(StockRecord | null)[]> {
+    return keys.map((k) => this.stock.get(k));
+  }
+
+  /**
+   * Promise units of several SKUs at one location to an order, all or nothing: either every line fits in
+   * what is sellable (on hand less committed, reserved, damaged and the given safety stock) and all are
+   * committed, or nothing changes and the shortages are reported. The check and the write happen in one
+   * synchronous step, so no two commitments can both take the last unit.
+   */
+  async commitStock(locationId: string, lines: readonly CommitLine[]): Promise<CommitResult> {
+    const shortages = shortagesAt(this.stock, locationId, lines);
+    if (shortages.length) return { ok: false, shortages };
+    for (const line of lines) (this.stock.get({ sku: line.sku, locationId }) as StockRecord).committed += line.quantity;
+    return { ok: true };
+  }
+
+  /** Give committed units back (a declined payment, a cancellation). Never below zero. */
+  async releaseStock(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void> {
+    for (const line of lines) {
+      const record = this.stock.get({ sku: line.sku, locationId });
+      if (record) record.committed = Math.max(0, record.committed - line.quantity);
+    }
+  }
+
+  /**
+   * Committed units leave the location (handed over at the counter, or shipped): on hand and committed both go
+   * down by the quantity. Never below zero; damaged never exceeds what is left on hand.
+   */
+  async fulfillStock(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void> {
+    for (const line of lines) {
+      const record = this.stock.get({ sku: line.sku, locationId });
+      if (!record) continue;
+      record.onHand = Math.max(0, record.onHand - line.quantity);
+      record.committed = Math.max(0, record.committed - line.quantity);
+      record.damaged = Math.min(record.damaged, record.onHand);
+    }
+  }
+
+  /** A stock movement (sale at the till, receipt, damage, cycle count), optionally compare-and-swap on on-hand. */
+  async adjustStock(adjustment: StockAdjustment): Promise<AdjustResult> {
+    const key = { sku: adjustment.sku, locationId: adjustment.locationId };
+    const existing = this.stock.get(key);
+    if (adjustment.expectedOnHand != null && (existing?.onHand ?? 0) !== adjustment.expectedOnHand) return { ok: false, reason: 'STALE_QUANTITY', record: existing };
+    const record = existing ?? { ...key, onHand: 0, committed: 0, reserved: 0, damaged: 0 };
+    const previousOnHand = record.onHand;
+    const onHand = adjustment.countedOnHand != null ? adjustment.countedOnHand : record.onHand + (adjustment.onHandDelta ?? 0);
+    const damaged = record.damaged + (adjustment.damagedDelta ?? 0);
+    if (onHand < 0 || damaged < 0 || damaged > onHand) return { ok: false, reason: 'NEGATIVE_STOCK', record: existing };
+    const sound = onHand - damaged;
+    if (adjustment.protectPromised && sound < record.committed + record.reserved && sound < record.onHand - record.damaged) return { ok: false, reason: 'BELOW_PROMISED', record: existing };
+    record.onHand = onHand;
+    record.damaged = damaged;
+    if (!existing) this.stock.set(record);
+    return { ok: true, record, previousOnHand };
+  }
+
+  private readonly reservations = new Map<string, StockReservationRecord>();
+  private reservationSequence = 0;
+
+  /**
+   * Hold units of several SKUs at one location for a cart or a transfer until `expiresAt`, all or nothing and
+   * atomic against every commitment and reservation, exactly like commitStock; the units count as `reserved`.
+   */
+  async reserveStock(locationId: string, lines: readonly CommitLine[], hold: ReservationHold): Promise<ReserveResult> {
+    const shortages = shortagesAt(this.stock, locationId, lines);
+    if (shortages.length) return { ok: false, shortages };
+    for (const line of lines) (this.stock.get({ sku: line.sku, locationId }) as StockRecord).reserved += line.quantity;
+    const reservation: StockReservationRecord = {
+      id: `rsv-${String(++this.reservationSequence).padStart(6, '0')}@${locationId}`,
+      locationId,
+      lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+      expiresAt: hold.expiresAt,
+      correlationId: hold.correlationId ?? null,
+      holder: hold.holder ?? null,
+    };
+    this.reservations.set(reservation.id, reservation);
+    return { ok: true, reservation };
+  }
+
+  /**
+   * End a live reservation and give its units back; null when it is unknown, released or expired already, or (with
+   * `holder`) held by someone else.
+   */
+  async releaseReservation(id: string, holder?: string | null): Promise<StockReservationRecord | null> {
+    const reservation = this.reservations.get(id);
+    if (!reservation) return null;
+    if (holder && reservation.holder !== holder) return null;
+    this.reservations.delete(id);
+    giveBackReserved(this.stock, reservation);
+    return reservation;
+  }
+
+  /**
+   * Release every reservation due at `asOf` (expiresAt at or before it), giving its units back, and say when the
+   * next live one is due (null: none left). Each reservation ends once, by release or by expiry.
+   */
+  async expireReservations(asOf: string): Promise<{ expired: StockReservationRecord[]; nextExpiresAt: string | null }> {
+    const due = Date.parse(asOf);
+    const expired: StockReservationRecord[] = [];
+    let next: StockReservationRecord | null = null;
+    for (const reservation of this.reservations.values()) {
+      if (Date.parse(reservation.expiresAt) <= due) expired.push(reservation);
+      else if (!next || Date.parse(reservation.expiresAt) < Date.parse(next.expiresAt)) next = reservation;
+    }
+    for (const reservation of expired) {
+      this.reservations.delete(reservation.id);
+      giveBackReserved(this.stock, reservation);
+    }
+    return { expired, nextExpiresAt: next?.expiresAt ?? null };
+  }
+}
+
+/**
+ * A system that keeps stock (the POS, the WMS): its stock calls go to the book it was given, the sandbox's own or
+ * Redis's shared one. The system is what the fault and call-count layer wraps, so faults and counters apply to
+ * stock calls whichever book answers them. The calls are handed on as they are (no await in between), so a write
+ * to the in-memory book still changes state synchronously.
+ */
+export class StockKeeper implements StockBook {
+  constructor(protected readonly stockBook: StockBook) {}
+
+  getStock(keys: readonly StockKey[]): Promise<(StockRecord | null)[]> {
+    return this.stockBook.getStock(keys);
+  }
+  commitStock(locationId: string, lines: readonly CommitLine[]): Promise<CommitResult> {
+    return this.stockBook.commitStock(locationId, lines);
+  }
+  releaseStock(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void> {
+    return this.stockBook.releaseStock(locationId, lines);
+  }
+  fulfillStock(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void> {
+    return this.stockBook.fulfillStock(locationId, lines);
+  }
+  adjustStock(adjustment: StockAdjustment): Promise<AdjustResult> {
+    return this.stockBook.adjustStock(adjustment);
+  }
+  reserveStock(locationId: string, lines: readonly CommitLine[], hold: ReservationHold): Promise<ReserveResult> {
+    return this.stockBook.reserveStock(locationId, lines, hold);
+  }
+  releaseReservation(id: string, holder?: string | null): Promise<StockReservationRecord | null> {
+    return this.stockBook.releaseReservation(id, holder);
+  }
+  expireReservations(asOf: string): Promise<{ expired: StockReservationRecord[]; nextExpiresAt: string | null }> {
+    return this.stockBook.expireReservations(asOf);
+  }
+}

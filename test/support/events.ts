@@ -1,0 +1,98 @@
+import { createEvent, type CanonicalEvent, type EventDataByType, type EventMeta, type EventOf, type EventSource, type EventType } from '../../common/events.js';
+
+/*
+ * Canonical events for tests, built through `createEvent` with full typed data: a test names only the fields it
+ * is about, and every other field has a plausible value, so a consumer under test sees what a producer would send.
+ */
+
+/** Full data of every event type: one order of two units of one SKU, 10.00 EUR. */
+export const DEFAULT_EVENT_DATA: { readonly [T in EventType]: EventDataByType[T] } = {
+  ORDER_PLACED: {
+    previousStatus: null,
+    status: 'PLACED',
+    number: 'SO-TEST-1',
+    channel: 'WEB',
+    deliveryMethod: 'SHIP',
+    total: 1_000,
+    currency: 'EUR',
+    lines: 1,
+    customerId: null,
+    pickupLocationId: null,
+    fulfillmentLocationId: 'wh-1',
+  },
+  PAYMENT_AUTHORIZED: { paymentId: 'pay-1', amount: 1_000, currency: 'EUR', method: 'CARD' },
+  INVENTORY_RESERVED: { quantity: 2 },
+  INVENTORY_RELEASED: { quantity: 2 },
+  ORDER_CONFIRMED: { previousStatus: 'PLACED', status: 'CONFIRMED' },
+  READY_FOR_PICKUP: { previousStatus: 'CONFIRMED', status: 'READY_FOR_PICKUP' },
+  PICKED_UP: { previousStatus: 'READY_FOR_PICKUP', status: 'PICKED_UP', total: 1_000, currency: 'EUR', lines: [{ sku: 'SKU-1', quantity: 2 }] },
+  ORDER_SHIPPED: { previousStatus: 'CONFIRMED', status: 'SHIPPED', shipmentId: 'shp-1', carrier: 'DHL', trackingNumber: 'TRK-1', total: 1_000, currency: 'EUR', lines: [{ sku: 'SKU-1', quantity: 2 }] },
+  ORDER_DELIVERED: { previousStatus: 'SHIPPED', status: 'DELIVERED', shipmentId: 'shp-1' },
+  ORDER_CANCELLED: { previousStatus: 'CONFIRMED', status: 'CANCELLED', reason: 'CUSTOMER_REQUEST', paymentVoided: true },
+  RETURN_REQUESTED: { returnId: 'ret-1', reason: 'DAMAGED', lines: [{ sku: 'SKU-1', quantity: 1 }] },
+  RETURN_RECEIVED: { previousStatus: 'DELIVERED', status: 'PARTIALLY_RETURNED', returnId: 'ret-1', condition: 'RESELLABLE', lines: [{ sku: 'SKU-1', quantity: 1 }] },
+  REFUND_ISSUED: { refundId: 'ref-1', amount: 500, currency: 'EUR', returnId: null },
+  INVOICE_ISSUED: { invoiceId: 'inv-1', number: 'INV-1', total: 1_000, currency: 'EUR' },
+  JOURNAL_POSTED: { postingId: 'post-1', type: 'SALE', amount: 1_000, currency: 'EUR', documentNumber: 'FI-00000001', attempts: 1 },
+  POSTING_FAILED: { postingId: 'post-1', type: 'SALE', amount: 1_000, currency: 'EUR', error: 'ERP unavailable', attempts: 1 },
+  INVENTORY_ADJUSTED: { reason: 'RECEIPT', delta: 5, quantity: 5, onHandDelta: 5, damagedDelta: 0, onHand: 15, damaged: 0, available: 15 },
+  MASTER_DATA_REJECTED: {
+    id: 'rej-1',
+    sequence: 1,
+    at: '2026-03-01T10:00:00.000Z',
+    kind: 'PRICE',
+    key: 'SKU-1',
+    reason: 'BAD_PRICE',
+    message: 'price must be a non-negative integer',
+    recordedAt: '2026-03-01T10:00:00.000Z',
+  },
+};
+
+/** The system each type usually comes from. */
+export const DEFAULT_EVENT_SOURCE: { readonly [T in EventType]: EventSource } = {
+  ORDER_PLACED: 'WEB',
+  PAYMENT_AUTHORIZED: 'PSP',
+  INVENTORY_RESERVED: 'WMS',
+  INVENTORY_RELEASED: 'WMS',
+  ORDER_CONFIRMED: 'WEB',
+  READY_FOR_PICKUP: 'POS',
+  PICKED_UP: 'POS',
+  ORDER_SHIPPED: 'WMS',
+  ORDER_DELIVERED: 'WMS',
+  ORDER_CANCELLED: 'WEB',
+  RETURN_REQUESTED: 'CRM',
+  RETURN_RECEIVED: 'WMS',
+  REFUND_ISSUED: 'PSP',
+  INVOICE_ISSUED: 'ERP',
+  JOURNAL_POSTED: 'ERP',
+  POSTING_FAILED: 'ERP',
+  INVENTORY_ADJUSTED: 'POS',
+  MASTER_DATA_REJECTED: 'ERP',
+};
+
+/**
+ * A canonical event of `type`: `data` overrides fields of {@link DEFAULT_EVENT_DATA}, `meta` the envelope (the
+ * source defaults to {@link DEFAULT_EVENT_SOURCE}; id, time and correlation id to what `createEvent` stamps).
+ */
+export function testEvent<T extends EventType>(type: T, data: Partial<EventDataByType[T]> = {}, meta: Partial<EventMeta> = {}): EventOf<T> & CanonicalEvent {
+  // The spread of a default and a partial of the same type is that type; TypeScript cannot see it through `T`.
+  const full = { ...DEFAULT_EVENT_DATA[type], ...data } as EventDataByType[T];
+  return createEvent(type, full, { source: DEFAULT_EVENT_SOURCE[type], ...meta });
+}
+
+/** `events` of `type`, with their data typed. */
+export function eventsOfType<T extends EventType>(events: readonly CanonicalEvent[], type: T): Array<EventOf<T>> {
+  return events.filter((e): e is EventOf<T> & CanonicalEvent => e.type === type);
+}
+
+/** `events`, typed as events of `type`; throws (failing the test) when one is of another type. */
+export function allOfType<T extends EventType>(events: readonly CanonicalEvent[], type: T): Array<EventOf<T>> {
+  const other = events.find((e) => e.type !== type);
+  if (other) throw new Error(`expected only ${type} events, got ${other.type} (${other.id})`);
+  return eventsOfType(events, type);
+}
+
+/** Events without their ids (which `createEvent` makes fresh), to compare two runs of the same producer. */
+export function withoutIds(events: readonly CanonicalEvent[]): Array<Omit<CanonicalEvent, 'id'>> {
+  return events.map(({ id: _id, ...rest }) => rest);
+}
