@@ -47,7 +47,6 @@ export interface SeedOptions {
   anchor?: string;
 }
 
-const prng = mulberry32;
 
 const BRANDS = ['Northwind', 'Fjällrun', 'Kestrel', 'Aurora', 'Bergmann', 'Lumen', 'Corvid', 'Halden', 'Solstice', 'Tidewater', 'Ironbark', 'Meridian'];
 const CATEGORIES: Record<string, { nouns: string[]; colors: string[]; sizes: string[]; price: [number, number] }> = {
@@ -77,7 +76,7 @@ const DAY = 86_400_000;
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
 export function generateSeedData(options: SeedOptions): SeedData {
-  const rand = prng(options.seed);
+  const rand = mulberry32(options.seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
   const int = (min: number, max: number) => min + Math.floor(rand() * (max - min + 1));
   const chance = (p: number) => rand() < p;

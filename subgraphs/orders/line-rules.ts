@@ -1,7 +1,5 @@
 import { userError, type UserErrorValue } from '../../common/idempotent-mutation.js';
 
-export { userError };
-
 /** At most this many lines on an order or a return. */
 export const MAX_LINES = 100;
 /** Units of one SKU on one line. */

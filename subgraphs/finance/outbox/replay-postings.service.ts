@@ -17,7 +17,6 @@ export interface ReplayDeps {
   idempotency: IdempotencyStore;
 }
 
-export type { UserErrorValue };
 
 export interface ReplayOutcome {
   /** The named postings that exist, in the order named, as they are after the call (a re-queued one is PENDING). */

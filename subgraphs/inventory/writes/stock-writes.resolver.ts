@@ -6,7 +6,7 @@ import { toInventoryLevel, toStockReservation } from '../mapping.js';
 import { AdjustInventoryInput, AdjustInventoryPayload } from './adjust-inventory.js';
 import { ReleaseReservationInput, ReleaseReservationPayload, ReserveInventoryInput, ReserveInventoryPayload } from './reservation.js';
 import { adjustInventory, releaseReservation, reserveInventory, type StockWriteDeps } from './stock-writes.service.js';
-import type { UserErrorValue } from './validation.js';
+import type { UserErrorValue } from '../../../common/idempotent-mutation.js';
 
 const toUserErrors = (errors: readonly UserErrorValue[]) => errors.map((e) => Object.assign(new UserError(), e));
 

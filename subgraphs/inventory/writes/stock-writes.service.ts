@@ -1,7 +1,7 @@
 import { forbiddenError } from '../../../common/auth/authorization.js';
 import type { EventBackbone } from '../../../common/events.js';
 import { callerOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
-import { runIdempotent } from '../../../common/idempotent-mutation.js';
+import { runIdempotent, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
 import type { Logger } from '../../../common/logger.js';
 import type { InventoryLocation, LocationDirectoryPort, LocationKind, StockPolicyPort } from '../ports.js';
 import { locationKindOf, toStockLevel, type StockLevel } from '../stock.js';
@@ -12,11 +12,9 @@ import {
   checkReservation,
   DEFAULT_TTL_SECONDS,
   planAdjustment,
-  userError,
   type AdjustInventoryRequest,
   type ReleaseReservationRequest,
   type ReserveInventoryRequest,
-  type UserErrorValue,
 } from './validation.js';
 
 export interface StockWriteDeps {

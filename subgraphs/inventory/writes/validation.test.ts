@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkIdempotencyKey, checkRelease, checkReservation, planAdjustment, type AdjustInventoryRequest, type ReserveInventoryRequest } from './validation.js';
+import { idempotencyKeyErrors as checkIdempotencyKey } from '../../../common/idempotent-mutation.js';
+import { checkRelease, checkReservation, planAdjustment, type AdjustInventoryRequest, type ReserveInventoryRequest } from './validation.js';
 import { reservationLocationOf } from './ports.js';
 
 const adjust = (extra: Partial<AdjustInventoryRequest>): AdjustInventoryRequest => ({ idempotencyKey: 'k', locationId: 'store-001', sku: 'SKU-1', reason: 'SALE', delta: -1, ...extra });

@@ -1,4 +1,4 @@
-import { idempotencyKeyErrors as checkIdempotencyKey, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
+import { userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
 import type { StockMovement } from './ports.js';
 
 /*
@@ -18,7 +18,6 @@ export const MAX_RESERVATION_QUANTITY = 999;
 export const DEFAULT_TTL_SECONDS = 900;
 export const MAX_TTL_SECONDS = 86_400;
 
-export { checkIdempotencyKey, userError, type UserErrorValue };
 
 export type StockMovementReasonCode = 'SALE' | 'RETURN' | 'RECEIPT' | 'DAMAGE' | 'CYCLE_COUNT' | 'TRANSFER_IN' | 'TRANSFER_OUT';
 

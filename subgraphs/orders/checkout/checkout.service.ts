@@ -1,11 +1,11 @@
 import { forbiddenError } from '../../../common/auth/authorization.js';
 import { createEvent, type CanonicalEvent, type EventBackbone } from '../../../common/events.js';
 import { callerOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
-import { runIdempotent, type UserErrorValue } from '../../../common/idempotent-mutation.js';
+import { runIdempotent, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
 
 export { callerOf, type CallerScope };
 import type { MoneyValue } from '../../../common/money.js';
-import { lineErrors, MAX_LINES, userError } from '../line-rules.js';
+import { lineErrors, MAX_LINES } from '../line-rules.js';
 import { completeCancellation, orderSourceOf, stockSourceOf } from '../canonical-events.js';
 import type { ChannelCode, DeliveryMethodCode, OrderSystem, SalesOrder, SalesOrderLine } from '../ports.js';
 import type { AllocationStrategy } from './allocation-strategy.js';
@@ -24,7 +24,6 @@ export interface PlaceOrderRequest {
   paymentToken?: string | null | undefined;
 }
 
-export type { UserErrorValue };
 
 export interface PlaceOrderOutcome {
   order: SalesOrder | null;

@@ -2,7 +2,7 @@ import { Arg, Args, Ctx, Directive, Mutation, Resolver } from 'type-graphql';
 import { orderAccess } from '../access.js';
 import { fromGlobalId } from '../../../common/global-id.js';
 import { UserError } from '../../../common/graphql-types.js';
-import type { UserErrorValue } from '../checkout/checkout.service.js';
+import type { UserErrorValue } from '../../../common/idempotent-mutation.js';
 import type { OrdersContext } from '../context.js';
 import { toOrder, toReturn } from '../mapping.js';
 import type { OrderReturn, SalesOrder } from '../ports.js';

@@ -1,6 +1,6 @@
 import type { MoneyValue } from '../../../common/money.js';
-import type { UserErrorValue } from '../checkout/checkout.service.js';
-import { lineErrors, userError } from '../line-rules.js';
+import { userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
+import { lineErrors } from '../line-rules.js';
 import type { OrderReturn, SalesOrder } from '../ports.js';
 
 /*
