@@ -11,6 +11,8 @@ import { RedisStockBook, type RedisStockBookOptions } from './common/redis/stock
 import type { RedisClient } from './common/redis/connection.js';
 import { JournaledEventBackbone, JournaledIdempotencyStore, JournaledWrites } from './common/durable.js';
 import { Journal } from './common/journal.js';
+import { EventOutbox } from './common/outbox/event-outbox.js';
+import { JournaledEventOutboxStore, RedisEventOutboxStore } from './common/outbox/stores.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { ResilienceRegistry } from './common/resilience.js';
 import { InMemoryMasterDataStore, JournaledMasterDataStore } from './common/master-data/memory-store.js';
@@ -68,6 +70,13 @@ export interface Infrastructure {
    * their stock in it (`createSandbox`'s `stock`), below the sandbox's faults and call counters.
    */
   stock?: RedisStockBook | undefined;
+  /**
+   * Where every producer hands its events (common/outbox): recorded with the change's durability (memory, the
+   * DATA_DIR journal, or Redis) and published from there with retries. Its relay runs from `start`.
+   */
+  outbox: EventOutbox;
+  /** Start the outbox's relay (after the journal's replay, so that it sees what an earlier run left). */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,29 +89,37 @@ export async function createInfrastructure(
 ): Promise<Infrastructure> {
   if (config.redisUrl) {
     const redis = createRedis(config.redisUrl, { name: 'stack', logger });
-    const backbone = new RedisEventBackbone({ redis, prefix: config.redisPrefix, logger });
+    const backbone = new RedisEventBackbone({ redis, prefix: config.redisPrefix, logger, retention: config.eventStreamRetention });
     const tag = `seed-${config.sandbox.seed}-scale-${config.sandbox.scale}`;
     // The first instance loads the seeded history; the others wait for it and load nothing.
     await backbone.load(seed.events, tag);
     const stock = await openStockBook(config, redis, seed.stock);
+    const outbox = new EventOutbox({ backbone, store: new RedisEventOutboxStore(redis, config.redisPrefix), logger: outboxLogger(logger) });
     return {
       backbone,
       idempotency: new RedisIdempotencyStore({ redis, prefix: config.redisPrefix }),
       redis: { client: redis, prefix: config.redisPrefix },
       stock,
+      outbox,
+      start: () => outbox.start(),
       async close() {
+        await outbox.stop();
         await backbone.close();
         await quitAll([redis]);
       },
     };
   }
-  const memory = new InMemoryEventBackbone();
+  const memory = new InMemoryEventBackbone({ retention: config.eventStreamRetention });
   memory.load(seed.events);
-  if (!journal) return { backbone: memory, idempotency: new InMemoryIdempotencyStore(), close: async () => undefined };
-  const backbone = new JournaledEventBackbone(memory, journal);
-  const idempotency = new JournaledIdempotencyStore(new InMemoryIdempotencyStore(), journal);
-  return { backbone, idempotency, close: async () => undefined };
+  const embedded = (backbone: EventBackbone, idempotency: IdempotencyStore, store?: JournaledEventOutboxStore): Infrastructure => {
+    const outbox = new EventOutbox({ backbone, store, logger: outboxLogger(logger) });
+    return { backbone, idempotency, outbox, start: () => outbox.start(), close: () => outbox.stop() };
+  };
+  if (!journal) return embedded(memory, new InMemoryIdempotencyStore());
+  return embedded(new JournaledEventBackbone(memory, journal), new JournaledIdempotencyStore(new InMemoryIdempotencyStore(), journal), new JournaledEventOutboxStore(journal));
 }
+
+const outboxLogger = (logger: Logger) => logger.child({ component: 'event-outbox' });
 
 /** Redis's shared stock book, seeded once per seed and scale. */
 async function openStockBook(config: AppConfig, redis: RedisStockBookOptions['redis'], records: SeedData['stock']): Promise<RedisStockBook> {
@@ -195,6 +212,7 @@ async function launch(options: StackOptions, withGateway: boolean): Promise<Stac
       sandbox = { data, systems: remoteSystems(config.sandboxUrl) };
       sandboxUrl = config.sandboxUrl.replace(/\/$/, '');
       infrastructure = await createInfrastructure(config, logger, data);
+      await infrastructure.start();
     } else {
       // The embedded systems of record journal their writes, so a restart (even after kill -9) finds them. Every
       // owner of the journal's entries registers before it is replayed (its last snapshot, then what came after).
@@ -204,21 +222,23 @@ async function launch(options: StackOptions, withGateway: boolean): Promise<Stac
       infrastructure = await createInfrastructure(config, logger, data, journal);
       durable = { masterData: config.redisUrl ? undefined : JournaledMasterDataStore.attach(journal) };
       const replayStarted = performance.now();
-      const replayed = await journal.replay();
+      // Before the replay: the snapshot's state and each later write go straight into the systems, none kept aside.
       const local = createSandbox(config.sandbox, {
         data,
         ...(infrastructure.stock ? { stock: infrastructure.stock } : {}),
-        replay: writes.list(),
         onWrite: (write) => writes.record(write),
       });
-      logger.info({ dataDir: config.dataDir, replayed: replayed.entries, snapshotRecords: replayed.snapshotRecords, replayMs: Math.round(performance.now() - replayStarted) }, 'journal opened');
+      writes.attach(local.journaled);
+      const replayed = await journal.replay();
+      await infrastructure.start();
+      logger.info({ dataDir: config.dataDir, replayed: replayed.entries, snapshotRecords: replayed.snapshotRecords, replayMs: Math.round(performance.now() - replayStarted), owners: replayed.owners }, 'journal opened');
       sandbox = local;
       const sandboxServer = await sandboxServerFor(local, config, logger.child({ service: 'sandbox' }));
       // The control port is a development tool: loopback only unless SANDBOX_HOST says otherwise.
       sandboxUrl = await sandboxServer.listen(port(config.sandboxPort), options.host ?? config.sandboxHost);
       started.push(sandboxServer);
     }
-    const { backbone, idempotency, redis } = infrastructure;
+    const { backbone, idempotency, redis, outbox } = infrastructure;
     // One verifier for the whole process: the gateway and the five subgraphs share its cache of verified tokens.
     const verifier = tokenVerifierFor(config, sandboxUrl);
     const authenticate = (authorization: string | undefined) => verifier.authenticate(authorization);
@@ -226,7 +246,7 @@ async function launch(options: StackOptions, withGateway: boolean): Promise<Stac
     const erp = erpAdaptersFor(config, sandbox.systems, resilience, sandboxUrl);
     masterData = await startMasterData(config, logger, { systems: sandbox.systems, source: erp.masterData, resilience, backbone, redis, durable });
 
-    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, idempotency, redis, resilience, logger, authenticate, masterData, erp };
+    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, outbox, idempotency, redis, resilience, logger, authenticate, masterData, erp };
     const subgraphUrls = {} as Record<SubgraphName, string>;
     const localSubgraphs: Partial<Record<SubgraphName, LocalExecutor>> = {};
     const localSubscribers: Partial<Record<SubgraphName, LocalSubscriber>> = {};
@@ -380,6 +400,7 @@ export async function startSubgraph(name: SubgraphName, config: AppConfig, logge
   // With REDIS_URL the embedded POS and WMS keep their stock in Redis's shared book, as every instance does.
   const data = generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale });
   const infrastructure = await createInfrastructure(config, logger, data);
+  await infrastructure.start();
   const systems = config.sandboxUrl ? remoteSystems(config.sandboxUrl) : createSandbox(config.sandbox, { data, ...(infrastructure.stock ? { stock: infrastructure.stock } : {}) }).systems;
   const verifier = tokenVerifierFor(config, defaultSandboxUrl(config));
   const resilience = new ResilienceRegistry(config.adapter, logger);
@@ -390,6 +411,7 @@ export async function startSubgraph(name: SubgraphName, config: AppConfig, logge
     config,
     systems,
     backbone: infrastructure.backbone,
+    outbox: infrastructure.outbox,
     idempotency: infrastructure.idempotency,
     redis: infrastructure.redis,
     resilience,

@@ -12,7 +12,9 @@
  * Then `node dist/main.js` is started on it three times, each time until `/ready` answers 200: on the journal as
  * written (nothing compacted: every entry is read; a compaction starts once it has), after a clean stop (which
  * compacted), and after a kill -9 that followed a few more writes, besides once on an empty DATA_DIR (the baseline).
- * Each row prints the files' size before that start and what the start read. `BENCH_JOURNAL_KEEP=1` keeps the
+ * Each row prints the files' size before that start and what the start read; a second table says, per journal owner
+ * (the systems' state and writes, the events, the outbox, …), what it was handed and how long it took to take it in,
+ * which with the replay time tells parsing from applying. `BENCH_JOURNAL_KEEP=1` keeps the
  * directory; `BENCH_JOURNAL_WRITE_ONLY=1` only writes it (and keeps it), for profiling a start by hand.
  */
 import { spawn } from 'node:child_process';
@@ -158,6 +160,8 @@ interface StartResult {
   replayMs: number | null;
   replayed: number | null;
   snapshotRecords: number | null;
+  /** Per journal owner: what it was handed and the ms it took to take it in (the journal's ReplayStats.owners). */
+  owners: Record<string, { records: number; bytes: number; ms: number }>;
   rssMb: number;
 }
 
@@ -192,9 +196,9 @@ async function timeStart(dir: string, stop: 'SIGTERM' | 'SIGKILL', beforeStop?: 
     const opened = output
       .split('\n')
       .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { msg?: string; replayed?: number; snapshotRecords?: number; replayMs?: number })
+      .map((l) => JSON.parse(l) as { msg?: string; replayed?: number; snapshotRecords?: number; replayMs?: number; owners?: StartResult['owners'] })
       .find((l) => l.msg === 'journal opened');
-    return { readyMs, cpuMs, replayMs: opened?.replayMs ?? null, stopMs: performance.now() - stopping, replayed: opened?.replayed ?? null, snapshotRecords: opened?.snapshotRecords ?? null, rssMb: rss };
+    return { readyMs, cpuMs, replayMs: opened?.replayMs ?? null, stopMs: performance.now() - stopping, replayed: opened?.replayed ?? null, snapshotRecords: opened?.snapshotRecords ?? null, owners: opened?.owners ?? {}, rssMb: rss };
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
@@ -265,6 +269,18 @@ async function main(): Promise<void> {
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
     const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
     process.stdout.write(`${line(table[0]!)}\n| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |\n${table.slice(1).map(line).join('\n')}\n\n`);
+    // Where the replay went, owner by owner (reading and parsing the lines is the replay time less these).
+    const owners = [...new Set(rows.flatMap((r) => Object.keys(r.result.owners)))].sort();
+    const perOwner = [
+      ['start on', ...owners.map((o) => `${o}: records / MB / ms`)],
+      ...rows.slice(1).map((r) => [r.start, ...owners.map((o) => {
+        const t = r.result.owners[o];
+        return t ? `${t.records} / ${(t.bytes / 1024 / 1024).toFixed(1)} / ${t.ms}` : '-';
+      })]),
+    ];
+    const ownerWidths = perOwner[0]!.map((_, i) => Math.max(...perOwner.map((row) => row[i]!.length)));
+    const ownerLine = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(ownerWidths[i]!)).join(' | ')} |`;
+    process.stdout.write(`${ownerLine(perOwner[0]!)}\n| ${ownerWidths.map((w) => '-'.repeat(w)).join(' | ')} |\n${perOwner.slice(1).map(ownerLine).join('\n')}\n\n`);
     process.stdout.write(`journal size: ${mb(rows[1]!.before.bytes)} as written, ${mb(after.bytes)} after compaction (${after.files.join(' ')})\n`);
     const worst = Math.max(...rows.slice(1).map((r) => r.result.readyMs));
     process.stdout.write(`load average when done: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores (the wall times include waiting for the cores; the CPU column does not)\n`);

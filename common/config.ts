@@ -140,6 +140,12 @@ export interface AppConfig {
    */
   redisPrefix: string;
   /**
+   * Changes each resumable subscription stream retains (`EVENT_STREAM_RETENTION`): per location for stock changes,
+   * per order for status moves. A subscriber resuming with `after` further back gets RESUME_TOO_OLD.
+   * @default 10000
+   */
+  eventStreamRetention: number;
+  /**
    * Where the embedded default keeps its journal (sandbox writes, events, idempotency records), so that what a
    * mutation returned survives a crash. Default `./data` (`DATA_DIR`).
    */
@@ -317,6 +323,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     subgraphDispatch: dispatch(env.SUBGRAPH_DISPATCH),
     redisUrl: redisUrlOf(env),
     redisPrefix: redisPrefixOf(env.REDIS_PREFIX),
+    eventStreamRetention: integerIn(env, 'EVENT_STREAM_RETENTION', 10_000, 1, 100_000_000),
     dataDir: env.DATA_DIR || './data',
     journal: {
       ...optionalInts(env, { compactAfterEntries: 'JOURNAL_COMPACT_ENTRIES', compactAfterBytes: 'JOURNAL_COMPACT_BYTES' }),

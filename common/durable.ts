@@ -1,4 +1,4 @@
-import { handUntilTaken, type CanonicalEvent, type EventBackbone, type EventType, type InMemoryEventBackbone } from './events.js';
+import { handUntilTaken, type CanonicalEvent, type EventBackbone, type EventStream, type EventType, type InMemoryEventBackbone, type StreamHistory } from './events.js';
 import type { CompletedIdempotencyRecord, IdempotencyBegin, IdempotencyStore, InMemoryIdempotencyStore } from './idempotency.js';
 import type { Journal, JournalOwner } from './journal.js';
 import type { MasterDataJournalEntry } from './master-data/memory-store.js';
@@ -22,18 +22,57 @@ export type JournalEntry =
   | MasterDataJournalEntry;
 
 /**
- * The writes of the embedded systems of record, kept as they were made: the sandbox's state is its seeded data
- * with these applied again (sandbox/index.ts `replay`), so the writes are its snapshot too.
+ * The embedded systems of record as their journal owner needs them (sandbox/index.ts implements it): common/ never
+ * imports the sandbox.
  */
-export class JournaledWrites implements JournalOwner<CallEntry, CallEntry> {
+export interface JournaledSystems {
+  /** A write of an earlier run, applied again (at its time) without being journaled or counted. */
+  replay(write: SystemWrite): void;
+  /** The systems' state now, as snapshot records that will not change (copies of what the systems change in place). */
+  snapshot(): Iterable<unknown>;
+  /** Replace the systems' state by a snapshot's records ({@link snapshot}'s, in order), before any write is replayed. */
+  restore(records: readonly unknown[]): void;
+}
+
+/** A snapshot record of {@link JournaledWrites}: a system's state, or (a snapshot written before states were) a write. */
+export type WritesRecord = CallEntry | { t?: undefined; [key: string]: unknown };
+
+const isCall = (record: WritesRecord): record is CallEntry => record.t === 'call';
+
+/**
+ * The writes of the embedded systems of record. Once the systems are attached (before the journal's replay), the
+ * snapshot is their state, not their writes: a restart restores it and replays only the writes made after it, so
+ * that a compaction shortens the next start. Until then (or in a tool that reads a journal without systems), the
+ * snapshot's records and the writes are kept as they came, to be handed over at `attach` or written back as they were.
+ *
+ * A snapshot written before the systems snapshotted their state holds writes (`t: 'call'`): they are replayed in
+ * order, as they always were, and the next compaction writes the state instead.
+ */
+export class JournaledWrites implements JournalOwner<CallEntry, WritesRecord> {
   readonly types = ['call'] as const;
-  private readonly writes: CallEntry[] = [];
+  private systems: JournaledSystems | null = null;
+  /** State records of the last snapshot not handed to the systems yet (all of them arrive before any write). */
+  private state: WritesRecord[] = [];
+  /** Writes not handed to systems (none attached yet). */
+  private writes: CallEntry[] = [];
 
   constructor(private readonly journal: Journal) {
     journal.register('writes', this);
   }
 
-  /** Every write so far, oldest first (after the journal's replay: those of earlier runs). */
+  /**
+   * The systems that own the state from now on: what was replayed so far is handed to them, and the rest of the
+   * replay goes straight to them (nothing is kept here).
+   */
+  attach(systems: JournaledSystems): void {
+    this.systems = systems;
+    this.flushState();
+    const writes = this.writes;
+    this.writes = [];
+    for (const write of writes) systems.replay(write);
+  }
+
+  /** The writes replayed and not handed to attached systems, oldest first (without systems: every write of earlier runs). */
   list(): readonly SystemWrite[] {
     return this.writes;
   }
@@ -41,18 +80,35 @@ export class JournaledWrites implements JournalOwner<CallEntry, CallEntry> {
   /** A new write (the sandbox's `onWrite`): on disk when this resolves. */
   record(write: SystemWrite): Promise<void> {
     const entry = { t: 'call', ...write } as CallEntry;
-    this.writes.push(entry);
+    if (!this.systems) this.writes.push(entry);
     return this.journal.append(entry);
   }
 
-  snapshot(): CallEntry[] {
-    return this.writes.slice();
+  snapshot(): Iterable<WritesRecord> {
+    if (this.systems) return this.systems.snapshot() as Iterable<WritesRecord>;
+    return [...this.state, ...this.writes];
   }
-  restore(record: CallEntry): void {
-    this.writes.push(record);
+  restore(record: WritesRecord): void {
+    if (isCall(record)) this.replay(record);
+    else this.state.push(record);
   }
   replay(entry: CallEntry): void {
-    this.writes.push(entry);
+    if (!this.systems) {
+      this.writes.push(entry);
+      return;
+    }
+    this.flushState();
+    this.systems.replay(entry);
+  }
+  replayed(): void {
+    this.flushState();
+  }
+
+  private flushState(): void {
+    if (!this.systems || !this.state.length) return;
+    const state = this.state;
+    this.state = [];
+    this.systems.restore(state);
   }
 }
 
@@ -89,6 +145,8 @@ export class JournaledEventBackbone implements EventBackbone, JournalOwner<Backb
   private readonly events: CanonicalEvent[] = [];
   /** Every group that joined, in this run or an earlier one. */
   private readonly groups = new Map<string, GroupState>();
+  /** Events accepted (stamped, kept) whose journal line is not on disk yet, or failed to get there. */
+  private readonly unwritten = new Map<string, Unwritten>();
 
   constructor(
     private readonly inner: InMemoryEventBackbone,
@@ -123,13 +181,44 @@ export class JournaledEventBackbone implements EventBackbone, JournalOwner<Backb
     this.inner.load(this.events);
   }
 
+  /**
+   * Stamp, keep and journal the event, then tell subscribers: a subscriber never sees a sequence that a crash
+   * could give again. An append that failed is retried by the next publish of the same id (the caller's retry),
+   * with the same sequences.
+   */
   async publish(event: CanonicalEvent): Promise<boolean> {
-    const fresh = await this.inner.publish(event);
-    if (fresh) {
-      this.noteEvent(event);
-      await this.journal.append({ t: 'event', event } satisfies JournalEntry);
+    const unwritten = this.unwritten.get(event.id);
+    if (unwritten) return this.write(unwritten);
+    const stamped = this.inner.accept(event);
+    if (!stamped) return false;
+    this.noteEvent(stamped);
+    return this.write({ event: stamped, writing: undefined });
+  }
+
+  streamSince(stream: EventStream, after: number | null): Promise<StreamHistory> {
+    return this.inner.streamSince(stream, after);
+  }
+
+  streamSinceNow(stream: EventStream, after: number | null): StreamHistory {
+    return this.inner.streamSinceNow(stream, after);
+  }
+
+  /** Journal an accepted event (once, however many publishes wait for it), then notify. */
+  private async write(entry: Unwritten): Promise<boolean> {
+    const { event } = entry;
+    this.unwritten.set(event.id, entry);
+    entry.writing ??= this.journal.append({ t: 'event', event } satisfies JournalEntry);
+    try {
+      await entry.writing;
+    } catch (error) {
+      entry.writing = undefined;
+      throw error;
     }
-    return fresh;
+    // Only the first waiter to get here notifies.
+    if (this.unwritten.get(event.id) !== entry) return false;
+    this.unwritten.delete(event.id);
+    this.inner.notify(event);
+    return true;
   }
 
   eventsForOrders(orderIds: readonly string[]): Promise<CanonicalEvent[][]> {
@@ -187,6 +276,11 @@ export class JournaledEventBackbone implements EventBackbone, JournalOwner<Backb
       state.owed.add(event.id);
     }
   }
+}
+
+interface Unwritten {
+  event: CanonicalEvent;
+  writing: Promise<void> | undefined;
 }
 
 const newGroup = (types: ReadonlySet<string> | null): GroupState => ({ owed: new Set(), early: new Set(), types, handed: false });

@@ -103,7 +103,102 @@ export interface EventEnvelope {
   orderId?: string;
   sku?: string;
   locationId?: string;
+  /**
+   * The event's sequence in each stream it is part of (see {@link streamsOf}), stamped by the backbone when it is
+   * first published (never by a producer: `createEvent` leaves it out). Absent on history loaded without publishing
+   * (the seeded past).
+   */
+  sequences?: EventSequences;
 }
+
+/**
+ * Per-stream sequences: `order` in the order's status stream, `location` in the location's stock stream. Each stream
+ * counts its changes from 1, +1 per change, never repeating or going back. An event takes one sequence per change it
+ * delivers in the stream ({@link changesIn}): always one in an order's stream (one status move); in a location's
+ * stream one per SKU it moves there, so a hand-over of two SKUs takes a block of two. The number stamped is the
+ * block's first; its changes are numbered on from it (see {@link sequenceSpan}).
+ */
+export interface EventSequences {
+  order?: number;
+  location?: number;
+}
+
+/** A stream a subscriber may resume: the status moves of one order, or the stock changes at one location. */
+export type StreamKind = keyof EventSequences;
+export interface EventStream {
+  kind: StreamKind;
+  id: string;
+}
+
+/** What a stream still retains after a sequence (see {@link EventBackbone.streamSince}). */
+export interface StreamHistory {
+  /**
+   * The retained events with a change after the sequence asked for, in sequence order: the first may be one whose
+   * block of changes starts at or before it (a resume inside a multi-line event), its earlier changes to be skipped.
+   */
+  events: CanonicalEvent[];
+  /** The oldest sequence still retained (the first of the oldest retained event's block); `latest + 1` when the stream retains nothing (or never had an event). */
+  oldest: number;
+  /** The stream's current sequence (0 for a stream without events). */
+  latest: number;
+}
+
+/** Events retained per stream for resuming, unless configured (`EVENT_STREAM_RETENTION`). */
+export const DEFAULT_STREAM_RETENTION = 10_000;
+
+/** Event types that move stock: those of an event with a `locationId` are the location's stream. */
+export const LOCATION_STREAM_TYPES: ReadonlySet<EventType> = new Set<EventType>(['INVENTORY_ADJUSTED', 'INVENTORY_RESERVED', 'INVENTORY_RELEASED', 'PICKED_UP', 'ORDER_SHIPPED', 'RETURN_RECEIVED']);
+
+/** Event types that move an order's status: those of an event with an `orderId` are the order's stream. */
+export const ORDER_STREAM_TYPES: ReadonlySet<EventType> = new Set<EventType>(['ORDER_PLACED', 'ORDER_CONFIRMED', 'ORDER_CANCELLED', 'READY_FOR_PICKUP', 'PICKED_UP', 'ORDER_SHIPPED', 'ORDER_DELIVERED', 'RETURN_RECEIVED']);
+
+/**
+ * The stock lines of a hand-over or a received return as its changes at the location: one entry per SKU (a repeated
+ * SKU summed), lines of no units left out, in first-seen order. The location stream's numbering of those changes
+ * and the stock subscription's changes both come from here, so that they cannot disagree.
+ */
+export function stockLinesOf(lines: readonly StockLineData[]): Map<string, number> {
+  const units = new Map<string, number>();
+  for (const line of lines) if (line.quantity > 0) units.set(line.sku, (units.get(line.sku) ?? 0) + line.quantity);
+  return units;
+}
+
+/**
+ * How many changes an event delivers in a stream of that kind, so how many sequences it takes there: one status move
+ * in an order's stream; in a location's stream one per SKU it moves (a movement, hold or release of one SKU: one; a
+ * hand-over, shipment or received return: one per line of {@link stockLinesOf}). 0: not part of such a stream.
+ */
+export function changesIn(event: CanonicalEvent, kind: StreamKind): number {
+  if (kind === 'order') return event.orderId && ORDER_STREAM_TYPES.has(event.type) ? 1 : 0;
+  if (!event.locationId) return 0;
+  switch (event.type) {
+    case 'INVENTORY_ADJUSTED':
+    case 'INVENTORY_RESERVED':
+    case 'INVENTORY_RELEASED':
+      return event.sku ? 1 : 0;
+    case 'PICKED_UP':
+    case 'ORDER_SHIPPED':
+    case 'RETURN_RECEIVED':
+      return stockLinesOf(event.data.lines).size;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * The streams an event is part of, the order's first. Only events that deliver a change in a stream are in it (a
+ * hand-over with no units at the location is not), so that a stream's sequences have no holes a subscriber would
+ * take for a lost change.
+ */
+export function streamsOf(event: CanonicalEvent): EventStream[] {
+  const streams: EventStream[] = [];
+  if (event.orderId && changesIn(event, 'order') > 0) streams.push({ kind: 'order', id: event.orderId });
+  if (event.locationId && changesIn(event, 'location') > 0) streams.push({ kind: 'location', id: event.locationId });
+  return streams;
+}
+
+/** The stream's name in maps and logs: `order:<id>`, `location:<id>`. */
+export const streamName = (stream: EventStream): string => `${stream.kind}:${stream.id}`;
 
 /** One canonical event of type `T`. */
 export type EventOf<T extends EventType> = EventEnvelope & { type: T; data: EventDataByType[T] };
@@ -152,7 +247,8 @@ export function assertNever(value: never): never {
  *
  * Contract: `publish` is at-least-once towards subscribers and idempotent by event id (a second publish of an
  * id returns false and is not delivered again); events of one order are kept in `occurredAt` order, ties
- * broken by publish order. Implementations: {@link InMemoryEventBackbone} (embedded default) and, with
+ * broken by publish order. `publish` stamps `sequences` (the event's place in each of its {@link streamsOf}),
+ * once per id: a publish repeated after a failure keeps the first sequences; subscribers get the stamped event. Implementations: {@link InMemoryEventBackbone} (embedded default) and, with
  * `REDIS_URL`, Redis Streams.
  */
 export interface EventBackbone {
@@ -161,6 +257,13 @@ export interface EventBackbone {
   eventsForOrders(orderIds: readonly string[]): Promise<CanonicalEvent[][]>;
   /** Called for every newly published event; returns an unsubscribe function. */
   subscribe(handler: (event: CanonicalEvent) => void): () => void;
+  /**
+   * What `stream` retains after sequence `after` (null: nothing, only where the stream stands), for a subscriber
+   * that resumes. Each stream retains its last `EVENT_STREAM_RETENTION` events.
+   */
+  streamSince(stream: EventStream, after: number | null): Promise<StreamHistory>;
+  /** `streamSince` answered synchronously, by a backbone that holds its streams in this process. */
+  streamSinceNow?(stream: EventStream, after: number | null): StreamHistory;
   /**
    * Durable consumption by one consuming service (`group`, e.g. finance's ERP outbox): each event of `types`
    * published after the group first consumed is handed to one live member of the group, and handed again until a
@@ -194,25 +297,95 @@ function byTime(a: CanonicalEvent, b: CanonicalEvent): number {
   return a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : 0;
 }
 
+export interface InMemoryEventBackboneOptions {
+  /** Events retained per stream for resuming. @default DEFAULT_STREAM_RETENTION (10,000) */
+  retention?: number | undefined;
+}
+
+/** One stream's retained events, oldest first from `head` (a start index, cheaper than `shift()`). */
+interface RetainedStream {
+  /** The last sequence given (the last change of the newest event). */
+  latest: number;
+  events: CanonicalEvent[];
+  head: number;
+}
+
+/** The (first) sequence an event has in a stream of that kind (0 when it has none: never a real sequence). */
+export const sequenceIn = (event: CanonicalEvent, kind: StreamKind): number => event.sequences?.[kind] ?? 0;
+
+/** The sequences of an event's changes in a stream of that kind, first to last; undefined when it has none there. */
+export function sequenceSpan(event: CanonicalEvent, kind: StreamKind): { first: number; last: number } | undefined {
+  const first = sequenceIn(event, kind);
+  if (first === 0) return undefined;
+  return { first, last: first + Math.max(1, changesIn(event, kind)) - 1 };
+}
+
+/** The last sequence of an event's changes in a stream of that kind (0 when it has none). */
+export const lastSequenceIn = (event: CanonicalEvent, kind: StreamKind): number => sequenceSpan(event, kind)?.last ?? 0;
+
 /** The embedded backbone: one process, every service in it sees every event. */
 export class InMemoryEventBackbone implements EventBackbone {
   private readonly seen = new Set<string>();
   private readonly byOrder = new Map<string, CanonicalEvent[]>();
   private readonly handlers = new Set<(event: CanonicalEvent) => void>();
+  private readonly streams = new Map<string, RetainedStream>();
+  private readonly retention: number;
 
-  /** Load history (the sandbox's past events) without notifying subscribers. */
+  constructor(options: InMemoryEventBackboneOptions = {}) {
+    const retention = options.retention ?? DEFAULT_STREAM_RETENTION;
+    if (!Number.isInteger(retention) || retention < 1) throw new RangeError(`retention must be a positive integer, got ${retention}`);
+    this.retention = retention;
+  }
+
+  /**
+   * Load history without notifying subscribers: the sandbox's past events, or a journal's (whose stamped sequences
+   * put the streams back where they stood).
+   */
   load(events: Iterable<CanonicalEvent>): void {
-    for (const event of events) this.store(event);
+    for (const event of events) {
+      if (!this.store(event)) continue;
+      for (const stream of streamsOf(event)) {
+        const sequence = sequenceIn(event, stream.kind);
+        if (sequence > 0) this.retain(stream, event, sequence);
+      }
+    }
     for (const list of this.byOrder.values()) list.sort(byTime);
   }
 
   async publish(event: CanonicalEvent): Promise<boolean> {
-    if (!this.store(event)) return false;
-    const list = event.orderId ? this.byOrder.get(event.orderId) : undefined;
+    const stamped = this.accept(event);
+    if (!stamped) return false;
+    this.notify(stamped);
+    return true;
+  }
+
+  /**
+   * The first step of a publish, for a backbone built on this one (the journaled one): dedupe, stamp the sequences
+   * and keep the event, without telling subscribers. Returns the stamped event, or undefined for a duplicate.
+   */
+  accept(event: CanonicalEvent): CanonicalEvent | undefined {
+    if (this.seen.has(event.id)) return undefined;
+    const streams = streamsOf(event);
+    let stamped: CanonicalEvent = event;
+    // A copy, stamped here whatever the producer sent: the sequences are the backbone's to give.
+    if (streams.length > 0 || event.sequences !== undefined) {
+      const sequences: EventSequences = {};
+      // The first of the event's block: its changes take the numbers from there on.
+      for (const stream of streams) sequences[stream.kind] = (this.streams.get(streamName(stream))?.latest ?? 0) + 1;
+      const { sequences: _ignored, ...rest } = event;
+      stamped = (streams.length > 0 ? { ...rest, sequences } : rest) as CanonicalEvent;
+    }
+    this.store(stamped);
+    for (const stream of streams) this.retain(stream, stamped, sequenceIn(stamped, stream.kind));
+    const list = stamped.orderId ? this.byOrder.get(stamped.orderId) : undefined;
     // Keep per-order time order when a late event (a posting retried hours later) arrives.
     if (list && list.length > 1) list.sort(byTime);
+    return stamped;
+  }
+
+  /** The second step: hand an accepted event to every subscriber. */
+  notify(event: CanonicalEvent): void {
     for (const handler of this.handlers) handler(event);
-    return true;
   }
 
   async eventsForOrders(orderIds: readonly string[]): Promise<CanonicalEvent[][]> {
@@ -222,6 +395,28 @@ export class InMemoryEventBackbone implements EventBackbone {
   subscribe(handler: (event: CanonicalEvent) => void): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
+  }
+
+  async streamSince(stream: EventStream, after: number | null): Promise<StreamHistory> {
+    return this.streamSinceNow(stream, after);
+  }
+
+  /** `streamSince`, synchronously. */
+  streamSinceNow(stream: EventStream, after: number | null): StreamHistory {
+    const retained = this.streams.get(streamName(stream));
+    if (!retained) return { events: [], oldest: 1, latest: 0 };
+    const first = retained.events[retained.head];
+    const oldest = first ? sequenceIn(first, stream.kind) : retained.latest + 1;
+    if (after === null) return { events: [], oldest, latest: retained.latest };
+    // Blocks are consecutive and ascending: the first event whose last change is after `after`, by bisection.
+    let low = retained.head;
+    let high = retained.events.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (lastSequenceIn(retained.events[mid]!, stream.kind) > after) high = mid;
+      else low = mid + 1;
+    }
+    return { events: retained.events.slice(low), oldest, latest: retained.latest };
   }
 
   /** One process is the whole group here: each event is handed as it is published, again after a failure. */
@@ -245,5 +440,28 @@ export class InMemoryEventBackbone implements EventBackbone {
       else this.byOrder.set(event.orderId, [event]);
     }
     return true;
+  }
+
+  private retain(stream: EventStream, event: CanonicalEvent, sequence: number): void {
+    const name = streamName(stream);
+    let retained = this.streams.get(name);
+    if (!retained) this.streams.set(name, (retained = { latest: 0, events: [], head: 0 }));
+    // A journal replays in append order, so a sequence at or below the latest is one already kept.
+    if (sequence <= retained.latest) return;
+    if (sequence !== retained.latest + 1) {
+      // A hole (a journal entry lost): what came before it cannot be resumed from consecutively.
+      retained.events = [];
+      retained.head = 0;
+    }
+    retained.latest = sequence + Math.max(1, changesIn(event, stream.kind)) - 1;
+    retained.events.push(event);
+    // Retention counts changes, as the Redis backbone does: an event is let go once its last change is that far back.
+    const cut = retained.latest - this.retention;
+    while (retained.head < retained.events.length - 1 && lastSequenceIn(retained.events[retained.head]!, stream.kind) <= cut) retained.head++;
+    // Compact now and then, not on every event.
+    if (retained.head >= this.retention) {
+      retained.events = retained.events.slice(retained.head);
+      retained.head = 0;
+    }
   }
 }

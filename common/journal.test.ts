@@ -119,6 +119,24 @@ describe('Journal', () => {
     expect((await Journal.open(dir)).entries).toEqual(expect.arrayContaining([{ t: 'note', text: 'no owner claims me' }]));
   });
 
+  it('says what each owner was handed at start: its snapshot records and entries, their bytes, its time', async () => {
+    const dir = tempDir();
+    const first = await openRegister(dir, { compactOnClose: false });
+    await churn(first.register, 0, 20);
+    await first.journal.compact();
+    await first.register.set('after', 1);
+    await first.journal.append({ t: 'note' });
+    await first.journal.close();
+
+    const second = await openRegister(dir);
+    const { register, '*': unowned } = second.stats.owners;
+    // A record per key at the compaction, and the entry after it.
+    expect(register).toMatchObject({ records: second.register.values.size, ms: expect.any(Number) });
+    expect(register!.bytes).toBeGreaterThan(0);
+    expect(unowned).toMatchObject({ records: 1, bytes: '{"t":"note"}'.length });
+    await second.journal.close({ compact: false });
+  });
+
   it('compacts at a clean close: the next start reads the snapshot and no entries', async () => {
     const dir = tempDir();
     const first = await openRegister(dir, { compactOnCloseAfterEntries: 10 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { callSystem, CircuitBreaker, SystemUnavailableError, TransportError, type ResiliencePolicy } from './resilience.js';
 
 const config = { timeoutMs: 200, retries: 2, breakerFailures: 2, breakerResetMs: 1000 };
@@ -36,18 +36,32 @@ describe('callSystem and a refusal for rate (TransportError with retryAfterMs)',
     expect(breaker.current.kind).toBe('open');
   });
 
-  it('a half-open trial refused for rate frees the trial slot: the next call is the trial, and its outcome decides', async () => {
-    let now = 0;
-    const breaker = new CircuitBreaker(1, 1000, () => now);
-    const policy: ResiliencePolicy = { system: 'erp', config: { ...config, retries: 0 }, breaker };
-    await callSystem(policy, 'm', async () => Promise.reject(new TransportError('down')), { idempotent: true }).catch(() => undefined);
-    expect(breaker.current.kind).toBe('open');
-    now = 1_500;
-    const trial = await callSystem(policy, 'm', async () => Promise.reject(throttled()), { idempotent: true }).catch((e: unknown) => e);
-    expect((trial as SystemUnavailableError).retryAfterMs).toBe(1_500);
-    expect(breaker.current).toEqual({ kind: 'half-open', trialInFlight: false });
-    expect(await callSystem(policy, 'm', async () => 'ok', { idempotent: true })).toBe('ok');
-    expect(breaker.current).toEqual({ kind: 'closed', consecutiveFailures: 0 });
+  it('a half-open trial refused for rate does not reopen the circuit: the next call decides, by success or failure', async () => {
+    // cockatiel reads Date.now() for the reset time: only the clock is faked, timers stay real.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(0);
+      const breaker = new CircuitBreaker(1, 1000);
+      const policy: ResiliencePolicy = { system: 'erp', config: { ...config, retries: 0 }, breaker };
+      const down = () => callSystem(policy, 'm', async () => Promise.reject(new TransportError('down')), { idempotent: true }).catch(() => undefined);
+      await down();
+      expect(breaker.current.kind).toBe('open');
+      vi.setSystemTime(1_500);
+      const trial = await callSystem(policy, 'm', async () => Promise.reject(throttled()), { idempotent: true }).catch((e: unknown) => e);
+      expect((trial as SystemUnavailableError).retryAfterMs).toBe(1_500);
+      // cockatiel closes a circuit whose trial ended in an error it does not handle, keeping the count of failures.
+      expect(breaker.current).toEqual({ kind: 'closed', consecutiveFailures: 1 });
+      // So one more failure opens it again at once …
+      await down();
+      expect(breaker.current.kind).toBe('open');
+      // … and, after a trial refused for rate again, one success clears it.
+      vi.setSystemTime(3_000);
+      await callSystem(policy, 'm', async () => Promise.reject(throttled()), { idempotent: true }).catch(() => undefined);
+      expect(await callSystem(policy, 'm', async () => 'ok', { idempotent: true })).toBe('ok');
+      expect(breaker.current).toEqual({ kind: 'closed', consecutiveFailures: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('other failures carry no retryAfterMs', async () => {

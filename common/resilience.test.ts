@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { callSystem, CircuitBreaker, currentCallSignal, SystemUnavailableError, type ResiliencePolicy } from './resilience.js';
 
 const config = { timeoutMs: 50, retries: 2, breakerFailures: 3, breakerResetMs: 1000 };
@@ -31,7 +31,7 @@ describe('callSystem', () => {
   it('times out slow calls', async () => {
     const policy: ResiliencePolicy = { system: 'wms', config, breaker: new CircuitBreaker(10, 1000) };
     const error = await callSystem(policy, 'm', () => new Promise((r) => setTimeout(r, 500)), { idempotent: true }).catch((e: unknown) => e);
-    expect((error as SystemUnavailableError).extensions.code).toBe('WMS_UNAVAILABLE');
+    expect((error as SystemUnavailableError).extensions).toMatchObject({ code: 'WMS_UNAVAILABLE', reason: 'no answer within 50 ms' });
   });
 
   it('aborts a timed-out attempt: its signal (also the ambient one) is aborted when the caller gives up', async () => {
@@ -51,21 +51,28 @@ describe('callSystem', () => {
   });
 
   it('opens the breaker after consecutive failures and half-opens after the reset time', async () => {
-    let now = 0;
-    const breaker = new CircuitBreaker(3, 1000, () => now);
-    const policy: ResiliencePolicy = { system: 'crm', config: { ...config, retries: 0 }, breaker };
-    let calls = 0;
-    const failing = async () => {
-      calls++;
-      throw new Error('down');
-    };
-    for (let i = 0; i < 3; i++) await callSystem(policy, 'm', failing, { idempotent: true }).catch(() => undefined);
-    expect(breaker.current.kind).toBe('open');
-    await callSystem(policy, 'm', failing, { idempotent: true }).catch(() => undefined);
-    expect(calls).toBe(3);
-    now = 1500;
-    expect(await callSystem(policy, 'm', async () => 'back', { idempotent: true })).toBe('back');
-    expect(breaker.current.kind).toBe('closed');
+    // cockatiel reads Date.now() for the reset time: only the clock is faked, timers stay real.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(0);
+      const breaker = new CircuitBreaker(3, 1000);
+      const policy: ResiliencePolicy = { system: 'crm', config: { ...config, retries: 0 }, breaker };
+      let calls = 0;
+      const failing = async () => {
+        calls++;
+        throw new Error('down');
+      };
+      for (let i = 0; i < 3; i++) await callSystem(policy, 'm', failing, { idempotent: true }).catch(() => undefined);
+      expect(breaker.current).toEqual({ kind: 'open', openedAt: 0 });
+      const fast = await callSystem(policy, 'm', failing, { idempotent: true }).catch((e: unknown) => e);
+      expect((fast as SystemUnavailableError).extensions).toMatchObject({ code: 'CRM_UNAVAILABLE', reason: 'circuit open' });
+      expect(calls).toBe(3);
+      vi.setSystemTime(1500);
+      expect(await callSystem(policy, 'm', async () => 'back', { idempotent: true })).toBe('back');
+      expect(breaker.current).toEqual({ kind: 'closed', consecutiveFailures: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('counts a call once, after its retries: failed attempts that a retry absorbs never open the breaker', async () => {

@@ -1,8 +1,27 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  BrokenCircuitError,
+  circuitBreaker,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  fullJitterGenerator,
+  handleWhen,
+  retry,
+  TaskCancelledError,
+  timeout,
+  TimeoutStrategy,
+  wrap,
+  type CircuitBreakerPolicy,
+  type IDefaultPolicyContext,
+  type IPolicy,
+  type IRetryContext,
+} from 'cockatiel';
 import { GraphQLError } from 'graphql';
 import type { AdapterConfig } from './config.js';
 import { currentCorrelationId } from './correlation.js';
 import type { Logger } from './logger.js';
+import { WRITE_METHODS } from './systems/writes.js';
 
 /** The systems of record the graph reads and writes. */
 export type SystemName = 'erp' | 'pos' | 'crm' | 'wms' | 'psp' | 'ecom';
@@ -63,71 +82,50 @@ export class TransportError extends Error {
 export type BreakerState =
   | { kind: 'closed'; consecutiveFailures: number }
   | { kind: 'open'; openedAt: number }
-  | { kind: 'half-open'; trialInFlight: boolean };
+  | { kind: 'half-open' };
+
+/** A refusal for rate (the system's 429): the system is up, the caller too fast. */
+function isRateRefusal(error: unknown): boolean {
+  return error instanceof TransportError && error.retryAfterMs !== undefined;
+}
 
 /**
- * One breaker per system and process. Closed: calls pass, consecutive failures are counted. Open: calls fail
- * fast until `resetMs` has passed. Half-open: a single trial call decides between closed and open again.
+ * One breaker per system and process, a cockatiel circuit breaker with a consecutive-failure count. Closed: calls
+ * pass, consecutive failed calls are counted. Open: calls fail fast until `resetMs` has passed. Half-open: the first
+ * call after that is the trial; its outcome decides between closed and open again.
+ *
+ * A refusal for rate is not a failure the breaker handles (`handleWhen`): it counts as neither success nor failure
+ * while closed, so failures around it stay consecutive. A half-open trial refused so closes the circuit (cockatiel
+ * takes an error it does not handle as an answer) without clearing the count, so the next failed call reopens it at
+ * once and the next successful one clears it: the next call decides, as with a trial, but other calls pass meanwhile.
  */
 export class CircuitBreaker {
-  private state: BreakerState = { kind: 'closed', consecutiveFailures: 0 };
+  private readonly consecutive: ConsecutiveBreaker;
+  /** The cockatiel policy, for {@link callSystem}; shared by every call to the system. */
+  readonly policy: CircuitBreakerPolicy;
+  private openedAt = 0;
 
-  constructor(
-    private readonly failureThreshold: number,
-    private readonly resetMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(failureThreshold: number, resetMs: number) {
+    this.consecutive = new ConsecutiveBreaker(failureThreshold);
+    this.policy = circuitBreaker(
+      handleWhen((error) => !isRateRefusal(error)),
+      { halfOpenAfter: resetMs, breaker: this.consecutive },
+    );
+    // cockatiel keeps the time it opened to itself; the health view says since when.
+    this.policy.onBreak(() => (this.openedAt = Date.now()));
+  }
 
   get current(): BreakerState {
-    return this.state;
-  }
-
-  /** Whether a call may go to the system now; reserves the trial slot when half-open. */
-  tryAcquire(): boolean {
-    const state = this.state;
-    switch (state.kind) {
-      case 'closed':
-        return true;
-      case 'open':
-        if (this.now() - state.openedAt < this.resetMs) return false;
-        this.state = { kind: 'half-open', trialInFlight: true };
-        return true;
-      case 'half-open':
-        if (state.trialInFlight) return false;
-        this.state = { kind: 'half-open', trialInFlight: true };
-        return true;
+    switch (this.policy.state) {
+      case CircuitState.Closed:
+        return { kind: 'closed', consecutiveFailures: this.consecutive.state };
+      case CircuitState.HalfOpen:
+        return { kind: 'half-open' };
+      case CircuitState.Open:
+      case CircuitState.Isolated:
+        return { kind: 'open', openedAt: this.openedAt };
       default:
-        return assertNever(state);
-    }
-  }
-
-  onSuccess(): void {
-    this.state = { kind: 'closed', consecutiveFailures: 0 };
-  }
-
-  /**
-   * The call ended without saying whether the system is healthy (it refused the call for rate: it answers, but
-   * not now). Counts as neither success nor failure; a half-open trial that ended so frees the trial slot, so
-   * that the next call is the trial.
-   */
-  onInconclusive(): void {
-    if (this.state.kind === 'half-open') this.state = { kind: 'half-open', trialInFlight: false };
-  }
-
-  onFailure(): void {
-    const state = this.state;
-    switch (state.kind) {
-      case 'closed': {
-        const failures = state.consecutiveFailures + 1;
-        this.state = failures >= this.failureThreshold ? { kind: 'open', openedAt: this.now() } : { kind: 'closed', consecutiveFailures: failures };
-        return;
-      }
-      case 'half-open':
-      case 'open':
-        this.state = { kind: 'open', openedAt: this.now() };
-        return;
-      default:
-        assertNever(state);
+        return assertNever(this.policy.state);
     }
   }
 }
@@ -135,8 +133,6 @@ export class CircuitBreaker {
 export function assertNever(value: never): never {
   throw new Error(`unexpected value ${JSON.stringify(value)}`);
 }
-
-class TimeoutError extends Error {}
 
 /** The signal of the system call running now (ambient, like the correlation id), for transports that can abort. */
 const callSignals = new AsyncLocalStorage<AbortSignal>();
@@ -151,33 +147,29 @@ export function currentCallSignal(): AbortSignal | undefined {
   return callSignals.getStore();
 }
 
-/** One attempt under a timeout that aborts it: `fn` gets the attempt's signal, also as {@link currentCallSignal}. */
-function withTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, ms: number): Promise<T> {
-  const controller = new AbortController();
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const error = new TimeoutError(`no answer within ${ms} ms`);
-      controller.abort(error);
-      reject(error);
-    }, ms);
-    callSignals.run(controller.signal, () => fn(controller.signal)).then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+/**
+ * Full jitter, a random wait in [0, min(1000, 25 · 2^n)) before the n-th retry (n from 0), so that retrying
+ * clients do not march in step: the schedule of common/backoff.ts (`retryDelayMs(n + 1, 25, 1000)`) in cockatiel's
+ * terms, which its retry policy takes.
+ */
+export const RETRY_BACKOFF = new ExponentialBackoff({ generator: fullJitterGenerator, initialDelay: 25, maxDelay: 1000, exponent: 2 });
+
+/** Whether another attempt can help: not after a timeout (it spent the caller's patience), a refusal for good or for rate. */
+function isRetryable(error: unknown): boolean {
+  return !(error instanceof TaskCancelledError) && !(error instanceof TransportError && !error.transient) && !isRateRefusal(error);
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Full jitter: a random wait in [0, base * 2^attempt], so that retrying clients do not march in step. */
-export function backoffMs(attempt: number, baseMs = 25, capMs = 1000): number {
-  return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
+/**
+ * The policies of one call: the system's breaker outermost (it hears the call's outcome once, after its retries),
+ * then retries for a read, then each attempt's timeout. Timeout and retry hold no state across calls.
+ */
+function callPolicy(config: AdapterConfig, breaker: CircuitBreaker, idempotent: boolean): IPolicy<IDefaultPolicyContext & Partial<IRetryContext>> {
+  // Aggressive rather than cooperative: both hand the attempt an AbortSignal and abort it at the deadline (what a
+  // transport passes to fetch), but a callee that cannot hear it (an in-process system) would keep a cooperative
+  // timeout waiting for its answer; aggressive stops waiting too. Not aborted on return: only a timed-out attempt is cut.
+  const attemptTimeout = timeout(Math.max(1, config.timeoutMs), { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
+  if (!idempotent) return wrap(breaker.policy, attemptTimeout);
+  return wrap(breaker.policy, retry(handleWhen(isRetryable), { maxAttempts: Math.max(0, config.retries), backoff: RETRY_BACKOFF }), attemptTimeout);
 }
 
 export interface ResiliencePolicy {
@@ -188,49 +180,54 @@ export interface ResiliencePolicy {
 }
 
 /**
- * Run one call to a system of record under the policy: a timeout on every attempt that aborts it (its signal is
- * `fn`'s argument and {@link currentCallSignal}), retries with jitter for
- * reads that failed fast (a timed-out attempt already spent the caller's patience), breaker accounting.
+ * Run one call to a system of record under the policy (cockatiel's, composed breaker → retry → timeout): a timeout
+ * on every attempt that aborts it (its signal is `fn`'s argument and {@link currentCallSignal}), retries with
+ * jitter for reads that failed fast (a timed-out attempt already spent the caller's patience), breaker accounting.
  * Whatever goes wrong surfaces as a SystemUnavailableError naming the system.
  *
  * The breaker hears the call's outcome once, after its retries: a flaky system whose retries succeed is not
  * failing, and counting each failed attempt would let a few unlucky attempts of concurrent calls open the
- * circuit on a system that answers 97 % of calls. A half-open trial likewise includes its retries.
+ * circuit on a system that answers 97 % of calls. A half-open trial likewise includes its retries, and while it
+ * runs other calls fail fast (cockatiel would hold them until the trial ends).
  *
  * A refusal for rate (a TransportError with `retryAfterMs`, the system's 429) ends the call at once: retrying
  * sooner than the system asked only earns more refusals, and a system that throttles is up, so the breaker does
  * not count it as a failure. It surfaces as a SystemUnavailableError carrying `retryAfterMs`, for the caller to
- * wait that long.
+ * wait that long (the ERP outbox does).
  */
 export async function callSystem<T>(policy: ResiliencePolicy, method: string, fn: (signal: AbortSignal) => Promise<T>, options: { idempotent: boolean }): Promise<T> {
   const { system, config, breaker, logger } = policy;
-  const attempts = options.idempotent ? 1 + Math.max(0, config.retries) : 1;
-  let lastReason = 'unknown';
-  if (!breaker.tryAcquire()) throw new SystemUnavailableError(system, 'circuit open');
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    const started = performance.now();
-    try {
-      const result = await withTimeout(fn, config.timeoutMs);
-      breaker.onSuccess();
-      logger?.debug({ system, method, attempt, ms: Math.round(performance.now() - started) }, 'adapter call');
-      return result;
-    } catch (error) {
-      lastReason = error instanceof Error ? error.message : String(error);
-      logger?.debug({ system, method, attempt, err: lastReason, correlationId: currentCorrelationId() }, 'adapter call failed');
-      if (error instanceof TransportError && error.retryAfterMs !== undefined) {
-        breaker.onInconclusive();
-        throw new SystemUnavailableError(system, lastReason, { retryAfterMs: error.retryAfterMs });
+  if (breaker.policy.state === CircuitState.HalfOpen) throw new SystemUnavailableError(system, 'circuit open');
+  try {
+    return await callPolicy(config, breaker, options.idempotent).execute(async ({ signal, attempt = 0 }) => {
+      const started = performance.now();
+      try {
+        const result = await callSignals.run(signal, () => fn(signal));
+        logger?.debug({ system, method, attempt, ms: Math.round(performance.now() - started) }, 'adapter call');
+        return result;
+      } catch (error) {
+        logger?.debug({ system, method, attempt, err: reasonOf(error, config), correlationId: currentCorrelationId() }, 'adapter call failed');
+        throw error;
       }
-      const retryable = !(error instanceof TimeoutError) && !(error instanceof TransportError && !error.transient);
-      if (!retryable || attempt === attempts - 1) break;
-      await sleep(backoffMs(attempt));
-    }
+    });
+  } catch (error) {
+    const reason = reasonOf(error, config);
+    // Also the line for a timeout or a fast failure, which no attempt reports (a timed-out attempt is left behind).
+    logger?.debug({ system, method, err: reason, correlationId: currentCorrelationId() }, 'adapter call unavailable');
+    if (isRateRefusal(error)) throw new SystemUnavailableError(system, reason, { retryAfterMs: (error as TransportError).retryAfterMs });
+    throw new SystemUnavailableError(system, reason);
   }
-  breaker.onFailure();
-  throw new SystemUnavailableError(system, lastReason);
 }
 
-type AsyncMethods<T> = { [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => Promise<R> : never };
+function reasonOf(error: unknown, config: AdapterConfig): string {
+  if (error instanceof BrokenCircuitError) return 'circuit open';
+  // Only the attempt's timeout cancels a task here (no caller signal is passed in).
+  if (error instanceof TaskCancelledError) return `no answer within ${config.timeoutMs} ms`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+// String keys only, as the proxy wraps: a symbol-keyed member (a system's state export) passes through unwrapped.
+type AsyncMethods<T> = { [K in keyof T]: K extends string ? (T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => Promise<R> : never) : T[K] };
 
 /**
  * Wrap every method of a port implementation with {@link callSystem}. Methods listed in `writes` are not
@@ -274,9 +271,12 @@ export class ResilienceRegistry {
     return { system, config: this.config, breaker, logger: this.logger };
   }
 
-  /** Wrap a system client so every call runs under this system's policy. */
+  /**
+   * Wrap a system client so every call runs under this system's policy. `writes` are the target's methods that must
+   * not be retried; the system's own writes (WRITE_METHODS) never are, whether listed or not.
+   */
   wrap<T extends AsyncMethods<T>>(system: SystemName, target: T, writes: readonly (keyof T)[] = []): T {
-    return withResilience(this.policy(system), target, writes);
+    return withResilience(this.policy(system), target, [...writes, ...(WRITE_METHODS[system] as readonly PropertyKey[] as readonly (keyof T)[])]);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { OrderRecord } from '../common/systems/records.js';
-import { OrderBook } from './order-book.js';
+import { OrderBook, type OrderBookState } from './order-book.js';
+import { IMPORT_STATE } from './state.js';
 import type { SeedData } from './seed.js';
 import { groupBy } from './shared.js';
 
@@ -28,5 +29,20 @@ export class SandboxEcom extends OrderBook {
   /** Pickup orders still to be handed over at each location (CONFIRMED or READY_FOR_PICKUP), oldest first. */
   async getPickupQueue(locationIds: readonly string[]): Promise<OrderRecord[][]> {
     return locationIds.map((id) => (this.pickupByLocation.get(id) ?? []).filter((o) => o.status === 'CONFIRMED' || o.status === 'READY_FOR_PICKUP'));
+  }
+
+  /** The pickup queues are rebuilt as the constructor and `createOrder` built them: the seed's by `placedAt`, then the rest in order. */
+  override [IMPORT_STATE](state: OrderBookState): void {
+    super[IMPORT_STATE](state);
+    this.pickupByLocation.clear();
+    const orders = [...this.orders.values()];
+    const seededPickups = orders.slice(0, this.seededOrders).filter((o) => o.deliveryMethod === 'PICKUP');
+    for (const [location, list] of groupBy(seededPickups.sort((a, b) => (a.placedAt < b.placedAt ? -1 : 1)), (o) => o.pickupLocationId)) this.pickupByLocation.set(location, list);
+    for (const record of orders.slice(this.seededOrders)) {
+      if (record.deliveryMethod !== 'PICKUP' || !record.pickupLocationId) continue;
+      const list = this.pickupByLocation.get(record.pickupLocationId);
+      if (list) list.push(record);
+      else this.pickupByLocation.set(record.pickupLocationId, [record]);
+    }
   }
 }

@@ -3,6 +3,7 @@ import type { ErpProduct, ErpVariant, InvoiceRecord, ItemStatus, PostingRecord, 
 import { callTime } from './clock.js';
 import type { SeedData } from './seed.js';
 import { groupBy, indexBy, PairIndex } from './shared.js';
+import { EXPORT_STATE, IMPORT_STATE, intPart, listPart, type SystemState } from './state.js';
 
 export interface SandboxErpOptions {
   /**
@@ -382,6 +383,62 @@ export class SandboxErp {
     if (list) list.push(record);
     else this.invoicesByOrder.set(record.orderId, [record]);
     return record;
+  }
+
+  /**
+   * The item master, stock policies, invoices, postings and the change feed, with their sequences. The records are the
+   * live ones: the ERP replaces a record it changes, never changes one in place; the lists are copies.
+   */
+  [EXPORT_STATE](): SystemState {
+    return {
+      products: this.productList.slice(),
+      variants: [...this.variants.values()],
+      policies: this.policies.all(),
+      invoices: [...this.invoicesById.values()],
+      postings: [...this.postingsById.values()],
+      postingDates: [...this.postingDates.entries()],
+      documentSequence: this.documentSequence,
+      invoiceSequence: this.invoiceSequence,
+      changes: this.changes.slice(),
+      droppedThrough: this.droppedThrough,
+      masterSequence: this.masterSequence,
+    };
+  }
+
+  /** Replace all of it by a snapshot's, each index rebuilt in the order the constructor and the writes keep. */
+  [IMPORT_STATE](state: SystemState): void {
+    const owner = 'the ERP';
+    this.productList = listPart<ErpProduct>(state, 'products', owner);
+    this.products.clear();
+    this.haystacks.clear();
+    for (const p of this.productList) {
+      this.products.set(p.id, p);
+      this.haystacks.set(p.id, `${p.name} ${p.brand} ${p.category} ${p.description}`.toLowerCase());
+    }
+    const variants = listPart<ErpVariant>(state, 'variants', owner);
+    this.variants.clear();
+    for (const v of variants) this.variants.set(v.sku, v);
+    this.variantsByProduct.clear();
+    for (const [productId, list] of groupBy(variants, (v) => v.productId)) this.variantsByProduct.set(productId, list);
+    this.policies.clear();
+    for (const policy of listPart<StockPolicy>(state, 'policies', owner)) this.policies.set(policy);
+    const invoices = listPart<InvoiceRecord>(state, 'invoices', owner);
+    this.invoicesById.clear();
+    for (const i of invoices) this.invoicesById.set(i.id, i);
+    this.invoicesByOrder.clear();
+    for (const [orderId, list] of groupBy(invoices, (i) => i.orderId)) this.invoicesByOrder.set(orderId, list);
+    const postings = listPart<PostingRecord>(state, 'postings', owner);
+    this.postingsById.clear();
+    for (const p of postings) this.postingsById.set(p.id, p);
+    this.postingsByOrder.clear();
+    for (const [orderId, list] of groupBy(postings, (p) => p.orderId)) this.postingsByOrder.set(orderId, list);
+    this.postingDates.clear();
+    for (const [id, date] of listPart<[string, string]>(state, 'postingDates', owner)) this.postingDates.set(id, date);
+    this.documentSequence = intPart(state, 'documentSequence', owner);
+    this.invoiceSequence = intPart(state, 'invoiceSequence', owner);
+    this.changes = listPart<ErpMasterChange>(state, 'changes', owner);
+    this.droppedThrough = intPart(state, 'droppedThrough', owner);
+    this.masterSequence = intPart(state, 'masterSequence', owner);
   }
 }
 

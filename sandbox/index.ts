@@ -1,4 +1,7 @@
 import type { SandboxConfig } from '../common/config.js';
+import type { JournaledSystems } from '../common/durable.js';
+import { JournalError } from '../common/journal.js';
+import type { SystemName } from '../common/resilience.js';
 import type { StockBook } from '../common/systems/stock-book.js';
 import { isStockWrite, WRITE_METHODS, type SystemWrite, type WriteMethod } from '../common/systems/writes.js';
 import { SandboxCrm } from './crm.js';
@@ -8,6 +11,7 @@ import { SandboxControl, instrument, replayWrite, type WriteHook } from './fault
 import { SandboxPos } from './pos.js';
 import { SandboxPsp } from './psp.js';
 import { generateSeedData, type SeedData } from './seed.js';
+import { EXPORT_STATE, flattenState, IMPORT_STATE, StateCollector, type StateHolder, type StateRecord } from './state.js';
 import { SandboxWms } from './wms.js';
 
 export type { SeedData } from './seed.js';
@@ -60,6 +64,11 @@ export interface Sandbox {
    */
   direct?: SandboxSystems;
   control: SandboxControl;
+  /**
+   * The systems' state for the DATA_DIR journal (common/durable.ts `JournaledWrites`): a snapshot of their state,
+   * restoring one, and applying a write of an earlier run. With a shared stock book, stock is left out of all three.
+   */
+  journaled: JournaledSystems;
 }
 
 export interface SandboxOptions extends SystemsOptions {
@@ -89,13 +98,78 @@ export function createSandbox(config: SandboxConfig, options: SandboxOptions = {
   // A shared stock book (Redis) is durable on its own: its writes are neither journaled here nor replayed into it.
   const journaled = <K extends keyof SandboxSystems>(name: K): readonly WriteMethod<K>[] =>
     stock && (name === 'pos' || name === 'wms') ? (WRITE_METHODS[name] as readonly WriteMethod<K>[]).filter((m) => !isStockWrite(m)) : WRITE_METHODS[name];
-  for (const write of options.replay ?? []) {
-    if (stock && (write.system === 'pos' || write.system === 'wms') && isStockWrite(write.method)) continue;
-    replayWrite(raw[write.system], write);
-  }
+  const journaledSystems = journaledFor(raw, config, stock !== undefined);
+  for (const write of options.replay ?? []) journaledSystems.replay(write);
   const control = new SandboxControl(options.now ? { now: options.now } : {});
   const wrap = <K extends keyof SandboxSystems>(name: K, by: SandboxControl | null) => instrument(name, raw[name], by, journaled(name), options.onWrite);
   const systems: SandboxSystems = { erp: wrap('erp', control), pos: wrap('pos', control), wms: wrap('wms', control), crm: wrap('crm', control), psp: wrap('psp', control), ecom: wrap('ecom', control) };
   const direct: SandboxSystems = { erp: wrap('erp', null), pos: wrap('pos', null), wms: wrap('wms', null), crm: wrap('crm', null), psp: wrap('psp', null), ecom: wrap('ecom', null) };
-  return { data, systems, direct, control };
+  return { data, systems, direct, control, journaled: journaledSystems };
+}
+
+/**
+ * What a sandbox snapshot starts with: its format and the seed its state grew from. Format 1 is the first with
+ * the systems' state (before it, the snapshot held the writes, which `JournaledWrites` still replays).
+ */
+export const SANDBOX_SNAPSHOT_FORMAT = 1;
+interface SnapshotHeader {
+  k: 'sandbox-state';
+  format: number;
+  seed: number;
+  scale: number;
+}
+/** One record of a system's state in a sandbox snapshot. */
+export type SandboxStateRecord = { s: SystemName } & StateRecord;
+
+function journaledFor(raw: SandboxSystems, config: SandboxConfig, sharedStock: boolean): JournaledSystems {
+  // The CRM has no writes, so no state of its own.
+  const holders: [SystemName, StateHolder][] = [
+    ['erp', raw.erp],
+    ['pos', raw.pos],
+    ['wms', raw.wms],
+    ['psp', raw.psp],
+    ['ecom', raw.ecom],
+  ];
+  const header: SnapshotHeader = { k: 'sandbox-state', format: SANDBOX_SNAPSHOT_FORMAT, seed: config.seed, scale: config.scale };
+  return {
+    replay(write) {
+      // A shared stock book (Redis) is durable on its own: its writes are neither journaled here nor replayed into it.
+      if (sharedStock && (write.system === 'pos' || write.system === 'wms') && isStockWrite(write.method)) return;
+      replayWrite(raw[write.system], write);
+    },
+    snapshot() {
+      const records: (SnapshotHeader | SandboxStateRecord)[] = [header];
+      for (const [s, holder] of holders) for (const record of flattenState(holder[EXPORT_STATE]())) records.push({ s, ...record });
+      return records;
+    },
+    restore(records) {
+      const first = records[0] as Partial<SnapshotHeader> | undefined;
+      if (first?.k !== 'sandbox-state') throw new JournalError('JOURNAL_SNAPSHOT_CORRUPT', 'the sandbox snapshot does not start with its header');
+      if (first.format !== SANDBOX_SNAPSHOT_FORMAT) {
+        throw new JournalError('JOURNAL_SNAPSHOT_INCOMPATIBLE', `the sandbox snapshot has format ${String(first.format)}, this version reads ${SANDBOX_SNAPSHOT_FORMAT} (and the writes of older snapshots); start the version that wrote it, or reset DATA_DIR (npm run reset)`);
+      }
+      if (first.seed !== config.seed || first.scale !== config.scale) {
+        throw new JournalError(
+          'JOURNAL_SNAPSHOT_INCOMPATIBLE',
+          `the sandbox snapshot grew from seed ${String(first.seed)} at scale ${String(first.scale)}, this start has seed ${config.seed} at scale ${config.scale} (SANDBOX_SEED, SANDBOX_SCALE): start with those, or reset DATA_DIR (npm run reset)`,
+        );
+      }
+      const collectors = new Map<SystemName, StateCollector>();
+      for (let n = 1; n < records.length; n++) {
+        const record = records[n] as SandboxStateRecord;
+        let collector = collectors.get(record.s);
+        if (!collector) collectors.set(record.s, (collector = new StateCollector()));
+        collector.add(record);
+      }
+      for (const [s, holder] of holders) {
+        const collector = collectors.get(s);
+        if (!collector) throw new JournalError('JOURNAL_SNAPSHOT_CORRUPT', `the sandbox snapshot holds no state of the ${s.toUpperCase()}`);
+        try {
+          holder[IMPORT_STATE](collector.get());
+        } catch (error) {
+          throw new JournalError('JOURNAL_SNAPSHOT_CORRUPT', (error as Error).message);
+        }
+      }
+    },
+  };
 }

@@ -2,6 +2,7 @@ import type { CasResult, ReturnRequest, ReturnRequestResult } from '../common/sy
 import type { OrderRecord, ReturnRecord } from '../common/systems/records.js';
 import { callTime } from './clock.js';
 import { groupBy, indexBy } from './shared.js';
+import { EXPORT_STATE, IMPORT_STATE, listPart, type SystemState } from './state.js';
 
 /** Order lookups shared by the two order-taking systems (POS for till sales, e-commerce for the rest). */
 export class OrderBook {
@@ -10,6 +11,9 @@ export class OrderBook {
   protected readonly byCustomer: Map<string, OrderRecord[]>;
   protected readonly returnsByOrder: Map<string, ReturnRecord[]>;
   protected readonly returnsById: Map<string, ReturnRecord>;
+  protected readonly byCheckout = new Map<string, OrderRecord>();
+  /** How many of `orders` (the first, in insertion order) came from the seed: a restore sorts those as the constructor did. */
+  protected readonly seededOrders: number;
 
   constructor(orders: readonly OrderRecord[], returns: readonly ReturnRecord[]) {
     this.orders = indexBy(orders, (o) => o.id);
@@ -19,6 +23,7 @@ export class OrderBook {
     const ids = new Set(orders.map((o) => o.id));
     this.returnsByOrder = groupBy(returns.filter((r) => ids.has(r.orderId)), (r) => r.orderId);
     this.returnsById = indexBy(returns.filter((r) => ids.has(r.orderId)), (r) => r.id);
+    this.seededOrders = this.orders.size;
   }
 
   async getOrders(ids: readonly string[]): Promise<(OrderRecord | null)[]> {
@@ -31,6 +36,7 @@ export class OrderBook {
     const record: OrderRecord = { ...draft, id: `${idPrefix}${String(sequence).padStart(6, '0')}`, number: `${numberPrefix}${String(1_000_000 + sequence).padStart(7, '0')}` };
     this.orders.set(record.id, record);
     this.byNumber.set(record.number, record);
+    if (record.checkoutReference) this.byCheckout.set(record.checkoutReference, record);
     if (record.customerId) {
       const list = this.byCustomer.get(record.customerId);
       if (list) list.unshift(record);
@@ -58,6 +64,11 @@ export class OrderBook {
     return found.sort((a, b) => (a.placedAt < b.placedAt ? -1 : a.placedAt > b.placedAt ? 1 : 0)).slice(0, Math.max(0, limit));
   }
 
+  /** The orders recorded under each checkout reference (null: none). */
+  async getOrdersByCheckout(references: readonly string[]): Promise<(OrderRecord | null)[]> {
+    return references.map((r) => this.byCheckout.get(r) ?? null);
+  }
+
   async getOrdersByNumber(numbers: readonly string[]): Promise<(OrderRecord | null)[]> {
     return numbers.map((n) => this.byNumber.get(n) ?? null);
   }
@@ -76,11 +87,32 @@ export class OrderBook {
    * from the same status exactly one lands. Not ok (with the current record, or null for an unknown order) when
    * the order is not in `expected`.
    */
-  async compareAndSetStatus(id: string, expected: OrderRecord['status'], status: OrderRecord['status']): Promise<CasResult<OrderRecord>> {
+  async compareAndSetStatus(id: string, expected: OrderRecord['status'], status: OrderRecord['status'], reference?: string | null): Promise<CasResult<OrderRecord>> {
     const record = this.orders.get(id);
+    // The same move again (its first answer was lost to a timeout or a crash): done already, nothing changes.
+    if (record && reference && record.lastMove?.reference === reference && record.status === status) return { ok: true, record };
     if (!record || record.status !== expected) return { ok: false, record: record ?? null };
     record.status = status;
+    record.lastMove = reference ? { reference, from: expected, settled: false, at: callTime().toISOString() } : null;
     return { ok: true, record };
+  }
+
+  /** Orders whose last move is unsettled and was made before `before` (an instant), oldest first, at most `limit`. A scan. */
+  async listUnsettledMoves(before: string, limit: number): Promise<OrderRecord[]> {
+    const found: OrderRecord[] = [];
+    for (const order of this.orders.values()) if (order.lastMove && !order.lastMove.settled && (order.lastMove.at ?? '') < before) found.push(order);
+    return found.sort((a, b) => ((a.lastMove!.at ?? '') < (b.lastMove!.at ?? '') ? -1 : 1)).slice(0, Math.max(0, limit));
+  }
+
+  /**
+   * The caller finished what follows the move `reference` (its side effects and events): a repeat of it is no
+   * longer to be resumed. A no-op when another move came since.
+   */
+  async settleMove(id: string, reference: string): Promise<boolean> {
+    const move = this.orders.get(id)?.lastMove;
+    if (!move || move.reference !== reference) return false;
+    move.settled = true;
+    return true;
   }
 
   async getReturns(ids: readonly string[]): Promise<(ReturnRecord | null)[]> {
@@ -127,6 +159,50 @@ export class OrderBook {
     if (status === 'REQUESTED') record.receivedAt = null;
     return { ok: true, record };
   }
+
+  /** Its orders and returns, for a snapshot (see sandbox/state.ts): copies, since moves change them in place. */
+  [EXPORT_STATE](): OrderBookState {
+    return {
+      orders: [...this.orders.values()].map((o) => (o.lastMove ? { ...o, lastMove: { ...o.lastMove } } : { ...o })),
+      returns: [...this.returnsById.values()].map((r) => ({ ...r })),
+    };
+  }
+
+  /**
+   * Replace its orders and returns by a snapshot's and rebuild the indexes exactly as the constructor and the writes
+   * built them: the seed's orders of a customer newest first by `placedAt`, each later one in front of them.
+   */
+  [IMPORT_STATE](state: OrderBookState): void {
+    const orders = listPart<OrderRecord>(state, 'orders', 'an order book');
+    const returns = listPart<ReturnRecord>(state, 'returns', 'an order book');
+    for (const map of [this.orders, this.byNumber, this.byCustomer, this.returnsByOrder, this.returnsById, this.byCheckout]) map.clear();
+    for (const record of orders) {
+      this.orders.set(record.id, record);
+      this.byNumber.set(record.number, record);
+    }
+    const seeded = orders.slice(0, this.seededOrders);
+    for (const [customer, list] of groupBy([...seeded].sort((a, b) => (a.placedAt < b.placedAt ? 1 : -1)), (o) => o.customerId)) this.byCustomer.set(customer, list);
+    for (const record of orders.slice(this.seededOrders)) {
+      if (record.checkoutReference) this.byCheckout.set(record.checkoutReference, record);
+      if (!record.customerId) continue;
+      const list = this.byCustomer.get(record.customerId);
+      if (list) list.unshift(record);
+      else this.byCustomer.set(record.customerId, [record]);
+    }
+    for (const record of returns) {
+      this.returnsById.set(record.id, record);
+      const list = this.returnsByOrder.get(record.orderId);
+      if (list) list.push(record);
+      else this.returnsByOrder.set(record.orderId, [record]);
+    }
+  }
+}
+
+export interface OrderBookState extends SystemState {
+  /** Every order, in the order the book recorded them (the seed's first). */
+  orders: OrderRecord[];
+  /** Every return, in the order the book recorded them. */
+  returns: ReturnRecord[];
 }
 
 export class PosOrderBook extends OrderBook {

@@ -3,6 +3,7 @@ import type { PaymentRecord, RefundRecord } from '../common/systems/records.js';
 import { callTime } from './clock.js';
 import type { SeedData } from './seed.js';
 import { groupBy } from './shared.js';
+import { EXPORT_STATE, IMPORT_STATE, listPart, type SystemState } from './state.js';
 
 /** Payment service provider: authorizations, captures and refunds. */
 export class SandboxPsp {
@@ -18,7 +19,11 @@ export class SandboxPsp {
    * Authorize a payment. The sandbox declines the test token `tok_decline` (as real PSPs have test cards that
    * always decline); everything else is authorized.
    */
-  async authorize(request: { orderId: string; amountMinor: number; currency: string; method: PaymentRecord['method']; token?: string | null }): Promise<PaymentRecord> {
+  async authorize(request: { orderId: string; amountMinor: number; currency: string; method: PaymentRecord['method']; token?: string | null; reference?: string | null }): Promise<PaymentRecord> {
+    // Idempotent by the caller's reference, as real PSPs are by idempotency key: a retry whose first answer was
+    // lost gets the first authorization, not a second one.
+    const earlier = request.reference ? this.paymentsByOrder.get(request.orderId)?.find((p) => p.reference === request.reference) : undefined;
+    if (earlier) return earlier;
     const payment: PaymentRecord = {
       id: `pay-${request.orderId}`,
       orderId: request.orderId,
@@ -27,6 +32,7 @@ export class SandboxPsp {
       amountMinor: request.amountMinor,
       currency: request.currency,
       createdAt: callTime().toISOString(),
+      ...(request.reference ? { reference: request.reference } : {}),
     };
     const list = this.paymentsByOrder.get(request.orderId);
     if (list) list.push(payment);
@@ -66,5 +72,17 @@ export class SandboxPsp {
     if (list) list.push(refund);
     else this.refundsByOrder.set(request.orderId, [refund]);
     return refund;
+  }
+
+  /** Its payments (copies: a void changes them in place) and refunds, each order's in the order they were made. */
+  [EXPORT_STATE](): SystemState {
+    return { payments: [...this.paymentsByOrder.values()].flat().map((p) => ({ ...p })), refunds: [...this.refundsByOrder.values()].flat() };
+  }
+
+  [IMPORT_STATE](state: SystemState): void {
+    this.paymentsByOrder.clear();
+    for (const [orderId, list] of groupBy(listPart<PaymentRecord>(state, 'payments', 'the PSP'), (p) => p.orderId)) this.paymentsByOrder.set(orderId, list);
+    this.refundsByOrder.clear();
+    for (const [orderId, list] of groupBy(listPart<RefundRecord>(state, 'refunds', 'the PSP'), (r) => r.orderId)) this.refundsByOrder.set(orderId, list);
   }
 }

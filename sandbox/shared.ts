@@ -47,6 +47,10 @@ export class PairIndex<T extends StockKey> {
     perSku.set(record.locationId, record);
   }
 
+  clear(): void {
+    this.bySku.clear();
+  }
+
   all(): T[] {
     const records: T[] = [];
     for (const perSku of this.bySku.values()) for (const record of perSku.values()) records.push(record);

@@ -93,3 +93,41 @@ describe('the one list of writes', () => {
     expect(WRITE_METHODS.pos).not.toContain('getStock');
   });
 });
+
+describe('MemoryStockBook: commitments under a checkout reference', () => {
+  const rec = (sku: string, locationId: string, onHand: number): StockRecord => ({ sku, locationId, onHand, committed: 0, reserved: 0, damaged: 0 });
+  it('commits once per reference, lists it while open (not once settled), ends it once: released or fulfilled', async () => {
+    const book = new MemoryStockBook([rec('A', 'S1', 10), rec('A', 'W1', 10)]);
+    const at = '2030-01-01T00:00:00.000Z';
+    const line = [{ sku: 'A', quantity: 2, safetyStock: 0 }];
+    expect(await book.commitStock('S1', line, { reference: 'chk-1', at })).toEqual({ ok: true });
+    expect(await book.commitStock('S1', line, { reference: 'chk-1', at })).toEqual({ ok: true });
+    expect(await book.commitStock('W1', line, { reference: 'chk-2', at })).toEqual({ ok: true });
+    expect((await book.getStock([{ sku: 'A', locationId: 'S1' }]))[0]?.committed).toBe(2);
+    expect((await book.openCommitments('2030-01-01T00:00:01.000Z', 10)).map((c) => c.reference)).toEqual(['chk-1', 'chk-2']);
+    expect(await book.openCommitments(at, 10)).toEqual([]);
+    expect([await book.releaseCommitment('S1', 'chk-1'), await book.releaseCommitment('S1', 'chk-1')]).toEqual([true, false]);
+    expect((await book.getStock([{ sku: 'A', locationId: 'S1' }]))[0]?.committed).toBe(0);
+    await book.settleCommitment('W1', 'chk-2');
+    expect(await book.openCommitments('2030-01-02T00:00:00.000Z', 10)).toEqual([]);
+    // Settled, it is the order's: its hand-over ends it, once.
+    expect(await book.commitStock('W1', line, { reference: 'chk-2', at })).toEqual({ ok: true });
+    expect([await book.fulfillCommitment('W1', 'chk-2'), await book.fulfillCommitment('W1', 'chk-2'), await book.releaseCommitment('W1', 'chk-2')]).toEqual([true, false, false]);
+    expect((await book.getStock([{ sku: 'A', locationId: 'W1' }]))[0]).toMatchObject({ onHand: 8, committed: 0 });
+  });
+});
+
+describe('MemoryStockBook: adjustments under a reference', () => {
+  it('a repeat of an applied adjustment answers the first result and moves nothing', async () => {
+    const book = new MemoryStockBook([{ sku: 'A', locationId: 'S1', onHand: 5, committed: 0, reserved: 0, damaged: 0 }]);
+    const first = await book.adjustStock({ sku: 'A', locationId: 'S1', onHandDelta: 3, reference: 'adj-1' });
+    const again = await book.adjustStock({ sku: 'A', locationId: 'S1', onHandDelta: 3, reference: 'adj-1' });
+    expect(first).toMatchObject({ ok: true, previousOnHand: 5, record: { onHand: 8 } });
+    expect(again).toEqual({ ok: true, previousOnHand: 5, record: { sku: 'A', locationId: 'S1', onHand: 8, committed: 0, reserved: 0, damaged: 0 } });
+    expect((await book.getStock([{ sku: 'A', locationId: 'S1' }]))[0]?.onHand).toBe(8);
+    // Another reference is another movement; a refused one is not remembered (its repeat is decided again).
+    expect(await book.adjustStock({ sku: 'A', locationId: 'S1', onHandDelta: 1, reference: 'adj-2' })).toMatchObject({ ok: true, record: { onHand: 9 } });
+    expect(await book.adjustStock({ sku: 'A', locationId: 'S1', onHandDelta: -99, reference: 'adj-3' })).toMatchObject({ ok: false, reason: 'NEGATIVE_STOCK' });
+    expect(await book.adjustStock({ sku: 'A', locationId: 'S1', onHandDelta: -9, reference: 'adj-3' })).toMatchObject({ ok: true, record: { onHand: 0 } });
+  });
+});

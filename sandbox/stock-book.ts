@@ -1,6 +1,21 @@
 import type { StockKey, StockRecord } from '../common/systems/records.js';
-import type { AdjustResult, CommitLine, CommitResult, ReservationHold, ReserveResult, Shortage, StockAdjustment, StockBook, StockReservationRecord } from '../common/systems/stock-book.js';
+import type { AdjustResult, CommitLine, CommitmentReference, CommitResult, OpenCommitment, ReservationHold, ReserveResult, Shortage, StockAdjustment, StockBook, StockReservationRecord } from '../common/systems/stock-book.js';
 import { PairIndex } from './shared.js';
+import { EXPORT_STATE, IMPORT_STATE, intPart, listPart, type SystemState } from './state.js';
+
+/** What a {@link MemoryStockBook} holds, as a snapshot keeps it. */
+export interface StockBookState extends SystemState {
+  stock: StockRecord[];
+  reservations: StockReservationRecord[];
+  reservationSequence: number;
+  /** The commitments made under a reference that have not ended, under their keys (location and reference). */
+  commitments: [string, OpenCommitment & { settled?: boolean }][];
+  /** Applied adjustments by key (location and reference), oldest first; absent in snapshots written before them. */
+  adjustments?: [string, { record: StockRecord; previousOnHand: number }][];
+}
+
+/** How many adjustment references the in-memory book remembers. */
+const ADJUSTMENTS_KEPT = 100_000;
 
 /** Units of `lines` at `locationId` that do not fit in what is sellable (see commitStock), with what is. */
 function shortagesAt(stock: PairIndex<StockRecord>, locationId: string, lines: readonly CommitLine[]): Shortage[] {
@@ -28,6 +43,8 @@ function giveBackReserved(stock: PairIndex<StockRecord>, reservation: StockReser
  */
 export class MemoryStockBook implements StockBook {
   private readonly stock: PairIndex<StockRecord>;
+  /** Commitments made under a reference, until they end, by location and reference; `settled` once an order holds one. */
+  private readonly commitments = new Map<string, OpenCommitment & { settled?: boolean }>();
   constructor(records: readonly StockRecord[]) {
     this.stock = new PairIndex(records);
   }
@@ -42,11 +59,49 @@ export class MemoryStockBook implements StockBook {
    * committed, or nothing changes and the shortages are reported. The check and the write happen in one
    * synchronous step, so no two commitments can both take the last unit.
    */
-  async commitStock(locationId: string, lines: readonly CommitLine[]): Promise<CommitResult> {
+  async commitStock(locationId: string, lines: readonly CommitLine[], reference?: CommitmentReference | null): Promise<CommitResult> {
+    const key = reference ? `${locationId}\0${reference.reference}` : null;
+    // The same commitment again (the first answer was lost): it holds the units already.
+    if (key && this.commitments.has(key)) return { ok: true };
     const shortages = shortagesAt(this.stock, locationId, lines);
     if (shortages.length) return { ok: false, shortages };
     for (const line of lines) (this.stock.get({ sku: line.sku, locationId }) as StockRecord).committed += line.quantity;
+    if (key && reference) this.commitments.set(key, { reference: reference.reference, locationId, lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), at: reference.at });
     return { ok: true };
+  }
+
+  async settleCommitment(locationId: string, reference: string): Promise<void> {
+    const commitment = this.commitments.get(`${locationId}\0${reference}`);
+    if (commitment) commitment.settled = true;
+  }
+
+  async releaseCommitment(locationId: string, reference: string): Promise<boolean> {
+    const commitment = this.endCommitment(locationId, reference);
+    if (commitment) await this.releaseStock(locationId, commitment.lines);
+    return commitment !== null;
+  }
+
+  async fulfillCommitment(locationId: string, reference: string): Promise<boolean> {
+    const commitment = this.endCommitment(locationId, reference);
+    if (commitment) await this.fulfillStock(locationId, commitment.lines);
+    return commitment !== null;
+  }
+
+  /** Take the commitment out (synchronously: of two callers one gets it), null when it has ended already. */
+  private endCommitment(locationId: string, reference: string): OpenCommitment | null {
+    const key = `${locationId}\0${reference}`;
+    const commitment = this.commitments.get(key) ?? null;
+    this.commitments.delete(key);
+    return commitment;
+  }
+
+  async openCommitments(before: string, limit: number): Promise<OpenCommitment[]> {
+    const cutoff = Date.parse(before);
+    return [...this.commitments.values()]
+      .filter((c) => !c.settled && Date.parse(c.at) < cutoff)
+      .map(({ settled: _settled, ...c }) => c)
+      .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+      .slice(0, Math.max(0, limit));
   }
 
   /** Give committed units back (a declined payment, a cancellation). Never below zero. */
@@ -74,6 +129,8 @@ export class MemoryStockBook implements StockBook {
   /** A stock movement (sale at the till, receipt, damage, cycle count), optionally compare-and-swap on on-hand. */
   async adjustStock(adjustment: StockAdjustment): Promise<AdjustResult> {
     const key = { sku: adjustment.sku, locationId: adjustment.locationId };
+    const done = adjustment.reference ? this.adjustments.get(`${adjustment.locationId}\0${adjustment.reference}`) : undefined;
+    if (done) return { ok: true, record: { ...done.record }, previousOnHand: done.previousOnHand };
     const existing = this.stock.get(key);
     if (adjustment.expectedOnHand != null && (existing?.onHand ?? 0) !== adjustment.expectedOnHand) return { ok: false, reason: 'STALE_QUANTITY', record: existing };
     const record = existing ?? { ...key, onHand: 0, committed: 0, reserved: 0, damaged: 0 };
@@ -86,7 +143,15 @@ export class MemoryStockBook implements StockBook {
     record.onHand = onHand;
     record.damaged = damaged;
     if (!existing) this.stock.set(record);
+    if (adjustment.reference) this.rememberAdjustment(`${adjustment.locationId}\0${adjustment.reference}`, { record: { ...record }, previousOnHand });
     return { ok: true, record, previousOnHand };
+  }
+
+  /** Applied adjustments by reference, the oldest forgotten beyond {@link ADJUSTMENTS_KEPT} (a retry comes within seconds). */
+  private readonly adjustments = new Map<string, { record: StockRecord; previousOnHand: number }>();
+  private rememberAdjustment(key: string, result: { record: StockRecord; previousOnHand: number }): void {
+    this.adjustments.set(key, result);
+    if (this.adjustments.size > ADJUSTMENTS_KEPT) this.adjustments.delete(this.adjustments.keys().next().value as string);
   }
 
   private readonly reservations = new Map<string, StockReservationRecord>();
@@ -143,6 +208,28 @@ export class MemoryStockBook implements StockBook {
     }
     return { expired, nextExpiresAt: next?.expiresAt ?? null };
   }
+
+  /**
+   * Everything the book holds, for a snapshot (see sandbox/state.ts): the counts copied, since writes change them in
+   * place (reservations and commitments never change once made). A field added to the book must be added here and in
+   * {@link IMPORT_STATE}, or a restart from a snapshot loses it.
+   */
+  [EXPORT_STATE](): StockBookState {
+    return { stock: this.stock.all().map((r) => ({ ...r })), reservations: [...this.reservations.values()], reservationSequence: this.reservationSequence, commitments: [...this.commitments.entries()].map(([k, c]) => [k, { ...c }]), adjustments: [...this.adjustments.entries()] };
+  }
+
+  /** Replace everything the book holds by a snapshot's ({@link EXPORT_STATE}). */
+  [IMPORT_STATE](state: StockBookState): void {
+    this.stock.clear();
+    for (const record of listPart<StockRecord>(state, 'stock', 'a stock book')) this.stock.set(record);
+    this.reservations.clear();
+    for (const reservation of listPart<StockReservationRecord>(state, 'reservations', 'a stock book')) this.reservations.set(reservation.id, reservation);
+    this.reservationSequence = intPart(state, 'reservationSequence', 'a stock book');
+    this.commitments.clear();
+    for (const [key, commitment] of listPart<[string, OpenCommitment & { settled?: boolean }]>(state, 'commitments', 'a stock book')) this.commitments.set(key, commitment);
+    this.adjustments.clear();
+    if (state.adjustments !== undefined) for (const [key, result] of listPart<[string, { record: StockRecord; previousOnHand: number }]>(state, 'adjustments', 'a stock book')) this.adjustments.set(key, result);
+  }
 }
 
 /**
@@ -157,8 +244,20 @@ export class StockKeeper implements StockBook {
   getStock(keys: readonly StockKey[]): Promise<(StockRecord | null)[]> {
     return this.stockBook.getStock(keys);
   }
-  commitStock(locationId: string, lines: readonly CommitLine[]): Promise<CommitResult> {
-    return this.stockBook.commitStock(locationId, lines);
+  commitStock(locationId: string, lines: readonly CommitLine[], reference?: CommitmentReference | null): Promise<CommitResult> {
+    return this.stockBook.commitStock(locationId, lines, reference);
+  }
+  settleCommitment(locationId: string, reference: string): Promise<void> {
+    return this.stockBook.settleCommitment(locationId, reference);
+  }
+  releaseCommitment(locationId: string, reference: string): Promise<boolean> {
+    return this.stockBook.releaseCommitment(locationId, reference);
+  }
+  fulfillCommitment(locationId: string, reference: string): Promise<boolean> {
+    return this.stockBook.fulfillCommitment(locationId, reference);
+  }
+  openCommitments(before: string, limit: number): Promise<OpenCommitment[]> {
+    return this.stockBook.openCommitments(before, limit);
   }
   releaseStock(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void> {
     return this.stockBook.releaseStock(locationId, lines);

@@ -3,7 +3,8 @@ import type { ShipmentRecord, SiteRecord } from '../common/systems/records.js';
 import type { StockBook } from '../common/systems/stock-book.js';
 import type { SeedData } from './seed.js';
 import { groupBy, indexBy } from './shared.js';
-import { MemoryStockBook, StockKeeper } from './stock-book.js';
+import { MemoryStockBook, StockKeeper, type StockBookState } from './stock-book.js';
+import { EXPORT_STATE, IMPORT_STATE, listPart, type SystemState } from './state.js';
 
 /** WMS: warehouses, warehouse stock and shipments. */
 export class SandboxWms extends StockKeeper {
@@ -11,10 +12,14 @@ export class SandboxWms extends StockKeeper {
   private readonly warehousesById: Map<string, SiteRecord>;
   private readonly shipmentsByOrder: Map<string, ShipmentRecord[]>;
 
+  /** Its own stock book (null: it was given a shared one, which keeps its own state). */
+  private readonly ownStock: MemoryStockBook | null;
+
   /** `stock`: the book its warehouse stock is kept in; default its own, in memory, seeded with the warehouses' counts. */
   constructor(data: SeedData, stock?: StockBook) {
     const ids = new Set(data.warehouses.map((w) => w.id));
     super(stock ?? new MemoryStockBook(data.stock.filter((s) => ids.has(s.locationId))));
+    this.ownStock = stock ? null : (this.stockBook as MemoryStockBook);
     this.warehouses = data.warehouses;
     this.warehousesById = indexBy(data.warehouses, (w) => w.id);
     this.shipmentsByOrder = groupBy(data.shipments, (s) => s.orderId);
@@ -63,5 +68,16 @@ export class SandboxWms extends StockKeeper {
       shipment.deliveredAt = deliveredAt;
     }
     return list;
+  }
+
+  /** Its shipments (copies: the carrier's news changes them in place) and, when the stock book is its own, the book's state. */
+  [EXPORT_STATE](): SystemState {
+    return { shipments: [...this.shipmentsByOrder.values()].flat().map((s) => ({ ...s })), ...(this.ownStock ? this.ownStock[EXPORT_STATE]() : {}) };
+  }
+
+  [IMPORT_STATE](state: SystemState): void {
+    this.shipmentsByOrder.clear();
+    for (const [orderId, list] of groupBy(listPart<ShipmentRecord>(state, 'shipments', 'the WMS'), (s) => s.orderId)) this.shipmentsByOrder.set(orderId, list);
+    if (this.ownStock && state.stock !== undefined) this.ownStock[IMPORT_STATE](state as StockBookState);
   }
 }

@@ -1,5 +1,6 @@
 import type { AppConfig } from '../common/config.js';
 import type { EventBackbone } from '../common/events.js';
+import { EventOutbox, type EventEmitter } from '../common/outbox/event-outbox.js';
 import type { RedisClient } from '../common/redis/connection.js';
 import type { IdempotencyStore } from '../common/idempotency.js';
 import type { Logger } from '../common/logger.js';
@@ -19,6 +20,11 @@ export interface SubgraphEnvironment {
   config: AppConfig;
   systems: SandboxSystems;
   backbone: EventBackbone;
+  /**
+   * Where producers hand the events of their changes (the transactional outbox, common/outbox).
+   * @default an outbox in memory over `backbone` (what a subgraph's own test builds without saying)
+   */
+  outbox?: EventEmitter | undefined;
   /** Idempotency records of mutations: in memory embedded, in Redis with REDIS_URL. */
   idempotency: IdempotencyStore;
   /** The shared Redis client with REDIS_URL (for state that several instances share, like the ERP outbox). */
@@ -42,4 +48,9 @@ export interface SubgraphEnvironment {
 /** The token verification and production settings every subgraph's service takes from the environment. */
 export function securityOf(env: Pick<SubgraphEnvironment, 'authenticate' | 'config'>): SubgraphSecurity {
   return { authenticate: env.authenticate, production: env.config.production };
+}
+
+/** The environment's outbox, or one in memory over its backbone. */
+export function outboxOf(env: Pick<SubgraphEnvironment, 'backbone' | 'outbox'>): EventEmitter {
+  return env.outbox ?? new EventOutbox({ backbone: env.backbone });
 }

@@ -194,7 +194,7 @@ describe('placeOrder (the contract PlaceOrder mutation)', () => {
     expect(await level(locationId, sku)).toEqual(before);
   });
 
-  it('a PSP outage compensates (stock released) and lets the client retry with the same key', async () => {
+  it('a PSP outage keeps the order PLACED with its stock; the retry with the same key resumes it: one order, one commitment', async () => {
     const { sku, locationId } = pickupStock(stack, 3, 5);
     const before = await level(locationId, sku);
     const input = pickupInput(sku, locationId);
@@ -202,9 +202,14 @@ describe('placeOrder (the contract PlaceOrder mutation)', () => {
     const failed = await place(input);
     await stack.sandboxCall('DELETE', '/sandbox/faults');
     expect(failed.body.errors?.[0]?.extensions?.code).toBe('PSP_UNAVAILABLE');
-    expect(await level(locationId, sku)).toEqual(before);
+    // Held for the retry (checkout recovery gives it back if none comes within CHECKOUT_STALE_MS).
+    expect(await level(locationId, sku)).toMatchObject({ committed: before.committed + 1, available: before.available - 1 });
     await untilSystemsUp(stack);
     const retried = await place(input);
-    expect((retried.body.data as any).placeOrder.order.status).toBe('CONFIRMED');
+    const order = (retried.body.data as any).placeOrder.order;
+    expect(order.status).toBe('CONFIRMED');
+    expect(await level(locationId, sku)).toMatchObject({ committed: before.committed + 1, available: before.available - 1 });
+    // The same key again answers the same order.
+    expect((await place(input)).body.data).toMatchObject({ placeOrder: { order: { id: order.id } } });
   });
 });

@@ -47,6 +47,10 @@ describe('DATA_DIR after compaction', () => {
     const timeline = (await first.queryAs(AGENT, contractOperation('OrderTimeline'), { orderId })).body;
     expect(timeline.errors ?? []).toEqual([]);
     expect(timeline.data!.order.timeline.length).toBeGreaterThan(2);
+    const stock = (await first.queryAs(store(location), contractOperation('StoreStock'), { locationId: location, skus: ['SKU-0003-1'] })).body;
+    expect(stock.errors ?? []).toEqual([]);
+    const queue = (await first.queryAs(store(location), contractOperation('PickupQueue'), { locationId: location })).body;
+    expect(queue.errors ?? []).toEqual([]);
     await stop(first);
 
     // What is left: the snapshot, and in the active segment fewer entries than would have made the stop compact
@@ -59,10 +63,15 @@ describe('DATA_DIR after compaction', () => {
     const snapshot = readFileSync(join(dir, 'journal.snapshot.ndjson'), 'utf8');
     expect(snapshot).not.toContain('"t":"taken"');
     expect(snapshot).not.toContain('"t":"join"');
+    // The systems of record snapshot their state, not the writes that made it: a compaction shortens the next start.
+    expect(snapshot).toContain('"k":"sandbox-state"');
+    expect(snapshot).not.toContain('"t":"call"');
 
     const second = await stackOn(dir);
     expect(second.logs.find((l) => l.msg === 'journal opened')).toMatchObject({ replayed: after, snapshotRecords: expect.any(Number) });
     expect((await second.queryAs(AGENT, contractOperation('OrderTimeline'), { orderId })).body).toEqual(timeline);
+    expect((await second.queryAs(store(location), contractOperation('StoreStock'), { locationId: location, skus: ['SKU-0003-1'] })).body).toEqual(stock);
+    expect((await second.queryAs(store(location), contractOperation('PickupQueue'), { locationId: location })).body).toEqual(queue);
     // The same key and input from the same shopper answers the original order and creates nothing.
     const calls = await second.countCalls(async () => {
       const replay = (await second.queryAs(customer, contractOperation('PlaceOrder'), { input: input('compaction-1') })).body.data!.placeOrder;

@@ -169,7 +169,7 @@ describe('pickup: ReadyForPickup and HandOver (contract documents)', () => {
     expect(after).toMatchObject({ onHand: placed.onHand - 2, committed: placed.committed - 2, available: placed.available });
     // The system-of-record calls about the order carry its correlation id too.
     const recent = (await stack.sandboxCall('GET', '/sandbox/calls/recent')).body as { method: string; correlationId: string }[];
-    expect(recent.filter((c) => c.method === 'fulfillStock').map((c) => c.correlationId)).toEqual([correlationId]);
+    expect(recent.filter((c) => c.method === 'fulfillCommitment').map((c) => c.correlationId)).toEqual([correlationId]);
 
     const queueAfter = (await stack.queryAs(store(locationId), op('PickupQueue'), { locationId })).body.data as any;
     expect(queueAfter.location.pickupQueue.some((o: any) => o.id === order.id)).toBe(false);
@@ -465,7 +465,7 @@ describe('bad input is a user error, never an exception, and changes nothing', (
         const pickupShip = await custom(store(locationId), SHIP, { input: { idempotencyKey: key(), orderId: open.id, carrier: 'UPS' } });
         expect(pickupShip.userErrors[0]).toMatchObject({ code: 'INVALID_STATE', message: expect.stringContaining('PICKUP order') });
       });
-      for (const method of ['compareAndSetStatus', 'createReturn', 'setReturnStatus', 'fulfillStock', 'releaseStock', 'adjustStock']) {
+      for (const method of ['compareAndSetStatus', 'settleMove', 'createReturn', 'setReturnStatus', 'fulfillStock', 'fulfillCommitment', 'releaseStock', 'releaseCommitment', 'adjustStock']) {
         expect([method, (calls.pos?.[method] ?? 0) + (calls.ecom?.[method] ?? 0) + (calls.wms?.[method] ?? 0)]).toEqual([method, 0]);
       }
       expect(calls.psp ?? {}).toEqual({});

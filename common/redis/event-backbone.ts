@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { handUntilTaken, type CanonicalEvent, type EventBackbone, type EventType } from '../events.js';
+import { changesIn, DEFAULT_STREAM_RETENTION, handUntilTaken, sequenceIn, streamsOf, type CanonicalEvent, type EventBackbone, type EventSequences, type EventStream, type EventType, type StreamHistory } from '../events.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { ChainableCommander } from 'ioredis';
 import { attachErrorLogger, disconnectNow, duplicateRedis, pipelineBySlot, type RedisClient } from './connection.js';
@@ -38,11 +38,15 @@ export interface RedisEventBackboneOptions {
    * after a restart under a new name) claims it, in ms: longer than a handler takes. Default 30 000.
    */
   claimIdleMs?: number;
+  /** Events each resumable stream (an order's status moves, a location's stock changes) retains. @default DEFAULT_STREAM_RETENTION (10,000) */
+  retention?: number;
 }
 
 const DAY_MS = 86_400_000;
 /** Entries per `XREAD`: enough to drain a burst quickly, few enough that one reply stays small. */
 const READ_COUNT = 500;
+/** Events per read of a stream's history when resuming. */
+const HISTORY_BATCH = 1_000;
 /** Events per pipeline when loading history: big enough to amortise round trips, small enough not to stall Redis. */
 const LOAD_BATCH = 1_000;
 /** How often an instance waiting for another one's history load looks again, in ms. */
@@ -53,9 +57,12 @@ const EVENT_FIELD = 'event';
 // Dedupe and append to the stream in one script, so that two instances publishing the same id cannot both get
 // past the check. The seen flag shares the stream's hash tag (one slot on a cluster). KEYS: seen flag, stream.
 // ARGV: event JSON, seen TTL (ms), stream MAXLEN.
+// The flag is set after the XADD: a script is not rolled back, and a flag left by a failed XADD would turn the
+// retry into a duplicate.
 const PUBLISH_LUA = `
-if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', '${EVENT_FIELD}', ARGV[1])
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
 return 1
 `;
 
@@ -66,6 +73,26 @@ const APPEND_LUA = `
 if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
 redis.call('RPUSH', KEYS[1], ARGV[2])
 return 1
+`;
+
+// An event's block of sequences in one stream (one per change it delivers there, `count`), once per event id: a
+// repeated publish gets the block it had. Keeps the event (without its sequences, which the reader puts back) for
+// resuming, scored by its block's LAST sequence (a resume from inside a block finds the event by `> after`), and
+// lets go of events whose last change falls out of the retention (counted in changes). All keys share the stream's
+// hash tag. KEYS: counter, id set, event set. ARGV: event id, event JSON, retention, count. Returns the block's first.
+const SEQUENCE_LUA = `
+local count = tonumber(ARGV[4])
+local known = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if known then return tonumber(known) - count + 1 end
+local last = redis.call('INCRBY', KEYS[1], count)
+redis.call('ZADD', KEYS[2], last, ARGV[1])
+redis.call('ZADD', KEYS[3], last, ARGV[2])
+local cut = last - tonumber(ARGV[3])
+if cut > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cut)
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cut)
+end
+return last - count + 1
 `;
 
 // Renew (ttl > 0) or release (ttl = 0) a lock only while we still hold it: an expired lock may have a new owner.
@@ -83,11 +110,12 @@ interface Scripts {
   retailEventPublish(numKeys: number, ...args: Arg[]): Promise<number>;
   retailEventAppend(numKeys: number, ...args: Arg[]): Promise<number>;
   retailLock(numKeys: number, ...args: Arg[]): Promise<number>;
+  retailStreamSequence(numKeys: number, ...args: Arg[]): Promise<number>;
 }
 type ScriptPipeline = ChainableCommander & { [K in keyof Scripts]: (...args: Parameters<Scripts[K]>) => ScriptPipeline };
 
 function defineScripts(redis: RedisClient): RedisClient & Scripts {
-  const scripts: Record<keyof Scripts, string> = { retailEventPublish: PUBLISH_LUA, retailEventAppend: APPEND_LUA, retailLock: LOCK_LUA };
+  const scripts: Record<keyof Scripts, string> = { retailEventPublish: PUBLISH_LUA, retailEventAppend: APPEND_LUA, retailLock: LOCK_LUA, retailStreamSequence: SEQUENCE_LUA };
   for (const [name, lua] of Object.entries(scripts)) {
     // Several backbones may share a client; defining once keeps the client's script table stable.
     if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function') redis.defineCommand(name, { lua });
@@ -122,6 +150,13 @@ interface Reader {
  * Each instance reads the stream on its own connection, from the position at its first subscription, and
  * hands every entry to its local handlers: every instance's subscribers see every event, in stream order, once.
  *
+ * Before all that, an event of a resumable stream (an order's status moves, a location's stock changes) gets its
+ * block of sequences in each of its streams, one per change it delivers there (one script per stream, in the
+ * stream's slot, idempotent by event id), which
+ * also keeps it, capped at `retention` per stream, for `streamSince`. Two instances publishing at once may put
+ * one stream's events on the live stream out of sequence order: subscribers put them back in order (see
+ * common/stream-sequencer.ts), reading what they miss from the stream.
+ *
  * Delivery is asynchronous (after `publish` resolves, unlike the in-memory backbone), and a handler that joins
  * while the reader is running may also receive entries written just before it joined (at-least-once).
  */
@@ -133,6 +168,7 @@ export class RedisEventBackbone implements EventBackbone {
   private readonly maxLen: number;
   private readonly historyLockTtlMs: number;
   private readonly claimIdleMs: number;
+  private readonly retention: number;
   private readonly consumers = new Set<{ stop(): Promise<void> }>();
   private readonly explicitLogger: Pick<Logger, 'warn' | 'error'> | undefined;
   private defaultLogger: Logger | undefined;
@@ -150,6 +186,7 @@ export class RedisEventBackbone implements EventBackbone {
     this.maxLen = positiveInt(options.maxLen ?? 1_000_000, 'maxLen');
     this.historyLockTtlMs = positiveInt(options.historyLockTtlMs ?? 30_000, 'historyLockTtlMs');
     this.claimIdleMs = positiveInt(options.claimIdleMs ?? 30_000, 'claimIdleMs');
+    this.retention = positiveInt(options.retention ?? DEFAULT_STREAM_RETENTION, 'retention');
     this.explicitLogger = options.logger;
   }
 
@@ -160,11 +197,58 @@ export class RedisEventBackbone implements EventBackbone {
 
   async publish(event: CanonicalEvent): Promise<boolean> {
     this.assertOpen();
-    const json = JSON.stringify(event);
+    const { sequences: _given, ...bare } = event;
+    const streams = streamsOf(event);
+    let stamped = bare as CanonicalEvent;
+    if (streams.length > 0) {
+      // An event already on the live stream is a duplicate, and must not be given sequences again (a stream lets
+      // go of old ids with their events). One that failed half way is not on it yet: it gets its sequences back.
+      if (await this.redis.exists(this.keys.seen(event.id))) return false;
+      stamped = { ...bare, sequences: await this.sequence(streams, bare as CanonicalEvent) } as CanonicalEvent;
+    }
+    const json = JSON.stringify(stamped);
     // The order's list first: whoever sees the event live can read it in the timeline already.
     // Truthiness, not `!== undefined`, as in the in-memory backbone: an empty order id belongs to no order.
     if (event.orderId) await this.append(event.orderId, event.id, json);
     return (await this.redis.retailEventPublish(2, this.keys.seen(event.id), this.keys.stream, json, this.seenTtlMs, this.maxLen)) === 1;
+  }
+
+  /**
+   * Resume reads: the stream's retained events after `after` (their `sequences` name this stream only), in
+   * sequence order, read in batches. Every key is in the stream's slot.
+   */
+  async streamSince(stream: EventStream, after: number | null): Promise<StreamHistory> {
+    this.assertOpen();
+    const eventsKey = this.keys.streamEvents(stream.kind, stream.id);
+    // One transaction, so that the counter and the oldest retained event are of the same moment.
+    const replies = (await this.redis.multi().get(this.keys.streamSequence(stream.kind, stream.id)).zrange(eventsKey, 0, 0, 'WITHSCORES').exec()) ?? [];
+    const failed = replies.length < 2 ? new Error('transaction aborted') : replies.find(([error]) => error)?.[0];
+    if (failed) throw new Error(`reading stream ${stream.kind} ${stream.id} failed: ${failed.message}`, { cause: failed });
+    const counter = replies[0]?.[1] as string | null;
+    const oldestReply = replies[1]?.[1] as string[] | null;
+    let latest = Number(counter ?? 0);
+    // Scores are each event's last sequence; its first is counted back from the changes it has.
+    const firstOf = (json: string, last: number): CanonicalEvent => {
+      const event = JSON.parse(json) as CanonicalEvent;
+      return { ...event, sequences: { [stream.kind]: last - Math.max(1, changesIn(event, stream.kind)) + 1 } };
+    };
+    const oldestJson = oldestReply?.[0];
+    const oldestLast = oldestReply?.[1];
+    const oldest = oldestJson === undefined || oldestLast === undefined ? latest + 1 : sequenceIn(firstOf(oldestJson, Number(oldestLast)), stream.kind);
+    const events: CanonicalEvent[] = [];
+    if (after === null) return { events, oldest, latest };
+    for (let cursor = `(${after}`; ; ) {
+      const reply = await this.redis.zrangebyscore(eventsKey, cursor, '+inf', 'WITHSCORES', 'LIMIT', 0, HISTORY_BATCH);
+      for (let i = 0; i + 1 < reply.length; i += 2) {
+        const last = Number(reply[i + 1]);
+        events.push(firstOf(reply[i] as string, last));
+        cursor = `(${last}`;
+        // An event sequenced after the counter was read.
+        if (last > latest) latest = last;
+      }
+      if (reply.length < HISTORY_BATCH * 2) break;
+    }
+    return { events, oldest, latest };
   }
 
   async eventsForOrders(orderIds: readonly string[]): Promise<CanonicalEvent[][]> {
@@ -326,6 +410,34 @@ export class RedisEventBackbone implements EventBackbone {
     const members = [...this.consumers];
     this.consumers.clear();
     await Promise.all([...this.stopping, ...members.map((m) => m.stop())]);
+  }
+
+  /** The first of the event's block of sequences in each of its streams (a script per stream, in the stream's slot, all in one round trip). */
+  private async sequence(streams: readonly EventStream[], bare: CanonicalEvent): Promise<EventSequences> {
+    const json = JSON.stringify(bare);
+    const replies = await pipelineBySlot<EventStream, ScriptPipeline>(
+      this.redis,
+      streams,
+      (stream) => this.keys.streamSequence(stream.kind, stream.id),
+      (pipeline, stream) =>
+        pipeline.retailStreamSequence(
+          3,
+          this.keys.streamSequence(stream.kind, stream.id),
+          this.keys.streamIds(stream.kind, stream.id),
+          this.keys.streamEvents(stream.kind, stream.id),
+          bare.id,
+          json,
+          this.retention,
+          Math.max(1, changesIn(bare, stream.kind)),
+        ),
+    );
+    const sequences: EventSequences = {};
+    streams.forEach((stream, i) => {
+      const [error, sequence] = replies[i] ?? [new Error('no reply'), null];
+      if (error) throw new Error(`sequencing event ${bare.id} in stream ${stream.kind} ${stream.id} failed: ${error.message}`, { cause: error });
+      sequences[stream.kind] = Number(sequence);
+    });
+    return sequences;
   }
 
   /** The order's list entry of an event, once per id (see APPEND_LUA). */

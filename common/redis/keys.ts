@@ -18,6 +18,10 @@ import { createHash } from 'node:crypto';
  * | `<p>:stock-rsv:{<loc>}:due` | sorted set id by due time (ms) | the location | reserve, release, expiry |
  * | `<p>:stock-rsv:{<loc>}:made` | sorted set id by creation time (µs, Redis `TIME`) | the location | reserve, release, expiry (cross-location order of expiries) |
  * | `<p>:stock-rsv:{<loc>}:seq` | counter of the location's reservation ids (`rsv-000001@<loc>`) | the location | reserve |
+ * | `<p>:stock-cmt:{<loc>}` | hash checkout reference → open commitment JSON | the location | commit with a reference, settle, release, with the location's stock records |
+ * | `<p>:stock-cmt:{<loc>}:open` | sorted set reference by time made (ms) | the location | the same |
+ * | `<p>:stock-adj:{<loc>}:<reference>` | an applied adjustment's reply (PX 24 h) | the location | adjust with a reference |
+ * | `<p>:stock-cmt:locations` | set of locations that ever held a referenced commitment | its own | added to before such a commit, read by checkout recovery |
  * | `<p>:stock-rsv:locations` | set of locations that ever held a reservation | its own | read by expiry, added to before a reserve |
  * | `<p>:stock:seeded:<tag>` | marker: the seed data set was loaded | its own | nothing else |
  * | `<p>:{events}` | the event stream, with its consumer groups | `events` | publish (with the seen flag) |
@@ -25,10 +29,14 @@ import { createHash } from 'node:crypto';
  * | `<p>:order-events:{<orderId>}` | list of the order's event JSON (`Order.timeline`) | the order | append (with its id set) |
  * | `<p>:order-events:{<orderId>}:ids` | set of the event ids in that list | the order | append |
  * | `<p>:history-loaded:<tag>`, `<p>:history-loading:<tag>` | marker, loader's lock | their own | nothing else |
+ * | `<p>:stream:<kind>:{<id>}:seq` | counter: the stream's latest sequence, one per change (`kind` order or location) | the order / the location | publish's sequence step |
+ * | `<p>:stream:<kind>:{<id>}:ids` | sorted set event id by the last sequence of its block (a repeated publish gets its first block) | the order / the location | publish's sequence step |
+ * | `<p>:stream:<kind>:{<id>}:events` | sorted set event JSON by the last sequence of its block, the last `EVENT_STREAM_RETENTION` changes (resume) | the order / the location | publish's sequence step, resume reads |
  * | `<p>:idem:{<sha256(scope)>:<sha256(key)>}` | hash state, fingerprint, response | the scope and key | begin, complete |
  * | `<p>:{outbox}:posting:<id>` | posting JSON | `outbox` | save (MULTI with the indexes below) |
  * | `<p>:{outbox}:order:<orderId>` | set of posting ids | `outbox` | save |
  * | `<p>:{outbox}:due`, `:by-source`, `:by-created` | sorted sets of posting ids | `outbox` | save, claim |
+ * | `<p>:{event-outbox}:batches`, `:by-time` | hash batch id → events JSON, sorted set by recording time | `event-outbox` | record (MULTI), publish done (MULTI) |
  * | `<p>:{md}:snapshot`, `:log`, `:position`, `:epoch`, `:exceptions`, `:exception-ids` | the master-data read models | `md` | every write script and MULTI of the store |
  * | `<p>:md:sync-lease` | the sync's lease | its own | nothing else |
  * | `<p>:ratelimit:<rule>:<caller>` | token bucket | its own | nothing else |
@@ -38,7 +46,9 @@ import { createHash } from 'node:crypto';
  *   the order's. Publish appends to the order's list first (skipped when the id is in the order's id set), then
  *   to the stream (skipped when the seen flag is set). A publisher that dies between the two leaves the event in
  *   the timeline and not yet on the stream; publishing it again (the caller's retry) completes it, and never
- *   doubles it.
+ *   doubles it. Before either, the event gets its sequence in each of its streams (the order's, the location's:
+ *   one script per stream, in the stream's slot, which also keeps the event for resuming); the same id gets the
+ *   same sequence again, so a retry completes the publish with the sequences it had.
  * - **Expiring reservations** across locations: the set of locations is read first, then each location's due
  *   reservations end in one script per location (each ends once, whichever instance or release gets there
  *   first).
@@ -53,6 +63,10 @@ export interface RedisKeys {
     due(locationId: string): string;
     made(locationId: string): string;
     sequence(locationId: string): string;
+    commitments(locationId: string): string;
+    adjustment(locationId: string, reference: string): string;
+    openCommitments(locationId: string): string;
+    commitmentLocations: string;
     locations: string;
     seeded(tag: string): string;
   };
@@ -63,9 +77,15 @@ export interface RedisKeys {
     orderIds(orderId: string): string;
     historyLoaded(tag: string): string;
     historyLoading(tag: string): string;
+    /** A resumable stream's keys (see the table): `kind` is `order` or `location`. */
+    streamSequence(kind: string, id: string): string;
+    streamIds(kind: string, id: string): string;
+    streamEvents(kind: string, id: string): string;
   };
   idempotency(scope: string, key: string): string;
   outbox(suffix: string): string;
+  /** The event outbox (common/outbox): batches of events waiting to be published. */
+  eventOutbox(suffix: string): string;
   masterData(name: string): string;
   syncLease: string;
   rateLimit(rule: string, caller: string): string;
@@ -82,6 +102,10 @@ export function redisKeys(prefix: string): RedisKeys {
       due: (locationId) => `${p}:stock-rsv:{${locationId}}:due`,
       made: (locationId) => `${p}:stock-rsv:{${locationId}}:made`,
       sequence: (locationId) => `${p}:stock-rsv:{${locationId}}:seq`,
+      commitments: (locationId) => `${p}:stock-cmt:{${locationId}}`,
+      adjustment: (locationId, reference) => `${p}:stock-adj:{${locationId}}:${reference}`,
+      openCommitments: (locationId) => `${p}:stock-cmt:{${locationId}}:open`,
+      commitmentLocations: `${p}:stock-cmt:locations`,
       locations: `${p}:stock-rsv:locations`,
       seeded: (tag) => `${p}:stock:seeded:${tag}`,
     },
@@ -92,10 +116,14 @@ export function redisKeys(prefix: string): RedisKeys {
       orderIds: (orderId) => `${p}:order-events:{${orderId}}:ids`,
       historyLoaded: (tag) => `${p}:history-loaded:${tag}`,
       historyLoading: (tag) => `${p}:history-loading:${tag}`,
+      streamSequence: (kind, id) => `${p}:stream:${kind}:{${id}}:seq`,
+      streamIds: (kind, id) => `${p}:stream:${kind}:{${id}}:ids`,
+      streamEvents: (kind, id) => `${p}:stream:${kind}:{${id}}:events`,
     },
     // Hashed parts: keys and scopes come from callers, may be long and may contain anything (braces included).
     idempotency: (scope, key) => `${p}:idem:{${sha256(scope)}:${sha256(key)}}`,
     outbox: (suffix) => `${p}:{outbox}:${suffix}`,
+    eventOutbox: (suffix) => `${p}:{event-outbox}:${suffix}`,
     masterData: (name) => `${p}:{md}:${name}`,
     syncLease: `${p}:md:sync-lease`,
     rateLimit: (rule, caller) => `${p}:ratelimit:${rule}:${caller}`,

@@ -121,7 +121,53 @@ describe.each(REDIS_TOPOLOGIES)('%s', (topology) => {
       });
     });
 
+    describe('commitments under a checkout reference', () => {
+      it('commits once per reference, lists it while open (not once settled), ends it once from either instance', async () => {
+        const { book, prefix } = await bookWith([rec('A', 'S1', 10), rec('B', 'S1', 10), rec('A', 'W1', 10)]);
+        const other = new RedisStockBook({ redis: b, prefix });
+        const at = '2030-01-01T00:00:00.000Z';
+        const lines = [{ sku: 'A', quantity: 2, safetyStock: 0 }, { sku: 'B', quantity: 1, safetyStock: 0 }];
+        expect(await book.commitStock('S1', lines, { reference: 'chk-1', at })).toEqual({ ok: true });
+        // The same reference again (a lost answer): nothing more is committed.
+        expect(await other.commitStock('S1', lines, { reference: 'chk-1', at })).toEqual({ ok: true });
+        expect(await book.commitStock('W1', [{ sku: 'A', quantity: 4, safetyStock: 0 }], { reference: 'chk-2', at: '2030-01-01T00:00:05.000Z' })).toEqual({ ok: true });
+        expect((await book.getStock([{ sku: 'A', locationId: 'S1' }, { sku: 'B', locationId: 'S1' }])).map((r) => r?.committed)).toEqual([2, 1]);
+        // A shortage keeps nothing open.
+        expect((await book.commitStock('S1', [{ sku: 'A', quantity: 99, safetyStock: 0 }], { reference: 'chk-3', at })).ok).toBe(false);
+
+        expect((await other.openCommitments('2030-01-01T00:00:01.000Z', 10)).map((c) => [c.reference, c.locationId, c.lines])).toEqual([
+          ['chk-1', 'S1', [{ sku: 'A', quantity: 2 }, { sku: 'B', quantity: 1 }]],
+        ]);
+        expect((await book.openCommitments('2030-01-02T00:00:00.000Z', 10)).map((c) => c.reference).sort()).toEqual(['chk-1', 'chk-2']);
+
+        const released = await Promise.all([book.releaseCommitment('S1', 'chk-1'), other.releaseCommitment('S1', 'chk-1')]);
+        expect(released.filter(Boolean)).toHaveLength(1);
+        expect((await book.getStock([{ sku: 'A', locationId: 'S1' }, { sku: 'B', locationId: 'S1' }])).map((r) => r?.committed)).toEqual([0, 0]);
+
+        await book.settleCommitment('W1', 'chk-2');
+        expect(await book.openCommitments('2030-01-02T00:00:00.000Z', 10)).toEqual([]);
+        // Settled, it is the order's: its hand-over ends it, once, whichever instance asks.
+        expect(await other.commitStock('W1', [{ sku: 'A', quantity: 4, safetyStock: 0 }], { reference: 'chk-2', at })).toEqual({ ok: true });
+        const ended = await Promise.all([book.fulfillCommitment('W1', 'chk-2'), other.fulfillCommitment('W1', 'chk-2')]);
+        expect(ended.filter(Boolean)).toHaveLength(1);
+        expect(await other.releaseCommitment('W1', 'chk-2')).toBe(false);
+        expect((await book.getStock([{ sku: 'A', locationId: 'W1' }]))[0]).toMatchObject({ onHand: 6, committed: 0 });
+      });
+    });
+
     describe('adjustStock', () => {
+      it('under a reference: a repeat from either instance answers the first result and moves nothing', async () => {
+        const { book, prefix } = await bookWith([rec('A', 'S1', 5)]);
+        const other = new RedisStockBook({ redis: b, prefix });
+        const first = await book.adjustStock({ sku: 'A', locationId: 'S1', onHandDelta: 3, reference: 'adj-1' });
+        const again = await other.adjustStock({ sku: 'A', locationId: 'S1', onHandDelta: 3, reference: 'adj-1' });
+        expect(first).toEqual({ ok: true, previousOnHand: 5, record: rec('A', 'S1', 8) });
+        expect(again).toEqual(first);
+        expect((await book.getStock([{ sku: 'A', locationId: 'S1' }]))[0]?.onHand).toBe(8);
+        expect(await book.adjustStock({ sku: 'A', locationId: 'S1', onHandDelta: -99, reference: 'adj-2' })).toMatchObject({ ok: false, reason: 'NEGATIVE_STOCK' });
+        expect(await book.adjustStock({ sku: 'A', locationId: 'S1', onHandDelta: -8, reference: 'adj-2' })).toMatchObject({ ok: true, record: { onHand: 0 } });
+      });
+
       it('compare-and-swaps on on hand: stale with the record, or null when there is none', async () => {
         const { book } = await bookWith([rec('A', 'S1', 5, 1)]);
         expect(await book.adjustStock({ sku: 'A', locationId: 'S1', expectedOnHand: 4, onHandDelta: 1 })).toEqual({ ok: false, reason: 'STALE_QUANTITY', record: rec('A', 'S1', 5, 1) });

@@ -2,7 +2,7 @@ import type { ChainableCommander } from 'ioredis';
 import { pipelineBySlot, type RedisClient } from './connection.js';
 import { redisKeys, type RedisKeys } from './keys.js';
 import type { StockKey, StockRecord } from '../systems/records.js';
-import type { AdjustResult, CommitLine, CommitResult, ReservationHold, ReserveResult, StockAdjustment, StockBook, StockReservationRecord } from '../systems/stock-book.js';
+import type { AdjustResult, CommitLine, CommitmentReference, CommitResult, OpenCommitment, ReservationHold, ReserveResult, StockAdjustment, StockBook, StockReservationRecord } from '../systems/stock-book.js';
 
 export interface RedisStockBookOptions {
   /** The shared client (one server or a cluster). The book never closes it: its creator does (see `quitAll`). */
@@ -15,6 +15,9 @@ export interface RedisStockBookOptions {
    */
   expireBatch?: number;
 }
+
+/** How long an applied adjustment's reply is kept for a repeat under its reference, in ms. */
+const ADJUSTMENT_KEPT_MS = 86_400_000;
 
 /** Records per batch when seeding: big enough to amortise round trips, small enough not to stall Redis. */
 const LOAD_BATCH = 1_000;
@@ -94,6 +97,43 @@ add(#KEYS, 1, 'committed')
 return {}
 `;
 
+// COMMIT_LUA under a checkout's reference: a reference still open answers ok and commits nothing; a new
+// commitment is kept open (record and time) until settled or released. KEYS: the lines' stock records, the
+// location's commitments hash, its open set. ARGV: reference, the record JSON, time made (ms), then quantity,
+// safety stock per line.
+const COMMIT_REF_LUA = `${HELPERS_LUA}
+local n = #KEYS - 2
+if redis.call('HEXISTS', KEYS[n + 1], ARGV[1]) == 1 then return {} end
+local out = shortages(n, 4)
+if #out > 0 then return out end
+add(n, 4, 'committed')
+redis.call('HSET', KEYS[n + 1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[n + 2], ARGV[3], ARGV[1])
+return {}
+`;
+
+// End a commitment once, whoever asks: whoever removes it from the hash gives its units back ('release') or hands
+// them over ('fulfil', as FULFIL_LUA). KEYS: the lines' stock records (read from the record by the caller), the
+// commitments hash, the open set. ARGV: reference, 'release' or 'fulfil', then quantity per line. Reply 1 ended, 0 not there.
+const END_REF_LUA = `${HELPERS_LUA}
+local n = #KEYS - 2
+if redis.call('HDEL', KEYS[n + 1], ARGV[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[n + 2], ARGV[1])
+for i = 1, n do
+  local exists, onHand, committed, reserved, damaged = read(KEYS[i])
+  if exists then
+    local q = tonumber(ARGV[i + 2])
+    if ARGV[2] == 'fulfil' then
+      onHand = math.max(0, onHand - q)
+      redis.call('HSET', KEYS[i], 'onHand', num(onHand), 'committed', num(math.max(0, committed - q)), 'damaged', num(math.min(damaged, onHand)))
+    else
+      redis.call('HSET', KEYS[i], 'committed', num(math.max(0, committed - q)))
+    end
+  end
+end
+return 1
+`;
+
 // KEYS: the lines' stock records. ARGV: quantity per line.
 const RELEASE_LUA = `${HELPERS_LUA}
 for i = 1, #KEYS do
@@ -122,6 +162,10 @@ return 1
 // Reply: {'OK' or the refusal, existed ('1'/'0'), onHand, committed, reserved, damaged, previousOnHand}, where
 // the counters are the record as written (OK) or as it is (refused).
 const ADJUST_LUA = `${HELPERS_LUA}
+if KEYS[2] then
+  local done = redis.call('GET', KEYS[2])
+  if done then return cjson.decode(done) end
+end
 local exists, onHand, committed, reserved, damaged = read(KEYS[1])
 local function reply(status, a, d)
   return {status, exists and '1' or '0', num(a), num(committed), num(reserved), num(d), num(onHand)}
@@ -134,7 +178,9 @@ if newOnHand < 0 or newDamaged < 0 or newDamaged > newOnHand then return reply('
 local sound = newOnHand - newDamaged
 if ARGV[5] == '1' and sound < committed + reserved and sound < onHand - damaged then return reply('BELOW_PROMISED', onHand, damaged) end
 redis.call('HSET', KEYS[1], 'onHand', num(newOnHand), 'committed', num(committed), 'reserved', num(reserved), 'damaged', num(newDamaged))
-return reply('OK', newOnHand, newDamaged)
+local applied = reply('OK', newOnHand, newDamaged)
+if KEYS[2] then redis.call('SET', KEYS[2], cjson.encode(applied), 'PX', ARGV[6]) end
+return applied
 `;
 
 // The check of COMMIT_LUA, then the hold: reserved units, the next number of the location's sequence (taken only
@@ -208,6 +254,8 @@ type Arg = string | number;
 interface Scripts {
   retailStockCommit(numKeys: number, ...args: Arg[]): Promise<(number | string)[]>;
   retailStockRelease(numKeys: number, ...args: Arg[]): Promise<number>;
+  retailStockCommitRef(numKeys: number, ...args: Arg[]): Promise<(number | string)[]>;
+  retailStockEndRef(numKeys: number, ...args: Arg[]): Promise<number>;
   retailStockFulfil(numKeys: number, ...args: Arg[]): Promise<number>;
   retailStockAdjust(numKeys: number, ...args: Arg[]): Promise<string[]>;
   retailStockReserve(numKeys: number, ...args: Arg[]): Promise<[1, string] | [0, (number | string)[]]>;
@@ -221,6 +269,8 @@ function defineScripts(redis: RedisClient): RedisClient & Scripts {
   const scripts: Record<keyof Scripts, string> = {
     retailStockCommit: COMMIT_LUA,
     retailStockRelease: RELEASE_LUA,
+    retailStockCommitRef: COMMIT_REF_LUA,
+    retailStockEndRef: END_REF_LUA,
     retailStockFulfil: FULFIL_LUA,
     retailStockAdjust: ADJUST_LUA,
     retailStockReserve: RESERVE_LUA,
@@ -285,10 +335,51 @@ export class RedisStockBook implements StockBook {
    * what is sellable (on hand less committed, reserved, damaged and the given safety stock) and all are
    * committed, or nothing changes and the shortages are reported. One script checks and writes.
    */
-  async commitStock(locationId: string, lines: readonly CommitLine[]): Promise<CommitResult> {
+  async commitStock(locationId: string, lines: readonly CommitLine[], reference?: CommitmentReference | null): Promise<CommitResult> {
     if (lines.length === 0) return { ok: true };
-    const reply = await this.redis.retailStockCommit(lines.length, ...this.lineKeys(locationId, lines), ...checkArgs(lines));
+    let reply: (number | string)[];
+    if (reference) {
+      await this.redis.sadd(this.keys.commitmentLocations, locationId);
+      const record: OpenCommitment = { reference: reference.reference, locationId, lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), at: reference.at };
+      const keys = [...this.lineKeys(locationId, lines), this.keys.commitments(locationId), this.keys.openCommitments(locationId)];
+      reply = await this.redis.retailStockCommitRef(keys.length, ...keys, reference.reference, JSON.stringify(record), Date.parse(reference.at), ...checkArgs(lines));
+    } else {
+      reply = await this.redis.retailStockCommit(lines.length, ...this.lineKeys(locationId, lines), ...checkArgs(lines));
+    }
     return reply.length ? { ok: false, shortages: shortagesOf(lines, reply) } : { ok: true };
+  }
+
+  /** Settled = out of the open set (the record stays until the commitment ends). */
+  async settleCommitment(locationId: string, reference: string): Promise<void> {
+    await this.redis.zrem(this.keys.openCommitments(locationId), reference);
+  }
+
+  releaseCommitment(locationId: string, reference: string): Promise<boolean> {
+    return this.endCommitment(locationId, reference, 'release');
+  }
+
+  fulfillCommitment(locationId: string, reference: string): Promise<boolean> {
+    return this.endCommitment(locationId, reference, 'fulfil');
+  }
+
+  private async endCommitment(locationId: string, reference: string, how: 'release' | 'fulfil'): Promise<boolean> {
+    const json = await this.redis.hget(this.keys.commitments(locationId), reference);
+    if (!json) return false;
+    const { lines } = JSON.parse(json) as OpenCommitment;
+    const keys = [...this.lineKeys(locationId, lines), this.keys.commitments(locationId), this.keys.openCommitments(locationId)];
+    return (await this.redis.retailStockEndRef(keys.length, ...keys, reference, how, ...lines.map((l) => finite(l.quantity, 'quantity')))) === 1;
+  }
+
+  async openCommitments(before: string, limit: number): Promise<OpenCommitment[]> {
+    const cutoff = Date.parse(before);
+    const found: OpenCommitment[] = [];
+    for (const locationId of await this.redis.smembers(this.keys.commitmentLocations)) {
+      if (found.length >= limit) break;
+      const references = await this.redis.zrangebyscore(this.keys.openCommitments(locationId), '-inf', `(${cutoff}`, 'LIMIT', 0, limit - found.length);
+      if (references.length === 0) continue;
+      for (const json of await this.redis.hmget(this.keys.commitments(locationId), ...references)) if (json) found.push(JSON.parse(json) as OpenCommitment);
+    }
+    return found;
   }
 
   /** Give committed units back (a declined payment, a cancellation). Never below zero. */
@@ -310,14 +401,17 @@ export class RedisStockBook implements StockBook {
   async adjustStock(adjustment: StockAdjustment): Promise<AdjustResult> {
     const { sku, locationId } = adjustment;
     const optional = (value: number | undefined | null, name: string) => (value == null ? '' : finite(value, name));
+    // With a reference, its applied reply is kept beside the record (same slot) for a day: a repeat answers it.
+    const keys = adjustment.reference ? [this.keys.record(locationId, sku), this.keys.adjustment(locationId, adjustment.reference)] : [this.keys.record(locationId, sku)];
     const [status, existed, onHand, committed, reserved, damaged, previousOnHand] = await this.redis.retailStockAdjust(
-      1,
-      this.keys.record(locationId, sku),
+      keys.length,
+      ...keys,
       optional(adjustment.expectedOnHand, 'expectedOnHand'),
       optional(adjustment.countedOnHand, 'countedOnHand'),
       finite(adjustment.onHandDelta ?? 0, 'onHandDelta'),
       finite(adjustment.damagedDelta ?? 0, 'damagedDelta'),
       adjustment.protectPromised ? '1' : '0',
+      ADJUSTMENT_KEPT_MS,
     );
     const record: StockRecord = { sku, locationId, onHand: Number(onHand), committed: Number(committed), reserved: Number(reserved), damaged: Number(damaged) };
     switch (status) {

@@ -111,6 +111,22 @@ export interface OrderRecord {
   totalMinor: number;
   placedAt: string;
   correlationId: string;
+  /**
+   * The move that set the current status, when its caller gave a reference: a repeat of that move (its answer was
+   * lost) is answered as done, and `settled` says whether the caller finished what follows the move.
+   */
+  lastMove?: OrderMoveRecord | null;
+  /** The reference of the checkout that placed it, under which its stock was committed. */
+  checkoutReference?: string | null;
+}
+
+/** A status move by reference (see OrderRecord.lastMove). */
+export interface OrderMoveRecord {
+  reference: string;
+  from: OrderStatus;
+  settled: boolean;
+  /** ISO 8601: when the move was made (an unsettled move long after it is one whose caller died). */
+  at?: string;
 }
 
 export interface ShipmentRecord {
@@ -141,6 +157,8 @@ export interface PaymentRecord {
   amountMinor: number;
   currency: string;
   createdAt: string;
+  /** The caller's reference of the authorization (checkout's), which makes a repeat answer the first. */
+  reference?: string;
 }
 
 export interface RefundRecord {

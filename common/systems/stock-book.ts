@@ -8,6 +8,16 @@ import type { StockKey, StockRecord } from './records.js';
  * the POS applies to its stock calls in either mode.
  */
 
+/**
+ * With a reference, a commitment is idempotent and findable: a second commit under a reference still open answers
+ * ok and commits nothing (the first one's answer was lost), and the commitment stays open until settled or released.
+ */
+export interface CommitmentReference {
+  reference: string;
+  /** ISO 8601: when the commitment is made (the caller's clock, so that a replay keeps it). */
+  at: string;
+}
+
 /** A line of a stock commitment: the caller states the safety stock the ERP holds back (see commitStock). */
 export interface CommitLine {
   sku: string;
@@ -22,6 +32,20 @@ export interface Shortage {
 }
 
 export type CommitResult = { ok: true } | { ok: false; shortages: Shortage[] };
+
+/**
+ * A commitment made under a checkout's reference. It is *open* from the commit until checkout has recorded its
+ * order (`settleCommitment`); one still open long after it was made is a checkout that died in between, which
+ * checkout recovery finds here. Open or settled, it ends once: given back (`releaseCommitment`: a cancellation, or a
+ * checkout that recorded no order) or handed over (`fulfillCommitment`), whoever asks and however often.
+ */
+export interface OpenCommitment {
+  reference: string;
+  locationId: string;
+  lines: { sku: string; quantity: number }[];
+  /** ISO 8601: when it was made. */
+  at: string;
+}
 
 export interface StockAdjustment {
   sku: string;
@@ -39,6 +63,11 @@ export interface StockAdjustment {
    * and reserved; a move that does not lower them is always let through, even where counts have drifted.
    */
   protectPromised?: boolean;
+  /**
+   * The caller's reference (its request's idempotency key): a repeat of an applied adjustment under the same
+   * reference (its first answer was lost) answers the first result and moves nothing. Kept at least a day.
+   */
+  reference?: string;
 }
 
 export type AdjustResult =
@@ -81,7 +110,18 @@ export interface StockBook {
    * sellable (on hand less committed, reserved, damaged and the given safety stock) and all are committed, or
    * nothing changes and the shortages are reported.
    */
-  commitStock(locationId: string, lines: readonly CommitLine[]): Promise<CommitResult>;
+  commitStock(locationId: string, lines: readonly CommitLine[], reference?: CommitmentReference | null): Promise<CommitResult>;
+  /** The order holding commitment `reference` is recorded: the commitment is the order's now, no longer open. */
+  settleCommitment(locationId: string, reference: string): Promise<void>;
+  /**
+   * Give back the units of commitment `reference` (a cancellation, or a checkout that recorded no order); false, and
+   * nothing changes, when it has ended already (or never was).
+   */
+  releaseCommitment(locationId: string, reference: string): Promise<boolean>;
+  /** The units of commitment `reference` leave the location (hand-over, shipment), as fulfillStock; false when it has ended already. */
+  fulfillCommitment(locationId: string, reference: string): Promise<boolean>;
+  /** Open commitments made before `before` (an instant), oldest first per location, at most `limit`. */
+  openCommitments(before: string, limit: number): Promise<OpenCommitment[]>;
   /** Give committed units back (a declined payment, a cancellation). Never below zero. */
   releaseStock(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void>;
   /**

@@ -9,10 +9,10 @@ import type { StockBook } from './stock-book.js';
  */
 
 /** The stock book's writes (POS and WMS alike; see common/systems/stock-book.ts). */
-export const STOCK_WRITES = ['commitStock', 'releaseStock', 'fulfillStock', 'adjustStock', 'reserveStock', 'releaseReservation', 'expireReservations'] as const satisfies readonly (keyof StockBook)[];
+export const STOCK_WRITES = ['commitStock', 'settleCommitment', 'releaseCommitment', 'fulfillCommitment', 'releaseStock', 'fulfillStock', 'adjustStock', 'reserveStock', 'releaseReservation', 'expireReservations'] as const satisfies readonly (keyof StockBook)[];
 
 /** The order book's writes, shared by the two order-taking systems (POS for till sales, e-commerce for the rest). */
-export const ORDER_BOOK_WRITES = ['createOrder', 'setStatus', 'compareAndSetStatus', 'createReturn', 'setReturnStatus'] as const;
+export const ORDER_BOOK_WRITES = ['createOrder', 'setStatus', 'compareAndSetStatus', 'settleMove', 'createReturn', 'setReturnStatus'] as const;
 
 export const ERP_WRITES = ['postJournal', 'postJournalBatch', 'issueInvoice', 'changeItem', 'addProduct', 'setStockPolicy'] as const;
 export const POS_WRITES = [...STOCK_WRITES, ...ORDER_BOOK_WRITES] as const;

@@ -1,4 +1,4 @@
-import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, Kind, parse, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Principal } from '../../common/auth/principal.js';
 import { correlationIdFrom, runInScope, type RequestScope } from '../../common/correlation.js';
 import type { Logger } from '../../common/logger.js';
@@ -71,6 +71,87 @@ function stableJson(value: unknown): string {
 }
 
 /**
+ * Whether the subscription resumes from a sequence: a root field with a non-null `after` argument (see the
+ * subgraphs' `inventoryChanged` and `orderStatusChanged`).
+ */
+export function resumesFromSequence(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): boolean {
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION || definition.operation !== 'subscription') continue;
+    if (operationName !== undefined && definition.name?.value !== operationName) continue;
+    for (const selection of definition.selectionSet.selections) {
+      if (selection.kind !== Kind.FIELD) continue;
+      for (const argument of selection.arguments ?? []) {
+        if (argument.name.value !== 'after') continue;
+        const value = argument.value;
+        if (value.kind === Kind.VARIABLE ? variables[value.name.value] != null : value.kind !== Kind.NULL) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** Where a resuming subgraph subscription says how far it got: its root field's response key, `after`'s variable. */
+export interface ResumePoint {
+  responseKey: string;
+  sequenceKey: string;
+  variable: string;
+}
+
+/**
+ * The resume point of a subgraph subscription operation: its root field binds `after` to a variable and selects
+ * `sequence`. Undefined otherwise (an `after` written as a literal cannot be moved on).
+ */
+export function resumePointOf(operation: string): ResumePoint | undefined {
+  for (const definition of parse(operation).definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION || definition.operation !== 'subscription') continue;
+    for (const selection of definition.selectionSet.selections) {
+      if (selection.kind !== Kind.FIELD) continue;
+      const after = selection.arguments?.find((argument) => argument.name.value === 'after');
+      if (after?.value.kind !== Kind.VARIABLE) return undefined;
+      const sequence = selection.selectionSet?.selections.find((field) => field.kind === Kind.FIELD && field.name.value === 'sequence');
+      if (sequence?.kind !== Kind.FIELD) return undefined;
+      return { responseKey: selection.alias?.value ?? selection.name.value, sequenceKey: sequence.alias?.value ?? sequence.name.value, variable: after.value.name.value };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Moves a resuming upstream's `after` on as its changes arrive, so that the upstream adapter's own re-subscription
+ * after a dropped connection (which sends these same variables again) resumes from there; and drops what that
+ * replays anyway (a change at or below the last sequence delivered). Every change has a sequence of its own (the
+ * lines of one event take consecutive ones), so `after` is the last sequence delivered and a repeat is known by its
+ * number alone: not by its value, which a replay resolves afresh (an order's status has moved on meanwhile).
+ */
+export class ResumeTracker {
+  private last = -1;
+  /**
+   * @param dropRepeats whether a change at or below the last one is a replay to drop: for a subscription that
+   * resumes (the subgraph accepted `after`, so it is one stream). One that started without `after` (from now on)
+   * only has `after` moved on, so that its re-subscription resumes; the subgraph replays nothing at or below it.
+   * @default true
+   */
+  constructor(
+    private readonly point: ResumePoint,
+    private readonly variables: Record<string, unknown>,
+    private readonly dropRepeats = true,
+  ) {}
+
+  /** Whether a result is news (and moves `after` on), or a replay to drop. */
+  accept(result: ExecutionResult): boolean {
+    const value = (result.data as Record<string, Record<string, unknown> | null> | null | undefined)?.[this.point.responseKey];
+    const sequence = value?.[this.point.sequenceKey];
+    // Unsequenced (history loaded without publishing): nothing to order it by.
+    if (typeof sequence !== 'number' || sequence <= 0) return true;
+    if (sequence <= this.last) return !this.dropRepeats;
+    this.last = sequence;
+    // The very object the upstream adapter re-sends on reconnect.
+    this.variables[this.point.variable] = sequence;
+    return true;
+  }
+}
+
+/**
  * Federated subscriptions with fan-out. For each client subscription the supergraph's plan names the subgraph
  * subscription that produces the events (`primary`) and the entity fetches that complete each event (`rest`).
  *
@@ -80,11 +161,17 @@ function stableJson(value: unknown): string {
  * - The primary fetch of the per-event plan is answered with the event itself, so the gateway's executor merges
  *   the event with the entity fetches and shapes the response exactly as it does for queries.
  * - Filtering happens at the source: the subgraph's subscription only yields what its arguments select.
+ * - A subscription that resumes (`after`) shares nothing: its history is its own, and a subscriber joining a stream
+ *   already past that history would miss it. When its upstream connection drops and comes back, it resumes from
+ *   the last sequence delivered (see {@link ResumeTracker}); one whose `after` is a literal, or that does not select
+ *   `sequence`, fails instead (rather than replaying from the same `after` again), and its client resumes.
  */
 export class SubscriptionHub {
   private readonly upstreams = new Map<string, Upstream>();
   private readonly groups = new Map<string, Group>();
   private executions = 0;
+  /** Makes the keys of resuming subscriptions unique (they share nothing). */
+  private resumes = 0;
   private closed = false;
 
   constructor(private readonly options: SubscriptionHubOptions) {}
@@ -106,9 +193,10 @@ export class SubscriptionHub {
     // Who is asking is what may change an answer: subscribers with the same credentials share, whatever else
     // (a correlation id of their own) their connection_init said.
     const credentials = request.scope.authorization ?? '';
-    const groupKey = `${request.operationName ?? ''}\n${request.query}\n${stableJson(request.variables)}\n${credentials}`;
+    const resume = resumesFromSequence(request.document, request.operationName, request.variables) ? `\nresume-${++this.resumes}` : '';
+    const groupKey = `${request.operationName ?? ''}\n${request.query}\n${stableJson(request.variables)}\n${credentials}${resume}`;
     let group = this.groups.get(groupKey);
-    if (!group) group = this.createGroup(groupKey, plan, request, credentials);
+    if (!group) group = this.createGroup(groupKey, plan, request, credentials, resume);
     const joined = group;
     const queue = new PushQueue<ExecutionResult>(this.options.clientBufferSize ?? 1_000, () => this.leave(joined, queue));
     joined.sinks.add(queue);
@@ -131,11 +219,11 @@ export class SubscriptionHub {
     await this.options.upstream.close();
   }
 
-  private createGroup(key: string, plan: SubscriptionPlan, request: ClientSubscription, credentials: string): Group {
+  private createGroup(key: string, plan: SubscriptionPlan, request: ClientSubscription, credentials: string, resume: string): Group {
     const primaryVariables = variablesOf(plan.primary, request.variables);
-    const upstreamKey = `${plan.primary.serviceName}\n${plan.primary.operation}\n${stableJson(primaryVariables)}\n${credentials}`;
+    const upstreamKey = `${plan.primary.serviceName}\n${plan.primary.operation}\n${stableJson(primaryVariables)}\n${credentials}${resume}`;
     let upstream = this.upstreams.get(upstreamKey);
-    if (!upstream) upstream = this.openUpstream(upstreamKey, plan, primaryVariables, request);
+    if (!upstream) upstream = this.openUpstream(upstreamKey, plan, primaryVariables, request, resume !== '');
     const group: Group = { key, plan, request, sinks: new Set(), upstream, delivered: Promise.resolve() };
     upstream.groups.add(group);
     this.groups.set(key, group);
@@ -143,21 +231,28 @@ export class SubscriptionHub {
     return group;
   }
 
-  private openUpstream(key: string, plan: SubscriptionPlan, variables: Record<string, unknown>, request: ClientSubscription): Upstream {
+  private openUpstream(key: string, plan: SubscriptionPlan, variables: Record<string, unknown>, request: ClientSubscription, resuming: boolean): Upstream {
     const upstream: Upstream = { key, groups: new Set(), unsubscribe: () => undefined };
     this.upstreams.set(key, upstream);
     const primary = plan.primary;
+    // Also a subscription that started from now on but binds `after` to a variable (left null) and selects
+    // `sequence`: once it has had a change, a dropped connection re-subscribes from there, not from now on (the
+    // changes made while a subgraph restarted would be lost otherwise).
+    const point = resumePointOf(primary.operation);
+    const tracker = point ? new ResumeTracker(point, variables, resuming) : undefined;
     upstream.unsubscribe = this.options.upstream.subscribe(
       primary.serviceName,
       {
         query: primary.operation,
         variables,
         operationName: primary.operationName,
+        failOnDrop: resuming && !tracker,
         // The payload of the subscriber that opened the stream, with the credentials however they came.
         connectionParams: { ...request.connectionParams, ...(request.scope.authorization !== undefined ? { authorization: request.scope.authorization } : {}) },
       },
       {
         next: (event) => {
+          if (tracker && !tracker.accept(event)) return;
           for (const group of upstream.groups) this.onEvent(group, event);
         },
         error: (errors) => {

@@ -12,6 +12,13 @@ export interface UpstreamRequest {
   operationName?: string | undefined;
   /** The client's `connection_init` payload, carried as this subscription's own `connection_init` upstream. */
   connectionParams: Record<string, unknown>;
+  /**
+   * Fail (SUBGRAPH_UNAVAILABLE) when the connection drops instead of subscribing again with the same variables: for
+   * a subscription that resumes from a sequence (`after`), which would replay from that same point again; its
+   * client resumes from the last sequence it saw.
+   * @default false
+   */
+  failOnDrop?: boolean | undefined;
 }
 
 /** Where a subgraph's subscription results go. */
@@ -29,7 +36,9 @@ export interface UpstreamSink {
  * Contract: `subscribe` starts one subscription at the named subgraph and returns its unsubscribe function
  * (idempotent; after it, the sink hears nothing more). Results arrive in the order the subgraph sent them.
  * When the connection to the subgraph drops (a restart), the adapter reconnects and subscribes again by
- * itself; events the subgraph published while nobody was subscribed are not replayed.
+ * itself, sending the same request again: events the subgraph published while nobody was subscribed are not
+ * replayed, unless the request resumes (`after`) and its owner moved `variables` on meanwhile (the hub does, see
+ * `ResumeTracker`: the adapter re-sends the very `variables` object it was given).
  */
 export interface UpstreamSubscriber {
   subscribe(service: string, request: UpstreamRequest, sink: UpstreamSink): () => void;
@@ -140,10 +149,11 @@ export class RemoteUpstream implements UpstreamSubscriber {
       sink.error([new GraphQLError(`no URL for subgraph ${service}`)]);
       return () => undefined;
     }
-    const key = `${url}\n${scopeFromConnectionParams(request.connectionParams).authorization ?? ''}`;
+    const failOnDrop = request.failOnDrop === true;
+    const key = `${url}\n${scopeFromConnectionParams(request.connectionParams).authorization ?? ''}${failOnDrop ? '\nfail-on-drop' : ''}`;
     let entry = this.clients.get(key);
     if (!entry) {
-      entry = { client: this.createClient(service, url.replace(/^http/, 'ws'), request.connectionParams), users: 0 };
+      entry = { client: this.createClient(service, url.replace(/^http/, 'ws'), request.connectionParams, failOnDrop), users: 0 };
       this.clients.set(key, entry);
     }
     entry.users++;
@@ -197,7 +207,7 @@ export class RemoteUpstream implements UpstreamSubscriber {
     await Promise.all(all.map((entry) => entry.client.dispose()));
   }
 
-  private createClient(service: string, url: string, connectionParams: Record<string, unknown>): Client {
+  private createClient(service: string, url: string, connectionParams: Record<string, unknown>, failOnDrop: boolean): Client {
     const { logger } = this.options;
     const maxWait = this.options.maxRetryWaitMs ?? 2_000;
     const client = createClient({
@@ -208,7 +218,7 @@ export class RemoteUpstream implements UpstreamSubscriber {
       // Keep the socket a little after the last subscription ends: a client that resubscribes at once reuses it.
       lazyCloseTimeout: 1_000,
       keepAlive: 10_000,
-      retryAttempts: this.options.retryAttempts ?? 1_000,
+      retryAttempts: failOnDrop ? 0 : (this.options.retryAttempts ?? 1_000),
       // Every drop is retried (a subgraph restart closes with 1001 or 1006); graphql-ws still gives up on
       // fatal protocol codes (bad request, unauthorized).
       shouldRetry: () => true,

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import type { EventBackbone } from '../../common/events.js';
+import type { EventEmitter } from '../../common/outbox/event-outbox.js';
 import { buildFederatedSchema } from '../../common/federation.js';
 import type { IdempotencyStore } from '../../common/idempotency.js';
 import type { Logger } from '../../common/logger.js';
@@ -25,6 +26,8 @@ export interface FinanceDeps {
   /** ERP writes: journal postings and invoices (the outbox's only way into the ERP). */
   journal: JournalPort;
   backbone: EventBackbone;
+  /** Where the ERP outbox's own events go (the transactional event outbox). @default one in memory over `backbone` */
+  events?: EventEmitter | undefined;
   /** Where the outbox keeps its postings; closed when the service stops. */
   outboxStore: OutboxStore;
   outboxSettings: OutboxSettings;
@@ -54,7 +57,7 @@ export function buildFinanceSchema(): Promise<GraphQLSchema> {
  * outbox (no new intake, the round in flight finishes) and closes its store.
  */
 export async function createFinanceSubgraph(deps: FinanceDeps): Promise<SubgraphService> {
-  const outbox = new ErpOutbox({ journal: deps.journal, backbone: deps.backbone, store: deps.outboxStore, settings: deps.outboxSettings, limiter: deps.erpCallLimiter, logger: deps.logger });
+  const outbox = new ErpOutbox({ journal: deps.journal, backbone: deps.backbone, events: deps.events, store: deps.outboxStore, settings: deps.outboxSettings, limiter: deps.erpCallLimiter, logger: deps.logger });
   const service = await createSubgraphService<FinanceContext>({
     name: 'finance',
     schema: await buildFinanceSchema(),

@@ -1,6 +1,6 @@
 import { MemoryRateLimiter, RedisRateLimiter } from '../../common/rate-limit.js';
 import type { SubgraphService } from '../../common/service.js';
-import { securityOf, type SubgraphEnvironment } from '../environment.js';
+import { outboxOf, securityOf, type SubgraphEnvironment } from '../environment.js';
 import { SandboxOrderOwners } from './adapters/sandbox-order-owners.js';
 import { SandboxPayments } from './adapters/sandbox-payments.js';
 import { createErpAdapters } from '../erp-adapters.js';
@@ -19,6 +19,7 @@ export async function createFinanceFromEnvironment(env: SubgraphEnvironment): Pr
     owners: new SandboxOrderOwners(env.systems, env.resilience),
     journal: erp.journal,
     backbone: env.backbone,
+    events: outboxOf(env),
     // The outbox survives a restart: in Redis when several instances share it, else beside the rest of DATA_DIR.
     outboxStore: env.redis ? new RedisOutboxStore(env.redis.client, env.redis.prefix) : await JournaledOutboxStore.open(config.dataDir, config.journal),
     outboxSettings: outboxSettings(config.erpOutbox),

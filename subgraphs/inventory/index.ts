@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import type { EventBackbone } from '../../common/events.js';
+import type { EventEmitter } from '../../common/outbox/event-outbox.js';
 import { buildFederatedSchema } from '../../common/federation.js';
 import type { IdempotencyStore } from '../../common/idempotency.js';
 import type { Logger } from '../../common/logger.js';
@@ -27,7 +28,10 @@ export interface InventoryWriteDeps {
   items: ItemMasterPort;
   writers: Record<LocationKind, StockWriterPort>;
   idempotency: IdempotencyStore;
+  /** What the stock change feed listens to. */
   backbone: EventBackbone;
+  /** Where the writes' events go (the transactional outbox). */
+  events: EventEmitter;
   /** How often the reservation sweeper looks for due reservations, in ms (default 1000). */
   sweepIntervalMs?: number;
   now?: () => Date;
@@ -64,7 +68,7 @@ export function buildInventorySchema(): Promise<GraphQLSchema> {
 export async function createInventorySubgraph(deps: InventoryDeps): Promise<SubgraphService> {
   const ports: InventoryPorts = { locations: deps.locations, stock: deps.stock, policies: deps.policies };
   const { sweepIntervalMs, ...writeDeps } = deps.writes;
-  const sweeper = new ReservationSweeper({ writers: writeDeps.writers, backbone: writeDeps.backbone, logger: deps.logger, intervalMs: sweepIntervalMs, now: writeDeps.now });
+  const sweeper = new ReservationSweeper({ writers: writeDeps.writers, events: writeDeps.events, logger: deps.logger, intervalMs: sweepIntervalMs, now: writeDeps.now });
   const writes: StockWriteDeps = {
     ...writeDeps,
     locations: deps.locations,

@@ -130,7 +130,7 @@ describe('inventory subgraph schema', () => {
   });
 
   it('has the inventoryChanged subscription, its level nullable and its variant a catalog reference', () => {
-    expect(fieldsOf('Subscription')).toEqual({ inventoryChanged: '(locationId: ID!, skus: [String!])InventoryChange!' });
+    expect(fieldsOf('Subscription')).toEqual({ inventoryChanged: '(after: Int, locationId: ID!, skus: [String!])InventoryChange!' });
     expect(fieldsOf('InventoryChange')).toEqual({
       eventId: 'ID!',
       sku: 'String!',
@@ -139,6 +139,7 @@ describe('inventory subgraph schema', () => {
       delta: 'Int!',
       occurredAt: 'DateTime!',
       correlationId: 'String!',
+      sequence: 'Int!',
       level: 'InventoryLevel',
       location: 'Location!',
       variant: 'ProductVariant!',

@@ -1,5 +1,5 @@
 import type { SubgraphService } from '../../common/service.js';
-import { securityOf, type SubgraphEnvironment } from '../environment.js';
+import { outboxOf, securityOf, type SubgraphEnvironment } from '../environment.js';
 import { ReadModelStockPolicies } from './adapters/read-model-stock-policies.js';
 import { SandboxPosStores } from './adapters/sandbox-pos-stores.js';
 import { SandboxWmsWarehouses } from './adapters/sandbox-wms-warehouses.js';
@@ -20,12 +20,13 @@ export function inventoryPortsFrom(env: Pick<SubgraphEnvironment, 'systems' | 'r
 }
 
 /** The write side over the same systems: stock moves and reservations at the POS (stores) or WMS (warehouses). */
-export function inventoryWritesFrom(env: Pick<SubgraphEnvironment, 'systems' | 'resilience' | 'idempotency' | 'backbone' | 'masterData'>): InventoryWriteDeps {
+export function inventoryWritesFrom(env: Pick<SubgraphEnvironment, 'systems' | 'resilience' | 'idempotency' | 'backbone' | 'outbox' | 'masterData'>): InventoryWriteDeps {
   return {
     items: new ReadModelItemMaster(env.masterData.store),
     writers: { STORE: new SandboxStockWriter('pos', env.systems.pos, env.resilience), WAREHOUSE: new SandboxStockWriter('wms', env.systems.wms, env.resilience) },
     idempotency: env.idempotency,
     backbone: env.backbone,
+    events: outboxOf(env),
   };
 }
 

@@ -1,3 +1,4 @@
+import { EventOutbox } from '../../common/outbox/event-outbox.js';
 import { describe, expect, it } from 'vitest';
 import { InMemoryEventBackbone, type CanonicalEvent } from '../../common/events.js';
 import { withoutIds } from '../../test/support/events.js';
@@ -41,7 +42,7 @@ function systems(fail: { release?: boolean; void?: boolean } = {}) {
       calls.push(`void ${orderId}`);
       if (fail.void) throw new Error('PSP unavailable');
     },
-    backbone,
+    events: new EventOutbox({ backbone }),
     logger: { warn: (...args: unknown[]) => warnings.push(args) },
     now: () => AT,
   };

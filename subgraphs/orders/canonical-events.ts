@@ -1,4 +1,5 @@
-import { createEvent, type CanonicalEvent, type EventBackbone, type EventSource, type OrderStatusName, type StockLineData } from '../../common/events.js';
+import { createEvent, type CanonicalEvent, type EventSource, type OrderStatusName, type StockLineData } from '../../common/events.js';
+import type { EventEmitter } from '../../common/outbox/event-outbox.js';
 import type { Logger } from '../../common/logger.js';
 import type { ChannelCode, SalesOrder } from './ports.js';
 
@@ -20,24 +21,25 @@ export const stockLinesOf = (order: SalesOrder): StockLineData[] => order.lines.
  * The events of a cancellation, in the one order every path publishes them: ORDER_CANCELLED (with the move and
  * whether the payment was voided), then one INVENTORY_RELEASED per line at the fulfilment location.
  */
-export function cancellationEvents(order: SalesOrder, from: OrderStatusName, reason: string, paymentVoided: boolean, at: Date): CanonicalEvent[] {
+export function cancellationEvents(order: SalesOrder, from: OrderStatusName, reason: string, paymentVoided: boolean, at: Date, idPrefix?: string): CanonicalEvent[] {
   const meta = { correlationId: order.correlationId, orderId: order.id, occurredAt: at };
   const locationId = order.fulfillmentLocationId;
+  const id = (suffix: string) => (idPrefix ? { id: `${idPrefix}-${suffix}` } : {});
   return [
-    createEvent('ORDER_CANCELLED', { reason, paymentVoided, previousStatus: from, status: 'CANCELLED' }, { ...meta, source: orderSourceOf(order.channel) }),
-    ...stockLinesOf(order).map((line) =>
-      createEvent('INVENTORY_RELEASED', { quantity: line.quantity, reason: 'CANCELLED' }, { ...meta, source: stockSourceOf(locationId), sku: line.sku, locationId }),
+    createEvent('ORDER_CANCELLED', { reason, paymentVoided, previousStatus: from, status: 'CANCELLED' }, { ...meta, ...id('cancelled'), source: orderSourceOf(order.channel) }),
+    ...stockLinesOf(order).map((line, i) =>
+      createEvent('INVENTORY_RELEASED', { quantity: line.quantity, reason: 'CANCELLED' }, { ...meta, ...id(`released-${i}`), source: stockSourceOf(locationId), sku: line.sku, locationId }),
     ),
   ];
 }
 
 /** What cancelling needs of the systems, whoever cancels. */
 export interface CancellationDeps {
-  /** Give the order's committed units back (throws when the stock system cannot). */
-  release(locationId: string, lines: readonly StockLineData[]): Promise<unknown>;
+  /** Give the order's committed units back: its checkout's commitment, once, when it has one (throws when the stock system cannot). */
+  release(locationId: string, lines: readonly StockLineData[], reference: string | null): Promise<unknown>;
   /** Void the order's open payment authorizations (voiding none is a no-op). */
   voidPayment(orderId: string): Promise<unknown>;
-  backbone: Pick<EventBackbone, 'publish'>;
+  events: EventEmitter;
   logger?: Pick<Logger, 'warn'> | undefined;
   now?: (() => Date) | undefined;
 }
@@ -45,7 +47,7 @@ export interface CancellationDeps {
 /**
  * The one cancellation path, run by whoever won the order's move to CANCELLED (`cancelOrder`, checkout's
  * compensation, checkout recovery): the stock goes back, the payment authorization is voided (best effort: an
- * uncaptured authorization lapses at the PSP by itself), and the events are published. When the release fails,
+ * uncaptured authorization lapses at the PSP by itself), and the events go to the outbox as one batch. When the release fails,
  * `onReleaseFailed` runs (the caller may put the status back) and the error is thrown; nothing is published.
  */
 export async function completeCancellation(
@@ -54,9 +56,11 @@ export async function completeCancellation(
   from: OrderStatusName,
   reason: string,
   onReleaseFailed?: () => Promise<void>,
+  /** Ids for the events, so that finishing the same cancellation again (a resume, recovery) says nothing twice. @default fresh ids */
+  idPrefix?: string,
 ): Promise<{ paymentVoided: boolean }> {
   try {
-    await deps.release(order.fulfillmentLocationId, stockLinesOf(order));
+    await deps.release(order.fulfillmentLocationId, stockLinesOf(order), order.checkoutReference ?? null);
   } catch (error) {
     await onReleaseFailed?.();
     throw error;
@@ -68,6 +72,6 @@ export async function completeCancellation(
     paymentVoided = false;
     deps.logger?.warn({ orderId: order.id, err: (error as Error).message }, 'cancelled order: the payment authorization could not be voided; it lapses at the PSP');
   }
-  for (const event of cancellationEvents(order, from, reason, paymentVoided, (deps.now ?? (() => new Date()))())) await deps.backbone.publish(event);
+  await deps.events.emit(cancellationEvents(order, from, reason, paymentVoided, (deps.now ?? (() => new Date()))(), idPrefix));
   return { paymentVoided };
 }

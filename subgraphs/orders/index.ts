@@ -15,7 +15,7 @@ import { OrderResolver } from './order.resolver.js';
 import type { CheckoutDeps } from './checkout/checkout.service.js';
 import { CheckoutRecovery } from './checkout/checkout-recovery.js';
 import { PlaceOrderResolver } from './checkout/place-order.resolver.js';
-import type { LifecyclePorts } from './lifecycle/lifecycle.service.js';
+import { recoverUnsettledMoves, type LifecyclePorts } from './lifecycle/lifecycle.service.js';
 import { OrderLifecycleResolver } from './lifecycle/order-lifecycle.resolver.js';
 import type { OrderBooks, OrdersPorts } from './ports.js';
 import { routeBatch, systemOfOrderId } from './routing.js';
@@ -84,7 +84,17 @@ export async function createOrdersSubgraph(deps: OrdersDeps): Promise<SubgraphSe
     ...security,
     context: (base) => ({ ...base, ports, checkout, lifecycle, statusChanges, loaders: createOrdersLoaders(ports) }),
   });
-  const recovery = new CheckoutRecovery({ orders: checkout.orders, stock: checkout.stock, payments: checkout.payments, backbone: checkout.backbone, logger, now: checkout.now, ...checkoutRecovery });
+  const moves = { ...lifecycle, events: checkout.events, now: checkout.now };
+  const recovery = new CheckoutRecovery({
+    orders: checkout.orders,
+    stock: checkout.stock,
+    payments: checkout.payments,
+    events: checkout.events,
+    logger,
+    now: checkout.now,
+    alsoRecover: (staleMs) => recoverUnsettledMoves(moves, staleMs),
+    ...checkoutRecovery,
+  });
   await recovery.start();
   return {
     ...service,

@@ -35,6 +35,10 @@ export interface SalesOrder {
   /** ISO 8601 instant. */
   placedAt: string;
   correlationId: string;
+  /** The move by reference that set the status (see common/systems/records.ts OrderRecord.lastMove). */
+  lastMove?: { reference: string; from: OrderStatusCode; settled: boolean; at?: string } | null;
+  /** The reference of the checkout that placed it (its stock commitment's), when it has one. */
+  checkoutReference?: string | null;
 }
 
 export interface OrderShipment {

@@ -77,8 +77,8 @@ const CONTRACT = /* GraphQL */ `
     createReturn(input: CreateReturnInput!): CreateReturnPayload
     receiveReturn(input: ReceiveReturnInput!): ReceiveReturnPayload
   }
-  type OrderStatusChange { eventId: ID! orderId: ID! previousStatus: OrderStatus status: OrderStatus! occurredAt: DateTime! correlationId: String! order: Order }
-  type Subscription { orderStatusChanged(orderId: ID, customerId: ID, locationId: ID): OrderStatusChange! }
+  type OrderStatusChange { eventId: ID! orderId: ID! previousStatus: OrderStatus status: OrderStatus! occurredAt: DateTime! correlationId: String! sequence: Int! order: Order }
+  type Subscription { orderStatusChanged(orderId: ID, customerId: ID, locationId: ID, after: Int): OrderStatusChange! }
 `;
 
 /** Each object, input and enum type as one line per field (with arguments, in order) or value, plus its directives. */

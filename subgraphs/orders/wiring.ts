@@ -1,5 +1,5 @@
 import type { SubgraphService } from '../../common/service.js';
-import { securityOf, type SubgraphEnvironment } from '../environment.js';
+import { outboxOf, securityOf, type SubgraphEnvironment } from '../environment.js';
 import { BackboneOrderEventLog } from './adapters/backbone-event-log.js';
 import { SandboxOrderBook } from './adapters/sandbox-order-book.js';
 import { SandboxPickupQueue } from './adapters/sandbox-pickup-queue.js';
@@ -15,6 +15,7 @@ import {
 } from './lifecycle/sandbox-adapters.js';
 
 export function createOrdersFromEnvironment(env: SubgraphEnvironment): Promise<SubgraphService> {
+  const logger = env.logger.child({ service: 'orders' });
   return createOrdersSubgraph({
     orderBooks: {
       pos: new SandboxOrderBook('pos', env.systems.pos, env.resilience),
@@ -23,7 +24,7 @@ export function createOrdersFromEnvironment(env: SubgraphEnvironment): Promise<S
     pickupQueue: new SandboxPickupQueue(env.systems.ecom, env.resilience),
     shipments: new SandboxShipments(env.systems.wms, env.resilience),
     eventLog: new BackboneOrderEventLog(env.backbone),
-    checkout: sandboxCheckout(env.systems, env.resilience, { idempotency: env.idempotency, backbone: env.backbone, masterData: env.masterData.store }),
+    checkout: sandboxCheckout(env.systems, env.resilience, { idempotency: env.idempotency, backbone: env.backbone, events: outboxOf(env), masterData: env.masterData.store }, logger),
     lifecycle: {
       statuses: new SandboxOrderStatusWriter(env.systems, env.resilience),
       returns: new SandboxReturnDesk(env.systems, env.resilience),
@@ -31,7 +32,7 @@ export function createOrdersFromEnvironment(env: SubgraphEnvironment): Promise<S
       payments: new SandboxPaymentSettlement(env.systems, env.resilience),
       shipments: new SandboxShipmentWriter(env.systems, env.resilience),
     },
-    logger: env.logger.child({ service: 'orders' }),
+    logger,
     checkoutRecovery: env.config.checkoutRecovery,
     security: securityOf(env),
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { runInScope } from '../../../common/correlation.js';
 import { createEvent, type CanonicalEvent, type EventBackbone, type EventDataByType } from '../../../common/events.js';
 import type { Logger } from '../../../common/logger.js';
+import { EventOutbox, type EventEmitter } from '../../../common/outbox/event-outbox.js';
 import { MemoryRateLimiter, type RateLimiter, type RateLimitRule } from '../../../common/rate-limit.js';
 import { SystemUnavailableError } from '../../../common/resilience.js';
 import type { FinancePosting } from '../ports.js';
@@ -13,6 +14,11 @@ import type { OutboxSettings } from './settings.js';
 export interface ErpOutboxDeps {
   journal: JournalPort;
   backbone: EventBackbone;
+  /**
+   * Where the outbox's own events (INVOICE_ISSUED, JOURNAL_POSTED, POSTING_FAILED) go: the transactional event outbox.
+   * @default an event outbox in memory over `backbone`
+   */
+  events?: EventEmitter | undefined;
   store: OutboxStore;
   settings: OutboxSettings;
   logger: Logger;
@@ -99,9 +105,11 @@ export class ErpOutbox {
   private carried: OutboxPosting[] = [];
   /** Ends the worker's wait in progress, if any (stop() calls it). */
   private wake: (() => void) | null = null;
+  private readonly events: EventEmitter;
 
   constructor(private readonly deps: ErpOutboxDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.events = deps.events ?? new EventOutbox({ backbone: deps.backbone });
     this.limiter = deps.limiter ?? new MemoryRateLimiter();
     // A burst of 1: calls are spaced evenly, so no wall-clock second ever holds more than the rate (a bucket of N
     // could spend N and refill nearly N more within one second, which an ERP counting per second refuses).
@@ -451,14 +459,9 @@ export class ErpOutbox {
     });
   }
 
-  /** Publish one event about a posting under the order's correlation id. Never throws: the posting's state is what counts. */
+  /** Hand one event about a posting, under the order's correlation id, to the event outbox (which never throws for a publish). */
   private async publish<T extends 'INVOICE_ISSUED' | 'JOURNAL_POSTED' | 'POSTING_FAILED'>(posting: OutboxPosting, type: T, id: string, occurredAt: string, data: EventDataByType[T]): Promise<void> {
-    const event = createEvent(type, data, { id, source: 'ERP', occurredAt, correlationId: posting.correlationId, orderId: posting.orderId });
-    try {
-      await this.deps.backbone.publish(event);
-    } catch (error) {
-      this.deps.logger.error({ err: error, eventId: id, postingId: posting.id }, 'erp outbox: could not publish an event');
-    }
+    await this.events.emit([createEvent(type, data, { id, source: 'ERP', occurredAt, correlationId: posting.correlationId, orderId: posting.orderId })]);
   }
 
   postingsOf(orderIds: readonly string[]): Promise<OutboxPosting[][]> {

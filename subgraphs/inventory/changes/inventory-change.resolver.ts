@@ -1,4 +1,4 @@
-import { Args, ArgsType, Ctx, Directive, Field, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { Args, ArgsType, Ctx, Directive, Field, FieldResolver, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
 import { fromGlobalId } from '../../../common/global-id.js';
 import { badInput } from '../../../common/pagination.js';
 import type { InventoryContext } from '../context.js';
@@ -19,11 +19,18 @@ export class InventoryChangedArgs {
 
   @Field(() => [String], { nullable: true })
   skus!: string[] | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "Resume: the last `sequence` the client saw at this location. Every retained change after it comes first, in order, then live ones, with no gap and no repeat. Beyond the location's retention: RESUME_TOO_OLD.",
+  })
+  after!: number | null;
 }
 
 export function toInventoryChange(change: StockChange): InventoryChange {
-  const { eventId, sku, locationId, reason, delta, occurredAt, correlationId, site } = change;
-  return Object.assign(new InventoryChange(), { eventId, sku, locationId, reason, delta, occurredAt, correlationId, site });
+  const { eventId, sku, locationId, reason, delta, occurredAt, correlationId, sequence, site } = change;
+  return Object.assign(new InventoryChange(), { eventId, sku, locationId, reason, delta, occurredAt, correlationId, sequence, site });
 }
 
 /**
@@ -31,7 +38,7 @@ export function toInventoryChange(change: StockChange): InventoryChange {
  * a change published meanwhile is not missed; an unknown location (or a bad argument) removes it again and fails
  * the subscription with BAD_USER_INPUT. A site master that is down fails it with its `*_UNAVAILABLE` code.
  */
-export async function subscribeToInventoryChanges(args: { locationId: string; skus?: string[] | null | undefined }, ctx: InventoryContext): Promise<AsyncIterable<StockChange>> {
+export async function subscribeToInventoryChanges(args: { locationId: string; skus?: string[] | null | undefined; after?: number | null | undefined }, ctx: InventoryContext): Promise<AsyncIterable<StockChange>> {
   const locationId = fromGlobalId('Location', checkKey(args.locationId, 'locationId'));
   let skus: string[] | null = null;
   if (args.skus !== null && args.skus !== undefined) {
@@ -39,7 +46,9 @@ export async function subscribeToInventoryChanges(args: { locationId: string; sk
     // An empty list would listen to nothing, which is never what a client means.
     if (skus.length === 0) throw badInput('skus must name at least one SKU; leave it out for every SKU', 'skus');
   }
-  const changes = ctx.changes.subscribe({ locationId, skus });
+  const after = args.after ?? null;
+  if (after !== null && (!Number.isInteger(after) || after < 0)) throw badInput('after must be a sequence this location delivered (0 or more)', 'after');
+  const changes = ctx.changes.subscribe({ locationId, skus, after });
   let site: InventoryLocation | null;
   try {
     site = await ctx.loaders.location.load(locationId);
@@ -52,6 +61,13 @@ export async function subscribeToInventoryChanges(args: { locationId: string; sk
     throw badInput(`no store or warehouse ${locationId}`, 'locationId');
   }
   ctx.changes.noteSite(site);
+  try {
+    // A resume the location's stream cannot serve is refused now, as a bad argument is.
+    await ctx.changes.started(changes);
+  } catch (error) {
+    await changes.return();
+    throw error;
+  }
   return changes;
 }
 
@@ -62,7 +78,7 @@ export class InventoryChangeResolver {
   @Directive('@policy(policies: [["own_location"]])')
   @Subscription(() => InventoryChange, {
     description:
-      'Every change to a stock level at `locationId` (only `skus` when given, at most 100), from the moment of subscribing, in the order it happened. ' +
+      'Every change to a stock level at `locationId` (only `skus` when given, at most 100), from the moment of subscribing (or, with `after`, from the change after that sequence), in the order it happened. ' +
       'An unknown location, an empty or too long `skus` or an over-long id is a BAD_USER_INPUT error; a subscriber that falls too far behind (10,000 undelivered changes by default) is ended with a SUBSCRIPTION_OVERFLOW error.',
     subscribe: ({ args, context }) => subscribeToInventoryChanges(args as InventoryChangedArgs, context as InventoryContext),
   })

@@ -57,6 +57,12 @@ export class InventoryChange {
   @Field(() => String, { description: 'Correlation id of the request (or order) that caused the change.' })
   correlationId!: string;
 
+  @Field(() => Int, {
+    description:
+      "The change's place in its location's stream: 1, 2, 3… per location, never repeated, across restarts. Each change has its own (the SKUs of one hand-over take consecutive ones). Pass the last one seen as `after` to resume, even in the middle of one hand-over's changes.",
+  })
+  sequence!: number;
+
   /** The site as last read at subscribe time: `location` falls back to it while the site master is down. */
   site?: InventoryLocation | undefined;
 }

@@ -29,7 +29,7 @@ describe('stockChangesOf', () => {
   it('maps INVENTORY_ADJUSTED to its reason and delta, for every movement reason', () => {
     for (const [reason, delta] of [['SALE', -2], ['RETURN', 1], ['RECEIPT', 10], ['DAMAGE', 3], ['CYCLE_COUNT', -4], ['CYCLE_COUNT', 0], ['TRANSFER_IN', 5], ['TRANSFER_OUT', -5]] as const) {
       const e = adjusted('store-001', 'SKU-1', reason, delta);
-      expect(stockChangesOf(e)).toEqual([{ eventId: e.id, sku: 'SKU-1', locationId: 'store-001', reason, delta, occurredAt: e.occurredAt, correlationId: e.correlationId }]);
+      expect(stockChangesOf(e)).toEqual([{ eventId: e.id, sku: 'SKU-1', locationId: 'store-001', reason, delta, occurredAt: e.occurredAt, correlationId: e.correlationId, sequence: 0 }]);
     }
   });
 
@@ -88,14 +88,37 @@ describe('StockChangeFeed', () => {
     expect(await drain(store2)).toEqual([]);
   });
 
-  it('does not even map the events of locations nobody listens to', async () => {
+  it('numbers the changes of a multi-line event one by one, as the location stream counts them, and resumes inside one', async () => {
     const backbone = new InMemoryEventBackbone();
+    const lines = [
+      { sku: 'SKU-1', quantity: 2 },
+      { sku: 'SKU-2', quantity: 1 },
+      { sku: 'SKU-1', quantity: 1 },
+      { sku: 'SKU-3', quantity: 0 },
+    ];
+    await backbone.publish(event('INVENTORY_ADJUSTED', { locationId: 'store-007', sku: 'SKU-9' }, { reason: 'RECEIPT', delta: 1, quantity: 1 }));
+    const handOver = event('PICKED_UP', { orderId: 'ord-m1', locationId: 'store-007' }, { lines, total: 100 });
+    await backbone.publish(handOver);
+    const feed = new StockChangeFeed({ backbone });
+    // Saw the first line of the hand-over (2), then went away.
+    const resumed = feed.subscribe({ locationId: 'store-007', skus: null, after: 2 });
+    await backbone.publish(event('INVENTORY_ADJUSTED', { locationId: 'store-007', sku: 'SKU-9' }, { reason: 'RECEIPT', delta: 1, quantity: 1 }));
+    feed.close();
+    expect((await drain(resumed)).map((c) => `${c.sequence} ${c.sku} ${c.delta}`)).toEqual(['3 SKU-2 -1', '4 SKU-9 1']);
+    const all = stockChangesOf((await backbone.streamSince({ kind: 'location', id: 'store-007' }, 0)).events[1]!);
+    expect(all.map((c) => `${c.sequence} ${c.sku}`)).toEqual(['2 SKU-1', '3 SKU-2']);
+  });
+
+  it('does not even map the events of locations nobody listens to', async () => {
+    // A backbone that hands the event as it is (a real one reads the lines to number the location's changes).
+    const handlers = new Set<(event: CanonicalEvent) => void>();
+    const backbone = { subscribe: (h: (event: CanonicalEvent) => void) => (handlers.add(h), () => handlers.delete(h)), streamSince: async () => ({ events: [], oldest: 1, latest: 0 }), streamSinceNow: () => ({ events: [], oldest: 1, latest: 0 }) };
     const feed = new StockChangeFeed({ backbone });
     feed.subscribe({ locationId: 'store-001', skus: null });
     const lines = vi.fn(() => [{ sku: 'S', quantity: 1 }]);
     // createEvent directly: the fixture's spread of data would read the getter itself.
     const shipped = createEvent('ORDER_SHIPPED', { ...DEFAULT_EVENT_DATA.ORDER_SHIPPED, get lines() { return lines(); } }, { source: 'WMS', orderId: 'o', locationId: 'wh-01' });
-    await backbone.publish(shipped);
+    for (const handler of handlers) handler(shipped);
     expect(lines).not.toHaveBeenCalled();
   });
 
@@ -144,7 +167,7 @@ describe('StockChangeFeed', () => {
 
   it('hands an event out once, however often an at-least-once backbone repeats it', async () => {
     const handlers = new Set<(event: CanonicalEvent) => void>();
-    const backbone = { subscribe: (h: (event: CanonicalEvent) => void) => (handlers.add(h), () => handlers.delete(h)) };
+    const backbone = { subscribe: (h: (event: CanonicalEvent) => void) => (handlers.add(h), () => handlers.delete(h)), streamSince: async () => ({ events: [], oldest: 1, latest: 0 }), streamSinceNow: () => ({ events: [], oldest: 1, latest: 0 }) };
     const feed = new StockChangeFeed({ backbone });
     const queue = feed.subscribe({ locationId: 'store-001', skus: null });
     const e = adjusted('store-001', 'SKU-1', 'SALE', -1);

@@ -1,5 +1,6 @@
-import { assertNever, type CanonicalEvent, type EventBackbone, type StockLineData } from '../../../common/events.js';
+import { assertNever, sequenceIn, stockLinesOf, type CanonicalEvent, type EventBackbone, type StockLineData } from '../../../common/events.js';
 import type { Logger } from '../../../common/logger.js';
+import { StreamSequencer } from '../../../common/stream-sequencer.js';
 import { RecentIds } from '../../../common/subscription-dedupe.js';
 import { DEFAULT_SUBSCRIBER_CAPACITY, SubscriptionQueue } from '../../../common/subscription-queue.js';
 import type { InventoryLocation } from '../ports.js';
@@ -25,6 +26,11 @@ export interface StockChangeValue {
   delta: number;
   occurredAt: string;
   correlationId: string;
+  /**
+   * The change's sequence in the location's stream: each change has its own (the lines of one event take
+   * consecutive ones, from the event's first; see `changesIn` in common/events.ts). 0 for an unsequenced event.
+   */
+  sequence: number;
 }
 
 /** A change as handed to subscribers: with the site as last seen at subscribe time, for when the site master is down. */
@@ -36,12 +42,6 @@ const MOVEMENT_REASONS: ReadonlySet<string> = new Set<StockMovementReasonCode>([
 
 const isMovementReason = (value: string): value is StockMovementReasonCode => MOVEMENT_REASONS.has(value);
 
-/** Lines as (sku, units), one entry per SKU (a repeated SKU is summed), in first-seen order. */
-function linesOf(lines: readonly StockLineData[]): Map<string, number> {
-  const units = new Map<string, number>();
-  for (const line of lines) if (line.quantity > 0) units.set(line.sku, (units.get(line.sku) ?? 0) + line.quantity);
-  return units;
-}
 
 /**
  * The stock changes one canonical event stands for (none for events that move no stock, or that name no SKU or
@@ -55,7 +55,8 @@ function linesOf(lines: readonly StockLineData[]): Map<string, number> {
 export function stockChangesOf(event: CanonicalEvent): StockChangeValue[] {
   const { locationId } = event;
   if (!locationId) return [];
-  const change = (sku: string, reason: InventoryChangeReasonCode, delta: number): StockChangeValue => ({
+  const first = sequenceIn(event, 'location');
+  const change = (sku: string, reason: InventoryChangeReasonCode, delta: number, index = 0): StockChangeValue => ({
     eventId: event.id,
     sku,
     locationId,
@@ -63,8 +64,10 @@ export function stockChangesOf(event: CanonicalEvent): StockChangeValue[] {
     delta,
     occurredAt: event.occurredAt,
     correlationId: event.correlationId,
+    sequence: first === 0 ? 0 : first + index,
   });
-  const perLine = (lines: readonly StockLineData[], reason: InventoryChangeReasonCode, sign: 1 | -1) => [...linesOf(lines)].map(([sku, units]) => change(sku, reason, sign * units));
+  // In the order the location stream numbers them (`changesIn` counts the same lines).
+  const perLine = (lines: readonly StockLineData[], reason: InventoryChangeReasonCode, sign: 1 | -1) => [...stockLinesOf(lines)].map(([sku, units], index) => change(sku, reason, sign * units, index));
   switch (event.type) {
     case 'INVENTORY_ADJUSTED':
       return event.sku && isMovementReason(event.data.reason) ? [change(event.sku, event.data.reason, event.data.delta)] : [];
@@ -95,43 +98,55 @@ export function stockChangesOf(event: CanonicalEvent): StockChangeValue[] {
   }
 }
 
-/** Which changes one subscriber wants: one location, and only some SKUs when `skus` is given. */
+/**
+ * Which changes one subscriber wants: one location, and only some SKUs when `skus` is given; from the location
+ * stream's sequence `after` (every retained change after it first), or from now on.
+ */
 export interface StockChangeFilter {
   locationId: string;
   skus: readonly string[] | null;
+  after?: number | null | undefined;
 }
 
 export interface StockChangeFeedOptions {
-  /** Where the events come from; the feed holds one subscription to it while it has listeners. */
-  backbone: Pick<EventBackbone, 'subscribe'>;
+  /** Where the events come from (live, and a location's history for resuming); one live subscription while it has listeners. */
+  backbone: Pick<EventBackbone, 'subscribe' | 'streamSince' | 'streamSinceNow'>;
   /** Undelivered changes one subscriber may hold before it is ended with SUBSCRIPTION_OVERFLOW. Default 10,000. */
   capacity?: number | undefined;
-  /** Where a failure to handle an event goes. Default: nowhere. */
-  logger?: Pick<Logger, 'error'> | undefined;
+  /** Where a failure to handle an event goes (and skipped sequences, when it can warn). Default: nowhere. */
+  logger?: (Pick<Logger, 'error'> & Partial<Pick<Logger, 'warn'>>) | undefined;
 }
 
-type Listener = SubscriptionQueue<StockChange>;
+/** One subscriber: its queue, the SKUs it wants (null: all), and its place in the location's stream. */
+interface Listener {
+  queue: SubscriptionQueue<StockChange>;
+  skus: ReadonlySet<string> | null;
+  sequencer: StreamSequencer;
+}
 
-/** The listeners of one location: those that want every SKU, and the others by SKU. */
+/** The listeners of one location. */
 interface LocationListeners {
-  all: Set<Listener>;
-  bySku: Map<string, Set<Listener>>;
-  size: number;
+  listeners: Set<Listener>;
   site: InventoryLocation | undefined;
 }
 
 /**
- * One subgraph instance's stock changes, filtered at the source: listeners are indexed by location (and SKU), so an
- * event is mapped and handed only to the listeners of its location and SKU, and one backbone subscription serves
- * them all. An event id seen lately is not handed out again (the backbone delivers at least once). Each listener
- * is a bounded {@link SubscriptionQueue}; its `return()` removes it at once.
+ * One subgraph instance's stock changes, filtered at the source: listeners are indexed by location, so an event is
+ * handed only to the listeners of its location, and one backbone subscription serves them all. An event id seen
+ * lately is not handed out again (the backbone delivers at least once). Each listener reads the location's stream
+ * through its own {@link StreamSequencer}: in sequence order, once, from where it resumed (or from now); its
+ * changes are then filtered by SKU. Each listener is a bounded {@link SubscriptionQueue}; its `return()` removes it
+ * at once.
  */
 export class StockChangeFeed {
-  private readonly backbone: Pick<EventBackbone, 'subscribe'>;
+  private readonly backbone: Pick<EventBackbone, 'subscribe' | 'streamSince' | 'streamSinceNow'>;
   private readonly capacity: number;
-  private readonly logger: Pick<Logger, 'error'> | undefined;
+  private readonly logger: StockChangeFeedOptions['logger'];
   private readonly locations = new Map<string, LocationListeners>();
   private readonly seen = new RecentIds();
+  /** An event's changes, mapped once however many listeners get it. */
+  private readonly mapped = new WeakMap<CanonicalEvent, StockChangeValue[]>();
+  private readonly sequencers = new WeakMap<SubscriptionQueue<StockChange>, StreamSequencer>();
   private listeners = 0;
   private unsubscribe: (() => void) | undefined;
   private closed = false;
@@ -144,7 +159,7 @@ export class StockChangeFeed {
 
   /** Listening subscribers, at one location or in all. */
   listenerCount(locationId?: string): number {
-    return locationId === undefined ? this.listeners : (this.locations.get(locationId)?.size ?? 0);
+    return locationId === undefined ? this.listeners : (this.locations.get(locationId)?.listeners.size ?? 0);
   }
 
   /** Whether the feed holds its backbone subscription (it does exactly while it has listeners). */
@@ -152,27 +167,54 @@ export class StockChangeFeed {
     return this.unsubscribe !== undefined;
   }
 
-  /** Listen from now on. The listener is registered before this returns, so nothing published after it is missed. */
+  /**
+   * Listen from `filter.after` (or from now). The listener is registered before this returns, so nothing published
+   * after it is missed; changes reach the queue once the stream's history is read (a resume fails the queue with
+   * RESUME_TOO_OLD when the location no longer retains what comes after `after`).
+   */
   subscribe(filter: StockChangeFilter): SubscriptionQueue<StockChange> {
     if (this.closed) throw new Error('the stock change feed is closed');
-    const listener: Listener = new SubscriptionQueue<StockChange>({ capacity: this.capacity, onClose: () => this.remove(listener, filter) });
     let entry = this.locations.get(filter.locationId);
     if (!entry) {
-      entry = { all: new Set(), bySku: new Map(), size: 0, site: undefined };
+      entry = { listeners: new Set(), site: undefined };
       this.locations.set(filter.locationId, entry);
     }
-    if (filter.skus === null) entry.all.add(listener);
-    else {
-      for (const sku of filter.skus) {
-        let set = entry.bySku.get(sku);
-        if (!set) entry.bySku.set(sku, (set = new Set()));
-        set.add(listener);
-      }
-    }
-    entry.size++;
+    const at = entry;
+    const skus = filter.skus === null ? null : new Set(filter.skus);
+    const queue = new SubscriptionQueue<StockChange>({ capacity: this.capacity, onClose: () => this.remove(listener, filter.locationId) });
+    const listener: Listener = {
+      queue,
+      skus,
+      sequencer: new StreamSequencer({
+        stream: { kind: 'location', id: filter.locationId },
+        after: filter.after ?? null,
+        history: (stream, after) => (this.backbone.streamSinceNow ? this.backbone.streamSinceNow(stream, after) : this.backbone.streamSince(stream, after)),
+        isOpen: () => queue.open,
+        fail: (error) => queue.fail(error),
+        logger: this.logger,
+        emit: (event, from) => {
+          try {
+            // `from`: a resume inside the event's block has seen the changes before it.
+            for (const value of this.changesOf(event)) if (value.sequence >= from && (skus === null || skus.has(value.sku))) queue.push({ ...value, site: at.site });
+          } catch (error) {
+            this.logger?.error({ err: error, eventId: event.id, type: event.type }, 'stock change not delivered');
+          }
+        },
+      }),
+    };
+    entry.listeners.add(listener);
+    this.sequencers.set(queue, listener.sequencer);
     this.listeners++;
     this.unsubscribe ??= this.backbone.subscribe((event) => this.receive(event));
-    return listener;
+    return queue;
+  }
+
+  /**
+   * Resolves once the subscriber's start in the location's stream is known; rejects with RESUME_TOO_OLD (or a failed
+   * read of the stream), for the resolver to refuse the subscription.
+   */
+  started(queue: SubscriptionQueue<StockChange>): Promise<void> {
+    return this.sequencers.get(queue)?.started ?? Promise.resolve();
   }
 
   /** The site as just read for a subscriber: what `location` falls back to while its site master is down. */
@@ -184,30 +226,24 @@ export class StockChangeFeed {
   /** End every subscriber (after what it has buffered) and let go of the backbone. */
   close(): void {
     this.closed = true;
-    for (const entry of [...this.locations.values()]) {
-      for (const listener of new Set([...entry.all, ...[...entry.bySku.values()].flatMap((set) => [...set])])) listener.end();
-    }
+    for (const entry of [...this.locations.values()]) for (const listener of [...entry.listeners]) listener.queue.end();
     this.locations.clear();
     this.listeners = 0;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
   }
 
-  private remove(listener: Listener, filter: StockChangeFilter): void {
-    const entry = this.locations.get(filter.locationId);
-    if (!entry) return;
-    if (filter.skus === null) entry.all.delete(listener);
-    else {
-      for (const sku of filter.skus) {
-        const set = entry.bySku.get(sku);
-        if (!set) continue;
-        set.delete(listener);
-        if (set.size === 0) entry.bySku.delete(sku);
-      }
-    }
-    entry.size--;
+  private changesOf(event: CanonicalEvent): StockChangeValue[] {
+    let changes = this.mapped.get(event);
+    if (!changes) this.mapped.set(event, (changes = stockChangesOf(event)));
+    return changes;
+  }
+
+  private remove(listener: Listener, locationId: string): void {
+    const entry = this.locations.get(locationId);
+    if (!entry?.listeners.delete(listener)) return;
     this.listeners--;
-    if (entry.size === 0) this.locations.delete(filter.locationId);
+    if (entry.listeners.size === 0) this.locations.delete(locationId);
     if (this.listeners === 0) {
       this.unsubscribe?.();
       this.unsubscribe = undefined;
@@ -220,12 +256,10 @@ export class StockChangeFeed {
       // Most events are of locations nobody here listens to: they cost a map lookup, not a mapping.
       const entry = event.locationId ? this.locations.get(event.locationId) : undefined;
       if (!entry || !this.seen.add(event.id)) return;
-      for (const value of stockChangesOf(event)) {
-        const change: StockChange = { ...value, site: entry.site };
-        for (const listener of entry.all) listener.push(change);
-        const bySku = entry.bySku.get(value.sku);
-        if (bySku) for (const listener of bySku) listener.push(change);
-      }
+      // Every event of the location's stream goes to the sequencers, changes or not: a sequence held back would
+      // look like a gap.
+      if (sequenceIn(event, 'location') === 0 && this.changesOf(event).length === 0) return;
+      for (const listener of [...entry.listeners]) listener.sequencer.offer(event);
     } catch (error) {
       this.logger?.error({ err: error, eventId: event.id, type: event.type }, 'stock change not delivered');
     }

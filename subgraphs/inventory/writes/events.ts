@@ -1,5 +1,4 @@
-import { createEvent, type CanonicalEvent, type EventBackbone, type EventDataByType, type EventSource } from '../../../common/events.js';
-import type { Logger } from '../../../common/logger.js';
+import { createEvent, type CanonicalEvent, type EventDataByType, type EventSource } from '../../../common/events.js';
 import { locationKindOf } from '../stock.js';
 import type { Reservation } from './ports.js';
 
@@ -22,18 +21,4 @@ export function releasedEvents(reservation: Reservation, at: Date, correlationId
   return reservation.lines.map((line) =>
     stockEvent('INVENTORY_RELEASED', at, correlationId, { sku: line.sku, locationId: reservation.locationId }, { quantity: line.quantity, reservationId: reservation.id, reason }),
   );
-}
-
-/**
- * Publish events of a write that has already happened. A failure is logged, not thrown: the stock did change,
- * and a thrown error would invite the client to retry the write itself.
- */
-export async function publishAfterWrite(backbone: EventBackbone, events: readonly CanonicalEvent[], logger: Logger | undefined): Promise<void> {
-  for (const event of events) {
-    try {
-      await backbone.publish(event);
-    } catch (error) {
-      logger?.error({ err: error, eventId: event.id, type: event.type, correlationId: event.correlationId }, 'event of a stock write not published');
-    }
-  }
 }

@@ -25,6 +25,8 @@ export interface StockMovement extends StockKey {
   countedOnHand?: number;
   /** Compare-and-swap: refuse (STALE_QUANTITY) when on hand is not this now. */
   expectedOnHand?: number;
+  /** The request's reference: a repeat of an applied move under it answers the first result and moves nothing. */
+  reference?: string;
 }
 
 export type MovementResult =

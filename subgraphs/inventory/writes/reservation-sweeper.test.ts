@@ -1,3 +1,4 @@
+import { EventOutbox } from '../../../common/outbox/event-outbox.js';
 import { describe, expect, it } from 'vitest';
 import { InMemoryEventBackbone, type CanonicalEvent } from '../../../common/events.js';
 import { SystemUnavailableError } from '../../../common/resilience.js';
@@ -25,7 +26,7 @@ function setup() {
   const backbone = new InMemoryEventBackbone();
   const events: CanonicalEvent[] = [];
   backbone.subscribe((e) => events.push(e));
-  const sweeper = new ReservationSweeper({ writers: { STORE: writer('STORE'), WAREHOUSE: writer('WAREHOUSE') }, backbone, now: () => new Date(now), intervalMs: 60_000 });
+  const sweeper = new ReservationSweeper({ writers: { STORE: writer('STORE'), WAREHOUSE: writer('WAREHOUSE') }, events: new EventOutbox({ backbone }), now: () => new Date(now), intervalMs: 60_000 });
   const reservation = (id: string, locationId: string, inMs: number, lines = [{ sku: 'A', quantity: 2 }]): Reservation => ({
     id,
     locationId,

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { runInScope } from '../../../common/correlation.js';
-import type { EventBackbone } from '../../../common/events.js';
+import type { EventEmitter } from '../../../common/outbox/event-outbox.js';
 import type { Logger } from '../../../common/logger.js';
 import type { LocationKind } from '../ports.js';
-import { publishAfterWrite, releasedEvents } from './events.js';
+import { releasedEvents } from './events.js';
 import type { StockWriterPort } from './ports.js';
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 1000;
 
 export interface ReservationSweeperDeps {
   writers: Record<LocationKind, Pick<StockWriterPort, 'expire'>>;
-  backbone: EventBackbone;
+  events: EventEmitter;
   logger?: Logger | undefined;
   /** How often to look whether a reservation is due, in ms. */
   intervalMs?: number | undefined;
@@ -112,7 +112,7 @@ export class ReservationSweeper {
     if (answer.nextExpiresAt) this.note(kind, answer.nextExpiresAt);
     if (!answer.expired.length) return;
     const events = answer.expired.flatMap((reservation) => releasedEvents(reservation, asOf, reservation.correlationId ?? correlationId, 'EXPIRED'));
-    await publishAfterWrite(this.deps.backbone, events, this.deps.logger);
+    await this.deps.events.emit(events);
     this.deps.logger?.info({ kind, correlationId, expired: answer.expired.map((r) => r.id) }, 'reservations expired');
   }
 }

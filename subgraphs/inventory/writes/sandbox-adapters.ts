@@ -40,6 +40,7 @@ export class SandboxStockWriter implements StockWriterPort {
       ...(movement.damagedDelta !== undefined && { damagedDelta: movement.damagedDelta }),
       ...(movement.countedOnHand !== undefined && { countedOnHand: movement.countedOnHand }),
       ...(movement.expectedOnHand !== undefined && { expectedOnHand: movement.expectedOnHand }),
+      ...(movement.reference !== undefined && { reference: movement.reference }),
       protectPromised: true,
     });
     // Copied at once: in process the record is the system's live object.

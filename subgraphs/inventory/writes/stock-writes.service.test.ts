@@ -30,7 +30,7 @@ beforeEach(() => {
   events = [];
   backbone.subscribe((e) => events.push(e));
   const writes = inventoryWritesFrom({ systems: sandbox.systems, resilience, idempotency: new InMemoryIdempotencyStore(), backbone, masterData });
-  sweeper = new ReservationSweeper({ writers: writes.writers, backbone, now });
+  sweeper = new ReservationSweeper({ writers: writes.writers, events: writes.events, now });
   deps = { ...writes, locations: ports.locations, policies: ports.policies, now, onReserved: (kind, at) => sweeper.note(kind, at) };
 });
 
@@ -77,6 +77,8 @@ describe('adjustInventory', () => {
         sku,
         locationId,
         data: { reason: 'SALE', delta: -2, quantity: 2, onHandDelta: -2, damagedDelta: 0, onHand: before.onHand - 2, damaged: 0, available: before.available - 2 },
+        // The backbone stamps the location stream's sequence at publish.
+        sequences: { location: expect.any(Number) },
       },
     ]);
   });

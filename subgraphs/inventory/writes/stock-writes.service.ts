@@ -1,11 +1,12 @@
+import { createHash } from 'node:crypto';
 import { forbiddenError } from '../../../common/auth/authorization.js';
-import type { EventBackbone } from '../../../common/events.js';
+import type { EventEmitter } from '../../../common/outbox/event-outbox.js';
 import { callerOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
 import { runIdempotent, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
 import type { Logger } from '../../../common/logger.js';
 import type { InventoryLocation, LocationDirectoryPort, LocationKind, StockPolicyPort } from '../ports.js';
 import { locationKindOf, toStockLevel, type StockLevel } from '../stock.js';
-import { publishAfterWrite, releasedEvents, stockEvent } from './events.js';
+import { releasedEvents, stockEvent } from './events.js';
 import { reservationLocationOf, type ItemMasterPort, type Reservation, type StockWriterPort } from './ports.js';
 import {
   checkRelease,
@@ -25,7 +26,8 @@ export interface StockWriteDeps {
   items: ItemMasterPort;
   writers: Record<LocationKind, StockWriterPort>;
   idempotency: IdempotencyStore;
-  backbone: EventBackbone;
+  /** The outbox the events of every write go through (recorded with the write's durability, published with retries). */
+  events: EventEmitter;
   /** Told about every new reservation, so that its expiry is swept on time (see ReservationSweeper.note). */
   onReserved?: (kind: LocationKind, expiresAt: string) => void;
   /** A location by id through the request's loader (so the payload's `location` costs no second call). */
@@ -80,6 +82,11 @@ function once<S extends { userErrors: UserErrorValue[] }>(
 const findLocation = (deps: StockWriteDeps, id: string): Promise<InventoryLocation | null> =>
   deps.findLocation ? deps.findLocation(id) : deps.locations[locationKindOf(id)].getLocations([id]).then((found) => found[0] ?? null);
 
+/** A write's reference in a system of record: the caller's idempotency key, digested (it names no one). */
+function writeReference(scope: CallerScope, operation: string, key: string): string {
+  return `adj-${createHash('sha256').update(`${callerOf(scope)}\0${operation}\0${key}`).digest('base64url').slice(0, 22)}`;
+}
+
 const unknownLocation = (id: string) => userError('INVALID_INPUT', `no store or warehouse ${id}`, 'locationId');
 
 const viewOf = (r: Reservation): ReservationView => ({ id: r.id, locationId: r.locationId, expiresAt: r.expiresAt, lines: r.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) });
@@ -100,7 +107,8 @@ export async function adjustInventory(deps: StockWriteDeps, scope: CallerScope, 
     if (known[0] !== true) errors.push(userError('UNKNOWN_SKU', `no SKU ${input.sku} in the item master`, 'sku'));
     if (errors.length) return fail(errors);
 
-    const result = await deps.writers[location!.kind].move(movement);
+    // Under the request's reference: a move whose answer was lost is not made twice by the client's retry.
+    const result = await deps.writers[location!.kind].move({ ...movement, reference: writeReference(scope, 'adjustInventory', input.idempotencyKey) });
     if (!result.ok) {
       const onHand = result.count?.onHand ?? 0;
       if (result.reason === 'STALE_QUANTITY') return fail([userError('STALE_QUANTITY', `on hand is ${onHand}, not the expected ${movement.expectedOnHand}; nothing changed`, 'expectedOnHand')]);
@@ -115,7 +123,7 @@ export async function adjustInventory(deps: StockWriteDeps, scope: CallerScope, 
     const damagedDelta = movement.damagedDelta ?? 0;
     const delta = movement.countedOnHand !== undefined ? onHandDelta : (movement.onHandDelta ?? damagedDelta);
     const data = { reason: input.reason, delta, quantity: Math.abs(delta), onHandDelta, damagedDelta, onHand: level.onHand, damaged: level.damaged, available: level.available };
-    await publishAfterWrite(deps.backbone, [stockEvent('INVENTORY_ADJUSTED', now, scope.correlationId, key, data)], deps.logger);
+    await deps.events.emit([stockEvent('INVENTORY_ADJUSTED', now, scope.correlationId, key, data)]);
     return { level, userErrors: [] };
   });
 }
@@ -160,7 +168,7 @@ export async function reserveInventory(deps: StockWriteDeps, scope: CallerScope,
     const events = reservation.lines.map((line) =>
       stockEvent('INVENTORY_RESERVED', now, scope.correlationId, { sku: line.sku, locationId: reservation.locationId }, { quantity: line.quantity, reservationId: reservation.id, expiresAt: reservation.expiresAt }),
     );
-    await publishAfterWrite(deps.backbone, events, deps.logger);
+    await deps.events.emit(events);
     return { reservation: viewOf(reservation), userErrors: [] };
   });
 }
@@ -189,7 +197,7 @@ export async function releaseReservation(deps: StockWriteDeps, scope: CallerScop
     const released = await deps.writers[locationKindOf(locationId)].release(input.reservationId, holderOf(scope));
     if (!released) return notLive();
     const now = (deps.now ?? (() => new Date()))();
-    await publishAfterWrite(deps.backbone, releasedEvents(released, now, scope.correlationId, 'RELEASED'), deps.logger);
+    await deps.events.emit(releasedEvents(released, now, scope.correlationId, 'RELEASED'));
     return { reservation: viewOf(released), userErrors: [] };
   });
 }

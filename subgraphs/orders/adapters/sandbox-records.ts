@@ -15,6 +15,8 @@ export const toSalesOrder = (o: OrderRecord): SalesOrder => ({
   total: { minor: o.totalMinor, currency: o.currency },
   placedAt: o.placedAt,
   correlationId: o.correlationId,
+  lastMove: o.lastMove ? { ...o.lastMove } : null,
+  checkoutReference: o.checkoutReference ?? null,
 });
 
 export const toOrderReturn = (r: ReturnRecord): OrderReturn => ({

@@ -9,5 +9,5 @@ export interface AllocationStrategy {
    * Commit `lines` at one of `candidates` (location ids) and return it, or the shortages of the best attempt
    * when none can take the whole order.
    */
-  allocate(candidates: readonly string[], lines: readonly { sku: string; quantity: number }[], stock: StockCommitPort): Promise<{ locationId: string } | Extract<StockCommitResult, { ok: false }>>;
+  allocate(candidates: readonly string[], lines: readonly { sku: string; quantity: number }[], stock: Pick<StockCommitPort, 'commit'>): Promise<{ locationId: string } | Extract<StockCommitResult, { ok: false }>>;
 }

@@ -40,7 +40,7 @@ describe('recoverAbandonedCheckouts', () => {
       if (opts.authorize) await deps.payments.authorize({ orderId: order.id, amount: order.total, method: 'CARD', token: null });
       return order;
     };
-    return { sandbox, backbone, deps, committed, interrupted };
+    return { sandbox, backbone, deps, committed, interrupted, store, sku };
   }
 
   it('cancels a PLACED order older than the threshold: stock back, payment voided, events under the order correlation id', async () => {
@@ -85,5 +85,43 @@ describe('recoverAbandonedCheckouts', () => {
     const [a, b] = await Promise.all([recoverAbandonedCheckouts({ ...deps, now }), recoverAbandonedCheckouts({ ...deps, now })]);
     expect(a.length + b.length).toBe(1);
     expect(await committed()).toBe(before);
+  });
+
+  it('gives back, once, a commitment whose checkout died before recording its order; settles one whose order exists', async () => {
+    const { deps, committed, store, sku } = await setUp();
+    const before = await committed();
+    const at = new Date(T0).toISOString();
+    // Two checkouts committed under their references; one recorded its order and died before settling, the other
+    // died before recording it.
+    expect((await deps.stock.commit(store, [{ sku, quantity: 3 }], { reference: 'chk-orphan', at })).ok).toBe(true);
+    // The same commitment again (a lost answer, retried under the same key) holds nothing more.
+    expect((await deps.stock.commit(store, [{ sku, quantity: 3 }], { reference: 'chk-orphan', at })).ok).toBe(true);
+    expect((await deps.stock.commit(store, [{ sku, quantity: 1 }], { reference: 'chk-recorded', at })).ok).toBe(true);
+    await deps.orders.create('ecom', {
+      customerId: null,
+      channel: 'WEB',
+      deliveryMethod: 'PICKUP',
+      status: 'CONFIRMED',
+      pickupLocationId: store,
+      fulfillmentLocationId: store,
+      lines: [{ sku, quantity: 1, unitPrice: { minor: 1000, currency: 'EUR' } }],
+      total: { minor: 1000, currency: 'EUR' },
+      placedAt: at,
+      correlationId: 'corr-recorded',
+      checkoutReference: 'chk-recorded',
+    });
+    expect(await committed()).toBe(before + 4);
+
+    // Too young: a checkout may still be running.
+    await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now: () => new Date(T0 + 60_000) });
+    expect(await committed()).toBe(before + 4);
+
+    const now = () => new Date(T0 + 121_000);
+    await Promise.all([recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now }), recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now })]);
+    // The orphan's 3 units are back; the recorded order keeps its 1.
+    expect(await committed()).toBe(before + 1);
+    expect(await deps.stock.openCommitments(now().toISOString(), 10)).toEqual([]);
+    await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now });
+    expect(await committed()).toBe(before + 1);
   });
 });

@@ -1,5 +1,5 @@
 import { runInScope } from '../../../common/correlation.js';
-import type { EventBackbone } from '../../../common/events.js';
+import type { EventEmitter } from '../../../common/outbox/event-outbox.js';
 import type { Logger } from '../../../common/logger.js';
 import { completeCancellation } from '../canonical-events.js';
 import type { OrderSystem, SalesOrder } from '../ports.js';
@@ -14,15 +14,17 @@ const BATCH = 100;
 const SYSTEMS: readonly OrderSystem[] = ['ecom', 'pos'];
 
 export interface CheckoutRecoveryDeps {
-  orders: Pick<OrderWriterPort, 'listPlacedBefore' | 'compareAndSetStatus'>;
-  stock: Pick<StockCommitPort, 'release'>;
+  orders: Pick<OrderWriterPort, 'listPlacedBefore' | 'compareAndSetStatus' | 'forCheckout'>;
+  stock: Pick<StockCommitPort, 'release' | 'settle' | 'releaseCommitment' | 'openCommitments'>;
   payments: Pick<PaymentAuthorizationPort, 'void'>;
-  backbone: EventBackbone;
+  events: EventEmitter;
   logger?: Logger | undefined;
   /** See {@link DEFAULT_CHECKOUT_STALE_MS}. A live checkout takes a second or two (the PSP call is the longest step). */
   staleMs?: number | undefined;
   /** See {@link DEFAULT_CHECKOUT_RECOVERY_INTERVAL_MS}. */
   intervalMs?: number | undefined;
+  /** Another recovery on the same schedule, after the checkouts' (the orders subgraph: unsettled order moves), given `staleMs`. */
+  alsoRecover?: ((staleMs: number) => Promise<unknown>) | undefined;
   now?: (() => Date) | undefined;
 }
 
@@ -35,8 +37,10 @@ export interface CheckoutRecoveryDeps {
  * (canonical-events.ts: stock back, payment voided, ORDER_CANCELLED and INVENTORY_RELEASED per line) under the
  * order's correlation id.
  *
- * Not covered: a process that dies after committing stock and before recording the order leaves the units
- * committed with no order to find them by.
+ * A process that dies after committing stock and before recording the order leaves a commitment no order holds:
+ * checkout commits under its reference, so such a commitment is still open in the stock system after `staleMs`;
+ * when no order was recorded under its reference its units go back (once: whoever releases it first), else (the
+ * order was recorded, the settle was lost) it is settled and the order's own recovery above applies.
  *
  * @returns the orders cancelled in this round.
  */
@@ -51,14 +55,35 @@ export async function recoverAbandonedCheckouts(deps: CheckoutRecoveryDeps): Pro
       if (undone) cancelled.push(undone);
     }
   }
+  await releaseOrphanCommitments(deps, before);
   return cancelled;
+}
+
+/** Commitments still open after `before` whose checkout never recorded an order: their units go back. */
+async function releaseOrphanCommitments(deps: CheckoutRecoveryDeps, before: string): Promise<void> {
+  const open = await deps.stock.openCommitments(before, BATCH);
+  if (open.length === 0) return;
+  const recorded = await deps.orders.forCheckout(open.map((c) => c.reference));
+  for (const [i, commitment] of open.entries()) {
+    if (recorded[i]) {
+      await deps.stock.settle(commitment.locationId, commitment.reference);
+      continue;
+    }
+    if (await deps.stock.releaseCommitment(commitment.locationId, commitment.reference)) {
+      deps.logger?.warn({ reference: commitment.reference, locationId: commitment.locationId, lines: commitment.lines, madeAt: commitment.at }, 'stock committed by a checkout that recorded no order: given back');
+    }
+  }
 }
 
 async function undo(deps: CheckoutRecoveryDeps, system: OrderSystem, order: SalesOrder, now: Date): Promise<SalesOrder | null> {
   const moved = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CANCELLED');
   if (!moved.moved) return null;
-  const cancellation = { release: deps.stock.release.bind(deps.stock), voidPayment: deps.payments.void.bind(deps.payments), backbone: deps.backbone, logger: deps.logger, now: () => now };
-  await completeCancellation(cancellation, order, 'PLACED', 'Checkout did not finish');
+  const cancellation = { release: deps.stock.release.bind(deps.stock), voidPayment: deps.payments.void.bind(deps.payments), events: deps.events, logger: deps.logger, now: () => now };
+  // A release that fails puts the order back to PLACED: the next round cancels it again (never a CANCELLED order
+  // still holding its stock).
+  await completeCancellation(cancellation, order, 'PLACED', 'Checkout did not finish', async () => {
+    await deps.orders.compareAndSetStatus(system, order.id, 'CANCELLED', 'PLACED').catch(() => undefined);
+  });
   deps.logger?.warn({ orderId: order.id, correlationId: order.correlationId, placedAt: order.placedAt }, 'abandoned checkout undone: order cancelled, stock released, payment voided');
   return moved.order ?? { ...order, status: 'CANCELLED' };
 }
@@ -85,7 +110,9 @@ export class CheckoutRecovery {
 
   private async round(): Promise<void> {
     if (this.running) return;
-    this.running = recoverAbandonedCheckouts(this.deps).catch((error: unknown) => this.deps.logger?.warn({ err: error }, 'abandoned checkout recovery failed; trying again next round'));
+    this.running = recoverAbandonedCheckouts(this.deps)
+      .then(() => this.deps.alsoRecover?.(this.deps.staleMs ?? DEFAULT_CHECKOUT_STALE_MS))
+      .catch((error: unknown) => this.deps.logger?.warn({ err: error }, 'abandoned checkout recovery failed; trying again next round'));
     try {
       await this.running;
     } finally {

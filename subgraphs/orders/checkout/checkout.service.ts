@@ -1,13 +1,17 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { forbiddenError } from '../../../common/auth/authorization.js';
 import { createEvent, type CanonicalEvent, type EventBackbone } from '../../../common/events.js';
+import type { EventEmitter } from '../../../common/outbox/event-outbox.js';
 import { callerOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
 import { runIdempotent, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
 
 export { callerOf, type CallerScope };
+import type { Logger } from '../../../common/logger.js';
 import type { MoneyValue } from '../../../common/money.js';
 import { lineErrors, MAX_LINES } from '../line-rules.js';
 import { completeCancellation, orderSourceOf, stockSourceOf } from '../canonical-events.js';
 import type { ChannelCode, DeliveryMethodCode, OrderSystem, SalesOrder, SalesOrderLine } from '../ports.js';
+import { systemOfOrderId } from '../routing.js';
 import type { AllocationStrategy } from './allocation-strategy.js';
 import type { CustomerDirectoryPort, OrderWriterPort, PaymentAuthorizationPort, PaymentMethodCode, PriceListPort, SiteDirectoryPort, StockCommitPort } from './ports.js';
 
@@ -41,7 +45,11 @@ export interface CheckoutDeps {
   loadOrder: (id: string) => Promise<SalesOrder | null>;
   allocation: AllocationStrategy;
   idempotency: IdempotencyStore;
+  /** What the order status feed listens to (checkout itself only emits). */
   backbone: EventBackbone;
+  /** The outbox every step's events go through. */
+  events: EventEmitter;
+  logger?: Logger | undefined;
   now?: () => Date;
 }
 
@@ -82,7 +90,8 @@ export async function placeOrder(deps: CheckoutDeps, scope: CallerScope, request
     input: { ...rest, paymentMethod: rest.paymentMethod ?? 'CARD' },
     refused: (userErrors) => ({ order: null, userErrors }),
     replay: async (stored) => ({ order: stored.orderId ? await deps.loadOrder(stored.orderId) : null, userErrors: stored.userErrors }),
-    // Nothing is left committed when the saga throws (it compensates), so the key may be given back.
+    // When the saga throws, what it left is found again: the retry under this key resumes the checkout's order (or
+    // finds its commitment), and checkout recovery undoes what no retry comes for. So the key may be given back.
     run: async () => {
       const { stored, order } = await runSaga(deps, scope, input);
       return { stored, outcome: { order, userErrors: stored.userErrors } };
@@ -112,6 +121,13 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
   const shapeErrors = validateShape(input);
   if (shapeErrors.length) return fail(shapeErrors);
 
+  const now = deps.now ?? (() => new Date());
+  const checkout = { reference: checkoutReferenceOf(scope, input.idempotencyKey), at: now().toISOString() };
+  // A retry under the same key whose first run recorded the order (its answer was lost, or the PSP failed): that
+  // order is the checkout's, resumed where it stopped; never a second one.
+  const earlier = input.idempotencyKey ? (await deps.orders.forCheckout([checkout.reference]))[0] : null;
+  if (earlier) return resumeCheckout(deps, input, earlier);
+
   // Validate against the systems of record, side by side.
   const [prices, pickupSite, customerExists] = await Promise.all([
     deps.prices.getPrices(input.lines.map((l) => l.sku)),
@@ -134,23 +150,23 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
   const total: MoneyValue = { minor: lines.reduce((sum, l) => sum + l.quantity * l.unitPrice.minor, 0), currency };
   const stockLines = input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
 
-  // Commit stock, all lines at one location.
+  // Commit stock, all lines at one location, under the checkout's reference: a commitment whose answer was lost is
+  // found again by the retry (same key) instead of made twice, one whose order was never recorded is found and
+  // given back by checkout recovery, and the order's cancellation or hand-over ends it once.
+  const referenced = { commit: (at: string, l: readonly { sku: string; quantity: number }[]) => deps.stock.commit(at, l, checkout) };
   let locationId: string;
   if (input.deliveryMethod === 'PICKUP') {
-    const result = await deps.stock.commit(input.pickupLocationId!, stockLines);
+    const result = await referenced.commit(input.pickupLocationId!, stockLines);
     if (!result.ok) return fail(shortageErrors(input, result.shortages));
     locationId = input.pickupLocationId!;
   } else {
     const candidates = (await deps.sites.listSites(input.deliveryMethod === 'SHIPPING' ? 'WAREHOUSE' : 'STORE')).map((s) => s.id);
-    const allocated = await deps.allocation.allocate(candidates, stockLines, deps.stock);
+    const allocated = await deps.allocation.allocate(candidates, stockLines, referenced);
     if (!('locationId' in allocated)) return fail(shortageErrors(input, allocated.shortages));
     locationId = allocated.locationId;
   }
 
-  const now = deps.now ?? (() => new Date());
   const system: OrderSystem = input.channel === 'STORE' ? 'pos' : 'ecom';
-  const publish = (event: CanonicalEvent) => deps.backbone.publish(event);
-
   let order: SalesOrder;
   try {
     order = await deps.orders.create(system, {
@@ -164,66 +180,119 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
       total,
       placedAt: now().toISOString(),
       correlationId: scope.correlationId,
+      checkoutReference: checkout.reference,
     });
   } catch (error) {
-    await deps.stock.release(locationId, stockLines);
+    // Not given back here: the order may have been recorded all the same (a timeout after the write). The retry
+    // under this key finds it, or finds the commitment still open and records the order; with neither, checkout
+    // recovery gives the commitment back once no order names its reference after CHECKOUT_STALE_MS.
     throw error;
   }
-  const source = orderSourceOf(input.channel);
-  // The status moves and the order's keys travel with the events, so that status subscribers filter without a lookup.
-  const meta = { correlationId: scope.correlationId, orderId: order.id };
-  await publish(
+  // The order holds the commitment now. Should this fail, recovery finds the order by the reference and settles it.
+  await deps.stock.settle(locationId, checkout.reference).catch((error: unknown) => {
+    deps.logger?.warn({ orderId: order.id, reference: checkout.reference, err: (error as Error).message }, 'checkout: commitment not settled; recovery will');
+  });
+  await deps.events.emit(placedEvents(order, input.channel, input.deliveryMethod, now()));
+  return pay(deps, input, order, system);
+}
+
+/** The events of a recorded order and its commitment; ids derived from the order, so a resumed checkout repeats none. */
+function placedEvents(order: SalesOrder, channel: ChannelCode, deliveryMethod: DeliveryMethodCode, at: Date): CanonicalEvent[] {
+  const meta = { correlationId: order.correlationId, orderId: order.id, occurredAt: at };
+  const locationId = order.fulfillmentLocationId;
+  return [
     createEvent(
       'ORDER_PLACED',
       {
         number: order.number,
-        channel: input.channel,
-        deliveryMethod: input.deliveryMethod,
-        total: total.minor,
-        currency,
-        lines: lines.length,
+        channel,
+        deliveryMethod,
+        total: order.total.minor,
+        currency: order.total.currency,
+        lines: order.lines.length,
         previousStatus: null,
         status: 'PLACED',
         customerId: order.customerId,
         pickupLocationId: order.pickupLocationId,
         fulfillmentLocationId: order.fulfillmentLocationId,
       },
-      { ...meta, source, occurredAt: now() },
+      { ...meta, id: `evt-${order.id}-placed`, source: orderSourceOf(channel) },
     ),
-  );
-  for (const line of stockLines) await publish(createEvent('INVENTORY_RESERVED', { quantity: line.quantity }, { ...meta, source: stockSourceOf(locationId), sku: line.sku, locationId, occurredAt: now() }));
+    ...order.lines.map((line, i) =>
+      createEvent('INVENTORY_RESERVED', { quantity: line.quantity }, { ...meta, id: `evt-${order.id}-reserved-${i}`, source: stockSourceOf(locationId), sku: line.sku, locationId }),
+    ),
+  ];
+}
 
-  // Compensation, by the one cancellation path. The status move comes first: if someone cancelled the order
-  // meanwhile, they have released its stock already, and releasing it again would sell units twice. The payment
-  // is voided too: an authorization that timed out may still have been made at the PSP.
-  const cancel = async (reason: string) => {
-    const moved = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CANCELLED');
-    if (!moved.moved) return;
-    const cancellation = { release: deps.stock.release.bind(deps.stock), voidPayment: deps.payments.void.bind(deps.payments), backbone: deps.backbone, now };
-    await completeCancellation(cancellation, moved.order ?? order, 'PLACED', reason);
-  };
+const confirmedEvent = (order: SalesOrder, at: Date): CanonicalEvent =>
+  createEvent('ORDER_CONFIRMED', { previousStatus: 'PLACED', status: 'CONFIRMED' }, { correlationId: order.correlationId, orderId: order.id, id: `evt-${order.id}-confirmed`, source: orderSourceOf(order.channel), occurredAt: at });
 
-  let payment: { paymentId: string; status: 'AUTHORIZED' | 'DECLINED' };
-  const method = input.paymentMethod ?? 'CARD';
-  try {
-    payment = await deps.payments.authorize({ orderId: order.id, amount: total, method, token: input.paymentToken ?? null });
-  } catch (error) {
-    await cancel('Payment service unavailable');
-    throw error;
+/**
+ * The checkout's order found again by a retry under the same key: CONFIRMED (or further) is the first run's answer;
+ * PLACED is a checkout that stopped before its payment (the PSP failed, or the process died): its events again (the
+ * backbone drops those already published), then the payment; CANCELLED (recovery undid it meanwhile) is final.
+ */
+async function resumeCheckout(deps: CheckoutDeps, input: PlaceOrderRequest, order: SalesOrder): Promise<{ stored: StoredOutcome; order: SalesOrder | null }> {
+  switch (order.status) {
+    case 'PLACED': {
+      const system = systemOfOrderId(order.id);
+      if (!system) throw new Error(`order ${order.id} names no order system`);
+      await deps.events.emit(placedEvents(order, input.channel, input.deliveryMethod, new Date(order.placedAt)));
+      return pay(deps, input, order, system);
+    }
+    case 'CANCELLED':
+      return { stored: { orderId: null, userErrors: [userError('INVALID_STATE', `this checkout's order ${order.number} was cancelled; place a new order with a new idempotencyKey`, null)] }, order: null };
+    case 'CONFIRMED':
+      // The first run may have died between confirming and saying so: its events again (repeats are dropped).
+      await deps.events.emit([...placedEvents(order, input.channel, input.deliveryMethod, new Date(order.placedAt)), confirmedEvent(order, deps.now?.() ?? new Date())]);
+      return { stored: { orderId: order.id, userErrors: [] }, order };
+    default:
+      return { stored: { orderId: order.id, userErrors: [] }, order };
   }
+}
+
+/**
+ * Authorize the payment (under the checkout's reference: a repeat answers the first authorization) and confirm. A
+ * decline cancels the order through the one cancellation path; a PSP failure leaves it PLACED, holding its stock,
+ * and throws: the client's retry under the same key resumes here, and checkout recovery cancels it when none comes.
+ */
+async function pay(deps: CheckoutDeps, input: PlaceOrderRequest, order: SalesOrder, system: OrderSystem): Promise<{ stored: StoredOutcome; order: SalesOrder | null }> {
+  const now = deps.now ?? (() => new Date());
+  const fail = (userErrors: UserErrorValue[]) => ({ stored: { orderId: null, userErrors }, order: null });
+  const meta = { correlationId: order.correlationId, orderId: order.id };
+  const method = input.paymentMethod ?? 'CARD';
+  const payment = await deps.payments.authorize({ orderId: order.id, amount: order.total, method, token: input.paymentToken ?? null, reference: order.checkoutReference ?? null });
   if (payment.status === 'DECLINED') {
-    await cancel('Payment declined');
+    // The status move comes first: if someone cancelled the order meanwhile, they have released its stock already.
+    const moved = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CANCELLED');
+    if (moved.moved) {
+      const cancellation = { release: deps.stock.release.bind(deps.stock), voidPayment: deps.payments.void.bind(deps.payments), events: deps.events, logger: deps.logger, now };
+      // When the release fails the order goes back to PLACED, so that checkout recovery cancels it again later.
+      await completeCancellation(cancellation, moved.order ?? order, 'PLACED', 'Payment declined', async () => {
+        await deps.orders.compareAndSetStatus(system, order.id, 'CANCELLED', 'PLACED').catch(() => undefined);
+      });
+    }
     return fail([userError('PAYMENT_DECLINED', 'the payment was declined', 'paymentToken')]);
   }
-  await publish(createEvent('PAYMENT_AUTHORIZED', { paymentId: payment.paymentId, amount: total.minor, currency: total.currency, method }, { ...meta, source: 'PSP', occurredAt: now() }));
+  await deps.events.emit([createEvent('PAYMENT_AUTHORIZED', { paymentId: payment.paymentId, amount: order.total.minor, currency: order.total.currency, method }, { ...meta, id: `evt-${order.id}-authorized`, source: 'PSP', occurredAt: now() })]);
   const confirmed = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CONFIRMED');
   if (!confirmed.moved) {
+    if (confirmed.order?.status === 'CONFIRMED') return { stored: { orderId: order.id, userErrors: [] }, order: confirmed.order };
     // Cancelled while the payment was being authorized: the cancel released the stock; the money must go back too.
     await deps.payments.void(order.id);
     return fail([userError('INVALID_STATE', `order ${order.number} was cancelled while it was being placed`, null)]);
   }
-  await publish(createEvent('ORDER_CONFIRMED', { previousStatus: 'PLACED', status: 'CONFIRMED' }, { ...meta, source, occurredAt: now() }));
+  await deps.events.emit([confirmedEvent(order, now())]);
   return { stored: { orderId: order.id, userErrors: [] }, order: confirmed.order ?? { ...order, status: 'CONFIRMED' } };
+}
+
+/**
+ * A checkout's reference: from the caller's idempotency key, so that the client's retry of a checkout whose answer
+ * was lost finds the commitment the first run made; without a key, one of its own.
+ */
+function checkoutReferenceOf(scope: CallerScope, key: string | null | undefined): string {
+  if (!key) return `chk-${randomUUID()}`;
+  return `chk-${createHash('sha256').update(`${callerOf(scope)}\0${key}`).digest('base64url').slice(0, 22)}`;
 }
 
 function shortageErrors(input: PlaceOrderRequest, shortages: { sku: string; available: number }[]): UserErrorValue[] {

@@ -1,3 +1,4 @@
+import type { CommitmentReference, OpenCommitment } from '../../../common/systems/stock-book.js';
 import type { MoneyValue } from '../../../common/money.js';
 import type { ChannelCode, DeliveryMethodCode, OrderStatusCode, OrderSystem, SalesOrder, SalesOrderLine } from '../ports.js';
 
@@ -44,15 +45,24 @@ export type StockCommitResult = { ok: true } | { ok: false; shortages: { sku: st
  * last unit; `release` gives committed units back.
  */
 export interface StockCommitPort {
-  commit(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<StockCommitResult>;
-  release(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void>;
+  /** With `reference` (checkout's), a repeat under a reference still open commits nothing, and the commitment is findable until settled. */
+  commit(locationId: string, lines: readonly { sku: string; quantity: number }[], reference?: CommitmentReference | null): Promise<StockCommitResult>;
+  /** With `reference`, the commitment made under it, once (see LifecycleStockPort.release); else the lines. */
+  release(locationId: string, lines: readonly { sku: string; quantity: number }[], reference?: string | null): Promise<void>;
+  /** The order holding commitment `reference` is recorded. */
+  settle(locationId: string, reference: string): Promise<void>;
+  /** Give back the units of open commitment `reference`; false when none is open. */
+  releaseCommitment(locationId: string, reference: string): Promise<boolean>;
+  /** Commitments no order holds yet, made before `before`, at most `limit` per system. */
+  openCommitments(before: string, limit: number): Promise<OpenCommitment[]>;
 }
 
 export type PaymentMethodCode = 'CARD' | 'PAYPAL' | 'KLARNA' | 'GIFT_CARD' | 'CASH';
 
 /** Payment authorization at the PSP: declined is an answer, not an error. Never retried (it is a write). */
 export interface PaymentAuthorizationPort {
-  authorize(request: { orderId: string; amount: MoneyValue; method: PaymentMethodCode; token: string | null }): Promise<{ paymentId: string; status: 'AUTHORIZED' | 'DECLINED' }>;
+  /** With `reference` (checkout's), a repeat answers the first authorization. */
+  authorize(request: { orderId: string; amount: MoneyValue; method: PaymentMethodCode; token: string | null; reference?: string | null }): Promise<{ paymentId: string; status: 'AUTHORIZED' | 'DECLINED' }>;
   /** Void the order's open authorizations (an order cancelled while it was being placed). */
   void(orderId: string): Promise<void>;
 }
@@ -66,6 +76,8 @@ export type OrderDraft = Omit<SalesOrder, 'id' | 'number'>;
  */
 export interface OrderWriterPort {
   create(system: OrderSystem, draft: OrderDraft): Promise<SalesOrder>;
+  /** The order recorded under each checkout reference, in either system (null: none). */
+  forCheckout(references: readonly string[]): Promise<(SalesOrder | null)[]>;
   /**
    * Orders of `system` still PLACED that were placed before `before` (an instant), oldest first, at most
    * `limit`. PLACED is checkout's own transient state (stock committed, payment not settled yet), so an old one

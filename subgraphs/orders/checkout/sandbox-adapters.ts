@@ -1,8 +1,11 @@
 import type { EventBackbone } from '../../../common/events.js';
+import { EventOutbox, type EventEmitter } from '../../../common/outbox/event-outbox.js';
 import type { IdempotencyStore } from '../../../common/idempotency.js';
+import type { Logger } from '../../../common/logger.js';
 import type { ResilienceRegistry } from '../../../common/resilience.js';
 import { WRITE_METHODS } from '../../../common/systems/writes.js';
 import type { OrderRecord } from '../../../common/systems/records.js';
+import type { CommitmentReference } from '../../../common/systems/stock-book.js';
 import type { SandboxSystems } from '../../../sandbox/index.js';
 import { toSalesOrder } from '../adapters/sandbox-records.js';
 import type { OrderSystem } from '../ports.js';
@@ -64,13 +67,26 @@ export class SandboxStockCommitter implements StockCommitPort {
     this.pos = resilience.wrap('pos', systems.pos, WRITE_METHODS.pos);
     this.wms = resilience.wrap('wms', systems.wms, WRITE_METHODS.wms);
   }
-  async commit(locationId: string, lines: readonly { sku: string; quantity: number }[]) {
+  async commit(locationId: string, lines: readonly { sku: string; quantity: number }[], reference?: CommitmentReference | null) {
     const safetyStock = await this.policies.safetyStock(locationId, lines.map((l) => l.sku));
     const system = isWarehouse(locationId) ? this.wms : this.pos;
-    return system.commitStock(locationId, lines.map((l, i) => ({ ...l, safetyStock: safetyStock[i] ?? 0 })));
+    return system.commitStock(locationId, lines.map((l, i) => ({ ...l, safetyStock: safetyStock[i] ?? 0 })), reference ?? null);
   }
-  async release(locationId: string, lines: readonly { sku: string; quantity: number }[]) {
-    await (isWarehouse(locationId) ? this.wms : this.pos).releaseStock(locationId, lines);
+  async release(locationId: string, lines: readonly { sku: string; quantity: number }[], reference?: string | null) {
+    const system = isWarehouse(locationId) ? this.wms : this.pos;
+    if (reference) await system.releaseCommitment(locationId, reference);
+    else await system.releaseStock(locationId, lines);
+  }
+  async settle(locationId: string, reference: string) {
+    await (isWarehouse(locationId) ? this.wms : this.pos).settleCommitment(locationId, reference);
+  }
+  async releaseCommitment(locationId: string, reference: string) {
+    return (isWarehouse(locationId) ? this.wms : this.pos).releaseCommitment(locationId, reference);
+  }
+  async openCommitments(before: string, limit: number) {
+    // With Redis both systems keep their stock in one shared book: each answers for its own kind of location.
+    const [stores, warehouses] = await Promise.all([this.pos.openCommitments(before, limit), this.wms.openCommitments(before, limit)]);
+    return [...stores.filter((c) => !isWarehouse(c.locationId)), ...warehouses.filter((c) => isWarehouse(c.locationId))];
   }
 }
 
@@ -80,7 +96,7 @@ export class SandboxPaymentAuthorizer implements PaymentAuthorizationPort {
     this.psp = resilience.wrap('psp', systems.psp, WRITE_METHODS.psp);
   }
   async authorize(request: Parameters<PaymentAuthorizationPort['authorize']>[0]) {
-    const payment = await this.psp.authorize({ orderId: request.orderId, amountMinor: request.amount.minor, currency: request.amount.currency, method: request.method, token: request.token });
+    const payment = await this.psp.authorize({ orderId: request.orderId, amountMinor: request.amount.minor, currency: request.amount.currency, method: request.method, token: request.token, reference: request.reference ?? null });
     return { paymentId: payment.id, status: payment.status === 'DECLINED' ? ('DECLINED' as const) : ('AUTHORIZED' as const) };
   }
   async void(orderId: string) {
@@ -89,7 +105,7 @@ export class SandboxPaymentAuthorizer implements PaymentAuthorizationPort {
 }
 
 export class SandboxOrderWriter implements OrderWriterPort {
-  private readonly books: Record<OrderSystem, Pick<SandboxSystems['pos'], 'createOrder' | 'compareAndSetStatus' | 'listByStatus'>>;
+  private readonly books: Record<OrderSystem, Pick<SandboxSystems['pos'], 'createOrder' | 'compareAndSetStatus' | 'listByStatus' | 'getOrdersByCheckout'>>;
   constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
     this.books = {
       pos: resilience.wrap('pos', systems.pos, WRITE_METHODS.pos),
@@ -109,8 +125,16 @@ export class SandboxOrderWriter implements OrderWriterPort {
       totalMinor: draft.total.minor,
       placedAt: draft.placedAt,
       correlationId: draft.correlationId,
+      checkoutReference: draft.checkoutReference ?? null,
     };
     return toSalesOrder(await this.books[system].createOrder(record));
+  }
+  async forCheckout(references: readonly string[]) {
+    const [pos, ecom] = await Promise.all([this.books.pos.getOrdersByCheckout(references), this.books.ecom.getOrdersByCheckout(references)]);
+    return references.map((_, i) => {
+      const record = pos[i] ?? ecom[i] ?? null;
+      return record ? toSalesOrder(record) : null;
+    });
   }
   async listPlacedBefore(system: OrderSystem, before: string, limit: number) {
     return (await this.books[system].listByStatus('PLACED', before, limit)).map(toSalesOrder);
@@ -125,9 +149,10 @@ export class SandboxOrderWriter implements OrderWriterPort {
 export function sandboxCheckout(
   systems: SandboxSystems,
   resilience: ResilienceRegistry,
-  shared: { idempotency: IdempotencyStore; backbone: EventBackbone; masterData: MasterDataStore },
+  shared: { idempotency: IdempotencyStore; backbone: EventBackbone; events?: EventEmitter | undefined; masterData: MasterDataStore },
+  logger?: Logger,
 ): Omit<CheckoutDeps, 'loadOrder'> {
-  const { masterData, ...infrastructure } = shared;
+  const { masterData, events, ...infrastructure } = shared;
   return {
     prices: new ReadModelPriceList(masterData),
     sites: new SandboxSiteDirectory(systems, resilience),
@@ -137,5 +162,7 @@ export function sandboxCheckout(
     orders: new SandboxOrderWriter(systems, resilience),
     allocation: new DefaultAllocationStrategy(),
     ...infrastructure,
+    events: events ?? new EventOutbox({ backbone: infrastructure.backbone }),
+    logger,
   };
 }

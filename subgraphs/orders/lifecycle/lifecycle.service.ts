@@ -1,5 +1,7 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { runInScope } from '../../../common/correlation.js';
-import { createEvent, type EventBackbone, type EventDataByType, type EventSource, type EventType } from '../../../common/events.js';
+import { createEvent, type EventDataByType, type EventSource, type EventType } from '../../../common/events.js';
+import type { EventEmitter } from '../../../common/outbox/event-outbox.js';
 import type { IdempotencyStore } from '../../../common/idempotency.js';
 import type { Logger } from '../../../common/logger.js';
 import { forbiddenError } from '../../../common/auth/authorization.js';
@@ -47,7 +49,8 @@ export interface LifecycleDeps extends LifecyclePorts {
   /** Reads an order back for idempotent replays. */
   loadOrder: (id: string) => Promise<SalesOrder | null>;
   idempotency: IdempotencyStore;
-  backbone: EventBackbone;
+  /** The outbox every move's events go through. */
+  events: EventEmitter;
   /**
    * The row rule: may this caller do this to this order? `hide` answers as for an unknown order (its existence
    * does not leak); `forbid` is a FORBIDDEN error.
@@ -147,16 +150,47 @@ const ACTION_OF: Record<OrderCommand['type'], OrderAction> = {
 };
 
 /**
- * Decide `command` and claim the move with a compare-and-swap. When the order moved meanwhile (a concurrent
- * call won), the decision is taken again against what it is now, which names the new status.
+ * The reference a move carries to the system of record: the order, the command and the caller's idempotency key.
+ * Only a request under the same key may resume a move, and the kernel lets a key run again only once its earlier
+ * run is over (it failed, or its lock lapsed after a crash), so a resume never races the run that made the move.
+ * Without a key there is no reference: a repeat is INVALID_STATE, as the state machine says.
  */
-async function claim(deps: LifecycleDeps, system: OrderSystem, order: SalesOrder, command: OrderCommand): Promise<{ moved: SalesOrder; from: OrderStatusCode } | UserErrorValue> {
+function moveReference(scope: CallerScope, orderId: string, command: OrderCommand, key: string | null | undefined): string {
+  // Without a key the move is still referenced (so that recovery finds it unsettled, see recoverUnsettledMoves) but
+  // by one of its own: no retry can resume it.
+  const digest = key ? createHash('sha256').update(`${callerOf(scope)}\0${key}`).digest('base64url').slice(0, 22) : `once-${randomUUID()}`;
+  return `${orderId}:${command.type}:${digest}`;
+}
+
+/** The command a move reference names (see moveReference). */
+const commandOfReference = (reference: string): string | undefined => reference.split(':')[1];
+
+/** An event of a move, by the move's reference: whoever says it again (a resume, recovery) says the same event. */
+const moveEventId = (reference: string, type: EventType): string => `evt-mv-${createHash('sha256').update(reference).digest('base64url').slice(0, 22)}-${type}`;
+
+/**
+ * Decide `command` and claim the move with a compare-and-swap. When the order moved meanwhile (a concurrent
+ * call won), the decision is taken again against what it is now, which names the new status. When the order's
+ * last move is this very move and what follows it never finished (the first answer was lost to a timeout, or the
+ * process died before the side effects and events), the move is resumed instead of refused as INVALID_STATE.
+ */
+async function claim(
+  deps: LifecycleDeps,
+  system: OrderSystem,
+  order: SalesOrder,
+  command: OrderCommand,
+  reference: string,
+): Promise<{ moved: SalesOrder; from: OrderStatusCode; reference: string } | UserErrorValue> {
   let current = order;
   for (let attempt = 0; attempt < 3; attempt++) {
+    if (current.lastMove?.reference === reference && !current.lastMove.settled) {
+      deps.logger?.warn({ orderId: order.id, reference, status: current.status }, 'resuming an order move whose first run did not finish');
+      return { moved: current, from: current.lastMove.from, reference };
+    }
     const decision = decide(current, command);
     if (!decision.ok) return userError(decision.code, decision.message, null);
-    const result = await deps.statuses.moveStatus(system, current.id, decision.from, decision.to);
-    if (result.ok) return { moved: result.value, from: decision.from };
+    const result = await deps.statuses.moveStatus(system, current.id, decision.from, decision.to, reference);
+    if (result.ok) return { moved: result.value, from: decision.from, reference };
     if (!result.current) return userError('INVALID_INPUT', `no order ${order.id}`, 'orderId');
     current = result.current;
   }
@@ -172,10 +206,12 @@ async function revert(deps: LifecycleDeps, system: OrderSystem, order: SalesOrde
   }
 }
 
-function publisher(deps: LifecycleDeps, order: SalesOrder) {
+/** Events about `order`; those of a move (`reference`) have ids derived from the move. */
+function publisher(deps: Pick<LifecycleDeps, 'events' | 'now'>, order: SalesOrder, reference?: string) {
   const now = deps.now ?? (() => new Date());
-  return async <T extends EventType>(type: T, source: EventSource, data: EventDataByType[T], extra: { locationId?: string; sku?: string } = {}): Promise<void> => {
-    await deps.backbone.publish(createEvent(type, data, { source, correlationId: order.correlationId, orderId: order.id, occurredAt: now(), ...extra }));
+  return async <T extends EventType>(type: T, source: EventSource, data: EventDataByType[T], extra: { locationId?: string; sku?: string; id?: string } = {}): Promise<void> => {
+    const id = extra.id ?? (reference ? moveEventId(reference, type) : undefined);
+    await deps.events.emit([createEvent(type, data, { source, correlationId: order.correlationId, orderId: order.id, occurredAt: now(), ...extra, id })]);
   };
 }
 
@@ -192,16 +228,23 @@ const isError = (value: object): value is UserErrorValue => 'code' in value && '
 async function moveOrder(
   deps: LifecycleDeps,
   scope: CallerScope,
+  key: string | null | undefined,
   orderId: string,
   command: OrderCommand,
-  effects: (order: SalesOrder, system: OrderSystem, from: OrderStatusCode) => Promise<void>,
+  effects: (order: SalesOrder, system: OrderSystem, from: OrderStatusCode, reference: string) => Promise<void>,
 ): Promise<Stored<OrderMoveOutcome>> {
   const read = await readOrder(deps, orderId, ACTION_OF[command.type]);
   if (isError(read)) return orderStored(null, [read]);
   return inOrderScope(scope, read.order, async () => {
-    const claimed = await claim(deps, read.system, read.order, command);
+    const claimed = await claim(deps, read.system, read.order, command, moveReference(scope, read.order.id, command, key));
     if (isError(claimed)) return orderStored(read.order, [claimed]);
-    await effects(claimed.moved, read.system, claimed.from);
+    await effects(claimed.moved, read.system, claimed.from, claimed.reference);
+    const reference = claimed.reference;
+    // Unsettled, the move is resumed by a retry under the same key or by recovery: harmless (its stock moves and
+    // events are once by reference), only wasted work, so a failure here is logged, not thrown.
+    await deps.statuses.settleMove(read.system, read.order.id, reference).catch((error: unknown) => {
+      deps.logger?.warn({ orderId: read.order.id, reference, err: (error as Error).message }, 'order move done but not settled in the system of record');
+    });
     return orderStored(claimed.moved);
   });
 }
@@ -218,8 +261,8 @@ export interface OrderKeyRequest {
 /** CONFIRMED → READY_FOR_PICKUP (PICKUP orders): the goods are picked and waiting at the store. */
 export async function markReadyForPickup(deps: LifecycleDeps, scope: CallerScope, request: OrderKeyRequest): Promise<OrderMoveOutcome> {
   return withIdempotency(deps, scope, 'markReadyForPickup', request.idempotencyKey, { orderId: request.orderId }, orderFailure, replayOrder(deps), () =>
-    moveOrder(deps, scope, request.orderId, { type: 'MARK_READY_FOR_PICKUP' }, async (order, _system, from) => {
-      await publisher(deps, order)('READY_FOR_PICKUP', 'POS', { previousStatus: from, status: order.status }, { locationId: pickupStoreOf(order) });
+    moveOrder(deps, scope, request.idempotencyKey, request.orderId, { type: 'MARK_READY_FOR_PICKUP' }, async (order, _system, from, reference) => {
+      await publisher(deps, order, reference)('READY_FOR_PICKUP', 'POS', { previousStatus: from, status: order.status }, { locationId: pickupStoreOf(order) });
     }),
   );
 }
@@ -230,22 +273,26 @@ export async function markReadyForPickup(deps: LifecycleDeps, scope: CallerScope
  */
 export async function confirmPickup(deps: LifecycleDeps, scope: CallerScope, request: OrderKeyRequest): Promise<OrderMoveOutcome> {
   return withIdempotency(deps, scope, 'confirmPickup', request.idempotencyKey, { orderId: request.orderId }, orderFailure, replayOrder(deps), () =>
-    moveOrder(deps, scope, request.orderId, { type: 'CONFIRM_PICKUP' }, async (order, system, from) => {
+    moveOrder(deps, scope, request.idempotencyKey, request.orderId, { type: 'CONFIRM_PICKUP' }, async (order, system, from, reference) => {
       try {
-        await deps.stock.fulfil(order.fulfillmentLocationId, stockLines(order));
+        await deps.stock.fulfil(order.fulfillmentLocationId, stockLines(order), order.checkoutReference ?? null);
       } catch (error) {
         await revert(deps, system, order, from);
         throw error;
       }
-      await publisher(deps, order)(
-        'PICKED_UP',
-        'POS',
-        { total: order.total.minor, currency: order.total.currency, lines: stockLines(order), previousStatus: from, status: order.status },
-        { locationId: pickupStoreOf(order) },
-      );
+      await publisher(deps, order, reference)('PICKED_UP', 'POS', pickedUpData(order, from), { locationId: pickupStoreOf(order) });
     }),
   );
 }
+
+/** PICKED_UP carries the total for finance to post the sale. */
+const pickedUpData = (order: SalesOrder, from: OrderStatusCode): EventDataByType['PICKED_UP'] => ({
+  total: order.total.minor,
+  currency: order.total.currency,
+  lines: stockLines(order),
+  previousStatus: from,
+  status: 'PICKED_UP',
+});
 
 // ---------------------------------------------------------------------------------------------------------
 // Shipping
@@ -272,16 +319,16 @@ export async function shipOrder(deps: LifecycleDeps, scope: CallerScope, request
     if (normalized.trackingNumber.length > MAX_CARRIER_LENGTH) errors.push(userError('INVALID_INPUT', `trackingNumber must be at most ${MAX_CARRIER_LENGTH} characters`, 'trackingNumber'));
     if (errors.length) return orderStored(null, errors);
     const now = deps.now ?? (() => new Date());
-    return moveOrder(deps, scope, normalized.orderId, { type: 'SHIP' }, async (order, system, from) => {
+    return moveOrder(deps, scope, idempotencyKey, normalized.orderId, { type: 'SHIP' }, async (order, system, from, reference) => {
       let shipmentId: string;
       try {
         shipmentId = (await deps.shipments.recordShipment({ orderId: order.id, carrier: normalized.carrier, trackingNumber: normalized.trackingNumber, shippedAt: now().toISOString() })).id;
-        await deps.stock.fulfil(order.fulfillmentLocationId, stockLines(order));
+        await deps.stock.fulfil(order.fulfillmentLocationId, stockLines(order), order.checkoutReference ?? null);
       } catch (error) {
         await revert(deps, system, order, from);
         throw error;
       }
-      await publisher(deps, order)(
+      await publisher(deps, order, reference)(
         'ORDER_SHIPPED',
         stockSourceOf(order.fulfillmentLocationId) === 'WMS' ? 'WMS' : 'POS',
         {
@@ -309,7 +356,7 @@ export interface MarkDeliveredRequest {
 export async function markDelivered(deps: LifecycleDeps, scope: CallerScope, request: MarkDeliveredRequest): Promise<OrderMoveOutcome> {
   const now = deps.now ?? (() => new Date());
   return withIdempotency(deps, scope, 'markDelivered', request.idempotencyKey, { orderId: request.orderId }, orderFailure, replayOrder(deps), () =>
-    moveOrder(deps, scope, request.orderId, { type: 'MARK_DELIVERED' }, async (order, system, from) => {
+    moveOrder(deps, scope, request.idempotencyKey, request.orderId, { type: 'MARK_DELIVERED' }, async (order, system, from, reference) => {
       let shipmentId: string | undefined;
       try {
         shipmentId = (await deps.shipments.recordDelivery(order.id, now().toISOString())).find((s) => s.status === 'DELIVERED')?.id;
@@ -317,7 +364,7 @@ export async function markDelivered(deps: LifecycleDeps, scope: CallerScope, req
         await revert(deps, system, order, from);
         throw error;
       }
-      await publisher(deps, order)('ORDER_DELIVERED', 'WMS', { shipmentId: shipmentId ?? null, previousStatus: from, status: order.status });
+      await publisher(deps, order, reference)('ORDER_DELIVERED', 'WMS', { shipmentId: shipmentId ?? null, previousStatus: from, status: order.status });
     }),
   );
 }
@@ -345,15 +392,15 @@ export async function cancelOrder(deps: LifecycleDeps, scope: CallerScope, reque
     if (normalized.reason.length < 1 || normalized.reason.length > MAX_REASON_LENGTH) {
       return orderStored(null, [userError('INVALID_INPUT', `reason must be 1 to ${MAX_REASON_LENGTH} characters`, 'reason')]);
     }
-    return moveOrder(deps, scope, normalized.orderId, { type: 'CANCEL' }, async (order, system, from) => {
+    return moveOrder(deps, scope, idempotencyKey, normalized.orderId, { type: 'CANCEL' }, async (order, system, from, reference) => {
       const cancellation = {
         release: deps.stock.release.bind(deps.stock),
         voidPayment: deps.payments.voidAuthorizations.bind(deps.payments),
-        backbone: deps.backbone,
+        events: deps.events,
         logger: deps.logger,
         now: deps.now,
       };
-      await completeCancellation(cancellation, order, from, normalized.reason, () => revert(deps, system, order, from));
+      await completeCancellation(cancellation, order, from, normalized.reason, () => revert(deps, system, order, from), moveEventId(reference, 'ORDER_CANCELLED'));
     });
   });
 }
@@ -435,7 +482,7 @@ export interface ReceiveReturnRequest {
  * The goods of a REQUESTED return arrived at the order's fulfilment location:
  * 1. the return becomes RECEIVED (compare-and-swap: a second receipt answers INVALID_STATE);
  * 2. the units are booked in there: RESTOCK back on hand and sellable, DAMAGED on hand and damaged
- *    (a failure undoes the booking and puts the return back to REQUESTED);
+ *    (a failure puts the return back to REQUESTED; the lines are booked under the return's reference, so the repeat books only what is missing);
  * 3. the order becomes PARTIALLY_RETURNED, or RETURNED once every unit bought came back; RETURN_RECEIVED;
  * 4. the PSP refunds quantity × unit price (idempotent by the return id), the return becomes REFUNDED;
  *    REFUND_ISSUED.
@@ -466,20 +513,25 @@ export async function receiveReturn(deps: LifecycleDeps, scope: CallerScope, req
           lines: ret.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
           previousStatus: received.previousStatus,
           status: current.status,
-        }, { locationId: order.fulfillmentLocationId });
+        }, { locationId: order.fulfillmentLocationId, id: `evt-${ret.id}-received` });
       }
-      if (ret.status === 'REFUNDED') return returnStored(null, order, [userError('INVALID_STATE', `the return is REFUNDED: it was received and refunded already`, null)]);
+      if (ret.status === 'REFUNDED') {
+        // Refunded, but the run that did it may have died (or lost an answer) before its event: the refund is
+        // idempotent by the return's id at the PSP and the event's id is the return's, so saying it again pays
+        // nothing and publishes nothing twice, and finance never misses the refund.
+        const amount = refundAmount(order, ret.lines);
+        const refund = await deps.payments.refund({ orderId: order.id, amount, reason: ret.reason, reference: ret.id, createdAt: now().toISOString() });
+        await emit('REFUND_ISSUED', 'PSP', { refundId: refund.refundId, amount: amount.minor, currency: amount.currency, returnId: ret.id }, { id: `evt-${ret.id}-refunded` });
+        return returnStored(null, order, [userError('INVALID_STATE', `the return is REFUNDED: it was received and refunded already`, null)]);
+      }
       const refundable = decideReturn(ret.status, { type: 'REFUND' });
       if (!refundable.ok) return returnStored(null, order, [userError(refundable.code, refundable.message, null)]);
       const amount = refundAmount(order, ret.lines);
       const refund = await deps.payments.refund({ orderId: order.id, amount, reason: ret.reason, reference: ret.id, createdAt: now().toISOString() });
       const refunded = await deps.returns.moveStatus(system, ret.id, 'RECEIVED', 'REFUNDED', now().toISOString());
-      if (!refunded.ok) {
-        // A concurrent resume refunded it first (the PSP paid once: the refund is idempotent by return id).
-        return returnStored(refunded.current ?? ret, current);
-      }
-      await emit('REFUND_ISSUED', 'PSP', { refundId: refund.refundId, amount: amount.minor, currency: amount.currency, returnId: ret.id });
-      return returnStored(refunded.value, current);
+      // Either way the refund is said (once: the event's id is the return's); of two concurrent resumes the PSP paid once.
+      await emit('REFUND_ISSUED', 'PSP', { refundId: refund.refundId, amount: amount.minor, currency: amount.currency, returnId: ret.id }, { id: `evt-${ret.id}-refunded` });
+      return returnStored(refunded.ok ? refunded.value : (refunded.current ?? ret), current);
     });
   });
 }
@@ -504,7 +556,7 @@ async function receiveGoods(
     return userError('INVALID_STATE', again.ok ? `return ${ret.id} is changing; try again` : again.message, null);
   }
   try {
-    await deps.stock.receive(order.fulfillmentLocationId, ret.lines, condition);
+    await deps.stock.receive(order.fulfillmentLocationId, ret.lines, condition, `rcv-${ret.id}`);
   } catch (error) {
     await deps.returns.moveStatus(system, ret.id, 'RECEIVED', 'REQUESTED', now().toISOString()).catch((revertError: unknown) => {
       deps.logger?.error({ returnId: ret.id, err: (revertError as Error).message }, 'could not put a return back to REQUESTED after a failed stock booking');
@@ -528,4 +580,72 @@ async function receiveGoods(
     current = result.current;
   }
   return { ret: moved.value, order: current, previousStatus: order.status };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Recovery of moves whose caller died
+
+/** What finishing an abandoned move needs. */
+export type MoveRecoveryDeps = Pick<LifecycleDeps, 'statuses' | 'stock' | 'payments' | 'events' | 'logger' | 'now'>;
+
+/** Moves finished per system and round. */
+const RECOVERY_BATCH = 100;
+
+/**
+ * Finish the moves whose caller died between the move and its end (the stock, the events, the settle): a move still
+ * unsettled `staleMs` after it was made has no live run behind it (a run's calls time out within seconds). What
+ * follows the move is done again, each part once whoever does it: the events have the move's ids (the backbone
+ * drops repeats), the commitment is handed over or given back once by the checkout's reference.
+ * - READY_FOR_PICKUP: its event.
+ * - PICKED_UP: the commitment handed over, then PICKED_UP (which finance posts). An order placed before checkout
+ *   references (no commitment to move once) has its stock left as it is, with an error logged, rather than moved
+ *   twice.
+ * - CANCELLED: the cancellation path again (release once, void, the events).
+ * - SHIPPED, DELIVERED: left to the client's retry under its key (the shipment's carrier and tracking are the
+ *   request's); logged once.
+ * @returns the moves finished.
+ */
+export async function recoverUnsettledMoves(deps: MoveRecoveryDeps, staleMs: number): Promise<number> {
+  const now = (deps.now ?? (() => new Date()))();
+  const before = new Date(now.getTime() - staleMs).toISOString();
+  let finished = 0;
+  for (const system of ['ecom', 'pos'] as const) {
+    for (const order of await deps.statuses.listUnsettledMoves(system, before, RECOVERY_BATCH)) {
+      const move = order.lastMove;
+      if (!move) continue;
+      const done = await runInScope({ correlationId: order.correlationId }, () => finishMove(deps, system, order, move));
+      if (done) finished++;
+    }
+  }
+  return finished;
+}
+
+const leftToClient = new Set<string>();
+
+async function finishMove(deps: MoveRecoveryDeps, system: OrderSystem, order: SalesOrder, move: NonNullable<SalesOrder['lastMove']>): Promise<boolean> {
+  const emit = publisher(deps, order, move.reference);
+  switch (commandOfReference(move.reference)) {
+    case 'MARK_READY_FOR_PICKUP':
+      await emit('READY_FOR_PICKUP', 'POS', { previousStatus: move.from, status: order.status }, { locationId: pickupStoreOf(order) });
+      break;
+    case 'CONFIRM_PICKUP':
+      if (order.checkoutReference) await deps.stock.fulfil(order.fulfillmentLocationId, stockLines(order), order.checkoutReference);
+      else deps.logger?.error({ orderId: order.id }, 'recovered hand-over of an order without a checkout reference: its stock is left as it is (check the shelf)');
+      await emit('PICKED_UP', 'POS', pickedUpData(order, move.from), { locationId: pickupStoreOf(order) });
+      break;
+    case 'CANCEL': {
+      const cancellation = { release: deps.stock.release.bind(deps.stock), voidPayment: deps.payments.voidAuthorizations.bind(deps.payments), events: deps.events, logger: deps.logger, now: deps.now };
+      await completeCancellation(cancellation, order, move.from, 'Cancellation finished by recovery', undefined, moveEventId(move.reference, 'ORDER_CANCELLED'));
+      break;
+    }
+    default:
+      if (!leftToClient.has(move.reference)) {
+        leftToClient.add(move.reference);
+        deps.logger?.warn({ orderId: order.id, reference: move.reference, status: order.status }, 'unsettled order move left to the client\'s retry under its key');
+      }
+      return false;
+  }
+  await deps.statuses.settleMove(system, order.id, move.reference);
+  deps.logger?.warn({ orderId: order.id, reference: move.reference, status: order.status }, 'order move whose caller died finished by recovery');
+  return true;
 }

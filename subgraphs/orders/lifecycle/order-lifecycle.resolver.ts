@@ -24,7 +24,7 @@ function deps(ctx: OrdersContext): LifecycleDeps {
     ...ctx.lifecycle,
     orderBooks: ctx.ports.orderBooks,
     idempotency: ctx.checkout.idempotency,
-    backbone: ctx.checkout.backbone,
+    events: ctx.checkout.events,
     now: ctx.checkout.now,
     loadOrder: (id) => ctx.loaders.order.load(id),
     access: (order, action) => orderAccess(ctx.principal, order, action),

@@ -19,7 +19,15 @@ export type CasOutcome<T> = { ok: true; value: T } | { ok: false; current: T | n
  * order as it is now (null when unknown) and changes nothing.
  */
 export interface OrderStatusPort {
-  moveStatus(system: OrderSystem, orderId: string, from: OrderStatusCode, to: OrderStatusCode): Promise<CasOutcome<SalesOrder>>;
+  /**
+   * With `reference`, a repeat of the same move (its answer was lost) answers ok with the order as it is, and the
+   * order remembers the move (`lastMove`) until the next one.
+   */
+  moveStatus(system: OrderSystem, orderId: string, from: OrderStatusCode, to: OrderStatusCode, reference?: string | null): Promise<CasOutcome<SalesOrder>>;
+  /** Everything after the move `reference` is done (side effects, events): a repeat is no longer resumed. */
+  settleMove(system: OrderSystem, orderId: string, reference: string): Promise<void>;
+  /** Orders whose last move is unsettled and older than `before`: moves whose caller died before finishing them. */
+  listUnsettledMoves(system: OrderSystem, before: string, limit: number): Promise<SalesOrder[]>;
 }
 
 export type ReturnRequestOutcome =
@@ -57,9 +65,17 @@ export type ReturnConditionCode = 'RESTOCK' | 'DAMAGED';
  * fails, the lines already booked are taken out again before it rejects. Quantities never go below zero.
  */
 export interface LifecycleStockPort {
-  fulfil(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void>;
-  release(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void>;
-  receive(locationId: string, lines: readonly { sku: string; quantity: number }[], condition: ReturnConditionCode): Promise<void>;
+  /**
+   * With the order's checkout reference, its commitment is what moves, once however often this is called (a retry
+   * after a lost answer moves nothing more); without one (orders placed before references), the lines.
+   */
+  fulfil(locationId: string, lines: readonly { sku: string; quantity: number }[], reference?: string | null): Promise<void>;
+  release(locationId: string, lines: readonly { sku: string; quantity: number }[], reference?: string | null): Promise<void>;
+  /**
+   * Book returned units in, one movement per line under `reference` and the line's index: a repeat (after a lost
+   * answer, or a failure half way) books only what is not booked yet, never a line twice.
+   */
+  receive(locationId: string, lines: readonly { sku: string; quantity: number }[], condition: ReturnConditionCode, reference: string): Promise<void>;
 }
 
 /**

@@ -12,7 +12,7 @@ import type { LifecycleStockPort, OrderStatusPort, PaymentSettlementPort, Return
 
 const isWarehouse = (id: string) => id.startsWith('wh-');
 
-type OrderBookWrites = Pick<SandboxSystems['pos'], 'compareAndSetStatus' | 'getReturns' | 'getReturnsByOrder' | 'createReturn' | 'setReturnStatus'>;
+type OrderBookWrites = Pick<SandboxSystems['pos'], 'compareAndSetStatus' | 'settleMove' | 'listUnsettledMoves' | 'getReturns' | 'getReturnsByOrder' | 'createReturn' | 'setReturnStatus'>;
 
 function orderBooks(systems: SandboxSystems, resilience: ResilienceRegistry): Record<OrderSystem, OrderBookWrites> {
   return {
@@ -26,9 +26,15 @@ export class SandboxOrderStatusWriter implements OrderStatusPort {
   constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
     this.books = orderBooks(systems, resilience);
   }
-  async moveStatus(system: OrderSystem, orderId: string, from: OrderStatusCode, to: OrderStatusCode) {
-    const result = await this.books[system].compareAndSetStatus(orderId, from, to);
+  async moveStatus(system: OrderSystem, orderId: string, from: OrderStatusCode, to: OrderStatusCode, reference?: string | null) {
+    const result = await this.books[system].compareAndSetStatus(orderId, from, to, reference);
     return result.ok ? { ok: true as const, value: toSalesOrder(result.record) } : { ok: false as const, current: result.record ? toSalesOrder(result.record) : null };
+  }
+  async settleMove(system: OrderSystem, orderId: string, reference: string): Promise<void> {
+    await this.books[system].settleMove(orderId, reference);
+  }
+  async listUnsettledMoves(system: OrderSystem, before: string, limit: number) {
+    return (await this.books[system].listUnsettledMoves(before, limit)).map(toSalesOrder);
   }
 }
 
@@ -65,32 +71,31 @@ export class SandboxLifecycleStock implements LifecycleStockPort {
   private at(locationId: string) {
     return isWarehouse(locationId) ? this.wms : this.pos;
   }
-  async fulfil(locationId: string, lines: readonly { sku: string; quantity: number }[]) {
-    await this.at(locationId).fulfillStock(locationId, lines);
+  async fulfil(locationId: string, lines: readonly { sku: string; quantity: number }[], reference?: string | null) {
+    if (reference) await this.at(locationId).fulfillCommitment(locationId, reference);
+    else await this.at(locationId).fulfillStock(locationId, lines);
   }
-  async release(locationId: string, lines: readonly { sku: string; quantity: number }[]) {
-    await this.at(locationId).releaseStock(locationId, lines);
+  async release(locationId: string, lines: readonly { sku: string; quantity: number }[], reference?: string | null) {
+    if (reference) await this.at(locationId).releaseCommitment(locationId, reference);
+    else await this.at(locationId).releaseStock(locationId, lines);
   }
-  /** One stock movement per line (the systems move one SKU at a time); a failure takes the booked lines out again. */
-  async receive(locationId: string, lines: readonly { sku: string; quantity: number }[], condition: ReturnConditionCode) {
+  /**
+   * One stock movement per line (the systems move one SKU at a time), each under the receipt's reference and its
+   * index. Booked lines are not taken out again when a later one fails: the repeat books the rest (a booked line
+   * answers its first result), where taking them out could not be told apart from a movement whose answer was lost.
+   */
+  async receive(locationId: string, lines: readonly { sku: string; quantity: number }[], condition: ReturnConditionCode, reference: string) {
     const system = this.at(locationId);
-    const movement = (line: { sku: string; quantity: number }, sign: 1 | -1) => ({
-      sku: line.sku,
-      locationId,
-      onHandDelta: sign * line.quantity,
-      damagedDelta: condition === 'DAMAGED' ? sign * line.quantity : 0,
-    });
-    const booked: { sku: string; quantity: number }[] = [];
-    try {
-      for (const line of lines) {
-        const result = await system.adjustStock(movement(line, 1));
-        // Adding units only fails on a record already broken (damaged above on hand).
-        if (!result.ok) throw new Error(`${isWarehouse(locationId) ? 'WMS' : 'POS'} refused to book ${line.quantity} × ${line.sku} in at ${locationId}: ${result.reason}`);
-        booked.push(line);
-      }
-    } catch (error) {
-      for (const line of booked) await system.adjustStock(movement(line, -1)).catch(() => undefined);
-      throw error;
+    for (const [i, line] of lines.entries()) {
+      const result = await system.adjustStock({
+        sku: line.sku,
+        locationId,
+        onHandDelta: line.quantity,
+        damagedDelta: condition === 'DAMAGED' ? line.quantity : 0,
+        reference: `${reference}-${i}`,
+      });
+      // Adding units only fails on a record already broken (damaged above on hand).
+      if (!result.ok) throw new Error(`${isWarehouse(locationId) ? 'WMS' : 'POS'} refused to book ${line.quantity} × ${line.sku} in at ${locationId}: ${result.reason}`);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../../../common/graphql-types.js';
 import { OrderStatus } from '../enums.js';
 
@@ -21,4 +21,9 @@ export class OrderStatusChange {
 
   @Field(() => String, { description: "The order's correlation id, as its events carry it." })
   correlationId!: string;
+
+  @Field(() => Int, {
+    description: "The move's place in its order's stream: 1, 2, 3… per order, never repeated, across restarts. Pass the last one seen as `after` (with `orderId`) to resume.",
+  })
+  sequence!: number;
 }

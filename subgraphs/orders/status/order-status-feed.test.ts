@@ -45,7 +45,7 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 describe('statusChangeOf', () => {
   it('reads the move from the event data', () => {
     const e = moved('RETURN_RECEIVED', 'ord-w1', 'PICKED_UP', 'PARTIALLY_RETURNED', { locationId: 'store-003' });
-    expect(statusChangeOf(e)).toEqual({ eventId: e.id, orderId: 'ord-w1', previousStatus: 'PICKED_UP', status: 'PARTIALLY_RETURNED', occurredAt: e.occurredAt, correlationId: e.correlationId });
+    expect(statusChangeOf(e)).toEqual({ eventId: e.id, orderId: 'ord-w1', previousStatus: 'PICKED_UP', status: 'PARTIALLY_RETURNED', occurredAt: e.occurredAt, correlationId: e.correlationId, sequence: 0 });
     expect(statusChangeOf(moved('ORDER_CANCELLED', 'ord-w1', 'READY_FOR_PICKUP', 'CANCELLED'))).toMatchObject({ previousStatus: 'READY_FOR_PICKUP', status: 'CANCELLED' });
     expect(statusChangeOf(placed('ord-w1', PICKUP_AT_3))).toMatchObject({ previousStatus: null, status: 'PLACED' });
   });
@@ -179,7 +179,8 @@ describe('OrderStatusFeed', () => {
 
   it('hands a move out once, however often an at-least-once backbone repeats it', async () => {
     const handlers = new Set<(event: CanonicalEvent) => void>();
-    const backbone = { subscribe: (h: (event: CanonicalEvent) => void) => (handlers.add(h), () => handlers.delete(h)) };
+    const history = { events: [], oldest: 1, latest: 0 };
+    const backbone = { subscribe: (h: (event: CanonicalEvent) => void) => (handlers.add(h), () => handlers.delete(h)), streamSince: async () => history, streamSinceNow: () => history };
     const feed = new OrderStatusFeed({ backbone, lookup: noLookup });
     const order1 = feed.subscribe({ orderId: 'ord-w1', customerId: null, locationId: null });
     const e = moved('ORDER_CONFIRMED', 'ord-w1', 'PLACED', 'CONFIRMED');

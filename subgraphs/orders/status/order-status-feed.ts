@@ -1,7 +1,8 @@
 import { GraphQLError } from 'graphql';
 import { runInScope } from '../../../common/correlation.js';
-import { assertNever, type CanonicalEvent, type EventBackbone, type StatusMove } from '../../../common/events.js';
+import { assertNever, sequenceIn, type CanonicalEvent, type EventBackbone, type StatusMove } from '../../../common/events.js';
 import type { Logger } from '../../../common/logger.js';
+import { StreamSequencer } from '../../../common/stream-sequencer.js';
 import { RecentIds } from '../../../common/subscription-dedupe.js';
 import { DEFAULT_SUBSCRIBER_CAPACITY, SUBSCRIPTION_OVERFLOW, SubscriptionQueue } from '../../../common/subscription-queue.js';
 import type { OrderStatusCode } from '../ports.js';
@@ -20,6 +21,8 @@ export interface OrderStatusChangeValue {
   status: OrderStatusCode;
   occurredAt: string;
   correlationId: string;
+  /** The event's sequence in the order's stream. */
+  sequence: number;
 }
 
 /**
@@ -54,7 +57,7 @@ export function statusChangeOf(event: CanonicalEvent): OrderStatusChangeValue | 
     default:
       return assertNever(event);
   }
-  return { eventId: event.id, orderId: event.orderId, previousStatus: move.previousStatus, status: move.status, occurredAt: event.occurredAt, correlationId: event.correlationId };
+  return { eventId: event.id, orderId: event.orderId, previousStatus: move.previousStatus, status: move.status, occurredAt: event.occurredAt, correlationId: event.correlationId, sequence: sequenceIn(event, 'order') };
 }
 
 /** What filtering by customer or location needs of an order: fixed when it is placed, never changed after. */
@@ -79,14 +82,16 @@ export interface OrderStatusFilter {
   orderId: string | null;
   customerId: string | null;
   locationId: string | null;
+  /** With `orderId` only: the last sequence of the order's stream the subscriber saw (it gets every later move first). */
+  after?: number | null | undefined;
 }
 
 /** Keys of many orders at once: one entry per id in id order, null for an unknown order, an Error for a failed read. */
 export type OrderKeysLookup = (orderIds: readonly string[]) => Promise<(OrderKeys | null | Error)[]>;
 
 export interface OrderStatusFeedOptions {
-  /** Where the events come from; the feed holds one subscription to it while it has listeners. */
-  backbone: Pick<EventBackbone, 'subscribe'>;
+  /** Where the events come from (live, and an order's history for resuming); one live subscription while it has listeners. */
+  backbone: Pick<EventBackbone, 'subscribe' | 'streamSince' | 'streamSinceNow'>;
   /** The orders' keys from the order systems, for orders placed before the feed saw their ORDER_PLACED. */
   lookup: OrderKeysLookup;
   /** Undelivered changes one subscriber may hold before it is ended with SUBSCRIPTION_OVERFLOW. Default 10,000. */
@@ -107,6 +112,8 @@ export interface OrderStatusFeedOptions {
 interface Listener {
   filter: OrderStatusFilter;
   queue: SubscriptionQueue<OrderStatusChangeValue>;
+  /** A listener of one order reads the order's stream in sequence order, from where it resumed (or from now). */
+  sequencer?: StreamSequencer;
 }
 
 /** Whether a listener wants a move; `keys` unknown (a failed lookup): the event's own location stands in. */
@@ -157,7 +164,7 @@ class LruMap<K, V> {
  * picked up, shipped, returned); customer listeners miss them (logged).
  */
 export class OrderStatusFeed {
-  private readonly backbone: Pick<EventBackbone, 'subscribe'>;
+  private readonly backbone: Pick<EventBackbone, 'subscribe' | 'streamSince' | 'streamSinceNow'>;
   private readonly lookup: OrderKeysLookup;
   private readonly capacity: number;
   private readonly maxPending: number;
@@ -168,6 +175,7 @@ export class OrderStatusFeed {
   private readonly byCustomer = new Map<string, Set<Listener>>();
   private readonly byLocation = new Map<string, Set<Listener>>();
   private readonly seen = new RecentIds();
+  private readonly sequencers = new WeakMap<SubscriptionQueue<OrderStatusChangeValue>, StreamSequencer>();
   private listeners = 0;
   private unsubscribe: (() => void) | undefined;
   private pending: Pending[] = [];
@@ -201,17 +209,50 @@ export class OrderStatusFeed {
     return this.keys.size;
   }
 
-  /** Listen from now on (at least one key in `filter`). Registered before this returns: nothing published after it is missed. */
+  /**
+   * Listen from now on, or (one order) from `filter.after` (at least one key in `filter`). Registered before this
+   * returns: nothing published after it is missed. A resume whose moves the order's stream no longer retains fails
+   * the queue with RESUME_TOO_OLD.
+   */
   subscribe(filter: OrderStatusFilter): SubscriptionQueue<OrderStatusChangeValue> {
     if (this.closed) throw new Error('the order status feed is closed');
     const [index, key] = this.indexOf(filter);
-    const listener: Listener = { filter, queue: new SubscriptionQueue<OrderStatusChangeValue>({ capacity: this.capacity, onClose: () => this.remove(index, key, listener) }) };
+    if (filter.orderId === null && filter.after !== undefined && filter.after !== null) throw new Error('an order status filter resumes (after) with an orderId only');
+    const queue = new SubscriptionQueue<OrderStatusChangeValue>({ capacity: this.capacity, onClose: () => this.remove(index, key, listener) });
+    const listener: Listener = { filter, queue };
+    if (filter.orderId !== null) {
+      listener.sequencer = new StreamSequencer({
+        stream: { kind: 'order', id: filter.orderId },
+        after: filter.after ?? null,
+        history: (stream, after) => (this.backbone.streamSinceNow ? this.backbone.streamSinceNow(stream, after) : this.backbone.streamSince(stream, after)),
+        isOpen: () => queue.open,
+        fail: (error) => queue.fail(error),
+        logger: this.logger,
+        emit: (event) => {
+          try {
+            const change = statusChangeOf(event);
+            if (change && matches(filter, change, this.keys.get(change.orderId), event)) queue.push(change);
+          } catch (error) {
+            this.logger?.error({ err: error, eventId: event.id, type: event.type }, 'order status change not delivered');
+          }
+        },
+      });
+      this.sequencers.set(queue, listener.sequencer);
+    }
     let set = index.get(key);
     if (!set) index.set(key, (set = new Set()));
     set.add(listener);
     this.listeners++;
     this.unsubscribe ??= this.backbone.subscribe((event) => this.receive(event));
     return listener.queue;
+  }
+
+  /**
+   * Resolves once a one-order subscriber's start in the order's stream is known; rejects with RESUME_TOO_OLD (or a
+   * failed read of the stream), for the resolver to refuse the subscription.
+   */
+  started(queue: SubscriptionQueue<OrderStatusChangeValue>): Promise<void> {
+    return this.sequencers.get(queue)?.started ?? Promise.resolve();
   }
 
   /** End every subscriber (after what it has buffered) and let go of the backbone. */
@@ -323,7 +364,10 @@ export class OrderStatusFeed {
     const keys = this.keys.get(change.orderId);
     const deliver = (set: Set<Listener> | undefined) => {
       if (!set) return;
-      for (const listener of set) if (matches(listener.filter, change, keys, event)) listener.queue.push(change);
+      for (const listener of set) {
+        if (listener.sequencer) listener.sequencer.offer(event);
+        else if (matches(listener.filter, change, keys, event)) listener.queue.push(change);
+      }
     };
     // Each listener sits in exactly one index under one key, and the keys below are distinct: none gets a move twice.
     deliver(this.byOrder.get(change.orderId));
