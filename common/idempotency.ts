@@ -58,6 +58,14 @@ export interface CallerScope {
  * refreshed token of the same person is still the same caller; without a principal, a hash of the credentials
  * (never the credentials), or anonymous.
  */
+/**
+ * A reference a write carries to a system of record, derived from the caller and its idempotency key (and whatever
+ * else names the write): the same request's retry gives the same reference, and the reference names no one.
+ */
+export function callerKeyDigest(scope: CallerScope, ...parts: string[]): string {
+  return createHash('sha256').update([callerOf(scope), ...parts].join('\0')).digest('base64url').slice(0, 22);
+}
+
 export function callerOf(scope: CallerScope): string {
   const principal = scope.principal;
   if (principal && principal.kind !== 'anonymous') return `${principal.kind}:${principal.subject}`;

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { forbiddenError } from '../../../common/auth/authorization.js';
 import type { EventEmitter } from '../../../common/outbox/event-outbox.js';
-import { callerOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
+import { callerKeyDigest, callerOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
 import { runIdempotent, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
 import type { Logger } from '../../../common/logger.js';
 import type { InventoryLocation, LocationDirectoryPort, LocationKind, StockPolicyPort } from '../ports.js';
@@ -84,7 +83,7 @@ const findLocation = (deps: StockWriteDeps, id: string): Promise<InventoryLocati
 
 /** A write's reference in a system of record: the caller's idempotency key, digested (it names no one). */
 function writeReference(scope: CallerScope, operation: string, key: string): string {
-  return `adj-${createHash('sha256').update(`${callerOf(scope)}\0${operation}\0${key}`).digest('base64url').slice(0, 22)}`;
+  return `adj-${callerKeyDigest(scope, operation, key)}`;
 }
 
 const unknownLocation = (id: string) => userError('INVALID_INPUT', `no store or warehouse ${id}`, 'locationId');

@@ -1,8 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { forbiddenError } from '../../../common/auth/authorization.js';
 import { createEvent, type CanonicalEvent, type EventBackbone } from '../../../common/events.js';
 import type { EventEmitter } from '../../../common/outbox/event-outbox.js';
-import { callerOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
+import { callerKeyDigest, callerOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
 import { runIdempotent, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
 
 export { callerOf, type CallerScope };
@@ -292,7 +292,7 @@ async function pay(deps: CheckoutDeps, input: PlaceOrderRequest, order: SalesOrd
  */
 function checkoutReferenceOf(scope: CallerScope, key: string | null | undefined): string {
   if (!key) return `chk-${randomUUID()}`;
-  return `chk-${createHash('sha256').update(`${callerOf(scope)}\0${key}`).digest('base64url').slice(0, 22)}`;
+  return `chk-${callerKeyDigest(scope, key)}`;
 }
 
 function shortageErrors(input: PlaceOrderRequest, shortages: { sku: string; available: number }[]): UserErrorValue[] {

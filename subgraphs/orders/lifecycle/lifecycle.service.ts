@@ -7,7 +7,7 @@ import type { Logger } from '../../../common/logger.js';
 import { forbiddenError } from '../../../common/auth/authorization.js';
 import type { OrderAccess, OrderAction } from '../access.js';
 import { completeCancellation, orderSourceOf, stockLinesOf as stockLines, stockSourceOf } from '../canonical-events.js';
-import { callerOf, type CallerScope } from '../../../common/idempotency.js';
+import { callerKeyDigest, callerOf, type CallerScope } from '../../../common/idempotency.js';
 import { runIdempotent, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
 import type { OrderBooks, OrderReturn, OrderStatusCode, OrderSystem, SalesOrder } from '../ports.js';
 import { systemOfOrderId, systemOfReturnId } from '../routing.js';
@@ -158,7 +158,7 @@ const ACTION_OF: Record<OrderCommand['type'], OrderAction> = {
 function moveReference(scope: CallerScope, orderId: string, command: OrderCommand, key: string | null | undefined): string {
   // Without a key the move is still referenced (so that recovery finds it unsettled, see recoverUnsettledMoves) but
   // by one of its own: no retry can resume it.
-  const digest = key ? createHash('sha256').update(`${callerOf(scope)}\0${key}`).digest('base64url').slice(0, 22) : `once-${randomUUID()}`;
+  const digest = key ? callerKeyDigest(scope, key) : `once-${randomUUID()}`;
   return `${orderId}:${command.type}:${digest}`;
 }
 
