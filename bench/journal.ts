@@ -9,9 +9,11 @@
  * own order, ids, keys, customer, SKU, store and times (spread over the last `BENCH_JOURNAL_DAYS` days, so that most
  * idempotency records are past their 24 h), until the journal holds `BENCH_JOURNAL_ENTRIES` entries.
  *
- * Then `node dist/main.js` is started on it three times, each time until `/ready` answers 200: on the journal as
+ * Then `node dist/main.js` is started on it four times, each time until `/ready` answers 200: on the journal as
  * written (nothing compacted: every entry is read; a compaction starts once it has), after a clean stop (which
- * compacted), and after a kill -9 that followed a few more writes, besides once on an empty DATA_DIR (the baseline).
+ * compacted), after a kill -9 that followed a few more writes, and on that snapshot with just under
+ * JOURNAL_COMPACT_ENTRIES (200,000) more orders' entries appended (the most a journal of this version, which compacts
+ * as it runs, holds past its snapshot), besides once on an empty DATA_DIR (the baseline).
  * Each row prints the files' size before that start and what the start read; a second table says, per journal owner
  * (the systems' state and writes, the events, the outbox, …), what it was handed and how long it took to take it in,
  * which with the replay time tells parsing from applying. `BENCH_JOURNAL_KEEP=1` keeps the
@@ -152,6 +154,25 @@ async function writeDataDir(template: Template): Promise<{ dir: string; orders: 
   return { dir, orders };
 }
 
+/** Entries past a snapshot at which this version compacts (JOURNAL_COMPACT_ENTRIES' default, common/journal.ts). */
+const COMPACT_ENTRIES = 200_000;
+
+/** Append whole orders' blocks (copies `from` on) to journal.ndjson, at most `limit` entries; how many it wrote. */
+async function appendOrders(dir: string, template: Template, from: number, limit: number): Promise<number> {
+  const count = Math.floor(limit / template.order.length);
+  const copy = copier(template, from + count);
+  const main = createWriteStream(join(dir, 'journal.ndjson'), { flags: 'a' });
+  const outbox = createWriteStream(join(dir, 'finance-outbox.ndjson'), { flags: 'a' });
+  for (let k = from; k < from + count; k++) {
+    if (!main.write(`${copy(template.order, k)}\n`)) await once(main, 'drain');
+    if (template.outbox.length && !outbox.write(`${copy(template.outbox, k)}\n`)) await once(outbox, 'drain');
+  }
+  main.end();
+  outbox.end();
+  await Promise.all([once(main, 'close'), once(outbox, 'close')]);
+  return count * template.order.length;
+}
+
 interface StartResult {
   readyMs: number;
   /** CPU time (user + system) of the process until ready. */
@@ -249,6 +270,11 @@ async function main(): Promise<void> {
     before = journalFiles(dir);
     rows.push({ start: 'snapshot + entries after a kill -9', before, result: await timeStart(dir, 'SIGTERM'), stop: 'SIGTERM (compacts)' });
     const after = journalFiles(dir);
+    // The most a journal of this version holds: it compacts every JOURNAL_COMPACT_ENTRIES (200,000) entries as it
+    // runs, so a million entries written by it are a snapshot and, at worst, just under 200,000 entries since.
+    const tail = await appendOrders(dir, template, orders, COMPACT_ENTRIES - 1);
+    before = journalFiles(dir);
+    rows.push({ start: `snapshot + ${tail.toLocaleString('en')} entries (the most this version leaves past a snapshot)`, before, result: await timeStart(dir, 'SIGTERM'), stop: 'SIGTERM (compacts)' });
 
     const table = [
       ['start on', 'journal files before', 'size before', 'entries read', 'snapshot records', 'replay', 'time to /ready', 'CPU until ready', 'RSS at ready', 'stop', 'stop took'],
@@ -282,9 +308,13 @@ async function main(): Promise<void> {
     const ownerLine = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(ownerWidths[i]!)).join(' | ')} |`;
     process.stdout.write(`${ownerLine(perOwner[0]!)}\n| ${ownerWidths.map((w) => '-'.repeat(w)).join(' | ')} |\n${perOwner.slice(1).map(ownerLine).join('\n')}\n\n`);
     process.stdout.write(`journal size: ${mb(rows[1]!.before.bytes)} as written, ${mb(after.bytes)} after compaction (${after.files.join(' ')})\n`);
-    const worst = Math.max(...rows.slice(1).map((r) => r.result.readyMs));
     process.stdout.write(`load average when done: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores (the wall times include waiting for the cores; the CPU column does not)\n`);
-    process.stdout.write(`goal: ready within 10 s on ${ENTRIES.toLocaleString('en')} entries: ${worst <= 10_000 ? 'met' : 'NOT met'} (slowest ${seconds(worst)})\n`);
+    const verdict = (which: typeof rows) => {
+      const worst = Math.max(...which.map((r) => r.result.readyMs));
+      return `${worst <= 10_000 ? 'met' : 'NOT met'} (slowest ${seconds(worst)})`;
+    };
+    process.stdout.write(`goal: ready within 10 s on ${ENTRIES.toLocaleString('en')} entries as this version keeps them (snapshot and entries since): ${verdict(rows.slice(2))}\n`);
+    process.stdout.write(`      and on the journal as written, never compacted (a version before compaction wrote it): ${verdict(rows.slice(1, 2))}\n`);
   } finally {
     if (!process.env.BENCH_JOURNAL_KEEP) rmSync(dir, { recursive: true, force: true });
   }

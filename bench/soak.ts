@@ -9,6 +9,12 @@ import { percentile } from './load.js';
 import { EXIT_MARKER } from './memory-probe.js';
 import { createProbeClient, handlesOf, slope, type Handles } from './soak-probe-client.js';
 import { bearerFrom, rssMb, startStackProcess, type StackProcess } from './stack-process.js';
+import { startRedisServer, type RedisServerHandle } from '../scripts/redis-server.js';
+import { freePort } from '../scripts/free-port.js';
+import { serviceProcess, type ManagedProcess } from './chaos/processes.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * `npm run soak`: the embedded stack (`node dist/main.js`, as `npm start` runs it, on free loopback ports with a
@@ -23,6 +29,16 @@ import { bearerFrom, rssMb, startStackProcess, type StackProcess } from './stack
  * busy sheds its operations and counts them), SOAK_SUBSCRIBERS long-lived sockets (40). Loopback only.
  * SOAK_MIX=reads leaves the writes out (queries and subscribers only), so that no stored state grows; SOAK_SEED (1)
  * seeds the mix. Exit code 0 when the goal is met and the stack exited cleanly, 1 otherwise.
+ *
+ * SOAK_TOPOLOGY says where the state lives, and so what a slope means:
+ * - `shared` (default), the production shape: the stack keeps its state in a redis-server (REDIS_URL: events,
+ *   streams, idempotency records, the outbox, stock) and calls the systems of record in a sandbox process of their
+ *   own (SANDBOX_URL), as it calls a real ERP, POS or PSP. What the measured process keeps is then caches and
+ *   connections only, so the goal is a leak test under writes. The sandbox's RSS is printed beside it (it holds
+ *   every order, payment and posting: not judged).
+ * - `embedded`: `npm start`'s single process, whose systems of record, events and idempotency records live in its
+ *   own heap; its slope is mostly the state the writes leave (the KB per write it prints), which SOAK_MIX=reads
+ *   leaves out.
  */
 const minutes = Number(process.env.SOAK_MINUTES ?? 10);
 const rate = Number(process.env.SOAK_RATE ?? 30);
@@ -33,6 +49,8 @@ const warmupMinutes = Number(process.env.SOAK_WARMUP_MINUTES ?? 2);
 /** `all` (default) or `reads`: queries and subscribers only, so that stored state cannot grow and any slope is a leak. */
 const mix = process.env.SOAK_MIX ?? 'all';
 if (mix !== 'all' && mix !== 'reads') throw new Error(`SOAK_MIX must be all or reads, not ${mix}`);
+const topology = process.env.SOAK_TOPOLOGY ?? 'shared';
+if (topology !== 'shared' && topology !== 'embedded') throw new Error(`SOAK_TOPOLOGY must be shared or embedded, not ${topology}`);
 /** MB per minute, RSS and live heap alike. */
 const GOAL = 1;
 
@@ -319,6 +337,8 @@ interface Row {
   failed: number;
   shed: number;
   rss: number;
+  /** The sandbox process's RSS (shared topology). */
+  sandboxRss?: number | undefined;
   heapUsed: number;
   heapTotal: number;
   external: number;
@@ -357,9 +377,33 @@ const resourcesCell = (r: Record<string, number>) =>
     .map(([kind, n]) => `${kind} ${n}`)
     .join(', ');
 
-const stack = await startStackProcess({}, { nodeFlags: ['--expose-gc', '--import', new URL('./memory-probe.js', import.meta.url).href], ipc: true, output: onOutput }).catch((error: unknown) => {
+/** `shared`: the redis-server and the sandbox process the stack is pointed at (see SOAK_TOPOLOGY). */
+let redis: RedisServerHandle | undefined;
+let systems: { process: ManagedProcess; url: string; dir: string } | undefined;
+async function startShared(): Promise<Record<string, string>> {
+  redis = await startRedisServer();
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const dir = mkdtempSync(join(tmpdir(), 'soak-sandbox-'));
+  systems = { process: serviceProcess('sandbox', ['sandbox'], { SANDBOX_PORT: String(port), DATA_DIR: dir }, `${url}/health`), url, dir };
+  await systems.process.start();
+  return { REDIS_URL: redis.url, SANDBOX_URL: url };
+}
+async function stopShared(): Promise<void> {
+  await systems?.process.stop();
+  if (systems) rmSync(systems.dir, { recursive: true, force: true });
+  await redis?.stop();
+}
+
+const stack: StackProcess = await (async () => {
+  const env = topology === 'shared' ? await startShared() : {};
+  const started = await startStackProcess(env, { nodeFlags: ['--expose-gc', '--import', new URL('./memory-probe.js', import.meta.url).href], ipc: true, output: onOutput });
+  // The identity provider is the sandbox's: in its own process when shared.
+  return systems ? { ...started, sandbox: systems.url } : started;
+})().catch(async (error: unknown) => {
   print(`soak: the stack did not start: ${String(error)}`);
   for (const line of [...output.tail, output.partial]) print(`  ${line}`);
+  await stopShared().catch(() => undefined);
   process.exit(1);
 });
 const probe = createProbeClient(stack.child);
@@ -367,7 +411,8 @@ let exitCode = 0;
 try {
   const sample = async (minute: number, done: number, failed: number, shed: number): Promise<Row> => {
     const memory = await probe();
-    return { minute, operations: done, writes, failed, shed, rss: rssMb(stack.pid), heapUsed: mb(memory.memory.heapUsed), heapTotal: mb(memory.memory.heapTotal), external: mb(memory.memory.external), handles: handlesOf(stack.pid, process.pid), resources: memory.resources };
+    const sandboxPid = systems?.process.pid;
+    return { minute, operations: done, writes, failed, shed, rss: rssMb(stack.pid), sandboxRss: sandboxPid === undefined ? undefined : rssMb(sandboxPid), heapUsed: mb(memory.memory.heapUsed), heapTotal: mb(memory.memory.heapTotal), external: mb(memory.memory.external), handles: handlesOf(stack.pid, process.pid), resources: memory.resources };
   };
   const callers = await signIn(stack.sandbox);
   const pickupStores = ((await gql(stack, 'PickupStores', {})).locations as { id: string }[]).map((l) => fromGlobalId('Location', l.id)).filter((id) => STORES.includes(id));
@@ -376,11 +421,11 @@ try {
   const idle = await sample(0, 0, 0, 0);
   const longLived = openLongLived(stack, callers, pickupStores);
 
-  print(`soak (${mix === 'all' ? 'mixed reads and writes' : 'reads and subscribers only'}): ${minutes} min, ${rate} operations/s, at most ${concurrency} in flight, ${subscriberCount} long-lived subscribers; node ${process.version}, ${cpus().length} CPUs; stack pid ${stack.pid}`);
+  print(`soak (${mix === 'all' ? 'mixed reads and writes' : 'reads and subscribers only'}, ${topology === 'shared' ? 'shared topology: state in redis-server, systems of record in a sandbox process' : 'embedded: one process holds everything'}): ${minutes} min, ${rate} operations/s, at most ${concurrency} in flight, ${subscriberCount} long-lived subscribers; node ${process.version}, ${cpus().length} CPUs; stack pid ${stack.pid}`);
   print();
-  print(`| minute | operations | writes | failed | shed | RSS MB | heap used MB (after GC) | heap total MB | external MB | ${HANDLE_COLUMNS} |`);
-  print('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const printRow = (r: Row) => print(`| ${fixed(r.minute, 2)} | ${r.operations} | ${r.writes} | ${r.failed} | ${r.shed} | ${fixed(r.rss)} | ${fixed(r.heapUsed)} | ${fixed(r.heapTotal)} | ${fixed(r.external)} | ${handlesCell(r.handles)} |`);
+  print(`| minute | operations | writes | failed | shed | RSS MB | heap used MB (after GC) | heap total MB | external MB | ${HANDLE_COLUMNS} |${systems ? ' sandbox RSS MB (not judged) |' : ''}`);
+  print(`|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${systems ? '---:|' : ''}`);
+  const printRow = (r: Row) => print(`| ${fixed(r.minute, 2)} | ${r.operations} | ${r.writes} | ${r.failed} | ${r.shed} | ${fixed(r.rss)} | ${fixed(r.heapUsed)} | ${fixed(r.heapTotal)} | ${fixed(r.external)} | ${handlesCell(r.handles)} |${r.sandboxRss === undefined ? '' : ` ${fixed(r.sandboxRss)} |`}`);
   const rows: Row[] = [await sample(0, 0, 0, 0)];
   printRow(rows[0]!);
 
@@ -484,9 +529,14 @@ try {
   print();
   print(`slope after warm-up (minutes ≥ ${warmupMinutes}, ${steady.length} samples, least squares): RSS ${rssSlope >= 0 ? '+' : ''}${fixed(rssSlope, 2)} MB/min, live heap ${heapSlope >= 0 ? '+' : ''}${fixed(heapSlope, 2)} MB/min`);
   if (writeRate > 0) {
-    // Orders, their events, idempotency records (kept 24 h) and journal entries are state the stack is meant to keep
-    // (the sandbox's systems of record live in the same process): growth per write tells state from a leak.
-    print(`writes after warm-up: ${fixed(writeRate, 0)}/min; live heap per write: ${fixed((heapSlope * 1024) / writeRate, 2)} KB (includes the state a write leaves: orders, events, idempotency records; SOAK_MIX=reads measures without it)`);
+    // Embedded, orders, their events, idempotency records (kept 24 h) and journal entries are state the stack is meant
+    // to keep (the sandbox's systems of record live in the same process): growth per write tells state from a leak.
+    const why = topology === 'embedded' ? 'includes the state a write leaves: orders, events, idempotency records; SOAK_MIX=reads measures without it' : 'the state is in redis-server and the sandbox process: what is left here is not state';
+    print(`writes after warm-up: ${fixed(writeRate, 0)}/min; live heap per write: ${fixed((heapSlope * 1024) / writeRate, 2)} KB (${why})`);
+    if (systems) {
+      const sandboxSlope = slope(steady.filter((r) => r.sandboxRss !== undefined).map((r) => ({ x: r.minute, y: r.sandboxRss as number })));
+      print(`sandbox process (the systems of record, holding every order, payment and posting; not judged): RSS ${sandboxSlope >= 0 ? '+' : ''}${fixed(sandboxSlope, 2)} MB/min`);
+    }
   }
   print(`goal: under ${GOAL} MB/min for both: ${steady.length < 2 ? 'NOT JUDGED (fewer than two samples after warm-up: run longer)' : met ? 'met' : 'NOT met'}`);
   if (!met) exitCode = 1;
@@ -521,6 +571,7 @@ try {
     print(`  still active when the launcher's stop() had finished and it called process.exit: ${resourcesCell(resources) || 'nothing'}`);
   }
   if (!clean) exitCode = 1;
+  await stopShared().catch((error: unknown) => print(`stopping the redis-server and the sandbox: ${String(error)}`));
 }
 // Keep-alive sockets of this process's fetch client must not keep the soak alive.
 process.exit(exitCode);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -61,6 +61,43 @@ describe('JournaledEventBackbone consumer groups', () => {
     third.backbone.consume('finance', MONEY, async (e) => void none.push(e.id));
     await settle();
     expect(none).toEqual([]);
+    await third.journal.close();
+  });
+});
+
+describe('JournaledEventBackbone join lines', () => {
+  const openUncompacted = async (dir: string) => {
+    const journal = await Journal.create(dir, { compactOnClose: false });
+    const backbone = new JournaledEventBackbone(new InMemoryEventBackbone(), journal);
+    await journal.replay();
+    return { journal, backbone };
+  };
+  const confirmed = (id: string): CanonicalEvent => ({ ...money(id), type: 'ORDER_CONFIRMED', data: { previousStatus: 'PLACED', status: 'CONFIRMED' } });
+
+  it("name the group's types, so that a replay owes it only events it takes; a line without them (an earlier version's) owes every event until the group consumes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'durable-'));
+    const first = await openUncompacted(dir);
+    first.backbone.consume('finance', MONEY, () => new Promise<void>(() => {})); // dies while taking its events in
+    await first.backbone.publish(confirmed('e1'));
+    await first.backbone.publish(money('e2'));
+    await first.journal.close();
+    const lines = readFileSync(join(dir, 'journal.ndjson'), 'utf8').split('\n').filter(Boolean);
+    expect(lines.map((l) => JSON.parse(l)).find((e) => e.t === 'join')).toEqual({ t: 'join', group: 'finance', types: ['PICKED_UP'] });
+
+    const groupOf = (backbone: JournaledEventBackbone) => backbone.snapshot().find((r) => r.k === 'group');
+    const second = await openUncompacted(dir);
+    expect(groupOf(second.backbone)).toMatchObject({ group: 'finance', types: ['PICKED_UP'], owed: ['e2'] });
+    await second.journal.close();
+
+    // The same journal with the join line as an earlier version wrote it.
+    const old = mkdtempSync(join(tmpdir(), 'durable-'));
+    writeFileSync(join(old, 'journal.ndjson'), `${lines.map((l) => (l.startsWith('{"t":"join"') ? '{"t":"join","group":"finance"}' : l)).join('\n')}\n`);
+    const third = await openUncompacted(old);
+    expect(groupOf(third.backbone)).toMatchObject({ group: 'finance', types: null, owed: ['e1', 'e2'] });
+    const handed: string[] = [];
+    third.backbone.consume('finance', MONEY, async (e) => void handed.push(e.id));
+    await vi.waitFor(() => expect(handed).toEqual(['e2']));
+    expect(groupOf(third.backbone)).toMatchObject({ types: ['PICKED_UP'], owed: [] });
     await third.journal.close();
   });
 });

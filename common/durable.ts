@@ -11,8 +11,11 @@ export type CallEntry = { t: 'call' } & SystemWrite;
 export type JournalEntry =
   | CallEntry
   | { t: 'event'; event: CanonicalEvent }
-  /** A consumer group's first consumption: it is owed every event journaled after this. */
-  | { t: 'join'; group: string }
+  /**
+   * A consumer group's first consumption: it is owed every event journaled after this (of `types`, which a line
+   * written before it was recorded lacks: then every event is owed until the group consumes again).
+   */
+  | { t: 'join'; group: string; types?: string[] }
   /** A consumer group took an event in (its handler resolved). */
   | { t: 'taken'; group: string; id: string }
   /** `at`: when it completed (ISO 8601), so that a restart keeps the record for what is left of its TTL only. */
@@ -169,7 +172,8 @@ export class JournaledEventBackbone implements EventBackbone, JournalOwner<Backb
   replay(entry: BackboneEntry): void {
     if (entry.t === 'event') this.noteEvent(entry.event);
     else if (entry.t === 'join') {
-      if (!this.groups.has(entry.group)) this.groups.set(entry.group, newGroup(null));
+      // Knowing the types at replay keeps the events the group never takes out of its owed set.
+      if (!this.groups.has(entry.group)) this.groups.set(entry.group, newGroup(entry.types ? new Set(entry.types) : null));
     } else {
       const state = this.groups.get(entry.group);
       if (state) noteTaken(state, entry.id);
@@ -235,7 +239,7 @@ export class JournaledEventBackbone implements EventBackbone, JournalOwner<Backb
     let backlog: CanonicalEvent[] = [];
     if (!state) {
       this.groups.set(group, (state = newGroup(types)));
-      void this.journal.append({ t: 'join', group } satisfies JournalEntry);
+      void this.journal.append({ t: 'join', group, types: [...types] } satisfies JournalEntry);
     } else {
       // What the group was owed when the last run ended, oldest first. Events of types it does not take are
       // never handed to it, so they are not owed any more either.

@@ -34,6 +34,15 @@ export interface JournalOwner<E = never, R = unknown> {
   restore(record: R): void;
   /** One entry appended after the last snapshot, in append order. */
   replay(entry: E): void;
+  /**
+   * Instead of {@link replay}, for an owner most of whose entries cancel out (a batch recorded, then its
+   * publication): the entry's line as written, unparsed, with its type, so that only what survives the replay is
+   * ever parsed. A line is handed here when it starts `{"t":"<type>"` (as `append` writes an entry whose `t` comes
+   * first); a line that does not is parsed and goes to `replay`. The owner parses what it keeps by `replayed`; a
+   * line that does not parse then is the owner's to report.
+   * @default none: every entry is parsed and handed to `replay`
+   */
+  replayLine?(line: string, type: string): void;
   /** Called once the last snapshot and every entry after it were handed over. */
   replayed?(): void;
 }
@@ -122,7 +131,7 @@ export interface OwnerReplayStats {
 
 export class JournalError extends Error {
   constructor(
-    readonly code: 'JOURNAL_SNAPSHOT_CORRUPT' | 'JOURNAL_SNAPSHOT_INCOMPATIBLE' | 'JOURNAL_OWNER_CONFLICT' | 'JOURNAL_REPLAYED' | 'JOURNAL_CLOSED',
+    readonly code: 'JOURNAL_SNAPSHOT_CORRUPT' | 'JOURNAL_ENTRY_CORRUPT' | 'JOURNAL_SNAPSHOT_INCOMPATIBLE' | 'JOURNAL_OWNER_CONFLICT' | 'JOURNAL_REPLAYED' | 'JOURNAL_CLOSED',
     message: string,
   ) {
     super(`${code}: ${message}`);
@@ -172,6 +181,8 @@ export class Journal {
   private replayDone = false;
   private readonly owners = new Map<string, AnyOwner>();
   private readonly byType = new Map<string, string>();
+  /** Of {@link byType}, the types whose owner takes lines unparsed. */
+  private readonly lineOwners = new Map<string, string>();
   private readonly unowned = new Unowned();
   /** Entries and bytes appended or replayed since the snapshot now on disk (or being written). */
   private sinceSnapshot = { entries: 0, bytes: 0 };
@@ -239,6 +250,7 @@ export class Journal {
       const other = this.byType.get(type);
       if (other) throw new JournalError('JOURNAL_OWNER_CONFLICT', `entries of type ${type} are ${other}'s already`);
       this.byType.set(type, name);
+      if (owner.replayLine) this.lineOwners.set(type, name);
     }
     this.owners.set(name, owner);
   }
@@ -501,12 +513,14 @@ export class Journal {
     await readLines(
       path,
       (line, endOffset) => {
-        const entry = parseLine(line);
-        if (entry === undefined) {
-          torn = true;
-          return false; // a torn write; nothing after it was acknowledged
+        if (!this.dispatchLine(line)) {
+          const entry = parseLine(line);
+          if (entry === undefined) {
+            torn = true;
+            return false; // a torn write; nothing after it was acknowledged
+          }
+          this.dispatch(entry, line.length);
         }
-        this.dispatch(entry, line.length);
         stats.entries++;
         stats.bytes += endOffset - good;
         good = endOffset;
@@ -522,6 +536,20 @@ export class Journal {
       await this.handle.datasync();
       stats.tornTail = true;
     }
+  }
+
+  /** A line to an owner that takes lines unparsed ({@link JournalOwner.replayLine}); false when none does. */
+  private dispatchLine(line: string): boolean {
+    if (this.lineOwners.size === 0 || !line.startsWith(TYPE_PREFIX)) return false;
+    const end = line.indexOf('"', TYPE_PREFIX.length);
+    if (end < 0) return false;
+    const type = line.slice(TYPE_PREFIX.length, end);
+    const name = this.lineOwners.get(type);
+    if (name === undefined) return false;
+    const started = performance.now();
+    this.owners.get(name)!.replayLine!(line, type);
+    this.tally(name, 1, line.length, started);
+    return true;
   }
 
   private dispatch(entry: unknown, bytes: number): void {
@@ -601,6 +629,9 @@ async function readLines(path: string, onLine: (line: string, endOffset: number)
     await file.close();
   }
 }
+
+/** How a line starts whose entry has its type first (see {@link JournalOwner.replayLine}). */
+const TYPE_PREFIX = '{"t":"';
 
 function typeOf(entry: unknown): string | undefined {
   const type = typeof entry === 'object' && entry !== null ? (entry as { t?: unknown }).t : undefined;

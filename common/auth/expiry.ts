@@ -34,10 +34,8 @@ export function atExpiry(principal: Principal, onExpiry: () => void, now: () => 
 export function endAtExpiry<T>(source: AsyncGenerator<T, void, void>, principal: Principal, last: { value: T } | { error: unknown }, now: () => number = Date.now): AsyncGenerator<T, void, void> {
   let expired = false;
   let finished = false;
+  /** Ends the `next()` that is waiting, if one is. */
   let wake: (() => void) | undefined;
-  const expiry = new Promise<void>((resolve) => {
-    wake = resolve;
-  });
   const cancel = atExpiry(
     principal,
     () => {
@@ -58,7 +56,13 @@ export function endAtExpiry<T>(source: AsyncGenerator<T, void, void>, principal:
     async next() {
       if (finished) return done();
       if (expired) return end();
-      const step = await Promise.race([source.next(), expiry.then(() => 'expired' as const)]);
+      // A promise per wait, not one for the stream's life: every race against a promise that never settles leaves
+      // a reaction on it (holding the event it was raced with), and a subscription waits once per event for hours.
+      const expiring = new Promise<'expired'>((resolve) => {
+        wake = () => resolve('expired');
+      });
+      const step = await Promise.race([source.next(), expiring]);
+      wake = undefined;
       if (step === 'expired' || expired) return end();
       if (step.done) {
         finished = true;

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -133,5 +133,37 @@ describe('JournaledEventOutboxStore', () => {
     await third.replay();
     expect(await last.depth()).toBe(0);
     await third.close();
+  });
+  it('replays its lines unparsed: the batches still waiting come back whole and in the order they were recorded, across a snapshot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'event-outbox-'));
+    const journal = await Journal.create(dir, { compactOnClose: false });
+    const store = new JournaledEventOutboxStore(journal);
+    await journal.replay();
+    const batch = (n: number) => ({ id: `b-${n}`, at: new Date(Date.UTC(2026, 11, 1, 0, 0, n)).toISOString(), events: [event(`o${n}`, 1), event(`o${n}`, 2)] });
+    for (let n = 1; n <= 4; n++) await store.add(batch(n));
+    await store.remove('b-2');
+    await journal.compact();
+    // After the snapshot (b-1, b-3, b-4): b-3 published, b-5 to b-7 recorded, b-6 published, b-8 with an id to escape.
+    await store.remove('b-3');
+    for (let n = 5; n <= 7; n++) await store.add(batch(n));
+    await store.remove('b-6');
+    await store.add({ ...batch(8), id: 'b-"8"' });
+    const expected = await store.pending(100);
+    await journal.close();
+
+    const reopened = await Journal.create(dir);
+    const again = new JournaledEventOutboxStore(reopened);
+    await reopened.replay();
+    expect((await again.pending(100)).map((b) => b.id)).toEqual(['b-1', 'b-4', 'b-5', 'b-7', 'b-"8"']);
+    expect(await again.pending(100)).toEqual(expected);
+    await reopened.close();
+  });
+
+  it('refuses to start on a waiting batch whose line does not parse, with a coded error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'event-outbox-'));
+    writeFileSync(join(dir, 'journal.ndjson'), '{"t":"outbox","op":"add","batch":{"id":"b-1","at":"2026-12-01T00:00:00.000Z","events":[{]}}\n');
+    const journal = await Journal.create(dir);
+    new JournaledEventOutboxStore(journal);
+    await expect(journal.replay()).rejects.toThrow(/JOURNAL_ENTRY_CORRUPT/);
   });
 });

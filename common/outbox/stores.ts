@@ -1,4 +1,4 @@
-import type { Journal, JournalOwner } from '../journal.js';
+import { JournalError, type Journal, type JournalOwner } from '../journal.js';
 import type { RedisClient } from '../redis/connection.js';
 import { redisKeys } from '../redis/keys.js';
 import { InMemoryOutboxStore, type OutboxBatch, type EventOutboxStore } from './event-outbox.js';
@@ -12,6 +12,12 @@ export type OutboxJournalEntry = { t: 'outbox'; op: 'add'; batch: OutboxBatch } 
  */
 export class JournaledEventOutboxStore extends InMemoryOutboxStore implements JournalOwner<OutboxJournalEntry, OutboxBatch> {
   readonly types = ['outbox'] as const;
+  /**
+   * At start, the `add` lines of batches not published yet, unparsed, by batch id. Almost every batch is published
+   * a moment after it is recorded, and its events are in the events' own lines too: a journal of a million entries
+   * holds a hundred MB of `add` lines of which only the few still waiting at the end need parsing.
+   */
+  private unparsed = new Map<string, string | OutboxBatch>();
 
   constructor(private readonly journal: Journal) {
     super();
@@ -43,6 +49,52 @@ export class JournaledEventOutboxStore extends InMemoryOutboxStore implements Jo
   replay(entry: OutboxJournalEntry): void {
     if (entry.op === 'add') this.batches.set(entry.batch.id, entry.batch);
     else this.batches.delete(entry.id);
+  }
+  replayLine(line: string): void {
+    const add = idAfter(line, ADD_PREFIX);
+    if (add !== null) {
+      this.unparsed.set(add, line);
+      return;
+    }
+    const done = idAfter(line, DONE_PREFIX);
+    if (done !== null) {
+      this.unparsed.delete(done);
+      this.batches.delete(done);
+      return;
+    }
+    // Another shape (an id with an escape): parsed now, and kept in its place among the unparsed.
+    const entry = parseEntry(line);
+    if (entry.op === 'add') this.unparsed.set(entry.batch.id, entry.batch);
+    else {
+      this.unparsed.delete(entry.id);
+      this.batches.delete(entry.id);
+    }
+  }
+  replayed(): void {
+    // In the order they were recorded, after the snapshot's (restored first): the relay publishes oldest first.
+    for (const waiting of this.unparsed.values()) this.replay(typeof waiting === 'string' ? parseEntry(waiting) : { t: 'outbox', op: 'add', batch: waiting });
+    this.unparsed = new Map();
+  }
+}
+
+/** How `append` writes the two entries (`JSON.stringify` keeps the keys' order): the batch's id comes first. */
+const ADD_PREFIX = '{"t":"outbox","op":"add","batch":{"id":"';
+const DONE_PREFIX = '{"t":"outbox","op":"done","id":"';
+
+/** The id right after `prefix`, or null when the line does not start so (or the id has an escape: parse it then). */
+function idAfter(line: string, prefix: string): string | null {
+  if (!line.startsWith(prefix)) return null;
+  const end = line.indexOf('"', prefix.length);
+  if (end < 0) return null;
+  const id = line.slice(prefix.length, end);
+  return id.includes('\\') ? null : id;
+}
+
+function parseEntry(line: string): OutboxJournalEntry {
+  try {
+    return JSON.parse(line) as OutboxJournalEntry;
+  } catch {
+    throw new JournalError('JOURNAL_ENTRY_CORRUPT', `an outbox line of the journal does not parse: ${line.slice(0, 120)}`);
   }
 }
 

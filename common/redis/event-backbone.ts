@@ -291,7 +291,6 @@ export class RedisEventBackbone implements EventBackbone {
     const consumer = `${group}-${randomUUID()}`;
     const abort = new AbortController();
     let stopped = false;
-    const aborted = new Promise<null>((resolve) => abort.signal.addEventListener('abort', () => resolve(null), { once: true }));
     const take = async (id: string, fields: string[]): Promise<void> => {
       const event = this.parse(id, fields);
       if (event && types.has(event.type)) {
@@ -318,7 +317,7 @@ export class RedisEventBackbone implements EventBackbone {
             }
             const read = connection.xreadgroup('GROUP', group, consumer, 'COUNT', READ_COUNT, 'BLOCK', this.blockMs, 'STREAMS', this.streamKey, '>') as Promise<[string, [string, string[]][]][] | null>;
             read.catch(() => {});
-            const reply = await Promise.race([read, aborted]);
+            const reply = await orAborted(read, abort.signal);
             if (stopped) return;
             failures = 0;
             for (const [, entries] of reply ?? []) for (const [id, fields] of entries) await take(id, fields);
@@ -502,7 +501,6 @@ export class RedisEventBackbone implements EventBackbone {
   }
 
   private async read(reader: Reader, firstPosition: Promise<string>, positioned: () => void): Promise<void> {
-    const aborted = new Promise<null>((resolve) => reader.abort.signal.addEventListener('abort', () => resolve(null), { once: true }));
     let pending: Promise<string> | undefined = firstPosition;
     let lastId: string | undefined;
     let failures = 0;
@@ -510,7 +508,7 @@ export class RedisEventBackbone implements EventBackbone {
       while (!reader.stopped) {
         try {
           if (lastId === undefined) {
-            const position = await Promise.race([pending ?? this.position(), aborted]);
+            const position = await orAborted(pending ?? this.position(), reader.abort.signal);
             if (position === null) return;
             lastId = position;
             positioned();
@@ -518,7 +516,7 @@ export class RedisEventBackbone implements EventBackbone {
           const read = reader.connection.xread('COUNT', READ_COUNT, 'BLOCK', this.blockMs, 'STREAMS', this.streamKey, lastId);
           // Disconnecting rejects it, but a connection between reconnect attempts has nothing to reject.
           read.catch(() => {});
-          const reply = await Promise.race([read, aborted]);
+          const reply = await orAborted(read, reader.abort.signal);
           if (reader.stopped) return;
           failures = 0;
           for (const [, entries] of reply ?? []) {
@@ -586,4 +584,27 @@ export class RedisEventBackbone implements EventBackbone {
 function positiveInt(value: number, name: string): number {
   if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${value}`);
   return value;
+}
+
+/**
+ * `promise`, or null as soon as `signal` aborts. Not `Promise.race` with one promise for the loop's life: each race
+ * leaves a reaction on a promise that never settles, holding what the race resolved with (here, every reply read),
+ * so a reader that loops once per event would keep every event it ever read.
+ */
+function orAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | null> {
+  if (signal.aborted) return Promise.resolve(null);
+  return new Promise<T | null>((resolve, reject) => {
+    const onAbort = () => resolve(null);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

@@ -124,4 +124,40 @@ describe('recoverAbandonedCheckouts', () => {
     await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now });
     expect(await committed()).toBe(before + 1);
   });
+  it('ends a commitment that landed after its order ended as the order did: given back when cancelled, handed over when picked up', async () => {
+    const { sandbox, deps, committed, store, sku } = await setUp();
+    const onHand = async () => (await sandbox.systems.pos.getStock([{ sku, locationId: store }]))[0]!.onHand;
+    const [committedBefore, onHandBefore] = [await committed(), await onHand()];
+    const at = new Date(T0).toISOString();
+    const recordAs = (reference: string, status: 'CANCELLED' | 'PICKED_UP') =>
+      deps.orders.create('ecom', {
+        customerId: null,
+        channel: 'WEB',
+        deliveryMethod: 'PICKUP',
+        status,
+        pickupLocationId: store,
+        fulfillmentLocationId: store,
+        lines: [{ sku, quantity: 1, unitPrice: { minor: 1000, currency: 'EUR' } }],
+        total: { minor: 1000, currency: 'EUR' },
+        placedAt: at,
+        correlationId: `corr-${reference}`,
+        checkoutReference: reference,
+      });
+    // Each order ended (its cancellation or hand-over found no commitment under its reference: the commit's answer
+    // had timed out), and then the commit landed.
+    await recordAs('chk-late-cancelled', 'CANCELLED');
+    await recordAs('chk-late-picked', 'PICKED_UP');
+    expect((await deps.stock.commit(store, [{ sku, quantity: 2 }], { reference: 'chk-late-cancelled', at })).ok).toBe(true);
+    expect((await deps.stock.commit(store, [{ sku, quantity: 1 }], { reference: 'chk-late-picked', at })).ok).toBe(true);
+    expect(await committed()).toBe(committedBefore + 3);
+
+    const now = () => new Date(T0 + 121_000);
+    await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now });
+    // Nothing holds units any more: the cancelled order's 2 are back on sale, the picked-up one left the shelf.
+    expect(await committed()).toBe(committedBefore);
+    expect(await onHand()).toBe(onHandBefore - 1);
+    expect(await deps.stock.openCommitments(now().toISOString(), 10)).toEqual([]);
+    await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now });
+    expect([await committed(), await onHand()]).toEqual([committedBefore, onHandBefore - 1]);
+  });
 });

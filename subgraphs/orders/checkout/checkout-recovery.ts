@@ -15,7 +15,7 @@ const SYSTEMS: readonly OrderSystem[] = ['ecom', 'pos'];
 
 export interface CheckoutRecoveryDeps {
   orders: Pick<OrderWriterPort, 'listPlacedBefore' | 'compareAndSetStatus' | 'forCheckout'>;
-  stock: Pick<StockCommitPort, 'release' | 'settle' | 'releaseCommitment' | 'openCommitments'>;
+  stock: Pick<StockCommitPort, 'release' | 'settle' | 'releaseCommitment' | 'fulfillCommitment' | 'openCommitments'>;
   payments: Pick<PaymentAuthorizationPort, 'void'>;
   events: EventEmitter;
   logger?: Logger | undefined;
@@ -59,18 +59,28 @@ export async function recoverAbandonedCheckouts(deps: CheckoutRecoveryDeps): Pro
   return cancelled;
 }
 
-/** Commitments still open after `before` whose checkout never recorded an order: their units go back. */
+/** Order statuses that still hold their stock committed (the hand-over, or a cancellation, ends it). */
+const HOLDING: ReadonlySet<SalesOrder['status']> = new Set(['PLACED', 'CONFIRMED', 'READY_FOR_PICKUP']);
+
+/**
+ * Commitments still open after `before`. One whose checkout never recorded an order gives its units back. One whose
+ * order exists ends as its order did: a commit that landed late (its answer timed out; the order went on, or was
+ * cancelled, meanwhile) found no commitment when the order's hand-over or cancellation ended it by reference, so it
+ * is ended here (handed over, or given back) instead of being settled and holding units for ever.
+ */
 async function releaseOrphanCommitments(deps: CheckoutRecoveryDeps, before: string): Promise<void> {
   const open = await deps.stock.openCommitments(before, BATCH);
   if (open.length === 0) return;
   const recorded = await deps.orders.forCheckout(open.map((c) => c.reference));
   for (const [i, commitment] of open.entries()) {
-    if (recorded[i]) {
+    const order = recorded[i] ?? null;
+    const log = { reference: commitment.reference, locationId: commitment.locationId, lines: commitment.lines, madeAt: commitment.at, orderId: order?.id, status: order?.status };
+    if (order && HOLDING.has(order.status)) {
       await deps.stock.settle(commitment.locationId, commitment.reference);
-      continue;
-    }
-    if (await deps.stock.releaseCommitment(commitment.locationId, commitment.reference)) {
-      deps.logger?.warn({ reference: commitment.reference, locationId: commitment.locationId, lines: commitment.lines, madeAt: commitment.at }, 'stock committed by a checkout that recorded no order: given back');
+    } else if (order && order.status !== 'CANCELLED') {
+      if (await deps.stock.fulfillCommitment(commitment.locationId, commitment.reference)) deps.logger?.warn(log, 'stock committed after its order was handed over: handed over');
+    } else if (await deps.stock.releaseCommitment(commitment.locationId, commitment.reference)) {
+      deps.logger?.warn(log, order ? 'stock committed after its order was cancelled: given back' : 'stock committed by a checkout that recorded no order: given back');
     }
   }
 }
