@@ -9,7 +9,22 @@ export const shopper = (customerId: string): ChaosCaller => ({ role: 'shopper', 
 export const store = (locationId: string): ChaosCaller => ({ role: 'store', locationId });
 
 /** One answer of the graph: a body to judge, or why there was none worth judging (network, timeout, 5xx). */
-export type Attempt = { ok: true; status: number; body: GraphQLBody } | { ok: false; reason: string };
+/** `coded` (answers of 5xx and 429 only): whether the body carried errors, each with `extensions.code`. */
+export type Attempt = { ok: true; status: number; body: GraphQLBody } | { ok: false; reason: string; coded?: boolean };
+
+/** Whether every error of a GraphQL answer has a code (an answer without errors has nothing to code). */
+export function errorsCoded(body: GraphQLBody): boolean {
+  return (body.errors ?? []).every((e) => typeof e.extensions?.code === 'string' && e.extensions.code !== '');
+}
+
+function hasCodes(text: string): boolean {
+  try {
+    const body = JSON.parse(text) as GraphQLBody;
+    return Array.isArray(body.errors) && body.errors.length > 0 && errorsCoded(body);
+  } catch {
+    return false;
+  }
+}
 export interface GraphQLBody {
   data?: Record<string, any> | null;
   errors?: { message: string; extensions?: Record<string, unknown> }[];
@@ -78,7 +93,8 @@ export class ChaosClient {
       if (caller) headers.authorization = await this.bearer(caller);
       const response = await fetch(`${gateway}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }), signal: AbortSignal.timeout(this.timeoutMs) });
       const text = await response.text();
-      if (response.status >= 500 || response.status === 429) return { ok: false, reason: `HTTP ${response.status}` };
+      // Not an answer to retry on, but still one to judge: does it say, with a code, what went wrong?
+      if (response.status >= 500 || response.status === 429) return { ok: false, reason: `HTTP ${response.status}`, coded: hasCodes(text) };
       try {
         return { ok: true, status: response.status, body: JSON.parse(text) as GraphQLBody };
       } catch {

@@ -51,7 +51,7 @@ export interface Evidence {
 }
 
 export function checkInvariants(e: Evidence): Invariant[] {
-  return [...stockRows(e), ...orderRows(e), ...postingRows(e), reconciliationRow(e), ...subscriberRows(e), processRow(e)];
+  return [...stockRows(e), ...orderRows(e), ...postingRows(e), reconciliationRow(e), ...subscriberRows(e), processRow(e), queryRow(e)];
 }
 
 function allRunOrders(e: Evidence): OrderRecord[] {
@@ -87,7 +87,7 @@ function stockRows(e: Evidence): Invariant[] {
  * moves, the handed-over orders' units and the received returns; committed by the orders still open. One line per
  * level that is off (empty: all match).
  */
-export function conservationOff(e: Pick<Evidence, 'moves' | 'runOrders' | 'returns' | 'stockStart' | 'stockEnd'>): string[] {
+export function conservationOff(e: Pick<Evidence, 'moves' | 'runOrders' | 'returns' | 'stockStart' | 'stockEnd'> & Partial<Pick<Evidence, 'checkouts'>>): string[] {
   const expectOnHand = new Map<string, number>();
   const expectCommitted = new Map<string, number>();
   const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
@@ -110,10 +110,21 @@ export function conservationOff(e: Pick<Evidence, 'moves' | 'runOrders' | 'retur
     const onHand = end.onHand - start.onHand;
     const committed = end.committed - start.committed;
     if (onHand !== (expectOnHand.get(key) ?? 0) || committed !== (expectCommitted.get(key) ?? 0)) {
-      off.push(`${key}: onHand ${start.onHand}→${end.onHand} (Δ${onHand}, expected Δ${expectOnHand.get(key) ?? 0}), committed ${start.committed}→${end.committed} (Δ${committed}, expected Δ${expectCommitted.get(key) ?? 0})`);
+      off.push(`${key}: onHand ${start.onHand}→${end.onHand} (Δ${onHand}, expected Δ${expectOnHand.get(key) ?? 0}), committed ${start.committed}→${end.committed} (Δ${committed}, expected Δ${expectCommitted.get(key) ?? 0}); ${touching(e, key)}`);
     }
   }
   return off;
+}
+
+/** What touched a level that is off, for its diagnosis: the run's orders holding its SKU there, and the pickup checkouts there. */
+function touching(e: Pick<Evidence, 'runOrders'> & Partial<Pick<Evidence, 'checkouts'>>, key: string): string {
+  const orders = [...e.runOrders.values()]
+    .flat()
+    .flatMap((o) => o.lines.filter((l) => keyOf({ sku: l.sku, locationId: o.fulfillmentLocationId }) === key).map((l) => `${o.id} ${o.status} ×${l.quantity}`));
+  const checkouts = (e.checkouts ?? [])
+    .filter((c) => c.pickupLocationId !== null && c.lines.some((l) => keyOf({ sku: l.sku, locationId: c.pickupLocationId! }) === key))
+    .map((c) => `${c.key} ${c.outcome}${c.codes?.length ? ` ${c.codes.join(',')}` : ''} after ${c.attempts} attempts${c.orderId ? ` → ${c.orderId}` : ''}`);
+  return `orders here: ${orders.join(', ') || 'none'}; pickup checkouts here: ${checkouts.join(', ') || 'none'}`;
 }
 
 function orderRows(e: Evidence): Invariant[] {
@@ -261,6 +272,12 @@ function processRow(e: Evidence): Invariant {
   ];
   const intended = e.processes.reduce((s, p) => s + p.exits.filter((x) => x.intended).length, 0) - [...e.finalExits.values()].filter(Boolean).length;
   return row('6. no process crashed', '0 unasked exits; all up at the end; exit 0 on SIGTERM', `${crashes.length} crashes, ${e.failedStarts.length} failed restarts, ${e.notRunningAtEnd.length} down, ${unclean.length} unclean stops (${intended} kills/restarts on purpose)`, detail.length === 0, detail);
+}
+
+/** Under faults a query may fail, but an answer must say why with a code (the product's rule for every error). */
+function queryRow(e: Evidence): Invariant {
+  const q = e.stats.queries;
+  return row('7. every failed query answered with coded errors', '0 uncoded', `${q.uncoded} uncoded of ${q.failed} failed (${q.ok + q.failed} queries)`, q.uncoded === 0, q.uncodedSamples);
 }
 
 const fmt = (n: number) => (Number.isFinite(n) ? String(n) : '–');

@@ -1,6 +1,6 @@
 import { fromGlobalId } from '../../common/global-id.js';
 import { contractOperation } from '../../scripts/contract.js';
-import { AGENT, payloadOf, shopper, store, type ChaosClient, type GraphQLBody } from './client.js';
+import { AGENT, errorsCoded, payloadOf, shopper, store, type ChaosClient, type GraphQLBody } from './client.js';
 import type { Subscribers } from './subscribers.js';
 
 /*
@@ -87,7 +87,11 @@ export interface LoadOptions {
 }
 
 export interface LoadStats {
-  queries: { ok: number; failed: number; byName: Record<string, { ok: number; failed: number }> };
+  /**
+   * `uncoded`: answers (a status and a body, not a dropped connection or a timeout) with an error that has no
+   * `extensions.code`, or a 5xx/429 without coded errors; the first few described in `uncodedSamples`.
+   */
+  queries: { ok: number; failed: number; uncoded: number; uncodedSamples: string[]; byName: Record<string, { ok: number; failed: number }> };
   /** The least `onHand − committed − reserved − damaged` seen in any StoreStock answer or stock change. */
   minUnpromised: { value: number; where: string } | null;
 }
@@ -97,7 +101,7 @@ export class Load {
   readonly checkouts: CheckoutRecord[] = [];
   readonly moves: MoveRecord[] = [];
   readonly followUps: FollowUpRecord[] = [];
-  readonly stats: LoadStats = { queries: { ok: 0, failed: 0, byName: {} }, minUnpromised: null };
+  readonly stats: LoadStats = { queries: { ok: 0, failed: 0, uncoded: 0, uncodedSamples: [], byName: {} }, minUnpromised: null };
   private readonly inFlight = new Set<Promise<unknown>>();
   private stopped = false;
   private loops: Promise<void>[] = [];
@@ -257,6 +261,11 @@ export class Load {
     const tally = (this.stats.queries.byName[name] ??= { ok: 0, failed: 0 });
     tally[ok ? 'ok' : 'failed']++;
     this.stats.queries[ok ? 'ok' : 'failed']++;
+    const uncoded = attempt.ok ? !errorsCoded(attempt.body) : attempt.coded === false;
+    if (uncoded) {
+      this.stats.queries.uncoded++;
+      if (this.stats.queries.uncodedSamples.length < 10) this.stats.queries.uncodedSamples.push(`${name}: ${attempt.ok ? `HTTP ${attempt.status} ${JSON.stringify(attempt.body.errors).slice(0, 300)}` : attempt.reason}`);
+    }
     if (name === 'StoreStock' && attempt.ok) {
       for (const level of (attempt.body.data?.location?.inventoryLevels ?? []) as { sku: string; onHand: number; committed: number; reserved: number; damaged: number }[]) {
         this.sample(level.onHand - level.committed - level.reserved - level.damaged, `StoreStock ${location} ${level.sku}`);

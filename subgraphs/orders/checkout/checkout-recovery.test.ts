@@ -124,12 +124,12 @@ describe('recoverAbandonedCheckouts', () => {
     await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now });
     expect(await committed()).toBe(before + 1);
   });
-  it('ends a commitment that landed after its order ended as the order did: given back when cancelled, handed over when picked up', async () => {
+  it('gives back a commitment that a late commit made again after its order was cancelled or handed over', async () => {
     const { sandbox, deps, committed, store, sku } = await setUp();
     const onHand = async () => (await sandbox.systems.pos.getStock([{ sku, locationId: store }]))[0]!.onHand;
     const [committedBefore, onHandBefore] = [await committed(), await onHand()];
     const at = new Date(T0).toISOString();
-    const recordAs = (reference: string, status: 'CANCELLED' | 'PICKED_UP') =>
+    const recordAs = (reference: string, status: 'CANCELLED' | 'PICKED_UP', quantity: number) =>
       deps.orders.create('ecom', {
         customerId: null,
         channel: 'WEB',
@@ -137,27 +137,65 @@ describe('recoverAbandonedCheckouts', () => {
         status,
         pickupLocationId: store,
         fulfillmentLocationId: store,
-        lines: [{ sku, quantity: 1, unitPrice: { minor: 1000, currency: 'EUR' } }],
-        total: { minor: 1000, currency: 'EUR' },
+        lines: [{ sku, quantity, unitPrice: { minor: 1000, currency: 'EUR' } }],
+        total: { minor: 1000 * quantity, currency: 'EUR' },
         placedAt: at,
         correlationId: `corr-${reference}`,
         checkoutReference: reference,
       });
-    // Each order ended (its cancellation or hand-over found no commitment under its reference: the commit's answer
-    // had timed out), and then the commit landed.
-    await recordAs('chk-late-cancelled', 'CANCELLED');
-    await recordAs('chk-late-picked', 'PICKED_UP');
+    // Each checkout committed and recorded its order, which then ended its commitment: one cancelled (given back), one
+    // handed over (the goods left).
+    for (const [reference, quantity] of [['chk-late-cancelled', 2], ['chk-late-picked', 1]] as const) {
+      expect((await deps.stock.commit(store, [{ sku, quantity }], { reference, at })).ok).toBe(true);
+      await deps.stock.settle(store, reference);
+    }
+    await recordAs('chk-late-cancelled', 'CANCELLED', 2);
+    await recordAs('chk-late-picked', 'PICKED_UP', 1);
+    await sandbox.systems.pos.releaseCommitment(store, 'chk-late-cancelled');
+    await sandbox.systems.pos.fulfillCommitment(store, 'chk-late-picked');
+    expect([await committed(), await onHand()]).toEqual([committedBefore, onHandBefore - 1]);
+    // Then an earlier attempt of each, whose answer had timed out, landed: the same commitments again, open.
     expect((await deps.stock.commit(store, [{ sku, quantity: 2 }], { reference: 'chk-late-cancelled', at })).ok).toBe(true);
     expect((await deps.stock.commit(store, [{ sku, quantity: 1 }], { reference: 'chk-late-picked', at })).ok).toBe(true);
     expect(await committed()).toBe(committedBefore + 3);
 
     const now = () => new Date(T0 + 121_000);
     await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now });
-    // Nothing holds units any more: the cancelled order's 2 are back on sale, the picked-up one left the shelf.
-    expect(await committed()).toBe(committedBefore);
-    expect(await onHand()).toBe(onHandBefore - 1);
+    // Given back, both: nothing holds units any more, and the goods handed over left the shelf once.
+    expect([await committed(), await onHand()]).toEqual([committedBefore, onHandBefore - 1]);
     expect(await deps.stock.openCommitments(now().toISOString(), 10)).toEqual([]);
     await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now });
     expect([await committed(), await onHand()]).toEqual([committedBefore, onHandBefore - 1]);
+  });
+
+  it('gives back a commitment made under the reference at a location its order does not ship from; settles the one at its location', async () => {
+    const { sandbox, deps, committed, store, sku } = await setUp();
+    const other = sandbox.data.stores.find((s) => s.id !== store)!.id;
+    await sandbox.systems.pos.adjustStock({ sku, locationId: other, onHandDelta: 10 });
+    const committedAt = async (locationId: string) => (await sandbox.systems.pos.getStock([{ sku, locationId }]))[0]!.committed;
+    const [here, there] = [await committed(), await committedAt(other)];
+    const at = new Date(T0).toISOString();
+    // The first location's commit timed out and landed later; the checkout's retry committed at the next location and
+    // recorded the order there.
+    expect((await deps.stock.commit(other, [{ sku, quantity: 2 }], { reference: 'chk-moved-on', at })).ok).toBe(true);
+    expect((await deps.stock.commit(store, [{ sku, quantity: 2 }], { reference: 'chk-moved-on', at })).ok).toBe(true);
+    await deps.orders.create('ecom', {
+      customerId: null,
+      channel: 'WEB',
+      deliveryMethod: 'SHIP_FROM_STORE',
+      status: 'CONFIRMED',
+      pickupLocationId: null,
+      fulfillmentLocationId: store,
+      lines: [{ sku, quantity: 2, unitPrice: { minor: 1000, currency: 'EUR' } }],
+      total: { minor: 2000, currency: 'EUR' },
+      placedAt: at,
+      correlationId: 'corr-moved-on',
+      checkoutReference: 'chk-moved-on',
+    });
+
+    const now = () => new Date(T0 + 121_000);
+    await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now });
+    expect([await committed(), await committedAt(other)]).toEqual([here + 2, there]);
+    expect(await deps.stock.openCommitments(now().toISOString(), 10)).toEqual([]);
   });
 });

@@ -15,7 +15,7 @@ const SYSTEMS: readonly OrderSystem[] = ['ecom', 'pos'];
 
 export interface CheckoutRecoveryDeps {
   orders: Pick<OrderWriterPort, 'listPlacedBefore' | 'compareAndSetStatus' | 'forCheckout'>;
-  stock: Pick<StockCommitPort, 'release' | 'settle' | 'releaseCommitment' | 'fulfillCommitment' | 'openCommitments'>;
+  stock: Pick<StockCommitPort, 'release' | 'settle' | 'releaseCommitment' | 'openCommitments'>;
   payments: Pick<PaymentAuthorizationPort, 'void'>;
   events: EventEmitter;
   logger?: Logger | undefined;
@@ -63,10 +63,12 @@ export async function recoverAbandonedCheckouts(deps: CheckoutRecoveryDeps): Pro
 const HOLDING: ReadonlySet<SalesOrder['status']> = new Set(['PLACED', 'CONFIRMED', 'READY_FOR_PICKUP']);
 
 /**
- * Commitments still open after `before`. One whose checkout never recorded an order gives its units back. One whose
- * order exists ends as its order did: a commit that landed late (its answer timed out; the order went on, or was
- * cancelled, meanwhile) found no commitment when the order's hand-over or cancellation ended it by reference, so it
- * is ended here (handed over, or given back) instead of being settled and holding units for ever.
+ * Commitments still open after `before`. One whose checkout never recorded an order, or recorded it at another
+ * location, gives its units back. One whose order still holds its stock is settled (the settle was lost). One whose
+ * order has ended (cancelled, handed over, shipped) is a duplicate: a checkout records its order only once a commit
+ * under its reference succeeded, so the order's own commitment existed and its cancellation or hand-over ended it;
+ * this one is a commit of an earlier attempt that timed out and landed late. Its units are given back, rather than
+ * settled and held for ever.
  */
 async function releaseOrphanCommitments(deps: CheckoutRecoveryDeps, before: string): Promise<void> {
   const open = await deps.stock.openCommitments(before, BATCH);
@@ -74,13 +76,16 @@ async function releaseOrphanCommitments(deps: CheckoutRecoveryDeps, before: stri
   const recorded = await deps.orders.forCheckout(open.map((c) => c.reference));
   for (const [i, commitment] of open.entries()) {
     const order = recorded[i] ?? null;
-    const log = { reference: commitment.reference, locationId: commitment.locationId, lines: commitment.lines, madeAt: commitment.at, orderId: order?.id, status: order?.status };
-    if (order && HOLDING.has(order.status)) {
+    // Allocation tries locations in turn under one reference: a commit at a location whose answer timed out can land
+    // after the checkout (or its retry) went on to another. The order's is the one at its fulfilment location only.
+    const ours = order !== null && order.fulfillmentLocationId === commitment.locationId;
+    if (ours && HOLDING.has(order.status)) {
       await deps.stock.settle(commitment.locationId, commitment.reference);
-    } else if (order && order.status !== 'CANCELLED') {
-      if (await deps.stock.fulfillCommitment(commitment.locationId, commitment.reference)) deps.logger?.warn(log, 'stock committed after its order was handed over: handed over');
-    } else if (await deps.stock.releaseCommitment(commitment.locationId, commitment.reference)) {
-      deps.logger?.warn(log, order ? 'stock committed after its order was cancelled: given back' : 'stock committed by a checkout that recorded no order: given back');
+      continue;
+    }
+    if (await deps.stock.releaseCommitment(commitment.locationId, commitment.reference)) {
+      const why = !order ? 'stock committed by a checkout that recorded no order' : !ours ? 'stock committed at a location its order does not ship from' : `stock committed again after its order was ${order.status}`;
+      deps.logger?.warn({ reference: commitment.reference, locationId: commitment.locationId, lines: commitment.lines, madeAt: commitment.at, orderId: order?.id, status: order?.status }, `${why}: given back`);
     }
   }
 }

@@ -53,8 +53,6 @@ export interface StockCommitPort {
   settle(locationId: string, reference: string): Promise<void>;
   /** Give back the units of open commitment `reference`; false when none is open. */
   releaseCommitment(locationId: string, reference: string): Promise<boolean>;
-  /** Hand over the units of commitment `reference` (the goods left); false when none is open. */
-  fulfillCommitment(locationId: string, reference: string): Promise<boolean>;
   /** Commitments no order holds yet, made before `before`, at most `limit` per system. */
   openCommitments(before: string, limit: number): Promise<OpenCommitment[]>;
 }

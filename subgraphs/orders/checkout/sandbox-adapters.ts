@@ -83,9 +83,6 @@ export class SandboxStockCommitter implements StockCommitPort {
   async releaseCommitment(locationId: string, reference: string) {
     return (isWarehouse(locationId) ? this.wms : this.pos).releaseCommitment(locationId, reference);
   }
-  async fulfillCommitment(locationId: string, reference: string) {
-    return (isWarehouse(locationId) ? this.wms : this.pos).fulfillCommitment(locationId, reference);
-  }
   async openCommitments(before: string, limit: number) {
     // With Redis both systems keep their stock in one shared book: each answers for its own kind of location.
     const [stores, warehouses] = await Promise.all([this.pos.openCommitments(before, limit), this.wms.openCommitments(before, limit)]);
