@@ -61,8 +61,13 @@ export class MemoryStockBook implements StockBook {
    */
   async commitStock(locationId: string, lines: readonly CommitLine[], reference?: CommitmentReference | null): Promise<CommitResult> {
     const key = reference ? `${locationId}\0${reference.reference}` : null;
-    // The same commitment again (the first answer was lost): it holds the units already.
-    if (key && this.commitments.has(key)) return { ok: true };
+    // The same commitment again (the first answer was lost): it holds the units already. A retry of the checkout
+    // keeps an open one young, so that recovery does not take it for an orphan while the retry records its order.
+    const existing = key ? this.commitments.get(key) : undefined;
+    if (existing) {
+      if (!existing.settled && reference && reference.at > existing.at) existing.at = reference.at;
+      return { ok: true };
+    }
     const shortages = shortagesAt(this.stock, locationId, lines);
     if (shortages.length) return { ok: false, shortages };
     for (const line of lines) (this.stock.get({ sku: line.sku, locationId }) as StockRecord).committed += line.quantity;

@@ -97,13 +97,19 @@ add(#KEYS, 1, 'committed')
 return {}
 `;
 
-// COMMIT_LUA under a checkout's reference: a reference still open answers ok and commits nothing; a new
+// COMMIT_LUA under a checkout's reference: a reference still open answers ok, commits nothing and counts as made
+// now (a retry of the checkout); a new
 // commitment is kept open (record and time) until settled or released. KEYS: the lines' stock records, the
 // location's commitments hash, its open set. ARGV: reference, the record JSON, time made (ms), then quantity,
 // safety stock per line.
 const COMMIT_REF_LUA = `${HELPERS_LUA}
 local n = #KEYS - 2
-if redis.call('HEXISTS', KEYS[n + 1], ARGV[1]) == 1 then return {} end
+if redis.call('HEXISTS', KEYS[n + 1], ARGV[1]) == 1 then
+  -- The checkout is still retrying: keep an open commitment young, so that recovery does not take it for an orphan
+  -- while the retry records its order (XX: a settled one stays out of the open set).
+  redis.call('ZADD', KEYS[n + 2], 'XX', 'GT', ARGV[3], ARGV[1])
+  return {}
+end
 local out = shortages(n, 4)
 if #out > 0 then return out end
 add(n, 4, 'committed')

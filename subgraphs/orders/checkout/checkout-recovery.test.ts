@@ -198,4 +198,16 @@ describe('recoverAbandonedCheckouts', () => {
     expect([await committed(), await committedAt(other)]).toEqual([here + 2, there]);
     expect(await deps.stock.openCommitments(now().toISOString(), 10)).toEqual([]);
   });
+  it('leaves a commitment alone while its checkout is still retrying: a retry under the key keeps it young', async () => {
+    const { deps, committed, store, sku } = await setUp();
+    const before = await committed();
+    expect((await deps.stock.commit(store, [{ sku, quantity: 1 }], { reference: 'chk-retrying', at: new Date(T0).toISOString() })).ok).toBe(true);
+    // The checkout's retries went on (each one's order write failed); the last one committed again 100 s later.
+    expect((await deps.stock.commit(store, [{ sku, quantity: 1 }], { reference: 'chk-retrying', at: new Date(T0 + 100_000).toISOString() })).ok).toBe(true);
+    await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now: () => new Date(T0 + 121_000) });
+    expect(await committed()).toBe(before + 1);
+    // Once the retries stop, it is an orphan like any other.
+    await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now: () => new Date(T0 + 221_000) });
+    expect(await committed()).toBe(before);
+  });
 });
