@@ -2,18 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { adjustedAt as adjusted, handOverAt as handOver, pickedUpAt as pickedUp } from '../test/support/events.js';
 import { JournaledEventBackbone } from './durable.js';
 import { createEvent, InMemoryEventBackbone, sequenceIn, streamsOf, type CanonicalEvent, type EventBackbone, type EventStream, type StreamHistory } from './events.js';
 import { Journal } from './journal.js';
 import { RESUME_TOO_OLD, StreamSequencer } from './stream-sequencer.js';
 
-const adjusted = (locationId: string, id: string): CanonicalEvent =>
-  createEvent('INVENTORY_ADJUSTED', { reason: 'SALE', delta: -1, quantity: 1, onHandDelta: -1, damagedDelta: 0, onHand: 9, damaged: 0, available: 9 }, { source: 'POS', locationId, sku: 'SKU-1', id });
-const pickedUp = (orderId: string, locationId: string, id: string): CanonicalEvent =>
-  createEvent('PICKED_UP', { previousStatus: 'READY_FOR_PICKUP', status: 'PICKED_UP', currency: 'EUR', total: 100, lines: [{ sku: 'SKU-1', quantity: 1 }] }, { source: 'POS', orderId, locationId, id });
-/** A hand-over of several SKUs at one store: one change per SKU in the location's stream, one status move in the order's. */
-const handOver = (orderId: string, locationId: string, id: string, skus: string[]): CanonicalEvent =>
-  createEvent('PICKED_UP', { previousStatus: 'READY_FOR_PICKUP', status: 'PICKED_UP', currency: 'EUR', total: 100, lines: skus.map((sku) => ({ sku, quantity: 1 })) }, { source: 'POS', orderId, locationId, id });
 const confirmed = (orderId: string, id: string): CanonicalEvent => createEvent('ORDER_CONFIRMED', { previousStatus: 'PLACED', status: 'CONFIRMED' }, { source: 'WEB', orderId, id });
 
 const LOC: EventStream = { kind: 'location', id: 'store-001' };

@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { adjustedAt as adjusted, handOverAt as handOver, pickedUpAt as pickedUp } from '../../test/support/events.js';
 import { vi } from 'vitest';
 import { keysOf, REDIS_TOPOLOGIES, useRedisServer } from '../../test/support/redis.js';
 import { createEvent, sequenceIn, type CanonicalEvent, type EventStream } from '../events.js';
@@ -6,14 +7,6 @@ import { StreamSequencer } from '../stream-sequencer.js';
 import type { RedisClient } from './connection.js';
 import { RedisEventBackbone, type RedisEventBackboneOptions } from './event-backbone.js';
 import { hashTagOf, redisKeys } from './keys.js';
-
-const adjusted = (locationId: string, id: string): CanonicalEvent =>
-  createEvent('INVENTORY_ADJUSTED', { reason: 'SALE', delta: -1, quantity: 1, onHandDelta: -1, damagedDelta: 0, onHand: 9, damaged: 0, available: 9 }, { source: 'POS', locationId, sku: 'SKU-1', id });
-const pickedUp = (orderId: string, locationId: string, id: string): CanonicalEvent =>
-  createEvent('PICKED_UP', { previousStatus: 'READY_FOR_PICKUP', status: 'PICKED_UP', currency: 'EUR', total: 100, lines: [{ sku: 'SKU-1', quantity: 1 }] }, { source: 'POS', orderId, locationId, id });
-
-const handOver = (orderId: string, locationId: string, id: string, skus: string[]): CanonicalEvent =>
-  createEvent('PICKED_UP', { previousStatus: 'READY_FOR_PICKUP', status: 'PICKED_UP', currency: 'EUR', total: 100, lines: skus.map((sku) => ({ sku, quantity: 1 })) }, { source: 'POS', orderId, locationId, id });
 
 const LOC: EventStream = { kind: 'location', id: 'store-001' };
 

@@ -97,3 +97,15 @@ export function withoutIds(events: readonly CanonicalEvent[]): Array<Omit<Canoni
   // The backbone's stamp (the streams' sequences) is not the producer's: compare what the producer made.
   return events.map(({ id: _id, sequences: _sequences, ...rest }) => rest);
 }
+
+/** Stream-sequence fixtures (memory and Redis sequencer tests): a till sale of SKU-1 at a location. */
+export const adjustedAt = (locationId: string, id: string): CanonicalEvent =>
+  createEvent('INVENTORY_ADJUSTED', { reason: 'SALE', delta: -1, quantity: 1, onHandDelta: -1, damagedDelta: 0, onHand: 9, damaged: 0, available: 9 }, { source: 'POS', locationId, sku: 'SKU-1', id });
+
+/** A hand-over of several SKUs at one store: one change per SKU in the location's stream, one status move in the order's. */
+export const handOverAt = (orderId: string, locationId: string, id: string, skus: string[]): CanonicalEvent =>
+  createEvent('PICKED_UP', { previousStatus: 'READY_FOR_PICKUP', status: 'PICKED_UP', currency: 'EUR', total: 100, lines: skus.map((sku) => ({ sku, quantity: 1 })) }, { source: 'POS', orderId, locationId, id });
+
+/** A hand-over of one unit of SKU-1. */
+export const pickedUpAt = (orderId: string, locationId: string, id: string): CanonicalEvent => handOverAt(orderId, locationId, id, ['SKU-1']);
+

@@ -8,6 +8,25 @@ import { sandboxCheckout } from './sandbox-adapters.js';
 import { seededMasterData } from '../../../test/support/master-data.js';
 import { withoutIds } from '../../../test/support/events.js';
 import { cancellationEvents } from '../canonical-events.js';
+import type { SalesOrder } from '../ports.js';
+
+/** An order draft of one line of `sku`, fulfilled at `store` (a pickup there unless `deliveryMethod` says otherwise). */
+function draftAt(store: string, sku: string, o: { status: SalesOrder['status']; quantity: number; placedAt: string; correlationId: string; checkoutReference?: string; deliveryMethod?: 'PICKUP' | 'SHIP_FROM_STORE' }) {
+  const deliveryMethod = o.deliveryMethod ?? 'PICKUP';
+  return {
+    customerId: null,
+    channel: 'WEB' as const,
+    deliveryMethod,
+    status: o.status,
+    pickupLocationId: deliveryMethod === 'PICKUP' ? store : null,
+    fulfillmentLocationId: store,
+    lines: [{ sku, quantity: o.quantity, unitPrice: { minor: 1000, currency: 'EUR' as const } }],
+    total: { minor: 1000 * o.quantity, currency: 'EUR' as const },
+    placedAt: o.placedAt,
+    correlationId: o.correlationId,
+    ...(o.checkoutReference ? { checkoutReference: o.checkoutReference } : {}),
+  };
+}
 
 // A checkout whose process died half way, rebuilt step by step with the checkout's own ports over the sandbox:
 // stock committed, order recorded PLACED, maybe the payment authorized, and then nothing.
@@ -25,18 +44,7 @@ describe('recoverAbandonedCheckouts', () => {
     const committed = async () => (await sandbox.systems.pos.getStock([{ sku, locationId: store }]))[0]!.committed;
     const interrupted = async (placedAt: number, opts: { authorize?: boolean; status?: 'PLACED' | 'CONFIRMED' } = {}) => {
       expect((await deps.stock.commit(store, [{ sku, quantity: 2 }])).ok).toBe(true);
-      const order = await deps.orders.create('ecom', {
-        customerId: null,
-        channel: 'WEB',
-        deliveryMethod: 'PICKUP',
-        status: opts.status ?? 'PLACED',
-        pickupLocationId: store,
-        fulfillmentLocationId: store,
-        lines: [{ sku, quantity: 2, unitPrice: { minor: 1000, currency: 'EUR' } }],
-        total: { minor: 2000, currency: 'EUR' },
-        placedAt: new Date(placedAt).toISOString(),
-        correlationId: `corr-${placedAt}`,
-      });
+      const order = await deps.orders.create('ecom', draftAt(store, sku, { status: opts.status ?? 'PLACED', quantity: 2, placedAt: new Date(placedAt).toISOString(), correlationId: `corr-${placedAt}` }));
       if (opts.authorize) await deps.payments.authorize({ orderId: order.id, amount: order.total, method: 'CARD', token: null });
       return order;
     };
@@ -97,19 +105,7 @@ describe('recoverAbandonedCheckouts', () => {
     // The same commitment again (a lost answer, retried under the same key) holds nothing more.
     expect((await deps.stock.commit(store, [{ sku, quantity: 3 }], { reference: 'chk-orphan', at })).ok).toBe(true);
     expect((await deps.stock.commit(store, [{ sku, quantity: 1 }], { reference: 'chk-recorded', at })).ok).toBe(true);
-    await deps.orders.create('ecom', {
-      customerId: null,
-      channel: 'WEB',
-      deliveryMethod: 'PICKUP',
-      status: 'CONFIRMED',
-      pickupLocationId: store,
-      fulfillmentLocationId: store,
-      lines: [{ sku, quantity: 1, unitPrice: { minor: 1000, currency: 'EUR' } }],
-      total: { minor: 1000, currency: 'EUR' },
-      placedAt: at,
-      correlationId: 'corr-recorded',
-      checkoutReference: 'chk-recorded',
-    });
+    await deps.orders.create('ecom', draftAt(store, sku, { status: 'CONFIRMED', quantity: 1, placedAt: at, correlationId: 'corr-recorded', checkoutReference: 'chk-recorded' }));
     expect(await committed()).toBe(before + 4);
 
     // Too young: a checkout may still be running.
@@ -130,19 +126,7 @@ describe('recoverAbandonedCheckouts', () => {
     const [committedBefore, onHandBefore] = [await committed(), await onHand()];
     const at = new Date(T0).toISOString();
     const recordAs = (reference: string, status: 'CANCELLED' | 'PICKED_UP', quantity: number) =>
-      deps.orders.create('ecom', {
-        customerId: null,
-        channel: 'WEB',
-        deliveryMethod: 'PICKUP',
-        status,
-        pickupLocationId: store,
-        fulfillmentLocationId: store,
-        lines: [{ sku, quantity, unitPrice: { minor: 1000, currency: 'EUR' } }],
-        total: { minor: 1000 * quantity, currency: 'EUR' },
-        placedAt: at,
-        correlationId: `corr-${reference}`,
-        checkoutReference: reference,
-      });
+      deps.orders.create('ecom', draftAt(store, sku, { status, quantity, placedAt: at, correlationId: `corr-${reference}`, checkoutReference: reference }));
     // Each checkout committed and recorded its order, which then ended its commitment: one cancelled (given back), one
     // handed over (the goods left).
     for (const [reference, quantity] of [['chk-late-cancelled', 2], ['chk-late-picked', 1]] as const) {
@@ -179,19 +163,7 @@ describe('recoverAbandonedCheckouts', () => {
     // recorded the order there.
     expect((await deps.stock.commit(other, [{ sku, quantity: 2 }], { reference: 'chk-moved-on', at })).ok).toBe(true);
     expect((await deps.stock.commit(store, [{ sku, quantity: 2 }], { reference: 'chk-moved-on', at })).ok).toBe(true);
-    await deps.orders.create('ecom', {
-      customerId: null,
-      channel: 'WEB',
-      deliveryMethod: 'SHIP_FROM_STORE',
-      status: 'CONFIRMED',
-      pickupLocationId: null,
-      fulfillmentLocationId: store,
-      lines: [{ sku, quantity: 2, unitPrice: { minor: 1000, currency: 'EUR' } }],
-      total: { minor: 2000, currency: 'EUR' },
-      placedAt: at,
-      correlationId: 'corr-moved-on',
-      checkoutReference: 'chk-moved-on',
-    });
+    await deps.orders.create('ecom', draftAt(store, sku, { status: 'CONFIRMED', quantity: 2, placedAt: at, correlationId: 'corr-moved-on', checkoutReference: 'chk-moved-on', deliveryMethod: 'SHIP_FROM_STORE' }));
 
     const now = () => new Date(T0 + 121_000);
     await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now });
