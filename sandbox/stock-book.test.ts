@@ -5,6 +5,9 @@ import { STOCK_WRITES, WRITE_METHODS, type SystemWrite } from '../common/systems
 import { createSandbox } from './index.js';
 import { generateSeedData } from './seed.js';
 import { MemoryStockBook } from './stock-book.js';
+import { EXPORT_STATE, IMPORT_STATE } from './state.js';
+import { checkUnannouncedWrites } from '../test/support/unannounced-writes.js';
+import { checkReleaseAsSeen } from '../test/support/commitment-release.js';
 
 /*
  * The POS and the WMS keep their stock in the book they are given, below the fault and call-count layer: with a
@@ -129,5 +132,23 @@ describe('MemoryStockBook: adjustments under a reference', () => {
     expect(await book.adjustStock({ sku: 'A', locationId: 'S1', onHandDelta: 1, reference: 'adj-2' })).toMatchObject({ ok: true, record: { onHand: 9 } });
     expect(await book.adjustStock({ sku: 'A', locationId: 'S1', onHandDelta: -99, reference: 'adj-3' })).toMatchObject({ ok: false, reason: 'NEGATIVE_STOCK' });
     expect(await book.adjustStock({ sku: 'A', locationId: 'S1', onHandDelta: -9, reference: 'adj-3' })).toMatchObject({ ok: true, record: { onHand: 0 } });
+  });
+});
+
+describe('MemoryStockBook: unannounced writes', () => {
+  it('keeps each write\'s unannounced record with the write until it is marked announced, across a snapshot too', async () => {
+    const book = new MemoryStockBook([{ sku: 'A', locationId: 'S1', onHand: 10, committed: 0, reserved: 0, damaged: 0 }]);
+    await checkUnannouncedWrites(book);
+    const restored = new MemoryStockBook([]);
+    restored[IMPORT_STATE](JSON.parse(JSON.stringify(book[EXPORT_STATE]())));
+    const later = new Date(Date.now() + 60_000).toISOString();
+    expect(await restored.unannouncedWrites(later, 100)).toEqual(await book.unannouncedWrites(later, 100));
+    expect(await restored.unannouncedWrites(later, 100)).toHaveLength(4);
+  });
+});
+
+describe('MemoryStockBook: recovery\'s release', () => {
+  it('gives a commitment back as recovery saw it only while it is still open so: not once a retry made it again, nor once settled', async () => {
+    await checkReleaseAsSeen(new MemoryStockBook([{ sku: 'A', locationId: 'S1', onHand: 10, committed: 0, reserved: 0, damaged: 0 }]));
   });
 });

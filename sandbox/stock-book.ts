@@ -1,5 +1,6 @@
 import type { StockKey, StockRecord } from '../common/systems/records.js';
-import type { AdjustResult, CommitLine, CommitmentReference, CommitResult, OpenCommitment, ReservationHold, ReserveResult, Shortage, StockAdjustment, StockBook, StockReservationRecord } from '../common/systems/stock-book.js';
+import { movementOf, unannouncedIdOf, type AdjustResult, type CommitLine, type CommitmentReference, type CommitResult, type OpenCommitment, type ReservationHold, type ReserveResult, type Shortage, type StockAdjustment, type StockBook, type StockReservationRecord, type UnannouncedStockWrite } from '../common/systems/stock-book.js';
+import { callTime } from './clock.js';
 import { PairIndex } from './shared.js';
 import { EXPORT_STATE, IMPORT_STATE, intPart, listPart, type SystemState } from './state.js';
 
@@ -12,6 +13,8 @@ export interface StockBookState extends SystemState {
   commitments: [string, OpenCommitment & { settled?: boolean }][];
   /** Applied adjustments by key (location and reference), oldest first; absent in snapshots written before them. */
   adjustments?: [string, { record: StockRecord; previousOnHand: number }][];
+  /** Writes whose events were not handed over yet, oldest first; absent in snapshots written before them. */
+  unannounced?: UnannouncedStockWrite[];
 }
 
 /** How many adjustment references the in-memory book remembers. */
@@ -80,7 +83,11 @@ export class MemoryStockBook implements StockBook {
     if (commitment) commitment.settled = true;
   }
 
-  async releaseCommitment(locationId: string, reference: string): Promise<boolean> {
+  async releaseCommitment(locationId: string, reference: string, seenAt?: string): Promise<boolean> {
+    if (seenAt !== undefined) {
+      const open = this.commitments.get(`${locationId}\0${reference}`);
+      if (!open || open.settled || Date.parse(open.at) > Date.parse(seenAt)) return false;
+    }
     const commitment = this.endCommitment(locationId, reference);
     if (commitment) await this.releaseStock(locationId, commitment.lines);
     return commitment !== null;
@@ -148,7 +155,13 @@ export class MemoryStockBook implements StockBook {
     record.onHand = onHand;
     record.damaged = damaged;
     if (!existing) this.stock.set(record);
-    if (adjustment.reference) this.rememberAdjustment(`${adjustment.locationId}\0${adjustment.reference}`, { record: { ...record }, previousOnHand });
+    if (adjustment.reference) {
+      this.rememberAdjustment(`${adjustment.locationId}\0${adjustment.reference}`, { record: { ...record }, previousOnHand });
+      if (adjustment.reason) {
+        const movement = movementOf(adjustment);
+        this.unannounce({ kind: 'ADJUSTED', id: unannouncedIdOf.adjusted(adjustment.reference), locationId: adjustment.locationId, at: callTime().toISOString(), correlationId: adjustment.correlationId ?? null, sku: adjustment.sku, reason: adjustment.reason, movement, record: { ...record }, previousOnHand });
+      }
+    }
     return { ok: true, record, previousOnHand };
   }
 
@@ -179,6 +192,7 @@ export class MemoryStockBook implements StockBook {
       holder: hold.holder ?? null,
     };
     this.reservations.set(reservation.id, reservation);
+    this.unannounce({ kind: 'RESERVED', id: unannouncedIdOf.reserved(reservation.id), locationId, at: callTime().toISOString(), correlationId: reservation.correlationId, reservation });
     return { ok: true, reservation };
   }
 
@@ -186,12 +200,13 @@ export class MemoryStockBook implements StockBook {
    * End a live reservation and give its units back; null when it is unknown, released or expired already, or (with
    * `holder`) held by someone else.
    */
-  async releaseReservation(id: string, holder?: string | null): Promise<StockReservationRecord | null> {
+  async releaseReservation(id: string, holder?: string | null, correlationId?: string | null): Promise<StockReservationRecord | null> {
     const reservation = this.reservations.get(id);
     if (!reservation) return null;
     if (holder && reservation.holder !== holder) return null;
     this.reservations.delete(id);
     giveBackReserved(this.stock, reservation);
+    this.unannounce({ kind: 'RELEASED', id: unannouncedIdOf.ended(id), locationId: reservation.locationId, at: callTime().toISOString(), correlationId: correlationId ?? reservation.correlationId, reservation });
     return reservation;
   }
 
@@ -210,8 +225,29 @@ export class MemoryStockBook implements StockBook {
     for (const reservation of expired) {
       this.reservations.delete(reservation.id);
       giveBackReserved(this.stock, reservation);
+      this.unannounce({ kind: 'EXPIRED', id: unannouncedIdOf.ended(reservation.id), locationId: reservation.locationId, at: callTime().toISOString(), correlationId: reservation.correlationId, reservation });
     }
     return { expired, nextExpiresAt: next?.expiresAt ?? null };
+  }
+
+  /** Writes whose events are not handed over yet, by location and id, in the order they were made. */
+  private readonly unannounced = new Map<string, UnannouncedStockWrite>();
+  private unannounce(write: UnannouncedStockWrite): void {
+    this.unannounced.set(`${write.locationId}\0${write.id}`, write);
+  }
+
+  async unannouncedWrites(before: string, limit: number): Promise<UnannouncedStockWrite[]> {
+    const cutoff = Date.parse(before);
+    const found: UnannouncedStockWrite[] = [];
+    for (const write of this.unannounced.values()) {
+      if (found.length >= limit) break;
+      if (Date.parse(write.at) < cutoff) found.push(write);
+    }
+    return found;
+  }
+
+  async markAnnounced(locationId: string, ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.unannounced.delete(`${locationId}\0${id}`);
   }
 
   /**
@@ -220,7 +256,7 @@ export class MemoryStockBook implements StockBook {
    * {@link IMPORT_STATE}, or a restart from a snapshot loses it.
    */
   [EXPORT_STATE](): StockBookState {
-    return { stock: this.stock.all().map((r) => ({ ...r })), reservations: [...this.reservations.values()], reservationSequence: this.reservationSequence, commitments: [...this.commitments.entries()].map(([k, c]) => [k, { ...c }]), adjustments: [...this.adjustments.entries()] };
+    return { stock: this.stock.all().map((r) => ({ ...r })), reservations: [...this.reservations.values()], reservationSequence: this.reservationSequence, commitments: [...this.commitments.entries()].map(([k, c]) => [k, { ...c }]), adjustments: [...this.adjustments.entries()], unannounced: [...this.unannounced.values()] };
   }
 
   /** Replace everything the book holds by a snapshot's ({@link EXPORT_STATE}). */
@@ -234,6 +270,8 @@ export class MemoryStockBook implements StockBook {
     for (const [key, commitment] of listPart<[string, OpenCommitment & { settled?: boolean }]>(state, 'commitments', 'a stock book')) this.commitments.set(key, commitment);
     this.adjustments.clear();
     if (state.adjustments !== undefined) for (const [key, result] of listPart<[string, { record: StockRecord; previousOnHand: number }]>(state, 'adjustments', 'a stock book')) this.adjustments.set(key, result);
+    this.unannounced.clear();
+    if (state.unannounced !== undefined) for (const write of listPart<UnannouncedStockWrite>(state, 'unannounced', 'a stock book')) this.unannounce(write);
   }
 }
 
@@ -255,8 +293,8 @@ export class StockKeeper implements StockBook {
   settleCommitment(locationId: string, reference: string): Promise<void> {
     return this.stockBook.settleCommitment(locationId, reference);
   }
-  releaseCommitment(locationId: string, reference: string): Promise<boolean> {
-    return this.stockBook.releaseCommitment(locationId, reference);
+  releaseCommitment(locationId: string, reference: string, seenAt?: string): Promise<boolean> {
+    return this.stockBook.releaseCommitment(locationId, reference, seenAt);
   }
   fulfillCommitment(locationId: string, reference: string): Promise<boolean> {
     return this.stockBook.fulfillCommitment(locationId, reference);
@@ -276,10 +314,16 @@ export class StockKeeper implements StockBook {
   reserveStock(locationId: string, lines: readonly CommitLine[], hold: ReservationHold): Promise<ReserveResult> {
     return this.stockBook.reserveStock(locationId, lines, hold);
   }
-  releaseReservation(id: string, holder?: string | null): Promise<StockReservationRecord | null> {
-    return this.stockBook.releaseReservation(id, holder);
+  releaseReservation(id: string, holder?: string | null, correlationId?: string | null): Promise<StockReservationRecord | null> {
+    return this.stockBook.releaseReservation(id, holder, correlationId);
   }
   expireReservations(asOf: string): Promise<{ expired: StockReservationRecord[]; nextExpiresAt: string | null }> {
     return this.stockBook.expireReservations(asOf);
+  }
+  unannouncedWrites(before: string, limit: number): Promise<UnannouncedStockWrite[]> {
+    return this.stockBook.unannouncedWrites(before, limit);
+  }
+  markAnnounced(locationId: string, ids: readonly string[]): Promise<void> {
+    return this.stockBook.markAnnounced(locationId, ids);
   }
 }

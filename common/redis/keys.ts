@@ -66,6 +66,11 @@ export interface RedisKeys {
     commitments(locationId: string): string;
     adjustment(locationId: string, reference: string): string;
     openCommitments(locationId: string): string;
+    /** A location's writes whose events are not handed over yet: id → what the event needs. */
+    unannounced(locationId: string): string;
+    /** The same writes' times (ms), for the oldest first. */
+    unannouncedAt(locationId: string): string;
+    unannouncedLocations: string;
     commitmentLocations: string;
     locations: string;
     seeded(tag: string): string;
@@ -105,6 +110,9 @@ export function redisKeys(prefix: string): RedisKeys {
       commitments: (locationId) => `${p}:stock-cmt:{${locationId}}`,
       adjustment: (locationId, reference) => `${p}:stock-adj:{${locationId}}:${reference}`,
       openCommitments: (locationId) => `${p}:stock-cmt:{${locationId}}:open`,
+      unannounced: (locationId) => `${p}:stock-news:{${locationId}}`,
+      unannouncedAt: (locationId) => `${p}:stock-news:{${locationId}}:at`,
+      unannouncedLocations: `${p}:stock-news:locations`,
       commitmentLocations: `${p}:stock-cmt:locations`,
       locations: `${p}:stock-rsv:locations`,
       seeded: (tag) => `${p}:stock:seeded:${tag}`,

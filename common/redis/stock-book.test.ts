@@ -4,6 +4,8 @@ import { isCluster, type RedisClient } from './connection.js';
 import { keysOf, REDIS_TOPOLOGIES, useRedisServer } from '../../test/support/redis.js';
 import { slotOf } from './keys.js';
 import { RedisStockBook } from './stock-book.js';
+import { checkUnannouncedWrites } from '../../test/support/unannounced-writes.js';
+import { checkReleaseAsSeen } from '../../test/support/commitment-release.js';
 
 describe.each(REDIS_TOPOLOGIES)('%s', (topology) => {
   const redisServer = useRedisServer(['stock-test-a', 'stock-test-b'], { topology });
@@ -153,6 +155,11 @@ describe.each(REDIS_TOPOLOGIES)('%s', (topology) => {
         expect(await other.releaseCommitment('W1', 'chk-2')).toBe(false);
         expect((await book.getStock([{ sku: 'A', locationId: 'W1' }]))[0]).toMatchObject({ onHand: 6, committed: 0 });
       });
+
+      it('gives one back as recovery saw it only while it is still open so: not once a retry made it again, nor once settled', async () => {
+        const { book } = await bookWith([rec('A', 'S1', 10)]);
+        await checkReleaseAsSeen(book);
+      });
     });
 
     describe('adjustStock', () => {
@@ -214,6 +221,15 @@ describe.each(REDIS_TOPOLOGIES)('%s', (topology) => {
         await expect(book.commitStock('S1', [{ sku: 'A', quantity: 1, safetyStock: Number.POSITIVE_INFINITY }])).rejects.toThrow(/safetyStock/);
         await expect(book.reserveStock('S1', [{ sku: 'A', quantity: 1, safetyStock: 0 }], { expiresAt: 'soon' })).rejects.toThrow(/expiresAt/);
         expect(await book.getStock([{ sku: 'A', locationId: 'S1' }])).toEqual([rec('A', 'S1', 10)]);
+      });
+    });
+
+    describe('unannounced writes', () => {
+      it('keeps each write\'s unannounced record in its script until it is marked announced, seen by every instance', async () => {
+        const { book, prefix } = await bookWith([rec('A', 'S1', 10)]);
+        await checkUnannouncedWrites(book);
+        const later = new Date(Date.now() + 60_000).toISOString();
+        expect(await new RedisStockBook({ redis: b, prefix }).unannouncedWrites(later, 100)).toEqual(await book.unannouncedWrites(later, 100));
       });
     });
 

@@ -2,7 +2,7 @@ import type { ChainableCommander } from 'ioredis';
 import { pipelineBySlot, type RedisClient } from './connection.js';
 import { redisKeys, type RedisKeys } from './keys.js';
 import type { StockKey, StockRecord } from '../systems/records.js';
-import type { AdjustResult, CommitLine, CommitmentReference, CommitResult, OpenCommitment, ReservationHold, ReserveResult, StockAdjustment, StockBook, StockReservationRecord } from '../systems/stock-book.js';
+import { movementOf, unannouncedIdOf, type AdjustResult, type CommitLine, type CommitmentReference, type CommitResult, type OpenCommitment, type ReservationHold, type ReserveResult, type StockAdjustment, type StockBook, type StockReservationRecord, type UnannouncedStockWrite } from '../systems/stock-book.js';
 
 export interface RedisStockBookOptions {
   /** The shared client (one server or a cluster). The book never closes it: its creator does (see `quitAll`). */
@@ -85,6 +85,13 @@ local function finish(rsvKey, dueKey, madeKey, id, first, count)
   end
   return json, made
 end
+-- Keep what a write's event needs beside the write, in the same script (see StockBook.unannouncedWrites): the JSON
+-- under the write's id in the location's hash, and the write's time (Redis's clock, ms) in its sorted set.
+local function unannounce(newsKey, newsAtKey, id, json)
+  local t = redis.call('TIME')
+  redis.call('HSET', newsKey, id, json)
+  redis.call('ZADD', newsAtKey, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), id)
+end
 `;
 
 // All or nothing over every line, in one script so that two instances cannot both take the last unit.
@@ -120,15 +127,20 @@ return {}
 
 // End a commitment once, whoever asks: whoever removes it from the hash gives its units back ('release') or hands
 // them over ('fulfil', as FULFIL_LUA). KEYS: the lines' stock records (read from the record by the caller), the
-// commitments hash, the open set. ARGV: reference, 'release' or 'fulfil', then quantity per line. Reply 1 ended, 0 not there.
+// commitments hash, the open set. ARGV: reference, 'release' or 'fulfil', the time (ms) it must still be open at or
+// before ('' for any commitment), then quantity per line. Reply 1 ended, 0 not there (or not open as asked).
 const END_REF_LUA = `${HELPERS_LUA}
 local n = #KEYS - 2
+if ARGV[3] ~= '' then
+  local score = redis.call('ZSCORE', KEYS[n + 2], ARGV[1])
+  if not score or tonumber(score) > tonumber(ARGV[3]) then return 0 end
+end
 if redis.call('HDEL', KEYS[n + 1], ARGV[1]) == 0 then return 0 end
 redis.call('ZREM', KEYS[n + 2], ARGV[1])
 for i = 1, n do
   local exists, onHand, committed, reserved, damaged = read(KEYS[i])
   if exists then
-    local q = tonumber(ARGV[i + 2])
+    local q = tonumber(ARGV[i + 3])
     if ARGV[2] == 'fulfil' then
       onHand = math.max(0, onHand - q)
       redis.call('HSET', KEYS[i], 'onHand', num(onHand), 'committed', num(math.max(0, committed - q)), 'damaged', num(math.min(damaged, onHand)))
@@ -163,8 +175,10 @@ return 1
 `;
 
 // The sandbox's adjustStock, check and write in one step so that a compare-and-swap on on-hand holds across
-// instances. KEYS: the stock record. ARGV: expectedOnHand or '', countedOnHand or '', onHandDelta,
-// damagedDelta, protectPromised ('1' or '0').
+// instances. KEYS: the stock record; with a reference also its applied reply, and with a reason too the
+// location's unannounced writes (hash, times). ARGV: expectedOnHand or '', countedOnHand or '', onHandDelta, damagedDelta,
+// protectPromised ('1' or '0'), how long the reply is kept (ms), the unannounced write's id and its JSON without
+// the counts (which the script appends as "after": onHand, committed, reserved, damaged, and "previousOnHand").
 // Reply: {'OK' or the refusal, existed ('1'/'0'), onHand, committed, reserved, damaged, previousOnHand}, where
 // the counters are the record as written (OK) or as it is (refused).
 const ADJUST_LUA = `${HELPERS_LUA}
@@ -186,30 +200,37 @@ if ARGV[5] == '1' and sound < committed + reserved and sound < onHand - damaged 
 redis.call('HSET', KEYS[1], 'onHand', num(newOnHand), 'committed', num(committed), 'reserved', num(reserved), 'damaged', num(newDamaged))
 local applied = reply('OK', newOnHand, newDamaged)
 if KEYS[2] then redis.call('SET', KEYS[2], cjson.encode(applied), 'PX', ARGV[6]) end
+if KEYS[3] then
+  unannounce(KEYS[3], KEYS[4], ARGV[7], string.sub(ARGV[8], 1, -2) .. ',"after":[' .. num(newOnHand) .. ',' .. num(committed) .. ',' .. num(reserved) .. ',' .. num(newDamaged) .. '],"previousOnHand":' .. num(onHand) .. '}')
+end
 return applied
 `;
 
 // The check of COMMIT_LUA, then the hold: reserved units, the next number of the location's sequence (taken only
 // on success, as the sandbox does), the record (a field of the location's reservation hash, so that no key is
 // built here), its due time and its creation time (Redis's clock, in µs: the order of expiries across locations).
-// KEYS: the lines' stock records, reservations, due set, made set, sequence. ARGV: locationId, due score (ms),
-// the record's JSON without its id, then quantity, safety stock per line.
+// KEYS: the lines' stock records, reservations, due set, made set, sequence, the location's unannounced writes
+// (hash, times). ARGV: locationId, due score (ms), the record's JSON without its id, then quantity, safety stock
+// per line.
 // Reply: {1, id} or {0, {line index, available}*}.
 const RESERVE_LUA = `${HELPERS_LUA}
-local n = #KEYS - 4
+local n = #KEYS - 6
 local out = shortages(n, 4)
 if #out > 0 then return {0, out} end
 add(n, 4, 'reserved')
 local id = string.format('rsv-%06d@%s', redis.call('INCR', KEYS[n + 4]), ARGV[1])
-redis.call('HSET', KEYS[n + 1], id, '{"id":' .. cjson.encode(id) .. ',' .. string.sub(ARGV[3], 2))
+local json = '{"id":' .. cjson.encode(id) .. ',' .. string.sub(ARGV[3], 2)
+redis.call('HSET', KEYS[n + 1], id, json)
+unannounce(KEYS[n + 5], KEYS[n + 6], 'reserved:' .. id, '{"kind":"RESERVED","reservation":' .. json .. '}')
 redis.call('ZADD', KEYS[n + 2], ARGV[2], id)
 local t = redis.call('TIME')
 redis.call('ZADD', KEYS[n + 3], string.format('%d%06d', tonumber(t[1]), tonumber(t[2])), id)
 return {1, id}
 `;
 
-// KEYS: reservations, due set, made set, then the reservation's stock records in the order of its lines.
-// ARGV: id, holder or ''. Reply: the record's JSON, or nil.
+// KEYS: reservations, due set, made set, the location's unannounced writes (hash, times), then the reservation's
+// stock records in the order of its lines. ARGV: id, holder or '', the release's correlation id as JSON (or
+// null). Reply: the record's JSON, or nil.
 // A holder, when given, is the one the reservation must have (a shopper ends only their own cart hold): another
 // holder's reservation is left alone and answers as an unknown one.
 const END_LUA = `${HELPERS_LUA}
@@ -218,16 +239,18 @@ if ARGV[2] ~= '' then
   if not json then return nil end
   if cjson.decode(json).holder ~= ARGV[2] then return nil end
 end
-local json = finish(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 4, #KEYS - 3)
+local json = finish(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 6, #KEYS - 5)
+if json then unannounce(KEYS[4], KEYS[5], 'ended:' .. ARGV[1], '{"kind":"RELEASED","correlationId":' .. ARGV[3] .. ',"reservation":' .. json .. '}') end
 return json
 `;
 
 // End the given reservations of one location that are still due at ARGV[1] (ms), each exactly like END_LUA.
-// KEYS: reservations, due set, made set, then each candidate's stock records. ARGV: due score, then per
+// KEYS: reservations, due set, made set, the location's unannounced writes (hash, times), then each candidate's
+// stock records. ARGV: due score, then per
 // candidate: id, number of its stock records in KEYS. Reply: {creation stamp, JSON}* of those it ended.
 const EXPIRE_LUA = `${HELPERS_LUA}
 local out = {}
-local first = 4
+local first = 6
 local due = tonumber(ARGV[1])
 for i = 2, #ARGV, 2 do
   local id = ARGV[i]
@@ -237,6 +260,7 @@ for i = 2, #ARGV, 2 do
   if score and tonumber(score) <= due then
     local json, made = finish(KEYS[1], KEYS[2], KEYS[3], id, first, count)
     if json then
+      unannounce(KEYS[4], KEYS[5], 'ended:' .. id, '{"kind":"EXPIRED","reservation":' .. json .. '}')
       out[#out + 1] = made or '0'
       out[#out + 1] = json
     end
@@ -316,6 +340,8 @@ export class RedisStockBook implements StockBook {
   private readonly expireBatch: number;
   /** Locations this instance has added to the set that expiry reads (adding is idempotent; this saves the trip). */
   private readonly knownLocations = new Set<string>();
+  /** The same for the set of locations with unannounced writes. */
+  private readonly knownUnannouncedLocations = new Set<string>();
 
   constructor(options: RedisStockBookOptions) {
     this.redis = defineScripts(options.redis);
@@ -360,20 +386,22 @@ export class RedisStockBook implements StockBook {
     await this.redis.zrem(this.keys.openCommitments(locationId), reference);
   }
 
-  releaseCommitment(locationId: string, reference: string): Promise<boolean> {
-    return this.endCommitment(locationId, reference, 'release');
+  releaseCommitment(locationId: string, reference: string, seenAt?: string): Promise<boolean> {
+    return this.endCommitment(locationId, reference, 'release', seenAt);
   }
 
   fulfillCommitment(locationId: string, reference: string): Promise<boolean> {
     return this.endCommitment(locationId, reference, 'fulfil');
   }
 
-  private async endCommitment(locationId: string, reference: string, how: 'release' | 'fulfil'): Promise<boolean> {
+  private async endCommitment(locationId: string, reference: string, how: 'release' | 'fulfil', seenAt?: string): Promise<boolean> {
+    const openAtMost = seenAt === undefined ? '' : Date.parse(seenAt);
+    if (Number.isNaN(openAtMost)) throw new RangeError(`seenAt must be an ISO 8601 instant, got "${seenAt}"`);
     const json = await this.redis.hget(this.keys.commitments(locationId), reference);
     if (!json) return false;
     const { lines } = JSON.parse(json) as OpenCommitment;
     const keys = [...this.lineKeys(locationId, lines), this.keys.commitments(locationId), this.keys.openCommitments(locationId)];
-    return (await this.redis.retailStockEndRef(keys.length, ...keys, reference, how, ...lines.map((l) => finite(l.quantity, 'quantity')))) === 1;
+    return (await this.redis.retailStockEndRef(keys.length, ...keys, reference, how, openAtMost, ...lines.map((l) => finite(l.quantity, 'quantity')))) === 1;
   }
 
   async openCommitments(before: string, limit: number): Promise<OpenCommitment[]> {
@@ -408,7 +436,13 @@ export class RedisStockBook implements StockBook {
     const { sku, locationId } = adjustment;
     const optional = (value: number | undefined | null, name: string) => (value == null ? '' : finite(value, name));
     // With a reference, its applied reply is kept beside the record (same slot) for a day: a repeat answers it.
-    const keys = adjustment.reference ? [this.keys.record(locationId, sku), this.keys.adjustment(locationId, adjustment.reference)] : [this.keys.record(locationId, sku)];
+    // and what its event needs is kept with the write until it is announced.
+    const { reference, reason } = adjustment;
+    const keys = [this.keys.record(locationId, sku)];
+    if (reference) keys.push(this.keys.adjustment(locationId, reference));
+    if (reference && reason) keys.push(this.keys.unannounced(locationId), this.keys.unannouncedAt(locationId));
+    const news = reference && reason ? [unannouncedIdOf.adjusted(reference), JSON.stringify({ kind: 'ADJUSTED', sku, correlationId: adjustment.correlationId ?? null, reason, movement: movementOf(adjustment) })] : [];
+    if (news.length) await this.noteUnannouncedAt(locationId);
     const [status, existed, onHand, committed, reserved, damaged, previousOnHand] = await this.redis.retailStockAdjust(
       keys.length,
       ...keys,
@@ -418,6 +452,7 @@ export class RedisStockBook implements StockBook {
       finite(adjustment.damagedDelta ?? 0, 'damagedDelta'),
       adjustment.protectPromised ? '1' : '0',
       ADJUSTMENT_KEPT_MS,
+      ...news,
     );
     const record: StockRecord = { sku, locationId, onHand: Number(onHand), committed: Number(committed), reserved: Number(reserved), damaged: Number(damaged) };
     switch (status) {
@@ -455,7 +490,8 @@ export class RedisStockBook implements StockBook {
       await this.redis.sadd(this.keys.locations, locationId);
       this.knownLocations.add(locationId);
     }
-    const keys = [...this.lineKeys(locationId, lines), this.keys.reservations(locationId), this.keys.due(locationId), this.keys.made(locationId), this.keys.sequence(locationId)];
+    await this.noteUnannouncedAt(locationId);
+    const keys = [...this.lineKeys(locationId, lines), this.keys.reservations(locationId), this.keys.due(locationId), this.keys.made(locationId), this.keys.sequence(locationId), this.keys.unannounced(locationId), this.keys.unannouncedAt(locationId)];
     const reply = await this.redis.retailStockReserve(keys.length, ...keys, locationId, due, JSON.stringify(body), ...args);
     if (reply[0] === 0) return { ok: false, shortages: shortagesOf(lines, reply[1]) };
     return { ok: true, reservation: { id: reply[1], ...body } };
@@ -465,7 +501,7 @@ export class RedisStockBook implements StockBook {
    * End a live reservation and give its units back; null when it is unknown, released or expired already, or (with
    * `holder`) held by someone else.
    */
-  async releaseReservation(id: string, holder?: string | null): Promise<StockReservationRecord | null> {
+  async releaseReservation(id: string, holder?: string | null, correlationId?: string | null): Promise<StockReservationRecord | null> {
     const locationId = locationOf(id);
     if (locationId === null) return null;
     // The script needs the lines' stock keys, which only the record names: read it first (it never changes once
@@ -473,8 +509,9 @@ export class RedisStockBook implements StockBook {
     const stored = await this.redis.hget(this.keys.reservations(locationId), id);
     if (stored == null) return null;
     const lines = (JSON.parse(stored) as StockReservationRecord).lines;
-    const keys = [this.keys.reservations(locationId), this.keys.due(locationId), this.keys.made(locationId), ...this.lineKeys(locationId, lines)];
-    const json = await this.redis.retailStockEnd(keys.length, ...keys, id, holder ?? '');
+    await this.noteUnannouncedAt(locationId);
+    const keys = [this.keys.reservations(locationId), this.keys.due(locationId), this.keys.made(locationId), this.keys.unannounced(locationId), this.keys.unannouncedAt(locationId), ...this.lineKeys(locationId, lines)];
+    const json = await this.redis.retailStockEnd(keys.length, ...keys, id, holder ?? '', JSON.stringify(correlationId ?? null));
     return json == null ? null : (JSON.parse(json) as StockReservationRecord);
   }
 
@@ -534,7 +571,8 @@ export class RedisStockBook implements StockBook {
         stockKeys.push(...this.lineKeys(locationId, lines));
         args.push(id, lines.length);
       });
-      const reply = await this.redis.retailStockExpire(3 + stockKeys.length, reservations, dueKey, made, ...stockKeys, ...args);
+      await this.noteUnannouncedAt(locationId);
+      const reply = await this.redis.retailStockExpire(5 + stockKeys.length, reservations, dueKey, made, this.keys.unannounced(locationId), this.keys.unannouncedAt(locationId), ...stockKeys, ...args);
       for (let i = 0; i + 1 < reply.length; i += 2) expired.push({ made: Number(reply[i]), record: JSON.parse(reply[i + 1]!) as StockReservationRecord });
       if (ids.length < this.expireBatch) break;
     }
@@ -544,6 +582,36 @@ export class RedisStockBook implements StockBook {
     // Ended between the two reads: its due time is still the best answer for "when to look again".
     const expiresAt = json ? (JSON.parse(json) as StockReservationRecord).expiresAt : new Date(Number(score)).toISOString();
     return { expired, next: { at: Number(score), expiresAt } };
+  }
+
+  async unannouncedWrites(before: string, limit: number): Promise<UnannouncedStockWrite[]> {
+    const cutoff = Date.parse(before);
+    const found: UnannouncedStockWrite[] = [];
+    for (const locationId of await this.redis.smembers(this.keys.unannouncedLocations)) {
+      if (found.length >= limit) break;
+      const scored = await this.redis.zrangebyscore(this.keys.unannouncedAt(locationId), '-inf', `(${cutoff}`, 'WITHSCORES', 'LIMIT', 0, limit - found.length);
+      const ids = scored.filter((_, i) => i % 2 === 0);
+      if (!ids.length) continue;
+      const stored = await this.redis.hmget(this.keys.unannounced(locationId), ...ids);
+      ids.forEach((id, i) => {
+        const json = stored[i];
+        // Announced between the two reads: nothing left to do.
+        if (json) found.push(unannouncedOf(id, locationId, new Date(Number(scored[2 * i + 1])).toISOString(), json));
+      });
+    }
+    return found.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  }
+
+  async markAnnounced(locationId: string, ids: readonly string[]): Promise<void> {
+    if (!ids.length) return;
+    await this.redis.multi().hdel(this.keys.unannounced(locationId), ...ids).zrem(this.keys.unannouncedAt(locationId), ...ids).exec();
+  }
+
+  /** Before a write that may leave an unannounced write there, not after (as for reservations' locations). */
+  private async noteUnannouncedAt(locationId: string): Promise<void> {
+    if (this.knownUnannouncedLocations.has(locationId)) return;
+    await this.redis.sadd(this.keys.unannouncedLocations, locationId);
+    this.knownUnannouncedLocations.add(locationId);
   }
 
   private lineKeys(locationId: string, lines: readonly { sku: string }[]): string[] {
@@ -565,6 +633,18 @@ function shortagesOf(lines: readonly CommitLine[], reply: readonly (number | str
     shortages.push({ sku: line.sku, available: Number(reply[i + 1]) });
   }
   return shortages;
+}
+
+/** An unannounced write as the scripts stored it (see {@link UnannouncedStockWrite}): the rest is from its keys. */
+function unannouncedOf(id: string, locationId: string, at: string, json: string): UnannouncedStockWrite {
+  const stored = JSON.parse(json) as { kind: UnannouncedStockWrite['kind']; sku?: string; correlationId?: string | null; reason?: string | null; movement?: Record<string, number>; after?: number[]; previousOnHand?: number; reservation?: StockReservationRecord };
+  if (stored.kind === 'ADJUSTED') {
+    const [onHand = 0, committed = 0, reserved = 0, damaged = 0] = stored.after ?? [];
+    const sku = stored.sku ?? '';
+    return { kind: 'ADJUSTED', id, locationId, at, correlationId: stored.correlationId ?? null, sku, reason: stored.reason ?? null, movement: stored.movement ?? {}, record: { sku, locationId, onHand, committed, reserved, damaged }, previousOnHand: stored.previousOnHand ?? onHand };
+  }
+  const reservation = stored.reservation as StockReservationRecord;
+  return { kind: stored.kind, id, locationId, at, correlationId: stored.correlationId !== undefined ? stored.correlationId : (reservation.correlationId ?? null), reservation };
 }
 
 function sequenceOf(id: string): number {

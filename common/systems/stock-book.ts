@@ -68,6 +68,14 @@ export interface StockAdjustment {
    * reference (its first answer was lost) answers the first result and moves nothing. Kept at least a day.
    */
   reference?: string;
+  /**
+   * Why the units moved (the POS or WMS reason code). With a reference, it makes the movement an inventory
+   * adjustment of its own, whose event the book keeps unannounced until marked (see unannouncedWrites); a movement
+   * without one is part of another change (a return's receipt) whose events its caller hands over.
+   */
+  reason?: string;
+  /** The correlation id of the request, kept with the write for its event. */
+  correlationId?: string | null;
 }
 
 export type AdjustResult =
@@ -98,6 +106,47 @@ export interface ReservationHold {
 export type ReserveResult = { ok: true; reservation: StockReservationRecord } | { ok: false; shortages: Shortage[] };
 
 /**
+ * A stock write whose event has not been handed over yet (see {@link StockBook.unannouncedWrites}): what its event
+ * needs, recorded by the book in the same atomic step as the write. Its id names the write once: `adjusted:<the
+ * adjustment's reference>`, `reserved:<reservation id>`, `ended:<reservation id>` (a reservation ends once).
+ */
+export type UnannouncedStockWrite =
+  | (UnannouncedBase & {
+      kind: 'ADJUSTED';
+      sku: string;
+      reason: string | null;
+      /** The movement as asked: exactly one of the three. */
+      movement: { onHandDelta?: number; damagedDelta?: number; countedOnHand?: number };
+      /** The record as the adjustment left it. */
+      record: StockRecord;
+      previousOnHand: number;
+    })
+  | (UnannouncedBase & { kind: 'RESERVED' | 'RELEASED' | 'EXPIRED'; reservation: StockReservationRecord });
+
+interface UnannouncedBase {
+  id: string;
+  locationId: string;
+  /** ISO 8601: when the write was made. */
+  at: string;
+  /** The correlation id of the request that made it (null when none was given). */
+  correlationId: string | null;
+}
+
+/** The movement an adjustment asks for, as its unannounced write keeps it: a count, else damage, else on hand. */
+export function movementOf(adjustment: Pick<StockAdjustment, 'onHandDelta' | 'damagedDelta' | 'countedOnHand'>): Extract<UnannouncedStockWrite, { kind: 'ADJUSTED' }>['movement'] {
+  if (adjustment.countedOnHand != null) return { countedOnHand: adjustment.countedOnHand };
+  if (adjustment.damagedDelta != null && adjustment.onHandDelta == null) return { damagedDelta: adjustment.damagedDelta };
+  return { onHandDelta: adjustment.onHandDelta ?? 0 };
+}
+
+/** The id a write's {@link UnannouncedStockWrite} gets. */
+export const unannouncedIdOf = {
+  adjusted: (reference: string) => `adjusted:${reference}`,
+  reserved: (reservationId: string) => `reserved:${reservationId}`,
+  ended: (reservationId: string) => `ended:${reservationId}`,
+};
+
+/**
  * Stock counts per SKU and location with their commitments and reservations. Every check-and-write is one
  * atomic step, so no two commitments or reservations can both take the last unit, and a reservation ends once,
  * by release or by expiry.
@@ -115,9 +164,11 @@ export interface StockBook {
   settleCommitment(locationId: string, reference: string): Promise<void>;
   /**
    * Give back the units of commitment `reference` (a cancellation, or a checkout that recorded no order); false, and
-   * nothing changes, when it has ended already (or never was).
+   * nothing changes, when it has ended already (or never was). With `seenAt` (recovery's: the `at` it listed the
+   * commitment with), only while it is still open and no retry made it again since: a checkout's retry that commits
+   * under the reference between recovery's look and its release is about to record the order, which then holds it.
    */
-  releaseCommitment(locationId: string, reference: string): Promise<boolean>;
+  releaseCommitment(locationId: string, reference: string, seenAt?: string): Promise<boolean>;
   /** The units of commitment `reference` leave the location (hand-over, shipment), as fulfillStock; false when it has ended already. */
   fulfillCommitment(locationId: string, reference: string): Promise<boolean>;
   /** Open commitments made before `before` (an instant), oldest first per location, at most `limit`. */
@@ -140,10 +191,19 @@ export interface StockBook {
    * End a live reservation and give its units back; null when it is unknown, released or expired already, or (with
    * `holder`) held by someone else.
    */
-  releaseReservation(id: string, holder?: string | null): Promise<StockReservationRecord | null>;
+  releaseReservation(id: string, holder?: string | null, correlationId?: string | null): Promise<StockReservationRecord | null>;
   /**
    * Release every reservation due at `asOf` (expiresAt at or before it), giving its units back, and say when the
    * next live one is due (null: none left). Each reservation ends once, by release or by expiry.
    */
   expireReservations(asOf: string): Promise<{ expired: StockReservationRecord[]; nextExpiresAt: string | null }>;
+  /**
+   * The writes whose events were not handed over yet, made before `before` (an instant), oldest first, at most
+   * `limit`. Every adjustment under a reference, reservation, release and expiry records one, in the same atomic
+   * step as the write, so that a writer that dies before it hands over the events leaves them findable here: the
+   * state change and what its event needs are never apart.
+   */
+  unannouncedWrites(before: string, limit: number): Promise<UnannouncedStockWrite[]>;
+  /** The events of these writes (ids of {@link UnannouncedStockWrite}) are handed over: forget them. Unknown ids are ignored. */
+  markAnnounced(locationId: string, ids: readonly string[]): Promise<void>;
 }

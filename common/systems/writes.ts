@@ -9,7 +9,7 @@ import type { StockBook } from './stock-book.js';
  */
 
 /** The stock book's writes (POS and WMS alike; see common/systems/stock-book.ts). */
-export const STOCK_WRITES = ['commitStock', 'settleCommitment', 'releaseCommitment', 'fulfillCommitment', 'releaseStock', 'fulfillStock', 'adjustStock', 'reserveStock', 'releaseReservation', 'expireReservations'] as const satisfies readonly (keyof StockBook)[];
+export const STOCK_WRITES = ['commitStock', 'settleCommitment', 'releaseCommitment', 'fulfillCommitment', 'releaseStock', 'fulfillStock', 'adjustStock', 'reserveStock', 'releaseReservation', 'expireReservations', 'markAnnounced'] as const satisfies readonly (keyof StockBook)[];
 
 /** The order book's writes, shared by the two order-taking systems (POS for till sales, e-commerce for the rest). */
 export const ORDER_BOOK_WRITES = ['createOrder', 'setStatus', 'compareAndSetStatus', 'settleMove', 'createReturn', 'setReturnStatus'] as const;

@@ -19,6 +19,7 @@ import { ProductVariant } from './variant.js';
 import { resolveVariantReference } from './variant.reference.js';
 import { VariantResolver } from './variant.resolver.js';
 import type { ItemMasterPort, StockWriterPort } from './writes/ports.js';
+import { announceLeftovers } from './writes/announce.js';
 import { ReservationSweeper } from './writes/reservation-sweeper.js';
 import type { StockWriteDeps } from './writes/stock-writes.service.js';
 import { StockWritesResolver } from './writes/stock-writes.resolver.js';
@@ -68,7 +69,14 @@ export function buildInventorySchema(): Promise<GraphQLSchema> {
 export async function createInventorySubgraph(deps: InventoryDeps): Promise<SubgraphService> {
   const ports: InventoryPorts = { locations: deps.locations, stock: deps.stock, policies: deps.policies };
   const { sweepIntervalMs, ...writeDeps } = deps.writes;
-  const sweeper = new ReservationSweeper({ writers: writeDeps.writers, events: writeDeps.events, logger: deps.logger, intervalMs: sweepIntervalMs, now: writeDeps.now });
+  const sweeper = new ReservationSweeper({
+    writers: writeDeps.writers,
+    events: writeDeps.events,
+    logger: deps.logger,
+    intervalMs: sweepIntervalMs,
+    now: writeDeps.now,
+    alsoRecover: () => announceLeftovers({ writers: writeDeps.writers, events: writeDeps.events, policies: deps.policies, logger: deps.logger, now: writeDeps.now }),
+  });
   const writes: StockWriteDeps = {
     ...writeDeps,
     locations: deps.locations,

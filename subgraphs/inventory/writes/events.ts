@@ -1,10 +1,15 @@
-import { createEvent, type CanonicalEvent, type EventDataByType, type EventSource } from '../../../common/events.js';
-import { locationKindOf } from '../stock.js';
-import type { Reservation } from './ports.js';
+import { createHash } from 'node:crypto';
+import { assertNever, createEvent, type CanonicalEvent, type EventDataByType, type EventSource } from '../../../common/events.js';
+import type { StockPolicy } from '../ports.js';
+import { locationKindOf, toStockLevel, type StockLevel } from '../stock.js';
+import type { UnannouncedStockWrite } from './ports.js';
 
 /*
  * The canonical events of stock writes. Each carries the SKU and location it is about, the correlation id of
  * the request that caused it, and `data.quantity` (units moved, never negative) that timeline summaries read.
+ * They are built from the write as the system of record keeps it until announced (UnannouncedStockWrite), by
+ * the writer right after the write and, had it died first, by recovery: the same ids either way, so that the
+ * backbone delivers a write's events once whoever hands them over, and however often.
  */
 
 /** Stores are the POS's, warehouses the WMS's. */
@@ -12,13 +17,44 @@ export const stockSourceOf = (locationId: string): EventSource => (locationKindO
 
 type StockEventType = 'INVENTORY_ADJUSTED' | 'INVENTORY_RESERVED' | 'INVENTORY_RELEASED';
 
-export function stockEvent<T extends StockEventType>(type: T, at: Date, correlationId: string, key: { sku: string; locationId: string }, data: EventDataByType[T]): CanonicalEvent {
-  return createEvent(type, data, { source: stockSourceOf(key.locationId), occurredAt: at, correlationId, sku: key.sku, locationId: key.locationId });
+function stockEvent<T extends StockEventType>(type: T, id: string, write: UnannouncedStockWrite, sku: string, data: EventDataByType[T]): CanonicalEvent {
+  return createEvent(type, data, { id, source: stockSourceOf(write.locationId), occurredAt: write.at, correlationId: write.correlationId ?? undefined, sku, locationId: write.locationId });
 }
 
-/** One INVENTORY_RELEASED per line of a reservation that ended (`RELEASED` by a client, or `EXPIRED`). */
-export function releasedEvents(reservation: Reservation, at: Date, correlationId: string, reason: 'RELEASED' | 'EXPIRED'): CanonicalEvent[] {
-  return reservation.lines.map((line) =>
-    stockEvent('INVENTORY_RELEASED', at, correlationId, { sku: line.sku, locationId: reservation.locationId }, { quantity: line.quantity, reservationId: reservation.id, reason }),
-  );
+/** The id of the `index`-th event of a write: the location and the write's id name it once. */
+const eventIdOf = (write: UnannouncedStockWrite, index: number): string =>
+  `evt-sw-${createHash('sha256').update(`${write.locationId}\0${write.id}`).digest('base64url').slice(0, 22)}-${index}`;
+
+/** The level an adjustment left, as its event and its answer state it. */
+export function adjustedLevel(write: Extract<UnannouncedStockWrite, { kind: 'ADJUSTED' }>, policy: StockPolicy | null): StockLevel {
+  return toStockLevel(write.record, policy, write.at);
+}
+
+/**
+ * The events of one write: one INVENTORY_ADJUSTED for an adjustment; one INVENTORY_RESERVED per line of a
+ * reservation; one INVENTORY_RELEASED per line of one that ended (`RELEASED` by a client, or `EXPIRED`). `policy`
+ * is the adjusted SKU's at its location (for `available`); the others ignore it.
+ */
+export function eventsOfWrite(write: UnannouncedStockWrite, policy: StockPolicy | null): CanonicalEvent[] {
+  switch (write.kind) {
+    case 'ADJUSTED': {
+      const level = adjustedLevel(write, policy);
+      const onHandDelta = write.record.onHand - write.previousOnHand;
+      const damagedDelta = write.movement.damagedDelta ?? 0;
+      const delta = write.movement.countedOnHand !== undefined ? onHandDelta : (write.movement.onHandDelta ?? damagedDelta);
+      const data = { reason: write.reason ?? 'UNKNOWN', delta, quantity: Math.abs(delta), onHandDelta, damagedDelta, onHand: level.onHand, damaged: level.damaged, available: level.available };
+      return [stockEvent('INVENTORY_ADJUSTED', eventIdOf(write, 0), write, write.sku, data)];
+    }
+    case 'RESERVED': {
+      const { id: reservationId, expiresAt } = write.reservation;
+      return write.reservation.lines.map((line, i) => stockEvent('INVENTORY_RESERVED', eventIdOf(write, i), write, line.sku, { quantity: line.quantity, reservationId, expiresAt }));
+    }
+    case 'RELEASED':
+    case 'EXPIRED': {
+      const reason = write.kind;
+      return write.reservation.lines.map((line, i) => stockEvent('INVENTORY_RELEASED', eventIdOf(write, i), write, line.sku, { quantity: line.quantity, reservationId: write.reservation.id, reason }));
+    }
+    default:
+      return assertNever(write);
+  }
 }

@@ -1,4 +1,7 @@
+import type { UnannouncedStockWrite } from '../../../common/systems/stock-book.js';
 import type { StockCount, StockKey } from '../ports.js';
+
+export type { UnannouncedStockWrite };
 
 /*
  * The write side of inventory: what stock movements and reservations need from the systems of record. Every
@@ -27,6 +30,9 @@ export interface StockMovement extends StockKey {
   expectedOnHand?: number;
   /** The request's reference: a repeat of an applied move under it answers the first result and moves nothing. */
   reference?: string;
+  /** Why (the adjustment's reason code) and under which correlation id: kept with the write for its event. */
+  reason?: string;
+  correlationId?: string;
 }
 
 export type MovementResult =
@@ -65,14 +71,19 @@ export type ReserveOutcome = { ok: true; reservation: Reservation } | { ok: fals
  * - `release` ends a live reservation and gives its units back; null when it is unknown or ended already, or when
  *   `holder` is given and the reservation was made for another holder (a shopper ends only their own cart hold).
  * - `expire` ends every reservation due at `asOf` and says when the next live one is due (null: none).
+ * - `unannounced` lists the writes (a move under a reference, a reservation, its end) whose events were not handed
+ *   over yet, older than `before`: the system records one with each write in the same step, and `announced`
+ *   forgets them once their events are in the outbox. A writer that dies in between leaves them here for recovery.
  *
  * A reservation ends exactly once, by `release` or by `expire`, whoever calls first.
  */
 export interface StockWriterPort {
   move(movement: StockMovement): Promise<MovementResult>;
   reserve(locationId: string, lines: readonly (ReservationLine & { safetyStock: number })[], hold: { expiresAt: string; correlationId: string; holder: string | null }): Promise<ReserveOutcome>;
-  release(reservationId: string, holder: string | null): Promise<Reservation | null>;
+  release(reservationId: string, holder: string | null, correlationId?: string): Promise<Reservation | null>;
   expire(asOf: string): Promise<{ expired: Reservation[]; nextExpiresAt: string | null }>;
+  unannounced(before: string, limit: number): Promise<UnannouncedStockWrite[]>;
+  announced(locationId: string, ids: readonly string[]): Promise<void>;
 }
 
 /** The location a reservation id names (`rsv-<n>@<locationId>`), or null when the id is not one. */

@@ -13,7 +13,14 @@ function setup() {
   const held: Record<LocationKind, Reservation[]> = { STORE: [], WAREHOUSE: [] };
   const calls: string[] = [];
   const down = new Set<LocationKind>();
-  const writer = (kind: LocationKind): Pick<StockWriterPort, 'expire'> => ({
+  const announced: string[] = [];
+  const writer = (kind: LocationKind): Pick<StockWriterPort, 'expire' | 'announced' | 'unannounced'> => ({
+    async announced(_locationId, ids) {
+      announced.push(...ids);
+    },
+    async unannounced() {
+      return [];
+    },
     async expire(asOf) {
       calls.push(`${kind}@${asOf}`);
       if (down.has(kind)) throw new SystemUnavailableError(kind === 'STORE' ? 'pos' : 'wms', 'test outage');
@@ -36,6 +43,7 @@ function setup() {
   });
   return {
     sweeper,
+    announced,
     held,
     calls,
     down,
@@ -89,6 +97,8 @@ describe('ReservationSweeper', () => {
       { type: 'INVENTORY_RELEASED', sku: 'A', locationId: 'store-001', source: 'POS', correlationId: 'corr-rsv-2@store-001', data: { quantity: 2, reservationId: r.id, reason: 'EXPIRED' } },
       { type: 'INVENTORY_RELEASED', sku: 'B', locationId: 'store-001', source: 'POS', correlationId: 'corr-rsv-2@store-001', data: { quantity: 1, reservationId: r.id, reason: 'EXPIRED' } },
     ]);
+    // Handed over, so the system may forget the expiry's unannounced write.
+    expect(t.announced).toEqual([`ended:${r.id}`]);
     // Nothing left: idle again.
     t.advance(60_000);
     await t.sweeper.tick();

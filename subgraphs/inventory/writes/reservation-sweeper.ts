@@ -3,18 +3,26 @@ import { runInScope } from '../../../common/correlation.js';
 import type { EventEmitter } from '../../../common/outbox/event-outbox.js';
 import type { Logger } from '../../../common/logger.js';
 import type { LocationKind } from '../ports.js';
-import { releasedEvents } from './events.js';
+import { unannouncedIdOf } from '../../../common/systems/stock-book.js';
+import { announce } from './announce.js';
 import type { StockWriterPort } from './ports.js';
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 1000;
 
 export interface ReservationSweeperDeps {
-  writers: Record<LocationKind, Pick<StockWriterPort, 'expire'>>;
+  writers: Record<LocationKind, Pick<StockWriterPort, 'expire' | 'announced' | 'unannounced'>>;
   events: EventEmitter;
   logger?: Logger | undefined;
   /** How often to look whether a reservation is due, in ms. */
   intervalMs?: number | undefined;
   now?: (() => Date) | undefined;
+  /**
+   * Another job on this timer, every `recoverEveryMs` (the inventory subgraph: announcing the stock writes whose
+   * writer died before their events were handed over, see announce.ts).
+   */
+  alsoRecover?: (() => Promise<unknown>) | undefined;
+  /** How often {@link alsoRecover} runs, in ms. @default 5_000 */
+  recoverEveryMs?: number | undefined;
 }
 
 const KINDS: readonly LocationKind[] = ['STORE', 'WAREHOUSE'];
@@ -38,6 +46,8 @@ export class ReservationSweeper {
   private readonly intervalMs: number;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private recovering: Promise<void> | null = null;
+  private nextRecoveryAt = 0;
 
   constructor(private readonly deps: ReservationSweeperDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -57,6 +67,7 @@ export class ReservationSweeper {
 
   /** Sweep every system once, then keep sweeping what is due every `intervalMs` (an unref'd timer) until {@link stop}. */
   async start(): Promise<void> {
+    this.recover();
     await this.run(KINDS);
     if (this.timer) return;
     this.timer = setInterval(() => void this.tick(), this.intervalMs);
@@ -67,11 +78,29 @@ export class ReservationSweeper {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.running;
+    await Promise.all([this.running, this.recovering]);
+  }
+
+  /** {@link ReservationSweeperDeps.alsoRecover} when it is due and not running; its failure is logged and tried again. */
+  private recover(): void {
+    const { alsoRecover, recoverEveryMs, logger } = this.deps;
+    const now = this.now().getTime();
+    if (!alsoRecover || this.recovering || now < this.nextRecoveryAt) return;
+    this.nextRecoveryAt = now + (recoverEveryMs ?? 5_000);
+    this.recovering = alsoRecover().then(
+      () => {
+        this.recovering = null;
+      },
+      (error: unknown) => {
+        this.recovering = null;
+        logger?.warn({ err: error }, 'stock write recovery failed; trying again next round');
+      },
+    );
   }
 
   /** Sweep the systems whose next reservation is due now; a sweep already running is waited for instead. */
   tick(): Promise<void> {
+    if (this.timer) this.recover();
     if (this.running) return this.running;
     const now = this.now().getTime();
     const kinds = KINDS.filter((kind) => {
@@ -111,8 +140,11 @@ export class ReservationSweeper {
     }
     if (answer.nextExpiresAt) this.note(kind, answer.nextExpiresAt);
     if (!answer.expired.length) return;
-    const events = answer.expired.flatMap((reservation) => releasedEvents(reservation, asOf, reservation.correlationId ?? correlationId, 'EXPIRED'));
-    await this.deps.events.emit(events);
+    const at = asOf.toISOString();
+    await announce(
+      this.deps,
+      answer.expired.map((reservation) => ({ kind: 'EXPIRED' as const, id: unannouncedIdOf.ended(reservation.id), locationId: reservation.locationId, at, correlationId: reservation.correlationId ?? correlationId, reservation })),
+    );
     this.deps.logger?.info({ kind, correlationId, expired: answer.expired.map((r) => r.id) }, 'reservations expired');
   }
 }

@@ -41,6 +41,8 @@ export class SandboxStockWriter implements StockWriterPort {
       ...(movement.countedOnHand !== undefined && { countedOnHand: movement.countedOnHand }),
       ...(movement.expectedOnHand !== undefined && { expectedOnHand: movement.expectedOnHand }),
       ...(movement.reference !== undefined && { reference: movement.reference }),
+      ...(movement.reason !== undefined && { reason: movement.reason }),
+      ...(movement.correlationId !== undefined && { correlationId: movement.correlationId }),
       protectPromised: true,
     });
     // Copied at once: in process the record is the system's live object.
@@ -57,13 +59,21 @@ export class SandboxStockWriter implements StockWriterPort {
     return result.ok ? { ok: true as const, reservation: toReservation(result.reservation) } : { ok: false as const, shortages: result.shortages };
   }
 
-  async release(reservationId: string, holder: string | null) {
-    const record = await this.book.releaseReservation(reservationId, holder);
+  async release(reservationId: string, holder: string | null, correlationId?: string) {
+    const record = await this.book.releaseReservation(reservationId, holder, correlationId ?? null);
     return record ? toReservation(record) : null;
   }
 
   async expire(asOf: string) {
     const result = await this.book.expireReservations(asOf);
     return { expired: result.expired.map(toReservation), nextExpiresAt: result.nextExpiresAt };
+  }
+
+  unannounced(before: string, limit: number) {
+    return this.book.unannouncedWrites(before, limit);
+  }
+
+  announced(locationId: string, ids: readonly string[]) {
+    return this.book.markAnnounced(locationId, ids);
   }
 }

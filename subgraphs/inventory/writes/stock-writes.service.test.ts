@@ -5,6 +5,7 @@ import { ResilienceRegistry } from '../../../common/resilience.js';
 import { createSandbox } from '../../../sandbox/index.js';
 import { inventoryPortsFrom, inventoryWritesFrom } from '../wiring.js';
 import { toStockLevel } from '../stock.js';
+import { announceLeftovers } from './announce.js';
 import { ReservationSweeper } from './reservation-sweeper.js';
 import { adjustInventory, releaseReservation, reserveInventory, type StockWriteDeps } from './stock-writes.service.js';
 import { seededMasterData } from '../../../test/support/master-data.js';
@@ -233,5 +234,51 @@ describe('reservations', () => {
     expect(await releaseReservation(deps, scope(), release)).toEqual(released);
     expect(released.userErrors).toEqual([]);
     expect(events.filter((e) => e.type === 'INVENTORY_RELEASED')).toHaveLength(1);
+  });
+});
+
+describe('a writer that dies between a write and its events', () => {
+  /** The process dies before the outbox recorded anything: the emit never returns (here: it throws). */
+  const dying = () => ({ ...deps, events: { emit: () => Promise.reject(new Error('killed')) } });
+  const recover = () => announceLeftovers({ ...deps, now }, 0);
+  const of = (sku: string, locationId: string) => events.filter((e) => e.sku === sku && e.locationId === locationId);
+
+  it('leaves an adjustment\'s event to recovery, which publishes it once; the client\'s retry under its key moves and publishes nothing more', async () => {
+    const { sku, locationId, level: before } = await freshStock(3);
+    const request = { idempotencyKey: key(), locationId, sku, reason: 'SALE' as const, delta: -2 };
+    await expect(adjustInventory(dying(), scope('corr-died'), request)).rejects.toThrow('killed');
+    expect((await level(sku, locationId))?.onHand).toBe(before.onHand - 2);
+    expect(of(sku, locationId)).toEqual([]);
+
+    expect(await recover()).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => of(sku, locationId).length).toBe(1);
+    expect(of(sku, locationId)[0]).toMatchObject({ type: 'INVENTORY_ADJUSTED', correlationId: 'corr-died', data: { reason: 'SALE', delta: -2, quantity: 2, onHandDelta: -2, onHand: before.onHand - 2, available: before.available - 2 } });
+
+    // The key was given back (the call failed), so the client's retry runs: the system answers the first move.
+    const retried = await adjustInventory(deps, scope('corr-died'), request);
+    expect(retried.level).toMatchObject({ onHand: before.onHand - 2, available: before.available - 2 });
+    expect((await level(sku, locationId))?.onHand).toBe(before.onHand - 2);
+    expect(await recover()).toBe(0);
+    expect(of(sku, locationId)).toHaveLength(1);
+  });
+
+  it('leaves a reservation\'s and a release\'s events to recovery, each published once however often recovery runs', async () => {
+    const { sku, locationId } = await freshStock(3);
+    await expect(reserveInventory(dying(), scope('corr-rsv'), { idempotencyKey: key(), locationId, lines: [{ sku, quantity: 2 }] })).rejects.toThrow('killed');
+    const [held] = (await sandbox.systems.pos.unannouncedWrites(new Date(Date.now() + 60_000).toISOString(), 10_000)).filter((w) => w.kind === 'RESERVED' && w.reservation.lines[0]?.sku === sku && w.locationId === locationId);
+    expect(held).toBeDefined();
+    expect((await level(sku, locationId))?.reserved).toBe(2);
+    await recover();
+    await expect.poll(() => of(sku, locationId).map((e) => e.type)).toEqual(['INVENTORY_RESERVED']);
+
+    const reservationId = held!.kind === 'RESERVED' ? held!.reservation.id : '';
+    await expect(releaseReservation(dying(), scope('corr-rel'), { idempotencyKey: key(), reservationId })).rejects.toThrow('killed');
+    expect((await level(sku, locationId))?.reserved).toBe(0);
+    await recover();
+    await expect.poll(() => of(sku, locationId).map((e) => e.type)).toEqual(['INVENTORY_RESERVED', 'INVENTORY_RELEASED']);
+    expect(of(sku, locationId)[1]).toMatchObject({ correlationId: 'corr-rel', data: { quantity: 2, reservationId, reason: 'RELEASED' } });
+    // A second recovery, or the writer's own late copy of the same write, is the same event id: not delivered again.
+    await recover();
+    expect(of(sku, locationId)).toHaveLength(2);
   });
 });

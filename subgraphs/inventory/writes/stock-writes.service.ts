@@ -4,9 +4,11 @@ import { callerKeyDigest, callerOf, type CallerScope, type IdempotencyStore } fr
 import { runIdempotent, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
 import type { Logger } from '../../../common/logger.js';
 import type { InventoryLocation, LocationDirectoryPort, LocationKind, StockPolicyPort } from '../ports.js';
-import { locationKindOf, toStockLevel, type StockLevel } from '../stock.js';
-import { releasedEvents, stockEvent } from './events.js';
-import { reservationLocationOf, type ItemMasterPort, type Reservation, type StockWriterPort } from './ports.js';
+import { movementOf, unannouncedIdOf } from '../../../common/systems/stock-book.js';
+import { locationKindOf, type StockLevel } from '../stock.js';
+import { announce } from './announce.js';
+import { adjustedLevel } from './events.js';
+import { reservationLocationOf, type ItemMasterPort, type Reservation, type StockWriterPort, type UnannouncedStockWrite } from './ports.js';
 import {
   checkRelease,
   checkReservation,
@@ -25,7 +27,10 @@ export interface StockWriteDeps {
   items: ItemMasterPort;
   writers: Record<LocationKind, StockWriterPort>;
   idempotency: IdempotencyStore;
-  /** The outbox the events of every write go through (recorded with the write's durability, published with retries). */
+  /**
+   * The outbox the events of every write go through (recorded with the write's durability, published with
+   * retries). The system of record keeps each write unannounced until they are (see announce.ts).
+   */
   events: EventEmitter;
   /** Told about every new reservation, so that its expiry is swept on time (see ReservationSweeper.note). */
   onReserved?: (kind: LocationKind, expiresAt: string) => void;
@@ -106,8 +111,10 @@ export async function adjustInventory(deps: StockWriteDeps, scope: CallerScope, 
     if (known[0] !== true) errors.push(userError('UNKNOWN_SKU', `no SKU ${input.sku} in the item master`, 'sku'));
     if (errors.length) return fail(errors);
 
-    // Under the request's reference: a move whose answer was lost is not made twice by the client's retry.
-    const result = await deps.writers[location!.kind].move({ ...movement, reference: writeReference(scope, 'adjustInventory', input.idempotencyKey) });
+    // Under the request's reference: a move whose answer was lost is not made twice by the client's retry (which
+    // hands over its events again, under the same ids: delivered once).
+    const reference = writeReference(scope, 'adjustInventory', input.idempotencyKey);
+    const result = await deps.writers[location!.kind].move({ ...movement, reference, reason: input.reason, correlationId: scope.correlationId });
     if (!result.ok) {
       const onHand = result.count?.onHand ?? 0;
       if (result.reason === 'STALE_QUANTITY') return fail([userError('STALE_QUANTITY', `on hand is ${onHand}, not the expected ${movement.expectedOnHand}; nothing changed`, 'expectedOnHand')]);
@@ -117,13 +124,9 @@ export async function adjustInventory(deps: StockWriteDeps, scope: CallerScope, 
     }
 
     const now = (deps.now ?? (() => new Date()))();
-    const level = toStockLevel(result.count, policies[0] ?? null, now.toISOString());
-    const onHandDelta = result.count.onHand - result.previousOnHand;
-    const damagedDelta = movement.damagedDelta ?? 0;
-    const delta = movement.countedOnHand !== undefined ? onHandDelta : (movement.onHandDelta ?? damagedDelta);
-    const data = { reason: input.reason, delta, quantity: Math.abs(delta), onHandDelta, damagedDelta, onHand: level.onHand, damaged: level.damaged, available: level.available };
-    await deps.events.emit([stockEvent('INVENTORY_ADJUSTED', now, scope.correlationId, key, data)]);
-    return { level, userErrors: [] };
+    const write: UnannouncedStockWrite = { kind: 'ADJUSTED', id: unannouncedIdOf.adjusted(reference), locationId: input.locationId, at: now.toISOString(), correlationId: scope.correlationId, sku: input.sku, reason: input.reason, movement: movementOf(movement), record: result.count, previousOnHand: result.previousOnHand };
+    await announce(deps, [write], () => policies[0] ?? null);
+    return { level: adjustedLevel(write, policies[0] ?? null), userErrors: [] };
   });
 }
 
@@ -164,10 +167,7 @@ export async function reserveInventory(deps: StockWriteDeps, scope: CallerScope,
     }
     const reservation = result.reservation;
     deps.onReserved?.(location!.kind, reservation.expiresAt);
-    const events = reservation.lines.map((line) =>
-      stockEvent('INVENTORY_RESERVED', now, scope.correlationId, { sku: line.sku, locationId: reservation.locationId }, { quantity: line.quantity, reservationId: reservation.id, expiresAt: reservation.expiresAt }),
-    );
-    await deps.events.emit(events);
+    await announce(deps, [{ kind: 'RESERVED', id: unannouncedIdOf.reserved(reservation.id), locationId: reservation.locationId, at: now.toISOString(), correlationId: scope.correlationId, reservation }]);
     return { reservation: viewOf(reservation), userErrors: [] };
   });
 }
@@ -193,10 +193,10 @@ export async function releaseReservation(deps: StockWriteDeps, scope: CallerScop
     const locationId = reservationLocationOf(input.reservationId);
     if (!locationId) return notLive();
     if (scope.principal?.kind === 'store' && scope.principal.locationId !== locationId) throw forbiddenError(`a store associate ends reservations at ${scope.principal.locationId} only`);
-    const released = await deps.writers[locationKindOf(locationId)].release(input.reservationId, holderOf(scope));
+    const released = await deps.writers[locationKindOf(locationId)].release(input.reservationId, holderOf(scope), scope.correlationId);
     if (!released) return notLive();
     const now = (deps.now ?? (() => new Date()))();
-    await deps.events.emit(releasedEvents(released, now, scope.correlationId, 'RELEASED'));
+    await announce(deps, [{ kind: 'RELEASED', id: unannouncedIdOf.ended(released.id), locationId, at: now.toISOString(), correlationId: scope.correlationId, reservation: released }]);
     return { reservation: viewOf(released), userErrors: [] };
   });
 }

@@ -182,4 +182,32 @@ describe('recoverAbandonedCheckouts', () => {
     await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now: () => new Date(T0 + 221_000) });
     expect(await committed()).toBe(before);
   });
+
+  it('leaves a commitment alone that a retry made again, and recorded its order, between recovery\'s look and its release', async () => {
+    const { deps, committed, store, sku } = await setUp();
+    const before = await committed();
+    const at = new Date(T0).toISOString();
+    expect((await deps.stock.commit(store, [{ sku, quantity: 1 }], { reference: 'chk-racing', at })).ok).toBe(true);
+    const now = () => new Date(T0 + 121_000);
+    // Recovery asks whether an order names the reference: none yet. Before it gives the commitment back, the
+    // checkout's retry commits again under the reference (the same commitment, made young) and records its order.
+    const orders = {
+      listPlacedBefore: deps.orders.listPlacedBefore.bind(deps.orders),
+      compareAndSetStatus: deps.orders.compareAndSetStatus.bind(deps.orders),
+      forCheckout: async (references: readonly string[]) => {
+        const answer = await deps.orders.forCheckout(references);
+        if (references.includes('chk-racing')) {
+          expect((await deps.stock.commit(store, [{ sku, quantity: 1 }], { reference: 'chk-racing', at: now().toISOString() })).ok).toBe(true);
+          await deps.orders.create('ecom', draftAt(store, sku, { status: 'CONFIRMED', quantity: 1, placedAt: now().toISOString(), correlationId: 'corr-racing', checkoutReference: 'chk-racing' }));
+        }
+        return answer;
+      },
+    };
+    await recoverAbandonedCheckouts({ ...deps, orders, staleMs: 120_000, now });
+    // Still committed: the order holds it now (its hand-over takes the unit off the shelf).
+    expect(await committed()).toBe(before + 1);
+    await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now: () => new Date(T0 + 250_000) });
+    expect(await committed()).toBe(before + 1);
+    expect(await deps.stock.openCommitments(new Date(T0 + 250_000).toISOString(), 10)).toEqual([]);
+  });
 });

@@ -83,7 +83,10 @@ async function releaseOrphanCommitments(deps: CheckoutRecoveryDeps, before: stri
       await deps.stock.settle(commitment.locationId, commitment.reference);
       continue;
     }
-    if (await deps.stock.releaseCommitment(commitment.locationId, commitment.reference)) {
+    // Only as listed: a retry of the checkout may have committed again meanwhile (and be recording its order), or
+    // recorded it and settled; either way the order holds the commitment now, and giving it back would leave the
+    // order with no units behind it (its hand-over would take nothing off the shelf).
+    if (await deps.stock.releaseCommitment(commitment.locationId, commitment.reference, commitment.at)) {
       const why = !order ? 'stock committed by a checkout that recorded no order' : !ours ? 'stock committed at a location its order does not ship from' : `stock committed again after its order was ${order.status}`;
       deps.logger?.warn({ reference: commitment.reference, locationId: commitment.locationId, lines: commitment.lines, madeAt: commitment.at, orderId: order?.id, status: order?.status }, `${why}: given back`);
     }

@@ -51,8 +51,11 @@ export interface StockCommitPort {
   release(locationId: string, lines: readonly { sku: string; quantity: number }[], reference?: string | null): Promise<void>;
   /** The order holding commitment `reference` is recorded. */
   settle(locationId: string, reference: string): Promise<void>;
-  /** Give back the units of open commitment `reference`; false when none is open. */
-  releaseCommitment(locationId: string, reference: string): Promise<boolean>;
+  /**
+   * Give back the units of open commitment `reference`; false when none is open. With `seenAt`, only while it is
+   * still open as listed at that time (not settled, not made again by a retry since; see StockBook.releaseCommitment).
+   */
+  releaseCommitment(locationId: string, reference: string, seenAt?: string): Promise<boolean>;
   /** Commitments no order holds yet, made before `before`, at most `limit` per system. */
   openCommitments(before: string, limit: number): Promise<OpenCommitment[]>;
 }

@@ -80,8 +80,8 @@ export class SandboxStockCommitter implements StockCommitPort {
   async settle(locationId: string, reference: string) {
     await (isWarehouse(locationId) ? this.wms : this.pos).settleCommitment(locationId, reference);
   }
-  async releaseCommitment(locationId: string, reference: string) {
-    return (isWarehouse(locationId) ? this.wms : this.pos).releaseCommitment(locationId, reference);
+  async releaseCommitment(locationId: string, reference: string, seenAt?: string) {
+    return (isWarehouse(locationId) ? this.wms : this.pos).releaseCommitment(locationId, reference, seenAt);
   }
   async openCommitments(before: string, limit: number) {
     // With Redis both systems keep their stock in one shared book: each answers for its own kind of location.
