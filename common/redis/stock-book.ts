@@ -409,9 +409,15 @@ export class RedisStockBook implements StockBook {
     const found: OpenCommitment[] = [];
     for (const locationId of await this.redis.smembers(this.keys.commitmentLocations)) {
       if (found.length >= limit) break;
-      const references = await this.redis.zrangebyscore(this.keys.openCommitments(locationId), '-inf', `(${cutoff}`, 'LIMIT', 0, limit - found.length);
+      const scored = await this.redis.zrangebyscore(this.keys.openCommitments(locationId), '-inf', `(${cutoff}`, 'WITHSCORES', 'LIMIT', 0, limit - found.length);
+      const references = scored.filter((_, i) => i % 2 === 0);
       if (references.length === 0) continue;
-      for (const json of await this.redis.hmget(this.keys.commitments(locationId), ...references)) if (json) found.push(JSON.parse(json) as OpenCommitment);
+      const stored = await this.redis.hmget(this.keys.commitments(locationId), ...references);
+      // `at` is the open set's time, which a retry's commit moves on (the record keeps the first): the time recovery
+      // gives back as seen (releaseCommitment's `seenAt`), as the sandbox's book reports it.
+      stored.forEach((json, i) => {
+        if (json) found.push({ ...(JSON.parse(json) as OpenCommitment), at: new Date(Number(scored[2 * i + 1])).toISOString() });
+      });
     }
     return found;
   }

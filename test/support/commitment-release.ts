@@ -16,6 +16,8 @@ export async function checkReleaseAsSeen(book: StockBook): Promise<void> {
   expect(await book.commitStock('S1', line, { reference: 'chk-orphan', at: t0 })).toEqual({ ok: true });
   // Recovery listed all three as of t0; then a retry made one again, and another's order was recorded.
   expect(await book.commitStock('S1', line, { reference: 'chk-retried', at: t1 })).toEqual({ ok: true });
+  // Listed again later, a commitment made again shows when it last was: recovery's release as seen then ends it.
+  expect((await book.openCommitments('2030-01-02T00:00:00.000Z', 10)).map((c) => [c.reference, c.at]).sort()).toEqual([['chk-orphan', t0], ['chk-retried', t1], ['chk-settled', t0]]);
   await book.settleCommitment('S1', 'chk-settled');
   expect(await book.releaseCommitment('S1', 'chk-retried', t0)).toBe(false);
   expect(await book.releaseCommitment('S1', 'chk-settled', t0)).toBe(false);
