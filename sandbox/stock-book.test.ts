@@ -6,8 +6,7 @@ import { createSandbox } from './index.js';
 import { generateSeedData } from './seed.js';
 import { MemoryStockBook } from './stock-book.js';
 import { EXPORT_STATE, IMPORT_STATE } from './state.js';
-import { checkUnannouncedWrites } from '../test/support/unannounced-writes.js';
-import { checkReleaseAsSeen } from '../test/support/commitment-release.js';
+import { checkReleaseAsSeen, checkReservationUnderReference, checkUnannouncedWrites } from '../test/support/stock-book-contract.js';
 
 /*
  * The POS and the WMS keep their stock in the book they are given, below the fault and call-count layer: with a
@@ -150,5 +149,11 @@ describe('MemoryStockBook: unannounced writes', () => {
 describe('MemoryStockBook: recovery\'s release', () => {
   it('gives a commitment back as recovery saw it only while it is still open so: not once a retry made it again, nor once settled', async () => {
     await checkReleaseAsSeen(new MemoryStockBook([{ sku: 'A', locationId: 'S1', onHand: 10, committed: 0, reserved: 0, damaged: 0 }]));
+  });
+});
+
+describe('MemoryStockBook: reservations under a reference', () => {
+  it('a repeat under the reference answers the first reservation and holds nothing more, also once it ended', async () => {
+    await checkReservationUnderReference(new MemoryStockBook([{ sku: 'A', locationId: 'S1', onHand: 10, committed: 0, reserved: 0, damaged: 0 }]));
   });
 });

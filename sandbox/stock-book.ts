@@ -15,6 +15,8 @@ export interface StockBookState extends SystemState {
   adjustments?: [string, { record: StockRecord; previousOnHand: number }][];
   /** Writes whose events were not handed over yet, oldest first; absent in snapshots written before them. */
   unannounced?: UnannouncedStockWrite[];
+  /** Reservations made under a reference, by key (location and reference); absent in snapshots written before them. */
+  reservationReferences?: [string, StockReservationRecord][];
 }
 
 /** How many adjustment references the in-memory book remembers. */
@@ -173,6 +175,8 @@ export class MemoryStockBook implements StockBook {
   }
 
   private readonly reservations = new Map<string, StockReservationRecord>();
+  /** Reservations made under a reference, by location and reference, the oldest forgotten beyond {@link ADJUSTMENTS_KEPT}. */
+  private readonly reservationsByReference = new Map<string, StockReservationRecord>();
   private reservationSequence = 0;
 
   /**
@@ -180,6 +184,9 @@ export class MemoryStockBook implements StockBook {
    * atomic against every commitment and reservation, exactly like commitStock; the units count as `reserved`.
    */
   async reserveStock(locationId: string, lines: readonly CommitLine[], hold: ReservationHold): Promise<ReserveResult> {
+    const referenceKey = hold.reference ? `${locationId}\0${hold.reference}` : null;
+    const made = referenceKey ? this.reservationsByReference.get(referenceKey) : undefined;
+    if (made) return { ok: true, reservation: made };
     const shortages = shortagesAt(this.stock, locationId, lines);
     if (shortages.length) return { ok: false, shortages };
     for (const line of lines) (this.stock.get({ sku: line.sku, locationId }) as StockRecord).reserved += line.quantity;
@@ -192,6 +199,10 @@ export class MemoryStockBook implements StockBook {
       holder: hold.holder ?? null,
     };
     this.reservations.set(reservation.id, reservation);
+    if (referenceKey) {
+      this.reservationsByReference.set(referenceKey, reservation);
+      if (this.reservationsByReference.size > ADJUSTMENTS_KEPT) this.reservationsByReference.delete(this.reservationsByReference.keys().next().value as string);
+    }
     this.unannounce({ kind: 'RESERVED', id: unannouncedIdOf.reserved(reservation.id), locationId, at: callTime().toISOString(), correlationId: reservation.correlationId, reservation });
     return { ok: true, reservation };
   }
@@ -256,7 +267,7 @@ export class MemoryStockBook implements StockBook {
    * {@link IMPORT_STATE}, or a restart from a snapshot loses it.
    */
   [EXPORT_STATE](): StockBookState {
-    return { stock: this.stock.all().map((r) => ({ ...r })), reservations: [...this.reservations.values()], reservationSequence: this.reservationSequence, commitments: [...this.commitments.entries()].map(([k, c]) => [k, { ...c }]), adjustments: [...this.adjustments.entries()], unannounced: [...this.unannounced.values()] };
+    return { stock: this.stock.all().map((r) => ({ ...r })), reservations: [...this.reservations.values()], reservationSequence: this.reservationSequence, commitments: [...this.commitments.entries()].map(([k, c]) => [k, { ...c }]), adjustments: [...this.adjustments.entries()], unannounced: [...this.unannounced.values()], reservationReferences: [...this.reservationsByReference.entries()] };
   }
 
   /** Replace everything the book holds by a snapshot's ({@link EXPORT_STATE}). */
@@ -270,6 +281,8 @@ export class MemoryStockBook implements StockBook {
     for (const [key, commitment] of listPart<[string, OpenCommitment & { settled?: boolean }]>(state, 'commitments', 'a stock book')) this.commitments.set(key, commitment);
     this.adjustments.clear();
     if (state.adjustments !== undefined) for (const [key, result] of listPart<[string, { record: StockRecord; previousOnHand: number }]>(state, 'adjustments', 'a stock book')) this.adjustments.set(key, result);
+    this.reservationsByReference.clear();
+    if (state.reservationReferences !== undefined) for (const [key, reservation] of listPart<[string, StockReservationRecord]>(state, 'reservationReferences', 'a stock book')) this.reservationsByReference.set(key, reservation);
     this.unannounced.clear();
     if (state.unannounced !== undefined) for (const write of listPart<UnannouncedStockWrite>(state, 'unannounced', 'a stock book')) this.unannounce(write);
   }

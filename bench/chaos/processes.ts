@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -76,7 +76,14 @@ export class ManagedProcess {
     const child = spawn(this.command, [...this.args], { cwd: ROOT, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     live.add(child);
-    const collect = (chunk: Buffer) => (this.output = (this.output + chunk.toString('utf8')).slice(-TAIL));
+    // With CHAOS_LOG_DIR, every line each process writes is kept (`<dir>/<name>.log`, across its restarts) to
+    // trace a failed invariant back to what the services did; otherwise only the tail, for crash reports.
+    const logDir = process.env.CHAOS_LOG_DIR;
+    if (logDir) mkdirSync(logDir, { recursive: true });
+    const collect = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString('utf8')).slice(-TAIL);
+      if (logDir) appendFileSync(join(logDir, `${this.name.replace(/[^\w.-]+/g, '_')}.log`), chunk);
+    };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     this.exited = new Promise((done) => {
@@ -130,7 +137,8 @@ export function serviceProcess(name: string, args: readonly string[], env: Recor
     process.execPath,
     ['--max-semi-space-size=32', MAIN, ...args],
     // Development, as `npm start`: production refuses the sandbox systems and their identity provider.
-    { NODE_ENV: 'development', LOG_FORMAT: 'json', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
+    // CHAOS_LOG_LEVEL (e.g. info), with CHAOS_LOG_DIR, to trace a run in detail.
+    { NODE_ENV: 'development', LOG_FORMAT: 'json', LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'warn', HOST: '127.0.0.1', ...env },
     () => fetch(readyUrl, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok),
   );
 }

@@ -65,6 +65,8 @@ export interface RedisKeys {
     sequence(locationId: string): string;
     commitments(locationId: string): string;
     adjustment(locationId: string, reference: string): string;
+    /** The reservation made under a reference (its JSON), kept a day. */
+    reservationReference(locationId: string, reference: string): string;
     openCommitments(locationId: string): string;
     /** A location's writes whose events are not handed over yet: id → what the event needs. */
     unannounced(locationId: string): string;
@@ -109,6 +111,7 @@ export function redisKeys(prefix: string): RedisKeys {
       sequence: (locationId) => `${p}:stock-rsv:{${locationId}}:seq`,
       commitments: (locationId) => `${p}:stock-cmt:{${locationId}}`,
       adjustment: (locationId, reference) => `${p}:stock-adj:{${locationId}}:${reference}`,
+      reservationReference: (locationId, reference) => `${p}:stock-rsv:{${locationId}}:ref:${reference}`,
       openCommitments: (locationId) => `${p}:stock-cmt:{${locationId}}:open`,
       unannounced: (locationId) => `${p}:stock-news:{${locationId}}`,
       unannouncedAt: (locationId) => `${p}:stock-news:{${locationId}}:at`,

@@ -4,8 +4,7 @@ import { isCluster, type RedisClient } from './connection.js';
 import { keysOf, REDIS_TOPOLOGIES, useRedisServer } from '../../test/support/redis.js';
 import { slotOf } from './keys.js';
 import { RedisStockBook } from './stock-book.js';
-import { checkUnannouncedWrites } from '../../test/support/unannounced-writes.js';
-import { checkReleaseAsSeen } from '../../test/support/commitment-release.js';
+import { checkReleaseAsSeen, checkReservationUnderReference, checkUnannouncedWrites } from '../../test/support/stock-book-contract.js';
 
 describe.each(REDIS_TOPOLOGIES)('%s', (topology) => {
   const redisServer = useRedisServer(['stock-test-a', 'stock-test-b'], { topology });
@@ -234,6 +233,11 @@ describe.each(REDIS_TOPOLOGIES)('%s', (topology) => {
     });
 
     describe('reservations', () => {
+      it('under a reference: a repeat answers the first reservation and holds nothing more, also once it ended', async () => {
+        const { book } = await bookWith([rec('A', 'S1', 10)]);
+        await checkReservationUnderReference(book);
+      });
+
       it('reserves all or nothing with shared ids, and releases once', async () => {
         const { book, prefix } = await bookWith([rec('A', 'S1', 10, 2), rec('B', 'S1', 3)]);
         expect(await book.reserveStock('S1', [{ sku: 'A', quantity: 2, safetyStock: 0 }, { sku: 'B', quantity: 4, safetyStock: 0 }], { expiresAt: '2030-01-01T00:10:00.000Z' })).toEqual({

@@ -210,17 +210,24 @@ return applied
 // on success, as the sandbox does), the record (a field of the location's reservation hash, so that no key is
 // built here), its due time and its creation time (Redis's clock, in µs: the order of expiries across locations).
 // KEYS: the lines' stock records, reservations, due set, made set, sequence, the location's unannounced writes
-// (hash, times). ARGV: locationId, due score (ms), the record's JSON without its id, then quantity, safety stock
+// (hash, times), and with a reference the reservation made under it. ARGV: locationId, due score (ms), the
+// record's JSON without its id, how long the reference is kept (ms; '0' without one), then quantity, safety stock
 // per line.
-// Reply: {1, id} or {0, {line index, available}*}.
+// Reply: {1, id}, {2, the JSON of the reservation made under the reference already} or {0, {line index, available}*}.
 const RESERVE_LUA = `${HELPERS_LUA}
-local n = #KEYS - 6
-local out = shortages(n, 4)
+local referenced = ARGV[4] ~= '0'
+local n = #KEYS - (referenced and 7 or 6)
+if referenced then
+  local made = redis.call('GET', KEYS[n + 7])
+  if made then return {2, made} end
+end
+local out = shortages(n, 5)
 if #out > 0 then return {0, out} end
-add(n, 4, 'reserved')
+add(n, 5, 'reserved')
 local id = string.format('rsv-%06d@%s', redis.call('INCR', KEYS[n + 4]), ARGV[1])
 local json = '{"id":' .. cjson.encode(id) .. ',' .. string.sub(ARGV[3], 2)
 redis.call('HSET', KEYS[n + 1], id, json)
+if referenced then redis.call('SET', KEYS[n + 7], json, 'PX', ARGV[4]) end
 unannounce(KEYS[n + 5], KEYS[n + 6], 'reserved:' .. id, '{"kind":"RESERVED","reservation":' .. json .. '}')
 redis.call('ZADD', KEYS[n + 2], ARGV[2], id)
 local t = redis.call('TIME')
@@ -288,7 +295,7 @@ interface Scripts {
   retailStockEndRef(numKeys: number, ...args: Arg[]): Promise<number>;
   retailStockFulfil(numKeys: number, ...args: Arg[]): Promise<number>;
   retailStockAdjust(numKeys: number, ...args: Arg[]): Promise<string[]>;
-  retailStockReserve(numKeys: number, ...args: Arg[]): Promise<[1, string] | [0, (number | string)[]]>;
+  retailStockReserve(numKeys: number, ...args: Arg[]): Promise<[1 | 2, string] | [0, (number | string)[]]>;
   retailStockEnd(numKeys: number, ...args: Arg[]): Promise<string | null>;
   retailStockExpire(numKeys: number, ...args: Arg[]): Promise<string[]>;
   retailStockLoad(numKeys: number, ...args: Arg[]): Promise<number>;
@@ -498,8 +505,10 @@ export class RedisStockBook implements StockBook {
     }
     await this.noteUnannouncedAt(locationId);
     const keys = [...this.lineKeys(locationId, lines), this.keys.reservations(locationId), this.keys.due(locationId), this.keys.made(locationId), this.keys.sequence(locationId), this.keys.unannounced(locationId), this.keys.unannouncedAt(locationId)];
-    const reply = await this.redis.retailStockReserve(keys.length, ...keys, locationId, due, JSON.stringify(body), ...args);
+    if (hold.reference) keys.push(this.keys.reservationReference(locationId, hold.reference));
+    const reply = await this.redis.retailStockReserve(keys.length, ...keys, locationId, due, JSON.stringify(body), hold.reference ? ADJUSTMENT_KEPT_MS : 0, ...args);
     if (reply[0] === 0) return { ok: false, shortages: shortagesOf(lines, reply[1]) };
+    if (reply[0] === 2) return { ok: true, reservation: JSON.parse(reply[1]) as StockReservationRecord };
     return { ok: true, reservation: { id: reply[1], ...body } };
   }
 

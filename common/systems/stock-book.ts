@@ -101,6 +101,11 @@ export interface ReservationHold {
   expiresAt: string;
   correlationId?: string | null;
   holder?: string | null;
+  /**
+   * The caller's reference (its request's idempotency key): a repeat under a reference that made a reservation (its
+   * first answer was lost) answers that reservation and holds nothing more, even once it has ended. Kept at least a day.
+   */
+  reference?: string;
 }
 
 export type ReserveResult = { ok: true; reservation: StockReservationRecord } | { ok: false; shortages: Shortage[] };

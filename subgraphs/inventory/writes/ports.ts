@@ -67,7 +67,8 @@ export type ReserveOutcome = { ok: true; reservation: Reservation } | { ok: fals
  *   hand less damaged) below what is committed and reserved are refused.
  * - `reserve` holds units of every line until `expiresAt`, all or nothing against what is sellable (on hand less
  *   committed, reserved, damaged and the given safety stock), like an order's commitment; the units count as
- *   `reserved` until the reservation ends.
+ *   `reserved` until the reservation ends. Under a reference, a repeat answers the reservation it made (a retry
+ *   whose first answer was lost holds nothing twice).
  * - `release` ends a live reservation and gives its units back; null when it is unknown or ended already, or when
  *   `holder` is given and the reservation was made for another holder (a shopper ends only their own cart hold).
  * - `expire` ends every reservation due at `asOf` and says when the next live one is due (null: none).
@@ -79,7 +80,7 @@ export type ReserveOutcome = { ok: true; reservation: Reservation } | { ok: fals
  */
 export interface StockWriterPort {
   move(movement: StockMovement): Promise<MovementResult>;
-  reserve(locationId: string, lines: readonly (ReservationLine & { safetyStock: number })[], hold: { expiresAt: string; correlationId: string; holder: string | null }): Promise<ReserveOutcome>;
+  reserve(locationId: string, lines: readonly (ReservationLine & { safetyStock: number })[], hold: { expiresAt: string; correlationId: string; holder: string | null; reference?: string }): Promise<ReserveOutcome>;
   release(reservationId: string, holder: string | null, correlationId?: string): Promise<Reservation | null>;
   expire(asOf: string): Promise<{ expired: Reservation[]; nextExpiresAt: string | null }>;
   unannounced(before: string, limit: number): Promise<UnannouncedStockWrite[]>;

@@ -54,7 +54,7 @@ export class SandboxStockWriter implements StockWriterPort {
     const result = await this.book.reserveStock(
       locationId,
       lines.map((l) => ({ sku: l.sku, quantity: l.quantity, safetyStock: l.safetyStock })),
-      { expiresAt: hold.expiresAt, correlationId: hold.correlationId, holder: hold.holder },
+      { expiresAt: hold.expiresAt, correlationId: hold.correlationId, holder: hold.holder, ...(hold.reference !== undefined && { reference: hold.reference }) },
     );
     return result.ok ? { ok: true as const, reservation: toReservation(result.reservation) } : { ok: false as const, shortages: result.shortages };
   }

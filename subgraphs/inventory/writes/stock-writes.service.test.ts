@@ -262,6 +262,29 @@ describe('a writer that dies between a write and its events', () => {
     expect(of(sku, locationId)).toHaveLength(1);
   });
 
+  it('a reservation whose answer was lost is not made twice by the client\'s retry under its key', async () => {
+    const { sku, locationId } = await freshStock(3);
+    const lost = {
+      ...deps,
+      writers: {
+        ...deps.writers,
+        STORE: Object.assign(Object.create(Object.getPrototypeOf(deps.writers.STORE) as object) as typeof deps.writers.STORE, deps.writers.STORE, {
+          reserve: async (...args: Parameters<typeof deps.writers.STORE.reserve>) => {
+            await deps.writers.STORE.reserve(...args);
+            throw new Error('timed out after the write landed');
+          },
+        }),
+      },
+    };
+    const request = { idempotencyKey: key(), locationId, lines: [{ sku, quantity: 2 }] };
+    await expect(reserveInventory(lost, scope('corr-lost'), request)).rejects.toThrow('timed out');
+    const retried = await reserveInventory(deps, scope('corr-lost'), request);
+    expect(retried.userErrors).toEqual([]);
+    expect((await level(sku, locationId))?.reserved).toBe(2);
+    await expect.poll(() => of(sku, locationId).map((e) => e.type)).toEqual(['INVENTORY_RESERVED']);
+    expect(of(sku, locationId)[0]?.data).toMatchObject({ quantity: 2, reservationId: retried.reservation?.id });
+  });
+
   it('leaves a reservation\'s and a release\'s events to recovery, each published once however often recovery runs', async () => {
     const { sku, locationId } = await freshStock(3);
     await expect(reserveInventory(dying(), scope('corr-rsv'), { idempotencyKey: key(), locationId, lines: [{ sku, quantity: 2 }] })).rejects.toThrow('killed');

@@ -87,8 +87,8 @@ const findLocation = (deps: StockWriteDeps, id: string): Promise<InventoryLocati
   deps.findLocation ? deps.findLocation(id) : deps.locations[locationKindOf(id)].getLocations([id]).then((found) => found[0] ?? null);
 
 /** A write's reference in a system of record: the caller's idempotency key, digested (it names no one). */
-function writeReference(scope: CallerScope, operation: string, key: string): string {
-  return `adj-${callerKeyDigest(scope, operation, key)}`;
+function writeReference(scope: CallerScope, operation: 'adjustInventory' | 'reserveInventory', key: string): string {
+  return `${operation === 'adjustInventory' ? 'adj' : 'hold'}-${callerKeyDigest(scope, operation, key)}`;
 }
 
 const unknownLocation = (id: string) => userError('INVALID_INPUT', `no store or warehouse ${id}`, 'locationId');
@@ -156,7 +156,9 @@ export async function reserveInventory(deps: StockWriteDeps, scope: CallerScope,
     const now = (deps.now ?? (() => new Date()))();
     const expiresAt = new Date(now.getTime() + ttlSeconds * 1000).toISOString();
     const lines = input.lines.map((l, i) => ({ sku: l.sku, quantity: l.quantity, safetyStock: policies[i]?.safetyStock ?? 0 }));
-    const result = await deps.writers[location!.kind].reserve(input.locationId, lines, { expiresAt, correlationId: scope.correlationId, holder: holderOf(scope) });
+    // Under the request's reference: a reservation whose answer was lost is not made twice by the client's retry.
+    const reference = writeReference(scope, 'reserveInventory', input.idempotencyKey);
+    const result = await deps.writers[location!.kind].reserve(input.locationId, lines, { expiresAt, correlationId: scope.correlationId, holder: holderOf(scope), reference });
     if (!result.ok) {
       return fail(
         result.shortages.map((s) => {
