@@ -55,3 +55,29 @@ describe('placeOrder against a concurrent cancel', () => {
     expect(order!.status).toBe('CANCELLED');
   });
 });
+
+describe('placeOrder: the commitment\'s time', () => {
+  it('stamps a commitment when it is made, not when the checkout began: slow reads before it never make it look stale to recovery', async () => {
+    const sandbox = createSandbox({ seed: 7, scale: 0.05 });
+    let clock = Date.parse('2030-01-01T00:00:00.000Z');
+    const deps = { ...(await checkoutOver(sandbox)), now: () => new Date(clock) };
+    const store = sandbox.data.stores.find((s) => s.pickupEnabled)!.id;
+    const sku = sandbox.data.variants[0]!.sku;
+    await sandbox.systems.pos.adjustStock({ sku, locationId: store, onHandDelta: 5 });
+    // The checkout's reads take 20 s (retries under faults), more than recovery's CHECKOUT_STALE_MS in the chaos run.
+    const getPrices = deps.prices.getPrices.bind(deps.prices);
+    deps.prices.getPrices = async (skus) => {
+      clock += 20_000;
+      return getPrices(skus);
+    };
+    const stamps: string[] = [];
+    const commit = deps.stock.commit.bind(deps.stock);
+    deps.stock.commit = async (locationId, lines, reference) => {
+      if (reference) stamps.push(reference.at);
+      return commit(locationId, lines, reference);
+    };
+    const outcome = await placeOrder(deps, { correlationId: 'slow', principal: TEST_AGENT }, { idempotencyKey: 'k-slow', channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: store, lines: [{ sku, quantity: 1 }] });
+    expect(outcome.userErrors).toEqual([]);
+    expect(stamps).toEqual(['2030-01-01T00:00:20.000Z']);
+  });
+});

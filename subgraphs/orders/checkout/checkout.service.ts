@@ -122,7 +122,7 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
   if (shapeErrors.length) return fail(shapeErrors);
 
   const now = deps.now ?? (() => new Date());
-  const checkout = { reference: checkoutReferenceOf(scope, input.idempotencyKey), at: now().toISOString() };
+  const checkout = { reference: checkoutReferenceOf(scope, input.idempotencyKey) };
   // A retry under the same key whose first run recorded the order (its answer was lost, or the PSP failed): that
   // order is the checkout's, resumed where it stopped; never a second one.
   const earlier = input.idempotencyKey ? (await deps.orders.forCheckout([checkout.reference]))[0] : null;
@@ -153,7 +153,9 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
   // Commit stock, all lines at one location, under the checkout's reference: a commitment whose answer was lost is
   // found again by the retry (same key) instead of made twice, one whose order was never recorded is found and
   // given back by checkout recovery, and the order's cancellation or hand-over ends it once.
-  const referenced = { commit: (at: string, l: readonly { sku: string; quantity: number }[]) => deps.stock.commit(at, l, checkout) };
+  // Each commit is stamped when it is made, not when the checkout began: the reads before it can take seconds under
+  // faults, and recovery must never take a commitment made just now, whose order is about to be recorded, for stale.
+  const referenced = { commit: (at: string, l: readonly { sku: string; quantity: number }[]) => deps.stock.commit(at, l, { reference: checkout.reference, at: now().toISOString() }) };
   let locationId: string;
   if (input.deliveryMethod === 'PICKUP') {
     const result = await referenced.commit(input.pickupLocationId!, stockLines);
