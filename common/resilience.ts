@@ -209,7 +209,9 @@ export async function callSystem<T>(policy: ResiliencePolicy, method: string, fn
         logger?.debug({ system, method, attempt, err: reasonOf(error, config), correlationId: currentCorrelationId() }, 'adapter call failed');
         throw error;
       }
-    });
+      // A signal of the call's own: without one, cockatiel derives every attempt's timeout signal from one shared
+      // never-aborted signal, whose listeners then pile up with the calls in flight (Node's MaxListeners warning).
+    }, new AbortController().signal);
   } catch (error) {
     const reason = reasonOf(error, config);
     // Also the line for a timeout or a fast failure, which no attempt reports (a timed-out attempt is left behind).
