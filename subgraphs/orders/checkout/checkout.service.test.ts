@@ -81,3 +81,37 @@ describe('placeOrder: the commitment\'s time', () => {
     expect(stamps).toEqual(['2030-01-01T00:00:20.000Z']);
   });
 });
+
+describe('placeOrder: a resumed checkout holds its units again', () => {
+  it('commits again under the reference when a cancellation that was put back had given the units back all the same', async () => {
+    const sandbox = createSandbox({ seed: 7, scale: 0.05 });
+    const deps = await checkoutOver(sandbox);
+    const store = sandbox.data.stores.find((s) => s.pickupEnabled)!.id;
+    const sku = sandbox.data.variants[1]!.sku;
+    await sandbox.systems.pos.adjustStock({ sku, locationId: store, onHandDelta: 5 });
+    const committed = async () => (await sandbox.systems.pos.getStock([{ sku, locationId: store }]))[0]!.committed;
+    const before = await committed();
+    // The PSP fails the first time: the order stays PLACED, holding its unit, and the key is given back.
+    const authorize = deps.payments.authorize.bind(deps.payments);
+    let failures = 1;
+    deps.payments.authorize = async (request) => {
+      if (failures-- > 0) throw new Error('PSP unavailable');
+      return authorize(request);
+    };
+    const request = { idempotencyKey: 'k-resume', channel: 'WEB' as const, deliveryMethod: 'PICKUP' as const, pickupLocationId: store, lines: [{ sku, quantity: 1 }] };
+    const scope = { correlationId: 'resume', principal: TEST_AGENT };
+    await expect(placeOrder(deps, scope, request)).rejects.toThrow('PSP unavailable');
+    expect(await committed()).toBe(before + 1);
+    // Recovery's cancellation gave the unit back, but its answer timed out, so it put the order back to PLACED.
+    const [order] = await sandbox.systems.ecom.getOrdersByCheckout([(await sandbox.systems.ecom.listByStatus('PLACED', '2100-01-01T00:00:00.000Z', 100)).find((o) => o.lines[0]?.sku === sku)!.checkoutReference!]);
+    expect(await sandbox.systems.pos.releaseCommitment(store, order!.checkoutReference!)).toBe(true);
+    expect(await committed()).toBe(before);
+
+    const resumed = await placeOrder(deps, scope, request);
+    expect(resumed.userErrors).toEqual([]);
+    expect(resumed.order).toMatchObject({ id: order!.id, status: 'CONFIRMED' });
+    // The order holds its unit again, so its hand-over takes it off the shelf.
+    expect(await committed()).toBe(before + 1);
+    expect(await sandbox.systems.pos.fulfillCommitment(store, order!.checkoutReference!)).toBe(true);
+  });
+});

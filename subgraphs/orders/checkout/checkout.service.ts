@@ -239,6 +239,8 @@ async function resumeCheckout(deps: CheckoutDeps, input: PlaceOrderRequest, orde
     case 'PLACED': {
       const system = systemOfOrderId(order.id);
       if (!system) throw new Error(`order ${order.id} names no order system`);
+      const held = await holdAgain(deps, order, system);
+      if (held) return { stored: { orderId: null, userErrors: shortageErrors(input, held.shortages) }, order: null };
       await deps.events.emit(placedEvents(order, input.channel, input.deliveryMethod, new Date(order.placedAt)));
       return pay(deps, input, order, system);
     }
@@ -251,6 +253,36 @@ async function resumeCheckout(deps: CheckoutDeps, input: PlaceOrderRequest, orde
     default:
       return { stored: { orderId: order.id, userErrors: [] }, order };
   }
+}
+
+/**
+ * Make sure a resumed PLACED order still holds its units before it is paid for. A cancellation whose release timed
+ * out puts the order back to PLACED (so that it is cancelled again later), but the release may have landed all the
+ * same: the order would then go on to be paid for and handed over with nothing committed behind it. Committing
+ * under the checkout's reference again holds nothing more when the commitment is still there (open or settled)
+ * and holds it anew when it was given back. When the units are gone meanwhile, the order is cancelled through the
+ * one cancellation path and the shortages are answered.
+ * @returns null when the order holds its units, else the shortages.
+ */
+async function holdAgain(deps: CheckoutDeps, order: SalesOrder, system: OrderSystem): Promise<{ shortages: { sku: string; available: number }[] } | null> {
+  if (!order.checkoutReference) return null;
+  const now = deps.now ?? (() => new Date());
+  const lines = order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
+  const held = await deps.stock.commit(order.fulfillmentLocationId, lines, { reference: order.checkoutReference, at: now().toISOString() });
+  if (held.ok) {
+    await deps.stock.settle(order.fulfillmentLocationId, order.checkoutReference).catch((error: unknown) => {
+      deps.logger?.warn({ orderId: order.id, err: (error as Error).message }, 'checkout: commitment not settled; recovery will');
+    });
+    return null;
+  }
+  const moved = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CANCELLED');
+  if (moved.moved) {
+    const cancellation = { release: deps.stock.release.bind(deps.stock), voidPayment: deps.payments.void.bind(deps.payments), events: deps.events, logger: deps.logger, now };
+    await completeCancellation(cancellation, moved.order ?? order, 'PLACED', 'Out of stock when the checkout resumed', async () => {
+      await deps.orders.compareAndSetStatus(system, order.id, 'CANCELLED', 'PLACED').catch(() => undefined);
+    });
+  }
+  return { shortages: held.shortages };
 }
 
 /**

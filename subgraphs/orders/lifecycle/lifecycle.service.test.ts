@@ -8,7 +8,7 @@ import { TEST_AGENT } from '../../../test/support/principals.js';
 import { SandboxOrderBook } from '../adapters/sandbox-order-book.js';
 import { toSalesOrder } from '../adapters/sandbox-records.js';
 import type { SalesOrder } from '../ports.js';
-import { confirmPickup, markReadyForPickup, recoverUnsettledMoves, type LifecycleDeps } from './lifecycle.service.js';
+import { cancelOrder, confirmPickup, markReadyForPickup, recoverUnsettledMoves, type LifecycleDeps } from './lifecycle.service.js';
 import { placeOrder } from '../checkout/checkout.service.js';
 import { sandboxCheckout } from '../checkout/sandbox-adapters.js';
 import { seededMasterData } from '../../../test/support/master-data.js';
@@ -94,6 +94,40 @@ describe('order moves when the infrastructure fails', () => {
     const again = await confirmPickup(deps, scope, { orderId: order.id });
     expect(again.userErrors.map((e) => e.code)).toEqual(['INVALID_STATE']);
     expect(published.filter((e) => e.orderId === order.id && e.type === 'PICKED_UP')).toHaveLength(1);
+    await outbox.stop();
+  });
+
+  it('a cancellation whose release landed but answered a timeout stays CANCELLED; the retry under its key releases nothing twice', async () => {
+    const { sandbox, deps, outbox } = setup();
+    const resilience = new ResilienceRegistry({ timeoutMs: 1000, retries: 0, breakerFailures: 100, breakerResetMs: 1000 });
+    const checkout = { ...sandboxCheckout(sandbox.systems, resilience, { idempotency: new InMemoryIdempotencyStore(), backbone: new InMemoryEventBackbone(), events: deps.events, masterData: (await seededMasterData(sandbox.systems)).store }), loadOrder: deps.loadOrder };
+    const store = sandbox.data.stores.find((s) => s.pickupEnabled)!.id;
+    const sku = sandbox.data.variants[4]!.sku;
+    await sandbox.systems.pos.adjustStock({ sku, locationId: store, onHandDelta: 10 });
+    const committed = async () => (await sandbox.systems.pos.getStock([{ sku, locationId: store }]))[0]!.committed;
+    const before = await committed();
+    const placed = await placeOrder(checkout, scope, { idempotencyKey: 'k-place-cancel', channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: store, customerId: null, lines: [{ sku, quantity: 2 }] });
+    const orderId = placed.order!.id;
+    expect(await committed()).toBe(before + 2);
+    const real = deps.stock;
+    const lossy: LifecycleDeps = {
+      ...deps,
+      stock: Object.assign(Object.create(Object.getPrototypeOf(real) as object) as typeof real, real, {
+        release: async (...args: Parameters<typeof real.release>) => {
+          await real.release(...args);
+          throw new SystemUnavailableError('pos', 'timed out');
+        },
+      }),
+    };
+    const request = { orderId, idempotencyKey: 'k-cancel', reason: 'customer asked' };
+    await expect(cancelOrder(lossy, scope, request)).rejects.toThrow('timed out');
+    // Not put back to CONFIRMED: its units are back on sale already, so a live order would have nothing behind it.
+    expect(await statusOf(deps, orderId)).toBe('CANCELLED');
+    expect(await committed()).toBe(before);
+    const retried = await cancelOrder(deps, scope, request);
+    expect(retried.userErrors).toEqual([]);
+    expect(retried.order?.status).toBe('CANCELLED');
+    expect(await committed()).toBe(before);
     await outbox.stop();
   });
 

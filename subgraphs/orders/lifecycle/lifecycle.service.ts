@@ -380,8 +380,9 @@ export interface CancelOrderRequest {
 
 /**
  * PLACED | CONFIRMED | READY_FOR_PICKUP → CANCELLED: the committed stock goes back to sale and the payment's
- * authorization is voided. After hand-over or shipment it is INVALID_STATE and nothing changes. The release is
- * compensated (status put back) when it fails; the void is best effort (an uncaptured authorization lapses at
+ * authorization is voided. After hand-over or shipment it is INVALID_STATE and nothing changes. A release that
+ * fails leaves the order CANCELLED with its move unsettled, finished by the retry under the key or by move recovery
+ * (an order without a checkout reference has its status put back instead); the void is best effort (an uncaptured authorization lapses at
  * the PSP by itself), its outcome is in the event's `paymentVoided`. The one cancellation path
  * (canonical-events.ts): ORDER_CANCELLED, then one INVENTORY_RELEASED per line.
  */
@@ -400,7 +401,12 @@ export async function cancelOrder(deps: LifecycleDeps, scope: CallerScope, reque
         logger: deps.logger,
         now: deps.now,
       };
-      await completeCancellation(cancellation, order, from, normalized.reason, () => revert(deps, system, order, from), moveEventId(reference, 'ORDER_CANCELLED'));
+      // A release by the checkout's reference may have landed although its answer timed out: putting the status back
+      // would leave a live order with nothing committed behind it. So the order stays CANCELLED with its move
+      // unsettled, and the retry under the key (or move recovery) releases again, once. Only a release by lines (an
+      // order older than checkout references, which no retry can repeat safely) is compensated by putting it back.
+      const putBack = order.checkoutReference ? undefined : () => revert(deps, system, order, from);
+      await completeCancellation(cancellation, order, from, normalized.reason, putBack, moveEventId(reference, 'ORDER_CANCELLED'));
     });
   });
 }
