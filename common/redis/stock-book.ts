@@ -412,22 +412,12 @@ export class RedisStockBook implements StockBook {
   }
 
   async openCommitments(before: string, limit: number): Promise<OpenCommitment[]> {
-    const cutoff = Date.parse(before);
-    const found: OpenCommitment[] = [];
-    for (const locationId of await this.redis.smembers(this.keys.commitmentLocations)) {
-      if (found.length >= limit) break;
-      const scored = await this.redis.zrangebyscore(this.keys.openCommitments(locationId), '-inf', `(${cutoff}`, 'WITHSCORES', 'LIMIT', 0, limit - found.length);
-      const references = scored.filter((_, i) => i % 2 === 0);
-      if (references.length === 0) continue;
-      const stored = await this.redis.hmget(this.keys.commitments(locationId), ...references);
-      // `at` is the open set's time, which a retry's commit moves on (the record keeps the first): the time recovery
-      // gives back as seen (releaseCommitment's `seenAt`), as the sandbox's book reports it.
-      stored.forEach((json, i) => {
-        if (json) found.push({ ...(JSON.parse(json) as OpenCommitment), at: new Date(Number(scored[2 * i + 1])).toISOString() });
-      });
-    }
-    return found;
+    // `at` is the open set's time, which a retry's commit moves on (the record keeps the first): the time recovery
+    // gives back as seen (releaseCommitment's `seenAt`), as the sandbox's book reports it.
+    const found = await this.olderThan(this.keys.commitmentLocations, this.keys.openCommitments, this.keys.commitments, before, limit);
+    return found.map(({ json, at }) => ({ ...(JSON.parse(json) as OpenCommitment), at }));
   }
+
 
   /** Give committed units back (a declined payment, a cancellation). Never below zero. */
   async releaseStock(locationId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void> {
@@ -600,22 +590,32 @@ export class RedisStockBook implements StockBook {
   }
 
   async unannouncedWrites(before: string, limit: number): Promise<UnannouncedStockWrite[]> {
+    const found = await this.olderThan(this.keys.unannouncedLocations, this.keys.unannouncedAt, this.keys.unannounced, before, limit);
+    return found.map(({ id, locationId, at, json }) => unannouncedOf(id, locationId, at, json)).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  }
+
+  /**
+   * The records, across the locations in set `locations`, whose time in the location's sorted set (`timesOf`) is
+   * before `before`, with that time, at most `limit`: each location's oldest first. One ended between the two reads
+   * (its hash field `recordsOf` gone) is left out.
+   */
+  private async olderThan(locations: string, timesOf: (locationId: string) => string, recordsOf: (locationId: string) => string, before: string, limit: number): Promise<{ id: string; locationId: string; at: string; json: string }[]> {
     const cutoff = Date.parse(before);
-    const found: UnannouncedStockWrite[] = [];
-    for (const locationId of await this.redis.smembers(this.keys.unannouncedLocations)) {
+    const found: { id: string; locationId: string; at: string; json: string }[] = [];
+    for (const locationId of await this.redis.smembers(locations)) {
       if (found.length >= limit) break;
-      const scored = await this.redis.zrangebyscore(this.keys.unannouncedAt(locationId), '-inf', `(${cutoff}`, 'WITHSCORES', 'LIMIT', 0, limit - found.length);
+      const scored = await this.redis.zrangebyscore(timesOf(locationId), '-inf', `(${cutoff}`, 'WITHSCORES', 'LIMIT', 0, limit - found.length);
       const ids = scored.filter((_, i) => i % 2 === 0);
       if (!ids.length) continue;
-      const stored = await this.redis.hmget(this.keys.unannounced(locationId), ...ids);
+      const stored = await this.redis.hmget(recordsOf(locationId), ...ids);
       ids.forEach((id, i) => {
         const json = stored[i];
-        // Announced between the two reads: nothing left to do.
-        if (json) found.push(unannouncedOf(id, locationId, new Date(Number(scored[2 * i + 1])).toISOString(), json));
+        if (json) found.push({ id, locationId, at: new Date(Number(scored[2 * i + 1])).toISOString(), json });
       });
     }
-    return found.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    return found;
   }
+
 
   async markAnnounced(locationId: string, ids: readonly string[]): Promise<void> {
     if (!ids.length) return;

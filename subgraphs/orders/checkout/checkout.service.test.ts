@@ -22,13 +22,19 @@ async function checkoutOver(sandbox: ReturnType<typeof createSandbox>): Promise<
   };
 }
 
+/** The first pickup store, with 5 more units of the `variant`-th SKU on hand. */
+async function stockedPickupStore(sandbox: ReturnType<typeof createSandbox>, variant: number): Promise<{ store: string; sku: string }> {
+  const store = sandbox.data.stores.find((s) => s.pickupEnabled)!.id;
+  const sku = sandbox.data.variants[variant]!.sku;
+  await sandbox.systems.pos.adjustStock({ sku, locationId: store, onHandDelta: 5 });
+  return { store, sku };
+}
+
 describe('placeOrder against a concurrent cancel', () => {
   it('does not confirm an order cancelled while its payment was being authorized: the payment is voided, the stock released once', async () => {
     const sandbox = createSandbox({ seed: 7, scale: 0.05 });
     const deps = await checkoutOver(sandbox);
-    const store = sandbox.data.stores.find((s) => s.pickupEnabled)!.id;
-    const sku = sandbox.data.variants[0]!.sku;
-    await sandbox.systems.pos.adjustStock({ sku, locationId: store, onHandDelta: 5 });
+    const { store, sku } = await stockedPickupStore(sandbox, 0);
     const [before] = await sandbox.systems.pos.getStock([{ sku, locationId: store }]);
     const committedBefore = before!.committed;
 
@@ -61,9 +67,7 @@ describe('placeOrder: the commitment\'s time', () => {
     const sandbox = createSandbox({ seed: 7, scale: 0.05 });
     let clock = Date.parse('2030-01-01T00:00:00.000Z');
     const deps = { ...(await checkoutOver(sandbox)), now: () => new Date(clock) };
-    const store = sandbox.data.stores.find((s) => s.pickupEnabled)!.id;
-    const sku = sandbox.data.variants[0]!.sku;
-    await sandbox.systems.pos.adjustStock({ sku, locationId: store, onHandDelta: 5 });
+    const { store, sku } = await stockedPickupStore(sandbox, 0);
     // The checkout's reads take 20 s (retries under faults), more than recovery's CHECKOUT_STALE_MS in the chaos run.
     const getPrices = deps.prices.getPrices.bind(deps.prices);
     deps.prices.getPrices = async (skus) => {
@@ -86,9 +90,7 @@ describe('placeOrder: a resumed checkout holds its units again', () => {
   it('commits again under the reference when a cancellation that was put back had given the units back all the same', async () => {
     const sandbox = createSandbox({ seed: 7, scale: 0.05 });
     const deps = await checkoutOver(sandbox);
-    const store = sandbox.data.stores.find((s) => s.pickupEnabled)!.id;
-    const sku = sandbox.data.variants[1]!.sku;
-    await sandbox.systems.pos.adjustStock({ sku, locationId: store, onHandDelta: 5 });
+    const { store, sku } = await stockedPickupStore(sandbox, 1);
     const committed = async () => (await sandbox.systems.pos.getStock([{ sku, locationId: store }]))[0]!.committed;
     const before = await committed();
     // The PSP fails the first time: the order stays PLACED, holding its unit, and the key is given back.

@@ -9,7 +9,7 @@ export { callerOf, type CallerScope };
 import type { Logger } from '../../../common/logger.js';
 import type { MoneyValue } from '../../../common/money.js';
 import { lineErrors, MAX_LINES } from '../line-rules.js';
-import { completeCancellation, orderSourceOf, stockSourceOf } from '../canonical-events.js';
+import { completeCancellation, orderSourceOf, stockLinesOf, stockSourceOf } from '../canonical-events.js';
 import type { ChannelCode, DeliveryMethodCode, OrderSystem, SalesOrder, SalesOrderLine } from '../ports.js';
 import { systemOfOrderId } from '../routing.js';
 import type { AllocationStrategy } from './allocation-strategy.js';
@@ -267,22 +267,29 @@ async function resumeCheckout(deps: CheckoutDeps, input: PlaceOrderRequest, orde
 async function holdAgain(deps: CheckoutDeps, order: SalesOrder, system: OrderSystem): Promise<{ shortages: { sku: string; available: number }[] } | null> {
   if (!order.checkoutReference) return null;
   const now = deps.now ?? (() => new Date());
-  const lines = order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
-  const held = await deps.stock.commit(order.fulfillmentLocationId, lines, { reference: order.checkoutReference, at: now().toISOString() });
+  const held = await deps.stock.commit(order.fulfillmentLocationId, stockLinesOf(order), { reference: order.checkoutReference, at: now().toISOString() });
   if (held.ok) {
     await deps.stock.settle(order.fulfillmentLocationId, order.checkoutReference).catch((error: unknown) => {
       deps.logger?.warn({ orderId: order.id, err: (error as Error).message }, 'checkout: commitment not settled; recovery will');
     });
     return null;
   }
-  const moved = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CANCELLED');
-  if (moved.moved) {
-    const cancellation = { release: deps.stock.release.bind(deps.stock), voidPayment: deps.payments.void.bind(deps.payments), events: deps.events, logger: deps.logger, now };
-    await completeCancellation(cancellation, moved.order ?? order, 'PLACED', 'Out of stock when the checkout resumed', async () => {
-      await deps.orders.compareAndSetStatus(system, order.id, 'CANCELLED', 'PLACED').catch(() => undefined);
-    });
-  }
+  await cancelPlaced(deps, order, system, 'Out of stock when the checkout resumed');
   return { shortages: held.shortages };
+}
+
+/**
+ * Cancel a PLACED order through the one cancellation path. The status move comes first: if someone cancelled the
+ * order meanwhile, they have released its stock already. When the release fails the order goes back to PLACED, so
+ * that checkout recovery cancels it again later (and a resumed checkout holds its units again, see holdAgain).
+ */
+async function cancelPlaced(deps: CheckoutDeps, order: SalesOrder, system: OrderSystem, reason: string): Promise<void> {
+  const moved = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CANCELLED');
+  if (!moved.moved) return;
+  const cancellation = { release: deps.stock.release.bind(deps.stock), voidPayment: deps.payments.void.bind(deps.payments), events: deps.events, logger: deps.logger, now: deps.now ?? (() => new Date()) };
+  await completeCancellation(cancellation, moved.order ?? order, 'PLACED', reason, async () => {
+    await deps.orders.compareAndSetStatus(system, order.id, 'CANCELLED', 'PLACED').catch(() => undefined);
+  });
 }
 
 /**
@@ -297,15 +304,7 @@ async function pay(deps: CheckoutDeps, input: PlaceOrderRequest, order: SalesOrd
   const method = input.paymentMethod ?? 'CARD';
   const payment = await deps.payments.authorize({ orderId: order.id, amount: order.total, method, token: input.paymentToken ?? null, reference: order.checkoutReference ?? null });
   if (payment.status === 'DECLINED') {
-    // The status move comes first: if someone cancelled the order meanwhile, they have released its stock already.
-    const moved = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CANCELLED');
-    if (moved.moved) {
-      const cancellation = { release: deps.stock.release.bind(deps.stock), voidPayment: deps.payments.void.bind(deps.payments), events: deps.events, logger: deps.logger, now };
-      // When the release fails the order goes back to PLACED, so that checkout recovery cancels it again later.
-      await completeCancellation(cancellation, moved.order ?? order, 'PLACED', 'Payment declined', async () => {
-        await deps.orders.compareAndSetStatus(system, order.id, 'CANCELLED', 'PLACED').catch(() => undefined);
-      });
-    }
+    await cancelPlaced(deps, order, system, 'Payment declined');
     return fail([userError('PAYMENT_DECLINED', 'the payment was declined', 'paymentToken')]);
   }
   await deps.events.emit([createEvent('PAYMENT_AUTHORIZED', { paymentId: payment.paymentId, amount: order.total.minor, currency: order.total.currency, method }, { ...meta, id: `evt-${order.id}-authorized`, source: 'PSP', occurredAt: now() })]);
