@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { isSubgraphName, loadConfig, SUBGRAPH_NAMES } from './common/config.js';
 import { createLogger } from './common/logger.js';
 import { createGatewayCluster } from './gateway/cluster.js';
+import { Metrics } from './common/telemetry/metrics.js';
 import { startBackend, startGatewayOnly, startSandboxOnly, startStack, startSubgraph } from './stack.js';
 
 /**
@@ -19,19 +20,41 @@ const [mode = 'all', name] = process.argv.slice(2);
 const gatewayLogger = logger.child({ service: 'gateway' });
 const workers = config.gatewayWorkers > 1 ? createGatewayCluster({ workers: config.gatewayWorkers, logger: gatewayLogger, startGateway: () => startGatewayOnly(config, gatewayLogger) }) : undefined;
 
+/** The process's registry, with Node's own series; none with METRICS_ENABLED=false. */
+const metricsOfProcess = (): Metrics | undefined => (config.telemetry.metrics ? new Metrics({ processMetrics: true }) : undefined);
+
+/** Spans exported by OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; the SDK is not even loaded otherwise. */
+async function startTracingFor(): Promise<() => Promise<void>> {
+  const { otlpEndpoint, sampleRatio, serviceName } = config.telemetry;
+  if (!otlpEndpoint) return async () => undefined;
+  const { startTracing } = await import('./common/telemetry/tracing-sdk.js');
+  const tracing = startTracing({ serviceName: serviceName ?? `retail-${mode === 'subgraph' && name ? name : mode}`, otlpEndpoint, sampleRatio });
+  logger.info({ otlpEndpoint, sampleRatio }, 'tracing on');
+  return () => tracing.stop();
+}
+
 async function main(): Promise<() => Promise<void>> {
+  const stopTracing = await startTracingFor();
+  const stop = await startMode();
+  return async () => {
+    await stop();
+    await stopTracing();
+  };
+}
+
+async function startMode(): Promise<() => Promise<void>> {
   if (workers?.isWorker) return (await workers.serve()).stop;
   switch (mode) {
     case 'all': {
       let urls: { gateway: string; sandbox: string; subgraphs: Record<string, string> };
       let stop: () => Promise<void>;
       if (workers) {
-        const backend = await startBackend({ config, logger });
+        const backend = await startBackend({ config, logger, metrics: metricsOfProcess() });
         const gateways = await workers.startBeside(backend);
         ({ stop } = gateways);
         urls = { ...backend.urls, gateway: gateways.url };
       } else {
-        const stack = await startStack({ config, logger });
+        const stack = await startStack({ config, logger, metrics: metricsOfProcess() });
         ({ urls, stop } = stack);
       }
       logger.info({ urls }, 'retail supergraph ready');

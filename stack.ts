@@ -15,6 +15,9 @@ import { EventOutbox } from './common/outbox/event-outbox.js';
 import { JournaledEventOutboxStore, RedisEventOutboxStore } from './common/outbox/stores.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { ResilienceRegistry } from './common/resilience.js';
+import { Metrics } from './common/telemetry/metrics.js';
+import { observeReplays } from './common/idempotent-mutation.js';
+import { observedBackbone } from './common/telemetry/observed-backbone.js';
 import { InMemoryMasterDataStore, JournaledMasterDataStore } from './common/master-data/memory-store.js';
 import { RedisMasterDataStore } from './common/master-data/redis-store.js';
 import { SandboxLocationDirectory } from './subgraphs/master-data/sandbox-locations.js';
@@ -23,6 +26,8 @@ import { MasterDataSync, RedisSyncLease, type MasterDataSource } from './common/
 import type { HttpService, LocalExecutor, LocalSubscriber } from './common/service.js';
 import { DEFAULT_DOCUMENT_LIMITS } from './gateway/edge/limits.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './common/rate-limit.js';
+import { explorerFor } from './gateway/explorer.js';
+import { opsConsoleFor } from './gateway/ops-console.js';
 import { createGateway, trustedDocumentsAt, type EdgeOptions, type GatewayService } from './gateway/gateway.js';
 import { SandboxIdentityProvider, seededDirectory } from './sandbox/identity-provider.js';
 import { createSandbox } from './sandbox/index.js';
@@ -42,6 +47,8 @@ export interface StackOptions {
   ephemeralPorts?: boolean;
   /** Host to bind; default the config's. */
   host?: string;
+  /** The process's series. @default a registry of its own */
+  metrics?: Metrics | undefined;
 }
 
 /**
@@ -57,6 +64,8 @@ export interface Stack {
   /** The read models of ERP master data and their sync. */
   masterData: MasterData;
   gateway: GatewayService;
+  /** The one registry of the process's series, served at every service's `/metrics` (none with METRICS_ENABLED=false). */
+  metrics: Metrics | undefined;
   stop(): Promise<void>;
 }
 
@@ -86,16 +95,27 @@ export async function createInfrastructure(
   seed: Pick<SeedData, 'events' | 'stock'>,
   /** DATA_DIR's journal, not replayed yet: the backbone and the idempotency records register as its owners. */
   journal?: Journal,
+  /** Where the backbone's and the outbox's traffic is counted. @default nowhere */
+  metrics?: Metrics,
 ): Promise<Infrastructure> {
+  const observed = (infrastructure: Infrastructure): Infrastructure => {
+    if (!metrics) return infrastructure;
+    const { outbox, idempotency } = infrastructure;
+    observeReplays(idempotency, (operation) => metrics.idempotentReplays.inc({ operation }));
+    metrics.read(metrics.outboxPending, (gauge) => gauge.set({ outbox: 'events' }, outbox.stats().inFlight));
+    return infrastructure;
+  };
+  const observe = (backbone: EventBackbone): EventBackbone => (metrics ? observedBackbone(backbone, metrics) : backbone);
   if (config.redisUrl) {
     const redis = createRedis(config.redisUrl, { name: 'stack', logger });
-    const backbone = new RedisEventBackbone({ redis, prefix: config.redisPrefix, logger, retention: config.eventStreamRetention });
+    const redisBackbone = new RedisEventBackbone({ redis, prefix: config.redisPrefix, logger, retention: config.eventStreamRetention });
+    const backbone = observe(redisBackbone);
     const tag = `seed-${config.sandbox.seed}-scale-${config.sandbox.scale}`;
     // The first instance loads the seeded history; the others wait for it and load nothing.
-    await backbone.load(seed.events, tag);
+    await redisBackbone.load(seed.events, tag);
     const stock = await openStockBook(config, redis, seed.stock);
     const outbox = new EventOutbox({ backbone, store: new RedisEventOutboxStore(redis, config.redisPrefix), logger: outboxLogger(logger) });
-    return {
+    return observed({
       backbone,
       idempotency: new RedisIdempotencyStore({ redis, prefix: config.redisPrefix }),
       redis: { client: redis, prefix: config.redisPrefix },
@@ -104,16 +124,17 @@ export async function createInfrastructure(
       start: () => outbox.start(),
       async close() {
         await outbox.stop();
-        await backbone.close();
+        await redisBackbone.close();
         await quitAll([redis]);
       },
-    };
+    });
   }
   const memory = new InMemoryEventBackbone({ retention: config.eventStreamRetention });
   memory.load(seed.events);
-  const embedded = (backbone: EventBackbone, idempotency: IdempotencyStore, store?: JournaledEventOutboxStore): Infrastructure => {
+  const embedded = (inner: EventBackbone, idempotency: IdempotencyStore, store?: JournaledEventOutboxStore): Infrastructure => {
+    const backbone = observe(inner);
     const outbox = new EventOutbox({ backbone, store, logger: outboxLogger(logger) });
-    return { backbone, idempotency, outbox, start: () => outbox.start(), close: () => outbox.stop() };
+    return observed({ backbone, idempotency, outbox, start: () => outbox.start(), close: () => outbox.stop() });
   };
   if (!journal) return embedded(memory, new InMemoryIdempotencyStore());
   return embedded(new JournaledEventBackbone(memory, journal), new JournaledIdempotencyStore(new InMemoryIdempotencyStore(), journal), new JournaledEventOutboxStore(journal));
@@ -198,6 +219,7 @@ async function launch(options: StackOptions, withGateway: boolean): Promise<Stac
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const host = options.host ?? config.host;
   const port = (configured: number) => (options.ephemeralPorts ? 0 : configured);
+  const metrics = config.telemetry.metrics ? (options.metrics ?? new Metrics()) : undefined;
   const started: HttpService[] = [];
   let infrastructure: Infrastructure | undefined;
   let masterData: MasterData | undefined;
@@ -211,7 +233,7 @@ async function launch(options: StackOptions, withGateway: boolean): Promise<Stac
       // The systems, their stock book included, are the sandbox process's: its faults and counters apply to every call.
       sandbox = { data, systems: remoteSystems(config.sandboxUrl) };
       sandboxUrl = config.sandboxUrl.replace(/\/$/, '');
-      infrastructure = await createInfrastructure(config, logger, data);
+      infrastructure = await createInfrastructure(config, logger, data, undefined, metrics);
       await infrastructure.start();
     } else {
       // The embedded systems of record journal their writes, so a restart (even after kill -9) finds them. Every
@@ -219,7 +241,7 @@ async function launch(options: StackOptions, withGateway: boolean): Promise<Stac
       journal = await Journal.create(config.dataDir, { ...config.journal, logger: logger.child({ component: 'journal' }) });
       const writes = new JournaledWrites(journal);
       // Before the sandbox: with Redis, the POS and WMS keep their stock in its shared book.
-      infrastructure = await createInfrastructure(config, logger, data, journal);
+      infrastructure = await createInfrastructure(config, logger, data, journal, metrics);
       durable = { masterData: config.redisUrl ? undefined : JournaledMasterDataStore.attach(journal) };
       const replayStarted = performance.now();
       // Before the replay: the snapshot's state and each later write go straight into the systems, none kept aside.
@@ -242,11 +264,11 @@ async function launch(options: StackOptions, withGateway: boolean): Promise<Stac
     // One verifier for the whole process: the gateway and the five subgraphs share its cache of verified tokens.
     const verifier = tokenVerifierFor(config, sandboxUrl);
     const authenticate = (authorization: string | undefined) => verifier.authenticate(authorization);
-    const resilience = new ResilienceRegistry(config.adapter, logger);
+    const resilience = new ResilienceRegistry(config.adapter, logger, metrics);
     const erp = erpAdaptersFor(config, sandbox.systems, resilience, sandboxUrl);
-    masterData = await startMasterData(config, logger, { systems: sandbox.systems, source: erp.masterData, resilience, backbone, redis, durable });
+    masterData = await startMasterData(config, logger, { systems: sandbox.systems, source: erp.masterData, resilience, backbone, redis, durable, metrics });
 
-    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, outbox, idempotency, redis, resilience, logger, authenticate, masterData, erp };
+    const env: SubgraphEnvironment = { config, systems: sandbox.systems, backbone, outbox, idempotency, redis, resilience, logger, authenticate, masterData, erp, metrics };
     const subgraphUrls = {} as Record<SubgraphName, string>;
     const localSubgraphs: Partial<Record<SubgraphName, LocalExecutor>> = {};
     const localSubscribers: Partial<Record<SubgraphName, LocalSubscriber>> = {};
@@ -266,7 +288,7 @@ async function launch(options: StackOptions, withGateway: boolean): Promise<Stac
       await infrastructure?.close();
       await journal?.close();
     };
-    if (!withGateway) return { urls: { sandbox: sandboxUrl, subgraphs: subgraphUrls }, sandbox, backbone, masterData, stop };
+    if (!withGateway) return { urls: { sandbox: sandboxUrl, subgraphs: subgraphUrls }, sandbox, backbone, masterData, metrics, stop };
 
     const gateway = await createGateway({
       supergraphSdl: await readFile(resolve(config.supergraphPath), 'utf8'),
@@ -279,6 +301,9 @@ async function launch(options: StackOptions, withGateway: boolean): Promise<Stac
       production: config.production,
       executor: config.gatewayExecutor,
       deduplicate: config.gatewayDeduplicate,
+      explorer: explorerFor(config),
+      opsConsole: opsConsoleFor(config),
+      metrics: metrics ? { registry: metrics, scrapeToken: config.telemetry.metricsToken } : undefined,
       logger: logger.child({ service: 'gateway' }),
     });
     const gatewayUrl = await gateway.listen(port(config.gatewayPort), host);
@@ -290,6 +315,7 @@ async function launch(options: StackOptions, withGateway: boolean): Promise<Stac
       backbone,
       masterData,
       gateway,
+      metrics,
       stop,
     };
   } catch (error) {
@@ -354,6 +380,8 @@ export async function startMasterData(
     redis?: Infrastructure['redis'];
     /** DATA_DIR's journaled store (already replayed). */
     durable?: { masterData?: JournaledMasterDataStore | undefined } | undefined;
+    /** Where the sync's lag is read. @default nowhere */
+    metrics?: Metrics | undefined;
   },
 ): Promise<MasterData> {
   const { redis, durable } = deps;
@@ -372,6 +400,10 @@ export async function startMasterData(
     backoffCapMs: config.masterData.backoffCapMs,
   });
   await sync.start();
+  deps.metrics?.read(deps.metrics.masterDataLag, (gauge) => {
+    const { lastPollAt } = sync.status();
+    if (lastPollAt) gauge.set(Math.max(0, Date.now() - Date.parse(lastPollAt)) / 1000);
+  });
   return {
     store,
     sync,
@@ -392,21 +424,23 @@ export async function startSubgraph(name: SubgraphName, config: AppConfig, logge
   const alone = SUBGRAPHS[name].createAlone;
   if (alone) {
     const verifier = tokenVerifierFor(config, defaultSandboxUrl(config));
-    const service = await alone({ config, logger, authenticate: (authorization) => verifier.authenticate(authorization) });
+    const metrics = config.telemetry.metrics ? new Metrics({ processMetrics: true }) : undefined;
+    const service = await alone({ config, logger, authenticate: (authorization) => verifier.authenticate(authorization), metrics });
     return { url: await service.listen(config.subgraphPorts[name], config.host), service };
   }
   // With SANDBOX_URL the systems live in the sandbox process (shared faults and counters); without it this
   // process embeds its own copy, which is the same data because the seed is deterministic.
   // With REDIS_URL the embedded POS and WMS keep their stock in Redis's shared book, as every instance does.
   const data = generateSeedData({ seed: config.sandbox.seed, scale: config.sandbox.scale });
-  const infrastructure = await createInfrastructure(config, logger, data);
+  const metrics = config.telemetry.metrics ? new Metrics({ processMetrics: true }) : undefined;
+  const infrastructure = await createInfrastructure(config, logger, data, undefined, metrics);
   await infrastructure.start();
   const systems = config.sandboxUrl ? remoteSystems(config.sandboxUrl) : createSandbox(config.sandbox, { data, ...(infrastructure.stock ? { stock: infrastructure.stock } : {}) }).systems;
   const verifier = tokenVerifierFor(config, defaultSandboxUrl(config));
-  const resilience = new ResilienceRegistry(config.adapter, logger);
+  const resilience = new ResilienceRegistry(config.adapter, logger, metrics);
   const erp = erpAdaptersFor(config, systems, resilience, defaultSandboxUrl(config));
   // A lone subgraph keeps its own read models (in Redis, shared with every instance, when REDIS_URL is set).
-  const masterData = await startMasterData(config, logger, { systems, source: erp.masterData, resilience, backbone: infrastructure.backbone, redis: infrastructure.redis });
+  const masterData = await startMasterData(config, logger, { systems, source: erp.masterData, resilience, backbone: infrastructure.backbone, redis: infrastructure.redis, metrics });
   const env: SubgraphEnvironment = {
     config,
     systems,
@@ -419,6 +453,7 @@ export async function startSubgraph(name: SubgraphName, config: AppConfig, logge
     authenticate: (authorization) => verifier.authenticate(authorization),
     masterData,
     erp,
+    metrics,
   };
   const service = await SUBGRAPHS[name].create(env);
   const url = await service.listen(config.subgraphPorts[name], config.host);
@@ -456,6 +491,9 @@ export async function startGatewayOnly(config: AppConfig, logger: Logger): Promi
     production: config.production,
     executor: config.gatewayExecutor,
     deduplicate: config.gatewayDeduplicate,
+    explorer: explorerFor(config),
+    opsConsole: opsConsoleFor(config),
+    metrics: config.telemetry.metrics ? { registry: new Metrics({ processMetrics: true }), scrapeToken: config.telemetry.metricsToken } : undefined,
     logger,
   });
   const url = await service.listen(config.gatewayPort, config.host);

@@ -5,6 +5,7 @@ import { runLoad, type LoadResult } from './load.js';
 import { loadConfig } from '../common/config.js';
 import { tokenVerifierFor } from '../stack.js';
 import { measureErp } from './erp.js';
+import { measureTelemetry, telemetryTable } from './telemetry.js';
 import { bearerFrom, rssMb, startStackProcess } from './stack-process.js';
 
 /**
@@ -225,6 +226,7 @@ async function measureCheckout(mode: 'embedded' | 'redis'): Promise<{ row: Row; 
 const runs = [await measure('local'), await measure('http')];
 const checkouts = [await measureCheckout('embedded'), await measureCheckout('redis')];
 const erp = await measureErp({ concurrency, maxRequests: Math.min(maxRequests, 3000), maxMs });
+const telemetry = await measureTelemetry({ concurrency, maxRequests, maxMs, rounds });
 const rows = [...runs.flatMap((r) => r.rows), ...checkouts.map((c) => c.row)];
 const baseline = rows[0]!.result.rps;
 const lines = [
@@ -249,6 +251,7 @@ for (const r of runs) {
   );
 }
 lines.push('', ...erp);
+lines.push('', ...telemetryTable(telemetry, concurrency));
 lines.push('', `stack RSS idle after start: local ${runs[0]!.idleRss.toFixed(0)} MB, http ${runs[1]!.idleRss.toFixed(0)} MB (node ${process.version}, ${cpus().length} CPUs, sandbox latency 0, default scale)`);
 process.stdout.write(`${lines.join('\n')}\n`);
 // Keep-alive sockets of this process's fetch client must not keep the benchmark alive.

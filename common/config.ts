@@ -111,6 +111,8 @@ export interface AppConfig {
   /** Routing URL override per subgraph for multi-process runs; empty means the supergraph file's URL. */
   subgraphUrls: Partial<Record<SubgraphName, string>>;
   supergraphPath: string;
+  /** The client contract's folder (`CONTRACT_DIR`), whose operations the explorer offers. @default 'contract' */
+  contractDir: string;
   /** When set, subgraphs reach the sandbox systems over HTTP at this URL instead of in process. */
   sandboxUrl: string | undefined;
   sandbox: SandboxConfig;
@@ -195,6 +197,8 @@ export interface AppConfig {
   gatewayExecutor: 'compiled' | 'apollo';
   /** Share identical in-flight query fetches to a subgraph (`GATEWAY_DEDUPLICATE`, true or false). @default true */
   gatewayDeduplicate: boolean;
+  /** Metrics, traces and the service objectives the operations console and the alert rules measure against. */
+  telemetry: TelemetryConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -301,6 +305,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     subgraphPorts,
     subgraphUrls,
     supergraphPath: env.SUPERGRAPH_PATH ?? 'supergraph.graphql',
+    contractDir: env.CONTRACT_DIR || 'contract',
     sandboxUrl: env.SANDBOX_URL || undefined,
     sandbox: { seed: int(env, 'SANDBOX_SEED', 42), scale: int(env, 'SANDBOX_SCALE', 1) },
     adapter: {
@@ -343,7 +348,51 @@ export function loadConfig(env: Env = process.env): AppConfig {
     gatewayWorkers: integerIn(env, 'GATEWAY_WORKERS', 1, 1, 64),
     gatewayExecutor: executorKind(env.GATEWAY_EXECUTOR),
     gatewayDeduplicate: flag(env, 'GATEWAY_DEDUPLICATE', true),
+    telemetry: {
+      metrics: flag(env, 'METRICS_ENABLED', true),
+      metricsToken: env.METRICS_TOKEN || undefined,
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+      sampleRatio: ratio(env, 'OTEL_TRACES_SAMPLER_ARG', 1),
+      serviceName: env.OTEL_SERVICE_NAME || undefined,
+      objectives: {
+        orderAcknowledgementSeconds: num(env, 'SLO_ORDER_ACK_SECONDS', 5, 0),
+        postingSeconds: num(env, 'SLO_POSTING_SECONDS', 900, 0),
+        inventoryFreshnessSeconds: num(env, 'SLO_INVENTORY_FRESHNESS_SECONDS', 900, 0),
+      },
+    },
   };
+}
+
+/** The service objectives (README "Operations console"): what counts as a breach. */
+export interface ServiceObjectives {
+  /** A checkout's order placed within this, in s. @default 5 */
+  orderAcknowledgementSeconds: number;
+  /** A sale or refund posted in the ERP within this of the event, in s. @default 900 */
+  postingSeconds: number;
+  /** Every location's newest stock event no older than this, in s. @default 900 */
+  inventoryFreshnessSeconds: number;
+}
+
+export interface TelemetryConfig {
+  /** Count and serve `/metrics` (`METRICS_ENABLED`; false only to measure what they cost). @default true */
+  metrics: boolean;
+  /** A bearer token that may read `/metrics` besides ops-role tokens (Prometheus's). @default none */
+  metricsToken: string | undefined;
+  /** Where spans go by OTLP/HTTP (`OTEL_EXPORTER_OTLP_ENDPOINT`). @default none: tracing off */
+  otlpEndpoint: string | undefined;
+  /** The share of new traces sampled (parent-based: a sampled caller's trace is always followed). @default 1 */
+  sampleRatio: number;
+  /** The service name of this process's spans. @default `retail-<mode>` */
+  serviceName: string | undefined;
+  objectives: ServiceObjectives;
+}
+
+function ratio(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`${name} must be a number from 0 to 1, got "${raw}"`);
+  return value;
 }
 
 /** A setting that cannot be used, named by `code` so that a launcher (or a test) can tell which one. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { currentCorrelationId } from './correlation.js';
+import { traceHeaders } from './telemetry/tracing.js';
 
 /**
  * Canonical events: the one vocabulary every domain uses to say what happened, whatever system it happened
@@ -109,6 +110,11 @@ export interface EventEnvelope {
    * (the seeded past).
    */
   sequences?: EventSequences;
+  /**
+   * The W3C trace context (`traceparent`, `tracestate`) of the request the event was made in, when it was traced:
+   * whoever handles the event later (the ERP posting, minutes on) links its span to that trace.
+   */
+  trace?: Record<string, string>;
 }
 
 /**
@@ -232,9 +238,16 @@ export function createEvent<T extends EventType>(type: T, data: EventDataByType[
     ...(meta.orderId !== undefined ? { orderId: meta.orderId } : {}),
     ...(meta.sku !== undefined ? { sku: meta.sku } : {}),
     ...(meta.locationId !== undefined ? { locationId: meta.locationId } : {}),
+    ...traceOf(),
     data,
   };
   return event as EventOf<T> & CanonicalEvent;
+}
+
+/** The active trace context, as an event carries it (nothing when no traced request is active). */
+function traceOf(): { trace?: Record<string, string> } {
+  const trace = traceHeaders();
+  return trace.traceparent ? { trace } : {};
 }
 
 /** For exhaustive switches over event types (and other unions): a case left out fails to compile. */

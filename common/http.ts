@@ -5,6 +5,7 @@ import type { Authentication } from './auth/token-verifier.js';
 import { ANONYMOUS, describePrincipal, type Principal } from './auth/principal.js';
 import { CORRELATION_HEADER, correlationIdFrom, runInScope, type RequestScope } from './correlation.js';
 import type { Logger } from './logger.js';
+import { contextFromHeaders, inSpan, SpanKind } from './telemetry/tracing.js';
 
 /** Largest request body accepted, in bytes. A GraphQL document bigger than this is not a client's query. */
 export const MAX_BODY_BYTES = 1_000_000;
@@ -146,7 +147,8 @@ export function graphqlHandler<C extends ScopedContext>(options: GraphQLHandlerO
     const stats: RequestStats = { operationName: null, errors: 0 };
     const replyHeaders = { [CORRELATION_HEADER]: correlationId };
     let principal: Principal = ANONYMOUS;
-    await runInScope(scope, async () => {
+    // The gateway's fetch span (its traceparent) is this request's parent.
+    await runInScope(scope, () => inSpan('subgraph.request', { kind: SpanKind.SERVER, parent: contextFromHeaders(req.headers) }, async (span) => {
       let status = 500;
       try {
         if (options.authenticate) {
@@ -196,7 +198,8 @@ export function graphqlHandler<C extends ScopedContext>(options: GraphQLHandlerO
       } finally {
         logRequest(logger, { req, url, stats, status, started, authorization, principal });
       }
-    });
+      if (stats.operationName) span.setAttribute('graphql.operation.name', stats.operationName);
+    }));
   };
 }
 

@@ -25,6 +25,14 @@ export function idempotencyKeyErrors(key: string): UserErrorValue[] {
     : [];
 }
 
+/** Who hears of the duplicate submissions answered from each store's records (the metrics), by operation. */
+const replayObservers = new WeakMap<IdempotencyStore, (operation: string) => void>();
+
+/** Hear of every replay `runIdempotent` answers from `store`'s records: one observer per store (the process's metrics). */
+export function observeReplays(store: IdempotencyStore, observer: (operation: string) => void): void {
+  replayObservers.set(store, observer);
+}
+
 /** One mutation, as the kernel runs it. */
 export interface IdempotentMutation<Stored, Outcome> {
   store: IdempotencyStore;
@@ -66,6 +74,7 @@ export async function runIdempotent<Stored, Outcome>(mutation: IdempotentMutatio
     case 'reused':
       return mutation.refused([userError('IDEMPOTENCY_KEY_REUSED', 'this idempotencyKey was used with a different input', 'idempotencyKey')]);
     case 'replay':
+      replayObservers.get(store)?.(mutation.operation);
       return mutation.replay(begun.response as Stored);
     case 'started':
       break;

@@ -21,6 +21,8 @@ import { GraphQLError } from 'graphql';
 import type { AdapterConfig } from './config.js';
 import { currentCorrelationId } from './correlation.js';
 import type { Logger } from './logger.js';
+import { BREAKER_STATE_VALUES, type Metrics } from './telemetry/metrics.js';
+import { inSpan, SpanKind } from './telemetry/tracing.js';
 import { WRITE_METHODS } from './systems/writes.js';
 
 /** The systems of record the graph reads and writes. */
@@ -43,13 +45,16 @@ export class SystemUnavailableError extends GraphQLError {
    * `extensions.retryAfterMs`): the system is up, the caller is too fast. Undefined for every other failure.
    */
   readonly retryAfterMs: number | undefined;
-  constructor(system: SystemName, reason: string, options: { retryAfterMs?: number | undefined } = {}) {
+  /** What failed underneath, for `retail_system_calls_total` (never in a response). */
+  readonly failure: SystemFailure;
+  constructor(system: SystemName, reason: string, options: { retryAfterMs?: number | undefined; cause?: unknown } = {}) {
     const { retryAfterMs } = options;
     super(`${system.toUpperCase()} is unavailable: ${reason}`, {
       extensions: { code: `${system.toUpperCase()}_UNAVAILABLE`, system, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },
     });
     this.system = system;
     this.retryAfterMs = retryAfterMs;
+    this.failure = outcomeOf(options.cause);
   }
 }
 
@@ -177,6 +182,18 @@ export interface ResiliencePolicy {
   config: AdapterConfig;
   breaker: CircuitBreaker;
   logger?: Logger | undefined;
+  /** Where calls are counted and timed. @default none */
+  metrics?: Pick<Metrics, 'systemCalls' | 'systemDuration' | 'systemRetries'> | undefined;
+}
+
+export type SystemFailure = 'error' | 'timeout' | 'circuit_open' | 'rate_limited';
+
+/** How a call failed, for `retail_system_calls_total`'s `outcome`. */
+function outcomeOf(error: unknown): SystemFailure {
+  if (error instanceof BrokenCircuitError) return 'circuit_open';
+  if (error instanceof TaskCancelledError) return 'timeout';
+  if (isRateRefusal(error)) return 'rate_limited';
+  return 'error';
 }
 
 /**
@@ -196,10 +213,28 @@ export interface ResiliencePolicy {
  * wait that long (the ERP outbox does).
  */
 export async function callSystem<T>(policy: ResiliencePolicy, method: string, fn: (signal: AbortSignal) => Promise<T>, options: { idempotent: boolean }): Promise<T> {
-  const { system, config, breaker, logger } = policy;
-  if (breaker.policy.state === CircuitState.HalfOpen) throw new SystemUnavailableError(system, 'circuit open');
+  const { system, metrics } = policy;
+  return inSpan(`${system}.${method}`, { kind: SpanKind.CLIENT, attributes: { 'retail.system': system, 'retail.method': method } }, async () => {
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      return await callOnce(policy, method, fn, options);
+    } catch (error) {
+      outcome = error instanceof SystemUnavailableError ? error.failure : 'error';
+      throw error;
+    } finally {
+      metrics?.systemCalls.inc({ system, method, outcome });
+      metrics?.systemDuration.observe({ system, method }, (performance.now() - started) / 1000);
+    }
+  });
+}
+
+async function callOnce<T>(policy: ResiliencePolicy, method: string, fn: (signal: AbortSignal) => Promise<T>, options: { idempotent: boolean }): Promise<T> {
+  const { system, config, breaker, logger, metrics } = policy;
+  if (breaker.policy.state === CircuitState.HalfOpen) throw new SystemUnavailableError(system, 'circuit open', { cause: new BrokenCircuitError() });
   try {
     return await callPolicy(config, breaker, options.idempotent).execute(async ({ signal, attempt = 0 }) => {
+      if (attempt > 0) metrics?.systemRetries.inc({ system, method });
       const started = performance.now();
       try {
         const result = await callSignals.run(signal, () => fn(signal));
@@ -216,8 +251,8 @@ export async function callSystem<T>(policy: ResiliencePolicy, method: string, fn
     const reason = reasonOf(error, config);
     // Also the line for a timeout or a fast failure, which no attempt reports (a timed-out attempt is left behind).
     logger?.debug({ system, method, err: reason, correlationId: currentCorrelationId() }, 'adapter call unavailable');
-    if (isRateRefusal(error)) throw new SystemUnavailableError(system, reason, { retryAfterMs: (error as TransportError).retryAfterMs });
-    throw new SystemUnavailableError(system, reason);
+    if (isRateRefusal(error)) throw new SystemUnavailableError(system, reason, { retryAfterMs: (error as TransportError).retryAfterMs, cause: error });
+    throw new SystemUnavailableError(system, reason, { cause: error });
   }
 }
 
@@ -262,7 +297,13 @@ export class ResilienceRegistry {
   constructor(
     private readonly config: AdapterConfig,
     private readonly logger?: Logger,
-  ) {}
+    /** Calls counted and timed, breakers' states read at scrape time. @default none */
+    private readonly metrics?: Metrics,
+  ) {
+    metrics?.read(metrics.breakerState, (gauge) => {
+      for (const [system, breaker] of this.breakers) gauge.set({ system }, BREAKER_STATE_VALUES[breaker.current.kind]);
+    });
+  }
 
   policy(system: SystemName): ResiliencePolicy {
     let breaker = this.breakers.get(system);
@@ -270,7 +311,7 @@ export class ResilienceRegistry {
       breaker = new CircuitBreaker(this.config.breakerFailures, this.config.breakerResetMs);
       this.breakers.set(system, breaker);
     }
-    return { system, config: this.config, breaker, logger: this.logger };
+    return { system, config: this.config, breaker, logger: this.logger, metrics: this.metrics };
   }
 
   /**

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { execute, getOperationAST, GraphQLError, parse, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
@@ -14,6 +14,8 @@ import { CORRELATION_HEADER, correlationIdFrom, currentScope, runInScope, type R
 import { maskErrorsPlugin } from './errors.js';
 import { graphqlHandler, headerValue, MAX_BODY_BYTES, requestStatsPlugin, router, sendJson, type Authenticate, type Route, type ScopedContext } from './http.js';
 import type { Logger } from './logger.js';
+import { metricsRoute } from './telemetry/metrics-route.js';
+import type { Metrics } from './telemetry/metrics.js';
 import { subscribeEventScoped, type SubscriptionOutcome } from './subscription-execution.js';
 
 /** A server that has been built but not started listening: the caller picks the port (0 in tests). */
@@ -117,10 +119,15 @@ export interface SubgraphServiceOptions<C extends ScopedContext> {
    * Default 2000.
    */
   socketCloseTimeoutMs?: number | undefined;
+  /**
+   * The process's series, served at `GET /metrics` (to the scrape token or an ops-role token).
+   * @default none: no `/metrics`
+   */
+  metrics?: { registry: Metrics; scrapeToken?: string | undefined } | undefined;
 }
 
 /** How a subgraph checks its callers: passed through from each subgraph's deps to {@link createSubgraphService}. */
-export type SubgraphSecurity = Pick<SubgraphServiceOptions<ScopedContext>, 'authenticate' | 'production'>;
+export type SubgraphSecurity = Pick<SubgraphServiceOptions<ScopedContext>, 'authenticate' | 'production' | 'metrics'>;
 
 type CachedDocument = { document: DocumentNode } | { errors: readonly GraphQLError[] };
 
@@ -174,6 +181,8 @@ export async function createSubgraphService<C extends ScopedContext>(options: Su
       // Both wrap every field resolver; we send no cache hints and report no traces, so they only cost time.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      // Apollo's landing page loads its Sandbox from a CDN; the gateway serves the explorer, bundled.
+      ApolloServerPluginLandingPageDisabled(),
     ],
     logger,
   });
@@ -185,6 +194,9 @@ export async function createSubgraphService<C extends ScopedContext>(options: Su
     context: async (_req, scope: RequestScope, stats, principal) => options.context({ scope: { ...scope, principal }, stats, principal }),
   });
   routes['/health'] = (_req, res) => sendJson(res, 200, { status: 'ok', service: options.name });
+  // Ready while it takes requests: a subgraph's systems of record failing costs fields, not the instance's traffic.
+  routes['/ready'] = (_req, res) => sendJson(res, stopping ? 503 : 200, { status: stopping ? 'stopping' : 'ready', service: options.name });
+  if (options.metrics) routes['/metrics'] = metricsRoute(options.metrics.registry, { authenticate, scrapeToken: options.metrics.scrapeToken });
 
   // The gateway sends a handful of distinct operations (one per query-plan fetch), so parsed and validated
   // documents are cached by text; the bound keeps a misbehaving caller from growing it without limit.

@@ -8,6 +8,8 @@ import type { Logger } from '../common/logger.js';
 import { closeServer, listenOn, type HttpService, type LocalExecutor } from '../common/service.js';
 import { GraphQLError, parse, type DocumentNode } from 'graphql';
 import { edgeHttpHandler } from './edge/edge-http.js';
+import { createExplorerRoutes, type ExplorerOptions } from './explorer.js';
+import { createOpsConsoleRoutes, type OpsConsoleOptions } from './ops-console.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './edge/limits.js';
 import { OperationAuthorizer } from './edge/operation-authorizer.js';
 import { createOperationPipeline } from './edge/pipeline.js';
@@ -16,7 +18,9 @@ import { createCompiledExecutor } from './executor/compiled-executor.js';
 import { formatError, outcomeResult, type ExecutionOutcome, type ExecutorKind, type PlanExecutor } from './executor/executor.js';
 import { GatewayPlanner } from './executor/planner.js';
 import { unsatisfiableErrors } from './executor/plan-fixes.js';
-import { createSubgraphClient } from './executor/subgraph-client.js';
+import { createSubgraphClient, observedSubgraphClient } from './executor/subgraph-client.js';
+import { metricsRoute } from '../common/telemetry/metrics-route.js';
+import { boundedLabel, type Metrics } from '../common/telemetry/metrics.js';
 import type { RateLimiter, RateLimitRule } from '../common/rate-limit.js';
 import { TrustedDocuments } from './edge/trusted-documents.js';
 import { SubscriptionHub, type HubStats } from './subscriptions/hub.js';
@@ -63,6 +67,24 @@ export interface GatewayOptions {
   executor?: ExecutorKind | undefined;
   /** Share identical query fetches to a subgraph while one is in flight (same Authorization and body). @default true */
   deduplicate?: boolean | undefined;
+  /**
+   * The process's series (requests, subgraph fetches, subscriptions), served at `GET /metrics` to `scrapeToken` or
+   * an ops-role token. @default none: nothing counted, no `/metrics`
+   */
+  metrics?: { registry: Metrics; scrapeToken?: string | undefined } | undefined;
+  /**
+   * The explorer (GraphiQL, bundled, no CDN) at `GET /graphql` for browsers, with the contract's operations from
+   * `contractDir` and the bundle from `assetsDir` (see `explorerFor`). Never served in production.
+   * @default none: a browser's GET /graphql is answered as any other GET
+   */
+  explorer?: ExplorerOptions | undefined;
+  /**
+   * The operations console at `GET /ops` for ops, agent and finance tokens (see `opsConsoleFor`): the bundle from
+   * `assetsDir`, the objectives it measures against, and `/ops/api/summary`, this process's metrics merged with every
+   * subgraph's. Served in production too.
+   * @default none: no `/ops`
+   */
+  opsConsole?: OpsConsoleOptions | undefined;
 }
 
 /** What the gateway refuses before any subgraph is called (README "Limits"). */
@@ -153,11 +175,15 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
 
   // One planner for queries, mutations and subscriptions; the authorization directives are the edge's to enforce.
   const planner = new GatewayPlanner(options.supergraphSdl);
-  const client = createSubgraphClient({
-    urls: Object.fromEntries(endpoints.map(({ name, url }) => [name, url])),
-    local: options.localSubgraphs,
-    deduplicate: options.deduplicate ?? true,
-  });
+  const metrics = options.metrics?.registry;
+  const client = observedSubgraphClient(
+    createSubgraphClient({
+      urls: Object.fromEntries(endpoints.map(({ name, url }) => [name, url])),
+      local: options.localSubgraphs,
+      deduplicate: options.deduplicate ?? true,
+    }),
+    metrics,
+  );
   const executor: PlanExecutor =
     options.executor === 'apollo'
       ? createApolloExecutor({ planner, client, logger })
@@ -206,7 +232,7 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
       await remote.close();
     },
   };
-  const hub = new SubscriptionHub({ planner: subscriptionPlanner, upstream, executor, logger });
+  const hub = new SubscriptionHub({ planner: subscriptionPlanner, upstream, executor, logger, metrics });
   const sockets = attachSubscriptionServer({
     httpServer,
     hub,
@@ -239,8 +265,21 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
     return { ready: !stopping && results.every(([, state]) => state === 'up'), subgraphs };
   };
 
-  routes['/graphql'] = edgeHttpHandler({ execute, pipeline, authenticate, logger, maxBatch: edge.maxBatch, corsOrigins: edge.corsOrigins, production });
+  const operationLabel = boundedLabel(edge.documents?.names ?? new Set());
+  const graphql: Route = edgeHttpHandler({ execute, pipeline, authenticate, logger, maxBatch: edge.maxBatch, corsOrigins: edge.corsOrigins, production, metrics, operationLabel });
+  routes['/graphql'] = graphql;
+  // Off in production, where introspection is off too. It wraps /graphql: a browser's GET gets the page, the rest `graphql`.
+  if (options.explorer && !production) Object.assign(routes, createExplorerRoutes({ ...options.explorer, graphql, logger }));
+  // The console's data calls go to /graphql like any client's; its summary reads the subgraphs' /metrics as the caller.
+  if (options.opsConsole) Object.assign(routes, createOpsConsoleRoutes({ ...options.opsConsole, authenticate, metrics, scrapeToken: options.metrics?.scrapeToken, subgraphs: endpoints, logger }));
   routes['/health'] = (_req, res) => sendJson(res, 200, { status: 'ok' });
+  if (options.metrics) {
+    routes['/metrics'] = metricsRoute(options.metrics.registry, { authenticate, scrapeToken: options.metrics.scrapeToken });
+    const m = options.metrics.registry;
+    m.read(m.subscriptionSockets, (gauge) => gauge.set(sockets.connections()));
+    m.read(m.subscriptionSubscribers, (gauge) => gauge.set(hub.stats().subscribers));
+    m.read(m.subscriptionGroups, (gauge) => gauge.set(hub.stats().groups));
+  }
   routes['/ready'] = async (_req, res) => {
     const report = await readiness();
     sendJson(res, report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'not ready', supergraph: 'loaded', subgraphs: report.subgraphs });

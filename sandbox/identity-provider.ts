@@ -45,9 +45,10 @@ const FIELDS: Record<Role, readonly string[]> = {
   store: ['locationId', 'expiresInSeconds'],
   agent: ['subject', 'expiresInSeconds'],
   finance: ['subject', 'expiresInSeconds'],
+  ops: ['subject', 'expiresInSeconds'],
 };
 
-const EXAMPLES = '{"role":"shopper","customerId":"cust-00042"}, {"role":"store","locationId":"store-003"}, {"role":"agent"} or {"role":"finance"}';
+const EXAMPLES = '{"role":"shopper","customerId":"cust-00042"}, {"role":"store","locationId":"store-003"}, {"role":"agent"}, {"role":"finance"} or {"role":"ops"}';
 
 interface SigningKey {
   kid: string;
@@ -167,7 +168,8 @@ export class SandboxIdentityProvider {
         return { role, subject: `associate@${id}`, locationId: id, expiresInSeconds };
       }
       case 'agent':
-      case 'finance': {
+      case 'finance':
+      case 'ops': {
         const subject = fields.subject ?? `sandbox-${role}`;
         if (typeof subject !== 'string' || !SUBJECT.test(subject)) return `subject must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '@' and '-', not ${quote(subject)}`;
         return { role, subject, expiresInSeconds };

@@ -64,6 +64,25 @@ export class OrderBook {
     return found.sort((a, b) => (a.placedAt < b.placedAt ? -1 : a.placedAt > b.placedAt ? 1 : 0)).slice(0, Math.max(0, limit));
   }
 
+  /**
+   * How many orders are in each of `statuses`, and since when the oldest waits; and the `oldest` oldest of them all.
+   * What an order system's aging report answers; a scan here, where the sandbox holds tens of thousands at most.
+   */
+  async openOrders(statuses: readonly OrderRecord['status'][], oldest: number): Promise<{ byStatus: { status: OrderRecord['status']; count: number; oldestPlacedAt: string | null }[]; oldest: OrderRecord[] }> {
+    const wanted = new Set(statuses);
+    const tally = new Map<OrderRecord['status'], { count: number; oldestPlacedAt: string | null }>(statuses.map((s) => [s, { count: 0, oldestPlacedAt: null }]));
+    const open: OrderRecord[] = [];
+    for (const order of this.orders.values()) {
+      if (!wanted.has(order.status)) continue;
+      const entry = tally.get(order.status)!;
+      entry.count++;
+      if (entry.oldestPlacedAt === null || order.placedAt < entry.oldestPlacedAt) entry.oldestPlacedAt = order.placedAt;
+      open.push(order);
+    }
+    open.sort((a, b) => (a.placedAt < b.placedAt ? -1 : a.placedAt > b.placedAt ? 1 : 0));
+    return { byStatus: statuses.map((status) => ({ status, ...tally.get(status)! })), oldest: open.slice(0, Math.max(0, oldest)) };
+  }
+
   /** The orders recorded under each checkout reference (null: none). */
   async getOrdersByCheckout(references: readonly string[]): Promise<(OrderRecord | null)[]> {
     return references.map((r) => this.byCheckout.get(r) ?? null);

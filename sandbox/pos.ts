@@ -67,6 +67,9 @@ export class SandboxPos extends StockKeeper {
   async listByStatus(status: OrderRecord['status'], placedBefore: string, limit: number): Promise<OrderRecord[]> {
     return this.book.listByStatus(status, placedBefore, limit);
   }
+  openOrders(statuses: readonly OrderRecord['status'][], oldest: number) {
+    return this.book.openOrders(statuses, oldest);
+  }
   getReturns(ids: readonly string[]) {
     return this.book.getReturns(ids);
   }

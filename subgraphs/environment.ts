@@ -11,6 +11,7 @@ import type { MasterDataSync } from '../common/master-data/sync.js';
 import type { ResilienceRegistry } from '../common/resilience.js';
 import type { SandboxSystems } from '../sandbox/index.js';
 import type { ErpAdapters } from './erp-adapters.js';
+import type { Metrics } from '../common/telemetry/metrics.js';
 
 /**
  * What a subgraph's wiring gets to build its adapters from. Today the systems are the sandbox ones (in process,
@@ -43,11 +44,20 @@ export interface SubgraphEnvironment {
    * @default the sandbox adapters over `systems` (what a subgraph's own test builds without saying)
    */
   erp?: Pick<ErpAdapters, 'kind' | 'ledger' | 'journal'>;
+  /**
+   * The process's Prometheus series (one registry for every service of the process), served at each service's
+   * `/metrics`. @default none: nothing counted, no `/metrics`
+   */
+  metrics?: Metrics | undefined;
 }
 
 /** The token verification and production settings every subgraph's service takes from the environment. */
-export function securityOf(env: Pick<SubgraphEnvironment, 'authenticate' | 'config'>): SubgraphSecurity {
-  return { authenticate: env.authenticate, production: env.config.production };
+export function securityOf(env: Pick<SubgraphEnvironment, 'authenticate' | 'config' | 'metrics'>): SubgraphSecurity {
+  return {
+    authenticate: env.authenticate,
+    production: env.config.production,
+    metrics: env.metrics ? { registry: env.metrics, scrapeToken: env.config.telemetry.metricsToken } : undefined,
+  };
 }
 
 /** The environment's outbox, or one in memory over its backbone. */

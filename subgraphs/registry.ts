@@ -26,7 +26,7 @@ export interface SubgraphModule {
    * For a subgraph that reads no system of record: how it starts as a lone process from these alone, without
    * systems, seed data, infrastructure or read models (which cost a lone process seconds and memory at start).
    */
-  createAlone?(env: Pick<SubgraphEnvironment, 'config' | 'logger' | 'authenticate'>): Promise<SubgraphService>;
+  createAlone?(env: Pick<SubgraphEnvironment, 'config' | 'logger' | 'authenticate' | 'metrics'>): Promise<SubgraphService>;
 }
 
 export const SUBGRAPHS: Record<SubgraphName, SubgraphModule> = {

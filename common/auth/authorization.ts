@@ -152,6 +152,8 @@ function roleName(principal: Exclude<Principal, { kind: 'anonymous' }>): string 
       return 'service agent';
     case 'finance':
       return 'finance user';
+    case 'ops':
+      return 'operations user';
     default:
       return assertNever(principal);
   }

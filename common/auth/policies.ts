@@ -53,6 +53,7 @@ export const POLICIES: PolicyRegistry & Record<PolicyName, PolicyRegistry[string
         return idArg('Location', args.locationId) === principal.locationId;
       case 'agent':
       case 'finance':
+      case 'ops':
         return true;
       default:
         return assertNever(principal);

@@ -5,7 +5,7 @@
  */
 
 /** The roles a token may carry (claim `role`, see `AuthConfig.roleClaim`). */
-export const ROLES = ['shopper', 'store', 'agent', 'finance'] as const;
+export const ROLES = ['shopper', 'store', 'agent', 'finance', 'ops'] as const;
 export type Role = (typeof ROLES)[number];
 
 export function isRole(value: unknown): value is Role {
@@ -28,7 +28,9 @@ export type Principal =
   /** A customer-service agent. */
   | (Signed & { kind: 'agent' })
   /** Finance staff. */
-  | (Signed & { kind: 'finance' });
+  | (Signed & { kind: 'finance' })
+  /** Operations staff: the operations console and `/metrics`; no customer's data. */
+  | (Signed & { kind: 'ops' });
 
 export type SignedPrincipal = Exclude<Principal, { kind: 'anonymous' }>;
 
@@ -50,6 +52,7 @@ export function scopesOf(principal: Principal): ReadonlySet<string> {
     case 'store':
     case 'agent':
     case 'finance':
+    case 'ops':
       return SCOPES[principal.kind];
     default:
       return assertNever(principal);
@@ -62,6 +65,7 @@ const SCOPES: Record<Role, ReadonlySet<string>> = {
   store: new Set(['store']),
   agent: new Set(['agent']),
   finance: new Set(['finance']),
+  ops: new Set(['ops']),
 };
 
 /** A short, log-safe description (`shopper:cust-00042`, `store:store-003`, `agent`, `anonymous`): never the token. */
@@ -75,6 +79,7 @@ export function describePrincipal(principal: Principal): string {
       return `store:${principal.locationId}`;
     case 'agent':
     case 'finance':
+    case 'ops':
       return `${principal.kind}:${principal.subject}`;
     default:
       return assertNever(principal);
@@ -112,6 +117,7 @@ export function principalFromClaims(claims: Record<string, unknown>, names: Clai
     }
     case 'agent':
     case 'finance':
+    case 'ops':
       return { kind: role, subject, expiresAt: exp };
     default:
       return assertNever(role);

@@ -5,6 +5,8 @@ import { CORRELATION_HEADER, correlationIdFrom, runInScope, type RequestScope } 
 import { maskError } from '../../common/errors.js';
 import { headerValue, HttpError, logRequest, readBody, sendAuthenticationFailure, type Authenticate, type RequestStats } from '../../common/http.js';
 import type { Logger } from '../../common/logger.js';
+import type { Metrics } from '../../common/telemetry/metrics.js';
+import { contextFromHeaders, inSpan, SpanKind, traceparentOf } from '../../common/telemetry/tracing.js';
 import { outcomeJson, type ExecutionOutcome } from '../executor/executor.js';
 import type { AllowedOperation } from '../gateway.js';
 import type { OperationPipeline, OperationRequest, Prepared } from './pipeline.js';
@@ -31,6 +33,10 @@ export interface EdgeHttpOptions {
   corsOrigins?: readonly string[] | undefined;
   /** Production: every error masked to code, message and correlation id. @default false */
   production?: boolean | undefined;
+  /** Where each operation is counted and timed, by operation name and outcome. @default none */
+  metrics?: Pick<Metrics, 'graphqlRequests' | 'graphqlDuration'> | undefined;
+  /** The label of an operation name (a bounded set, see `boundedLabel`). @default every name its own label */
+  operationLabel?: ((name: string | undefined) => string) | undefined;
 }
 
 const ALLOWED_HEADERS = 'authorization, content-type, x-correlation-id, apollo-require-preflight, x-apollo-operation-name, apollographql-client-name, apollographql-client-version';
@@ -61,8 +67,22 @@ export function edgeHttpHandler(options: EdgeHttpOptions) {
     return { ...(result as Json), errors: errors.map((e) => maskError(toFormatted(e), correlationId)) };
   };
 
+  type Answer = { status: number; text: string; errors: number; subgraphMs: number; headers: Record<string, string> };
+  const label = options.operationLabel ?? ((name: string | undefined) => name ?? 'anonymous');
+  /** {@link answerOne}, counted and timed by operation and outcome (a refusal by the edge is `rejected`). */
+  const runOne = async (request: OperationRequest, principal: Principal, address: string | undefined, transport: 'GET' | 'POST', scope: RequestScope, stats: RequestStats): Promise<Answer> => {
+    const started = performance.now();
+    const answer = await answerOne(request, principal, address, transport, scope, stats);
+    if (options.metrics) {
+      const labels = { operation: label(stats.operationName ?? (typeof request.operationName === 'string' ? request.operationName : undefined)), outcome: answer.status !== 200 ? 'rejected' : answer.errors > 0 ? 'error' : 'ok' };
+      options.metrics.graphqlRequests.inc(labels);
+      options.metrics.graphqlDuration.observe(labels, (performance.now() - started) / 1000);
+    }
+    return answer;
+  };
+
   /** One operation: the pipeline's verdict, then the executor's run of what it allows; the body as JSON text. */
-  const runOne = async (request: OperationRequest, principal: Principal, address: string | undefined, transport: 'GET' | 'POST', scope: RequestScope, stats: RequestStats): Promise<{ status: number; text: string; errors: number; subgraphMs: number; headers: Record<string, string> }> => {
+  const answerOne = async (request: OperationRequest, principal: Principal, address: string | undefined, transport: 'GET' | 'POST', scope: RequestScope, stats: RequestStats): Promise<Answer> => {
     const prepared: Prepared = await pipeline.prepare(request, { principal, address }, transport);
     const json = (body: Json) => ({ text: JSON.stringify(body), errors: ((body.errors as unknown[] | undefined)?.length ?? 0) });
     switch (prepared.kind) {
@@ -96,6 +116,18 @@ export function edgeHttpHandler(options: EdgeHttpOptions) {
     const scope: RequestScope = { correlationId, authorization };
     const stats: RequestStats = { operationName: null, errors: 0 };
     const replyHeaders: Record<string, string> = { [CORRELATION_HEADER]: correlationId, ...cors(req) };
+    // The caller's trace (W3C traceparent) continues here; the answer names this request's span in it.
+    await runInScope(scope, () =>
+      inSpan('graphql.request', { kind: SpanKind.SERVER, parent: contextFromHeaders(req.headers), attributes: { 'http.request.method': req.method ?? '' } }, async (span) => {
+        const traceparent = traceparentOf(span);
+        if (traceparent) replyHeaders.traceparent = traceparent;
+        await handle();
+        if (stats.operationName) span.setAttribute('graphql.operation.name', stats.operationName);
+        span.setAttribute('http.response.status_code', status);
+      }),
+    );
+
+    async function handle(): Promise<void> {
     let principal: Principal = ANONYMOUS;
     let status = 500;
     let operations = 0;
@@ -156,6 +188,7 @@ export function edgeHttpHandler(options: EdgeHttpOptions) {
         logRequest(logger, { req, url, stats, status, started, authorization, principal, operations });
       }
     });
+    }
   };
 }
 

@@ -75,6 +75,8 @@ export class TrustedDocuments {
    * anonymous query), so a longer text is refused without being parsed to the end.
    */
   private readonly maxTokens: number;
+  /** The manifest's operation names: the label set of the gateway's request metrics. */
+  readonly names: ReadonlySet<string>;
 
   private constructor(
     operations: readonly PersistedOperation[],
@@ -89,6 +91,7 @@ export class TrustedDocuments {
       maxTokens = Math.max(maxTokens, tokenCount(text));
     }
     this.maxTokens = maxTokens + 1;
+    this.names = new Set(operations.map((op) => op.name));
   }
 
   /**

@@ -1,4 +1,5 @@
 import { GraphQLError, Kind, parse, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import type { Metrics } from '../../common/telemetry/metrics.js';
 import type { Principal } from '../../common/auth/principal.js';
 import { correlationIdFrom, runInScope, type RequestScope } from '../../common/correlation.js';
 import type { Logger } from '../../common/logger.js';
@@ -15,6 +16,8 @@ export interface SubscriptionHubOptions {
   logger: Logger;
   /** Undelivered events per client subscription before it is ended with an error. Default 1 000. */
   clientBufferSize?: number;
+  /** Deliveries, slow subscribers dropped, and the time from an event's arrival to its delivery. @default none */
+  metrics?: Pick<Metrics, 'subscriptionDeliveries' | 'subscriptionDrops' | 'subscriptionLatency'> | undefined;
 }
 
 /** One client subscription as the hub receives it: a validated document and coerced variables. */
@@ -272,9 +275,20 @@ export class SubscriptionHub {
   private onEvent(group: Group, event: ExecutionResult): void {
     this.executions++;
     // Executions of successive events overlap; deliveries do not overtake each other.
+    const arrived = performance.now();
     const result = this.execute(group, event);
+    const metrics = this.options.metrics;
     group.delivered = Promise.all([group.delivered, result]).then(([, value]) => {
-      for (const sink of group.sinks) sink.push(value);
+      let delivered = 0;
+      for (const sink of group.sinks) {
+        const pushed = sink.push(value);
+        if (pushed === 'delivered') delivered++;
+        else if (pushed === 'dropped') metrics?.subscriptionDrops.inc({ reason: 'slow' });
+      }
+      if (metrics && delivered > 0) {
+        metrics.subscriptionDeliveries.inc(delivered);
+        metrics.subscriptionLatency.observe((performance.now() - arrived) / 1000);
+      }
     });
   }
 

@@ -25,19 +25,21 @@ export class PushQueue<T> implements AsyncGenerator<T, void, void> {
     return this.state.kind === 'open';
   }
 
-  push(item: T): void {
-    if (this.state.kind !== 'open') return;
+  /** Queue an item: `delivered`, `dropped` (the consumer is too slow and is ended now) or `closed` (nobody reads). */
+  push(item: T): 'delivered' | 'dropped' | 'closed' {
+    if (this.state.kind !== 'open') return 'closed';
     if (this.waiting) {
       const resolve = this.waiting;
       this.clearWaiter();
       resolve({ value: item, done: false });
-      return;
+      return 'delivered';
     }
     if (this.items.length >= this.capacity) {
       this.fail(new Error(`subscriber too slow: ${this.capacity} events waiting to be sent; subscribe again`));
-      return;
+      return 'dropped';
     }
     this.items.push(item);
+    return 'delivered';
   }
 
   /** No more items: the consumer gets what is queued, then the end. */

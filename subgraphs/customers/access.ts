@@ -25,6 +25,9 @@ export async function visibleCustomer(ctx: CustomersContext, customer: CustomerP
     case 'agent':
     case 'finance':
       return customer;
+    // Operations see orders and systems, not the people behind them.
+    case 'ops':
+      throw forbiddenError('an operations user sees no customer records');
     default:
       return assertNever(principal);
   }

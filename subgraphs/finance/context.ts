@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { Metrics } from '../../common/telemetry/metrics.js';
 import type { EventBackbone } from '../../common/events.js';
 import type { ScopedContext } from '../../common/http.js';
 import type { IdempotencyStore } from '../../common/idempotency.js';
@@ -31,4 +32,6 @@ export interface FinanceContext extends ScopedContext {
   outbox: ErpOutbox;
   backbone: EventBackbone;
   idempotency: IdempotencyStore;
+  /** The process's series, when it has them. */
+  metrics?: Metrics | undefined;
 }

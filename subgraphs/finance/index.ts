@@ -43,6 +43,9 @@ export interface FinanceDeps {
   security?: SubgraphSecurity | undefined;
 }
 
+/** The most postings a scrape counts in one status (a backlog beyond it reads as this many). */
+const SCRAPE_LIMIT = 10_000;
+
 export function buildFinanceSchema(): Promise<GraphQLSchema> {
   return buildFederatedSchema(
     // Order is reached only through `_entities`, which type-graphql cannot see, so it must be named here.
@@ -57,7 +60,15 @@ export function buildFinanceSchema(): Promise<GraphQLSchema> {
  * outbox (no new intake, the round in flight finishes) and closes its store.
  */
 export async function createFinanceSubgraph(deps: FinanceDeps): Promise<SubgraphService> {
-  const outbox = new ErpOutbox({ journal: deps.journal, backbone: deps.backbone, events: deps.events, store: deps.outboxStore, settings: deps.outboxSettings, limiter: deps.erpCallLimiter, logger: deps.logger });
+  const metrics = deps.security?.metrics?.registry;
+  const outbox = new ErpOutbox({ journal: deps.journal, backbone: deps.backbone, events: deps.events, store: deps.outboxStore, settings: deps.outboxSettings, limiter: deps.erpCallLimiter, logger: deps.logger, metrics });
+  // The outbox's depth and dead letters at scrape time, from its store (shared by every instance with Redis).
+  const unread = metrics
+    ? [
+        metrics.read(metrics.outboxPending, async (gauge) => gauge.set({ outbox: 'erp' }, (await deps.outboxStore.list({ statuses: ['PENDING', 'FAILED'] }, SCRAPE_LIMIT).catch(() => [])).length)),
+        metrics.read(metrics.outboxDeadLetters, async (gauge) => gauge.set({ outbox: 'erp' }, (await deps.outboxStore.list({ statuses: ['DEAD_LETTER'] }, SCRAPE_LIMIT).catch(() => [])).length)),
+      ]
+    : [];
   const service = await createSubgraphService<FinanceContext>({
     name: 'finance',
     schema: await buildFinanceSchema(),
@@ -70,6 +81,7 @@ export async function createFinanceSubgraph(deps: FinanceDeps): Promise<Subgraph
       outbox,
       backbone: deps.backbone,
       idempotency: deps.idempotency,
+      metrics,
       loaders: createFinanceLoaders(deps.payments, deps.ledger, outbox, deps.owners),
     }),
   });
@@ -80,6 +92,7 @@ export async function createFinanceSubgraph(deps: FinanceDeps): Promise<Subgraph
     // common/service.ts has no stop hook, so the outbox is stopped here: the HTTP side first, then the worker.
     stop() {
       stopping ??= (async () => {
+        for (const stopReading of unread) stopReading();
         await service.stop();
         await outbox.stop();
         await deps.outboxStore.close();

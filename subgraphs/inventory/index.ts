@@ -83,6 +83,7 @@ export async function createInventorySubgraph(deps: InventoryDeps): Promise<Subg
     policies: deps.policies,
     logger: deps.logger,
     onReserved: (kind, expiresAt) => sweeper.note(kind, expiresAt),
+    metrics: deps.security?.metrics?.registry,
   };
   const changes = new StockChangeFeed({ backbone: writeDeps.backbone, capacity: deps.subscriberCapacity, logger: deps.logger });
   const service = await createSubgraphService<InventoryContext>({

@@ -11,6 +11,7 @@ import { Location } from './location.js';
 import { resolveLocationReference } from './location.reference.js';
 import { LocationResolver } from './location.resolver.js';
 import { resolveOrderReference } from './order.reference.js';
+import { OpenOrdersResolver } from './open-orders.resolver.js';
 import { OrderResolver } from './order.resolver.js';
 import type { CheckoutDeps } from './checkout/checkout.service.js';
 import { CheckoutRecovery } from './checkout/checkout-recovery.js';
@@ -40,7 +41,7 @@ export interface OrdersDeps extends OrdersPorts {
 export function buildOrdersSchema(): Promise<GraphQLSchema> {
   return buildFederatedSchema(
     {
-      resolvers: [OrderResolver, LocationResolver, CustomerResolver, PlaceOrderResolver, OrderLifecycleResolver, OrderStatusChangeResolver],
+      resolvers: [OrderResolver, OpenOrdersResolver, LocationResolver, CustomerResolver, PlaceOrderResolver, OrderLifecycleResolver, OrderStatusChangeResolver],
       // The stubs of other subgraphs' entities: the gateway reaches them through `_entities`.
       orphanedTypes: [Location, Customer, ProductVariant],
     },
@@ -96,9 +97,24 @@ export async function createOrdersSubgraph(deps: OrdersDeps): Promise<SubgraphSe
     ...checkoutRecovery,
   });
   await recovery.start();
+  const metrics = security?.metrics?.registry;
+  // Order aging at scrape time, from the order systems (an aging report); a scrape while they are down reads nothing.
+  const unread = metrics
+    ? [
+        metrics.read(metrics.openOrders, async (gauge) => {
+          const open = await ports.aging.openOrders(0).catch(() => null);
+          const now = Date.now();
+          for (const { status, count, oldestPlacedAt } of open?.byStatus ?? []) {
+            gauge.set({ status }, count);
+            metrics.openOrderOldest.set({ status }, oldestPlacedAt ? Math.max(0, now - Date.parse(oldestPlacedAt)) / 1000 : 0);
+          }
+        }),
+      ]
+    : [];
   return {
     ...service,
     async stop() {
+      for (const stopReading of unread) stopReading();
       await recovery.stop();
       // Sockets first (their subscribers end with them), then whoever subscribes in process.
       await service.stop();

@@ -2,8 +2,9 @@ import { Money } from '../../common/graphql-types.js';
 import type { MoneyValue } from '../../common/money.js';
 import { Customer } from './customer.js';
 import { Location } from './location.js';
+import { OpenOrderStatus, OpenOrders } from './open-orders.js';
 import { Order, OrderLine } from './order.js';
-import type { OrderReturn, OrderShipment, SalesOrder, SalesOrderLine } from './ports.js';
+import type { OpenOrders as OpenOrdersValue, OrderReturn, OrderShipment, SalesOrder, SalesOrderLine } from './ports.js';
 import { Return, ReturnLine } from './return.js';
 import { Shipment } from './shipment.js';
 import { ProductVariant } from './variant.js';
@@ -71,5 +72,12 @@ export function toReturn(r: OrderReturn): Return {
     lines: r.lines.map((l) => Object.assign(new ReturnLine(), { sku: l.sku, quantity: l.quantity })),
     requestedAt: r.requestedAt,
     receivedAt: r.receivedAt,
+  });
+}
+
+export function toOpenOrders(open: OpenOrdersValue): OpenOrders {
+  return Object.assign(new OpenOrders(), {
+    statuses: open.byStatus.map((s) => Object.assign(new OpenOrderStatus(), s)),
+    oldest: open.oldest.map(toOrder),
   });
 }

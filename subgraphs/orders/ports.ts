@@ -115,8 +115,29 @@ export interface OrderEventLogPort {
 }
 
 /** Everything the orders subgraph reads through. */
+/** Orders not yet completed or cancelled: the statuses an order waits in. */
+export const OPEN_ORDER_STATUSES = ['PLACED', 'CONFIRMED', 'READY_FOR_PICKUP', 'SHIPPED'] as const satisfies readonly OrderStatusCode[];
+
+/** How many orders wait in each open status, since when the oldest waits, and the oldest orders themselves. */
+export interface OpenOrders {
+  byStatus: { status: OrderStatusCode; count: number; oldestPlacedAt: string | null }[];
+  /** The oldest open orders, oldest first. */
+  oldest: SalesOrder[];
+}
+
+/**
+ * Order aging across every order-taking system (the operations console, `retail_open_orders`). Systems of record:
+ * the POS and e-commerce, one call each.
+ *
+ * Contract: `oldest` (0 to 100) orders at most; a failure of either system rejects with its `SystemUnavailableError`.
+ */
+export interface OrderAgingPort {
+  openOrders(oldest: number): Promise<OpenOrders>;
+}
+
 export interface OrdersPorts {
   orderBooks: OrderBooks;
+  aging: OrderAgingPort;
   pickupQueue: PickupQueuePort;
   shipments: ShipmentPort;
   eventLog: OrderEventLogPort;

@@ -43,7 +43,9 @@ const CONTRACT = /* GraphQL */ `
   type Return { id: ID! status: ReturnStatus! reason: String! lines: [ReturnLine!]! requestedAt: DateTime! receivedAt: DateTime }
   type ReturnLine { sku: String! quantity: Int! }
   type OrderEvent { id: ID! type: EventType! source: EventSource! occurredAt: DateTime! correlationId: String! summary: String! sku: String locationId: ID }
-  type Query { order(id: ID!): Order orderByNumber(number: String!): Order }
+  type Query { openOrders(first: Int = 10): OpenOrders order(id: ID!): Order orderByNumber(number: String!): Order }
+  type OpenOrderStatus { status: OrderStatus! count: Int! oldestPlacedAt: DateTime }
+  type OpenOrders { statuses: [OpenOrderStatus!]! oldest: [Order!]! }
   enum PaymentMethod { CARD PAYPAL KLARNA GIFT_CARD CASH }
   type PlaceOrderPayload { order: Order userErrors: [UserError!]! }
   type UserError @shareable { field: String message: String! code: String! }
@@ -118,6 +120,7 @@ describe('orders subgraph schema', () => {
       'Location.pickupQueue': scopes('store', 'agent'),
       'Query.order': '@authenticated',
       'Query.orderByNumber': '@authenticated',
+      'Query.openOrders': '@requiresScopes(scopes: [["agent"], ["finance"], ["ops"]])',
       'Mutation.placeOrder': `${scopes('shopper', 'agent')} @policy(policies: [["own_customer"]])`,
       'Mutation.markReadyForPickup': scopes('store'),
       'Mutation.confirmPickup': scopes('store'),

@@ -11,6 +11,7 @@ import { createSandbox, type Sandbox } from '../../sandbox/index.js';
 import { TEST_AGENT, testShopper } from '../../test/support/principals.js';
 import { BackboneOrderEventLog } from './adapters/backbone-event-log.js';
 import { SandboxOrderBook } from './adapters/sandbox-order-book.js';
+import { SandboxOrderAging } from './adapters/sandbox-order-aging.js';
 import { SandboxPickupQueue } from './adapters/sandbox-pickup-queue.js';
 import { SandboxShipments } from './adapters/sandbox-shipments.js';
 import { createOrdersLoaders, type OrdersContext } from './context.js';
@@ -33,6 +34,7 @@ function ports(): OrdersPorts {
   return {
     orderBooks: { pos: new SandboxOrderBook('pos', systems.pos, resilience), ecom: new SandboxOrderBook('ecom', systems.ecom, resilience) },
     pickupQueue: new SandboxPickupQueue(systems.ecom, resilience),
+    aging: new SandboxOrderAging(systems, resilience),
     shipments: new SandboxShipments(systems.wms, resilience),
     eventLog: new BackboneOrderEventLog(backbone),
   };

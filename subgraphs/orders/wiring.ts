@@ -2,6 +2,7 @@ import type { SubgraphService } from '../../common/service.js';
 import { outboxOf, securityOf, type SubgraphEnvironment } from '../environment.js';
 import { BackboneOrderEventLog } from './adapters/backbone-event-log.js';
 import { SandboxOrderBook } from './adapters/sandbox-order-book.js';
+import { SandboxOrderAging } from './adapters/sandbox-order-aging.js';
 import { SandboxPickupQueue } from './adapters/sandbox-pickup-queue.js';
 import { SandboxShipments } from './adapters/sandbox-shipments.js';
 import { sandboxCheckout } from './checkout/sandbox-adapters.js';
@@ -22,9 +23,10 @@ export function createOrdersFromEnvironment(env: SubgraphEnvironment): Promise<S
       ecom: new SandboxOrderBook('ecom', env.systems.ecom, env.resilience),
     },
     pickupQueue: new SandboxPickupQueue(env.systems.ecom, env.resilience),
+    aging: new SandboxOrderAging(env.systems, env.resilience),
     shipments: new SandboxShipments(env.systems.wms, env.resilience),
     eventLog: new BackboneOrderEventLog(env.backbone),
-    checkout: sandboxCheckout(env.systems, env.resilience, { idempotency: env.idempotency, backbone: env.backbone, events: outboxOf(env), masterData: env.masterData.store }, logger),
+    checkout: sandboxCheckout(env.systems, env.resilience, { idempotency: env.idempotency, backbone: env.backbone, events: outboxOf(env), masterData: env.masterData.store, metrics: env.metrics }, logger),
     lifecycle: {
       statuses: new SandboxOrderStatusWriter(env.systems, env.resilience),
       returns: new SandboxReturnDesk(env.systems, env.resilience),

@@ -17,10 +17,12 @@ export type Caller =
   | { role: 'shopper'; customerId: string }
   | { role: 'store'; locationId: string }
   | { role: 'agent' }
-  | { role: 'finance' };
+  | { role: 'finance' }
+  | { role: 'ops' };
 
 export const AGENT: Caller = { role: 'agent' };
 export const FINANCE: Caller = { role: 'finance' };
+export const OPS: Caller = { role: 'ops' };
 export const shopper = (customerId: string): Caller => ({ role: 'shopper', customerId });
 export const store = (locationId: string): Caller => ({ role: 'store', locationId });
 

@@ -34,7 +34,7 @@ export class ReplayPostingsArgs {
 
 @Resolver()
 export class ErpOutboxResolver {
-  @Directive('@requiresScopes(scopes: [["finance"]])')
+  @Directive('@requiresScopes(scopes: [["finance"], ["ops"]])')
   @Query(() => [ErpPosting], {
     nullable: true,
     description:
@@ -45,7 +45,7 @@ export class ErpOutboxResolver {
     return (await ctx.outbox.list({ statuses: args.statuses ?? undefined, orderId: fromOptionalGlobalId('Order', args.orderId) ?? undefined }, limit)).map(toErpPosting);
   }
 
-  @Directive('@requiresScopes(scopes: [["finance"]])')
+  @Directive('@requiresScopes(scopes: [["finance"], ["ops"]])')
   @Query(() => ErpOutboxSummary, {
     nullable: true,
     description: 'The ERP outbox by status for the source events of [from, to) (at most 92 days): the backlog and how it drains. From the outbox alone, so it answers while the ERP is down.',
@@ -54,7 +54,7 @@ export class ErpOutboxResolver {
     return summarizeOutbox(ctx.outbox, args.from, args.to);
   }
 
-  @Directive('@requiresScopes(scopes: [["finance"]])')
+  @Directive('@requiresScopes(scopes: [["finance"], ["ops"]])')
   @Mutation(() => ReplayPostingsPayload, { nullable: true, description: 'Re-queue DEAD_LETTER postings for the outbox to book; any other state is an INVALID_STATE user error.' })
   async replayPostings(@Args(() => ReplayPostingsArgs) args: ReplayPostingsArgs, @Ctx() ctx: FinanceContext): Promise<ReplayPostingsPayload> {
     const outcome = await replayPostings({ outbox: ctx.outbox, ledger: ctx.ledger, backbone: ctx.backbone, idempotency: ctx.idempotency }, ctx.scope, args);

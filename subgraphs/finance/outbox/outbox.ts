@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Metrics } from '../../../common/telemetry/metrics.js';
 import { runInScope } from '../../../common/correlation.js';
 import { createEvent, type CanonicalEvent, type EventBackbone, type EventDataByType } from '../../../common/events.js';
 import type { Logger } from '../../../common/logger.js';
@@ -31,6 +32,8 @@ export interface ErpOutboxDeps {
   limiter?: RateLimiter | undefined;
   now?: () => Date;
   random?: () => number;
+  /** Posting lag (source event → booked) and operators' replays. @default none */
+  metrics?: Pick<Metrics, 'postingLag' | 'outboxReplays'> | undefined;
 }
 
 /** The rate-limit bucket every ERP call of the outbox takes its token from (see {@link ErpOutboxDeps.limiter}). */
@@ -431,6 +434,7 @@ export class ErpOutbox {
         attempts: current.attempts,
       });
       await store.save(current);
+      this.deps.metrics?.postingLag.observe(Math.max(0, Date.parse(booked.postedAt) - Date.parse(posting.sourceOccurredAt)) / 1000);
       logger.info({ postingId: current.id, orderId: current.orderId, documentNumber: booked.documentNumber, attempts: current.attempts }, 'erp outbox: posted');
     });
   }
@@ -487,6 +491,7 @@ export class ErpOutbox {
     const result = requeued(posting, this.now());
     if (!result.ok) return { ok: false, reason: 'INVALID_STATE', posting };
     await this.deps.store.save(result.posting);
+    this.deps.metrics?.outboxReplays.inc({ outbox: 'erp' });
     this.deps.logger.info({ postingId: id, orderId: posting.orderId, correlationId: posting.correlationId }, 'erp outbox: posting replayed');
     this.kick();
     return { ok: true, posting: result.posting };

@@ -17,12 +17,12 @@ export class ReconciliationArgs {
 
 @Resolver()
 export class ReconciliationResolver {
-  @Directive('@requiresScopes(scopes: [["finance"]])')
+  @Directive('@requiresScopes(scopes: [["finance"], ["ops"]])')
   @Query(() => Reconciliation, {
     nullable: true,
     description: 'Source events against ERP postings over [from, to) (at most 92 days; from before to, else BAD_USER_INPUT); null when the ERP is unavailable.',
   })
   async reconciliation(@Args(() => ReconciliationArgs) args: ReconciliationArgs, @Ctx() ctx: FinanceContext): Promise<Reconciliation> {
-    return toReconciliation(await reconciliation({ ledger: ctx.ledger, outbox: ctx.outbox, backbone: ctx.backbone }, args.from, args.to));
+    return toReconciliation(await reconciliation({ ledger: ctx.ledger, outbox: ctx.outbox, backbone: ctx.backbone, metrics: ctx.metrics }, args.from, args.to));
   }
 }

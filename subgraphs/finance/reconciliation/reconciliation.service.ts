@@ -1,4 +1,5 @@
 import type { EventBackbone } from '../../../common/events.js';
+import type { Metrics } from '../../../common/telemetry/metrics.js';
 import { badInput } from '../../../common/pagination.js';
 import { mergePostings } from '../outbox/merge.js';
 import type { OutboxPosting } from '../outbox/ports.js';
@@ -18,6 +19,8 @@ export interface ReconciliationDeps {
   ledger: Pick<LedgerPort, 'getPostingsByDate' | 'getPostingsByOrder'>;
   outbox: { bySourceTime(from: string, to: string): Promise<OutboxPosting[]>; postingsOf(orderIds: readonly string[]): Promise<OutboxPosting[][]> };
   backbone: Pick<EventBackbone, 'eventsForOrders'>;
+  /** Runs counted, the latest run's mismatches kept. @default none */
+  metrics?: Pick<Metrics, 'reconciliationRuns' | 'reconciliationMismatches'> | undefined;
 }
 
 /** A window is [from, to) with from before to and at most MAX_WINDOW_DAYS long; anything else is BAD_USER_INPUT. */
@@ -42,9 +45,12 @@ export async function reconciliation(deps: ReconciliationDeps, from: Date, to: D
   ]);
   const orderIds = [...new Set([...journal.map((p) => p.orderId), ...own.map((p) => p.orderId)])].sort();
   const [events, erpPostings, ownPostings] = await Promise.all([deps.backbone.eventsForOrders(orderIds), deps.ledger.getPostingsByOrder(orderIds), deps.outbox.postingsOf(orderIds)]);
-  return reconcile({
+  const report = reconcile({
     from,
     to,
     orders: orderIds.map((orderId, i) => ({ orderId, events: events[i] ?? [], postings: mergePostings(erpPostings[i] ?? [], ownPostings[i] ?? []) })),
   });
+  deps.metrics?.reconciliationRuns.inc();
+  deps.metrics?.reconciliationMismatches.set(report.mismatches.length);
+  return report;
 }

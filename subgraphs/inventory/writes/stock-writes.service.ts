@@ -1,4 +1,5 @@
 import { forbiddenError } from '../../../common/auth/authorization.js';
+import { boundedLabel, LOCATION_ID, type Metrics } from '../../../common/telemetry/metrics.js';
 import type { EventEmitter } from '../../../common/outbox/event-outbox.js';
 import { callerKeyDigest, callerOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
 import { runIdempotent, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
@@ -38,7 +39,12 @@ export interface StockWriteDeps {
   findLocation?: (id: string) => Promise<InventoryLocation | null>;
   logger?: Logger;
   now?: () => Date;
+  /** Refused reservations, by code and location. @default none */
+  metrics?: Pick<Metrics, 'reservationFailures'> | undefined;
 }
+
+/** Location ids are the client's to send: a label takes a bounded number of them. */
+const locationLabel = boundedLabel(new Set(), 200, LOCATION_ID);
 
 /** A reservation as the graph shows it (the correlation id stays inside). */
 export type ReservationView = Omit<Reservation, 'correlationId'>;
@@ -135,6 +141,12 @@ export async function adjustInventory(deps: StockWriteDeps, scope: CallerScope, 
  * what is available; OUT_OF_STOCK names the lines that do not fit. Publishes one INVENTORY_RESERVED per line.
  */
 export async function reserveInventory(deps: StockWriteDeps, scope: CallerScope, input: ReserveInventoryRequest): Promise<ReservationOutcome> {
+  const outcome = await reserveOnce(deps, scope, input);
+  for (const error of outcome.userErrors) deps.metrics?.reservationFailures.inc({ code: error.code, location: locationLabel(input.locationId) });
+  return outcome;
+}
+
+async function reserveOnce(deps: StockWriteDeps, scope: CallerScope, input: ReserveInventoryRequest): Promise<ReservationOutcome> {
   const fail = (userErrors: UserErrorValue[]): ReservationOutcome => ({ reservation: null, userErrors });
   const ttlSeconds = input.ttlSeconds ?? DEFAULT_TTL_SECONDS;
   const fingerprintInput = { locationId: input.locationId, lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), ttlSeconds };

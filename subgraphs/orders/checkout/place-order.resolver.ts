@@ -3,7 +3,7 @@ import { fromOptionalGlobalId } from '../../../common/global-id.js';
 import { UserError } from '../../../common/graphql-types.js';
 import type { OrdersContext } from '../context.js';
 import { toOrder } from '../mapping.js';
-import { placeOrder } from './checkout.service.js';
+import { placeOrderObserved } from './checkout.service.js';
 import { PlaceOrderInput, PlaceOrderPayload } from './place-order.js';
 
 @Resolver()
@@ -16,7 +16,7 @@ export class PlaceOrderResolver {
       'Checkout: validate, commit stock for every line (all or nothing), authorize payment, confirm. A shopper orders for themselves (`customerId` left out means them; another id is FORBIDDEN); a service agent for any customer or a guest.',
   })
   async placeOrder(@Arg('input', () => PlaceOrderInput) input: PlaceOrderInput, @Ctx() ctx: OrdersContext): Promise<PlaceOrderPayload> {
-    const outcome = await placeOrder({ ...ctx.checkout, loadOrder: (id) => ctx.loaders.order.load(id) }, ctx.scope, {
+    const outcome = await placeOrderObserved({ ...ctx.checkout, loadOrder: (id) => ctx.loaders.order.load(id) }, ctx.scope, {
       ...input,
       // Decoded before anything else, so that the idempotency record sees one input whichever id form was sent.
       customerId: fromOptionalGlobalId('Customer', input.customerId),

@@ -149,7 +149,7 @@ export class SandboxOrderWriter implements OrderWriterPort {
 export function sandboxCheckout(
   systems: SandboxSystems,
   resilience: ResilienceRegistry,
-  shared: { idempotency: IdempotencyStore; backbone: EventBackbone; events?: EventEmitter | undefined; masterData: MasterDataStore },
+  shared: { idempotency: IdempotencyStore; backbone: EventBackbone; events?: EventEmitter | undefined; masterData: MasterDataStore; metrics?: CheckoutDeps['metrics'] },
   logger?: Logger,
 ): Omit<CheckoutDeps, 'loadOrder'> {
   const { masterData, events, ...infrastructure } = shared;
