@@ -208,6 +208,14 @@ describe('traces', () => {
       'the finance consumer’s span',
     );
     expect(consumed[0]!.links.map((l) => l.context.traceId)).toContain(span.spanContext().traceId);
+    // The ERP booking, made by the outbox's worker whenever it gets to it, links to the same trace.
+    const booking = await pollUntil(
+      async () => exporter.getFinishedSpans().filter((s) => s.name === 'erp.posting' && s.links.some((l) => l.context.traceId === span.spanContext().traceId)),
+      (found) => found.length > 0,
+      'the ERP booking’s span',
+    );
+    const calls = exporter.getFinishedSpans().filter((s) => s.parentSpanContext?.spanId === booking[0]!.spanContext().spanId).map((s) => s.name);
+    expect(calls.some((name) => name.startsWith('erp.'))).toBe(true);
   });
 
   it('an event made outside a traced request carries no trace', () => {

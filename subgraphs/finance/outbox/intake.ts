@@ -79,6 +79,7 @@ export function postingRequestFor(event: CanonicalEvent): { ok: true; request: P
       sourceType: event.type,
       sourceOccurredAt: event.occurredAt,
       correlationId: event.correlationId,
+      ...(event.trace ? { trace: event.trace } : {}),
     },
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { inSpan, linkTo } from '../../../common/telemetry/tracing.js';
 import type { Metrics } from '../../../common/telemetry/metrics.js';
 import { runInScope } from '../../../common/correlation.js';
 import { createEvent, type CanonicalEvent, type EventBackbone, type EventDataByType } from '../../../common/events.js';
@@ -293,7 +294,12 @@ export class ErpOutbox {
    * One batch: the invoices its SALEs still need (one call each, stopping at the first that fails), then one
    * `postBatch` for every posting ready, and each outcome saved. 'unavailable' when the ERP failed.
    */
-  private async book(batch: readonly OutboxPosting[]): Promise<'booked' | 'unavailable'> {
+  private book(batch: readonly OutboxPosting[]): Promise<'booked' | 'unavailable'> {
+    // A round of its own, linked to the trace of every source event it books (the checkout, the hand-over).
+    return inSpan('erp.posting', { links: batch.flatMap((p) => linkTo(p.trace)), attributes: { 'retail.postings': batch.length } }, () => this.bookNow(batch));
+  }
+
+  private async bookNow(batch: readonly OutboxPosting[]): Promise<'booked' | 'unavailable'> {
     const ready: OutboxPosting[] = [];
     const invoicedNow: OutboxPosting[] = [];
     for (const posting of batch) {

@@ -61,6 +61,8 @@ export interface JournalPort {
 export interface OutboxPosting extends FinancePosting {
   /** The canonical event the posting books; null for one adopted from the ERP's history. */
   sourceEventId: string | null;
+  /** That event's trace context, when it was made in a traced request (see `EventEnvelope.trace`). */
+  trace?: Record<string, string> | undefined;
   sourceType: EventType | null;
   /** When the source event happened: the posting date booked. */
   sourceOccurredAt: string;

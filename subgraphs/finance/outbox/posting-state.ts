@@ -28,6 +28,8 @@ export interface PostingRequest {
   sourceType: EventType | null;
   sourceOccurredAt: string;
   correlationId: string;
+  /** The source event's trace context: the ERP booking, whenever it happens, links its span to that trace. */
+  trace?: Record<string, string> | undefined;
 }
 
 export interface RetryPolicy {
