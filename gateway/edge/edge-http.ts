@@ -116,6 +116,7 @@ export function edgeHttpHandler(options: EdgeHttpOptions) {
     const scope: RequestScope = { correlationId, authorization };
     const stats: RequestStats = { operationName: null, errors: 0 };
     const replyHeaders: Record<string, string> = { [CORRELATION_HEADER]: correlationId, ...cors(req) };
+    let status = 500;
     // The caller's trace (W3C traceparent) continues here; the answer names this request's span in it.
     await runInScope(scope, () =>
       inSpan('graphql.request', { kind: SpanKind.SERVER, parent: contextFromHeaders(req.headers), attributes: { 'http.request.method': req.method ?? '' } }, async (span) => {
@@ -129,7 +130,6 @@ export function edgeHttpHandler(options: EdgeHttpOptions) {
 
     async function handle(): Promise<void> {
     let principal: Principal = ANONYMOUS;
-    let status = 500;
     let operations = 0;
     const sendText = (code: number, text: string, headers: Record<string, string> = {}) => {
       status = code;
