@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import { contractOperations } from '../scripts/contract.js';
 import { startRedisServer } from '../scripts/redis-server.js';
-import { runLoad, type LoadResult } from './load.js';
+import { mergeRounds, runLoad, type LoadResult } from './load.js';
 import { loadConfig } from '../common/config.js';
 import { tokenVerifierFor } from '../stack.js';
 import { measureErp } from './erp.js';
@@ -85,14 +85,6 @@ async function callsPerOp(sandbox: string, requests: number): Promise<number> {
   return total / Math.max(1, requests);
 }
 
-/** One embedded stack (`node dist/main.js`) in a child process, measured scenario by scenario. */
-/** Results of one scenario measured in several rounds, merged: requests and seconds summed, latencies from the rounds. */
-function merge(results: LoadResult[]): LoadResult {
-  const requests = results.reduce((n, r) => n + r.requests, 0);
-  const seconds = results.reduce((n, r) => n + r.seconds, 0);
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-  return { requests, errors: results.reduce((n, r) => n + r.errors, 0), seconds, rps: requests / seconds, p50: median(results.map((r) => r.p50)), p99: median(results.map((r) => r.p99)) };
-}
 
 /** One embedded stack (`node dist/main.js`) in a child process, measured scenario by scenario. */
 interface Verification {
@@ -147,10 +139,10 @@ async function measure(dispatch: 'local' | 'http'): Promise<{ rows: Row[]; idleR
     const roundRatios = (results.get(shopperPage) ?? []).map((shopper, r) => shopper.rps / (results.get(anonymousPage)?.[r]?.rps ?? shopper.rps)).sort((a, b) => a - b);
     for (const scenario of scenarios) if (scenario !== anonymousPage && scenario !== shopperPage) await run(scenario, maxRequests, maxMs);
     const rows = scenarios.map((scenario): Row => {
-      const merged = merge(results.get(scenario) ?? []);
+      const merged = mergeRounds(results.get(scenario) ?? []);
       return { dispatch, name: scenario.name, result: merged, callsPerOp: (calls.get(scenario) ?? 0) / Math.max(1, merged.requests), rss: rss.get(scenario) ?? 0 };
     });
-    const tokenRatio = merge(results.get(shopperPage) ?? []).rps / merge(results.get(anonymousPage) ?? []).rps;
+    const tokenRatio = mergeRounds(results.get(shopperPage) ?? []).rps / mergeRounds(results.get(anonymousPage) ?? []).rps;
     // How long the edge takes to refuse the attack, one request at a time (under load, the 16 clients' queueing
     // on two cores is most of any latency), beside the gateway's cheapest answer measured the same way.
     const alone = (scenario: Scenario) => runLoad({ url, concurrency: 1, maxRequests: 500, maxMs: 10_000, body: scenario.body, authorization: as(scenario.who) });

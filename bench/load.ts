@@ -53,3 +53,11 @@ export async function runLoad(options: {
   latencies.sort((a, b) => a - b);
   return { requests: latencies.length, errors, seconds, rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
+
+/** Results of one scenario measured in several rounds, merged: requests and seconds summed, latencies the rounds' median. */
+export function mergeRounds(results: readonly LoadResult[]): LoadResult {
+  const requests = results.reduce((n, r) => n + r.requests, 0);
+  const seconds = results.reduce((n, r) => n + r.seconds, 0);
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  return { requests, errors: results.reduce((n, r) => n + r.errors, 0), seconds, rps: requests / seconds, p50: median(results.map((r) => r.p50)), p99: median(results.map((r) => r.p99)) };
+}

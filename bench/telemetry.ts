@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { contractOperations } from '../scripts/contract.js';
-import { runLoad, type LoadResult } from './load.js';
+import { mergeRounds, runLoad, type LoadResult } from './load.js';
 import { startStackProcess, type StackProcess } from './stack-process.js';
 
 /*
@@ -61,14 +61,8 @@ export async function measureTelemetry(options: { concurrency: number; maxReques
         results[which].push(await run(which, Math.ceil(options.maxRequests / options.rounds), options.maxMs / options.rounds));
       }
     }
-    const merged = (list: LoadResult[]): LoadResult => {
-      const requests = list.reduce((n, r) => n + r.requests, 0);
-      const seconds = list.reduce((n, r) => n + r.seconds, 0);
-      const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-      return { requests, errors: list.reduce((n, r) => n + r.errors, 0), seconds, rps: requests / seconds, p50: median(list.map((r) => r.p50)), p99: median(list.map((r) => r.p99)) };
-    };
-    const a = merged(results.off);
-    const b = merged(results.on);
+    const a = mergeRounds(results.off);
+    const b = mergeRounds(results.on);
     const roundRatios = results.on.map((r, i) => r.rps / (results.off[i]?.rps ?? r.rps)).sort((x, y) => x - y);
     // The SDK exports in batches every few seconds: let the last one land before reading the collector.
     await new Promise((done) => setTimeout(done, 6000));

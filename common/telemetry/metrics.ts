@@ -173,3 +173,6 @@ export function boundedLabel(known: ReadonlySet<string>, cap = 100, shape: RegEx
     return 'other';
   };
 }
+
+/** The label of a location id the client sent (a checkout's pickup store, a reservation's location): one bounded set. */
+export const locationLabel = boundedLabel(new Set(), 200, LOCATION_ID);

@@ -1,5 +1,5 @@
 import { forbiddenError } from '../../../common/auth/authorization.js';
-import { boundedLabel, LOCATION_ID, type Metrics } from '../../../common/telemetry/metrics.js';
+import { locationLabel, type Metrics } from '../../../common/telemetry/metrics.js';
 import type { EventEmitter } from '../../../common/outbox/event-outbox.js';
 import { callerKeyDigest, callerOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
 import { runIdempotent, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
@@ -42,9 +42,6 @@ export interface StockWriteDeps {
   /** Refused reservations, by code and location. @default none */
   metrics?: Pick<Metrics, 'reservationFailures'> | undefined;
 }
-
-/** Location ids are the client's to send: a label takes a bounded number of them. */
-const locationLabel = boundedLabel(new Set(), 200, LOCATION_ID);
 
 /** A reservation as the graph shows it (the correlation id stays inside). */
 export type ReservationView = Omit<Reservation, 'correlationId'>;

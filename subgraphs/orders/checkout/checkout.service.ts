@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { boundedLabel, LOCATION_ID, type Metrics } from '../../../common/telemetry/metrics.js';
+import { locationLabel, type Metrics } from '../../../common/telemetry/metrics.js';
 import { forbiddenError } from '../../../common/auth/authorization.js';
 import { createEvent, type CanonicalEvent, type EventBackbone } from '../../../common/events.js';
 import type { EventEmitter } from '../../../common/outbox/event-outbox.js';
@@ -55,9 +55,6 @@ export interface CheckoutDeps {
   /** Checkouts refused (by code and location) and the time to an acknowledged order. @default none */
   metrics?: Pick<Metrics, 'checkoutFailures' | 'orderAcknowledgement'> | undefined;
 }
-
-/** Location ids are the client's to send: a label takes a bounded number of them. */
-const locationLabel = boundedLabel(new Set(), 200, LOCATION_ID);
 
 /** {@link placeOrder}, counted: the time to an acknowledged order by channel, each user error by code and location. */
 export async function placeOrderObserved(deps: CheckoutDeps, scope: CallerScope, request: PlaceOrderRequest): Promise<PlaceOrderOutcome> {
