@@ -183,6 +183,13 @@ export interface AppConfig {
    */
   checkoutRecovery: { staleMs: number; intervalMs: number };
   /**
+   * Checkout's tax outage policy (see README "Tax from a tax engine"): the default rate per country in basis points
+   * when the tax engine is out and no recent quote is known (`TAX_DEFAULT_RATES`, e.g. `DE:1900,AT:2000`; unset: the
+   * built-in table), and how long a quote's rate is the last known rate (`TAX_LAST_RATE_MAX_AGE_MS`).
+   * @default built-in rates, 86 400 000 ms (24 h)
+   */
+  tax: { defaultRatesBp?: Record<string, number> | undefined; lastRateMaxAgeMs: number };
+  /**
    * Gateway processes serving the one gateway port (`GATEWAY_WORKERS`, an integer from 1 to 64). Above 1 the
    * launcher's process forks that many workers through node:cluster, each with its own gateway; at 1 there is no
    * cluster at all. See gateway/cluster.ts.
@@ -209,6 +216,18 @@ function int(env: Env, name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got "${raw}"`);
   return value;
+}
+
+/** `TAX_DEFAULT_RATES`: `CC:basisPoints` pairs, comma-separated (`DE:1900,AT:2000`); unset or empty: none given. */
+export function taxRates(raw: string | undefined): Record<string, number> | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const rates: Record<string, number> = {};
+  for (const pair of raw.split(',')) {
+    const match = /^\s*([A-Za-z]{2})\s*:\s*(\d{1,5})\s*$/.exec(pair);
+    if (!match || Number(match[2]) > 10_000) throw new Error(`TAX_DEFAULT_RATES must be CC:basisPoints pairs (0 to 10000), e.g. DE:1900,AT:2000; got "${pair}"`);
+    rates[match[1]!.toUpperCase()] = Number(match[2]);
+  }
+  return rates;
 }
 
 export const DEFAULT_PORTS: Record<SubgraphName | 'gateway' | 'sandbox', number> = {
@@ -345,6 +364,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     masterData: optionalInts(env, { pollMs: 'MASTER_DATA_POLL_MS', backoffBaseMs: 'MASTER_DATA_BACKOFF_BASE_MS', backoffCapMs: 'MASTER_DATA_BACKOFF_CAP_MS' }),
     subscriptions: { maxConnections: int(env, 'WS_MAX_CONNECTIONS', 10_000), keepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000) },
     checkoutRecovery: { staleMs: int(env, 'CHECKOUT_STALE_MS', 120_000), intervalMs: int(env, 'CHECKOUT_RECOVERY_INTERVAL_MS', 30_000) },
+    tax: { defaultRatesBp: taxRates(env.TAX_DEFAULT_RATES), lastRateMaxAgeMs: int(env, 'TAX_LAST_RATE_MAX_AGE_MS', 86_400_000) },
     gatewayWorkers: integerIn(env, 'GATEWAY_WORKERS', 1, 1, 64),
     gatewayExecutor: executorKind(env.GATEWAY_EXECUTOR),
     gatewayDeduplicate: flag(env, 'GATEWAY_DEDUPLICATE', true),

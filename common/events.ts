@@ -27,6 +27,16 @@ export const EVENT_TYPES = [
   'INVENTORY_ADJUSTED',
   /** The master-data sync refused an ERP change (bad price, currency, SKU, location, quantity or product); `data` is the exception. */
   'MASTER_DATA_REJECTED',
+  /** Loyalty points booked in the CRM for an order picked up or delivered (never at checkout). */
+  'LOYALTY_POINTS_EARNED',
+  /** Loyalty points taken back in the CRM for a received return of an order. */
+  'LOYALTY_POINTS_REVERSED',
+  /** A pickup order's store changed before it was ready (its status stays): the order left one store's queue for another's. */
+  'PICKUP_LOCATION_CHANGED',
+  /** A stock exception at a location (`data.kind`, e.g. OVERSOLD: an offline store sale of units that were promised online), with its proposed compensation. */
+  'STOCK_EXCEPTION_RAISED',
+  /** Checkout could not reach the tax engine: the order's tax was estimated (last known rate, else the default) and flagged for review. */
+  'TAX_ESTIMATED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -42,6 +52,17 @@ export interface StatusMove {
   status: OrderStatusName;
 }
 
+/** One proposed compensation of a stock exception: what to do with an open online order. */
+export interface CompensationData {
+  orderId: string;
+  orderNumber: string;
+  /** Units of the SKU the order holds at the location. */
+  quantity: number;
+  action: 'REROUTE' | 'CANCEL';
+  /** REROUTE: a location that has the units sellable now. */
+  rerouteLocationId: string | null;
+}
+
 /** Units of one SKU. */
 export interface StockLineData {
   sku: string;
@@ -51,6 +72,14 @@ export interface StockLineData {
 /** Amounts are integer minor units of `currency` (ISO 4217), which every event with an amount names. */
 interface Priced {
   currency: string;
+}
+
+/** A loyalty ledger entry as its event carries it. */
+export interface LoyaltyPointsData {
+  customerId: string;
+  points: number;
+  balance: number;
+  reference: string;
 }
 
 /**
@@ -89,8 +118,26 @@ export interface EventDataByType {
   JOURNAL_POSTED: Priced & { postingId: string; type: string; amount: number; documentNumber: string | null; attempts: number };
   POSTING_FAILED: Priced & { postingId: string; type: string; amount: number; error: string; attempts: number };
   /** A POS/WMS movement: `delta` is the signed change of the level the reason moves, `quantity` its size. */
-  INVENTORY_ADJUSTED: { reason: string; delta: number; quantity: number; onHandDelta: number; damagedDelta: number; onHand: number; damaged: number; available: number };
+  INVENTORY_ADJUSTED: { reason: string; delta: number; quantity: number; onHandDelta: number; damagedDelta: number; onHand: number; damaged: number; available: number; /** When the movement happened, where that is not when it was recorded (an offline till's sale, synced later). */ occurredAt?: string };
+  /**
+   * A stock exception raised by the movement `transactionId` (the offline till's sale): OVERSOLD, `shortfall` of its
+   * `quantity` units were no longer sellable (`onHandShortfall` not even on hand). `proposal`: the open online orders
+   * committed at the location for the SKU, newest first, each to REROUTE (to `rerouteLocationId`) or CANCEL.
+   */
+  STOCK_EXCEPTION_RAISED: { exceptionId: string; kind: 'OVERSOLD'; transactionId: string; quantity: number; shortfall: number; onHandShortfall: number; occurredAt: string; proposal: CompensationData[] };
   MASTER_DATA_REJECTED: { id: string; sequence: number; at: string; kind: string; key: string; reason: string; message: string; recordedAt: string };
+  /** `previousStatus` and `status` are both the order's status (a change of store moves none); the units moved with it. */
+  PICKUP_LOCATION_CHANGED: StatusMove & { fromLocationId: string; toLocationId: string; lines: StockLineData[] };
+  /** One CRM ledger entry: `points` (positive) earned, `balance` the customer's right after it, `reference` the entry's idempotency reference. */
+  LOYALTY_POINTS_EARNED: LoyaltyPointsData;
+  /** One CRM ledger entry: `points` (positive) taken back for the return `returnId`. */
+  LOYALTY_POINTS_REVERSED: LoyaltyPointsData & { returnId: string };
+  /**
+   * The order's tax estimated by the outage policy: `basis` LAST_RATE (a recent quote for `country` and the postal
+   * prefix) or DEFAULT_RATE (the configured rate of the country); `rateBp` in basis points; `reason` why the engine
+   * did not answer. The order is flagged for review (`Order.tax.reviewRequired`).
+   */
+  TAX_ESTIMATED: Priced & { basis: 'LAST_RATE' | 'DEFAULT_RATE'; country: string; postalCode: string; rateBp: number; taxTotal: number; reason: string };
 }
 
 /** What every event carries besides its data. */
@@ -156,7 +203,7 @@ export const DEFAULT_STREAM_RETENTION = 10_000;
 export const LOCATION_STREAM_TYPES: ReadonlySet<EventType> = new Set<EventType>(['INVENTORY_ADJUSTED', 'INVENTORY_RESERVED', 'INVENTORY_RELEASED', 'PICKED_UP', 'ORDER_SHIPPED', 'RETURN_RECEIVED']);
 
 /** Event types that move an order's status: those of an event with an `orderId` are the order's stream. */
-export const ORDER_STREAM_TYPES: ReadonlySet<EventType> = new Set<EventType>(['ORDER_PLACED', 'ORDER_CONFIRMED', 'ORDER_CANCELLED', 'READY_FOR_PICKUP', 'PICKED_UP', 'ORDER_SHIPPED', 'ORDER_DELIVERED', 'RETURN_RECEIVED']);
+export const ORDER_STREAM_TYPES: ReadonlySet<EventType> = new Set<EventType>(['ORDER_PLACED', 'ORDER_CONFIRMED', 'ORDER_CANCELLED', 'READY_FOR_PICKUP', 'PICKED_UP', 'ORDER_SHIPPED', 'ORDER_DELIVERED', 'RETURN_RECEIVED', 'PICKUP_LOCATION_CHANGED']);
 
 /**
  * The stock lines of a hand-over or a received return as its changes at the location: one entry per SKU (a repeated

@@ -12,6 +12,7 @@ import { SandboxPos } from './pos.js';
 import { SandboxPsp } from './psp.js';
 import { generateSeedData, type SeedData } from './seed.js';
 import { EXPORT_STATE, flattenState, IMPORT_STATE, StateCollector, type StateHolder, type StateRecord } from './state.js';
+import { SandboxTax } from './tax.js';
 import { SandboxWms } from './wms.js';
 
 export type { SeedData } from './seed.js';
@@ -24,6 +25,7 @@ export interface SandboxSystems {
   crm: SandboxCrm;
   psp: SandboxPsp;
   ecom: SandboxEcom;
+  tax: SandboxTax;
 }
 
 // Every name in the one list of writes must be a method of its system: a typo or a renamed method fails here.
@@ -50,6 +52,7 @@ export function createSystems(data: SeedData, options: SystemsOptions = {}): San
     crm: new SandboxCrm(data),
     psp: new SandboxPsp(data),
     ecom: new SandboxEcom(data),
+    tax: new SandboxTax(),
   };
 }
 
@@ -102,8 +105,8 @@ export function createSandbox(config: SandboxConfig, options: SandboxOptions = {
   for (const write of options.replay ?? []) journaledSystems.replay(write);
   const control = new SandboxControl(options.now ? { now: options.now } : {});
   const wrap = <K extends keyof SandboxSystems>(name: K, by: SandboxControl | null) => instrument(name, raw[name], by, journaled(name), options.onWrite);
-  const systems: SandboxSystems = { erp: wrap('erp', control), pos: wrap('pos', control), wms: wrap('wms', control), crm: wrap('crm', control), psp: wrap('psp', control), ecom: wrap('ecom', control) };
-  const direct: SandboxSystems = { erp: wrap('erp', null), pos: wrap('pos', null), wms: wrap('wms', null), crm: wrap('crm', null), psp: wrap('psp', null), ecom: wrap('ecom', null) };
+  const systems: SandboxSystems = { erp: wrap('erp', control), pos: wrap('pos', control), wms: wrap('wms', control), crm: wrap('crm', control), psp: wrap('psp', control), ecom: wrap('ecom', control), tax: wrap('tax', control) };
+  const direct: SandboxSystems = { erp: wrap('erp', null), pos: wrap('pos', null), wms: wrap('wms', null), crm: wrap('crm', null), psp: wrap('psp', null), ecom: wrap('ecom', null), tax: wrap('tax', null) };
   return { data, systems, direct, control, journaled: journaledSystems };
 }
 
@@ -122,14 +125,16 @@ interface SnapshotHeader {
 export type SandboxStateRecord = { s: SystemName } & StateRecord;
 
 function journaledFor(raw: SandboxSystems, config: SandboxConfig, sharedStock: boolean): JournaledSystems {
-  // The CRM has no writes, so no state of its own.
   const holders: [SystemName, StateHolder][] = [
     ['erp', raw.erp],
     ['pos', raw.pos],
     ['wms', raw.wms],
     ['psp', raw.psp],
     ['ecom', raw.ecom],
+    ['crm', raw.crm],
   ];
+  // Snapshots written before the CRM kept a loyalty ledger hold no CRM state: for those it starts with an empty ledger.
+  const optional: ReadonlySet<SystemName> = new Set<SystemName>(['crm']);
   const header: SnapshotHeader = { k: 'sandbox-state', format: SANDBOX_SNAPSHOT_FORMAT, seed: config.seed, scale: config.scale };
   return {
     replay(write) {
@@ -162,7 +167,7 @@ function journaledFor(raw: SandboxSystems, config: SandboxConfig, sharedStock: b
         collector.add(record);
       }
       for (const [s, holder] of holders) {
-        const collector = collectors.get(s);
+        const collector = collectors.get(s) ?? (optional.has(s) ? emptyState(s) : undefined);
         if (!collector) throw new JournalError('JOURNAL_SNAPSHOT_CORRUPT', `the sandbox snapshot holds no state of the ${s.toUpperCase()}`);
         try {
           holder[IMPORT_STATE](collector.get());
@@ -172,4 +177,12 @@ function journaledFor(raw: SandboxSystems, config: SandboxConfig, sharedStock: b
       }
     },
   };
+}
+
+/** The state of a system whose snapshot predates its state: what it holds when it never wrote (the CRM: no ledger). */
+function emptyState(system: SystemName): StateCollector | undefined {
+  if (system !== 'crm') return undefined;
+  const collector = new StateCollector();
+  collector.add({ p: 'loyalty', l: [] });
+  return collector;
 }

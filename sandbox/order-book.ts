@@ -116,6 +116,33 @@ export class OrderBook {
     return { ok: true, record };
   }
 
+  /**
+   * A pickup order's store changes (pickup and fulfilment location both), by compare-and-swap: only while its status
+   * is one of `statuses` and it is picked up at `fromLocationId`; else not ok with the order as it is. The same change
+   * again (its first answer was lost) answers ok. The change is remembered (`lastRelocation`) until settled.
+   */
+  async moveOrderLocation(id: string, statuses: readonly OrderRecord['status'][], fromLocationId: string, toLocationId: string, reference: string): Promise<CasResult<OrderRecord>> {
+    const record = this.orders.get(id);
+    if (record && record.lastRelocation?.reference === reference && record.pickupLocationId === toLocationId) return { ok: true, record };
+    if (!record || record.deliveryMethod !== 'PICKUP' || !statuses.includes(record.status) || record.pickupLocationId !== fromLocationId) return { ok: false, record: record ?? null };
+    record.pickupLocationId = toLocationId;
+    record.fulfillmentLocationId = toLocationId;
+    record.lastRelocation = { reference, fromLocationId, toLocationId, settled: false, at: callTime().toISOString() };
+    this.relocated(record, fromLocationId);
+    return { ok: true, record };
+  }
+
+  /** What follows the change `reference` is done (its events handed over). A no-op when another change came since. */
+  async settleRelocation(id: string, reference: string): Promise<boolean> {
+    const change = this.orders.get(id)?.lastRelocation;
+    if (!change || change.reference !== reference) return false;
+    change.settled = true;
+    return true;
+  }
+
+  /** A hook for books that index orders by pickup store. */
+  protected relocated(_record: OrderRecord, _fromLocationId: string): void {}
+
   /** Orders whose last move is unsettled and was made before `before` (an instant), oldest first, at most `limit`. A scan. */
   async listUnsettledMoves(before: string, limit: number): Promise<OrderRecord[]> {
     const found: OrderRecord[] = [];

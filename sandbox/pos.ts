@@ -61,6 +61,12 @@ export class SandboxPos extends StockKeeper {
   settleMove(id: string, reference: string) {
     return this.book.settleMove(id, reference);
   }
+  moveOrderLocation(id: string, statuses: readonly OrderRecord['status'][], fromLocationId: string, toLocationId: string, reference: string) {
+    return this.book.moveOrderLocation(id, statuses, fromLocationId, toLocationId, reference);
+  }
+  settleRelocation(id: string, reference: string) {
+    return this.book.settleRelocation(id, reference);
+  }
   listUnsettledMoves(before: string, limit: number) {
     return this.book.listUnsettledMoves(before, limit);
   }

@@ -52,5 +52,6 @@ export function remoteSystems(baseUrl: string): SandboxSystems {
     crm: client('crm'),
     psp: client('psp'),
     ecom: client('ecom'),
+    tax: client('tax'),
   } as unknown as SandboxSystems;
 }

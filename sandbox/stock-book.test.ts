@@ -6,7 +6,7 @@ import { createSandbox } from './index.js';
 import { generateSeedData } from './seed.js';
 import { MemoryStockBook } from './stock-book.js';
 import { EXPORT_STATE, IMPORT_STATE } from './state.js';
-import { checkReleaseAsSeen, checkReservationUnderReference, checkUnannouncedWrites } from '../test/support/stock-book-contract.js';
+import { checkOfflineSale, checkReleaseAsSeen, checkReservationUnderReference, checkUnannouncedWrites } from '../test/support/stock-book-contract.js';
 
 /*
  * The POS and the WMS keep their stock in the book they are given, below the fault and call-count layer: with a
@@ -125,7 +125,9 @@ describe('MemoryStockBook: adjustments under a reference', () => {
     const first = await book.adjustStock({ sku: 'A', locationId: 'S1', onHandDelta: 3, reference: 'adj-1' });
     const again = await book.adjustStock({ sku: 'A', locationId: 'S1', onHandDelta: 3, reference: 'adj-1' });
     expect(first).toMatchObject({ ok: true, previousOnHand: 5, record: { onHand: 8 } });
-    expect(again).toEqual({ ok: true, previousOnHand: 5, record: { sku: 'A', locationId: 'S1', onHand: 8, committed: 0, reserved: 0, damaged: 0 } });
+    // Marked as a repeat: an offline till's sync answers such a line DUPLICATE.
+    expect(again).toEqual({ ok: true, previousOnHand: 5, record: { sku: 'A', locationId: 'S1', onHand: 8, committed: 0, reserved: 0, damaged: 0 }, repeated: true });
+    expect(first).not.toHaveProperty('repeated');
     expect((await book.getStock([{ sku: 'A', locationId: 'S1' }]))[0]?.onHand).toBe(8);
     // Another reference is another movement; a refused one is not remembered (its repeat is decided again).
     expect(await book.adjustStock({ sku: 'A', locationId: 'S1', onHandDelta: 1, reference: 'adj-2' })).toMatchObject({ ok: true, record: { onHand: 9 } });
@@ -149,6 +151,12 @@ describe('MemoryStockBook: unannounced writes', () => {
 describe('MemoryStockBook: recovery\'s release', () => {
   it('gives a commitment back as recovery saw it only while it is still open so: not once a retry made it again, nor once settled', async () => {
     await checkReleaseAsSeen(new MemoryStockBook([{ sku: 'A', locationId: 'S1', onHand: 10, committed: 0, reserved: 0, damaged: 0 }]));
+  });
+});
+
+describe('MemoryStockBook: an offline till’s sale', () => {
+  it('applies below what is promised, answers a repeat as one, and keeps the till’s time and the exception with the write', async () => {
+    await checkOfflineSale(new MemoryStockBook([{ sku: 'A', locationId: 'S1', onHand: 10, committed: 0, reserved: 0, damaged: 0 }]));
   });
 });
 

@@ -1,5 +1,5 @@
 import type { StockKey, StockRecord } from '../common/systems/records.js';
-import { movementOf, unannouncedIdOf, type AdjustResult, type CommitLine, type CommitmentReference, type CommitResult, type OpenCommitment, type ReservationHold, type ReserveResult, type Shortage, type StockAdjustment, type StockBook, type StockReservationRecord, type UnannouncedStockWrite } from '../common/systems/stock-book.js';
+import { movementOf, unannouncedIdOf, type AdjustResult, type CommitLine, type CommitmentReference, type CommitResult, type MoveCommitmentResult, type OpenCommitment, type ReservationHold, type ReserveResult, type Shortage, type StockAdjustment, type StockBook, type StockReservationRecord, type UnannouncedStockWrite, withSafetyStock } from '../common/systems/stock-book.js';
 import { callTime } from './clock.js';
 import { PairIndex } from './shared.js';
 import { EXPORT_STATE, IMPORT_STATE, intPart, listPart, type SystemState } from './state.js';
@@ -101,6 +101,32 @@ export class MemoryStockBook implements StockBook {
     return commitment !== null;
   }
 
+  /**
+   * Move commitment `reference` to another location in one synchronous step: the check at the new location, the
+   * commit there and the release at the old one, so that no other write sees both held or neither.
+   */
+  async moveCommitment(fromLocationId: string, toLocationId: string, reference: string, lines: readonly CommitLine[], at: string): Promise<MoveCommitmentResult> {
+    if (this.commitments.has(`${toLocationId}\0${reference}`)) {
+      // Moved already (the first answer was lost): nothing may still be held at the old location.
+      const left = this.endCommitment(fromLocationId, reference);
+      if (left) await this.releaseStock(fromLocationId, left.lines);
+      return { ok: true };
+    }
+    const commitment = this.commitments.get(`${fromLocationId}\0${reference}`);
+    if (!commitment) return { ok: false, reason: 'NOT_FOUND' };
+    const wanted = withSafetyStock(commitment.lines, lines);
+    const shortages = shortagesAt(this.stock, toLocationId, wanted);
+    if (shortages.length) return { ok: false, reason: 'SHORTAGE', shortages };
+    for (const line of wanted) (this.stock.get({ sku: line.sku, locationId: toLocationId }) as StockRecord).committed += line.quantity;
+    this.commitments.set(`${toLocationId}\0${reference}`, { reference, locationId: toLocationId, lines: commitment.lines.map((l) => ({ ...l })), at, movedFrom: fromLocationId });
+    this.endCommitment(fromLocationId, reference);
+    for (const line of commitment.lines) {
+      const record = this.stock.get({ sku: line.sku, locationId: fromLocationId });
+      if (record) record.committed = Math.max(0, record.committed - line.quantity);
+    }
+    return { ok: true };
+  }
+
   /** Take the commitment out (synchronously: of two callers one gets it), null when it has ended already. */
   private endCommitment(locationId: string, reference: string): OpenCommitment | null {
     const key = `${locationId}\0${reference}`;
@@ -144,7 +170,7 @@ export class MemoryStockBook implements StockBook {
   async adjustStock(adjustment: StockAdjustment): Promise<AdjustResult> {
     const key = { sku: adjustment.sku, locationId: adjustment.locationId };
     const done = adjustment.reference ? this.adjustments.get(`${adjustment.locationId}\0${adjustment.reference}`) : undefined;
-    if (done) return { ok: true, record: { ...done.record }, previousOnHand: done.previousOnHand };
+    if (done) return { ok: true, record: { ...done.record }, previousOnHand: done.previousOnHand, repeated: true };
     const existing = this.stock.get(key);
     if (adjustment.expectedOnHand != null && (existing?.onHand ?? 0) !== adjustment.expectedOnHand) return { ok: false, reason: 'STALE_QUANTITY', record: existing };
     const record = existing ?? { ...key, onHand: 0, committed: 0, reserved: 0, damaged: 0 };
@@ -161,7 +187,7 @@ export class MemoryStockBook implements StockBook {
       this.rememberAdjustment(`${adjustment.locationId}\0${adjustment.reference}`, { record: { ...record }, previousOnHand });
       if (adjustment.reason) {
         const movement = movementOf(adjustment);
-        this.unannounce({ kind: 'ADJUSTED', id: unannouncedIdOf.adjusted(adjustment.reference), locationId: adjustment.locationId, at: callTime().toISOString(), correlationId: adjustment.correlationId ?? null, sku: adjustment.sku, reason: adjustment.reason, movement, record: { ...record }, previousOnHand });
+        this.unannounce({ kind: 'ADJUSTED', id: unannouncedIdOf.adjusted(adjustment.reference), locationId: adjustment.locationId, at: callTime().toISOString(), correlationId: adjustment.correlationId ?? null, sku: adjustment.sku, reason: adjustment.reason, movement, record: { ...record }, previousOnHand, ...(adjustment.occurredAt && { occurredAt: adjustment.occurredAt }), ...(adjustment.exception && { exception: adjustment.exception }) });
       }
     }
     return { ok: true, record, previousOnHand };
@@ -311,6 +337,9 @@ export class StockKeeper implements StockBook {
   }
   fulfillCommitment(locationId: string, reference: string): Promise<boolean> {
     return this.stockBook.fulfillCommitment(locationId, reference);
+  }
+  moveCommitment(fromLocationId: string, toLocationId: string, reference: string, lines: readonly CommitLine[], at: string): Promise<MoveCommitmentResult> {
+    return this.stockBook.moveCommitment(fromLocationId, toLocationId, reference, lines, at);
   }
   openCommitments(before: string, limit: number): Promise<OpenCommitment[]> {
     return this.stockBook.openCommitments(before, limit);

@@ -71,6 +71,8 @@ export type EventType =
   | 'INVENTORY_RESERVED'
   | 'INVOICE_ISSUED'
   | 'JOURNAL_POSTED'
+  | 'LOYALTY_POINTS_EARNED'
+  | 'LOYALTY_POINTS_REVERSED'
   | 'MASTER_DATA_REJECTED'
   | 'ORDER_CANCELLED'
   | 'ORDER_CONFIRMED'
@@ -79,11 +81,14 @@ export type EventType =
   | 'ORDER_SHIPPED'
   | 'PAYMENT_AUTHORIZED'
   | 'PICKED_UP'
+  | 'PICKUP_LOCATION_CHANGED'
   | 'POSTING_FAILED'
   | 'READY_FOR_PICKUP'
   | 'REFUND_ISSUED'
   | 'RETURN_RECEIVED'
-  | 'RETURN_REQUESTED';
+  | 'RETURN_REQUESTED'
+  | 'STOCK_EXCEPTION_RAISED'
+  | 'TAX_ESTIMATED';
 
 /** The order's money position, derived from its PSP payments and refunds. */
 export type FinancialStatus =
@@ -197,6 +202,8 @@ export type PlaceOrderInput = {
   paymentToken?: string | null | undefined;
   /** Required for PICKUP: a store with pickupEnabled. */
   pickupLocationId?: string | number | null | undefined;
+  /** Where a shipped order goes and is taxed; left out, it is taxed at the location it ships from. Not for PICKUP (taxed at the store). */
+  shippingAddress?: ShippingAddressInput | null | undefined;
 };
 
 /** Where a journal posting stands in the ERP. */
@@ -238,6 +245,16 @@ export type ShipmentStatus =
   | 'DELIVERED'
   | 'PENDING'
   | 'SHIPPED';
+
+export type ShippingAddressInput = {
+  city: string;
+  /** ISO 3166-1 alpha-2, e.g. "DE". */
+  country: string;
+  /** Street and number. */
+  line1: string;
+  /** 2 to 10 letters, digits, spaces or dashes; with the country it decides the tax rate. */
+  postalCode: string;
+};
 
 /** Why stock moved at a POS or WMS. */
 export type StockMovementReason =

@@ -1,8 +1,8 @@
 import type { ChainableCommander } from 'ioredis';
-import { pipelineBySlot, type RedisClient } from './connection.js';
-import { redisKeys, type RedisKeys } from './keys.js';
+import { isCluster, pipelineBySlot, type RedisClient } from './connection.js';
+import { redisKeys, slotOf, type RedisKeys } from './keys.js';
 import type { StockKey, StockRecord } from '../systems/records.js';
-import { movementOf, unannouncedIdOf, type AdjustResult, type CommitLine, type CommitmentReference, type CommitResult, type OpenCommitment, type ReservationHold, type ReserveResult, type StockAdjustment, type StockBook, type StockReservationRecord, type UnannouncedStockWrite } from '../systems/stock-book.js';
+import { movementOf, unannouncedIdOf, type AdjustResult, type CommitLine, type CommitmentReference, type CommitResult, type MoveCommitmentResult, type OpenCommitment, type ReservationHold, type ReserveResult, type StockAdjustment, type StockBook, type StockExceptionNote, type StockReservationRecord, type UnannouncedStockWrite, withSafetyStock } from '../systems/stock-book.js';
 
 export interface RedisStockBookOptions {
   /** The shared client (one server or a cluster). The book never closes it: its creator does (see `quitAll`). */
@@ -152,6 +152,37 @@ end
 return 1
 `;
 
+// Move a commitment between two locations of one slot (one server), in one step: the check and commit at the new
+// location and the release at the old, so that no other script sees both held or neither. Moved already: only the
+// old one is made sure of. KEYS: the new location's line records (n), its commitments hash, its open set, then the
+// old location's line records (n, same lines), its commitments hash, its open set. ARGV: reference, the new record
+// JSON, time made (ms), n, then quantity, safety stock per line. Reply: {} moved, {-1} at neither, else shortages.
+const MOVE_LUA = `${HELPERS_LUA}
+local n = tonumber(ARGV[4])
+local fromHash, fromOpen = KEYS[2 * n + 3], KEYS[2 * n + 4]
+local function releaseOld()
+  if redis.call('HDEL', fromHash, ARGV[1]) == 0 then return end
+  redis.call('ZREM', fromOpen, ARGV[1])
+  for i = 1, n do
+    local key = KEYS[n + 2 + i]
+    local exists, onHand, committed = read(key)
+    if exists then redis.call('HSET', key, 'committed', num(math.max(0, committed - tonumber(ARGV[5 + 2 * (i - 1)])))) end
+  end
+end
+if redis.call('HEXISTS', KEYS[n + 1], ARGV[1]) == 1 then
+  releaseOld()
+  return {}
+end
+if redis.call('HEXISTS', fromHash, ARGV[1]) == 0 then return {-1} end
+local out = shortages(n, 5)
+if #out > 0 then return out end
+add(n, 5, 'committed')
+redis.call('HSET', KEYS[n + 1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[n + 2], ARGV[3], ARGV[1])
+releaseOld()
+return {}
+`;
+
 // KEYS: the lines' stock records. ARGV: quantity per line.
 const RELEASE_LUA = `${HELPERS_LUA}
 for i = 1, #KEYS do
@@ -184,7 +215,12 @@ return 1
 const ADJUST_LUA = `${HELPERS_LUA}
 if KEYS[2] then
   local done = redis.call('GET', KEYS[2])
-  if done then return cjson.decode(done) end
+  -- A repeat answers the first reply, marked as one.
+  if done then
+    local first = cjson.decode(done)
+    first[1] = 'REPEAT'
+    return first
+  end
 end
 local exists, onHand, committed, reserved, damaged = read(KEYS[1])
 local function reply(status, a, d)
@@ -294,6 +330,7 @@ interface Scripts {
   retailStockCommitRef(numKeys: number, ...args: Arg[]): Promise<(number | string)[]>;
   retailStockEndRef(numKeys: number, ...args: Arg[]): Promise<number>;
   retailStockFulfil(numKeys: number, ...args: Arg[]): Promise<number>;
+  retailStockMove(numKeys: number, ...args: Arg[]): Promise<(number | string)[]>;
   retailStockAdjust(numKeys: number, ...args: Arg[]): Promise<string[]>;
   retailStockReserve(numKeys: number, ...args: Arg[]): Promise<[1 | 2, string] | [0, (number | string)[]]>;
   retailStockEnd(numKeys: number, ...args: Arg[]): Promise<string | null>;
@@ -309,6 +346,7 @@ function defineScripts(redis: RedisClient): RedisClient & Scripts {
     retailStockCommitRef: COMMIT_REF_LUA,
     retailStockEndRef: END_REF_LUA,
     retailStockFulfil: FULFIL_LUA,
+    retailStockMove: MOVE_LUA,
     retailStockAdjust: ADJUST_LUA,
     retailStockReserve: RESERVE_LUA,
     retailStockEnd: END_LUA,
@@ -411,6 +449,41 @@ export class RedisStockBook implements StockBook {
     return (await this.redis.retailStockEndRef(keys.length, ...keys, reference, how, openAtMost, ...lines.map((l) => finite(l.quantity, 'quantity')))) === 1;
   }
 
+  /**
+   * On one server (or two locations whose keys share a slot) one script ({@link MOVE_LUA}). On a cluster the two
+   * locations' keys are in different slots, which no script or MULTI may span, so the move is two scripts, the new
+   * location first: commit there under the reference (COMMIT_REF_LUA, all or nothing, the record marked
+   * `movedFrom` and open), then give it back at the old one (END_REF_LUA). Between the two the units are held at
+   * both, never at neither: nothing is oversold, and the old store's units are back a moment later. A caller that
+   * dies in between leaves both held: the retry (which finds the commitment at the new location and only releases
+   * the old) or checkout recovery (which lists the open commitment with `movedFrom`) finishes it.
+   */
+  async moveCommitment(fromLocationId: string, toLocationId: string, reference: string, lines: readonly CommitLine[], at: string): Promise<MoveCommitmentResult> {
+    const madeAt = Date.parse(at);
+    if (!Number.isFinite(madeAt)) throw new RangeError(`at must be an ISO 8601 instant, got "${at}"`);
+    const [there, here] = await Promise.all([this.redis.hget(this.keys.commitments(toLocationId), reference), this.redis.hget(this.keys.commitments(fromLocationId), reference)]);
+    const stored = there ?? here;
+    if (!stored) return { ok: false, reason: 'NOT_FOUND' };
+    const commitment = JSON.parse(stored) as OpenCommitment;
+    const wanted = withSafetyStock(commitment.lines, lines);
+    const record: OpenCommitment = { reference, locationId: toLocationId, lines: commitment.lines, at, movedFrom: fromLocationId };
+    await this.redis.sadd(this.keys.commitmentLocations, toLocationId);
+    const toKeys = [...this.lineKeys(toLocationId, wanted), this.keys.commitments(toLocationId), this.keys.openCommitments(toLocationId)];
+    const fromKeys = [...this.lineKeys(fromLocationId, wanted), this.keys.commitments(fromLocationId), this.keys.openCommitments(fromLocationId)];
+    if (!isCluster(this.redis) || slotOf(toKeys[0]!) === slotOf(fromKeys[0]!)) {
+      const keys = [...toKeys, ...fromKeys];
+      const reply = await this.redis.retailStockMove(keys.length, ...keys, reference, JSON.stringify(record), madeAt, wanted.length, ...checkArgs(wanted));
+      if (reply.length === 1 && Number(reply[0]) === -1) return { ok: false, reason: 'NOT_FOUND' };
+      return reply.length ? { ok: false, reason: 'SHORTAGE', shortages: shortagesOf(wanted, reply) } : { ok: true };
+    }
+    if (!there) {
+      const reply = await this.redis.retailStockCommitRef(toKeys.length, ...toKeys, reference, JSON.stringify(record), madeAt, ...checkArgs(wanted));
+      if (reply.length) return { ok: false, reason: 'SHORTAGE', shortages: shortagesOf(wanted, reply) };
+    }
+    await this.endCommitment(fromLocationId, reference, 'release');
+    return { ok: true };
+  }
+
   async openCommitments(before: string, limit: number): Promise<OpenCommitment[]> {
     // `at` is the open set's time, which a retry's commit moves on (the record keeps the first): the time recovery
     // gives back as seen (releaseCommitment's `seenAt`), as the sandbox's book reports it.
@@ -444,7 +517,7 @@ export class RedisStockBook implements StockBook {
     const keys = [this.keys.record(locationId, sku)];
     if (reference) keys.push(this.keys.adjustment(locationId, reference));
     if (reference && reason) keys.push(this.keys.unannounced(locationId), this.keys.unannouncedAt(locationId));
-    const news = reference && reason ? [unannouncedIdOf.adjusted(reference), JSON.stringify({ kind: 'ADJUSTED', sku, correlationId: adjustment.correlationId ?? null, reason, movement: movementOf(adjustment) })] : [];
+    const news = reference && reason ? [unannouncedIdOf.adjusted(reference), JSON.stringify({ kind: 'ADJUSTED', sku, correlationId: adjustment.correlationId ?? null, reason, movement: movementOf(adjustment), ...(adjustment.occurredAt && { occurredAt: adjustment.occurredAt }), ...(adjustment.exception && { exception: adjustment.exception }) })] : [];
     if (news.length) await this.noteUnannouncedAt(locationId);
     const [status, existed, onHand, committed, reserved, damaged, previousOnHand] = await this.redis.retailStockAdjust(
       keys.length,
@@ -461,6 +534,8 @@ export class RedisStockBook implements StockBook {
     switch (status) {
       case 'OK':
         return { ok: true, record, previousOnHand: Number(previousOnHand) };
+      case 'REPEAT':
+        return { ok: true, record, previousOnHand: Number(previousOnHand), repeated: true };
       case 'STALE_QUANTITY':
       case 'NEGATIVE_STOCK':
       case 'BELOW_PROMISED':
@@ -652,11 +727,11 @@ function shortagesOf(lines: readonly CommitLine[], reply: readonly (number | str
 
 /** An unannounced write as the scripts stored it (see {@link UnannouncedStockWrite}): the rest is from its keys. */
 function unannouncedOf(id: string, locationId: string, at: string, json: string): UnannouncedStockWrite {
-  const stored = JSON.parse(json) as { kind: UnannouncedStockWrite['kind']; sku?: string; correlationId?: string | null; reason?: string | null; movement?: Record<string, number>; after?: number[]; previousOnHand?: number; reservation?: StockReservationRecord };
+  const stored = JSON.parse(json) as { kind: UnannouncedStockWrite['kind']; sku?: string; correlationId?: string | null; reason?: string | null; movement?: Record<string, number>; after?: number[]; previousOnHand?: number; reservation?: StockReservationRecord; occurredAt?: string; exception?: StockExceptionNote };
   if (stored.kind === 'ADJUSTED') {
     const [onHand = 0, committed = 0, reserved = 0, damaged = 0] = stored.after ?? [];
     const sku = stored.sku ?? '';
-    return { kind: 'ADJUSTED', id, locationId, at, correlationId: stored.correlationId ?? null, sku, reason: stored.reason ?? null, movement: stored.movement ?? {}, record: { sku, locationId, onHand, committed, reserved, damaged }, previousOnHand: stored.previousOnHand ?? onHand };
+    return { kind: 'ADJUSTED', id, locationId, at, correlationId: stored.correlationId ?? null, sku, reason: stored.reason ?? null, movement: stored.movement ?? {}, record: { sku, locationId, onHand, committed, reserved, damaged }, previousOnHand: stored.previousOnHand ?? onHand, ...(stored.occurredAt && { occurredAt: stored.occurredAt }), ...(stored.exception && { exception: stored.exception }) };
   }
   const reservation = stored.reservation as StockReservationRecord;
   return { kind: stored.kind, id, locationId, at, correlationId: stored.correlationId !== undefined ? stored.correlationId : (reservation.correlationId ?? null), reservation };

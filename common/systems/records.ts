@@ -91,10 +91,56 @@ export interface CustomerRecord {
   createdAt: string;
 }
 
+/** A loyalty ledger entry of the CRM: points earned on an order, or reversed on a return of it. */
+export interface LoyaltyEntryRecord {
+  /** The caller's idempotency reference (e.g. `loy-<orderId>-earn`): one entry per reference. */
+  reference: string;
+  customerId: string;
+  kind: 'EARNED' | 'REVERSED';
+  /** Always positive; `kind` says which way it moved the balance. */
+  points: number;
+  orderId: string;
+  returnId: string | null;
+  /** The customer's balance right after this entry. */
+  balance: number;
+  /** ISO 8601: when the CRM booked it. */
+  postedAt: string;
+}
+
+/** A loyalty posting as a caller asks the CRM for it. */
+export interface LoyaltyPostingRequest {
+  reference: string;
+  customerId: string;
+  kind: LoyaltyEntryRecord['kind'];
+  points: number;
+  orderId: string;
+  returnId?: string | null;
+}
+
 export interface OrderLineRecord {
   sku: string;
   quantity: number;
   unitPriceMinor: number;
+  /** The tax included in the line's total (prices are tax-inclusive), rounded per line; absent before tax was quoted. */
+  taxMinor?: number;
+  /** The line's tax rate in basis points (1900 = 19 %). */
+  taxRateBp?: number;
+}
+
+/** How an order's tax was found (see README "Tax from a tax engine"). */
+export interface OrderTaxRecord {
+  /** CALCULATED: the tax engine quoted it; ESTIMATED: the engine could not answer and the outage policy estimated it. */
+  status: 'CALCULATED' | 'ESTIMATED';
+  /** ENGINE, or for an estimate LAST_RATE (a recent quote for the same country and postal prefix) or DEFAULT_RATE. */
+  basis: 'ENGINE' | 'LAST_RATE' | 'DEFAULT_RATE';
+  /** An estimate is flagged for a person to check. */
+  reviewRequired: boolean;
+  country: string;
+  postalCode: string;
+  /** The engine's jurisdiction (`DE`, `US-CA`); for an estimate, the one its rate came from, else the country. */
+  jurisdiction: string;
+  /** Sum of the lines' tax. */
+  taxMinor: number;
 }
 
 export interface OrderRecord {
@@ -116,8 +162,27 @@ export interface OrderRecord {
    * lost) is answered as done, and `settled` says whether the caller finished what follows the move.
    */
   lastMove?: OrderMoveRecord | null;
+  /**
+   * The last change of its pickup store by reference (see moveOrderLocation): unsettled until the caller has handed
+   * over its events, so that a retry or recovery says them (once: their ids are the reference's).
+   */
+  lastRelocation?: OrderRelocationRecord | null;
   /** The reference of the checkout that placed it, under which its stock was committed. */
   checkoutReference?: string | null;
+  /** How its tax was found, when checkout quoted it (orders from before tax have none). */
+  tax?: OrderTaxRecord | null;
+  /** Where a shipped order goes, when the checkout was given an address. */
+  shippingAddress?: Address | null;
+}
+
+/** A change of a pickup order's store by reference (see OrderRecord.lastRelocation). */
+export interface OrderRelocationRecord {
+  reference: string;
+  fromLocationId: string;
+  toLocationId: string;
+  settled: boolean;
+  /** ISO 8601: when it was made. */
+  at: string;
 }
 
 /** A status move by reference (see OrderRecord.lastMove). */

@@ -45,7 +45,15 @@ export interface OpenCommitment {
   lines: { sku: string; quantity: number }[];
   /** ISO 8601: when it was made. */
   at: string;
+  /**
+   * Set on a commitment moved here from another location (see {@link StockBook.moveCommitment}): it stays open until
+   * the order records its new location and settles it, so that checkout recovery finds a move whose caller died.
+   */
+  movedFrom?: string | undefined;
 }
+
+/** What a {@link StockBook.moveCommitment} did: moved (or had moved already), the new location short, or no such commitment. */
+export type MoveCommitmentResult = { ok: true } | { ok: false; reason: 'SHORTAGE'; shortages: Shortage[] } | { ok: false; reason: 'NOT_FOUND' };
 
 export interface StockAdjustment {
   sku: string;
@@ -76,10 +84,29 @@ export interface StockAdjustment {
   reason?: string;
   /** The correlation id of the request, kept with the write for its event. */
   correlationId?: string | null;
+  /** ISO 8601: when the movement happened, where that is not when it is recorded (an offline till's sale); kept with the write for its event. */
+  occurredAt?: string | null;
+  /** A stock exception the movement raises (an offline sale of units that were promised), kept with the write for its event. */
+  exception?: StockExceptionNote | null;
+}
+
+/**
+ * A stock exception as the write that raised it keeps it (see {@link StockAdjustment.exception}): OVERSOLD, an offline
+ * sale applied although `shortfall` of its units were no longer sellable (`onHandShortfall` of them not even on hand:
+ * on hand stopped at 0), with the proposed compensation: the open online orders committed there, newest first.
+ */
+export interface StockExceptionNote {
+  kind: 'OVERSOLD';
+  transactionId: string;
+  quantity: number;
+  shortfall: number;
+  onHandShortfall: number;
+  proposal: { orderId: string; orderNumber: string; quantity: number; action: 'REROUTE' | 'CANCEL'; rerouteLocationId: string | null }[];
 }
 
 export type AdjustResult =
-  | { ok: true; record: StockRecord; previousOnHand?: number }
+  /** `repeated`: the reference's adjustment was applied before (this call moved nothing and answers the first result). */
+  | { ok: true; record: StockRecord; previousOnHand?: number; repeated?: boolean }
   | { ok: false; reason: 'STALE_QUANTITY' | 'NEGATIVE_STOCK' | 'BELOW_PROMISED'; record: StockRecord | null };
 
 /** A hold on units at one location (a cart, a transfer) until it is released or expires. */
@@ -125,6 +152,9 @@ export type UnannouncedStockWrite =
       /** The record as the adjustment left it. */
       record: StockRecord;
       previousOnHand: number;
+      /** When the movement happened, when given (see {@link StockAdjustment.occurredAt}). */
+      occurredAt?: string | null | undefined;
+      exception?: StockExceptionNote | null | undefined;
     })
   | (UnannouncedBase & { kind: 'RESERVED' | 'RELEASED' | 'EXPIRED'; reservation: StockReservationRecord });
 
@@ -142,6 +172,11 @@ export function movementOf(adjustment: Pick<StockAdjustment, 'onHandDelta' | 'da
   if (adjustment.countedOnHand != null) return { countedOnHand: adjustment.countedOnHand };
   if (adjustment.damagedDelta != null && adjustment.onHandDelta == null) return { damagedDelta: adjustment.damagedDelta };
   return { onHandDelta: adjustment.onHandDelta ?? 0 };
+}
+
+/** A commitment's own lines with the safety stock the caller states per SKU (0 for a SKU it does not name). */
+export function withSafetyStock(lines: readonly { sku: string; quantity: number }[], stated: readonly CommitLine[]): CommitLine[] {
+  return lines.map((l) => ({ sku: l.sku, quantity: l.quantity, safetyStock: stated.find((s) => s.sku === l.sku)?.safetyStock ?? 0 }));
 }
 
 /** The id a write's {@link UnannouncedStockWrite} gets. */
@@ -176,6 +211,16 @@ export interface StockBook {
   releaseCommitment(locationId: string, reference: string, seenAt?: string): Promise<boolean>;
   /** The units of commitment `reference` leave the location (hand-over, shipment), as fulfillStock; false when it has ended already. */
   fulfillCommitment(locationId: string, reference: string): Promise<boolean>;
+  /**
+   * Move commitment `reference` (an order's, open or settled) from one location to another of the same book, all or
+   * nothing: its lines must fit in what is sellable at `toLocationId` (on hand less committed, reserved, damaged and
+   * the given safety stock per SKU), and then the units are committed there and given back at `fromLocationId`;
+   * else nothing changes and the shortages are reported. At the new location the commitment is open (made `at`,
+   * `movedFrom` set) until settled. Idempotent: when the commitment is at `toLocationId` already it answers ok and
+   * only makes sure nothing is still held at `fromLocationId`; NOT_FOUND when it is at neither. In memory one
+   * synchronous step; in Redis two scripts, new location first (see `common/redis/stock-book.ts`).
+   */
+  moveCommitment(fromLocationId: string, toLocationId: string, reference: string, lines: readonly CommitLine[], at: string): Promise<MoveCommitmentResult>;
   /** Open commitments made before `before` (an instant), oldest first per location, at most `limit`. */
   openCommitments(before: string, limit: number): Promise<OpenCommitment[]>;
   /** Give committed units back (a declined payment, a cancellation). Never below zero. */

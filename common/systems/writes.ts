@@ -9,17 +9,18 @@ import type { StockBook } from './stock-book.js';
  */
 
 /** The stock book's writes (POS and WMS alike; see common/systems/stock-book.ts). */
-export const STOCK_WRITES = ['commitStock', 'settleCommitment', 'releaseCommitment', 'fulfillCommitment', 'releaseStock', 'fulfillStock', 'adjustStock', 'reserveStock', 'releaseReservation', 'expireReservations', 'markAnnounced'] as const satisfies readonly (keyof StockBook)[];
+export const STOCK_WRITES = ['commitStock', 'settleCommitment', 'releaseCommitment', 'fulfillCommitment', 'moveCommitment', 'releaseStock', 'fulfillStock', 'adjustStock', 'reserveStock', 'releaseReservation', 'expireReservations', 'markAnnounced'] as const satisfies readonly (keyof StockBook)[];
 
 /** The order book's writes, shared by the two order-taking systems (POS for till sales, e-commerce for the rest). */
-export const ORDER_BOOK_WRITES = ['createOrder', 'setStatus', 'compareAndSetStatus', 'settleMove', 'createReturn', 'setReturnStatus'] as const;
+export const ORDER_BOOK_WRITES = ['createOrder', 'setStatus', 'compareAndSetStatus', 'settleMove', 'moveOrderLocation', 'settleRelocation', 'createReturn', 'setReturnStatus'] as const;
 
 export const ERP_WRITES = ['postJournal', 'postJournalBatch', 'issueInvoice', 'changeItem', 'addProduct', 'setStockPolicy'] as const;
 export const POS_WRITES = [...STOCK_WRITES, ...ORDER_BOOK_WRITES] as const;
 export const WMS_WRITES = [...STOCK_WRITES, 'recordShipment', 'recordDelivery'] as const;
-export const CRM_WRITES = [] as const;
+export const CRM_WRITES = ['postLoyalty'] as const;
 export const PSP_WRITES = ['authorize', 'voidPayment', 'refund'] as const;
-export const ECOM_WRITES = ORDER_BOOK_WRITES;
+/** E-commerce is also order management: its exception register (common/systems/exceptions.ts) is written here. */
+export const ECOM_WRITES = [...ORDER_BOOK_WRITES, 'recordException'] as const;
 
 /** Every system's writes, by system. */
 export const WRITE_METHODS = {
@@ -29,6 +30,8 @@ export const WRITE_METHODS = {
   crm: CRM_WRITES,
   psp: PSP_WRITES,
   ecom: ECOM_WRITES,
+  /** The tax engine only quotes: nothing to journal. */
+  tax: [],
 } as const satisfies { readonly [S in SystemName]: readonly string[] };
 
 /** A write method of system `S`. */

@@ -15,6 +15,9 @@ export class Loyalty {
 
   @Field(() => Int, { description: 'Points available to redeem.' })
   pointsBalance!: number;
+
+  /** Whose standing it is (not a field): what `history` reads the ledger by. */
+  customerId!: string;
 }
 
 @ObjectType('MarketingConsent', { description: 'Channels the customer agreed to receive marketing on.' })

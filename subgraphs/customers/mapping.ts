@@ -14,7 +14,7 @@ export function toCustomer(c: CustomerProfile): Customer {
     lastName: c.lastName,
     email: c.email,
     phone: c.phone,
-    loyalty: Object.assign(new Loyalty(), { tier: c.loyalty.tier, pointsBalance: c.loyalty.pointsBalance }),
+    loyalty: Object.assign(new Loyalty(), { tier: c.loyalty.tier, pointsBalance: c.loyalty.pointsBalance, customerId: c.id }),
     marketingConsent: Object.assign(new MarketingConsent(), { email: c.marketingConsent.email, sms: c.marketingConsent.sms }),
     createdAt: c.createdAt,
   });

@@ -9,7 +9,7 @@ import { SystemUnavailableError } from '../../common/resilience.js';
 import { TEST_AGENT, TEST_FINANCE, testShopper, testStore } from '../../test/support/principals.js';
 import { createCustomerLoaders, type CustomersContext } from './context.js';
 import { buildCustomersSchema } from './index.js';
-import type { CustomerMasterPort, CustomerProfile, ServedLocationsPort } from './ports.js';
+import type { CustomerMasterPort, CustomerProfile, LoyaltyEntry, LoyaltyLedgerPort, ServedLocationsPort } from './ports.js';
 
 const profile = (id: string, firstName: string, lastName: string): CustomerProfile => ({
   id,
@@ -55,9 +55,28 @@ function fakeServedLocations() {
   return { port, calls };
 }
 
+/** A loyalty ledger with one earning and one reversal of c1's. */
+function fakeLoyaltyLedger() {
+  const calls = { entriesOf: 0 };
+  const entries: LoyaltyEntry[] = [
+    { reference: 'loy-ord-1-earn', customerId: 'c1', kind: 'EARNED', points: 20, orderId: 'ord-1', returnId: null, balance: 30, postedAt: '2025-02-01T00:00:00.000Z' },
+    { reference: 'loy-ret-1-reverse', customerId: 'c1', kind: 'REVERSED', points: 5, orderId: 'ord-1', returnId: 'ret-1', balance: 25, postedAt: '2025-02-02T00:00:00.000Z' },
+  ];
+  const port: LoyaltyLedgerPort = {
+    async post() {
+      throw new Error('the schema never posts');
+    },
+    async entriesOf(ids) {
+      calls.entriesOf++;
+      return ids.map((id) => entries.filter((e) => e.customerId === id));
+    },
+  };
+  return { port, calls };
+}
+
 // The callers a real client would be: the service console (agent) looks customers up; the others for their rules.
-function contextFor(port: CustomerMasterPort, principal: Principal = TEST_AGENT, servedLocations: ServedLocationsPort = fakeServedLocations().port): CustomersContext {
-  return { scope: { correlationId: 'test', principal }, stats: { operationName: null, errors: 0 }, principal, customerMaster: port, loaders: createCustomerLoaders(port, servedLocations) };
+function contextFor(port: CustomerMasterPort, principal: Principal = TEST_AGENT, servedLocations: ServedLocationsPort = fakeServedLocations().port, ledger: LoyaltyLedgerPort = fakeLoyaltyLedger().port): CustomersContext {
+  return { scope: { correlationId: 'test', principal }, stats: { operationName: null, errors: 0 }, principal, customerMaster: port, loaders: createCustomerLoaders(port, servedLocations, ledger) };
 }
 
 describe('customers subgraph schema', () => {
@@ -177,5 +196,45 @@ describe('customers subgraph schema', () => {
     expect(result.data).toEqual({ customer: null });
     expect(result.errors?.[0]?.path).toEqual(['customer']);
     expect(result.errors?.[0]?.extensions?.code).toBe('CRM_UNAVAILABLE');
+  });
+
+  it('declares the loyalty history: ledger entries with their order, for the customer themselves and agents', () => {
+    const sdl = printSubgraphSchema(schema);
+    expect(sdl).toMatch(/\n  history\(first: Int = 10\): \[LoyaltyEntry!\] @requiresScopes\(scopes: \[\["shopper"\], \["agent"\]\]\)\n/);
+    expect(sdl).toMatch(/type LoyaltyEntry \{[^}]*reference: ID![^}]*kind: LoyaltyEntryKind![^}]*points: Int![^}]*balance: Int![^}]*order: Order![^}]*returnId: ID[^}]*occurredAt: DateTime!/);
+    expect(sdl).toMatch(/enum LoyaltyEntryKind \{[^}]*EARNED[^}]*REVERSED[^}]*\}/);
+    expect(sdl).toMatch(/type Order\s+@key\(fields: "id", resolvable: false\)\s*\{\s*id: ID!\s*\}/);
+  });
+
+  it('answers the loyalty history newest first, `first` of it, with one ledger call; a shopper sees only their own', async () => {
+    const { port } = fakeCustomerMaster();
+    const ledger = fakeLoyaltyLedger();
+    const source = '{ customer(id: "c1") { loyalty { history(first: 1) { reference kind points balance order { id } returnId occurredAt } } } }';
+    const own = await graphql({ schema, source, contextValue: contextFor(port, testShopper('c1'), undefined, ledger.port) });
+    expect(own.errors).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(own.data))).toEqual({
+      customer: { loyalty: { history: [{ reference: 'loy-ret-1-reverse', kind: 'REVERSED', points: 5, balance: 25, order: { id: toGlobalId('Order', 'ord-1') }, returnId: 'ret-1', occurredAt: '2025-02-02T00:00:00.000Z' }] } },
+    });
+    expect(ledger.calls.entriesOf).toBe(1);
+    // Another shopper reads c1 as unknown: no customer, so no ledger read.
+    const other = await graphql({ schema, source, contextValue: contextFor(port, testShopper('c2'), undefined, ledger.port) });
+    expect(other).toEqual({ data: { customer: null } });
+    expect(ledger.calls.entriesOf).toBe(1);
+    // An agent: everything.
+    const agent = await graphql({ schema, source: '{ customer(id: "c1") { loyalty { history { kind } } } }', contextValue: contextFor(port, TEST_AGENT, undefined, ledger.port) });
+    expect(agent.data).toEqual({ customer: { loyalty: { history: [{ kind: 'REVERSED' }, { kind: 'EARNED' }] } } });
+  });
+
+  it('refuses a loyalty history reached by a caller who is not its owner, and bad `first`', async () => {
+    const { port } = fakeCustomerMaster();
+    const ledger = fakeLoyaltyLedger();
+    // Through an entity reference a store associate reaches c1 (a customer of its store), yet never its loyalty.
+    const entities = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { name loyalty { history { kind } } } } }`;
+    const atStore = await graphql({ schema, source: entities, variableValues: { r: [{ __typename: 'Customer', id: 'c1' }] }, contextValue: contextFor(port, testStore('store-001'), undefined, ledger.port) });
+    expect(atStore.data?._entities).toEqual([{ name: 'Ada Lovelace', loyalty: null }]);
+    expect(atStore.errors?.map((e) => e.extensions.code)).toEqual(['FORBIDDEN']);
+    const tooMany = await graphql({ schema, source: '{ customer(id: "c1") { loyalty { history(first: 101) { kind } } } }', contextValue: contextFor(port, TEST_AGENT, undefined, ledger.port) });
+    expect(tooMany.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(ledger.calls.entriesOf).toBe(0);
   });
 });

@@ -5,6 +5,11 @@ import type { StockChangeFeed } from './changes/stock-change-feed.js';
 import type { InventoryLocation, InventoryPorts, LocationKind, StockKey } from './ports.js';
 import { compareLocations, type StockLevel } from './stock.js';
 import type { StockWriteDeps } from './writes/stock-writes.service.js';
+import type { ExceptionRegisterPort } from './offline/ports.js';
+import type { StoreSyncDeps } from './offline/store-sync.service.js';
+
+/** Offline store sales (`syncStoreTransactions`) and the exception register they raise into (`exceptions`). */
+export type StoreSyncContext = StoreSyncDeps & { exceptions: ExceptionRegisterPort };
 
 /** A fresh set per request: caching lives exactly as long as one query (the dataloader README's advice). */
 export function createInventoryLoaders(ports: InventoryPorts) {
@@ -38,6 +43,7 @@ export interface InventoryContext extends ScopedContext {
   writes: StockWriteDeps;
   /** The instance's stock changes, filtered by location at the source (the `inventoryChanged` subscription). */
   changes: StockChangeFeed;
+  storeSync: StoreSyncContext;
 }
 
 async function loadStockEverywhere(

@@ -23,6 +23,10 @@ import { announceLeftovers } from './writes/announce.js';
 import { ReservationSweeper } from './writes/reservation-sweeper.js';
 import type { StockWriteDeps } from './writes/stock-writes.service.js';
 import { StockWritesResolver } from './writes/stock-writes.resolver.js';
+import { startExceptionRecorder } from './offline/exception-recorder.js';
+import type { CommittedOrdersPort, ExceptionRegisterPort } from './offline/ports.js';
+import { CompensationProposalResolver, OperationalExceptionResolver, StoreSyncResolver } from './offline/store-sync.resolver.js';
+import type { StoreSyncContext } from './context.js';
 
 /** The write side's own ports and infrastructure (the site masters and stock policy are the read ports'). */
 export interface InventoryWriteDeps {
@@ -33,6 +37,10 @@ export interface InventoryWriteDeps {
   backbone: EventBackbone;
   /** Where the writes' events go (the transactional outbox). */
   events: EventEmitter;
+  /** Open online orders holding units at a store: an offline sale that oversells proposes which to reroute or cancel. */
+  committedOrders: CommittedOrdersPort;
+  /** The exception register OVERSOLD exceptions are recorded in (and `exceptions` reads). */
+  exceptions: ExceptionRegisterPort;
   /** How often the reservation sweeper looks for due reservations, in ms (default 1000). */
   sweepIntervalMs?: number;
   now?: () => Date;
@@ -52,7 +60,10 @@ export interface InventoryDeps extends InventoryPorts {
 export function buildInventorySchema(): Promise<GraphQLSchema> {
   return buildFederatedSchema(
     // ProductVariant is mostly reached through `_entities`, so it must not depend on being referenced.
-    { resolvers: [LocationResolver, InventoryLevelResolver, VariantResolver, AvailabilityResolver, StockWritesResolver, InventoryChangeResolver], orphanedTypes: [ProductVariant] },
+    {
+      resolvers: [LocationResolver, InventoryLevelResolver, VariantResolver, AvailabilityResolver, StockWritesResolver, InventoryChangeResolver, StoreSyncResolver, OperationalExceptionResolver, CompensationProposalResolver],
+      orphanedTypes: [ProductVariant],
+    },
     {
       Location: { __resolveReference: resolveLocationReference },
       InventoryLevel: { __resolveReference: resolveInventoryLevelReference },
@@ -68,7 +79,7 @@ export function buildInventorySchema(): Promise<GraphQLSchema> {
  */
 export async function createInventorySubgraph(deps: InventoryDeps): Promise<SubgraphService> {
   const ports: InventoryPorts = { locations: deps.locations, stock: deps.stock, policies: deps.policies };
-  const { sweepIntervalMs, ...writeDeps } = deps.writes;
+  const { sweepIntervalMs, committedOrders, exceptions, ...writeDeps } = deps.writes;
   const sweeper = new ReservationSweeper({
     writers: writeDeps.writers,
     events: writeDeps.events,
@@ -85,18 +96,32 @@ export async function createInventorySubgraph(deps: InventoryDeps): Promise<Subg
     onReserved: (kind, expiresAt) => sweeper.note(kind, expiresAt),
     metrics: deps.security?.metrics?.registry,
   };
+  const storeSync: StoreSyncContext = {
+    locations: deps.locations,
+    stock: deps.stock,
+    policies: deps.policies,
+    items: writeDeps.items,
+    writers: writeDeps.writers,
+    events: writeDeps.events,
+    orders: committedOrders,
+    exceptions,
+    logger: deps.logger,
+    now: writeDeps.now,
+  };
   const changes = new StockChangeFeed({ backbone: writeDeps.backbone, capacity: deps.subscriberCapacity, logger: deps.logger });
   const service = await createSubgraphService<InventoryContext>({
     name: 'inventory',
     schema: await buildInventorySchema(),
     logger: deps.logger,
     ...deps.security,
-    context: (base) => ({ ...base, loaders: createInventoryLoaders(ports), lowStockThreshold: deps.lowStockThreshold, writes, changes }),
+    context: (base) => ({ ...base, loaders: createInventoryLoaders(ports), lowStockThreshold: deps.lowStockThreshold, writes, changes, storeSync }),
   });
   await sweeper.start();
+  const stopRecorder = startExceptionRecorder(writeDeps.backbone, exceptions, deps.logger);
   return {
     ...service,
     async stop() {
+      stopRecorder();
       await sweeper.stop();
       // Sockets first (their subscribers end with them), then whoever subscribes in process.
       await service.stop();

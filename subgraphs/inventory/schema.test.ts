@@ -50,6 +50,7 @@ describe('inventory subgraph schema', () => {
     expect(fieldsOf('Query')).toEqual({
       location: '(id: ID!)Location',
       locations: '(pickupEnabled: Boolean, type: LocationType)[Location!]!',
+      exceptions: '(first: Int, kind: ExceptionKind, locationId: ID, status: ExceptionStatus)[OperationalException!]',
     });
   });
 
@@ -96,6 +97,7 @@ describe('inventory subgraph schema', () => {
       adjustInventory: '(input: AdjustInventoryInput!)AdjustInventoryPayload',
       reserveInventory: '(input: ReserveInventoryInput!)ReserveInventoryPayload',
       releaseReservation: '(input: ReleaseReservationInput!)ReleaseReservationPayload',
+      syncStoreTransactions: '(input: SyncStoreTransactionsInput!)SyncStoreTransactionsPayload',
     });
     expect(inputFieldsOf('AdjustInventoryInput')).toEqual({
       idempotencyKey: 'String!',
@@ -125,8 +127,41 @@ describe('inventory subgraph schema', () => {
       'Mutation.adjustInventory': `${scopes('store')} ${ownLocation}`,
       'Mutation.reserveInventory': `${scopes('shopper', 'store', 'agent')} ${ownLocation}`,
       'Mutation.releaseReservation': scopes('shopper', 'store', 'agent'),
+      'Mutation.syncStoreTransactions': `${scopes('store')} ${ownLocation}`,
+      'Query.exceptions': scopes('agent', 'ops'),
       'Subscription.inventoryChanged': `${scopes('store', 'agent')} ${ownLocation}`,
     });
+  });
+
+  it('has the offline store sync and the exception register', () => {
+    expect(inputFieldsOf('SyncStoreTransactionsInput')).toEqual({ locationId: 'ID!', transactions: '[StoreTransactionInput!]!' });
+    expect(inputFieldsOf('StoreTransactionInput')).toEqual({ id: 'String!', occurredAt: 'DateTime!', kind: 'StoreTransactionKind! = SALE', lines: '[StoreTransactionLineInput!]!' });
+    expect(inputFieldsOf('StoreTransactionLineInput')).toEqual({ sku: 'String!', quantity: 'Int!' });
+    expect(fieldsOf('SyncStoreTransactionsPayload')).toEqual({ results: '[StoreTransactionResult!]!', userErrors: '[UserError!]!' });
+    expect(fieldsOf('StoreTransactionResult')).toEqual({ id: 'String!', occurredAt: 'DateTime!', status: 'StoreTransactionStatus!', oversold: '[OversoldLine!]!' });
+    expect(fieldsOf('OversoldLine')).toEqual({ sku: 'String!', shortfall: 'Int!', exceptionId: 'ID!' });
+    expect(fieldsOf('OperationalException')).toEqual({
+      id: 'ID!',
+      kind: 'ExceptionKind!',
+      status: 'ExceptionStatus!',
+      sku: 'String!',
+      transactionId: 'String!',
+      quantity: 'Int!',
+      shortfall: 'Int!',
+      onHandShortfall: 'Int!',
+      occurredAt: 'DateTime!',
+      raisedAt: 'DateTime!',
+      proposal: '[CompensationProposal!]!',
+      location: 'Location!',
+      variant: 'ProductVariant',
+    });
+    expect(fieldsOf('CompensationProposal')).toEqual({ order: 'Order!', orderNumber: 'String!', quantity: 'Int!', action: 'CompensationAction!', rerouteLocation: 'Location' });
+    expect(sdl).toMatch(/type Order\s+@key\(fields: "id", resolvable: false\)\s*\{\s*id: ID!\s*\}/);
+    expect(enumValuesOf('StoreTransactionKind')).toEqual(['SALE', 'RETURN']);
+    expect(enumValuesOf('StoreTransactionStatus')).toEqual(['APPLIED', 'DUPLICATE']);
+    expect(enumValuesOf('ExceptionKind')).toEqual(['OVERSOLD']);
+    expect(enumValuesOf('ExceptionStatus')).toEqual(['OPEN', 'RESOLVED']);
+    expect(enumValuesOf('CompensationAction')).toEqual(['REROUTE', 'CANCEL']);
   });
 
   it('has the inventoryChanged subscription, its level nullable and its variant a catalog reference', () => {

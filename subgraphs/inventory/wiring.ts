@@ -7,6 +7,7 @@ import { createInventorySubgraph, type InventoryWriteDeps } from './index.js';
 import type { InventoryPorts } from './ports.js';
 import { ReadModelItemMaster } from './writes/read-model-item-master.js';
 import { SandboxStockWriter } from './writes/sandbox-adapters.js';
+import { SandboxCommittedOrders, SandboxExceptionRegister } from './offline/sandbox-adapters.js';
 
 /** The ports over the environment's systems: stores from the POS, warehouses from the WMS, policy from the ERP's read model. */
 export function inventoryPortsFrom(env: Pick<SubgraphEnvironment, 'systems' | 'resilience' | 'masterData'>): InventoryPorts {
@@ -24,6 +25,8 @@ export function inventoryWritesFrom(env: Pick<SubgraphEnvironment, 'systems' | '
   return {
     items: new ReadModelItemMaster(env.masterData.store),
     writers: { STORE: new SandboxStockWriter('pos', env.systems.pos, env.resilience), WAREHOUSE: new SandboxStockWriter('wms', env.systems.wms, env.resilience) },
+    committedOrders: new SandboxCommittedOrders(env.systems.ecom, env.resilience),
+    exceptions: new SandboxExceptionRegister(env.systems.ecom, env.resilience),
     idempotency: env.idempotency,
     backbone: env.backbone,
     events: outboxOf(env),

@@ -11,12 +11,12 @@ import type { SalesOrder } from './ports.js';
  *   so its existence does not leak.
  * - store associate: orders picked up at or fulfilled from their location; they move pickups at their store and
  *   ship what leaves it.
- * - agent: every order; cancels, returns and deliveries.
+ * - agent: every order; cancels, returns, deliveries and changes of pickup store (the shopper may change their own).
  * - finance: every order, read only.
  */
 
 /** What a caller wants to do with an order. */
-export type OrderAction = 'read' | 'pickup' | 'ship' | 'deliver' | 'cancel' | 'return' | 'receive-return';
+export type OrderAction = 'read' | 'pickup' | 'ship' | 'deliver' | 'cancel' | 'return' | 'receive-return' | 'change-pickup';
 
 /** allow; hide (answer as for an unknown id); forbid (a FORBIDDEN error). */
 export type OrderAccess = 'allow' | 'hide' | 'forbid';
@@ -31,13 +31,14 @@ export function orderAccess(principal: Principal, order: SalesOrder, action: Ord
       return 'hide';
     case 'shopper': {
       if (order.customerId !== principal.customerId) return 'hide';
-      return action === 'read' || action === 'cancel' || action === 'return' ? 'allow' : 'forbid';
+      return action === 'read' || action === 'cancel' || action === 'return' || action === 'change-pickup' ? 'allow' : 'forbid';
     }
     case 'store': {
       const here = principal.locationId;
       switch (action) {
         case 'read':
-          return atLocation(order, here) ? 'allow' : 'hide';
+          // The store a pickup order was moved away from still reads it: its PickupFeed says which order left.
+          return atLocation(order, here) || order.lastRelocation?.fromLocationId === here ? 'allow' : 'hide';
         case 'pickup':
           // Where it would be handed over; whether it is a pickup at all is the state machine's to answer.
           return pickupStoreOf(order) === here ? 'allow' : 'forbid';
@@ -49,13 +50,15 @@ export function orderAccess(principal: Principal, order: SalesOrder, action: Ord
           return order.fulfillmentLocationId === here ? 'allow' : 'forbid';
         case 'cancel':
         case 'return':
+        // Where the customer collects is theirs (or a service agent's) to choose, not a store's.
+        case 'change-pickup':
           return 'forbid';
         default:
           return assertNever(action);
       }
     }
     case 'agent':
-      return action === 'read' || action === 'cancel' || action === 'return' || action === 'deliver' ? 'allow' : 'forbid';
+      return action === 'read' || action === 'cancel' || action === 'return' || action === 'deliver' || action === 'change-pickup' ? 'allow' : 'forbid';
     case 'finance':
     // Operations follow an order's timeline from the operations console; they change nothing.
     case 'ops':

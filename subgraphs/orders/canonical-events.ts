@@ -1,4 +1,5 @@
-import { createEvent, type CanonicalEvent, type EventSource, type OrderStatusName, type StockLineData } from '../../common/events.js';
+import { createHash, randomUUID } from 'node:crypto';
+import { createEvent, type CanonicalEvent, type EventSource, type EventType, type OrderStatusName, type StockLineData } from '../../common/events.js';
 import type { EventEmitter } from '../../common/outbox/event-outbox.js';
 import type { Logger } from '../../common/logger.js';
 import type { ChannelCode, SalesOrder } from './ports.js';
@@ -32,6 +33,20 @@ export function cancellationEvents(order: SalesOrder, from: OrderStatusName, rea
     ),
   ];
 }
+
+/** An event of a move, by the move's reference: whoever says it again (a resume, recovery) says the same event. */
+export const moveEventId = (reference: string, type: EventType): string => `evt-mv-${createHash('sha256').update(reference).digest('base64url').slice(0, 22)}-${type}`;
+
+/**
+ * The reference of a cancellation that checkout or checkout recovery makes (`by`), for the status move PLACED →
+ * CANCELLED: the order keeps the move unsettled until its stock is back and its events are out, so that a runner
+ * that dies in between (kill -9), or whose release fails, leaves it to move recovery (lifecycle.service.ts
+ * `recoverUnsettledMoves`), which releases by the checkout's reference once. Never a CANCELLED order still holding
+ * its units, and never an order put back to PLACED after a release that may have landed. One of its own per run: of two
+ * runs cancelling the same order (two instances' recovery), the status move lets exactly one through, where a shared
+ * reference would answer the second as a repeat of the first.
+ */
+export const checkoutCancelReference = (order: SalesOrder, by: 'checkout' | 'recovery'): string => `${order.id}:CANCEL:${by}-${randomUUID()}`;
 
 /** What cancelling needs of the systems, whoever cancels. */
 export interface CancellationDeps {

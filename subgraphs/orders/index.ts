@@ -18,6 +18,7 @@ import { CheckoutRecovery } from './checkout/checkout-recovery.js';
 import { PlaceOrderResolver } from './checkout/place-order.resolver.js';
 import { recoverUnsettledMoves, type LifecyclePorts } from './lifecycle/lifecycle.service.js';
 import { OrderLifecycleResolver } from './lifecycle/order-lifecycle.resolver.js';
+import { recoverRelocation } from './lifecycle/pickup-change.js';
 import type { OrderBooks, OrdersPorts } from './ports.js';
 import { routeBatch, systemOfOrderId } from './routing.js';
 import { OrderStatusChangeResolver } from './status/order-status-change.resolver.js';
@@ -94,6 +95,7 @@ export async function createOrdersSubgraph(deps: OrdersDeps): Promise<SubgraphSe
     logger,
     now: checkout.now,
     alsoRecover: (staleMs) => recoverUnsettledMoves(moves, staleMs),
+    recoverRelocation: (commitment, order) => recoverRelocation({ events: checkout.events, stock: checkout.stock, orders: checkout.orders, logger, now: checkout.now }, commitment, order),
     ...checkoutRecovery,
   });
   await recovery.start();

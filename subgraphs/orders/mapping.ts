@@ -3,7 +3,7 @@ import type { MoneyValue } from '../../common/money.js';
 import { Customer } from './customer.js';
 import { Location } from './location.js';
 import { OpenOrderStatus, OpenOrders } from './open-orders.js';
-import { Order, OrderLine } from './order.js';
+import { LineTax, Order, OrderLine, OrderTax, ShippingAddress } from './order.js';
 import type { OpenOrders as OpenOrdersValue, OrderReturn, OrderShipment, SalesOrder, SalesOrderLine } from './ports.js';
 import { Return, ReturnLine } from './return.js';
 import { Shipment } from './shipment.js';
@@ -32,6 +32,7 @@ function toOrderLine(line: SalesOrderLine): OrderLine {
     quantity: line.quantity,
     unitPrice: Money.of(line.unitPrice),
     lineTotal: Money.of(lineTotal(line)),
+    tax: line.taxMinor !== undefined ? Object.assign(new LineTax(), { ratePercent: (line.taxRateBp ?? 0) / 100, amount: Money.of({ minor: line.taxMinor, currency: line.unitPrice.currency }) }) : null,
     variant: ProductVariant.ref(line.sku),
   });
 }
@@ -48,6 +49,10 @@ export function toOrder(o: SalesOrder): Order {
     customer: o.customerId ? Customer.ref(o.customerId) : null,
     lines: o.lines.map(toOrderLine),
     total: Money.of(orderTotal(o)),
+    subtotal: o.tax ? Money.of({ minor: orderTotal(o).minor - o.tax.taxMinor, currency: o.total.currency }) : null,
+    taxTotal: o.tax ? Money.of({ minor: o.tax.taxMinor, currency: o.total.currency }) : null,
+    tax: o.tax ? Object.assign(new OrderTax(), { status: o.tax.status, basis: o.tax.basis, reviewRequired: o.tax.reviewRequired, country: o.tax.country, postalCode: o.tax.postalCode, jurisdiction: o.tax.jurisdiction }) : null,
+    shippingAddress: o.shippingAddress ? Object.assign(new ShippingAddress(), { ...o.shippingAddress }) : null,
     placedAt: o.placedAt,
     correlationId: o.correlationId,
   });

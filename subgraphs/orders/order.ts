@@ -1,9 +1,62 @@
-import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
+import { Directive, Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DateTimeScalar, Money, PageInfo } from '../../common/graphql-types.js';
 import { Customer } from './customer.js';
 import { Channel, DeliveryMethod, OrderStatus } from './enums.js';
 import { Location } from './location.js';
 import { ProductVariant } from './variant.js';
+
+export const TaxStatus = { CALCULATED: 'CALCULATED', ESTIMATED: 'ESTIMATED' } as const;
+export type TaxStatus = (typeof TaxStatus)[keyof typeof TaxStatus];
+registerEnumType(TaxStatus, { name: 'TaxStatus', description: 'CALCULATED: quoted by the tax engine; ESTIMATED: the engine did not answer and the outage policy estimated it.' });
+
+export const TaxBasis = { ENGINE: 'ENGINE', LAST_RATE: 'LAST_RATE', DEFAULT_RATE: 'DEFAULT_RATE' } as const;
+export type TaxBasis = (typeof TaxBasis)[keyof typeof TaxBasis];
+registerEnumType(TaxBasis, { name: 'TaxBasis', description: 'Where the rate came from: the engine, the last rate quoted for the place, or the configured default of the country.' });
+
+@ObjectType('LineTax', { description: 'The tax included in a line (prices are tax-inclusive), rounded per line.' })
+export class LineTax {
+  @Field(() => Float, { description: 'Percent, e.g. 19 or 7.25.' })
+  ratePercent!: number;
+
+  @Field(() => Money, { description: 'The tax included in lineTotal.' })
+  amount!: Money;
+}
+
+@ObjectType('OrderTax', { description: 'How the order was taxed.' })
+export class OrderTax {
+  @Field(() => TaxStatus)
+  status!: TaxStatus;
+
+  @Field(() => TaxBasis)
+  basis!: TaxBasis;
+
+  @Field(() => Boolean, { description: 'An estimate is flagged for a person to check.' })
+  reviewRequired!: boolean;
+
+  @Field(() => String, { description: 'ISO 3166-1 alpha-2 country of the tax address.' })
+  country!: string;
+
+  @Field(() => String)
+  postalCode!: string;
+
+  @Field(() => String, { description: 'The tax jurisdiction, e.g. "DE" or "US-CA".' })
+  jurisdiction!: string;
+}
+
+@ObjectType('ShippingAddress')
+export class ShippingAddress {
+  @Field(() => String)
+  country!: string;
+
+  @Field(() => String)
+  postalCode!: string;
+
+  @Field(() => String)
+  city!: string;
+
+  @Field(() => String)
+  line1!: string;
+}
 
 @ObjectType('OrderLine')
 export class OrderLine {
@@ -18,6 +71,9 @@ export class OrderLine {
 
   @Field(() => Money, { description: 'quantity × unitPrice.' })
   lineTotal!: Money;
+
+  @Field(() => LineTax, { nullable: true, description: 'Null on orders placed before tax was quoted.' })
+  tax!: LineTax | null;
 
   @Field(() => ProductVariant, { nullable: true })
   variant!: ProductVariant | null;
@@ -58,8 +114,20 @@ export class Order {
   @Field(() => [OrderLine])
   lines!: OrderLine[];
 
-  @Field(() => Money, { description: 'Sum of the line totals.' })
+  @Field(() => Money, { description: 'Sum of the line totals (tax included).' })
   total!: Money;
+
+  @Field(() => Money, { nullable: true, description: 'total − taxTotal: the net amount. Null on orders placed before tax was quoted.' })
+  subtotal!: Money | null;
+
+  @Field(() => Money, { nullable: true, description: 'Sum of the lines\' tax (included in total).' })
+  taxTotal!: Money | null;
+
+  @Field(() => OrderTax, { nullable: true })
+  tax!: OrderTax | null;
+
+  @Field(() => ShippingAddress, { nullable: true, description: 'Where a shipped order goes, when the checkout was given one.' })
+  shippingAddress!: ShippingAddress | null;
 
   @Field(() => DateTimeScalar)
   placedAt!: string;

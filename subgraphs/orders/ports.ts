@@ -1,6 +1,7 @@
 import type { CanonicalEvent } from '../../common/events.js';
 import type { MoneyValue } from '../../common/money.js';
 import type { SystemName } from '../../common/resilience.js';
+import type { Address, OrderTaxRecord } from '../../common/systems/records.js';
 
 export type OrderStatusCode = 'PLACED' | 'CONFIRMED' | 'READY_FOR_PICKUP' | 'PICKED_UP' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED' | 'PARTIALLY_RETURNED' | 'RETURNED';
 export type ChannelCode = 'WEB' | 'MOBILE' | 'STORE' | 'MARKETPLACE' | 'CALL_CENTER';
@@ -15,6 +16,10 @@ export interface SalesOrderLine {
   sku: string;
   quantity: number;
   unitPrice: MoneyValue;
+  /** The tax included in the line's total, rounded per line (minor units); absent on orders placed before tax. */
+  taxMinor?: number | undefined;
+  /** The line's tax rate in basis points (1900 = 19 %). */
+  taxRateBp?: number | undefined;
 }
 
 /** An order as the graph sees it, whichever of the two order systems holds it. */
@@ -37,8 +42,14 @@ export interface SalesOrder {
   correlationId: string;
   /** The move by reference that set the status (see common/systems/records.ts OrderRecord.lastMove). */
   lastMove?: { reference: string; from: OrderStatusCode; settled: boolean; at?: string } | null;
+  /** The last change of its pickup store by reference (see common/systems/records.ts OrderRecord.lastRelocation). */
+  lastRelocation?: { reference: string; fromLocationId: string; toLocationId: string; settled: boolean; at: string } | null;
   /** The reference of the checkout that placed it (its stock commitment's), when it has one. */
   checkoutReference?: string | null;
+  /** How checkout found its tax (prices are tax-inclusive: the tax is part of `total`); null on orders placed before tax. */
+  tax?: OrderTaxRecord | null;
+  /** Where a shipped order goes, when the checkout was given an address. */
+  shippingAddress?: Address | null;
 }
 
 export interface OrderShipment {

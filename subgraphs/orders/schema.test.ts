@@ -14,7 +14,7 @@ const CONTRACT = /* GraphQL */ `
   enum DeliveryMethod { SHIPPING PICKUP SHIP_FROM_STORE }
   enum ShipmentStatus { PENDING SHIPPED DELIVERED }
   enum ReturnStatus { REQUESTED RECEIVED REFUNDED }
-  enum EventType { ORDER_PLACED PAYMENT_AUTHORIZED INVENTORY_RESERVED INVENTORY_RELEASED ORDER_CONFIRMED READY_FOR_PICKUP PICKED_UP ORDER_SHIPPED ORDER_DELIVERED ORDER_CANCELLED RETURN_REQUESTED RETURN_RECEIVED REFUND_ISSUED INVOICE_ISSUED JOURNAL_POSTED POSTING_FAILED INVENTORY_ADJUSTED MASTER_DATA_REJECTED }
+  enum EventType { ORDER_PLACED PAYMENT_AUTHORIZED INVENTORY_RESERVED INVENTORY_RELEASED ORDER_CONFIRMED READY_FOR_PICKUP PICKED_UP ORDER_SHIPPED ORDER_DELIVERED ORDER_CANCELLED RETURN_REQUESTED RETURN_RECEIVED REFUND_ISSUED INVOICE_ISSUED JOURNAL_POSTED POSTING_FAILED INVENTORY_ADJUSTED MASTER_DATA_REJECTED LOYALTY_POINTS_EARNED LOYALTY_POINTS_REVERSED PICKUP_LOCATION_CHANGED STOCK_EXCEPTION_RAISED TAX_ESTIMATED }
   enum EventSource { WEB MOBILE POS WMS ERP CRM PSP }
   type Order @key(fields: "id") {
     id: ID!
@@ -27,13 +27,23 @@ const CONTRACT = /* GraphQL */ `
     customer: Customer
     lines: [OrderLine!]!
     total: Money!
+    subtotal: Money
+    taxTotal: Money
+    tax: OrderTax
+    shippingAddress: ShippingAddress
     placedAt: DateTime!
     correlationId: String!
     shipments: [Shipment!]
     returns: [Return!]
     timeline: [OrderEvent!]
   }
-  type OrderLine { sku: String! quantity: Int! unitPrice: Money! lineTotal: Money! variant: ProductVariant }
+  type OrderLine { sku: String! quantity: Int! unitPrice: Money! lineTotal: Money! tax: LineTax variant: ProductVariant }
+  enum TaxStatus { CALCULATED ESTIMATED }
+  enum TaxBasis { ENGINE LAST_RATE DEFAULT_RATE }
+  type LineTax { ratePercent: Float! amount: Money! }
+  type OrderTax { status: TaxStatus! basis: TaxBasis! reviewRequired: Boolean! country: String! postalCode: String! jurisdiction: String! }
+  type ShippingAddress { country: String! postalCode: String! city: String! line1: String! }
+  input ShippingAddressInput { country: String! postalCode: String! city: String! line1: String! }
   type ProductVariant @key(fields: "sku", resolvable: false) { sku: String! }
   type Location @key(fields: "id") { id: ID! pickupQueue: [Order!] }
   type Customer @key(fields: "id") { id: ID! orders(first: Int = 10, after: String): OrderConnection }
@@ -58,11 +68,13 @@ const CONTRACT = /* GraphQL */ `
     lines: [OrderLineInput!]!
     paymentMethod: PaymentMethod = CARD
     paymentToken: String
+    shippingAddress: ShippingAddressInput
   }
   input OrderLineInput { sku: String! quantity: Int! }
   type OrderStatusPayload { order: Order userErrors: [UserError!]! }
   input ShipOrderInput { idempotencyKey: String! orderId: ID! carrier: String! trackingNumber: String }
   input CancelOrderInput { idempotencyKey: String! orderId: ID! reason: String! }
+  input ChangePickupLocationInput { idempotencyKey: String! orderId: ID! pickupLocationId: ID! }
   input ReturnLineInput { sku: String! quantity: Int! }
   input CreateReturnInput { idempotencyKey: String! orderId: ID! reason: String! lines: [ReturnLineInput!]! }
   type CreateReturnPayload { return: Return userErrors: [UserError!]! }
@@ -76,6 +88,7 @@ const CONTRACT = /* GraphQL */ `
     shipOrder(input: ShipOrderInput!): OrderStatusPayload
     markDelivered(orderId: ID!, idempotencyKey: String!): OrderStatusPayload
     cancelOrder(input: CancelOrderInput!): OrderStatusPayload
+    changePickupLocation(input: ChangePickupLocationInput!): OrderStatusPayload
     createReturn(input: CreateReturnInput!): CreateReturnPayload
     receiveReturn(input: ReceiveReturnInput!): ReceiveReturnPayload
   }
@@ -127,6 +140,7 @@ describe('orders subgraph schema', () => {
       'Mutation.shipOrder': scopes('store'),
       'Mutation.markDelivered': scopes('store', 'agent'),
       'Mutation.cancelOrder': scopes('shopper', 'agent'),
+      'Mutation.changePickupLocation': scopes('shopper', 'agent'),
       'Mutation.createReturn': scopes('shopper', 'agent'),
       'Mutation.receiveReturn': scopes('store'),
       'Subscription.orderStatusChanged': `${scopes('shopper', 'store', 'agent')} @policy(policies: [["own_order_feed"]])`,

@@ -32,7 +32,14 @@ const SUMMARIES: { readonly [K in EventType]: (event: EventOf<K>) => string } = 
   JOURNAL_POSTED: ({ data: d }) => `Journal posting ${d.type} posted${opt(d.documentNumber, (n) => ` as ${n}`)}`,
   // Not an order's event (it names master data), but the vocabulary is one: a timeline never shows it.
   MASTER_DATA_REJECTED: ({ data: d }) => `Master-data change refused: ${d.reason}`,
+  PICKUP_LOCATION_CHANGED: ({ data: d }) => `Pickup store changed from ${d.fromLocationId} to ${d.toLocationId}`,
   POSTING_FAILED: ({ data: d }) => `Posting ${d.type} failed after ${plural(d.attempts, 'attempt', 'attempts')}${opt(d.error, (e) => `: ${e}`)}`,
+  // Never the balance: whoever sees the order's timeline (its store's associates too) does not see the customer's account.
+  LOYALTY_POINTS_EARNED: ({ data: d }) => `${plural(d.points, 'loyalty point', 'loyalty points')} earned`,
+  LOYALTY_POINTS_REVERSED: ({ data: d }) => `${plural(d.points, 'loyalty point', 'loyalty points')} reversed for return ${d.returnId}`,
+  TAX_ESTIMATED: ({ data: d }) => `Tax estimated at ${d.rateBp / 100} % (${d.basis === 'LAST_RATE' ? 'last known rate' : 'default rate'} for ${d.country}), flagged for review: ${d.reason}`,
+  // A location's event (it names no order): a timeline never shows it.
+  STOCK_EXCEPTION_RAISED: (e) => `${e.data.kind} at ${e.locationId ?? 'a location'}: ${plural(e.data.shortfall, 'unit', 'units')} of ${e.sku ?? 'a SKU'} short`,
 };
 
 /** A short human sentence for an event, from its type and data, e.g. "1 × SKU-0413-2 reserved at store-003". */

@@ -26,7 +26,7 @@ export function createOrdersFromEnvironment(env: SubgraphEnvironment): Promise<S
     aging: new SandboxOrderAging(env.systems, env.resilience),
     shipments: new SandboxShipments(env.systems.wms, env.resilience),
     eventLog: new BackboneOrderEventLog(env.backbone),
-    checkout: sandboxCheckout(env.systems, env.resilience, { idempotency: env.idempotency, backbone: env.backbone, events: outboxOf(env), masterData: env.masterData.store, metrics: env.metrics }, logger),
+    checkout: sandboxCheckout(env.systems, env.resilience, { idempotency: env.idempotency, backbone: env.backbone, events: outboxOf(env), masterData: env.masterData.store, metrics: env.metrics, tax: env.config.tax }, logger),
     lifecycle: {
       statuses: new SandboxOrderStatusWriter(env.systems, env.resilience),
       returns: new SandboxReturnDesk(env.systems, env.resilience),

@@ -46,6 +46,11 @@ export const DEFAULT_EVENT_DATA: { readonly [T in EventType]: EventDataByType[T]
     message: 'price must be a non-negative integer',
     recordedAt: '2026-03-01T10:00:00.000Z',
   },
+  PICKUP_LOCATION_CHANGED: { previousStatus: 'CONFIRMED', status: 'CONFIRMED', fromLocationId: 'store-001', toLocationId: 'store-002', lines: [{ sku: 'SKU-0001-1', quantity: 1 }] },
+  LOYALTY_POINTS_EARNED: { customerId: 'cust-1', points: 10, balance: 110, reference: 'loy-ord-1-earn' },
+  LOYALTY_POINTS_REVERSED: { customerId: 'cust-1', points: 5, balance: 105, reference: 'loy-ret-1-reverse', returnId: 'ret-1' },
+  TAX_ESTIMATED: { basis: 'DEFAULT_RATE', country: 'DE', postalCode: '10115', rateBp: 1900, taxTotal: 399, currency: 'EUR', reason: 'TAX_UNAVAILABLE' },
+  STOCK_EXCEPTION_RAISED: { exceptionId: 'exc-1', kind: 'OVERSOLD', transactionId: 'pos-txn-1', quantity: 2, shortfall: 1, onHandShortfall: 0, occurredAt: '2026-03-01T10:00:00.000Z', proposal: [{ orderId: 'ord-w-1', orderNumber: 'W-1', quantity: 1, action: 'CANCEL', rerouteLocationId: null }] },
 };
 
 /** The system each type usually comes from. */
@@ -68,6 +73,11 @@ export const DEFAULT_EVENT_SOURCE: { readonly [T in EventType]: EventSource } = 
   POSTING_FAILED: 'ERP',
   INVENTORY_ADJUSTED: 'POS',
   MASTER_DATA_REJECTED: 'ERP',
+  PICKUP_LOCATION_CHANGED: 'WEB',
+  LOYALTY_POINTS_EARNED: 'CRM',
+  LOYALTY_POINTS_REVERSED: 'CRM',
+  TAX_ESTIMATED: 'WEB',
+  STOCK_EXCEPTION_RAISED: 'POS',
 };
 
 /**

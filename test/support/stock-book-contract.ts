@@ -96,3 +96,25 @@ export async function checkReservationUnderReference(book: StockBook): Promise<v
   expect(other.ok && other.reservation.id !== first.reservation.id).toBe(true);
   expect(await reserved()).toBe(3);
 }
+
+/**
+ * The stock book's contract for an offline till's sale, for either book: `book` holds A@S1 with 10 on hand. Applied
+ * below what is promised (no `protectPromised`), compare-and-swap on on hand; a repeat under its reference is
+ * answered `repeated` before the compare (whatever on hand is now) and moves nothing; the unannounced write keeps
+ * the till's time and the exception the sale raised, for its events.
+ */
+export async function checkOfflineSale(book: StockBook): Promise<void> {
+  const later = new Date(Date.now() + 60_000).toISOString();
+  expect(await book.commitStock('S1', [{ sku: 'A', quantity: 9, safetyStock: 0 }])).toEqual({ ok: true });
+  const occurredAt = '2026-03-01T10:00:00.000Z';
+  const exception = { kind: 'OVERSOLD' as const, transactionId: 't1', quantity: 10, shortfall: 9, onHandShortfall: 0, proposal: [{ orderId: 'ord-w-1', orderNumber: 'W1', quantity: 9, action: 'CANCEL' as const, rerouteLocationId: null }] };
+  const sale = { sku: 'A', locationId: 'S1', onHandDelta: -10, expectedOnHand: 10, reference: 'pos-txn:t1:0', reason: 'SALE', correlationId: 'corr-till', occurredAt, exception };
+  const first = await book.adjustStock(sale);
+  expect(first).toMatchObject({ ok: true, previousOnHand: 10, record: { onHand: 0, committed: 9 } });
+  expect(first.ok && first.repeated).toBeFalsy();
+  const again = await book.adjustStock(sale);
+  expect(again).toMatchObject({ ok: true, repeated: true, record: { onHand: 0 } });
+  expect((await book.getStock([{ sku: 'A', locationId: 'S1' }]))[0]).toMatchObject({ onHand: 0, committed: 9 });
+  const write = (await book.unannouncedWrites(later, 100)).find((w) => w.id === 'adjusted:pos-txn:t1:0');
+  expect(write).toMatchObject({ kind: 'ADJUSTED', sku: 'A', reason: 'SALE', correlationId: 'corr-till', movement: { onHandDelta: -10 }, previousOnHand: 10, occurredAt, exception });
+}

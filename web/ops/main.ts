@@ -369,8 +369,8 @@ function delta(now: number, before: number | undefined): number {
 // ---------------------------------------------------------------------------------------------------------------
 // Charts: calls per second and p99 latency per system, over the last minutes
 
-const SYSTEM_ORDER = ['erp', 'pos', 'wms', 'crm', 'psp', 'ecom'];
-const SYSTEM_COLORS: Record<string, string> = { erp: '#d9480f', pos: '#1c7ed6', wms: '#2f9e44', crm: '#ae3ec9', psp: '#f08c00', ecom: '#0c8599' };
+const SYSTEM_ORDER = ['erp', 'pos', 'wms', 'crm', 'psp', 'ecom', 'tax'];
+const SYSTEM_COLORS: Record<string, string> = { erp: '#d9480f', pos: '#1c7ed6', wms: '#2f9e44', crm: '#ae3ec9', psp: '#f08c00', ecom: '#0c8599', tax: '#5c7cfa' };
 const HISTORY_POINTS = 180;
 
 interface Trend {

@@ -58,6 +58,12 @@ export function priceOf(event: CanonicalEvent): Priced {
     case 'POSTING_FAILED':
     case 'INVENTORY_ADJUSTED':
     case 'MASTER_DATA_REJECTED':
+    case 'LOYALTY_POINTS_EARNED':
+    case 'LOYALTY_POINTS_REVERSED':
+    case 'PICKUP_LOCATION_CHANGED':
+    case 'STOCK_EXCEPTION_RAISED':
+    // The estimate is in the order's lines; the sale that books it comes at the hand-over.
+    case 'TAX_ESTIMATED':
       return { ok: false, reason: `${event.type} books nothing` };
     default:
       return assertNever(event);

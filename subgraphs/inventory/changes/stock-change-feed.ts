@@ -92,6 +92,13 @@ export function stockChangesOf(event: CanonicalEvent): StockChangeValue[] {
     case 'JOURNAL_POSTED':
     case 'POSTING_FAILED':
     case 'MASTER_DATA_REJECTED':
+    case 'LOYALTY_POINTS_EARNED':
+    case 'LOYALTY_POINTS_REVERSED':
+    // Its units move by the INVENTORY_RELEASED and INVENTORY_RESERVED that come with it, one per store and line.
+    case 'PICKUP_LOCATION_CHANGED':
+    // Raised beside the INVENTORY_ADJUSTED that moved the units; it moves none itself.
+    case 'STOCK_EXCEPTION_RAISED':
+    case 'TAX_ESTIMATED':
       return [];
     default:
       return assertNever(event);

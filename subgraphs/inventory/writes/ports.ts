@@ -1,7 +1,7 @@
-import type { UnannouncedStockWrite } from '../../../common/systems/stock-book.js';
+import type { StockExceptionNote, UnannouncedStockWrite } from '../../../common/systems/stock-book.js';
 import type { StockCount, StockKey } from '../ports.js';
 
-export type { UnannouncedStockWrite };
+export type { StockExceptionNote, UnannouncedStockWrite };
 
 /*
  * The write side of inventory: what stock movements and reservations need from the systems of record. Every
@@ -33,11 +33,17 @@ export interface StockMovement extends StockKey {
   /** Why (the adjustment's reason code) and under which correlation id: kept with the write for its event. */
   reason?: string;
   correlationId?: string;
+  /** ISO 8601: when the movement happened, when that is not now (an offline till's sale); on the write's event. */
+  occurredAt?: string;
+  /** Apply even below what is promised (an offline sale: the goods are gone already); else such a move is INSUFFICIENT. @default false */
+  overridePromised?: boolean;
+  /** The stock exception the movement raises, kept with the write so that its event is never without it. */
+  exception?: StockExceptionNote;
 }
 
 export type MovementResult =
   /** Applied: the count as it is now, and on hand before the move. */
-  | { ok: true; count: StockCount; previousOnHand: number }
+  | { ok: true; count: StockCount; previousOnHand: number; /** The reference's move was applied before: nothing moved now. */ repeated: boolean }
   /** Refused, nothing changed: on hand moved meanwhile (STALE_QUANTITY), or the move would leave on hand negative or below what is promised (INSUFFICIENT). */
   | { ok: false; reason: 'STALE_QUANTITY' | 'INSUFFICIENT'; count: StockCount | null };
 

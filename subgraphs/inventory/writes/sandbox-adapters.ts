@@ -43,10 +43,12 @@ export class SandboxStockWriter implements StockWriterPort {
       ...(movement.reference !== undefined && { reference: movement.reference }),
       ...(movement.reason !== undefined && { reason: movement.reason }),
       ...(movement.correlationId !== undefined && { correlationId: movement.correlationId }),
-      protectPromised: true,
+      ...(movement.occurredAt !== undefined && { occurredAt: movement.occurredAt }),
+      ...(movement.exception !== undefined && { exception: movement.exception }),
+      protectPromised: movement.overridePromised !== true,
     });
     // Copied at once: in process the record is the system's live object.
-    if (result.ok) return { ok: true, count: toStockCount(result.record), previousOnHand: result.previousOnHand ?? result.record.onHand - (movement.onHandDelta ?? 0) };
+    if (result.ok) return { ok: true, count: toStockCount(result.record), previousOnHand: result.previousOnHand ?? result.record.onHand - (movement.onHandDelta ?? 0), repeated: result.repeated === true };
     return { ok: false, reason: result.reason === 'STALE_QUANTITY' ? 'STALE_QUANTITY' : 'INSUFFICIENT', count: result.record ? toStockCount(result.record) : null };
   }
 

@@ -11,12 +11,20 @@ export const toSalesOrder = (o: OrderRecord): SalesOrder => ({
   customerId: o.customerId,
   pickupLocationId: o.pickupLocationId,
   fulfillmentLocationId: o.fulfillmentLocationId,
-  lines: o.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: { minor: l.unitPriceMinor, currency: o.currency } })),
+  lines: o.lines.map((l) => ({
+    sku: l.sku,
+    quantity: l.quantity,
+    unitPrice: { minor: l.unitPriceMinor, currency: o.currency },
+    ...(l.taxMinor !== undefined ? { taxMinor: l.taxMinor, taxRateBp: l.taxRateBp ?? 0 } : {}),
+  })),
   total: { minor: o.totalMinor, currency: o.currency },
   placedAt: o.placedAt,
   correlationId: o.correlationId,
   lastMove: o.lastMove ? { ...o.lastMove } : null,
+  lastRelocation: o.lastRelocation ? { ...o.lastRelocation } : null,
   checkoutReference: o.checkoutReference ?? null,
+  tax: o.tax ? { ...o.tax } : null,
+  shippingAddress: o.shippingAddress ? { ...o.shippingAddress } : null,
 });
 
 export const toOrderReturn = (r: ReturnRecord): OrderReturn => ({

@@ -4,6 +4,8 @@ import { InMemoryIdempotencyStore } from '../../../common/idempotency.js';
 import { ResilienceRegistry } from '../../../common/resilience.js';
 import { createSandbox } from '../../../sandbox/index.js';
 import { recoverAbandonedCheckouts } from './checkout-recovery.js';
+import { recoverUnsettledMoves } from '../lifecycle/lifecycle.service.js';
+import { SandboxLifecycleStock, SandboxOrderStatusWriter, SandboxPaymentSettlement } from '../lifecycle/sandbox-adapters.js';
 import { sandboxCheckout } from './sandbox-adapters.js';
 import { seededMasterData } from '../../../test/support/master-data.js';
 import { withoutIds } from '../../../test/support/events.js';
@@ -71,6 +73,40 @@ describe('recoverAbandonedCheckouts', () => {
 
     // Once: a second round (or another instance's) finds nothing to undo and gives nothing back twice.
     expect(await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now })).toEqual([]);
+    expect(await committed()).toBe(before);
+  });
+
+  it('a cancellation whose release fails (or whose process dies before it) stays CANCELLED and unsettled: move recovery gives the units back, once', async () => {
+    const { sandbox, backbone, deps, committed, store, sku } = await setUp();
+    const before = await committed();
+    const at = new Date(T0).toISOString();
+    expect((await deps.stock.commit(store, [{ sku, quantity: 2 }], { reference: 'chk-dies', at })).ok).toBe(true);
+    const order = await deps.orders.create('ecom', draftAt(store, sku, { status: 'PLACED', quantity: 2, placedAt: at, correlationId: 'corr-dies', checkoutReference: 'chk-dies' }));
+    await deps.stock.settle(store, 'chk-dies');
+    // The stock system fails the release (a timeout, or this process killed right after the status move).
+    const stock = { ...deps.stock, release: async () => Promise.reject(new Error('POS_UNAVAILABLE')) };
+    await expect(recoverAbandonedCheckouts({ ...deps, stock, staleMs: 120_000, now: () => new Date(T0 + 121_000) })).rejects.toThrow('POS_UNAVAILABLE');
+    const [cancelled] = await sandbox.systems.ecom.getOrders([order.id]);
+    // Not put back to PLACED (a release whose answer was lost may have landed): CANCELLED, its move left to recovery.
+    expect(cancelled!.status).toBe('CANCELLED');
+    expect(cancelled!.lastMove).toMatchObject({ from: 'PLACED', settled: false });
+    expect(await committed()).toBe(before + 2);
+    expect((await backbone.eventsForOrders([order.id]))[0]).toEqual([]);
+
+    const moves = {
+      statuses: new SandboxOrderStatusWriter(sandbox.systems, resilience),
+      stock: new SandboxLifecycleStock(sandbox.systems, resilience),
+      payments: new SandboxPaymentSettlement(sandbox.systems, resilience),
+      events: deps.events,
+      // The order book stamps the move at the wall clock's now.
+      now: () => new Date(Date.now() + 250_000),
+    };
+    expect(await recoverUnsettledMoves(moves, 120_000)).toBe(1);
+    expect(await committed()).toBe(before);
+    expect((await backbone.eventsForOrders([order.id]))[0]!.map((e) => e.type)).toEqual(['ORDER_CANCELLED', 'INVENTORY_RELEASED']);
+    // Settled: nothing more to finish, nothing given back twice.
+    expect(await recoverUnsettledMoves(moves, 120_000)).toBe(0);
+    expect(await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now: () => new Date(T0 + 250_000) })).toEqual([]);
     expect(await committed()).toBe(before);
   });
 
@@ -194,6 +230,7 @@ describe('recoverAbandonedCheckouts', () => {
     const orders = {
       listPlacedBefore: deps.orders.listPlacedBefore.bind(deps.orders),
       compareAndSetStatus: deps.orders.compareAndSetStatus.bind(deps.orders),
+      settleMove: deps.orders.settleMove.bind(deps.orders),
       forCheckout: async (references: readonly string[]) => {
         const answer = await deps.orders.forCheckout(references);
         if (references.includes('chk-racing')) {

@@ -1,8 +1,9 @@
 import { runInScope } from '../../../common/correlation.js';
 import type { EventEmitter } from '../../../common/outbox/event-outbox.js';
 import type { Logger } from '../../../common/logger.js';
-import { completeCancellation } from '../canonical-events.js';
+import { checkoutCancelReference, completeCancellation, moveEventId } from '../canonical-events.js';
 import type { OrderSystem, SalesOrder } from '../ports.js';
+import type { OpenCommitment } from '../../../common/systems/stock-book.js';
 import type { OrderWriterPort, PaymentAuthorizationPort, StockCommitPort } from './ports.js';
 
 /** How old a PLACED order must be before it counts as abandoned, in ms (`CHECKOUT_STALE_MS`). */
@@ -14,7 +15,7 @@ const BATCH = 100;
 const SYSTEMS: readonly OrderSystem[] = ['ecom', 'pos'];
 
 export interface CheckoutRecoveryDeps {
-  orders: Pick<OrderWriterPort, 'listPlacedBefore' | 'compareAndSetStatus' | 'forCheckout'>;
+  orders: Pick<OrderWriterPort, 'listPlacedBefore' | 'compareAndSetStatus' | 'settleMove' | 'forCheckout'>;
   stock: Pick<StockCommitPort, 'release' | 'settle' | 'releaseCommitment' | 'openCommitments'>;
   payments: Pick<PaymentAuthorizationPort, 'void'>;
   events: EventEmitter;
@@ -23,6 +24,11 @@ export interface CheckoutRecoveryDeps {
   staleMs?: number | undefined;
   /** See {@link DEFAULT_CHECKOUT_RECOVERY_INTERVAL_MS}. */
   intervalMs?: number | undefined;
+  /**
+   * For an open commitment moved by a change of pickup store (`movedFrom`) whose caller died: finish or undo the
+   * change (lifecycle/pickup-change.ts `recoverRelocation`). Without it such a commitment is treated as any other.
+   */
+  recoverRelocation?: ((commitment: OpenCommitment, order: SalesOrder | null) => Promise<void>) | undefined;
   /** Another recovery on the same schedule, after the checkouts' (the orders subgraph: unsettled order moves), given `staleMs`. */
   alsoRecover?: ((staleMs: number) => Promise<unknown>) | undefined;
   now?: (() => Date) | undefined;
@@ -76,6 +82,10 @@ async function releaseOrphanCommitments(deps: CheckoutRecoveryDeps, before: stri
   const recorded = await deps.orders.forCheckout(open.map((c) => c.reference));
   for (const [i, commitment] of open.entries()) {
     const order = recorded[i] ?? null;
+    if (commitment.movedFrom && deps.recoverRelocation) {
+      await deps.recoverRelocation(commitment, order);
+      continue;
+    }
     // Allocation tries locations in turn under one reference: a commit at a location whose answer timed out can land
     // after the checkout (or its retry) went on to another. The order's is the one at its fulfilment location only.
     const ours = order !== null && order.fulfillmentLocationId === commitment.locationId;
@@ -94,13 +104,16 @@ async function releaseOrphanCommitments(deps: CheckoutRecoveryDeps, before: stri
 }
 
 async function undo(deps: CheckoutRecoveryDeps, system: OrderSystem, order: SalesOrder, now: Date): Promise<SalesOrder | null> {
-  const moved = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CANCELLED');
+  const reference = checkoutCancelReference(order, 'recovery');
+  const moved = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CANCELLED', reference);
   if (!moved.moved) return null;
   const cancellation = { release: deps.stock.release.bind(deps.stock), voidPayment: deps.payments.void.bind(deps.payments), events: deps.events, logger: deps.logger, now: () => now };
-  // A release that fails puts the order back to PLACED: the next round cancels it again (never a CANCELLED order
-  // still holding its stock).
-  await completeCancellation(cancellation, order, 'PLACED', 'Checkout did not finish', async () => {
-    await deps.orders.compareAndSetStatus(system, order.id, 'CANCELLED', 'PLACED').catch(() => undefined);
+  // The move stays unsettled until the release and the events are done: a release that fails, or a process that
+  // dies here, is finished by move recovery (never a CANCELLED order still holding its stock, never an order put
+  // back to PLACED after a release whose answer was lost but which landed).
+  await completeCancellation(cancellation, order, 'PLACED', 'Checkout did not finish', undefined, moveEventId(reference, 'ORDER_CANCELLED'));
+  await deps.orders.settleMove(system, order.id, reference).catch((error: unknown) => {
+    deps.logger?.warn({ orderId: order.id, reference, err: (error as Error).message }, 'abandoned checkout undone but not settled; move recovery repeats it harmlessly');
   });
   deps.logger?.warn({ orderId: order.id, correlationId: order.correlationId, placedAt: order.placedAt }, 'abandoned checkout undone: order cancelled, stock released, payment voided');
   return moved.order ?? { ...order, status: 'CANCELLED' };

@@ -117,3 +117,38 @@ describe('placeOrder: a resumed checkout holds its units again', () => {
     expect(await sandbox.systems.pos.fulfillCommitment(store, order!.checkoutReference!)).toBe(true);
   });
 });
+
+describe('placeOrder: a resumed checkout racing recovery', () => {
+  it('gives back the units it held again for an order that recovery cancelled between its look and its commit', async () => {
+    const sandbox = createSandbox({ seed: 7, scale: 0.05 });
+    const deps = await checkoutOver(sandbox);
+    const { store, sku } = await stockedPickupStore(sandbox, 2);
+    const committed = async () => (await sandbox.systems.pos.getStock([{ sku, locationId: store }]))[0]!.committed;
+    const before = await committed();
+    const authorize = deps.payments.authorize.bind(deps.payments);
+    let failures = 1;
+    deps.payments.authorize = async (request) => {
+      if (failures-- > 0) throw new Error('PSP unavailable');
+      return authorize(request);
+    };
+    const request = { idempotencyKey: 'k-race', channel: 'WEB' as const, deliveryMethod: 'PICKUP' as const, pickupLocationId: store, lines: [{ sku, quantity: 1 }] };
+    const scope = { correlationId: 'race-resume', principal: TEST_AGENT };
+    await expect(placeOrder(deps, scope, request)).rejects.toThrow('PSP unavailable');
+    // The retry finds its order PLACED; before it holds the units again, recovery cancels the order and gives them back.
+    const forCheckout = deps.orders.forCheckout.bind(deps.orders);
+    deps.orders.forCheckout = async (references) => {
+      const found = await forCheckout(references);
+      const order = found[0];
+      if (order?.status === 'PLACED') {
+        expect((await sandbox.systems.ecom.compareAndSetStatus(order.id, 'PLACED', 'CANCELLED')).ok).toBe(true);
+        expect(await sandbox.systems.pos.releaseCommitment(store, order.checkoutReference!)).toBe(true);
+      }
+      return found;
+    };
+    const resumed = await placeOrder(deps, scope, request);
+    expect(resumed.order).toBeNull();
+    expect(resumed.userErrors.map((e) => e.code)).toEqual(['INVALID_STATE']);
+    // Nothing left committed for a cancelled order.
+    expect(await committed()).toBe(before);
+  });
+});

@@ -10,11 +10,12 @@ export { callerOf, type CallerScope };
 import type { Logger } from '../../../common/logger.js';
 import type { MoneyValue } from '../../../common/money.js';
 import { lineErrors, MAX_LINES } from '../line-rules.js';
-import { completeCancellation, orderSourceOf, stockLinesOf, stockSourceOf } from '../canonical-events.js';
+import { checkoutCancelReference, completeCancellation, moveEventId, orderSourceOf, stockLinesOf, stockSourceOf } from '../canonical-events.js';
 import type { ChannelCode, DeliveryMethodCode, OrderSystem, SalesOrder, SalesOrderLine } from '../ports.js';
 import { systemOfOrderId } from '../routing.js';
 import type { AllocationStrategy } from './allocation-strategy.js';
-import type { CustomerDirectoryPort, OrderWriterPort, PaymentAuthorizationPort, PaymentMethodCode, PriceListPort, SiteDirectoryPort, StockCommitPort } from './ports.js';
+import type { OrderTaxOutcome, TaxService } from './tax.js';
+import type { CustomerDirectoryPort, OrderWriterPort, PaymentAuthorizationPort, PaymentMethodCode, PriceListPort, Site, SiteDirectoryPort, StockCommitPort } from './ports.js';
 
 export { MAX_LINES, MAX_QUANTITY } from '../line-rules.js';
 
@@ -27,6 +28,15 @@ export interface PlaceOrderRequest {
   lines: { sku: string; quantity: number }[];
   paymentMethod?: PaymentMethodCode | null | undefined;
   paymentToken?: string | null | undefined;
+  /** Where a shipped order goes (and is taxed); without it, the fulfilment location's address is the tax address. */
+  shippingAddress?: ShippingAddressValue | null | undefined;
+}
+
+export interface ShippingAddressValue {
+  country: string;
+  postalCode: string;
+  city: string;
+  line1: string;
 }
 
 
@@ -45,6 +55,8 @@ export interface CheckoutDeps {
   /** Reads an order back (for idempotent replays). */
   loadOrder: (id: string) => Promise<SalesOrder | null>;
   allocation: AllocationStrategy;
+  /** The order's tax (the tax engine, with its outage policy). @default none: orders carry no tax */
+  tax?: TaxService | undefined;
   idempotency: IdempotencyStore;
   /** What the order status feed listens to (checkout itself only emits). */
   backbone: EventBackbone;
@@ -85,6 +97,19 @@ export function validateShape(input: PlaceOrderRequest): UserErrorValue[] {
   if ((input.customerId?.length ?? 0) > 200 || (input.pickupLocationId?.length ?? 0) > 200 || (input.paymentToken?.length ?? 0) > 200) {
     errors.push(userError('INVALID_INPUT', 'ids and tokens are at most 200 characters', null));
   }
+  if (input.shippingAddress) errors.push(...shippingAddressErrors(input));
+  return errors;
+}
+
+/** A shipping address is for shipped orders, with a two-letter country and a plausible postal code. */
+function shippingAddressErrors(input: PlaceOrderRequest): UserErrorValue[] {
+  const address = input.shippingAddress!;
+  const errors: UserErrorValue[] = [];
+  if (input.deliveryMethod === 'PICKUP') errors.push(userError('INVALID_INPUT', 'a PICKUP order is collected at its store: no shippingAddress', 'shippingAddress'));
+  if (!/^[A-Za-z]{2}$/.test(address.country)) errors.push(userError('INVALID_ADDRESS', 'country is an ISO 3166-1 alpha-2 code, e.g. DE', 'shippingAddress.country'));
+  if (!/^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$/.test(address.postalCode)) errors.push(userError('INVALID_ADDRESS', 'postalCode is 2 to 10 letters, digits, spaces or dashes', 'shippingAddress.postalCode'));
+  if (address.city.trim().length === 0 || address.city.length > 100) errors.push(userError('INVALID_ADDRESS', 'city is 1 to 100 characters', 'shippingAddress.city'));
+  if (address.line1.trim().length === 0 || address.line1.length > 200) errors.push(userError('INVALID_ADDRESS', 'line1 is 1 to 200 characters', 'shippingAddress.line1'));
   return errors;
 }
 
@@ -160,10 +185,19 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
   if (!customerExists) errors.push(userError('UNKNOWN_CUSTOMER', `no customer ${input.customerId}`, 'customerId'));
   if (errors.length) return fail(errors);
 
-  const lines: SalesOrderLine[] = input.lines.map((line, i) => ({ sku: line.sku, quantity: line.quantity, unitPrice: prices[i]!.price }));
+  let lines: SalesOrderLine[] = input.lines.map((line, i) => ({ sku: line.sku, quantity: line.quantity, unitPrice: prices[i]!.price }));
   const currency = lines[0]!.unitPrice.currency;
   const total: MoneyValue = { minor: lines.reduce((sum, l) => sum + l.quantity * l.unitPrice.minor, 0), currency };
   const stockLines = input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
+  // One quote per checkout. Where the address is known before any stock is committed (a pickup's store, a given
+  // shipping address), a place the engine does not know is refused before anything changed.
+  const quoteAt = (address: { country: string; postalCode: string }) => deps.tax!.taxOrder(address, lines.map((l) => ({ sku: l.sku, grossMinor: l.quantity * l.unitPrice.minor })));
+  const knownAddress = input.shippingAddress ?? (input.deliveryMethod === 'PICKUP' ? pickupSite?.address : undefined);
+  let tax: OrderTaxOutcome | null | undefined;
+  if (deps.tax && knownAddress) {
+    tax = await quoteAt(knownAddress);
+    if (!tax) return fail([userError('INVALID_ADDRESS', `no tax jurisdiction for ${knownAddress.country} ${knownAddress.postalCode}`, input.shippingAddress ? 'shippingAddress.postalCode' : 'pickupLocationId')]);
+  }
 
   // Commit stock, all lines at one location, under the checkout's reference: a commitment whose answer was lost is
   // found again by the retry (same key) instead of made twice, one whose order was never recorded is found and
@@ -172,15 +206,30 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
   // faults, and recovery must never take a commitment made just now, whose order is about to be recorded, for stale.
   const referenced = { commit: (at: string, l: readonly { sku: string; quantity: number }[]) => deps.stock.commit(at, l, { reference: checkout.reference, at: now().toISOString() }) };
   let locationId: string;
+  let candidateSites: Site[] = [];
   if (input.deliveryMethod === 'PICKUP') {
     const result = await referenced.commit(input.pickupLocationId!, stockLines);
     if (!result.ok) return fail(shortageErrors(input, result.shortages));
     locationId = input.pickupLocationId!;
   } else {
-    const candidates = (await deps.sites.listSites(input.deliveryMethod === 'SHIPPING' ? 'WAREHOUSE' : 'STORE')).map((s) => s.id);
+    candidateSites = await deps.sites.listSites(input.deliveryMethod === 'SHIPPING' ? 'WAREHOUSE' : 'STORE');
+    const candidates = candidateSites.map((s) => s.id);
     const allocated = await deps.allocation.allocate(candidates, stockLines, referenced);
     if (!('locationId' in allocated)) return fail(shortageErrors(input, allocated.shortages));
     locationId = allocated.locationId;
+  }
+  if (deps.tax && tax === undefined) {
+    // Shipped without an address: taxed where it leaves from (the CRM keeps no customer addresses).
+    const origin = candidateSites.find((s) => s.id === locationId)?.address;
+    tax = origin ? await quoteAt(origin) : null;
+    if (!tax) {
+      await deps.stock.release(locationId, stockLines, checkout.reference);
+      return fail([userError('INVALID_ADDRESS', `no tax jurisdiction for the fulfilment location ${locationId}; give a shippingAddress`, 'shippingAddress')]);
+    }
+  }
+  if (tax) {
+    const taxed = tax.lines;
+    lines = lines.map((l, i) => ({ ...l, taxMinor: taxed[i]?.taxMinor ?? 0, taxRateBp: taxed[i]?.taxRateBp ?? 0 }));
   }
 
   const system: OrderSystem = input.channel === 'STORE' ? 'pos' : 'ecom';
@@ -198,6 +247,8 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
       placedAt: now().toISOString(),
       correlationId: scope.correlationId,
       checkoutReference: checkout.reference,
+      tax: tax?.tax ?? null,
+      shippingAddress: input.shippingAddress ? { ...input.shippingAddress, country: input.shippingAddress.country.toUpperCase() } : null,
     });
   } catch (error) {
     // Not given back here: the order may have been recorded all the same (a timeout after the write). The retry
@@ -209,8 +260,27 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
   await deps.stock.settle(locationId, checkout.reference).catch((error: unknown) => {
     deps.logger?.warn({ orderId: order.id, reference: checkout.reference, err: (error as Error).message }, 'checkout: commitment not settled; recovery will');
   });
-  await deps.events.emit(placedEvents(order, input.channel, input.deliveryMethod, now()));
+  await deps.events.emit([...placedEvents(order, input.channel, input.deliveryMethod, now()), ...taxEvents(order, input.channel, tax?.estimate ?? null, now())]);
   return pay(deps, input, order, system);
+}
+
+/** The estimate a recorded order carries, for its event said again by a resumed checkout (dropped if already out). */
+function recordedEstimate(order: SalesOrder): OrderTaxOutcome['estimate'] {
+  const tax = order.tax;
+  if (tax?.status !== 'ESTIMATED' || tax.basis === 'ENGINE') return null;
+  return { basis: tax.basis, rateBp: order.lines[0]?.taxRateBp ?? 0, reason: 'the tax engine did not answer' };
+}
+
+/** TAX_ESTIMATED when the outage policy priced the tax; its id is the order's, so a resumed checkout repeats none. */
+function taxEvents(order: SalesOrder, channel: ChannelCode, estimate: OrderTaxOutcome['estimate'], at: Date): CanonicalEvent[] {
+  if (!estimate || !order.tax) return [];
+  return [
+    createEvent(
+      'TAX_ESTIMATED',
+      { basis: estimate.basis, country: order.tax.country, postalCode: order.tax.postalCode, rateBp: estimate.rateBp, taxTotal: order.tax.taxMinor, currency: order.total.currency, reason: estimate.reason },
+      { correlationId: order.correlationId, orderId: order.id, id: `evt-${order.id}-tax-estimated`, source: orderSourceOf(channel), occurredAt: at },
+    ),
+  ];
 }
 
 /** The events of a recorded order and its commitment; ids derived from the order, so a resumed checkout repeats none. */
@@ -256,7 +326,7 @@ async function resumeCheckout(deps: CheckoutDeps, input: PlaceOrderRequest, orde
       if (!system) throw new Error(`order ${order.id} names no order system`);
       const held = await holdAgain(deps, order, system);
       if (held) return { stored: { orderId: null, userErrors: shortageErrors(input, held.shortages) }, order: null };
-      await deps.events.emit(placedEvents(order, input.channel, input.deliveryMethod, new Date(order.placedAt)));
+      await deps.events.emit([...placedEvents(order, input.channel, input.deliveryMethod, new Date(order.placedAt)), ...taxEvents(order, input.channel, recordedEstimate(order), new Date(order.placedAt))]);
       return pay(deps, input, order, system);
     }
     case 'CANCELLED':
@@ -295,15 +365,18 @@ async function holdAgain(deps: CheckoutDeps, order: SalesOrder, system: OrderSys
 
 /**
  * Cancel a PLACED order through the one cancellation path. The status move comes first: if someone cancelled the
- * order meanwhile, they have released its stock already. When the release fails the order goes back to PLACED, so
- * that checkout recovery cancels it again later (and a resumed checkout holds its units again, see holdAgain).
+ * order meanwhile, they have released its stock already. The move is referenced and stays unsettled until the
+ * release and the events are done: when the release fails, or this process dies before it, move recovery finishes
+ * the cancellation (see checkoutCancelReference).
  */
 async function cancelPlaced(deps: CheckoutDeps, order: SalesOrder, system: OrderSystem, reason: string): Promise<void> {
-  const moved = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CANCELLED');
+  const reference = checkoutCancelReference(order, 'checkout');
+  const moved = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CANCELLED', reference);
   if (!moved.moved) return;
   const cancellation = { release: deps.stock.release.bind(deps.stock), voidPayment: deps.payments.void.bind(deps.payments), events: deps.events, logger: deps.logger, now: deps.now ?? (() => new Date()) };
-  await completeCancellation(cancellation, moved.order ?? order, 'PLACED', reason, async () => {
-    await deps.orders.compareAndSetStatus(system, order.id, 'CANCELLED', 'PLACED').catch(() => undefined);
+  await completeCancellation(cancellation, moved.order ?? order, 'PLACED', reason, undefined, moveEventId(reference, 'ORDER_CANCELLED'));
+  await deps.orders.settleMove(system, order.id, reference).catch((error: unknown) => {
+    deps.logger?.warn({ orderId: order.id, reference, err: (error as Error).message }, 'checkout: cancellation done but not settled; move recovery repeats it harmlessly');
   });
 }
 
@@ -327,6 +400,13 @@ async function pay(deps: CheckoutDeps, input: PlaceOrderRequest, order: SalesOrd
   if (!confirmed.moved) {
     if (confirmed.order?.status === 'CONFIRMED') return { stored: { orderId: order.id, userErrors: [] }, order: confirmed.order };
     // Cancelled while the payment was being authorized: the cancel released the stock; the money must go back too.
+    // A resumed checkout may have held the units again (holdAgain) after that release: a cancelled order holds
+    // nothing, so its checkout's commitment is given back here (once by reference: a no-op when it has ended).
+    if (confirmed.order?.status === 'CANCELLED' && order.checkoutReference) {
+      await deps.stock.release(order.fulfillmentLocationId, stockLinesOf(order), order.checkoutReference).catch((error: unknown) => {
+        deps.logger?.warn({ orderId: order.id, err: (error as Error).message }, 'checkout: units held again for an order cancelled meanwhile could not be given back');
+      });
+    }
     await deps.payments.void(order.id);
     return fail([userError('INVALID_STATE', `order ${order.number} was cancelled while it was being placed`, null)]);
   }

@@ -22,6 +22,7 @@ export class PlaceOrderResolver {
       customerId: fromOptionalGlobalId('Customer', input.customerId),
       pickupLocationId: fromOptionalGlobalId('Location', input.pickupLocationId),
       lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+      shippingAddress: input.shippingAddress ? { country: input.shippingAddress.country, postalCode: input.shippingAddress.postalCode, city: input.shippingAddress.city, line1: input.shippingAddress.line1 } : null,
     });
     return Object.assign(new PlaceOrderPayload(), {
       order: outcome.order ? toOrder(outcome.order) : null,

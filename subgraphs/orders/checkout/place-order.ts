@@ -17,6 +17,21 @@ export class OrderLineInput {
   quantity!: number;
 }
 
+@InputType('ShippingAddressInput')
+export class ShippingAddressInput {
+  @Field(() => String, { description: 'ISO 3166-1 alpha-2, e.g. "DE".' })
+  country!: string;
+
+  @Field(() => String, { description: '2 to 10 letters, digits, spaces or dashes; with the country it decides the tax rate.' })
+  postalCode!: string;
+
+  @Field(() => String)
+  city!: string;
+
+  @Field(() => String, { description: 'Street and number.' })
+  line1!: string;
+}
+
 @InputType('PlaceOrderInput')
 export class PlaceOrderInput {
   @Field(() => String, { description: '1 to 255 characters. The same key with the same input returns the first result and creates nothing; kept 24 h, per caller.' })
@@ -42,6 +57,9 @@ export class PlaceOrderInput {
 
   @Field(() => String, { nullable: true, description: 'The PSP token of the payment. In the sandbox, `tok_decline` is always declined.' })
   paymentToken?: string | null;
+
+  @Field(() => ShippingAddressInput, { nullable: true, description: 'Where a shipped order goes and is taxed; left out, it is taxed at the location it ships from. Not for PICKUP (taxed at the store).' })
+  shippingAddress?: ShippingAddressInput | null;
 }
 
 @ObjectType('PlaceOrderPayload')

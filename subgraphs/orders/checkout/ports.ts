@@ -1,4 +1,4 @@
-import type { CommitmentReference, OpenCommitment } from '../../../common/systems/stock-book.js';
+import type { CommitmentReference, MoveCommitmentResult, OpenCommitment } from '../../../common/systems/stock-book.js';
 import type { MoneyValue } from '../../../common/money.js';
 import type { ChannelCode, DeliveryMethodCode, OrderStatusCode, OrderSystem, SalesOrder, SalesOrderLine } from '../ports.js';
 
@@ -24,6 +24,8 @@ export interface Site {
   id: string;
   kind: 'STORE' | 'WAREHOUSE';
   pickupEnabled: boolean;
+  /** Where the site is, for tax: a pickup is taxed at its store, a shipment without an address at its location. */
+  address?: { country: string; postalCode: string } | undefined;
 }
 
 /** The store and warehouse master (POS and WMS): sites by id, and every site of a kind, by id. */
@@ -56,6 +58,12 @@ export interface StockCommitPort {
    * still open as listed at that time (not settled, not made again by a retry since; see StockBook.releaseCommitment).
    */
   releaseCommitment(locationId: string, reference: string, seenAt?: string): Promise<boolean>;
+  /**
+   * Move an order's commitment `reference` between two stores, all or nothing (StockBook.moveCommitment: the lines
+   * checked at the new store with its safety stock, committed there, given back at the old one; a repeat moves
+   * nothing more). The new store's commitment stays open (`movedFrom`) until `settle`.
+   */
+  moveCommitment(fromLocationId: string, toLocationId: string, reference: string, lines: readonly { sku: string; quantity: number }[], at: string): Promise<MoveCommitmentResult>;
   /** Commitments no order holds yet, made before `before`, at most `limit` per system. */
   openCommitments(before: string, limit: number): Promise<OpenCommitment[]>;
 }
@@ -87,6 +95,19 @@ export interface OrderWriterPort {
    * is a checkout that never finished.
    */
   listPlacedBefore(system: OrderSystem, before: string, limit: number): Promise<SalesOrder[]>;
-  /** Move from `expected` to `status`; `moved` false (and the order as it is) when it was not in `expected`. */
-  compareAndSetStatus(system: OrderSystem, orderId: string, expected: OrderStatusCode, status: OrderStatusCode): Promise<{ moved: boolean; order: SalesOrder | null }>;
+  /**
+   * Change a PICKUP order's store from `fromLocationId` to `toLocationId` while its status is one of `statuses`
+   * (compare-and-swap; a repeat of the same `reference` answers moved); `moved` false and the order as it is otherwise.
+   */
+  moveLocation(system: OrderSystem, orderId: string, statuses: readonly OrderStatusCode[], fromLocationId: string, toLocationId: string, reference: string): Promise<{ moved: boolean; order: SalesOrder | null }>;
+  /** The events of change `reference` are handed over: a retry or recovery has nothing more to say. */
+  settleRelocation(system: OrderSystem, orderId: string, reference: string): Promise<void>;
+  /**
+   * Move from `expected` to `status`; `moved` false (and the order as it is) when it was not in `expected`. With
+   * `reference`, the order remembers the move unsettled (`lastMove`) until {@link settleMove}: a move whose runner died
+   * before finishing what follows it is finished by move recovery (lifecycle.service.ts `recoverUnsettledMoves`).
+   */
+  compareAndSetStatus(system: OrderSystem, orderId: string, expected: OrderStatusCode, status: OrderStatusCode, reference?: string | null): Promise<{ moved: boolean; order: SalesOrder | null }>;
+  /** Everything after the move `reference` is done: recovery has nothing more to finish. */
+  settleMove(system: OrderSystem, orderId: string, reference: string): Promise<void>;
 }

@@ -13,6 +13,8 @@ import type { CheckoutDeps } from './checkout.service.js';
 import { DefaultAllocationStrategy } from './default-allocation-strategy.js';
 import type { MasterDataStore } from '../../../common/master-data/store.js';
 import { ReadModelPriceList, ReadModelSafetyStock } from './read-model-adapters.js';
+import { TaxService, type TaxEnginePort, type TaxServiceOptions } from './tax.js';
+import type { TaxAddress } from '../../../common/systems/tax.js';
 import type { CustomerDirectoryPort, OrderDraft, OrderWriterPort, PaymentAuthorizationPort, SafetyStockPort, Site, SiteDirectoryPort, StockCommitPort } from './ports.js';
 
 /*
@@ -36,12 +38,24 @@ export class SandboxSiteDirectory implements SiteDirectoryPort {
     const byId = new Map([...s, ...w].filter((x) => x !== null).map((x) => [x.id, x]));
     return ids.map((id) => {
       const site = byId.get(id);
-      return site ? { id: site.id, kind: site.type, pickupEnabled: site.pickupEnabled } : null;
+      return site ? { id: site.id, kind: site.type, pickupEnabled: site.pickupEnabled, address: { country: site.address.country, postalCode: site.address.postalCode } } : null;
     });
   }
   async listSites(kind: Site['kind']): Promise<Site[]> {
     const list = kind === 'WAREHOUSE' ? await this.wms.listWarehouses() : await this.pos.listStores();
-    return list.map((site) => ({ id: site.id, kind: site.type, pickupEnabled: site.pickupEnabled })).sort((a, b) => (a.id < b.id ? -1 : 1));
+    return list.map((site) => ({ id: site.id, kind: site.type, pickupEnabled: site.pickupEnabled, address: { country: site.address.country, postalCode: site.address.postalCode } })).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+}
+
+/** The tax engine: one quote per checkout, through the resilience path (read only: retried within its budget). */
+export class SandboxTaxEngine implements TaxEnginePort {
+  private readonly tax: SandboxSystems['tax'];
+  constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
+    this.tax = resilience.wrap('tax', systems.tax);
+  }
+  async quote(address: TaxAddress, lines: readonly { sku: string }[]) {
+    const quote = await this.tax.quote({ address, lines: lines.map((l) => ({ sku: l.sku })) });
+    return quote.jurisdiction === null ? null : { jurisdiction: quote.jurisdiction, lineRatesBp: quote.lineRatesBp };
   }
 }
 
@@ -83,6 +97,12 @@ export class SandboxStockCommitter implements StockCommitPort {
   async releaseCommitment(locationId: string, reference: string, seenAt?: string) {
     return (isWarehouse(locationId) ? this.wms : this.pos).releaseCommitment(locationId, reference, seenAt);
   }
+  async moveCommitment(fromLocationId: string, toLocationId: string, reference: string, lines: readonly { sku: string; quantity: number }[], at: string) {
+    // Pickup stores are the POS's: a move between a store and a warehouse is no change of pickup store.
+    if (isWarehouse(fromLocationId) || isWarehouse(toLocationId)) throw new RangeError(`a commitment moves between stores only, not ${fromLocationId} → ${toLocationId}`);
+    const safetyStock = await this.policies.safetyStock(toLocationId, lines.map((l) => l.sku));
+    return this.pos.moveCommitment(fromLocationId, toLocationId, reference, lines.map((l, i) => ({ ...l, safetyStock: safetyStock[i] ?? 0 })), at);
+  }
   async openCommitments(before: string, limit: number) {
     // With Redis both systems keep their stock in one shared book: each answers for its own kind of location.
     const [stores, warehouses] = await Promise.all([this.pos.openCommitments(before, limit), this.wms.openCommitments(before, limit)]);
@@ -105,7 +125,7 @@ export class SandboxPaymentAuthorizer implements PaymentAuthorizationPort {
 }
 
 export class SandboxOrderWriter implements OrderWriterPort {
-  private readonly books: Record<OrderSystem, Pick<SandboxSystems['pos'], 'createOrder' | 'compareAndSetStatus' | 'listByStatus' | 'getOrdersByCheckout'>>;
+  private readonly books: Record<OrderSystem, Pick<SandboxSystems['pos'], 'createOrder' | 'compareAndSetStatus' | 'settleMove' | 'listByStatus' | 'getOrdersByCheckout' | 'moveOrderLocation' | 'settleRelocation'>>;
   constructor(systems: SandboxSystems, resilience: ResilienceRegistry) {
     this.books = {
       pos: resilience.wrap('pos', systems.pos, WRITE_METHODS.pos),
@@ -120,12 +140,14 @@ export class SandboxOrderWriter implements OrderWriterPort {
       status: draft.status,
       pickupLocationId: draft.pickupLocationId,
       fulfillmentLocationId: draft.fulfillmentLocationId,
-      lines: draft.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPriceMinor: l.unitPrice.minor })),
+      lines: draft.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPriceMinor: l.unitPrice.minor, ...(l.taxMinor !== undefined ? { taxMinor: l.taxMinor, taxRateBp: l.taxRateBp ?? 0 } : {}) })),
       currency: draft.total.currency,
       totalMinor: draft.total.minor,
       placedAt: draft.placedAt,
       correlationId: draft.correlationId,
       checkoutReference: draft.checkoutReference ?? null,
+      ...(draft.tax ? { tax: draft.tax } : {}),
+      ...(draft.shippingAddress ? { shippingAddress: draft.shippingAddress } : {}),
     };
     return toSalesOrder(await this.books[system].createOrder(record));
   }
@@ -139,9 +161,19 @@ export class SandboxOrderWriter implements OrderWriterPort {
   async listPlacedBefore(system: OrderSystem, before: string, limit: number) {
     return (await this.books[system].listByStatus('PLACED', before, limit)).map(toSalesOrder);
   }
-  async compareAndSetStatus(system: OrderSystem, orderId: string, expected: OrderRecord['status'], status: OrderRecord['status']) {
-    const result = await this.books[system].compareAndSetStatus(orderId, expected, status);
+  async moveLocation(system: OrderSystem, orderId: string, statuses: readonly OrderRecord['status'][], fromLocationId: string, toLocationId: string, reference: string) {
+    const result = await this.books[system].moveOrderLocation(orderId, statuses, fromLocationId, toLocationId, reference);
     return { moved: result.ok, order: result.record ? toSalesOrder(result.record) : null };
+  }
+  async settleRelocation(system: OrderSystem, orderId: string, reference: string) {
+    await this.books[system].settleRelocation(orderId, reference);
+  }
+  async compareAndSetStatus(system: OrderSystem, orderId: string, expected: OrderRecord['status'], status: OrderRecord['status'], reference?: string | null) {
+    const result = await this.books[system].compareAndSetStatus(orderId, expected, status, reference);
+    return { moved: result.ok, order: result.record ? toSalesOrder(result.record) : null };
+  }
+  async settleMove(system: OrderSystem, orderId: string, reference: string) {
+    await this.books[system].settleMove(orderId, reference);
   }
 }
 
@@ -149,10 +181,10 @@ export class SandboxOrderWriter implements OrderWriterPort {
 export function sandboxCheckout(
   systems: SandboxSystems,
   resilience: ResilienceRegistry,
-  shared: { idempotency: IdempotencyStore; backbone: EventBackbone; events?: EventEmitter | undefined; masterData: MasterDataStore; metrics?: CheckoutDeps['metrics'] },
+  shared: { idempotency: IdempotencyStore; backbone: EventBackbone; events?: EventEmitter | undefined; masterData: MasterDataStore; metrics?: CheckoutDeps['metrics']; tax?: TaxServiceOptions | undefined },
   logger?: Logger,
 ): Omit<CheckoutDeps, 'loadOrder'> {
-  const { masterData, events, ...infrastructure } = shared;
+  const { masterData, events, tax, ...infrastructure } = shared;
   return {
     prices: new ReadModelPriceList(masterData),
     sites: new SandboxSiteDirectory(systems, resilience),
@@ -161,6 +193,7 @@ export function sandboxCheckout(
     payments: new SandboxPaymentAuthorizer(systems, resilience),
     orders: new SandboxOrderWriter(systems, resilience),
     allocation: new DefaultAllocationStrategy(),
+    tax: new TaxService(new SandboxTaxEngine(systems, resilience), tax),
     ...infrastructure,
     events: events ?? new EventOutbox({ backbone: infrastructure.backbone }),
     logger,

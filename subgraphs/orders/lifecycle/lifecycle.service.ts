@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { runInScope } from '../../../common/correlation.js';
 import { createEvent, type EventDataByType, type EventSource, type EventType } from '../../../common/events.js';
 import type { EventEmitter } from '../../../common/outbox/event-outbox.js';
@@ -6,7 +6,7 @@ import type { IdempotencyStore } from '../../../common/idempotency.js';
 import type { Logger } from '../../../common/logger.js';
 import { forbiddenError } from '../../../common/auth/authorization.js';
 import type { OrderAccess, OrderAction } from '../access.js';
-import { completeCancellation, orderSourceOf, stockLinesOf as stockLines, stockSourceOf } from '../canonical-events.js';
+import { completeCancellation, moveEventId, orderSourceOf, stockLinesOf as stockLines, stockSourceOf } from '../canonical-events.js';
 import { callerKeyDigest, callerOf, type CallerScope } from '../../../common/idempotency.js';
 import { runIdempotent, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
 import type { OrderBooks, OrderReturn, OrderStatusCode, OrderSystem, SalesOrder } from '../ports.js';
@@ -135,6 +135,7 @@ const ACTION_WORDS: Record<OrderAction, string> = {
   cancel: 'cancel',
   return: 'return goods of',
   'receive-return': 'receive a return of',
+  'change-pickup': 'change the pickup store of',
 };
 
 const ACTION_OF: Record<OrderCommand['type'], OrderAction> = {
@@ -165,8 +166,6 @@ function moveReference(scope: CallerScope, orderId: string, command: OrderComman
 /** The command a move reference names (see moveReference). */
 const commandOfReference = (reference: string): string | undefined => reference.split(':')[1];
 
-/** An event of a move, by the move's reference: whoever says it again (a resume, recovery) says the same event. */
-const moveEventId = (reference: string, type: EventType): string => `evt-mv-${createHash('sha256').update(reference).digest('base64url').slice(0, 22)}-${type}`;
 
 /**
  * Decide `command` and claim the move with a compare-and-swap. When the order moved meanwhile (a concurrent

@@ -7,8 +7,10 @@ import type { OrdersContext } from '../context.js';
 import { toOrder, toReturn } from '../mapping.js';
 import type { OrderReturn, SalesOrder } from '../ports.js';
 import { cancelOrder, confirmPickup, createReturn, markDelivered, markReadyForPickup, receiveReturn, shipOrder, type LifecycleDeps } from './lifecycle.service.js';
+import { changePickupLocation, type PickupChangeDeps } from './pickup-change.js';
 import {
   CancelOrderInput,
+  ChangePickupLocationInput,
   CreateReturnInput,
   CreateReturnPayload,
   KeyedOrderMoveArgs,
@@ -28,6 +30,21 @@ function deps(ctx: OrdersContext): LifecycleDeps {
     now: ctx.checkout.now,
     loadOrder: (id) => ctx.loaders.order.load(id),
     access: (order, action) => orderAccess(ctx.principal, order, action),
+  };
+}
+
+function pickupChangeDeps(ctx: OrdersContext): PickupChangeDeps {
+  return {
+    orderBooks: ctx.ports.orderBooks,
+    loadOrder: (id) => ctx.loaders.order.load(id),
+    idempotency: ctx.checkout.idempotency,
+    events: ctx.checkout.events,
+    access: (order, action) => orderAccess(ctx.principal, order, action),
+    sites: ctx.checkout.sites,
+    stock: ctx.checkout.stock,
+    orders: ctx.checkout.orders,
+    logger: ctx.lifecycle.logger,
+    now: ctx.checkout.now,
   };
 }
 
@@ -95,6 +112,16 @@ export class OrderLifecycleResolver {
   })
   async cancelOrder(@Arg('input', () => CancelOrderInput) input: CancelOrderInput, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
     return statusPayload(ctx, await cancelOrder(deps(ctx), ctx.scope, { idempotencyKey: input.idempotencyKey, orderId: orderIdOf(input.orderId), reason: input.reason }));
+  }
+
+  @Directive('@requiresScopes(scopes: [["shopper"], ["agent"]])')
+  @Mutation(() => OrderStatusPayload, {
+    nullable: true,
+    description:
+      'Collect a PICKUP order at another store, before it is READY_FOR_PICKUP: its committed stock moves to the new store in one step (never held at both, never at neither). INVALID_STATE after that; PICKUP_NOT_AVAILABLE or OUT_OF_STOCK at the new store, and nothing changes.',
+  })
+  async changePickupLocation(@Arg('input', () => ChangePickupLocationInput) input: ChangePickupLocationInput, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
+    return statusPayload(ctx, await changePickupLocation(pickupChangeDeps(ctx), ctx.scope, { idempotencyKey: input.idempotencyKey, orderId: orderIdOf(input.orderId), pickupLocationId: fromGlobalId('Location', input.pickupLocationId) }));
   }
 
   @Directive('@requiresScopes(scopes: [["shopper"], ["agent"]])')

@@ -73,6 +73,18 @@ export class CancelOrderInput {
   reason!: string;
 }
 
+@InputType('ChangePickupLocationInput')
+export class ChangePickupLocationInput {
+  @Field(() => String, { description: `1 to 255 characters. ${KEY}` })
+  idempotencyKey!: string;
+
+  @Field(() => ID)
+  orderId!: string;
+
+  @Field(() => ID, { description: 'The store to collect the order at instead: one that hands over pickup orders, with every line available.' })
+  pickupLocationId!: string;
+}
+
 @InputType('ReturnLineInput')
 export class ReturnLineInput {
   @Field(() => String, { description: 'A SKU on the order.' })

@@ -41,6 +41,8 @@ export function statusChangeOf(event: CanonicalEvent): OrderStatusChangeValue | 
     case 'ORDER_SHIPPED':
     case 'ORDER_DELIVERED':
     case 'RETURN_RECEIVED':
+    // No status move (previousStatus is status): news to both stores' pickup queues and to whoever tracks the order.
+    case 'PICKUP_LOCATION_CHANGED':
       move = event.data;
       break;
     case 'PAYMENT_AUTHORIZED':
@@ -53,6 +55,10 @@ export function statusChangeOf(event: CanonicalEvent): OrderStatusChangeValue | 
     case 'POSTING_FAILED':
     case 'INVENTORY_ADJUSTED':
     case 'MASTER_DATA_REJECTED':
+    case 'LOYALTY_POINTS_EARNED':
+    case 'LOYALTY_POINTS_REVERSED':
+    case 'STOCK_EXCEPTION_RAISED':
+    case 'TAX_ESTIMATED':
       return null;
     default:
       return assertNever(event);
@@ -60,7 +66,10 @@ export function statusChangeOf(event: CanonicalEvent): OrderStatusChangeValue | 
   return { eventId: event.id, orderId: event.orderId, previousStatus: move.previousStatus, status: move.status, occurredAt: event.occurredAt, correlationId: event.correlationId, sequence: sequenceIn(event, 'order') };
 }
 
-/** What filtering by customer or location needs of an order: fixed when it is placed, never changed after. */
+/**
+ * What filtering by customer or location needs of an order: fixed when it is placed, except the store of a pickup
+ * order, which PICKUP_LOCATION_CHANGED moves (the feed then updates what it keeps).
+ */
 export interface OrderKeys {
   customerId: string | null;
   pickupLocationId: string | null;
@@ -122,6 +131,8 @@ function matches(filter: OrderStatusFilter, change: OrderStatusChangeValue, keys
   if (filter.customerId !== null && keys?.customerId !== filter.customerId) return false;
   if (filter.locationId !== null) {
     const at = keys ? [keys.pickupLocationId, keys.fulfillmentLocationId] : [event.locationId];
+    // The order leaves one store's queue and joins another's: both stores hear of it.
+    if (event.type === 'PICKUP_LOCATION_CHANGED') at.push(event.data.fromLocationId, event.data.toLocationId);
     if (!at.includes(filter.locationId)) return false;
   }
   return true;
@@ -373,6 +384,11 @@ export class OrderStatusFeed {
     deliver(this.byOrder.get(change.orderId));
     if (keys?.customerId) deliver(this.byCustomer.get(keys.customerId));
     const locations = new Set(keys ? [keys.pickupLocationId, keys.fulfillmentLocationId] : [event.locationId]);
+    if (event.type === 'PICKUP_LOCATION_CHANGED') {
+      locations.add(event.data.fromLocationId).add(event.data.toLocationId);
+      // Later moves of the order are the new store's.
+      if (keys) this.keys.set(change.orderId, { ...keys, pickupLocationId: event.data.toLocationId, fulfillmentLocationId: event.data.toLocationId });
+    }
     for (const locationId of locations) if (locationId) deliver(this.byLocation.get(locationId));
   }
 
