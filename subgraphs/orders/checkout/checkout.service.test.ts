@@ -119,14 +119,17 @@ describe('placeOrder: a resumed checkout holds its units again', () => {
 });
 
 describe('placeOrder: a resumed checkout racing recovery', () => {
-  it('gives back the units it held again for an order that recovery cancelled between its look and its commit', async () => {
+  it.each([
+    ['the PSP answers', false],
+    ['the PSP is down again', true],
+  ])('gives back the units it held again for an order that recovery cancelled between its look and its commit (%s)', async (_, pspDown) => {
     const sandbox = createSandbox({ seed: 7, scale: 0.05 });
     const deps = await checkoutOver(sandbox);
     const { store, sku } = await stockedPickupStore(sandbox, 2);
     const committed = async () => (await sandbox.systems.pos.getStock([{ sku, locationId: store }]))[0]!.committed;
     const before = await committed();
     const authorize = deps.payments.authorize.bind(deps.payments);
-    let failures = 1;
+    let failures = pspDown ? Number.POSITIVE_INFINITY : 1;
     deps.payments.authorize = async (request) => {
       if (failures-- > 0) throw new Error('PSP unavailable');
       return authorize(request);

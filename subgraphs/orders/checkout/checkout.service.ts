@@ -325,12 +325,13 @@ async function resumeCheckout(deps: CheckoutDeps, input: PlaceOrderRequest, orde
       const system = systemOfOrderId(order.id);
       if (!system) throw new Error(`order ${order.id} names no order system`);
       const held = await holdAgain(deps, order, system);
+      if (held === 'cancelled') return cancelledCheckout(order);
       if (held) return { stored: { orderId: null, userErrors: shortageErrors(input, held.shortages) }, order: null };
       await deps.events.emit([...placedEvents(order, input.channel, input.deliveryMethod, new Date(order.placedAt)), ...taxEvents(order, input.channel, recordedEstimate(order), new Date(order.placedAt))]);
       return pay(deps, input, order, system);
     }
     case 'CANCELLED':
-      return { stored: { orderId: null, userErrors: [userError('INVALID_STATE', `this checkout's order ${order.number} was cancelled; place a new order with a new idempotencyKey`, null)] }, order: null };
+      return cancelledCheckout(order);
     case 'CONFIRMED':
       // The first run may have died between confirming and saying so: its events again (repeats are dropped).
       await deps.events.emit([...placedEvents(order, input.channel, input.deliveryMethod, new Date(order.placedAt)), confirmedEvent(order, deps.now?.() ?? new Date())]);
@@ -340,6 +341,11 @@ async function resumeCheckout(deps: CheckoutDeps, input: PlaceOrderRequest, orde
   }
 }
 
+const cancelledCheckout = (order: SalesOrder): { stored: StoredOutcome; order: null } => ({
+  stored: { orderId: null, userErrors: [userError('INVALID_STATE', `this checkout's order ${order.number} was cancelled; place a new order with a new idempotencyKey`, null)] },
+  order: null,
+});
+
 /**
  * Make sure a resumed PLACED order still holds its units before it is paid for. A cancellation whose release timed
  * out puts the order back to PLACED (so that it is cancelled again later), but the release may have landed all the
@@ -347,13 +353,21 @@ async function resumeCheckout(deps: CheckoutDeps, input: PlaceOrderRequest, orde
  * under the checkout's reference again holds nothing more when the commitment is still there (open or settled)
  * and holds it anew when it was given back. When the units are gone meanwhile, the order is cancelled through the
  * one cancellation path and the shortages are answered.
- * @returns null when the order holds its units, else the shortages.
+ * @returns null when the order holds its units, `cancelled` when it was cancelled meanwhile, else the shortages.
  */
-async function holdAgain(deps: CheckoutDeps, order: SalesOrder, system: OrderSystem): Promise<{ shortages: { sku: string; available: number }[] } | null> {
+async function holdAgain(deps: CheckoutDeps, order: SalesOrder, system: OrderSystem): Promise<{ shortages: { sku: string; available: number }[] } | 'cancelled' | null> {
   if (!order.checkoutReference) return null;
   const now = deps.now ?? (() => new Date());
   const held = await deps.stock.commit(order.fulfillmentLocationId, stockLinesOf(order), { reference: order.checkoutReference, at: now().toISOString() });
   if (held.ok) {
+    // Recovery may have cancelled the order, and given its units back, between this retry's look at it and the commit
+    // just made: a cancelled order holds nothing, so the units go back (once, by reference). Looked at before the
+    // settle: should this process die in between, the commitment is still open and recovery gives it back.
+    const [current] = await deps.orders.forCheckout([order.checkoutReference]);
+    if (current?.status === 'CANCELLED') {
+      await deps.stock.release(order.fulfillmentLocationId, stockLinesOf(order), order.checkoutReference);
+      return 'cancelled';
+    }
     await deps.stock.settle(order.fulfillmentLocationId, order.checkoutReference).catch((error: unknown) => {
       deps.logger?.warn({ orderId: order.id, err: (error as Error).message }, 'checkout: commitment not settled; recovery will');
     });
