@@ -116,11 +116,14 @@ export function conservationOff(e: Pick<Evidence, 'moves' | 'runOrders' | 'retur
   return off;
 }
 
+/** An order's last status move when it is still unsettled (its runner died, or recovery has not finished it yet), for the diagnosis. */
+const moveNote = (o: OrderRecord): string => (o.lastMove && !o.lastMove.settled ? ` (unsettled ${o.lastMove.reference.split(':')[1] ?? 'move'} from ${o.lastMove.from})` : '');
+
 /** What touched a level that is off, for its diagnosis: the run's orders holding its SKU there, and the pickup checkouts there. */
 function touching(e: Pick<Evidence, 'runOrders'> & Partial<Pick<Evidence, 'checkouts'>>, key: string): string {
   const orders = [...e.runOrders.values()]
     .flat()
-    .flatMap((o) => o.lines.filter((l) => keyOf({ sku: l.sku, locationId: o.fulfillmentLocationId }) === key).map((l) => `${o.id} ${o.status} ×${l.quantity}`));
+    .flatMap((o) => o.lines.filter((l) => keyOf({ sku: l.sku, locationId: o.fulfillmentLocationId }) === key).map((l) => `${o.id} ${o.status}${moveNote(o)} ×${l.quantity}`));
   const checkouts = (e.checkouts ?? [])
     .filter((c) => c.pickupLocationId !== null && c.lines.some((l) => keyOf({ sku: l.sku, locationId: c.pickupLocationId! }) === key))
     .map((c) => `${c.key} ${c.outcome}${c.codes?.length ? ` ${c.codes.join(',')}` : ''} after ${c.attempts} attempts${c.orderId ? ` → ${c.orderId}` : ''}`);

@@ -412,7 +412,12 @@ async function pay(deps: CheckoutDeps, input: PlaceOrderRequest, order: SalesOrd
   await deps.events.emit([createEvent('PAYMENT_AUTHORIZED', { paymentId: payment.paymentId, amount: order.total.minor, currency: order.total.currency, method }, { ...meta, id: `evt-${order.id}-authorized`, source: 'PSP', occurredAt: now() })]);
   const confirmed = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CONFIRMED');
   if (!confirmed.moved) {
-    if (confirmed.order?.status === 'CONFIRMED') return { stored: { orderId: order.id, userErrors: [] }, order: confirmed.order };
+    if (confirmed.order?.status === 'CONFIRMED') {
+      // Confirmed by another run of this checkout: its event again, in case that run died before saying it (the
+      // event's id is the order's, so the backbone drops a repeat).
+      await deps.events.emit([confirmedEvent(order, now())]);
+      return { stored: { orderId: order.id, userErrors: [] }, order: confirmed.order };
+    }
     // Cancelled while the payment was being authorized: the cancel released the stock; the money must go back too.
     // A resumed checkout may have held the units again (holdAgain) after that release: a cancelled order holds
     // nothing, so its checkout's commitment is given back here (once by reference: a no-op when it has ended).
