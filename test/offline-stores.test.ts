@@ -267,4 +267,34 @@ describe('syncStoreTransactions: an offline till sends its sales later', () => {
     // Nothing was recorded under the good one's id either: alone, it applies.
     expect(payload(await sync(locationId, [good])).results.map((r) => r.status)).toEqual(['APPLIED']);
   });
+
+  it('the register holds order exceptions beside OVERSOLD: the order and a sentence, no stock fields', async () => {
+    // The way a flow about an order records one (a missed marketplace window, a reroute nowhere could take): into the
+    // e-commerce register over the sandbox's RPC, as the orders subgraph's adapters do.
+    const order = stack.sandbox.data.orders.find((o) => o.id.startsWith('ord-w'))!;
+    const id = `exc-${process.pid}-${Date.now().toString(36)}-order`;
+    const record = { id, kind: 'REROUTE_FAILED', status: 'OPEN', locationId: order.fulfillmentLocationId, sku: null, transactionId: null, quantity: null, shortfall: null, onHandShortfall: null, orderId: order.id, detail: 'no location can take 2 × SKU-X', occurredAt: minutesAgo(1), raisedAt: minutesAgo(0), proposal: [] };
+    const recorded = await stack.sandboxCall('POST', '/sandbox/rpc/ecom/recordException', { args: [record] });
+    expect(recorded.status).toBe(200);
+    const ORDER_EXCEPTIONS = `query OrderExceptions($kind: ExceptionKind) { exceptions(kind: $kind, first: 100) { id kind sku transactionId quantity shortfall onHandShortfall detail order { id } variant { sku } location { id } } }`;
+    const { body } = await stack.queryAs(AGENT, ORDER_EXCEPTIONS, { kind: 'REROUTE_FAILED' });
+    expect(body.errors ?? []).toEqual([]);
+    const found = ((body.data as any).exceptions as any[]).find((e) => e.id === id);
+    expect(found).toEqual({
+      id,
+      kind: 'REROUTE_FAILED',
+      sku: null,
+      transactionId: null,
+      quantity: null,
+      shortfall: null,
+      onHandShortfall: null,
+      detail: 'no location can take 2 × SKU-X',
+      order: { id: toGlobalId('Order', order.id) },
+      variant: null,
+      location: { id: toGlobalId('Location', order.fulfillmentLocationId) },
+    });
+    // OVERSOLD ones are not among them: the kind filters.
+    const oversold = await stack.queryAs(AGENT, ORDER_EXCEPTIONS, { kind: 'OVERSOLD' });
+    expect(((oversold.body.data as any).exceptions as any[]).some((e) => e.id === id)).toBe(false);
+  });
 });

@@ -144,11 +144,13 @@ describe('inventory subgraph schema', () => {
       id: 'ID!',
       kind: 'ExceptionKind!',
       status: 'ExceptionStatus!',
-      sku: 'String!',
-      transactionId: 'String!',
-      quantity: 'Int!',
-      shortfall: 'Int!',
-      onHandShortfall: 'Int!',
+      sku: 'String',
+      transactionId: 'String',
+      quantity: 'Int',
+      shortfall: 'Int',
+      onHandShortfall: 'Int',
+      order: 'Order',
+      detail: 'String',
       occurredAt: 'DateTime!',
       raisedAt: 'DateTime!',
       proposal: '[CompensationProposal!]!',
@@ -159,7 +161,7 @@ describe('inventory subgraph schema', () => {
     expect(sdl).toMatch(/type Order\s+@key\(fields: "id", resolvable: false\)\s*\{\s*id: ID!\s*\}/);
     expect(enumValuesOf('StoreTransactionKind')).toEqual(['SALE', 'RETURN']);
     expect(enumValuesOf('StoreTransactionStatus')).toEqual(['APPLIED', 'DUPLICATE']);
-    expect(enumValuesOf('ExceptionKind')).toEqual(['OVERSOLD']);
+    expect(enumValuesOf('ExceptionKind')).toEqual(['OVERSOLD', 'ACK_WINDOW_MISSED', 'REROUTE_FAILED']);
     expect(enumValuesOf('ExceptionStatus')).toEqual(['OPEN', 'RESOLVED']);
     expect(enumValuesOf('CompensationAction')).toEqual(['REROUTE', 'CANCEL']);
   });

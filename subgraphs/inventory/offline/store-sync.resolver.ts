@@ -14,6 +14,8 @@ import { CompensationProposal, ExceptionKind, ExceptionStatus, OperationalExcept
 const toException = (e: ExceptionRecord): OperationalException =>
   Object.assign(new OperationalException(), {
     ...e,
+    order: e.orderId ? Object.assign(new OrderRef(), { id: toGlobalId('Order', e.orderId) }) : null,
+    detail: e.detail ?? null,
     proposal: e.proposal.map((p) => Object.assign(new CompensationProposal(), { order: Object.assign(new OrderRef(), { id: toGlobalId('Order', p.orderId) }), orderNumber: p.orderNumber, quantity: p.quantity, action: p.action, rerouteLocationId: p.rerouteLocationId })),
   });
 
@@ -69,8 +71,8 @@ export class OperationalExceptionResolver {
   }
 
   @FieldResolver(() => ProductVariant, { nullable: true })
-  variant(@Root() exception: OperationalException): ProductVariant {
-    return toVariantReference(exception.sku);
+  variant(@Root() exception: OperationalException): ProductVariant | null {
+    return exception.sku ? toVariantReference(exception.sku) : null;
   }
 }
 

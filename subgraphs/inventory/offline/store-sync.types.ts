@@ -18,11 +18,15 @@ registerEnumType(StoreTransactionStatus, {
   valuesConfig: { APPLIED: { description: 'Applied now.' }, DUPLICATE: { description: 'Applied before under the same id (sent again): nothing changed.' } },
 });
 
-export const ExceptionKind: { readonly [K in ExceptionKindName]: K } = { OVERSOLD: 'OVERSOLD' };
+export const ExceptionKind: { readonly [K in ExceptionKindName]: K } = { OVERSOLD: 'OVERSOLD', ACK_WINDOW_MISSED: 'ACK_WINDOW_MISSED', REROUTE_FAILED: 'REROUTE_FAILED' };
 registerEnumType(ExceptionKind, {
   name: 'ExceptionKind',
   description: 'What kind of operational exception needs a person.',
-  valuesConfig: { OVERSOLD: { description: 'An offline store sale took units that were promised to online orders (or were not on hand).' } },
+  valuesConfig: {
+    OVERSOLD: { description: 'An offline store sale took units that were promised to online orders (or were not on hand).' },
+    ACK_WINDOW_MISSED: { description: 'A marketplace order was not acknowledged to the marketplace within its acknowledgement window.' },
+    REROUTE_FAILED: { description: 'A location could not pick lines of an order and no other location could take them: the order waits for customer service.' },
+  },
 });
 
 export const ExceptionStatus: { readonly [K in ExceptionStatusName]: K } = { OPEN: 'OPEN', RESOLVED: 'RESOLVED' };
@@ -145,22 +149,28 @@ export class OperationalException {
   /** Resolved by OperationalExceptionResolver. */
   locationId!: string;
 
-  @Field(() => String)
-  sku!: string;
+  @Field(() => String, { nullable: true, description: 'The SKU (OVERSOLD; REROUTE_FAILED: the first short line); null on exceptions about a whole order.' })
+  sku!: string | null;
 
-  @Field(() => String, { description: 'The transaction that raised it (the till\'s id, for OVERSOLD).' })
-  transactionId!: string;
+  @Field(() => String, { nullable: true, description: "The transaction that raised it (the till's id, for OVERSOLD); null on order exceptions." })
+  transactionId!: string | null;
 
-  @Field(() => Int, { description: 'Units the transaction moved.' })
-  quantity!: number;
+  @Field(() => Int, { nullable: true, description: 'Units the transaction moved (OVERSOLD).' })
+  quantity!: number | null;
 
-  @Field(() => Int, { description: 'Units that were not sellable (promised to orders or carts, damaged, or not there).' })
-  shortfall!: number;
+  @Field(() => Int, { nullable: true, description: 'Units that were not sellable (promised to orders or carts, damaged, or not there) (OVERSOLD).' })
+  shortfall!: number | null;
 
-  @Field(() => Int, { description: 'Units not even on hand: on hand stopped at 0 (the count was wrong).' })
-  onHandShortfall!: number;
+  @Field(() => Int, { nullable: true, description: 'Units not even on hand: on hand stopped at 0 (the count was wrong) (OVERSOLD).' })
+  onHandShortfall!: number | null;
 
-  @Field(() => DateTimeScalar, { description: 'When the transaction happened.' })
+  @Field(() => OrderRef, { nullable: true, description: 'The order it is about (ACK_WINDOW_MISSED, REROUTE_FAILED).' })
+  order!: OrderRef | null;
+
+  @Field(() => String, { nullable: true, description: 'What a person needs to know, in a sentence.' })
+  detail!: string | null;
+
+  @Field(() => DateTimeScalar, { description: "When what raised it happened (the till's time, the window's end, the shortage's report)." })
   occurredAt!: string;
 
   @Field(() => DateTimeScalar, { description: 'When it was raised (the sync).' })
