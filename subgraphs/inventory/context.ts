@@ -1,3 +1,4 @@
+import type { ChannelAllocationRule } from '../../common/channels/channel-allocation-rule.js';
 import DataLoader from 'dataloader';
 import type { ScopedContext } from '../../common/http.js';
 import { listLocationsByKind, loadAll, loadLocations, loadStockLevels, stockKeyOf } from './batching.js';
@@ -44,6 +45,8 @@ export interface InventoryContext extends ScopedContext {
   /** The instance's stock changes, filtered by location at the source (the `inventoryChanged` subscription). */
   changes: StockChangeFeed;
   storeSync: StoreSyncContext;
+  /** Which stock each channel may sell (`availability(channel:)`): the rule checkout commits with. */
+  channels: ChannelAllocationRule;
 }
 
 async function loadStockEverywhere(

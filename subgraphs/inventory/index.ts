@@ -1,3 +1,5 @@
+import type { ChannelAllocationRule } from '../../common/channels/channel-allocation-rule.js';
+import { DefaultChannelAllocationRule } from '../../common/channels/default-channel-allocation-rule.js';
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import type { EventBackbone } from '../../common/events.js';
@@ -55,6 +57,11 @@ export interface InventoryDeps extends InventoryPorts {
   subscriberCapacity?: number | undefined;
   /** Token verification and production settings. @default every caller anonymous, development settings */
   security?: SubgraphSecurity | undefined;
+  /**
+   * Which stock each channel may sell; the orders subgraph's checkout must be given the same rule.
+   * @default DefaultChannelAllocationRule with its defaults
+   */
+  channelRule?: ChannelAllocationRule | undefined;
 }
 
 export function buildInventorySchema(): Promise<GraphQLSchema> {
@@ -109,12 +116,13 @@ export async function createInventorySubgraph(deps: InventoryDeps): Promise<Subg
     now: writeDeps.now,
   };
   const changes = new StockChangeFeed({ backbone: writeDeps.backbone, capacity: deps.subscriberCapacity, logger: deps.logger });
+  const channels = deps.channelRule ?? new DefaultChannelAllocationRule();
   const service = await createSubgraphService<InventoryContext>({
     name: 'inventory',
     schema: await buildInventorySchema(),
     logger: deps.logger,
     ...deps.security,
-    context: (base) => ({ ...base, loaders: createInventoryLoaders(ports), lowStockThreshold: deps.lowStockThreshold, writes, changes, storeSync }),
+    context: (base) => ({ ...base, loaders: createInventoryLoaders(ports), lowStockThreshold: deps.lowStockThreshold, writes, changes, storeSync, channels }),
   });
   await sweeper.start();
   const stopRecorder = startExceptionRecorder(writeDeps.backbone, exceptions, deps.logger);

@@ -1,3 +1,4 @@
+import type { ChannelAllocationRule, SalesChannel } from '../../common/channels/channel-allocation-rule.js';
 import { loadAll } from './batching.js';
 import type { InventoryLoaders } from './context.js';
 import type { InventoryLocation, LocationKind } from './ports.js';
@@ -32,12 +33,28 @@ export async function stockLevelsAt(loaders: InventoryLoaders, locationId: strin
  * A SKU's availability over the given locations (unknown ids ignored, only their owning systems asked) or over
  * every location when `locationIds` is null.
  */
-export async function availabilityOf(loaders: InventoryLoaders, sku: string, locationIds: readonly string[] | null, lowStockThreshold: number): Promise<AvailabilityValue> {
+export async function availabilityOf(
+  loaders: InventoryLoaders,
+  sku: string,
+  locationIds: readonly string[] | null,
+  lowStockThreshold: number,
+  forChannel: { channel: SalesChannel; rule: ChannelAllocationRule } | null = null,
+): Promise<AvailabilityValue> {
+  let entries: { location: InventoryLocation; level: StockLevel | null }[];
   if (!locationIds) {
     const everywhere = await loaders.stockEverywhere.load(sku);
-    return summarizeAvailability(everywhere.locations.map((location, i) => ({ location, level: everywhere.levels[i] ?? null })), lowStockThreshold);
+    entries = everywhere.locations.map((location, i) => ({ location, level: everywhere.levels[i] ?? null }));
+  } else {
+    const locations = (await loadAll(loaders.location, locationIds)).filter(isPresent).sort(compareLocations);
+    const levels = await loadAll(loaders.stockLevel, locations.map((location) => ({ sku, locationId: location.id })));
+    entries = locations.map((location, i) => ({ location, level: levels[i] ?? null }));
   }
-  const locations = (await loadAll(loaders.location, locationIds)).filter(isPresent).sort(compareLocations);
-  const levels = await loadAll(loaders.stockLevel, locations.map((location) => ({ sku, locationId: location.id })));
-  return summarizeAvailability(locations.map((location, i) => ({ location, level: levels[i] ?? null })), lowStockThreshold);
+  return summarizeAvailability(forChannel ? channelShare(entries, sku, forChannel.channel, forChannel.rule) : entries, lowStockThreshold);
+}
+
+/** What `channel` may sell of each entry: the same numbers checkout's commitment checks (the rule's hold-back on top of the safety stock). */
+function channelShare(entries: readonly { location: InventoryLocation; level: StockLevel | null }[], sku: string, channel: SalesChannel, rule: ChannelAllocationRule) {
+  return entries
+    .filter(({ location }) => rule.eligible(channel, location))
+    .map(({ location, level }) => ({ location, level: level ? { ...level, available: Math.max(0, level.available - rule.holdBack(channel, location.id, sku)) } : null }));
 }

@@ -80,7 +80,7 @@ describe('inventory subgraph schema', () => {
       readAt: 'DateTime!',
       variant: 'ProductVariant',
     });
-    expect(fieldsOf('ProductVariant')).toEqual({ sku: 'String!', id: 'ID!', availability: '(locationIds: [ID!])Availability' });
+    expect(fieldsOf('ProductVariant')).toEqual({ sku: 'String!', id: 'ID!', availability: '(channel: Channel, locationIds: [ID!])Availability' });
     expect(fieldsOf('Availability')).toEqual({ available: 'Int!', status: 'StockStatus!', locations: '[LocationAvailability!]!' });
     expect(fieldsOf('LocationAvailability')).toEqual({ location: 'Location!', available: 'Int!', status: 'StockStatus!' });
   });
@@ -161,6 +161,7 @@ describe('inventory subgraph schema', () => {
     expect(sdl).toMatch(/type Order\s+@key\(fields: "id", resolvable: false\)\s*\{\s*id: ID!\s*\}/);
     expect(enumValuesOf('StoreTransactionKind')).toEqual(['SALE', 'RETURN']);
     expect(enumValuesOf('StoreTransactionStatus')).toEqual(['APPLIED', 'DUPLICATE']);
+    expect(enumValuesOf('Channel')).toEqual(['WEB', 'MOBILE', 'STORE', 'MARKETPLACE', 'CALL_CENTER']);
     expect(enumValuesOf('ExceptionKind')).toEqual(['OVERSOLD', 'ACK_WINDOW_MISSED', 'REROUTE_FAILED']);
     expect(enumValuesOf('ExceptionStatus')).toEqual(['OPEN', 'RESOLVED']);
     expect(enumValuesOf('CompensationAction')).toEqual(['REROUTE', 'CANCEL']);

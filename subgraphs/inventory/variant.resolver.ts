@@ -4,6 +4,7 @@ import { Availability } from './availability.js';
 import type { InventoryContext } from './context.js';
 import { checkKeyList } from './input.js';
 import { availabilityOf } from './inventory.service.js';
+import { Channel } from './channel.js';
 import { toAvailability } from './mapping.js';
 import { ProductVariant } from './variant.js';
 
@@ -18,14 +19,16 @@ export class VariantResolver {
 
   @FieldResolver(() => Availability, {
     nullable: true,
-    description: 'What can be promised over `locationIds` (at most 100; unknown ids ignored) or over every location when absent. Null when POS, WMS or ERP is unavailable.',
+    description:
+      "What can be promised over `locationIds` (at most 100; unknown ids ignored) or over every location when absent. With `channel`, what that channel may sell by its allocation rule: locations it does not sell from are left out, and the units held back from it are not counted. Null when POS, WMS or ERP is unavailable.",
   })
   async availability(
     @Root() variant: ProductVariant,
     @Arg('locationIds', () => [ID], { nullable: true }) locationIds: string[] | null,
+    @Arg('channel', () => Channel, { nullable: true }) channel: Channel | null,
     @Ctx() ctx: InventoryContext,
   ): Promise<Availability> {
     const ids = locationIds ? checkKeyList(locationIds, 'locationIds').map((id) => fromGlobalId('Location', id)) : null;
-    return toAvailability(await availabilityOf(ctx.loaders, variant.sku, ids, ctx.lowStockThreshold));
+    return toAvailability(await availabilityOf(ctx.loaders, variant.sku, ids, ctx.lowStockThreshold, channel ? { channel, rule: ctx.channels } : null));
   }
 }

@@ -1,6 +1,7 @@
 import { registerEnumType } from 'type-graphql';
 import { EVENT_SOURCES, EVENT_TYPES, type EventSource as EventSourceCode, type EventType as EventTypeCode } from '../../common/events.js';
 import type { ChannelCode, DeliveryMethodCode, OrderStatusCode, ReturnStatusCode, ShipmentStatusCode } from './ports.js';
+import type { SalesChannel } from '../../common/channels/channel-allocation-rule.js';
 
 /*
  * The graph's enums are the ports' (and the event vocabulary's) code sets; the mapped types make the compiler
@@ -20,7 +21,7 @@ export const OrderStatus: { readonly [K in OrderStatusCode]: K } = {
 };
 export type OrderStatus = OrderStatusCode;
 
-export const Channel: { readonly [K in ChannelCode]: K } = { WEB: 'WEB', MOBILE: 'MOBILE', STORE: 'STORE', MARKETPLACE: 'MARKETPLACE', CALL_CENTER: 'CALL_CENTER' };
+export const Channel: { readonly [K in ChannelCode]: K } = { WEB: 'WEB', MOBILE: 'MOBILE', STORE: 'STORE', MARKETPLACE: 'MARKETPLACE', CALL_CENTER: 'CALL_CENTER' } satisfies { readonly [K in SalesChannel]: K };
 export type Channel = ChannelCode;
 
 export const DeliveryMethod: { readonly [K in DeliveryMethodCode]: K } = { SHIPPING: 'SHIPPING', PICKUP: 'PICKUP', SHIP_FROM_STORE: 'SHIP_FROM_STORE' };

@@ -14,6 +14,7 @@ import { checkoutCancelReference, completeCancellation, moveEventId, orderSource
 import type { ChannelCode, DeliveryMethodCode, OrderSystem, SalesOrder, SalesOrderLine } from '../ports.js';
 import { systemOfOrderId } from '../routing.js';
 import type { AllocationStrategy } from './allocation-strategy.js';
+import type { ChannelAllocationRule } from '../../../common/channels/channel-allocation-rule.js';
 import type { OrderTaxOutcome, TaxService } from './tax.js';
 import type { CustomerDirectoryPort, OrderWriterPort, PaymentAuthorizationPort, PaymentMethodCode, PriceListPort, Site, SiteDirectoryPort, StockCommitPort } from './ports.js';
 
@@ -55,6 +56,8 @@ export interface CheckoutDeps {
   /** Reads an order back (for idempotent replays). */
   loadOrder: (id: string) => Promise<SalesOrder | null>;
   allocation: AllocationStrategy;
+  /** Which stock each channel may sell (eligible locations, units held back), applied in the commitment itself. */
+  channels: ChannelAllocationRule;
   /** The order's tax (the tax engine, with its outage policy). @default none: orders carry no tax */
   tax?: TaxService | undefined;
   idempotency: IdempotencyStore;
@@ -181,6 +184,8 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
   });
   if (input.deliveryMethod === 'PICKUP' && (!pickupSite || !pickupSite.pickupEnabled)) {
     errors.push(userError('PICKUP_NOT_AVAILABLE', `${input.pickupLocationId} does not hand over pickup orders`, 'pickupLocationId'));
+  } else if (input.deliveryMethod === 'PICKUP' && pickupSite && !deps.channels.eligible(input.channel, pickupSite)) {
+    errors.push(userError('PICKUP_NOT_AVAILABLE', `${input.pickupLocationId} does not sell its stock to channel ${input.channel}`, 'pickupLocationId'));
   }
   if (!customerExists) errors.push(userError('UNKNOWN_CUSTOMER', `no customer ${input.customerId}`, 'customerId'));
   if (errors.length) return fail(errors);
@@ -204,7 +209,12 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
   // given back by checkout recovery, and the order's cancellation or hand-over ends it once.
   // Each commit is stamped when it is made, not when the checkout began: the reads before it can take seconds under
   // faults, and recovery must never take a commitment made just now, whose order is about to be recorded, for stale.
-  const referenced = { commit: (at: string, l: readonly { sku: string; quantity: number }[]) => deps.stock.commit(at, l, { reference: checkout.reference, at: now().toISOString() }) };
+  // The channel's share is held back in the same commit (on top of the safety stock), so the stock book's one atomic
+  // check is also the share check: two channels racing for the last units cannot both pass it.
+  const referenced = {
+    commit: (at: string, l: readonly { sku: string; quantity: number }[]) =>
+      deps.stock.commit(at, l.map((line) => ({ ...line, holdBack: deps.channels.holdBack(input.channel, at, line.sku) })), { reference: checkout.reference, at: now().toISOString() }),
+  };
   let locationId: string;
   let candidateSites: Site[] = [];
   if (input.deliveryMethod === 'PICKUP') {
@@ -212,7 +222,7 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
     if (!result.ok) return fail(shortageErrors(input, result.shortages));
     locationId = input.pickupLocationId!;
   } else {
-    candidateSites = await deps.sites.listSites(input.deliveryMethod === 'SHIPPING' ? 'WAREHOUSE' : 'STORE');
+    candidateSites = (await deps.sites.listSites(input.deliveryMethod === 'SHIPPING' ? 'WAREHOUSE' : 'STORE')).filter((site) => deps.channels.eligible(input.channel, site));
     const candidates = candidateSites.map((s) => s.id);
     const allocated = await deps.allocation.allocate(candidates, stockLines, referenced);
     if (!('locationId' in allocated)) return fail(shortageErrors(input, allocated.shortages));

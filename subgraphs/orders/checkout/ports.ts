@@ -47,8 +47,11 @@ export type StockCommitResult = { ok: true } | { ok: false; shortages: { sku: st
  * last unit; `release` gives committed units back.
  */
 export interface StockCommitPort {
-  /** With `reference` (checkout's), a repeat under a reference still open commits nothing, and the commitment is findable until settled. */
-  commit(locationId: string, lines: readonly { sku: string; quantity: number }[], reference?: CommitmentReference | null): Promise<StockCommitResult>;
+  /**
+   * With `reference` (checkout's), a repeat under a reference still open commits nothing, and the commitment is
+   * findable until settled. A line's `holdBack` (the channel's share rule) is held back on top of the safety stock.
+   */
+  commit(locationId: string, lines: readonly { sku: string; quantity: number; holdBack?: number | undefined }[], reference?: CommitmentReference | null): Promise<StockCommitResult>;
   /** With `reference`, the commitment made under it, once (see LifecycleStockPort.release); else the lines. */
   release(locationId: string, lines: readonly { sku: string; quantity: number }[], reference?: string | null): Promise<void>;
   /** The order holding commitment `reference` is recorded. */

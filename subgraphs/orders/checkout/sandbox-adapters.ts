@@ -1,3 +1,5 @@
+import type { ChannelAllocationRule } from '../../../common/channels/channel-allocation-rule.js';
+import { DefaultChannelAllocationRule } from '../../../common/channels/default-channel-allocation-rule.js';
 import type { EventBackbone } from '../../../common/events.js';
 import { EventOutbox, type EventEmitter } from '../../../common/outbox/event-outbox.js';
 import type { IdempotencyStore } from '../../../common/idempotency.js';
@@ -81,10 +83,10 @@ export class SandboxStockCommitter implements StockCommitPort {
     this.pos = resilience.wrap('pos', systems.pos, WRITE_METHODS.pos);
     this.wms = resilience.wrap('wms', systems.wms, WRITE_METHODS.wms);
   }
-  async commit(locationId: string, lines: readonly { sku: string; quantity: number }[], reference?: CommitmentReference | null) {
+  async commit(locationId: string, lines: readonly { sku: string; quantity: number; holdBack?: number | undefined }[], reference?: CommitmentReference | null) {
     const safetyStock = await this.policies.safetyStock(locationId, lines.map((l) => l.sku));
     const system = isWarehouse(locationId) ? this.wms : this.pos;
-    return system.commitStock(locationId, lines.map((l, i) => ({ ...l, safetyStock: safetyStock[i] ?? 0 })), reference ?? null);
+    return system.commitStock(locationId, lines.map((l, i) => ({ sku: l.sku, quantity: l.quantity, safetyStock: (safetyStock[i] ?? 0) + (l.holdBack ?? 0) })), reference ?? null);
   }
   async release(locationId: string, lines: readonly { sku: string; quantity: number }[], reference?: string | null) {
     const system = isWarehouse(locationId) ? this.wms : this.pos;
@@ -181,10 +183,10 @@ export class SandboxOrderWriter implements OrderWriterPort {
 export function sandboxCheckout(
   systems: SandboxSystems,
   resilience: ResilienceRegistry,
-  shared: { idempotency: IdempotencyStore; backbone: EventBackbone; events?: EventEmitter | undefined; masterData: MasterDataStore; metrics?: CheckoutDeps['metrics']; tax?: TaxServiceOptions | undefined },
+  shared: { idempotency: IdempotencyStore; backbone: EventBackbone; events?: EventEmitter | undefined; masterData: MasterDataStore; metrics?: CheckoutDeps['metrics']; tax?: TaxServiceOptions | undefined; channelRule?: ChannelAllocationRule | undefined },
   logger?: Logger,
 ): Omit<CheckoutDeps, 'loadOrder'> {
-  const { masterData, events, tax, ...infrastructure } = shared;
+  const { masterData, events, tax, channelRule, ...infrastructure } = shared;
   return {
     prices: new ReadModelPriceList(masterData),
     sites: new SandboxSiteDirectory(systems, resilience),
@@ -193,6 +195,7 @@ export function sandboxCheckout(
     payments: new SandboxPaymentAuthorizer(systems, resilience),
     orders: new SandboxOrderWriter(systems, resilience),
     allocation: new DefaultAllocationStrategy(),
+    channels: channelRule ?? new DefaultChannelAllocationRule(),
     tax: new TaxService(new SandboxTaxEngine(systems, resilience), tax),
     ...infrastructure,
     events: events ?? new EventOutbox({ backbone: infrastructure.backbone }),
