@@ -368,7 +368,9 @@ const cancelledCheckout = (order: SalesOrder): { stored: StoredOutcome; order: n
 async function holdAgain(deps: CheckoutDeps, order: SalesOrder, system: OrderSystem): Promise<{ shortages: { sku: string; available: number }[] } | 'cancelled' | null> {
   if (!order.checkoutReference) return null;
   const now = deps.now ?? (() => new Date());
-  const held = await deps.stock.commit(order.fulfillmentLocationId, stockLinesOf(order), { reference: order.checkoutReference, at: now().toISOString() });
+  // Held again under the channel's rule too: a resumed marketplace checkout must not take the units held back from it.
+  const lines = stockLinesOf(order).map((l) => ({ ...l, holdBack: deps.channels.holdBack(order.channel, order.fulfillmentLocationId, l.sku) }));
+  const held = await deps.stock.commit(order.fulfillmentLocationId, lines, { reference: order.checkoutReference, at: now().toISOString() });
   if (held.ok) {
     // Recovery may have cancelled the order, and given its units back, between this retry's look at it and the commit
     // just made: a cancelled order holds nothing, so the units go back (once, by reference). Looked at before the
