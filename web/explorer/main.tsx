@@ -1,6 +1,7 @@
 import { useEditorContext, type GraphiQLPlugin } from '@graphiql/react';
-import { createGraphiQLFetcher } from '@graphiql/toolkit';
+import { createGraphiQLFetcher, type Fetcher } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
+import { Kind, parse } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { StrictMode, useEffect, useState, type ChangeEvent } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -78,13 +79,31 @@ const wsClient = createClient({
     return value ? { authorization: value } : {};
   },
 });
-const fetcher = createGraphiQLFetcher({
+const sendToGateway = createGraphiQLFetcher({
   url: endpoint.pathname,
   wsClient,
   // The gateway answers with one JSON result: no multipart (incremental delivery) to negotiate.
   enableIncrementalDelivery: false,
   fetch: (input, init) => window.fetch(input, withAuthorization(init)),
 });
+
+/**
+ * The operation run is the one in the editor's text. GraphiQL takes the operation name from its own parse of the
+ * editor, which lags a programmatic change: an Execute right after a contract operation was opened sent the name of
+ * the operation before, and the gateway refused it (OPERATION_RESOLUTION_FAILURE).
+ */
+function operationNameIn(query: string, given: string | null | undefined): string | null | undefined {
+  let names: string[];
+  try {
+    names = parse(query).definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION && d.name ? [d.name.value] : []));
+  } catch {
+    return given; // Not a document: the gateway's own answer says what is wrong with it.
+  }
+  if (given && names.includes(given)) return given;
+  return names.length === 1 ? names[0] : given;
+}
+
+const fetcher: Fetcher = (params, options) => sendToGateway({ ...params, operationName: operationNameIn(params.query, params.operationName) }, options);
 
 const operations = embeddedOperations();
 
