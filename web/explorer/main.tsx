@@ -1,7 +1,7 @@
 import { useEditorContext, type GraphiQLPlugin } from '@graphiql/react';
 import { createGraphiQLFetcher, type Fetcher } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
-import { Kind, parse } from 'graphql';
+import { Kind, parse, type DocumentNode } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { StrictMode, useEffect, useState, type ChangeEvent } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -88,22 +88,23 @@ const sendToGateway = createGraphiQLFetcher({
 });
 
 /**
- * The operation run is the one in the editor's text. GraphiQL takes the operation name from its own parse of the
- * editor, which lags a programmatic change: an Execute right after a contract operation was opened sent the name of
- * the operation before, and the gateway refused it (OPERATION_RESOLUTION_FAILURE).
+ * The operation run is the one in the editor's text. GraphiQL hands the fetcher its own parse of the editor (the
+ * operation name, and the document the toolkit tells subscriptions by), which lags a programmatic change: an Execute
+ * right after a contract operation was opened sent the name of the operation before (the gateway refused it,
+ * OPERATION_RESOLUTION_FAILURE), or sent a subscription over HTTP instead of the WebSocket.
  */
-function operationNameIn(query: string, given: string | null | undefined): string | null | undefined {
-  let names: string[];
+const fetcher: Fetcher = (params, options) => {
+  let document: DocumentNode;
   try {
-    names = parse(query).definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION && d.name ? [d.name.value] : []));
+    document = parse(params.query);
   } catch {
-    return given; // Not a document: the gateway's own answer says what is wrong with it.
+    return sendToGateway(params, options); // Not a document: the gateway's own answer says what is wrong with it.
   }
-  if (given && names.includes(given)) return given;
-  return names.length === 1 ? names[0] : given;
-}
-
-const fetcher: Fetcher = (params, options) => sendToGateway({ ...params, operationName: operationNameIn(params.query, params.operationName) }, options);
+  const names = document.definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION && d.name ? [d.name.value] : []));
+  const given = params.operationName;
+  const operationName = given && names.includes(given) ? given : names.length === 1 ? names[0] : given;
+  return sendToGateway({ ...params, operationName }, { ...options, documentAST: document });
+};
 
 const operations = embeddedOperations();
 
