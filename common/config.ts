@@ -189,6 +189,8 @@ export interface AppConfig {
    * @default built-in rates, 86 400 000 ms (24 h)
    */
   tax: { defaultRatesBp?: Record<string, number> | undefined; lastRateMaxAgeMs: number };
+  /** The marketplace connector (README "Marketplace orders"). */
+  marketplace: MarketplaceConfig;
   /**
    * Gateway processes serving the one gateway port (`GATEWAY_WORKERS`, an integer from 1 to 64). Above 1 the
    * launcher's process forks that many workers through node:cluster, each with its own gateway; at 1 there is no
@@ -365,6 +367,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     subscriptions: { maxConnections: int(env, 'WS_MAX_CONNECTIONS', 10_000), keepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000) },
     checkoutRecovery: { staleMs: int(env, 'CHECKOUT_STALE_MS', 120_000), intervalMs: int(env, 'CHECKOUT_RECOVERY_INTERVAL_MS', 30_000) },
     tax: { defaultRatesBp: taxRates(env.TAX_DEFAULT_RATES), lastRateMaxAgeMs: int(env, 'TAX_LAST_RATE_MAX_AGE_MS', 86_400_000) },
+    marketplace: {
+      // Outside production the sandbox marketplace's secret, so that the embedded default takes its orders as shipped.
+      webhookSecret: env.MARKETPLACE_WEBHOOK_SECRET || (env.NODE_ENV === 'production' ? undefined : SANDBOX_MARKETPLACE_SECRET),
+      ackWindowMs: integerIn(env, 'MARKETPLACE_ACK_WINDOW_MS', 900_000, 1, 7 * 86_400_000),
+      sweepMs: integerIn(env, 'MARKETPLACE_ACK_SWEEP_MS', 5_000, 1, 3_600_000),
+    },
     gatewayWorkers: integerIn(env, 'GATEWAY_WORKERS', 1, 1, 64),
     gatewayExecutor: executorKind(env.GATEWAY_EXECUTOR),
     gatewayDeduplicate: flag(env, 'GATEWAY_DEDUPLICATE', true),
@@ -381,6 +389,22 @@ export function loadConfig(env: Env = process.env): AppConfig {
       },
     },
   };
+}
+
+/** The secret the sandbox marketplace signs its notifications with (never a production secret: production has none by default). */
+export const SANDBOX_MARKETPLACE_SECRET = 'sandbox-marketplace-webhook-secret';
+
+export interface MarketplaceConfig {
+  /**
+   * The secret the marketplace signs its notifications with (`MARKETPLACE_WEBHOOK_SECRET`). Without one (production
+   * when it is unset) the webhook answers 503 MARKETPLACE_NOT_CONFIGURED and takes nothing.
+   * @default the sandbox marketplace's secret, outside production
+   */
+  webhookSecret: string | undefined;
+  /** How long after its notification a marketplace order must be acknowledged, in ms (`MARKETPLACE_ACK_WINDOW_MS`). @default 900 000 (15 min) */
+  ackWindowMs: number;
+  /** How often the connector looks for acknowledgements past their window, in ms (`MARKETPLACE_ACK_SWEEP_MS`). @default 5 000 */
+  sweepMs: number;
 }
 
 /** The service objectives (README "Operations console"): what counts as a breach. */

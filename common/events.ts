@@ -37,10 +37,20 @@ export const EVENT_TYPES = [
   'STOCK_EXCEPTION_RAISED',
   /** Checkout could not reach the tax engine: the order's tax was estimated (last known rate, else the default) and flagged for review. */
   'TAX_ESTIMATED',
+  /** The marketplace was told we accepted its order (within its acknowledgement window, or `late`). */
+  'MARKETPLACE_ORDER_ACKNOWLEDGED',
+  /** A marketplace order we could not take (no order of ours exists; the event names the marketplace's id): the marketplace was told. */
+  'MARKETPLACE_ORDER_REJECTED',
+  /** The marketplace was told the order shipped, with its parcel. */
+  'MARKETPLACE_SHIPMENT_CONFIRMED',
+  /** The marketplace was told the order is cancelled (by its buyer, or by us). */
+  'MARKETPLACE_CANCELLATION_CONFIRMED',
+  /** An order needs customer service (`data.kind`: ACK_WINDOW_MISSED, REROUTE_FAILED), recorded in the exception register. */
+  'ORDER_EXCEPTION_RAISED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export const EVENT_SOURCES = ['WEB', 'MOBILE', 'POS', 'WMS', 'ERP', 'CRM', 'PSP'] as const;
+export const EVENT_SOURCES = ['WEB', 'MOBILE', 'POS', 'WMS', 'ERP', 'CRM', 'PSP', 'MARKETPLACE'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
 /** An order's statuses, as every event that moves one names them. */
@@ -72,6 +82,12 @@ export interface StockLineData {
 /** Amounts are integer minor units of `currency` (ISO 4217), which every event with an amount names. */
 interface Priced {
   currency: string;
+}
+
+/** Which marketplace order an event is about. */
+export interface MarketplaceRefData {
+  marketplace: string;
+  externalOrderId: string;
 }
 
 /** A loyalty ledger entry as its event carries it. */
@@ -138,6 +154,14 @@ export interface EventDataByType {
    * did not answer. The order is flagged for review (`Order.tax.reviewRequired`).
    */
   TAX_ESTIMATED: Priced & { basis: 'LAST_RATE' | 'DEFAULT_RATE'; country: string; postalCode: string; rateBp: number; taxTotal: number; reason: string };
+  /** `late`: after `acknowledgeBy` (an ORDER_EXCEPTION_RAISED ACK_WINDOW_MISSED came first). */
+  MARKETPLACE_ORDER_ACKNOWLEDGED: MarketplaceRefData & { acknowledgeBy: string; late: boolean };
+  /** `reasons`: the user error codes checkout answered (e.g. OUT_OF_STOCK). */
+  MARKETPLACE_ORDER_REJECTED: MarketplaceRefData & { reasons: string[] };
+  MARKETPLACE_SHIPMENT_CONFIRMED: MarketplaceRefData & { shipmentId: string; carrier: string | null; trackingNumber: string | null };
+  MARKETPLACE_CANCELLATION_CONFIRMED: MarketplaceRefData & { reason: string };
+  /** `detail`: one sentence for the agent. The register's record has the exception's id. */
+  ORDER_EXCEPTION_RAISED: { exceptionId: string; kind: 'ACK_WINDOW_MISSED' | 'REROUTE_FAILED'; detail: string };
 }
 
 /** What every event carries besides its data. */

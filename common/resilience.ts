@@ -26,8 +26,8 @@ import { inSpan, SpanKind } from './telemetry/tracing.js';
 import { WRITE_METHODS } from './systems/writes.js';
 
 /** The systems of record the graph reads and writes. */
-export type SystemName = 'erp' | 'pos' | 'crm' | 'wms' | 'psp' | 'ecom' | 'tax';
-export const SYSTEM_NAMES: readonly SystemName[] = ['erp', 'pos', 'crm', 'wms', 'psp', 'ecom', 'tax'];
+export type SystemName = 'erp' | 'pos' | 'crm' | 'wms' | 'psp' | 'ecom' | 'tax' | 'marketplace';
+export const SYSTEM_NAMES: readonly SystemName[] = ['erp', 'pos', 'crm', 'wms', 'psp', 'ecom', 'tax', 'marketplace'];
 
 export function isSystemName(value: unknown): value is SystemName {
   return typeof value === 'string' && (SYSTEM_NAMES as readonly string[]).includes(value);

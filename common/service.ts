@@ -124,6 +124,12 @@ export interface SubgraphServiceOptions<C extends ScopedContext> {
    * @default none: no `/metrics`
    */
   metrics?: { registry: Metrics; scrapeToken?: string | undefined } | undefined;
+  /**
+   * Further HTTP routes beside `/graphql` (the marketplace's webhook on the orders subgraph), by exact path. Each
+   * checks its own callers: they are not GraphQL, so no directive does.
+   * @default none
+   */
+  routes?: Record<string, Route> | undefined;
 }
 
 /** How a subgraph checks its callers: passed through from each subgraph's deps to {@link createSubgraphService}. */
@@ -197,6 +203,7 @@ export async function createSubgraphService<C extends ScopedContext>(options: Su
   // Ready while it takes requests: a subgraph's systems of record failing costs fields, not the instance's traffic.
   routes['/ready'] = (_req, res) => sendJson(res, stopping ? 503 : 200, { status: stopping ? 'stopping' : 'ready', service: options.name });
   if (options.metrics) routes['/metrics'] = metricsRoute(options.metrics.registry, { authenticate, scrapeToken: options.metrics.scrapeToken });
+  for (const [path, route] of Object.entries(options.routes ?? {})) routes[path] = route;
 
   // The gateway sends a handful of distinct operations (one per query-plan fetch), so parsed and validated
   // documents are cached by text; the bound keeps a misbehaving caller from growing it without limit.

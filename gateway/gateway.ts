@@ -4,6 +4,8 @@ import { runInScope, type RequestScope } from '../common/correlation.js';
 import { requirementsOfDocument } from '../common/auth/authorization.js';
 import { ANONYMOUS } from '../common/auth/principal.js';
 import { answerClientError, router, sendJson, type Authenticate, type Route, type ScopedContext } from '../common/http.js';
+import { MARKETPLACE_WEBHOOK_PATH } from '../common/systems/marketplace.js';
+import { forwardWebhook } from './webhook-forward.js';
 import type { Logger } from '../common/logger.js';
 import { closeServer, listenOn, type HttpService, type LocalExecutor } from '../common/service.js';
 import { GraphQLError, parse, type DocumentNode } from 'graphql';
@@ -273,6 +275,9 @@ export async function createGateway(options: GatewayOptions): Promise<GatewaySer
   // The console's data calls go to /graphql like any client's; its summary reads the subgraphs' /metrics as the caller.
   if (options.opsConsole) Object.assign(routes, createOpsConsoleRoutes({ ...options.opsConsole, authenticate, metrics, scrapeToken: options.metrics?.scrapeToken, subgraphs: endpoints, logger }));
   routes['/health'] = (_req, res) => sendJson(res, 200, { status: 'ok' });
+  // The marketplace posts to the public address; the orders subgraph checks the signature and takes the order.
+  const orders = endpoints.find((e) => e.name === 'orders');
+  if (orders) routes[MARKETPLACE_WEBHOOK_PATH] = forwardWebhook({ target: new URL(MARKETPLACE_WEBHOOK_PATH, orders.url).toString(), limitBytes: 64 * 1024, logger });
   if (options.metrics) {
     routes['/metrics'] = metricsRoute(options.metrics.registry, { authenticate, scrapeToken: options.metrics.scrapeToken });
     const m = options.metrics.registry;

@@ -127,7 +127,7 @@ describe('the rate-limit fault', () => {
       erp: { accepted: 6, refused: 3, peakPerSecond: 3 },
       pos: { accepted: 0, refused: 0, peakPerSecond: 0 },
     });
-    expect(Object.keys(sandbox.control.callRates()).sort()).toEqual(['crm', 'ecom', 'erp', 'pos', 'psp', 'tax', 'wms']);
+    expect(Object.keys(sandbox.control.callRates()).sort()).toEqual(['crm', 'ecom', 'erp', 'marketplace', 'pos', 'psp', 'tax', 'wms']);
     sandbox.control.resetCalls();
     expect(sandbox.control.calls()).toEqual({});
     expect(sandbox.control.callRates().erp).toEqual({ accepted: 0, refused: 0, peakPerSecond: 0 });

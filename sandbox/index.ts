@@ -12,6 +12,7 @@ import { SandboxPos } from './pos.js';
 import { SandboxPsp } from './psp.js';
 import { generateSeedData, type SeedData } from './seed.js';
 import { EXPORT_STATE, flattenState, IMPORT_STATE, StateCollector, type StateHolder, type StateRecord } from './state.js';
+import { SandboxMarketplace } from './marketplace.js';
 import { SandboxTax } from './tax.js';
 import { SandboxWms } from './wms.js';
 
@@ -26,6 +27,7 @@ export interface SandboxSystems {
   psp: SandboxPsp;
   ecom: SandboxEcom;
   tax: SandboxTax;
+  marketplace: SandboxMarketplace;
 }
 
 // Every name in the one list of writes must be a method of its system: a typo or a renamed method fails here.
@@ -53,6 +55,7 @@ export function createSystems(data: SeedData, options: SystemsOptions = {}): San
     psp: new SandboxPsp(data),
     ecom: new SandboxEcom(data),
     tax: new SandboxTax(),
+    marketplace: new SandboxMarketplace(),
   };
 }
 
@@ -105,8 +108,8 @@ export function createSandbox(config: SandboxConfig, options: SandboxOptions = {
   for (const write of options.replay ?? []) journaledSystems.replay(write);
   const control = new SandboxControl(options.now ? { now: options.now } : {});
   const wrap = <K extends keyof SandboxSystems>(name: K, by: SandboxControl | null) => instrument(name, raw[name], by, journaled(name), options.onWrite);
-  const systems: SandboxSystems = { erp: wrap('erp', control), pos: wrap('pos', control), wms: wrap('wms', control), crm: wrap('crm', control), psp: wrap('psp', control), ecom: wrap('ecom', control), tax: wrap('tax', control) };
-  const direct: SandboxSystems = { erp: wrap('erp', null), pos: wrap('pos', null), wms: wrap('wms', null), crm: wrap('crm', null), psp: wrap('psp', null), ecom: wrap('ecom', null), tax: wrap('tax', null) };
+  const systems: SandboxSystems = { erp: wrap('erp', control), pos: wrap('pos', control), wms: wrap('wms', control), crm: wrap('crm', control), psp: wrap('psp', control), ecom: wrap('ecom', control), tax: wrap('tax', control), marketplace: wrap('marketplace', control) };
+  const direct: SandboxSystems = { erp: wrap('erp', null), pos: wrap('pos', null), wms: wrap('wms', null), crm: wrap('crm', null), psp: wrap('psp', null), ecom: wrap('ecom', null), tax: wrap('tax', null), marketplace: wrap('marketplace', null) };
   return { data, systems, direct, control, journaled: journaledSystems };
 }
 
@@ -132,9 +135,10 @@ function journaledFor(raw: SandboxSystems, config: SandboxConfig, sharedStock: b
     ['psp', raw.psp],
     ['ecom', raw.ecom],
     ['crm', raw.crm],
+    ['marketplace', raw.marketplace],
   ];
-  // Snapshots written before the CRM kept a loyalty ledger hold no CRM state: for those it starts with an empty ledger.
-  const optional: ReadonlySet<SystemName> = new Set<SystemName>(['crm']);
+  // Snapshots written before the CRM kept a loyalty ledger (or before the marketplace) hold no state of theirs: they start empty.
+  const optional: ReadonlySet<SystemName> = new Set<SystemName>(['crm', 'marketplace']);
   const header: SnapshotHeader = { k: 'sandbox-state', format: SANDBOX_SNAPSHOT_FORMAT, seed: config.seed, scale: config.scale };
   return {
     replay(write) {
@@ -181,8 +185,17 @@ function journaledFor(raw: SandboxSystems, config: SandboxConfig, sharedStock: b
 
 /** The state of a system whose snapshot predates its state: what it holds when it never wrote (the CRM: no ledger). */
 function emptyState(system: SystemName): StateCollector | undefined {
-  if (system !== 'crm') return undefined;
   const collector = new StateCollector();
-  collector.add({ p: 'loyalty', l: [] });
-  return collector;
+  switch (system) {
+    case 'crm':
+      collector.add({ p: 'loyalty', l: [] });
+      return collector;
+    case 'marketplace':
+      collector.add({ p: 'orders', l: [] });
+      collector.add({ p: 'listings', l: [] });
+      collector.add({ p: 'sequence', v: 0 });
+      return collector;
+    default:
+      return undefined;
+  }
 }

@@ -53,5 +53,6 @@ export function remoteSystems(baseUrl: string): SandboxSystems {
     psp: client('psp'),
     ecom: client('ecom'),
     tax: client('tax'),
+    marketplace: client('marketplace'),
   } as unknown as SandboxSystems;
 }

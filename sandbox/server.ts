@@ -160,6 +160,12 @@ const ROTATE_PATH = '/sandbox/keys/rotate';
  *   `{"error","retryAfterMs"}`, any other transport fault 503;
  * - the ERP's data over OData v4 under `/sandbox/erp/odata/` with its OAuth2 token endpoint `POST /sandbox/erp/oauth2/token`
  *   (sandbox/odata/service.ts): every request counted and faulted as one ERP call;
+ * - the marketplace's own console (not counted, not faulted, journaled): `POST /sandbox/marketplace/orders`
+ *   `{"lines":[{"sku","quantity"}],"shippingAddress":{…}}` (+ `"externalOrderId"`) places a buyer's order and answers
+ *   its notification (which sandbox/marketplace-webhook.ts delivers to the seller); `POST
+ *   /sandbox/marketplace/orders/<id>/cancel` the buyer's cancellation (the next version); `GET
+ *   /sandbox/marketplace/orders/<id>` the order with every update we sent; `GET /sandbox/marketplace/listings?sku=a,b`
+ *   the stock we published;
  * - with an identity provider (else these answer 404): `POST /sandbox/tokens` `{"role":"shopper","customerId":"cust-00042"}`
  *   (or store with `locationId`, agent, finance; optional `expiresInSeconds`, `subject`) answers
  *   `{"token","expiresAt"}`; `GET /sandbox/.well-known/jwks.json` its public keys; `POST /sandbox/keys/rotate` signs
@@ -227,6 +233,46 @@ export function createSandboxServer(sandbox: Sandbox, logger: Logger, identity?:
     }
   }
 
+  /** The marketplace's own console: its buyers' orders and what we told it, our listings (not counted, not faulted). */
+  async function handleMarketplace(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
+    const marketplace = operatorSystems.marketplace;
+    const path = url.pathname;
+    if (path === '/sandbox/marketplace/orders' && method === 'POST') {
+      const body = (await readJson(req)) as { lines?: unknown; shippingAddress?: unknown; externalOrderId?: unknown } | undefined;
+      const lines = body?.lines;
+      const address = body?.shippingAddress as Record<string, unknown> | undefined;
+      if (!Array.isArray(lines) || lines.length === 0 || !lines.every((l) => isRecord(l) && typeof l.sku === 'string' && Number.isSafeInteger(l.quantity))) {
+        return sendJson(res, 400, { error: 'body must be {"lines":[{"sku","quantity"}],"shippingAddress":{"country","postalCode","city","line1"}} (+ "externalOrderId")' });
+      }
+      if (!isRecord(address) || !['country', 'postalCode', 'city', 'line1'].every((k) => typeof address[k] === 'string')) return sendJson(res, 400, { error: 'shippingAddress must be {"country","postalCode","city","line1"}' });
+      const externalOrderId = typeof body?.externalOrderId === 'string' ? body.externalOrderId : undefined;
+      const notification = await marketplace.placeBuyerOrder({
+        lines: lines as { sku: string; quantity: number }[],
+        shippingAddress: address as { country: string; postalCode: string; city: string; line1: string },
+        ...(externalOrderId ? { externalOrderId } : {}),
+      });
+      logger.info({ externalOrderId: notification.externalOrderId }, 'sandbox marketplace: buyer order placed');
+      return sendJson(res, 200, notification);
+    }
+    const order = /^\/sandbox\/marketplace\/orders\/([^/]+)(\/cancel)?$/.exec(path);
+    if (order) {
+      const id = decodeURIComponent(order[1]!);
+      if (order[2] && method === 'POST') {
+        const cancelled = await marketplace.cancelBuyerOrder(id);
+        return cancelled ? sendJson(res, 200, cancelled) : sendJson(res, 404, { error: `no marketplace order ${id}` });
+      }
+      if (!order[2] && method === 'GET') {
+        const [record] = await marketplace.getOrders([id]);
+        return record ? sendJson(res, 200, record) : sendJson(res, 404, { error: `no marketplace order ${id}` });
+      }
+    }
+    if (path === '/sandbox/marketplace/listings' && method === 'GET') {
+      const skus = (url.searchParams.get('sku') ?? '').split(',').filter(Boolean);
+      return sendJson(res, 200, await marketplace.listInventory(skus));
+    }
+    return sendJson(res, 404, { error: `no route for ${method} ${path}` });
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
@@ -265,6 +311,7 @@ export function createSandboxServer(sandbox: Sandbox, logger: Logger, identity?:
       if (method !== 'POST') return sendJson(res, 405, { error: `${method} not allowed` });
       return handleErp(req, res, path);
     }
+    if (path.startsWith('/sandbox/marketplace/')) return handleMarketplace(req, res, url, method);
     if (path === TOKENS_PATH || path === JWKS_PATH || path === ROTATE_PATH) {
       if (!identity) return sendJson(res, 404, { error: 'no identity provider' });
       return handleIdentity(identity, req, res, path, method);

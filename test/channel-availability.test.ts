@@ -4,6 +4,9 @@ import { toGlobalId } from '../common/global-id.js';
 import { contractOperation } from './support/contract.js';
 import { expectedLevel } from './support/expect.js';
 import { AGENT, shopper, startTestStack, type TestStack } from './support/stack.js';
+import { SANDBOX_MARKETPLACE_SECRET } from '../common/config.js';
+import { MARKETPLACE_WEBHOOK_PATH, type MarketplaceOrderNotification } from '../common/systems/marketplace.js';
+import { deliverNotification } from '../sandbox/marketplace-webhook.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -53,6 +56,19 @@ async function wmsStock(sku: string, locationIds: string[]) {
 
 const shipped = (sku: string, channel: string) => ({ idempotencyKey: `chan-${randomUUID()}`, channel, deliveryMethod: 'SHIPPING', lines: [{ sku, quantity: 1 }] });
 
+/**
+ * One unit bought at the marketplace: the buyer's order there, notified to our webhook. Answers whether we took it
+ * (else the checkout's reasons: OUT_OF_STOCK).
+ */
+async function marketplaceBuys(sku: string): Promise<{ taken: boolean; codes: string[] }> {
+  const placed = await stack.sandboxCall('POST', '/sandbox/marketplace/orders', { lines: [{ sku, quantity: 1 }], shippingAddress: { country: 'DE', postalCode: '10115', city: 'Berlin', line1: 'Invalidenstraße 1' }, externalOrderId: `MM-${randomUUID()}` });
+  expect(placed.status).toBe(200);
+  const delivery = await deliverNotification(new URL(MARKETPLACE_WEBHOOK_PATH, stack.urls.gateway).toString(), SANDBOX_MARKETPLACE_SECRET, placed.body as MarketplaceOrderNotification, { baseMs: 20, capMs: 200, maxAttempts: 20 });
+  expect(delivery.status).toBe(200);
+  const answer = delivery.body as { status: string; userErrors: { code: string }[] };
+  return { taken: answer.status === 'ACCEPTED', codes: answer.userErrors.map((e) => e.code) };
+}
+
 describe('channel-aware availability', () => {
   it('availability(channel:) answers by the channel rule: the marketplace sees warehouses only, less the buffer', async () => {
     const { sku, warehouses } = warehouseSku(40);
@@ -76,11 +92,9 @@ describe('channel-aware availability', () => {
     const total = warehouses.reduce((sum, w) => sum + w.available, 0);
     let taken = 0;
     for (let i = 0; i < share + 2; i++) {
-      const { body } = await stack.queryAs(AGENT, PLACE(), { input: shipped(sku, 'MARKETPLACE') });
-      expect(body.errors ?? []).toEqual([]);
-      const answer = (body.data as any).placeOrder;
-      if (answer.order) taken++;
-      else expect(answer.userErrors.map((e: any) => e.code)).toEqual(['OUT_OF_STOCK']);
+      const answer = await marketplaceBuys(sku);
+      if (answer.taken) taken++;
+      else expect(answer.codes).toEqual(['OUT_OF_STOCK']);
     }
     expect(taken).toBe(share);
     expect((await availability(sku, 'MARKETPLACE')).available).toBe(0);
@@ -96,17 +110,21 @@ describe('channel-aware availability', () => {
     const before = await wmsStock(sku, warehouses.map((w) => w.id));
     const marketplaceTries = share + 3;
     const webTries = total;
-    const runs = [
-      ...Array.from({ length: marketplaceTries }, () => ({ channel: 'MARKETPLACE', call: () => stack.queryAs(AGENT, PLACE(), { input: shipped(sku, 'MARKETPLACE') }) })),
-      ...Array.from({ length: webTries }, () => ({ channel: 'WEB', call: () => stack.queryAs(shopper('cust-00002'), PLACE(), { input: { ...shipped(sku, 'WEB'), customerId: 'cust-00002' } }) })),
-    ].sort(() => Math.random() - 0.5);
-    const answers = await Promise.all(runs.map(async (r) => ({ channel: r.channel, body: (await r.call()).body })));
-    const sold = { MARKETPLACE: 0, WEB: 0 } as Record<string, number>;
-    for (const { channel, body } of answers) {
+    const web = async () => {
+      const { body } = await stack.queryAs(shopper('cust-00002'), PLACE(), { input: { ...shipped(sku, 'WEB'), customerId: 'cust-00002' } });
       expect(body.errors ?? []).toEqual([]);
       const answer = (body.data as any).placeOrder;
-      if (answer.order) sold[channel]!++;
-      else expect(answer.userErrors.map((e: any) => e.code)).toEqual(['OUT_OF_STOCK']);
+      return { taken: answer.order !== null, codes: answer.userErrors.map((e: any) => e.code) as string[] };
+    };
+    const runs = [
+      ...Array.from({ length: marketplaceTries }, () => ({ channel: 'MARKETPLACE', call: () => marketplaceBuys(sku) })),
+      ...Array.from({ length: webTries }, () => ({ channel: 'WEB', call: web })),
+    ].sort(() => Math.random() - 0.5);
+    const answers = await Promise.all(runs.map(async (r) => ({ channel: r.channel, answer: await r.call() })));
+    const sold = { MARKETPLACE: 0, WEB: 0 } as Record<string, number>;
+    for (const { channel, answer } of answers) {
+      if (answer.taken) sold[channel]!++;
+      else expect(answer.codes).toEqual(['OUT_OF_STOCK']);
     }
     expect(sold.MARKETPLACE).toBeLessThanOrEqual(share);
     // The web asked for every unit: each one was sold once, to one channel.

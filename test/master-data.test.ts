@@ -167,7 +167,7 @@ describe.each(ERP_ADAPTERS)('with the %s ERP adapter', (adapter) => {
       const { body } = await stack.queryAs(AGENT, '{ systemStatus { systems { system state } readModels { name sequence changeAt appliedAt lagSeconds latestSequence syncState } } }');
       expect(body.errors ?? []).toEqual([]);
       const status = (body.data as any).systemStatus;
-      expect(status.systems.map((s: any) => s.system).sort()).toEqual(['crm', 'ecom', 'erp', 'pos', 'psp', 'tax', 'wms']);
+      expect(status.systems.map((s: any) => s.system).sort()).toEqual(['crm', 'ecom', 'erp', 'marketplace', 'pos', 'psp', 'tax', 'wms']);
       expect(status.readModels.map((r: any) => r.name)).toEqual(['ITEM_MASTER', 'STOCK_POLICIES']);
       for (const model of status.readModels) {
         expect(model.sequence).toBeGreaterThan(0);

@@ -173,6 +173,19 @@ export interface OrderRecord {
   tax?: OrderTaxRecord | null;
   /** Where a shipped order goes, when the checkout was given an address. */
   shippingAddress?: Address | null;
+  /** A marketplace order: which marketplace's, its id there and its acknowledgement window. */
+  marketplace?: OrderMarketplaceRecord | null;
+}
+
+/** Where a marketplace order came from (subgraphs/orders/marketplace). */
+export interface OrderMarketplaceRecord {
+  /** The marketplace's name, e.g. `MEGAMART`. */
+  name: string;
+  externalOrderId: string;
+  /** ISO 8601: when our webhook accepted its notification. */
+  receivedAt: string;
+  /** ISO 8601: by when the marketplace wants it acknowledged (`receivedAt` + MARKETPLACE_ACK_WINDOW_MS). */
+  acknowledgeBy: string;
 }
 
 /** A change of a pickup order's store by reference (see OrderRecord.lastRelocation). */

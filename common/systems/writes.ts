@@ -22,6 +22,9 @@ export const PSP_WRITES = ['authorize', 'voidPayment', 'refund'] as const;
 /** E-commerce is also order management: its exception register (common/systems/exceptions.ts) is written here. */
 export const ECOM_WRITES = [...ORDER_BOOK_WRITES, 'recordException'] as const;
 
+/** The marketplace: the buyer's side (the sandbox's own) and the updates and stock offers we send it. */
+export const MARKETPLACE_WRITES = ['placeBuyerOrder', 'cancelBuyerOrder', 'acknowledgeOrder', 'rejectOrder', 'confirmShipment', 'cancelOrder', 'publishInventory'] as const;
+
 /** Every system's writes, by system. */
 export const WRITE_METHODS = {
   erp: ERP_WRITES,
@@ -32,6 +35,7 @@ export const WRITE_METHODS = {
   ecom: ECOM_WRITES,
   /** The tax engine only quotes: nothing to journal. */
   tax: [],
+  marketplace: MARKETPLACE_WRITES,
 } as const satisfies { readonly [S in SystemName]: readonly string[] };
 
 /** A write method of system `S`. */

@@ -26,6 +26,9 @@ import { ReservationSweeper } from './writes/reservation-sweeper.js';
 import type { StockWriteDeps } from './writes/stock-writes.service.js';
 import { StockWritesResolver } from './writes/stock-writes.resolver.js';
 import { startExceptionRecorder } from './offline/exception-recorder.js';
+import { MarketplaceStockFeed } from './marketplace/marketplace-feed.js';
+import { availabilityOf } from './inventory.service.js';
+import type { MarketplaceListingPort } from './marketplace/ports.js';
 import type { CommittedOrdersPort, ExceptionRegisterPort } from './offline/ports.js';
 import { CompensationProposalResolver, OperationalExceptionResolver, StoreSyncResolver } from './offline/store-sync.resolver.js';
 import type { StoreSyncContext } from './context.js';
@@ -62,6 +65,11 @@ export interface InventoryDeps extends InventoryPorts {
    * @default DefaultChannelAllocationRule with its defaults
    */
   channelRule?: ChannelAllocationRule | undefined;
+  /**
+   * Where the marketplace's stock offer goes (README "Marketplace orders"): every stock change republishes its SKU.
+   * @default none: no stock feed
+   */
+  marketplaceListings?: MarketplaceListingPort | undefined;
 }
 
 export function buildInventorySchema(): Promise<GraphQLSchema> {
@@ -126,10 +134,25 @@ export async function createInventorySubgraph(deps: InventoryDeps): Promise<Subg
   });
   await sweeper.start();
   const stopRecorder = startExceptionRecorder(writeDeps.backbone, exceptions, deps.logger);
+  const feed = deps.marketplaceListings
+    ? new MarketplaceStockFeed({
+        backbone: writeDeps.backbone,
+        listings: deps.marketplaceListings,
+        // One set of loaders per publication: the levels are read fresh, each system asked once for the batch.
+        shareOf: (skus) => {
+          const loaders = createInventoryLoaders(ports);
+          return Promise.all(skus.map(async (sku) => (await availabilityOf(loaders, sku, null, deps.lowStockThreshold, { channel: 'MARKETPLACE', rule: channels })).available));
+        },
+        logger: deps.logger.child({ component: 'marketplace-feed' }),
+        now: writeDeps.now,
+      })
+    : null;
+  feed?.start();
   return {
     ...service,
     async stop() {
       stopRecorder();
+      feed?.stop();
       await sweeper.stop();
       // Sockets first (their subscribers end with them), then whoever subscribes in process.
       await service.stop();

@@ -8,6 +8,7 @@ import type { InventoryPorts } from './ports.js';
 import { ReadModelItemMaster } from './writes/read-model-item-master.js';
 import { SandboxStockWriter } from './writes/sandbox-adapters.js';
 import { SandboxCommittedOrders, SandboxExceptionRegister } from './offline/sandbox-adapters.js';
+import { SandboxMarketplaceListings } from './marketplace/sandbox-marketplace-listings.js';
 
 /** The ports over the environment's systems: stores from the POS, warehouses from the WMS, policy from the ERP's read model. */
 export function inventoryPortsFrom(env: Pick<SubgraphEnvironment, 'systems' | 'resilience' | 'masterData'>): InventoryPorts {
@@ -40,5 +41,6 @@ export function createInventoryFromEnvironment(env: SubgraphEnvironment): Promis
     writes: inventoryWritesFrom(env),
     logger: env.logger.child({ service: 'inventory' }),
     security: securityOf(env),
+    marketplaceListings: new SandboxMarketplaceListings(env.systems.marketplace, env.resilience),
   });
 }

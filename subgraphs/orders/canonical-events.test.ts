@@ -50,8 +50,8 @@ function systems(fail: { release?: boolean; void?: boolean } = {}) {
 }
 
 describe('orderSourceOf / stockSourceOf', () => {
-  it('an order event comes from the store POS or the channel front end; stock from the WMS or the POS', () => {
-    expect((['WEB', 'MOBILE', 'STORE', 'MARKETPLACE', 'CALL_CENTER'] as const).map(orderSourceOf)).toEqual(['WEB', 'MOBILE', 'POS', 'WEB', 'WEB']);
+  it('an order event comes from the store POS, the channel front end or the marketplace; stock from the WMS or the POS', () => {
+    expect((['WEB', 'MOBILE', 'STORE', 'MARKETPLACE', 'CALL_CENTER'] as const).map(orderSourceOf)).toEqual(['WEB', 'MOBILE', 'POS', 'MARKETPLACE', 'WEB']);
     expect([stockSourceOf('wh-01'), stockSourceOf('store-003')]).toEqual(['WMS', 'POS']);
   });
 });

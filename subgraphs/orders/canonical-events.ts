@@ -10,7 +10,7 @@ import type { ChannelCode, SalesOrder } from './ports.js';
  */
 
 /** The system an order's events come from: the store's POS, else the channel's front end. */
-export const orderSourceOf = (channel: ChannelCode): EventSource => (channel === 'STORE' ? 'POS' : channel === 'MOBILE' ? 'MOBILE' : 'WEB');
+export const orderSourceOf = (channel: ChannelCode): EventSource => (channel === 'STORE' ? 'POS' : channel === 'MOBILE' ? 'MOBILE' : channel === 'MARKETPLACE' ? 'MARKETPLACE' : 'WEB');
 
 /** Stock at a warehouse is the WMS's, at a store the POS's. */
 export const stockSourceOf = (locationId: string): EventSource => (locationId.startsWith('wh-') ? 'WMS' : 'POS');

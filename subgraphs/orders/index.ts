@@ -24,6 +24,10 @@ import { routeBatch, systemOfOrderId } from './routing.js';
 import { OrderStatusChangeResolver } from './status/order-status-change.resolver.js';
 import { OrderStatusFeed, type OrderKeys, type OrderKeysLookup } from './status/order-status-feed.js';
 import { ProductVariant } from './variant.js';
+import { MarketplaceSync } from './marketplace/marketplace-sync.js';
+import { marketplaceWebhook } from './marketplace/marketplace-webhook.js';
+import { MARKETPLACE_WEBHOOK_PATH } from '../../common/systems/marketplace.js';
+import type { MarketplacePort } from './marketplace/ports.js';
 
 export interface OrdersDeps extends OrdersPorts {
   checkout: Omit<CheckoutDeps, 'loadOrder'>;
@@ -37,6 +41,12 @@ export interface OrdersDeps extends OrdersPorts {
   checkoutRecovery?: { staleMs?: number | undefined; intervalMs?: number | undefined } | undefined;
   /** Token verification and production settings. @default every caller anonymous, development settings */
   security?: SubgraphSecurity | undefined;
+  /**
+   * The marketplace connector (README "Marketplace orders"): its seller API, the webhook's secret, the
+   * acknowledgement window and how often to look for missed ones.
+   * @default none: no webhook, nothing told to a marketplace
+   */
+  marketplace?: { seller: MarketplacePort; secret: string | undefined; ackWindowMs: number; sweepMs: number } | undefined;
 }
 
 export function buildOrdersSchema(): Promise<GraphQLSchema> {
@@ -70,7 +80,7 @@ export function orderKeysLookup(orderBooks: OrderBooks): OrderKeysLookup {
  * any) and its recovery of abandoned checkouts run until the service stops.
  */
 export async function createOrdersSubgraph(deps: OrdersDeps): Promise<SubgraphService> {
-  const { logger, checkout, lifecycle: lifecyclePorts, subscriberCapacity, orderKeyCacheSize, checkoutRecovery, security, ...ports } = deps;
+  const { logger, checkout, lifecycle: lifecyclePorts, subscriberCapacity, orderKeyCacheSize, checkoutRecovery, security, marketplace, ...ports } = deps;
   const lifecycle: LifecyclePorts = { logger, ...lifecyclePorts };
   const statusChanges = new OrderStatusFeed({
     backbone: checkout.backbone,
@@ -79,11 +89,33 @@ export async function createOrdersSubgraph(deps: OrdersDeps): Promise<SubgraphSe
     keyCacheSize: orderKeyCacheSize,
     logger,
   });
+  // Reads for the connector's decisions come fresh from the systems, never from a request's cache.
+  const loadOrder = async (id: string) => {
+    const system = systemOfOrderId(id);
+    return system ? ((await ports.orderBooks[system].getOrders([id]))[0] ?? null) : null;
+  };
+  const sync = marketplace
+    ? new MarketplaceSync({ backbone: checkout.backbone, events: checkout.events, marketplace: marketplace.seller, loadOrder, logger: logger.child({ component: 'marketplace' }), sweepMs: marketplace.sweepMs, now: checkout.now })
+    : null;
+  const webhook = marketplace
+    ? marketplaceWebhook({
+        secret: marketplace.secret,
+        logger: logger.child({ component: 'marketplace' }),
+        intake: {
+          checkout: { ...checkout, loadOrder },
+          lifecycle: { ...lifecycle, orderBooks: ports.orderBooks, loadOrder, idempotency: checkout.idempotency, events: checkout.events, now: checkout.now },
+          ackWindowMs: marketplace.ackWindowMs,
+          logger,
+          now: checkout.now,
+        },
+      })
+    : null;
   const service = await createSubgraphService<OrdersContext>({
     name: 'orders',
     schema: await buildOrdersSchema(),
     logger,
     ...security,
+    routes: webhook ? { [MARKETPLACE_WEBHOOK_PATH]: webhook } : {},
     context: (base) => ({ ...base, ports, checkout, lifecycle, statusChanges, loaders: createOrdersLoaders(ports) }),
   });
   const moves = { ...lifecycle, events: checkout.events, now: checkout.now };
@@ -99,6 +131,7 @@ export async function createOrdersSubgraph(deps: OrdersDeps): Promise<SubgraphSe
     ...checkoutRecovery,
   });
   await recovery.start();
+  sync?.start();
   const metrics = security?.metrics?.registry;
   // Order aging at scrape time, from the order systems (an aging report); a scrape while they are down reads nothing.
   const unread = metrics
@@ -118,6 +151,7 @@ export async function createOrdersSubgraph(deps: OrdersDeps): Promise<SubgraphSe
     async stop() {
       for (const stopReading of unread) stopReading();
       await recovery.stop();
+      await sync?.stop();
       // Sockets first (their subscribers end with them), then whoever subscribes in process.
       await service.stop();
       statusChanges.close();

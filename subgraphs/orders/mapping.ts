@@ -55,6 +55,7 @@ export function toOrder(o: SalesOrder): Order {
     shippingAddress: o.shippingAddress ? Object.assign(new ShippingAddress(), { ...o.shippingAddress }) : null,
     placedAt: o.placedAt,
     correlationId: o.correlationId,
+    marketplaceSource: o.marketplace ?? null,
   });
 }
 

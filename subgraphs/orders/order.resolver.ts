@@ -9,6 +9,7 @@ import { OrderEvent } from './order-event.js';
 import { Return } from './return.js';
 import { Shipment } from './shipment.js';
 import { toTimeline } from './timeline.js';
+import { MarketplaceOrder, toMarketplaceOrder } from './marketplace/marketplace-order.js';
 
 /** Longest id or number accepted; anything longer is a client bug, not an order. */
 export const MAX_KEY_LENGTH = 200;
@@ -52,6 +53,12 @@ export class OrderResolver {
   @FieldResolver(() => [Return], { nullable: true, description: 'Returns, from the system that holds the order; null while it is unavailable.' })
   async returns(@Root() order: Order, @Ctx() ctx: OrdersContext): Promise<Return[]> {
     return (await ctx.loaders.returnsByOrder.load(order.id)).map(toReturn);
+  }
+
+  @Directive('@requiresScopes(scopes: [["agent"]])')
+  @FieldResolver(() => MarketplaceOrder, { nullable: true, description: 'A MARKETPLACE order\'s side at the marketplace (its id there, the acknowledgement window); null for every other order. For service agents.' })
+  async marketplace(@Root() order: Order, @Ctx() ctx: OrdersContext): Promise<MarketplaceOrder | null> {
+    return order.marketplaceSource ? toMarketplaceOrder(order.marketplaceSource, await ctx.loaders.eventsByOrder.load(order.id), new Date()) : null;
   }
 
   @FieldResolver(() => [OrderEvent], { nullable: true, description: 'What happened to the order, oldest first, from the event backbone.' })

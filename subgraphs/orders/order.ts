@@ -1,3 +1,4 @@
+import type { OrderMarketplaceRecord } from '../../common/systems/records.js';
 import { Directive, Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DateTimeScalar, Money, PageInfo } from '../../common/graphql-types.js';
 import { Customer } from './customer.js';
@@ -134,6 +135,9 @@ export class Order {
 
   @Field(() => String, { description: 'Correlation id of the request that placed the order; its events carry it too.' })
   correlationId!: string;
+
+  /** Not a field: what `marketplace` is resolved from (OrderResolver). */
+  marketplaceSource!: OrderMarketplaceRecord | null;
 }
 
 @ObjectType('OrderEdge')

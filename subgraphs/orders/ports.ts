@@ -1,7 +1,7 @@
 import type { CanonicalEvent } from '../../common/events.js';
 import type { MoneyValue } from '../../common/money.js';
 import type { SystemName } from '../../common/resilience.js';
-import type { Address, OrderTaxRecord } from '../../common/systems/records.js';
+import type { Address, OrderMarketplaceRecord, OrderTaxRecord } from '../../common/systems/records.js';
 
 export type OrderStatusCode = 'PLACED' | 'CONFIRMED' | 'READY_FOR_PICKUP' | 'PICKED_UP' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED' | 'PARTIALLY_RETURNED' | 'RETURNED';
 export type ChannelCode = 'WEB' | 'MOBILE' | 'STORE' | 'MARKETPLACE' | 'CALL_CENTER';
@@ -50,6 +50,8 @@ export interface SalesOrder {
   tax?: OrderTaxRecord | null;
   /** Where a shipped order goes, when the checkout was given an address. */
   shippingAddress?: Address | null;
+  /** Where a marketplace order came from (channel MARKETPLACE, through the webhook). */
+  marketplace?: OrderMarketplaceRecord | null;
 }
 
 export interface OrderShipment {

@@ -14,8 +14,8 @@ const CONTRACT = /* GraphQL */ `
   enum DeliveryMethod { SHIPPING PICKUP SHIP_FROM_STORE }
   enum ShipmentStatus { PENDING SHIPPED DELIVERED }
   enum ReturnStatus { REQUESTED RECEIVED REFUNDED }
-  enum EventType { ORDER_PLACED PAYMENT_AUTHORIZED INVENTORY_RESERVED INVENTORY_RELEASED ORDER_CONFIRMED READY_FOR_PICKUP PICKED_UP ORDER_SHIPPED ORDER_DELIVERED ORDER_CANCELLED RETURN_REQUESTED RETURN_RECEIVED REFUND_ISSUED INVOICE_ISSUED JOURNAL_POSTED POSTING_FAILED INVENTORY_ADJUSTED MASTER_DATA_REJECTED LOYALTY_POINTS_EARNED LOYALTY_POINTS_REVERSED PICKUP_LOCATION_CHANGED STOCK_EXCEPTION_RAISED TAX_ESTIMATED }
-  enum EventSource { WEB MOBILE POS WMS ERP CRM PSP }
+  enum EventType { ORDER_PLACED PAYMENT_AUTHORIZED INVENTORY_RESERVED INVENTORY_RELEASED ORDER_CONFIRMED READY_FOR_PICKUP PICKED_UP ORDER_SHIPPED ORDER_DELIVERED ORDER_CANCELLED RETURN_REQUESTED RETURN_RECEIVED REFUND_ISSUED INVOICE_ISSUED JOURNAL_POSTED POSTING_FAILED INVENTORY_ADJUSTED MASTER_DATA_REJECTED LOYALTY_POINTS_EARNED LOYALTY_POINTS_REVERSED PICKUP_LOCATION_CHANGED STOCK_EXCEPTION_RAISED TAX_ESTIMATED MARKETPLACE_ORDER_ACKNOWLEDGED MARKETPLACE_ORDER_REJECTED MARKETPLACE_SHIPMENT_CONFIRMED MARKETPLACE_CANCELLATION_CONFIRMED ORDER_EXCEPTION_RAISED }
+  enum EventSource { WEB MOBILE POS WMS ERP CRM PSP MARKETPLACE }
   type Order @key(fields: "id") {
     id: ID!
     number: String!
@@ -35,8 +35,11 @@ const CONTRACT = /* GraphQL */ `
     correlationId: String!
     shipments: [Shipment!]
     returns: [Return!]
+    marketplace: MarketplaceOrder
     timeline: [OrderEvent!]
   }
+  enum MarketplaceAcknowledgement { PENDING ACKNOWLEDGED LATE MISSED }
+  type MarketplaceOrder { marketplace: String! externalOrderId: String! receivedAt: DateTime! acknowledgeBy: DateTime! acknowledgement: MarketplaceAcknowledgement! acknowledgedAt: DateTime }
   type OrderLine { sku: String! quantity: Int! unitPrice: Money! lineTotal: Money! tax: LineTax variant: ProductVariant }
   enum TaxStatus { CALCULATED ESTIMATED }
   enum TaxBasis { ENGINE LAST_RATE DEFAULT_RATE }
@@ -131,6 +134,7 @@ describe('orders subgraph schema', () => {
     expect(stated).toEqual({
       'Customer.orders': scopes('shopper', 'agent'),
       'Location.pickupQueue': scopes('store', 'agent'),
+      'Order.marketplace': scopes('agent'),
       'Query.order': '@authenticated',
       'Query.orderByNumber': '@authenticated',
       'Query.openOrders': '@requiresScopes(scopes: [["agent"], ["finance"], ["ops"]])',

@@ -38,6 +38,12 @@ const SUMMARIES: { readonly [K in EventType]: (event: EventOf<K>) => string } = 
   LOYALTY_POINTS_EARNED: ({ data: d }) => `${plural(d.points, 'loyalty point', 'loyalty points')} earned`,
   LOYALTY_POINTS_REVERSED: ({ data: d }) => `${plural(d.points, 'loyalty point', 'loyalty points')} reversed for return ${d.returnId}`,
   TAX_ESTIMATED: ({ data: d }) => `Tax estimated at ${d.rateBp / 100} % (${d.basis === 'LAST_RATE' ? 'last known rate' : 'default rate'} for ${d.country}), flagged for review: ${d.reason}`,
+  MARKETPLACE_ORDER_ACKNOWLEDGED: ({ data: d }) => `Acknowledged to ${d.marketplace} as ${d.externalOrderId}${d.late ? ' (after its acknowledgement window)' : ''}`,
+  // Names no order of ours (none was made): a timeline never shows it.
+  MARKETPLACE_ORDER_REJECTED: ({ data: d }) => `${d.marketplace} order ${d.externalOrderId} rejected: ${d.reasons.join(', ')}`,
+  MARKETPLACE_SHIPMENT_CONFIRMED: ({ data: d }) => `Shipment confirmed to ${d.marketplace}${opt(d.trackingNumber, (t) => ` (tracking ${t})`)}`,
+  MARKETPLACE_CANCELLATION_CONFIRMED: ({ data: d }) => `Cancellation confirmed to ${d.marketplace}: ${d.reason}`,
+  ORDER_EXCEPTION_RAISED: ({ data: d }) => `Exception ${d.kind} for customer service: ${d.detail}`,
   // A location's event (it names no order): a timeline never shows it.
   STOCK_EXCEPTION_RAISED: (e) => `${e.data.kind} at ${e.locationId ?? 'a location'}: ${plural(e.data.shortfall, 'unit', 'units')} of ${e.sku ?? 'a SKU'} short`,
 };

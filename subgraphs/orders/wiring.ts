@@ -7,6 +7,7 @@ import { SandboxPickupQueue } from './adapters/sandbox-pickup-queue.js';
 import { SandboxShipments } from './adapters/sandbox-shipments.js';
 import { sandboxCheckout } from './checkout/sandbox-adapters.js';
 import { createOrdersSubgraph } from './index.js';
+import { SandboxMarketplaceSeller } from './marketplace/sandbox-marketplace.js';
 import {
   SandboxLifecycleStock,
   SandboxOrderStatusWriter,
@@ -36,6 +37,12 @@ export function createOrdersFromEnvironment(env: SubgraphEnvironment): Promise<S
     },
     logger,
     checkoutRecovery: env.config.checkoutRecovery,
+    marketplace: {
+      seller: new SandboxMarketplaceSeller(env.systems.marketplace, env.resilience),
+      secret: env.config.marketplace.webhookSecret,
+      ackWindowMs: env.config.marketplace.ackWindowMs,
+      sweepMs: env.config.marketplace.sweepMs,
+    },
     security: securityOf(env),
   });
 }

@@ -50,6 +50,11 @@ export const DEFAULT_EVENT_DATA: { readonly [T in EventType]: EventDataByType[T]
   LOYALTY_POINTS_EARNED: { customerId: 'cust-1', points: 10, balance: 110, reference: 'loy-ord-1-earn' },
   LOYALTY_POINTS_REVERSED: { customerId: 'cust-1', points: 5, balance: 105, reference: 'loy-ret-1-reverse', returnId: 'ret-1' },
   TAX_ESTIMATED: { basis: 'DEFAULT_RATE', country: 'DE', postalCode: '10115', rateBp: 1900, taxTotal: 399, currency: 'EUR', reason: 'TAX_UNAVAILABLE' },
+  MARKETPLACE_ORDER_ACKNOWLEDGED: { marketplace: 'MEGAMART', externalOrderId: 'MM-00000001', acknowledgeBy: '2026-03-01T10:15:00.000Z', late: false },
+  MARKETPLACE_ORDER_REJECTED: { marketplace: 'MEGAMART', externalOrderId: 'MM-00000002', reasons: ['OUT_OF_STOCK'] },
+  MARKETPLACE_SHIPMENT_CONFIRMED: { marketplace: 'MEGAMART', externalOrderId: 'MM-00000001', shipmentId: 'shp-1', carrier: 'DHL', trackingNumber: '00340434161234567890' },
+  MARKETPLACE_CANCELLATION_CONFIRMED: { marketplace: 'MEGAMART', externalOrderId: 'MM-00000001', reason: 'Cancelled by the buyer' },
+  ORDER_EXCEPTION_RAISED: { exceptionId: 'exc-ack-ord-w-1', kind: 'ACK_WINDOW_MISSED', detail: 'not acknowledged to MEGAMART by 2026-03-01T10:15:00.000Z' },
   STOCK_EXCEPTION_RAISED: { exceptionId: 'exc-1', kind: 'OVERSOLD', transactionId: 'pos-txn-1', quantity: 2, shortfall: 1, onHandShortfall: 0, occurredAt: '2026-03-01T10:00:00.000Z', proposal: [{ orderId: 'ord-w-1', orderNumber: 'W-1', quantity: 1, action: 'CANCEL', rerouteLocationId: null }] },
 };
 
@@ -78,6 +83,11 @@ export const DEFAULT_EVENT_SOURCE: { readonly [T in EventType]: EventSource } = 
   LOYALTY_POINTS_REVERSED: 'CRM',
   TAX_ESTIMATED: 'WEB',
   STOCK_EXCEPTION_RAISED: 'POS',
+  MARKETPLACE_ORDER_ACKNOWLEDGED: 'MARKETPLACE',
+  MARKETPLACE_ORDER_REJECTED: 'MARKETPLACE',
+  MARKETPLACE_SHIPMENT_CONFIRMED: 'MARKETPLACE',
+  MARKETPLACE_CANCELLATION_CONFIRMED: 'MARKETPLACE',
+  ORDER_EXCEPTION_RAISED: 'MARKETPLACE',
 };
 
 /**

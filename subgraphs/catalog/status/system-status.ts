@@ -7,7 +7,7 @@ registerEnumType(SystemState, { name: 'SystemState', description: 'UP; DEGRADED 
 
 @ObjectType('SystemHealth', { description: 'A system of record as this graph sees it.' })
 export class SystemHealth {
-  @Field(() => String, { description: 'erp, pos, wms, crm, psp, ecom or tax.' })
+  @Field(() => String, { description: 'erp, pos, wms, crm, psp, ecom, tax or marketplace.' })
   system!: string;
 
   @Field(() => SystemState)

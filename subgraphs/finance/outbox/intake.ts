@@ -64,6 +64,12 @@ export function priceOf(event: CanonicalEvent): Priced {
     case 'STOCK_EXCEPTION_RAISED':
     // The estimate is in the order's lines; the sale that books it comes at the hand-over.
     case 'TAX_ESTIMATED':
+    // What the marketplace was told, and exceptions for customer service: the sale books at the hand-over as any other.
+    case 'MARKETPLACE_ORDER_ACKNOWLEDGED':
+    case 'MARKETPLACE_ORDER_REJECTED':
+    case 'MARKETPLACE_SHIPMENT_CONFIRMED':
+    case 'MARKETPLACE_CANCELLATION_CONFIRMED':
+    case 'ORDER_EXCEPTION_RAISED':
       return { ok: false, reason: `${event.type} books nothing` };
     default:
       return assertNever(event);

@@ -99,6 +99,11 @@ export function stockChangesOf(event: CanonicalEvent): StockChangeValue[] {
     // Raised beside the INVENTORY_ADJUSTED that moved the units; it moves none itself.
     case 'STOCK_EXCEPTION_RAISED':
     case 'TAX_ESTIMATED':
+    case 'MARKETPLACE_ORDER_ACKNOWLEDGED':
+    case 'MARKETPLACE_ORDER_REJECTED':
+    case 'MARKETPLACE_SHIPMENT_CONFIRMED':
+    case 'MARKETPLACE_CANCELLATION_CONFIRMED':
+    case 'ORDER_EXCEPTION_RAISED':
       return [];
     default:
       return assertNever(event);

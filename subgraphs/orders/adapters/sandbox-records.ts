@@ -25,6 +25,7 @@ export const toSalesOrder = (o: OrderRecord): SalesOrder => ({
   checkoutReference: o.checkoutReference ?? null,
   tax: o.tax ? { ...o.tax } : null,
   shippingAddress: o.shippingAddress ? { ...o.shippingAddress } : null,
+  marketplace: o.marketplace ? { ...o.marketplace } : null,
 });
 
 export const toOrderReturn = (r: ReturnRecord): OrderReturn => ({

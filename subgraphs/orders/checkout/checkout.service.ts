@@ -9,6 +9,7 @@ import { runIdempotent, userError, type UserErrorValue } from '../../../common/i
 export { callerOf, type CallerScope };
 import type { Logger } from '../../../common/logger.js';
 import type { MoneyValue } from '../../../common/money.js';
+import type { OrderMarketplaceRecord } from '../../../common/systems/records.js';
 import { lineErrors, MAX_LINES } from '../line-rules.js';
 import { checkoutCancelReference, completeCancellation, moveEventId, orderSourceOf, stockLinesOf, stockSourceOf } from '../canonical-events.js';
 import type { ChannelCode, DeliveryMethodCode, OrderSystem, SalesOrder, SalesOrderLine } from '../ports.js';
@@ -31,6 +32,8 @@ export interface PlaceOrderRequest {
   paymentToken?: string | null | undefined;
   /** Where a shipped order goes (and is taxed); without it, the fulfilment location's address is the tax address. */
   shippingAddress?: ShippingAddressValue | null | undefined;
+  /** Set only by the marketplace connector (subgraphs/orders/marketplace): where the order came from. */
+  marketplace?: OrderMarketplaceRecord | undefined;
 }
 
 export interface ShippingAddressValue {
@@ -84,7 +87,7 @@ export async function placeOrderObserved(deps: CheckoutDeps, scope: CallerScope,
 }
 
 /** What is stored under an idempotency key: enough to give the same answer again. */
-interface StoredOutcome {
+export interface StoredOutcome {
   orderId: string | null;
   userErrors: UserErrorValue[];
 }
@@ -123,6 +126,10 @@ function shippingAddressErrors(input: PlaceOrderRequest): UserErrorValue[] {
  * is given back so that the client's retry can run. Every step publishes its canonical event.
  */
 export async function placeOrder(deps: CheckoutDeps, scope: CallerScope, request: PlaceOrderRequest): Promise<PlaceOrderOutcome> {
+  // The marketplace's orders come from the marketplace itself (its signed webhook), paid there: no client places one.
+  if (request.channel === 'MARKETPLACE' || request.marketplace) {
+    return { order: null, userErrors: [userError('INVALID_INPUT', 'MARKETPLACE orders arrive from the marketplace through its webhook (README "Marketplace orders")', 'channel')] };
+  }
   const input = { ...request, customerId: customerOfOrder(scope, request.customerId) };
   const { idempotencyKey: key, ...rest } = input;
   return runIdempotent<StoredOutcome, PlaceOrderOutcome>({
@@ -136,10 +143,22 @@ export async function placeOrder(deps: CheckoutDeps, scope: CallerScope, request
     // When the saga throws, what it left is found again: the retry under this key resumes the checkout's order (or
     // finds its commitment), and checkout recovery undoes what no retry comes for. So the key may be given back.
     run: async () => {
-      const { stored, order } = await runSaga(deps, scope, input);
+      const { stored, order } = await runSaga(deps, scope, input, checkoutReferenceOf(scope, key));
       return { stored, outcome: { order, userErrors: stored.userErrors } };
     },
   });
+}
+
+/**
+ * A marketplace order through the one checkout saga, under the reference the connector derived from the
+ * marketplace's order id (its retry, after a crash too, resumes the same order). No idempotency record of its own:
+ * the connector's kernel run is that. Paid at the marketplace, so no PSP step; a guest order (the buyer is the
+ * marketplace's customer, not ours).
+ */
+export async function placeMarketplaceOrder(deps: CheckoutDeps, scope: CallerScope, reference: string, request: PlaceOrderRequest & { marketplace: OrderMarketplaceRecord }): Promise<PlaceOrderOutcome & { stored: StoredOutcome }> {
+  const input: PlaceOrderRequest = { ...request, channel: 'MARKETPLACE', customerId: null, paymentToken: null, pickupLocationId: null };
+  const { stored, order } = await runSaga(deps, scope, input, reference);
+  return { order, userErrors: stored.userErrors, stored };
 }
 
 /**
@@ -159,13 +178,13 @@ function customerOfOrder(scope: CallerScope, customerId: string | null | undefin
   }
 }
 
-async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrderRequest): Promise<{ stored: StoredOutcome; order: SalesOrder | null }> {
+async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrderRequest, reference: string): Promise<{ stored: StoredOutcome; order: SalesOrder | null }> {
   const fail = (userErrors: UserErrorValue[]) => ({ stored: { orderId: null, userErrors }, order: null });
   const shapeErrors = validateShape(input);
   if (shapeErrors.length) return fail(shapeErrors);
 
   const now = deps.now ?? (() => new Date());
-  const checkout = { reference: checkoutReferenceOf(scope, input.idempotencyKey) };
+  const checkout = { reference };
   // A retry under the same key whose first run recorded the order (its answer was lost, or the PSP failed): that
   // order is the checkout's, resumed where it stopped; never a second one.
   const earlier = input.idempotencyKey ? (await deps.orders.forCheckout([checkout.reference]))[0] : null;
@@ -259,6 +278,7 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
       checkoutReference: checkout.reference,
       tax: tax?.tax ?? null,
       shippingAddress: input.shippingAddress ? { ...input.shippingAddress, country: input.shippingAddress.country.toUpperCase() } : null,
+      ...(input.marketplace ? { marketplace: { ...input.marketplace } } : {}),
     });
   } catch (error) {
     // Not given back here: the order may have been recorded all the same (a timeout after the write). The retry
@@ -416,12 +436,21 @@ async function pay(deps: CheckoutDeps, input: PlaceOrderRequest, order: SalesOrd
   const fail = (userErrors: UserErrorValue[]) => ({ stored: { orderId: null, userErrors }, order: null });
   const meta = { correlationId: order.correlationId, orderId: order.id };
   const method = input.paymentMethod ?? 'CARD';
+  // A marketplace order was paid at the marketplace: nothing to authorize here.
+  if (order.channel === 'MARKETPLACE') return confirm(deps, order, system);
   const payment = await deps.payments.authorize({ orderId: order.id, amount: order.total, method, token: input.paymentToken ?? null, reference: order.checkoutReference ?? null });
   if (payment.status === 'DECLINED') {
     await cancelPlaced(deps, order, system, 'Payment declined');
     return fail([userError('PAYMENT_DECLINED', 'the payment was declined', 'paymentToken')]);
   }
   await deps.events.emit([createEvent('PAYMENT_AUTHORIZED', { paymentId: payment.paymentId, amount: order.total.minor, currency: order.total.currency, method }, { ...meta, id: `evt-${order.id}-authorized`, source: 'PSP', occurredAt: now() })]);
+  return confirm(deps, order, system);
+}
+
+/** PLACED → CONFIRMED once paid for (or, for a marketplace order, once recorded). */
+async function confirm(deps: CheckoutDeps, order: SalesOrder, system: OrderSystem): Promise<{ stored: StoredOutcome; order: SalesOrder | null }> {
+  const now = deps.now ?? (() => new Date());
+  const fail = (userErrors: UserErrorValue[]) => ({ stored: { orderId: null, userErrors }, order: null });
   const confirmed = await deps.orders.compareAndSetStatus(system, order.id, 'PLACED', 'CONFIRMED');
   if (!confirmed.moved) {
     if (confirmed.order?.status === 'CONFIRMED') {

@@ -150,6 +150,7 @@ export class SandboxOrderWriter implements OrderWriterPort {
       checkoutReference: draft.checkoutReference ?? null,
       ...(draft.tax ? { tax: draft.tax } : {}),
       ...(draft.shippingAddress ? { shippingAddress: draft.shippingAddress } : {}),
+      ...(draft.marketplace ? { marketplace: { ...draft.marketplace } } : {}),
     };
     return toSalesOrder(await this.books[system].createOrder(record));
   }

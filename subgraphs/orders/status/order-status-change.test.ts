@@ -1,7 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../../common/auth/principal.js';
-import type { AppConfig } from '../../../common/config.js';
+import { loadConfig } from '../../../common/config.js';
 import { runInScope } from '../../../common/correlation.js';
 import { fromGlobalId, toGlobalId } from '../../../common/global-id.js';
 import { InMemoryIdempotencyStore } from '../../../common/idempotency.js';
@@ -39,8 +39,8 @@ beforeAll(async () => {
   backbone = new CountingBackbone();
   backbone.load(sandbox.data.events);
   service = await createOrdersFromEnvironment({
-    // The orders wiring reads no configuration.
-    config: {} as AppConfig,
+    // The defaults: the wiring reads checkout recovery, tax and the marketplace connector's settings.
+    config: loadConfig({}),
     systems: sandbox.systems,
     backbone,
     idempotency: new InMemoryIdempotencyStore(),

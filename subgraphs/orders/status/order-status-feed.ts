@@ -59,6 +59,11 @@ export function statusChangeOf(event: CanonicalEvent): OrderStatusChangeValue | 
     case 'LOYALTY_POINTS_REVERSED':
     case 'STOCK_EXCEPTION_RAISED':
     case 'TAX_ESTIMATED':
+    case 'MARKETPLACE_ORDER_ACKNOWLEDGED':
+    case 'MARKETPLACE_ORDER_REJECTED':
+    case 'MARKETPLACE_SHIPMENT_CONFIRMED':
+    case 'MARKETPLACE_CANCELLATION_CONFIRMED':
+    case 'ORDER_EXCEPTION_RAISED':
       return null;
     default:
       return assertNever(event);
