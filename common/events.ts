@@ -45,6 +45,8 @@ export const EVENT_TYPES = [
   'MARKETPLACE_SHIPMENT_CONFIRMED',
   /** The marketplace was told the order is cancelled (by its buyer, or by us). */
   'MARKETPLACE_CANCELLATION_CONFIRMED',
+  /** A shipped order's fulfilment moved to another location after a pick shortage (`shortLines`): released there, committed here. */
+  'ORDER_REROUTED',
   /** An order needs customer service (`data.kind`: ACK_WINDOW_MISSED, REROUTE_FAILED), recorded in the exception register. */
   'ORDER_EXCEPTION_RAISED',
 ] as const;
@@ -160,6 +162,8 @@ export interface EventDataByType {
   MARKETPLACE_ORDER_REJECTED: MarketplaceRefData & { reasons: string[] };
   MARKETPLACE_SHIPMENT_CONFIRMED: MarketplaceRefData & { shipmentId: string; carrier: string | null; trackingNumber: string | null };
   MARKETPLACE_CANCELLATION_CONFIRMED: MarketplaceRefData & { reason: string };
+  /** `lines`: every line of the order, moved; `shortLines`: what the shelf at `fromLocationId` lacked. The status does not move. */
+  ORDER_REROUTED: StatusMove & { fromLocationId: string; toLocationId: string; lines: StockLineData[]; shortLines: StockLineData[] };
   /** `detail`: one sentence for the agent. The register's record has the exception's id. */
   ORDER_EXCEPTION_RAISED: { exceptionId: string; kind: 'ACK_WINDOW_MISSED' | 'REROUTE_FAILED'; detail: string };
 }

@@ -117,18 +117,21 @@ export class OrderBook {
   }
 
   /**
-   * A pickup order's store changes (pickup and fulfilment location both), by compare-and-swap: only while its status
-   * is one of `statuses` and it is picked up at `fromLocationId`; else not ok with the order as it is. The same change
+   * An order's location changes, by compare-and-swap: a pickup order's store (pickup and fulfilment location both),
+   * a shipped order's fulfilment location (a reroute); only while its status is one of `statuses` and it is at
+   * `fromLocationId`; else not ok with the order as it is. The same change
    * again (its first answer was lost) answers ok. The change is remembered (`lastRelocation`) until settled.
    */
   async moveOrderLocation(id: string, statuses: readonly OrderRecord['status'][], fromLocationId: string, toLocationId: string, reference: string): Promise<CasResult<OrderRecord>> {
     const record = this.orders.get(id);
-    if (record && record.lastRelocation?.reference === reference && record.pickupLocationId === toLocationId) return { ok: true, record };
-    if (!record || record.deliveryMethod !== 'PICKUP' || !statuses.includes(record.status) || record.pickupLocationId !== fromLocationId) return { ok: false, record: record ?? null };
-    record.pickupLocationId = toLocationId;
+    // A pickup order is where it is collected; a shipped one where it leaves from (a reroute after a pick shortage).
+    const locationOf = (r: OrderRecord) => (r.deliveryMethod === 'PICKUP' ? r.pickupLocationId : r.fulfillmentLocationId);
+    if (record && record.lastRelocation?.reference === reference && locationOf(record) === toLocationId) return { ok: true, record };
+    if (!record || !statuses.includes(record.status) || locationOf(record) !== fromLocationId) return { ok: false, record: record ?? null };
+    if (record.deliveryMethod === 'PICKUP') record.pickupLocationId = toLocationId;
     record.fulfillmentLocationId = toLocationId;
     record.lastRelocation = { reference, fromLocationId, toLocationId, settled: false, at: callTime().toISOString() };
-    this.relocated(record, fromLocationId);
+    if (record.deliveryMethod === 'PICKUP') this.relocated(record, fromLocationId);
     return { ok: true, record };
   }
 

@@ -9,14 +9,14 @@ import type { SalesOrder } from './ports.js';
  *
  * - shopper: their own orders. Another customer's order reads as null and is moved as an unknown id would be,
  *   so its existence does not leak.
- * - store associate: orders picked up at or fulfilled from their location; they move pickups at their store and
- *   ship what leaves it.
+ * - store associate: orders picked up at or fulfilled from their location; they move pickups at their store,
+ *   ship what leaves it and report what its shelf lacks (a pick shortage).
  * - agent: every order; cancels, returns, deliveries and changes of pickup store (the shopper may change their own).
  * - finance: every order, read only.
  */
 
 /** What a caller wants to do with an order. */
-export type OrderAction = 'read' | 'pickup' | 'ship' | 'deliver' | 'cancel' | 'return' | 'receive-return' | 'change-pickup';
+export type OrderAction = 'read' | 'pickup' | 'ship' | 'deliver' | 'cancel' | 'return' | 'receive-return' | 'change-pickup' | 'report-shortage';
 
 /** allow; hide (answer as for an unknown id); forbid (a FORBIDDEN error). */
 export type OrderAccess = 'allow' | 'hide' | 'forbid';
@@ -44,6 +44,8 @@ export function orderAccess(principal: Principal, order: SalesOrder, action: Ord
           return pickupStoreOf(order) === here ? 'allow' : 'forbid';
         case 'ship':
         case 'deliver':
+        // The shelf that came up short is the one the order is picked from.
+        case 'report-shortage':
           return order.fulfillmentLocationId === here ? 'allow' : 'forbid';
         case 'receive-return':
           // Returned goods are booked in where the order was fulfilled from.

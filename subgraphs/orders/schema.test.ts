@@ -14,7 +14,7 @@ const CONTRACT = /* GraphQL */ `
   enum DeliveryMethod { SHIPPING PICKUP SHIP_FROM_STORE }
   enum ShipmentStatus { PENDING SHIPPED DELIVERED }
   enum ReturnStatus { REQUESTED RECEIVED REFUNDED }
-  enum EventType { ORDER_PLACED PAYMENT_AUTHORIZED INVENTORY_RESERVED INVENTORY_RELEASED ORDER_CONFIRMED READY_FOR_PICKUP PICKED_UP ORDER_SHIPPED ORDER_DELIVERED ORDER_CANCELLED RETURN_REQUESTED RETURN_RECEIVED REFUND_ISSUED INVOICE_ISSUED JOURNAL_POSTED POSTING_FAILED INVENTORY_ADJUSTED MASTER_DATA_REJECTED LOYALTY_POINTS_EARNED LOYALTY_POINTS_REVERSED PICKUP_LOCATION_CHANGED STOCK_EXCEPTION_RAISED TAX_ESTIMATED MARKETPLACE_ORDER_ACKNOWLEDGED MARKETPLACE_ORDER_REJECTED MARKETPLACE_SHIPMENT_CONFIRMED MARKETPLACE_CANCELLATION_CONFIRMED ORDER_EXCEPTION_RAISED }
+  enum EventType { ORDER_PLACED PAYMENT_AUTHORIZED INVENTORY_RESERVED INVENTORY_RELEASED ORDER_CONFIRMED READY_FOR_PICKUP PICKED_UP ORDER_SHIPPED ORDER_DELIVERED ORDER_CANCELLED RETURN_REQUESTED RETURN_RECEIVED REFUND_ISSUED INVOICE_ISSUED JOURNAL_POSTED POSTING_FAILED INVENTORY_ADJUSTED MASTER_DATA_REJECTED LOYALTY_POINTS_EARNED LOYALTY_POINTS_REVERSED PICKUP_LOCATION_CHANGED STOCK_EXCEPTION_RAISED TAX_ESTIMATED MARKETPLACE_ORDER_ACKNOWLEDGED MARKETPLACE_ORDER_REJECTED MARKETPLACE_SHIPMENT_CONFIRMED MARKETPLACE_CANCELLATION_CONFIRMED ORDER_REROUTED ORDER_EXCEPTION_RAISED }
   enum EventSource { WEB MOBILE POS WMS ERP CRM PSP MARKETPLACE }
   type Order @key(fields: "id") {
     id: ID!
@@ -78,6 +78,8 @@ const CONTRACT = /* GraphQL */ `
   input ShipOrderInput { idempotencyKey: String! orderId: ID! carrier: String! trackingNumber: String }
   input CancelOrderInput { idempotencyKey: String! orderId: ID! reason: String! }
   input ChangePickupLocationInput { idempotencyKey: String! orderId: ID! pickupLocationId: ID! }
+  input PickShortageLineInput { sku: String! quantity: Int! }
+  input ReportPickShortageInput { idempotencyKey: String! orderId: ID! lines: [PickShortageLineInput!]! }
   input ReturnLineInput { sku: String! quantity: Int! }
   input CreateReturnInput { idempotencyKey: String! orderId: ID! reason: String! lines: [ReturnLineInput!]! }
   type CreateReturnPayload { return: Return userErrors: [UserError!]! }
@@ -92,6 +94,7 @@ const CONTRACT = /* GraphQL */ `
     markDelivered(orderId: ID!, idempotencyKey: String!): OrderStatusPayload
     cancelOrder(input: CancelOrderInput!): OrderStatusPayload
     changePickupLocation(input: ChangePickupLocationInput!): OrderStatusPayload
+    reportPickShortage(input: ReportPickShortageInput!): OrderStatusPayload
     createReturn(input: CreateReturnInput!): CreateReturnPayload
     receiveReturn(input: ReceiveReturnInput!): ReceiveReturnPayload
   }
@@ -147,6 +150,7 @@ describe('orders subgraph schema', () => {
       'Mutation.changePickupLocation': scopes('shopper', 'agent'),
       'Mutation.createReturn': scopes('shopper', 'agent'),
       'Mutation.receiveReturn': scopes('store'),
+      'Mutation.reportPickShortage': scopes('store'),
       'Subscription.orderStatusChanged': `${scopes('shopper', 'store', 'agent')} @policy(policies: [["own_order_feed"]])`,
     });
   });

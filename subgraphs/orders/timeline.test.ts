@@ -71,6 +71,7 @@ describe('event summaries', () => {
       'MARKETPLACE_SHIPMENT_CONFIRMED',
       'MARKETPLACE_CANCELLATION_CONFIRMED',
       'ORDER_EXCEPTION_RAISED',
+      'ORDER_REROUTED',
     ]);
     expect(seen.size).toBeGreaterThanOrEqual(EVENT_TYPES.filter((t) => !liveOnly.has(t)).length - 2);
   });

@@ -43,6 +43,7 @@ const SUMMARIES: { readonly [K in EventType]: (event: EventOf<K>) => string } = 
   MARKETPLACE_ORDER_REJECTED: ({ data: d }) => `${d.marketplace} order ${d.externalOrderId} rejected: ${d.reasons.join(', ')}`,
   MARKETPLACE_SHIPMENT_CONFIRMED: ({ data: d }) => `Shipment confirmed to ${d.marketplace}${opt(d.trackingNumber, (t) => ` (tracking ${t})`)}`,
   MARKETPLACE_CANCELLATION_CONFIRMED: ({ data: d }) => `Cancellation confirmed to ${d.marketplace}: ${d.reason}`,
+  ORDER_REROUTED: ({ data: d }) => `Rerouted from ${d.fromLocationId} to ${d.toLocationId}: ${d.shortLines.map((l) => `${l.quantity} × ${l.sku}`).join(', ')} short`,
   ORDER_EXCEPTION_RAISED: ({ data: d }) => `Exception ${d.kind} for customer service: ${d.detail}`,
   // A location's event (it names no order): a timeline never shows it.
   STOCK_EXCEPTION_RAISED: (e) => `${e.data.kind} at ${e.locationId ?? 'a location'}: ${plural(e.data.shortfall, 'unit', 'units')} of ${e.sku ?? 'a SKU'} short`,

@@ -54,6 +54,7 @@ export const DEFAULT_EVENT_DATA: { readonly [T in EventType]: EventDataByType[T]
   MARKETPLACE_ORDER_REJECTED: { marketplace: 'MEGAMART', externalOrderId: 'MM-00000002', reasons: ['OUT_OF_STOCK'] },
   MARKETPLACE_SHIPMENT_CONFIRMED: { marketplace: 'MEGAMART', externalOrderId: 'MM-00000001', shipmentId: 'shp-1', carrier: 'DHL', trackingNumber: '00340434161234567890' },
   MARKETPLACE_CANCELLATION_CONFIRMED: { marketplace: 'MEGAMART', externalOrderId: 'MM-00000001', reason: 'Cancelled by the buyer' },
+  ORDER_REROUTED: { previousStatus: 'CONFIRMED', status: 'CONFIRMED', fromLocationId: 'store-001', toLocationId: 'store-002', lines: [{ sku: 'SKU-0001-1', quantity: 2 }], shortLines: [{ sku: 'SKU-0001-1', quantity: 1 }] },
   ORDER_EXCEPTION_RAISED: { exceptionId: 'exc-ack-ord-w-1', kind: 'ACK_WINDOW_MISSED', detail: 'not acknowledged to MEGAMART by 2026-03-01T10:15:00.000Z' },
   STOCK_EXCEPTION_RAISED: { exceptionId: 'exc-1', kind: 'OVERSOLD', transactionId: 'pos-txn-1', quantity: 2, shortfall: 1, onHandShortfall: 0, occurredAt: '2026-03-01T10:00:00.000Z', proposal: [{ orderId: 'ord-w-1', orderNumber: 'W-1', quantity: 1, action: 'CANCEL', rerouteLocationId: null }] },
 };
@@ -88,6 +89,7 @@ export const DEFAULT_EVENT_SOURCE: { readonly [T in EventType]: EventSource } = 
   MARKETPLACE_SHIPMENT_CONFIRMED: 'MARKETPLACE',
   MARKETPLACE_CANCELLATION_CONFIRMED: 'MARKETPLACE',
   ORDER_EXCEPTION_RAISED: 'MARKETPLACE',
+  ORDER_REROUTED: 'POS',
 };
 
 /**

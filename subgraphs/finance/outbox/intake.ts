@@ -69,6 +69,7 @@ export function priceOf(event: CanonicalEvent): Priced {
     case 'MARKETPLACE_ORDER_REJECTED':
     case 'MARKETPLACE_SHIPMENT_CONFIRMED':
     case 'MARKETPLACE_CANCELLATION_CONFIRMED':
+    case 'ORDER_REROUTED':
     case 'ORDER_EXCEPTION_RAISED':
       return { ok: false, reason: `${event.type} books nothing` };
     default:

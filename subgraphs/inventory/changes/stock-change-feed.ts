@@ -103,6 +103,7 @@ export function stockChangesOf(event: CanonicalEvent): StockChangeValue[] {
     case 'MARKETPLACE_ORDER_REJECTED':
     case 'MARKETPLACE_SHIPMENT_CONFIRMED':
     case 'MARKETPLACE_CANCELLATION_CONFIRMED':
+    case 'ORDER_REROUTED':
     case 'ORDER_EXCEPTION_RAISED':
       return [];
     default:

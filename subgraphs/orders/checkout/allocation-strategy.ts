@@ -1,13 +1,25 @@
-import type { StockCommitPort, StockCommitResult } from './ports.js';
+import type { Site, StockCommitPort, StockCommitResult } from './ports.js';
+
+/** Where a shipped order goes: the routing's destination (a shipping address; else none). */
+export interface RoutingDestination {
+  country: string;
+  postalCode: string;
+}
 
 /**
- * Where a shipped order is fulfilled from. A strategy commits the stock itself, because "can this location
- * fulfil the order" is only true at the moment the commitment succeeds.
+ * Where a shipped order is fulfilled from (its routing). A strategy commits the stock itself, because "can this
+ * location fulfil the order" is only true at the moment the commitment succeeds. Rerouting after a pick shortage
+ * asks the same strategy, with a `commit` that moves the order's commitment instead.
  */
 export interface AllocationStrategy {
   /**
-   * Commit `lines` at one of `candidates` (location ids) and return it, or the shortages of the best attempt
-   * when none can take the whole order.
+   * Commit `lines` at one of `candidates` and return it, or the shortages of the best attempt when none can take
+   * the whole order. `destination`: where the goods go, for strategies that route by distance.
    */
-  allocate(candidates: readonly string[], lines: readonly { sku: string; quantity: number }[], stock: Pick<StockCommitPort, 'commit'>): Promise<{ locationId: string } | Extract<StockCommitResult, { ok: false }>>;
+  allocate(
+    candidates: readonly Site[],
+    lines: readonly { sku: string; quantity: number }[],
+    stock: Pick<StockCommitPort, 'commit'>,
+    destination?: RoutingDestination | null,
+  ): Promise<{ locationId: string } | Extract<StockCommitResult, { ok: false }>>;
 }

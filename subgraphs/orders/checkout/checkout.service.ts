@@ -242,8 +242,7 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
     locationId = input.pickupLocationId!;
   } else {
     candidateSites = (await deps.sites.listSites(input.deliveryMethod === 'SHIPPING' ? 'WAREHOUSE' : 'STORE')).filter((site) => deps.channels.eligible(input.channel, site));
-    const candidates = candidateSites.map((s) => s.id);
-    const allocated = await deps.allocation.allocate(candidates, stockLines, referenced);
+    const allocated = await deps.allocation.allocate(candidateSites, stockLines, referenced, input.shippingAddress ?? null);
     if (!('locationId' in allocated)) return fail(shortageErrors(input, allocated.shortages));
     locationId = allocated.locationId;
   }

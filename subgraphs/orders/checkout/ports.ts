@@ -62,11 +62,12 @@ export interface StockCommitPort {
    */
   releaseCommitment(locationId: string, reference: string, seenAt?: string): Promise<boolean>;
   /**
-   * Move an order's commitment `reference` between two stores, all or nothing (StockBook.moveCommitment: the lines
-   * checked at the new store with its safety stock, committed there, given back at the old one; a repeat moves
-   * nothing more). The new store's commitment stays open (`movedFrom`) until `settle`.
+   * Move an order's commitment `reference` between two stores or two warehouses, all or nothing
+   * (StockBook.moveCommitment: the lines checked at the new location with its safety stock and a line's `holdBack`,
+   * committed there, given back at the old one; a repeat moves nothing more). The new location's commitment stays
+   * open (`movedFrom`) until `settle`.
    */
-  moveCommitment(fromLocationId: string, toLocationId: string, reference: string, lines: readonly { sku: string; quantity: number }[], at: string): Promise<MoveCommitmentResult>;
+  moveCommitment(fromLocationId: string, toLocationId: string, reference: string, lines: readonly { sku: string; quantity: number; holdBack?: number | undefined }[], at: string): Promise<MoveCommitmentResult>;
   /** Commitments no order holds yet, made before `before`, at most `limit` per system. */
   openCommitments(before: string, limit: number): Promise<OpenCommitment[]>;
 }
@@ -99,7 +100,7 @@ export interface OrderWriterPort {
    */
   listPlacedBefore(system: OrderSystem, before: string, limit: number): Promise<SalesOrder[]>;
   /**
-   * Change a PICKUP order's store from `fromLocationId` to `toLocationId` while its status is one of `statuses`
+   * Change an order's location (a PICKUP order's store, a shipped order's fulfilment location) from `fromLocationId` to `toLocationId` while its status is one of `statuses`
    * (compare-and-swap; a repeat of the same `reference` answers moved); `moved` false and the order as it is otherwise.
    */
   moveLocation(system: OrderSystem, orderId: string, statuses: readonly OrderStatusCode[], fromLocationId: string, toLocationId: string, reference: string): Promise<{ moved: boolean; order: SalesOrder | null }>;

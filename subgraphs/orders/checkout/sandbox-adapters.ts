@@ -99,11 +99,12 @@ export class SandboxStockCommitter implements StockCommitPort {
   async releaseCommitment(locationId: string, reference: string, seenAt?: string) {
     return (isWarehouse(locationId) ? this.wms : this.pos).releaseCommitment(locationId, reference, seenAt);
   }
-  async moveCommitment(fromLocationId: string, toLocationId: string, reference: string, lines: readonly { sku: string; quantity: number }[], at: string) {
-    // Pickup stores are the POS's: a move between a store and a warehouse is no change of pickup store.
-    if (isWarehouse(fromLocationId) || isWarehouse(toLocationId)) throw new RangeError(`a commitment moves between stores only, not ${fromLocationId} → ${toLocationId}`);
+  async moveCommitment(fromLocationId: string, toLocationId: string, reference: string, lines: readonly { sku: string; quantity: number; holdBack?: number | undefined }[], at: string) {
+    // Stores' stock is the POS's, warehouses' the WMS's: a move is atomic within one book, so never across the two.
+    if (isWarehouse(fromLocationId) !== isWarehouse(toLocationId)) throw new RangeError(`a commitment moves between two stores or two warehouses, not ${fromLocationId} → ${toLocationId}`);
     const safetyStock = await this.policies.safetyStock(toLocationId, lines.map((l) => l.sku));
-    return this.pos.moveCommitment(fromLocationId, toLocationId, reference, lines.map((l, i) => ({ ...l, safetyStock: safetyStock[i] ?? 0 })), at);
+    const system = isWarehouse(toLocationId) ? this.wms : this.pos;
+    return system.moveCommitment(fromLocationId, toLocationId, reference, lines.map((l, i) => ({ sku: l.sku, quantity: l.quantity, safetyStock: (safetyStock[i] ?? 0) + (l.holdBack ?? 0) })), at);
   }
   async openCommitments(before: string, limit: number) {
     // With Redis both systems keep their stock in one shared book: each answers for its own kind of location.

@@ -136,6 +136,7 @@ const ACTION_WORDS: Record<OrderAction, string> = {
   return: 'return goods of',
   'receive-return': 'receive a return of',
   'change-pickup': 'change the pickup store of',
+  'report-shortage': 'report a pick shortage of (it is not picked at their location)',
 };
 
 const ACTION_OF: Record<OrderCommand['type'], OrderAction> = {

@@ -8,11 +8,13 @@ import { toOrder, toReturn } from '../mapping.js';
 import type { OrderReturn, SalesOrder } from '../ports.js';
 import { cancelOrder, confirmPickup, createReturn, markDelivered, markReadyForPickup, receiveReturn, shipOrder, type LifecycleDeps } from './lifecycle.service.js';
 import { changePickupLocation, type PickupChangeDeps } from './pickup-change.js';
+import { reportPickShortage } from './pick-shortage.js';
 import {
   CancelOrderInput,
   ChangePickupLocationInput,
   CreateReturnInput,
   CreateReturnPayload,
+  ReportPickShortageInput,
   KeyedOrderMoveArgs,
   OrderMoveArgs,
   OrderStatusPayload,
@@ -122,6 +124,16 @@ export class OrderLifecycleResolver {
   })
   async changePickupLocation(@Arg('input', () => ChangePickupLocationInput) input: ChangePickupLocationInput, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
     return statusPayload(ctx, await changePickupLocation(pickupChangeDeps(ctx), ctx.scope, { idempotencyKey: input.idempotencyKey, orderId: orderIdOf(input.orderId), pickupLocationId: fromGlobalId('Location', input.pickupLocationId) }));
+  }
+
+  @Directive('@requiresScopes(scopes: [["store"]])')
+  @Mutation(() => OrderStatusPayload, {
+    nullable: true,
+    description:
+      'The shelf of the location a shipped order is picked at lacks some of its lines: the order is rerouted, its committed stock moving in one step to the nearest location of the same kind that has every line (never held at both, never at neither). REROUTE_FAILED when none can take it: the order stays, and an exception is open for customer service. For the associates of the order\'s fulfilment location.',
+  })
+  async reportPickShortage(@Arg('input', () => ReportPickShortageInput) input: ReportPickShortageInput, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
+    return statusPayload(ctx, await reportPickShortage({ ...pickupChangeDeps(ctx), sites: ctx.checkout.sites, allocation: ctx.checkout.allocation, channels: ctx.checkout.channels }, ctx.scope, { idempotencyKey: input.idempotencyKey, orderId: orderIdOf(input.orderId), lines: input.lines }));
   }
 
   @Directive('@requiresScopes(scopes: [["shopper"], ["agent"]])')

@@ -85,6 +85,27 @@ export class ChangePickupLocationInput {
   pickupLocationId!: string;
 }
 
+@InputType('PickShortageLineInput')
+export class PickShortageLineInput {
+  @Field(() => String, { description: 'A SKU on the order.' })
+  sku!: string;
+
+  @Field(() => Int, { description: 'Units the shelf lacked: at least 1, at most what was ordered.' })
+  quantity!: number;
+}
+
+@InputType('ReportPickShortageInput')
+export class ReportPickShortageInput {
+  @Field(() => String, { description: `1 to 255 characters. ${KEY}` })
+  idempotencyKey!: string;
+
+  @Field(() => ID)
+  orderId!: string;
+
+  @Field(() => [PickShortageLineInput], { description: 'What the shelf lacked, one line per SKU.' })
+  lines!: PickShortageLineInput[];
+}
+
 @InputType('ReturnLineInput')
 export class ReturnLineInput {
   @Field(() => String, { description: 'A SKU on the order.' })

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { forbiddenError } from '../../../common/auth/authorization.js';
 import { runInScope } from '../../../common/correlation.js';
-import { createEvent, type CanonicalEvent } from '../../../common/events.js';
+import { createEvent, type CanonicalEvent, type StockLineData } from '../../../common/events.js';
 import { callerKeyDigest, callerOf, type CallerScope, type IdempotencyStore } from '../../../common/idempotency.js';
 import { runIdempotent, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
 import type { Logger } from '../../../common/logger.js';
@@ -90,6 +90,27 @@ export function pickupChangeEvents(order: SalesOrder, fromLocationId: string, to
 }
 
 /**
+ * The events of a reroute (a shipped order's fulfilment location moved after a pick shortage): ORDER_REROUTED (the
+ * order's timeline), then per line INVENTORY_RELEASED at the old location and INVENTORY_RESERVED at the new one.
+ * Ids from the change's reference, as for a pickup change. `shortLines`: what the old shelf lacked (unknown to recovery: []).
+ */
+export function rerouteEvents(order: SalesOrder, fromLocationId: string, toLocationId: string, reference: string, at: Date, shortLines: StockLineData[]): CanonicalEvent[] {
+  const digest = createHash('sha256').update(reference).digest('base64url').slice(0, 22);
+  const meta = { correlationId: order.correlationId, orderId: order.id, occurredAt: at };
+  const lines = stockLinesOf(order);
+  return [
+    createEvent('ORDER_REROUTED', { previousStatus: order.status, status: order.status, fromLocationId, toLocationId, lines, shortLines }, { ...meta, id: `evt-rr-${digest}-rerouted`, source: stockSourceOf(fromLocationId), locationId: toLocationId }),
+    ...lines.map((line, i) => createEvent('INVENTORY_RELEASED', { quantity: line.quantity, reason: 'RELEASED' }, { ...meta, id: `evt-rr-${digest}-released-${i}`, source: stockSourceOf(fromLocationId), sku: line.sku, locationId: fromLocationId })),
+    ...lines.map((line, i) => createEvent('INVENTORY_RESERVED', { quantity: line.quantity }, { ...meta, id: `evt-rr-${digest}-reserved-${i}`, source: stockSourceOf(toLocationId), sku: line.sku, locationId: toLocationId })),
+  ];
+}
+
+/** The events of a change of an order's location: a pickup store's change, or a shipped order's reroute. */
+export function relocationEvents(order: SalesOrder, fromLocationId: string, toLocationId: string, reference: string, at: Date, shortLines: StockLineData[] = []): CanonicalEvent[] {
+  return order.deliveryMethod === 'PICKUP' ? pickupChangeEvents(order, fromLocationId, toLocationId, reference, at) : rerouteEvents(order, fromLocationId, toLocationId, reference, at, shortLines);
+}
+
+/**
  * `changePickupLocation`: a PICKUP order in PLACED or CONFIRMED is to be collected at another store that hands over
  * pickups and has every line available; else INVALID_STATE, PICKUP_NOT_AVAILABLE, INVALID_INPUT (the same store) or
  * OUT_OF_STOCK, and nothing changes. Through the one idempotency kernel: the same key and input replay the first
@@ -165,20 +186,20 @@ async function change(deps: PickupChangeDeps, system: OrderSystem, order: SalesO
   return { order: changed, userErrors: [] };
 }
 
-/** The events, then the new store's commitment settled (the order holds it now) and the change settled. */
-async function finish(deps: Pick<PickupChangeDeps, 'events' | 'stock' | 'orders' | 'logger'>, system: OrderSystem, order: SalesOrder, from: string, to: string, reference: string, at: Date): Promise<void> {
-  await deps.events.emit(pickupChangeEvents(order, from, to, reference, at));
+/** The events, then the new location's commitment settled (the order holds it now) and the change settled. */
+export async function finish(deps: Pick<PickupChangeDeps, 'events' | 'stock' | 'orders' | 'logger'>, system: OrderSystem, order: SalesOrder, from: string, to: string, reference: string, at: Date, shortLines: StockLineData[] = []): Promise<void> {
+  await deps.events.emit(relocationEvents(order, from, to, reference, at, shortLines));
   // Unsettled, recovery settles them later (and says the events again, dropped as repeats): logged, not thrown.
   try {
     if (order.checkoutReference) await deps.stock.settle(to, order.checkoutReference);
     await deps.orders.settleRelocation(system, order.id, reference);
   } catch (error) {
-    deps.logger?.warn({ orderId: order.id, reference, err: (error as Error).message }, 'pickup store changed but not settled in the systems of record');
+    deps.logger?.warn({ orderId: order.id, reference, err: (error as Error).message }, 'order location changed but not settled in the systems of record');
   }
 }
 
 /** The commitment moved but the order did not: the units go back where the order is, or back to sale when it has ended. */
-async function putBack(deps: Pick<PickupChangeDeps, 'stock' | 'logger'>, commitment: string, from: string, to: string, current: SalesOrder | null, at: Date): Promise<void> {
+export async function putBack(deps: Pick<PickupChangeDeps, 'stock' | 'logger'>, commitment: string, from: string, to: string, current: SalesOrder | null, at: Date): Promise<void> {
   if (!current || !HOLDING.has(current.status)) {
     await deps.stock.releaseCommitment(to, commitment);
     return;

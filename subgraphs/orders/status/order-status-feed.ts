@@ -63,6 +63,7 @@ export function statusChangeOf(event: CanonicalEvent): OrderStatusChangeValue | 
     case 'MARKETPLACE_ORDER_REJECTED':
     case 'MARKETPLACE_SHIPMENT_CONFIRMED':
     case 'MARKETPLACE_CANCELLATION_CONFIRMED':
+    case 'ORDER_REROUTED':
     case 'ORDER_EXCEPTION_RAISED':
       return null;
     default:
