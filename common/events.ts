@@ -124,14 +124,16 @@ export interface EventDataByType {
   ORDER_CONFIRMED: StatusMove;
   READY_FOR_PICKUP: StatusMove;
   /** The units leave the store; the total is what finance books as the sale. */
-  PICKED_UP: StatusMove & Priced & { total: number; lines: StockLineData[] };
-  ORDER_SHIPPED: StatusMove & Priced & { shipmentId: string; carrier: string | null; trackingNumber: string | null; total: number; lines: StockLineData[] };
+  /** `taxTotal`: the tax included in `total` (absent on orders placed before tax), which finance posts with the sale. */
+  PICKED_UP: StatusMove & Priced & { total: number; taxTotal?: number | undefined; lines: StockLineData[] };
+  ORDER_SHIPPED: StatusMove & Priced & { shipmentId: string; carrier: string | null; trackingNumber: string | null; total: number; taxTotal?: number | undefined; lines: StockLineData[] };
   ORDER_DELIVERED: StatusMove & { shipmentId: string | null };
   /** `paymentVoided`: whether the authorization was voided (else it lapses at the PSP). */
   ORDER_CANCELLED: StatusMove & { reason: string; paymentVoided: boolean };
   RETURN_REQUESTED: { returnId: string; reason: string; lines: StockLineData[] };
   RETURN_RECEIVED: StatusMove & { returnId: string; condition: string | null; lines: StockLineData[] };
-  REFUND_ISSUED: Priced & { refundId: string; amount: number; returnId: string | null };
+  /** `taxAmount`: the tax included in `amount` (the returned lines' share of their tax; absent before tax). */
+  REFUND_ISSUED: Priced & { refundId: string; amount: number; taxAmount?: number | undefined; returnId: string | null };
   INVOICE_ISSUED: Priced & { invoiceId: string; number: string; total: number };
   JOURNAL_POSTED: Priced & { postingId: string; type: string; amount: number; documentNumber: string | null; attempts: number };
   POSTING_FAILED: Priced & { postingId: string; type: string; amount: number; error: string; attempts: number };

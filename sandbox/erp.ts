@@ -333,6 +333,8 @@ export class SandboxErp {
     if (!['SALE', 'REFUND', 'RETURN'].includes(request.type)) throw new Error(`ERP rejected posting ${request.id}: unknown type ${String(request.type)}`);
     if (!Number.isSafeInteger(request.amountMinor) || request.amountMinor < 0) throw new Error(`ERP rejected posting ${request.id}: amount must be whole minor units, not negative`);
     if (!/^[A-Z]{3}$/.test(request.currency)) throw new Error(`ERP rejected posting ${request.id}: currency must be an ISO 4217 code`);
+    const tax = request.taxMinor ?? null;
+    if (tax !== null && (!Number.isSafeInteger(tax) || tax < 0 || tax > request.amountMinor)) throw new Error(`ERP rejected posting ${request.id}: tax must be whole minor units from 0 to the amount`);
     const now = callTime().toISOString();
     const record: PostingRecord = {
       id: request.id,
@@ -342,6 +344,7 @@ export class SandboxErp {
       attempts: Math.max(1, request.attempt ?? 1, (existing?.attempts ?? 0) + 1),
       amountMinor: request.amountMinor,
       currency: request.currency,
+      ...(tax !== null ? { taxMinor: tax } : {}),
       erpDocumentNumber: `FI-${String(++this.documentSequence).padStart(8, '0')}`,
       lastError: null,
       postedAt: now,
@@ -368,6 +371,8 @@ export class SandboxErp {
     if (!request.id || request.id.length > 200 || !request.orderId) throw new Error('ERP rejected the invoice: id and orderId are required');
     if (!Number.isSafeInteger(request.totalMinor) || request.totalMinor < 0) throw new Error(`ERP rejected invoice ${request.id}: total must be whole minor units, not negative`);
     if (!/^[A-Z]{3}$/.test(request.currency)) throw new Error(`ERP rejected invoice ${request.id}: currency must be an ISO 4217 code`);
+    const tax = request.taxMinor ?? null;
+    if (tax !== null && (!Number.isSafeInteger(tax) || tax < 0 || tax > request.totalMinor)) throw new Error(`ERP rejected invoice ${request.id}: tax must be whole minor units from 0 to the total`);
     const now = callTime();
     const record: InvoiceRecord = {
       id: request.id,
@@ -377,6 +382,7 @@ export class SandboxErp {
       totalMinor: request.totalMinor,
       currency: request.currency,
       issuedAt: now.toISOString(),
+      ...(tax !== null ? { taxMinor: tax } : {}),
     };
     this.invoicesById.set(record.id, record);
     const list = this.invoicesByOrder.get(record.orderId);

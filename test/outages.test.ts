@@ -137,12 +137,13 @@ describe.each(['local', 'http'] as const)('%s dispatch', (dispatch) => {
     it('a flaky system (errorRate) is absorbed by retries', async () => {
       await stack.sandboxCall('POST', '/sandbox/faults', { system: 'crm', errorRate: 0.3 });
       let failures = 0;
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; i < 20; i++) {
         const { body } = await stack.queryAs(AGENT, contractOperation('CustomerLookup'), { query: stack.sandbox.data.customers[i]!.email });
         if (body.errors?.length) failures++;
       }
-      // With 2 retries a call fails only when three attempts in a row fail (2.7 %).
-      expect(failures).toBeLessThanOrEqual(2);
+      // With 2 retries a call fails only when three attempts in a row fail (2.7 %; a lookup may make two CRM calls).
+      // Without retries 30 % or more would fail; the bound sits far from both, so that chance does not fail the test.
+      expect(failures).toBeLessThanOrEqual(5);
     });
 
     it('the sandbox control rejects bad faults with a clear message', async () => {

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { includedTax } from '../subgraphs/orders/checkout/tax.js';
 import { expectedLevel } from './support/expect.js';
 import { pollUntil } from './support/poll.js';
-import { shopper, startTestStack, type TestStack } from './support/stack.js';
+import { AGENT, FINANCE, shopper, startTestStack, store, type TestStack } from './support/stack.js';
+import { contractOperation } from './support/contract.js';
 
 /*
  * Tax from the tax engine, through the real gateway: per-line tax and totals, the PSP authorizing the total (prices
@@ -188,5 +189,52 @@ describe('tax at checkout', () => {
     expect(unknownCalls.tax).toEqual({ quote: 1 });
     expect(unknownCalls.wms?.commitStock ?? 0).toBe(0);
     expect(unknownCalls.ecom?.createOrder ?? 0).toBe(0);
+  });
+});
+
+describe('tax in the books', () => {
+  const FINANCE_VIEW = /* GraphQL */ `
+    query TaxBooks($id: ID!) {
+      order(id: $id) {
+        id taxTotal { amount }
+        invoices { total { amount } tax { amount } }
+        erpPostings { type status amount { amount } tax { amount } }
+      }
+    }
+  `;
+  const RECEIVE = /* GraphQL */ `
+    mutation TaxReceive($input: ReceiveReturnInput!) {
+      receiveReturn(input: $input) { return { id status } userErrors { field message code } }
+    }
+  `;
+  const books = async (id: string) => ((await stack.queryAs(FINANCE, FINANCE_VIEW, { id })).body.data as any).order;
+
+  it('the sale is posted and invoiced with its tax; a refund posts its lines\' share of it', async () => {
+    const storeSite = germanStore();
+    const [a, b] = skusAt(storeSite.id, 4, 2) as [string, string];
+    const placed = await place({ deliveryMethod: 'PICKUP', pickupLocationId: storeSite.id, lines: [{ sku: a, quantity: 2 }, { sku: b, quantity: 1 }] });
+    expect(placed.userErrors).toEqual([]);
+    const order = placed.order;
+    const associate = store(storeSite.id);
+    for (const operation of ['ReadyForPickup', 'HandOver']) {
+      const { body } = await stack.queryAs(associate, contractOperation(operation), { orderId: order.id });
+      expect(body.errors ?? []).toEqual([]);
+    }
+    const sold = await pollUntil(() => books(order.id), (o) => o.erpPostings.some((p: any) => p.type === 'SALE' && p.status === 'POSTED'), 'the SALE posted');
+    const sale = sold.erpPostings.find((p: any) => p.type === 'SALE');
+    expect(sale.amount.amount).toBe(order.total.amount);
+    expect(sale.tax).toEqual({ amount: order.taxTotal.amount });
+    expect(sold.invoices).toEqual([{ total: { amount: order.total.amount }, tax: { amount: order.taxTotal.amount } }]);
+
+    // One of the two units of the first line comes back: its share of that line's tax is refunded and posted.
+    const created = await stack.queryAs(AGENT, contractOperation('CreateReturn'), { input: { idempotencyKey: key(), orderId: order.id, reason: 'Too small', lines: [{ sku: a, quantity: 1 }] } });
+    const returnId = (created.body.data as any).createReturn.return.id;
+    const received = await stack.queryAs(associate, RECEIVE, { input: { idempotencyKey: key(), returnId, condition: 'RESTOCK' } });
+    expect((received.body.data as any).receiveReturn.userErrors).toEqual([]);
+    const refunded = await pollUntil(() => books(order.id), (o) => o.erpPostings.some((p: any) => p.type === 'REFUND' && p.status === 'POSTED'), 'the REFUND posted');
+    const refund = refunded.erpPostings.find((p: any) => p.type === 'REFUND');
+    const lineA = order.lines.find((l: any) => l.sku === a);
+    expect(minor(refund.amount.amount)).toBe(minor(lineA.lineTotal.amount) / 2);
+    expect(minor(refund.tax.amount)).toBe(Math.round(minor(lineA.tax.amount.amount) / 2));
   });
 });

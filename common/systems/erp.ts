@@ -88,6 +88,8 @@ export interface JournalPostingRequest {
   type: PostingRecord['type'];
   amountMinor: number;
   currency: string;
+  /** The tax included in the amount (booked to tax payable, the rest to revenue); absent: none known. */
+  taxMinor?: number | null;
   /** The business date booked (ISO 8601), e.g. when the goods were handed over; default when it is booked. */
   postingDate?: string | null;
   /** The caller's attempt number, kept on the posting for the record. */
@@ -101,4 +103,6 @@ export interface InvoiceRequest {
   orderId: string;
   totalMinor: number;
   currency: string;
+  /** The tax included in the total, printed on the invoice; absent: none known. */
+  taxMinor?: number | null;
 }

@@ -257,6 +257,8 @@ export interface InvoiceRecord {
   totalMinor: number;
   currency: string;
   issuedAt: string;
+  /** The tax included in the total; absent on invoices issued before tax. */
+  taxMinor?: number | null;
 }
 
 export interface PostingRecord {
@@ -267,6 +269,8 @@ export interface PostingRecord {
   attempts: number;
   amountMinor: number;
   currency: string;
+  /** The tax included in the amount (the tax payable booked); absent on postings from before tax. */
+  taxMinor?: number | null;
   erpDocumentNumber: string | null;
   lastError: string | null;
   postedAt: string | null;

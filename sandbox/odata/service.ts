@@ -69,7 +69,7 @@ const errorBody = (code: string, message: string) => ({ error: { code, message }
 const productEntity = (p: ErpProduct): Entity => ({ ID: p.id, Name: p.name, Description: p.description, Brand: p.brand, Category: p.category, SKUs: p.skus.slice() });
 const variantEntity = (v: ErpVariant): Entity => ({ SKU: v.sku, ProductID: v.productId, Name: v.name, Color: v.color, Size: v.size, ListPriceMinor: v.priceMinor, Currency: v.currency, Status: v.status });
 const policyEntity = (p: StockPolicy): Entity => ({ SKU: p.sku, LocationID: p.locationId, SafetyStock: p.safetyStock, Incoming: p.incoming });
-const invoiceEntity = (i: InvoiceRecord): Entity => ({ ID: i.id, OrderID: i.orderId, Number: i.number, Status: i.status, TotalMinor: i.totalMinor, Currency: i.currency, IssuedAt: i.issuedAt });
+const invoiceEntity = (i: InvoiceRecord): Entity => ({ ID: i.id, OrderID: i.orderId, Number: i.number, Status: i.status, TotalMinor: i.totalMinor, TaxMinor: i.taxMinor ?? null, Currency: i.currency, IssuedAt: i.issuedAt });
 const postingEntity = (p: PostingRecord): Entity => ({
   ID: p.id,
   OrderID: p.orderId,
@@ -77,6 +77,7 @@ const postingEntity = (p: PostingRecord): Entity => ({
   Status: p.status,
   Attempts: p.attempts,
   AmountMinor: p.amountMinor,
+  TaxMinor: p.taxMinor ?? null,
   Currency: p.currency,
   DocumentNumber: p.erpDocumentNumber,
   LastError: p.lastError,
@@ -96,7 +97,7 @@ const SETS: Record<SetName, { type: string; key: string[]; properties: Record<st
     properties: { SKU: 'Edm.String', ProductID: 'Edm.String', Name: 'Edm.String', Color: 'Edm.String', Size: 'Edm.String', ListPriceMinor: 'Edm.Int64', Currency: 'Edm.String', Status: 'Edm.String' },
   },
   StockPolicies: { type: 'StockPolicy', key: ['SKU', 'LocationID'], properties: { SKU: 'Edm.String', LocationID: 'Edm.String', SafetyStock: 'Edm.Int32', Incoming: 'Edm.Int32' } },
-  Invoices: { type: 'Invoice', key: ['ID'], properties: { ID: 'Edm.String', OrderID: 'Edm.String', Number: 'Edm.String', Status: 'Edm.String', TotalMinor: 'Edm.Int64', Currency: 'Edm.String', IssuedAt: 'Edm.DateTimeOffset' } },
+  Invoices: { type: 'Invoice', key: ['ID'], properties: { ID: 'Edm.String', OrderID: 'Edm.String', Number: 'Edm.String', Status: 'Edm.String', TotalMinor: 'Edm.Int64', TaxMinor: 'Edm.Int64', Currency: 'Edm.String', IssuedAt: 'Edm.DateTimeOffset' } },
   JournalPostings: {
     type: 'JournalPosting',
     key: ['ID'],
@@ -107,6 +108,7 @@ const SETS: Record<SetName, { type: string; key: string[]; properties: Record<st
       Status: 'Edm.String',
       Attempts: 'Edm.Int32',
       AmountMinor: 'Edm.Int64',
+      TaxMinor: 'Edm.Int64',
       Currency: 'Edm.String',
       DocumentNumber: 'Edm.String',
       LastError: 'Edm.String',
@@ -335,6 +337,7 @@ export function createErpODataService(options: ErpODataServiceOptions): ErpOData
       orderId: text(body, 'OrderID')!,
       type: text(body, 'Type') as PostingRecord['type'],
       amountMinor: integer(body, 'AmountMinor')!,
+      taxMinor: integer(body, 'TaxMinor', false) ?? null,
       currency: text(body, 'Currency')!,
       postingDate: text(body, 'PostingDate', false) ?? null,
       attempt: integer(body, 'Attempt', false) ?? null,
@@ -349,7 +352,7 @@ export function createErpODataService(options: ErpODataServiceOptions): ErpOData
 
   async function issueInvoice(req: ODataRequest): Promise<ODataResponse> {
     const body = objectBody(req.body);
-    const request = { id: text(body, 'ID')!, orderId: text(body, 'OrderID')!, totalMinor: integer(body, 'TotalMinor')!, currency: text(body, 'Currency')! };
+    const request = { id: text(body, 'ID')!, orderId: text(body, 'OrderID')!, totalMinor: integer(body, 'TotalMinor')!, taxMinor: integer(body, 'TaxMinor', false) ?? null, currency: text(body, 'Currency')! };
     try {
       const record = await erp.issueInvoice(request);
       return { status: 200, body: { '@odata.context': `${rootOf(req.url)}/$metadata#Invoices/$entity`, ...invoiceEntity(record) } };
@@ -370,7 +373,7 @@ export function createErpODataService(options: ErpODataServiceOptions): ErpOData
       schema[def.type] = type;
       container[set] = { $Collection: true, $Type: `ERP.${def.type}` };
     }
-    schema.IssueInvoice = [{ $Kind: 'Action', $Parameter: [{ $Name: 'ID' }, { $Name: 'OrderID' }, { $Name: 'TotalMinor', $Type: 'Edm.Int64' }, { $Name: 'Currency' }], $ReturnType: { $Type: 'ERP.Invoice' } }];
+    schema.IssueInvoice = [{ $Kind: 'Action', $Parameter: [{ $Name: 'ID' }, { $Name: 'OrderID' }, { $Name: 'TotalMinor', $Type: 'Edm.Int64' }, { $Name: 'TaxMinor', $Type: 'Edm.Int64', $Nullable: true }, { $Name: 'Currency' }], $ReturnType: { $Type: 'ERP.Invoice' } }];
     schema.Container = container;
     return { status: 200, body: { $Version: '4.01', $EntityContainer: 'ERP.Container', ERP: schema } };
   }

@@ -40,6 +40,9 @@ export class ErpPosting {
   @Field(() => Money)
   amount!: Money;
 
+  @Field(() => Money, { nullable: true, description: 'The tax included in amount, booked to tax payable (the rest is revenue); null on postings from before tax.' })
+  tax!: Money | null;
+
   @Field(() => String, { nullable: true, description: "The ERP's journal document number; null until posted." })
   erpDocumentNumber!: string | null;
 

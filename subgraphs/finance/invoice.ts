@@ -25,6 +25,9 @@ export class Invoice {
   @Field(() => Money)
   total!: Money;
 
+  @Field(() => Money, { nullable: true, description: 'The tax included in total, as printed on the invoice; null on invoices issued before tax.' })
+  tax!: Money | null;
+
   @Field(() => DateTimeScalar)
   issuedAt!: string;
 }

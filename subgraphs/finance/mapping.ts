@@ -18,7 +18,7 @@ export function toRefund(r: FinanceRefund): Refund {
 }
 
 export function toInvoice(i: FinanceInvoice): Invoice {
-  return Object.assign(new Invoice(), { id: i.id, number: i.number, status: i.status, total: Money.of(i.total), issuedAt: i.issuedAt });
+  return Object.assign(new Invoice(), { id: i.id, number: i.number, status: i.status, total: Money.of(i.total), tax: i.tax ? Money.of(i.tax) : null, issuedAt: i.issuedAt });
 }
 
 export function toErpPosting(p: FinancePosting | MergedPosting): ErpPosting {
@@ -30,6 +30,7 @@ export function toErpPosting(p: FinancePosting | MergedPosting): ErpPosting {
     status: p.status,
     attempts: p.attempts,
     amount: Money.of(p.amount),
+    tax: p.tax ? Money.of(p.tax) : null,
     erpDocumentNumber: p.erpDocumentNumber,
     lastError: p.lastError,
     postedAt: p.postedAt,

@@ -32,6 +32,8 @@ export interface FinanceInvoice {
   number: string;
   status: InvoiceStatusCode;
   total: MoneyValue;
+  /** The tax included in the total; null or absent on invoices issued before tax. */
+  tax?: MoneyValue | null | undefined;
   issuedAt: string;
 }
 
@@ -43,6 +45,8 @@ export interface FinancePosting {
   /** How many times the ERP was asked to post it, including the successful one. */
   attempts: number;
   amount: MoneyValue;
+  /** The tax included in the amount; null or absent on postings from before tax. */
+  tax?: MoneyValue | null | undefined;
   /** The ERP's journal document number; null until posted. */
   erpDocumentNumber: string | null;
   /** Why the last attempt failed; null when it has not failed. */

@@ -138,10 +138,15 @@ export async function createInventorySubgraph(deps: InventoryDeps): Promise<Subg
     ? new MarketplaceStockFeed({
         backbone: writeDeps.backbone,
         listings: deps.marketplaceListings,
-        // One set of loaders per publication: the levels are read fresh, each system asked once for the batch.
-        shareOf: (skus) => {
+        eligibleLocations: async () => {
+          const kinds = await Promise.all(Object.values(ports.locations).map((directory) => directory.listLocations()));
+          return kinds.flat().filter((location) => channels.eligible('MARKETPLACE', location)).map((location) => location.id);
+        },
+        // One set of loaders per publication: the levels are read fresh, each system asked once for the batch (and
+        // only the systems of eligible locations: by default the WMS).
+        shareOf: (skus, locationIds) => {
           const loaders = createInventoryLoaders(ports);
-          return Promise.all(skus.map(async (sku) => (await availabilityOf(loaders, sku, null, deps.lowStockThreshold, { channel: 'MARKETPLACE', rule: channels })).available));
+          return Promise.all(skus.map(async (sku) => (await availabilityOf(loaders, sku, locationIds, deps.lowStockThreshold, { channel: 'MARKETPLACE', rule: channels })).available));
         },
         logger: deps.logger.child({ component: 'marketplace-feed' }),
         now: writeDeps.now,

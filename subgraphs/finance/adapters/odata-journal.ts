@@ -9,6 +9,7 @@ const bodyOf = (entry: JournalEntry) => ({
   OrderID: entry.orderId,
   Type: entry.type,
   AmountMinor: entry.amount.minor,
+  ...(entry.tax ? { TaxMinor: entry.tax.minor } : {}),
   Currency: entry.amount.currency,
   PostingDate: entry.postingDate,
   Attempt: entry.attempt,
@@ -61,8 +62,8 @@ export class ODataJournal implements JournalPort {
     return entries.map((entry, i) => outcomeOf(answers[i]!, entry, '$batch POST JournalPostings'));
   }
 
-  async issueInvoice(invoice: { id: string; orderId: string; total: MoneyValue }): Promise<IssuedInvoice> {
-    const answer = await this.erp.issueInvoice({ ID: invoice.id, OrderID: invoice.orderId, TotalMinor: invoice.total.minor, Currency: invoice.total.currency });
+  async issueInvoice(invoice: { id: string; orderId: string; total: MoneyValue; tax?: MoneyValue | null | undefined }): Promise<IssuedInvoice> {
+    const answer = await this.erp.issueInvoice({ ID: invoice.id, OrderID: invoice.orderId, TotalMinor: invoice.total.minor, ...(invoice.tax ? { TaxMinor: invoice.tax.minor } : {}), Currency: invoice.total.currency });
     if (answer.status === 200 || answer.status === 201) {
       const e = (answer.body ?? {}) as Record<string, unknown>;
       return { id: String(e.ID), number: String(e.Number), total: { minor: Number(e.TotalMinor), currency: String(e.Currency) }, issuedAt: String(e.IssuedAt) };

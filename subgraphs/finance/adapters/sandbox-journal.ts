@@ -17,7 +17,7 @@ function translate(error: unknown): never {
 }
 
 function requestOf(entry: JournalEntry): JournalPostingRequest {
-  return { id: entry.id, orderId: entry.orderId, type: entry.type, amountMinor: entry.amount.minor, currency: entry.amount.currency, postingDate: entry.postingDate, attempt: entry.attempt };
+  return { id: entry.id, orderId: entry.orderId, type: entry.type, amountMinor: entry.amount.minor, ...(entry.tax ? { taxMinor: entry.tax.minor } : {}), currency: entry.amount.currency, postingDate: entry.postingDate, attempt: entry.attempt };
 }
 
 /** A posted record always has both; anything else is the ERP breaking its own contract. */
@@ -62,8 +62,8 @@ export class SandboxJournal implements JournalPort {
     });
   }
 
-  async issueInvoice(invoice: { id: string; orderId: string; total: MoneyValue }) {
-    const record = await this.erp.issueInvoice({ id: invoice.id, orderId: invoice.orderId, totalMinor: invoice.total.minor, currency: invoice.total.currency }).catch(translate);
+  async issueInvoice(invoice: { id: string; orderId: string; total: MoneyValue; tax?: MoneyValue | null | undefined }) {
+    const record = await this.erp.issueInvoice({ id: invoice.id, orderId: invoice.orderId, totalMinor: invoice.total.minor, ...(invoice.tax ? { taxMinor: invoice.tax.minor } : {}), currency: invoice.total.currency }).catch(translate);
     return { id: record.id, number: record.number, total: { minor: record.totalMinor, currency: record.currency }, issuedAt: record.issuedAt };
   }
 }

@@ -10,6 +10,7 @@ export const toInvoice = (i: InvoiceRecord): FinanceInvoice => ({
   number: i.number,
   status: i.status,
   total: { minor: i.totalMinor, currency: i.currency },
+  tax: i.taxMinor === null || i.taxMinor === undefined ? null : { minor: i.taxMinor, currency: i.currency },
   issuedAt: i.issuedAt,
 });
 
@@ -20,6 +21,7 @@ export const toPosting = (p: PostingRecord): FinancePosting => ({
   status: p.status,
   attempts: p.attempts,
   amount: { minor: p.amountMinor, currency: p.currency },
+  tax: p.taxMinor === null || p.taxMinor === undefined ? null : { minor: p.taxMinor, currency: p.currency },
   erpDocumentNumber: p.erpDocumentNumber,
   lastError: p.lastError,
   postedAt: p.postedAt,

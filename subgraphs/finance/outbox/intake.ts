@@ -7,8 +7,8 @@ import type { PostingRequest } from './posting-state.js';
  * Which canonical events are money the ERP must book, and for how much (their typed data, common/events.ts,
  * names amount and currency):
  *
- *   PICKED_UP, ORDER_SHIPPED   SALE of data.total, once per order
- *   REFUND_ISSUED              REFUND of data.amount
+ *   PICKED_UP, ORDER_SHIPPED   SALE of data.total (data.taxTotal of it tax), once per order
+ *   REFUND_ISSUED              REFUND of data.amount (data.taxAmount of it tax)
  *   RETURN_RECEIVED            consumed, but books nothing: a receipt carries no money (the refund does)
  */
 
@@ -28,10 +28,14 @@ export function postingTypeOf(type: EventType): PostingTypeCode | null {
   return null;
 }
 
-export type Priced = { ok: true; amount: MoneyValue; type: PostingTypeCode } | { ok: false; reason: string };
+export type Priced = { ok: true; amount: MoneyValue; tax: MoneyValue | null; type: PostingTypeCode } | { ok: false; reason: string };
 
-const booked = (type: PostingTypeCode, minor: number, currency: string, event: CanonicalEvent): Priced =>
-  Number.isSafeInteger(minor) && minor > 0 ? { ok: true, type, amount: { minor, currency } } : { ok: false, reason: `${event.type} ${event.id} carries no positive amount` };
+const booked = (type: PostingTypeCode, minor: number, currency: string, event: CanonicalEvent, taxMinor?: number): Priced => {
+  if (!Number.isSafeInteger(minor) || minor <= 0) return { ok: false, reason: `${event.type} ${event.id} carries no positive amount` };
+  // A tax the amount cannot hold is the event's error, not the ERP's: the amount is still booked, without it.
+  const tax = taxMinor !== undefined && Number.isSafeInteger(taxMinor) && taxMinor >= 0 && taxMinor <= minor ? { minor: taxMinor, currency } : null;
+  return { ok: true, type, amount: { minor, currency }, tax };
+};
 
 /** What a source event books. */
 export function priceOf(event: CanonicalEvent): Priced {
@@ -39,9 +43,9 @@ export function priceOf(event: CanonicalEvent): Priced {
   switch (event.type) {
     case 'PICKED_UP':
     case 'ORDER_SHIPPED':
-      return booked('SALE', event.data.total, event.data.currency, event);
+      return booked('SALE', event.data.total, event.data.currency, event, event.data.taxTotal);
     case 'REFUND_ISSUED':
-      return booked('REFUND', event.data.amount, event.data.currency, event);
+      return booked('REFUND', event.data.amount, event.data.currency, event, event.data.taxAmount);
     case 'RETURN_RECEIVED':
       return { ok: false, reason: `${event.type} carries no amount (the refund books the money)` };
     case 'ORDER_PLACED':
@@ -88,6 +92,7 @@ export function postingRequestFor(event: CanonicalEvent): { ok: true; request: P
       orderId: event.orderId as string,
       type: priced.type,
       amount: priced.amount,
+      ...(priced.tax ? { tax: priced.tax } : {}),
       sourceEventId: event.id,
       sourceType: event.type,
       sourceOccurredAt: event.occurredAt,

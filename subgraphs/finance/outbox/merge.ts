@@ -22,6 +22,7 @@ export function mergePostings(erp: readonly FinancePosting[], outbox: readonly O
       status: own.status,
       attempts: own.attempts,
       amount: own.amount,
+      tax: own.tax ?? null,
       erpDocumentNumber: own.erpDocumentNumber,
       lastError: own.lastError,
       postedAt: own.postedAt,
@@ -30,7 +31,7 @@ export function mergePostings(erp: readonly FinancePosting[], outbox: readonly O
       nextAttemptAt: own.nextAttemptAt,
     };
     if (record?.status === 'POSTED') {
-      Object.assign(view, { status: 'POSTED', amount: record.amount, erpDocumentNumber: record.erpDocumentNumber, postedAt: record.postedAt, lastError: null, nextAttemptAt: null, attempts: Math.max(own.attempts, record.attempts) });
+      Object.assign(view, { status: 'POSTED', amount: record.amount, tax: record.tax ?? view.tax ?? null, erpDocumentNumber: record.erpDocumentNumber, postedAt: record.postedAt, lastError: null, nextAttemptAt: null, attempts: Math.max(own.attempts, record.attempts) });
     }
     merged.set(own.id, view);
   }

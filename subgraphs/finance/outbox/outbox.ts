@@ -56,7 +56,7 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 function entryOf(posting: OutboxPosting): JournalEntry {
-  return { id: posting.id, orderId: posting.orderId, type: posting.type, amount: posting.amount, postingDate: posting.sourceOccurredAt, attempt: posting.attempts + 1 };
+  return { id: posting.id, orderId: posting.orderId, type: posting.type, amount: posting.amount, tax: posting.tax ?? null, postingDate: posting.sourceOccurredAt, attempt: posting.attempts + 1 };
 }
 
 /** Event ids remembered for dropping duplicates before the store is asked (the store's posting ids are the real guard). */
@@ -340,7 +340,7 @@ export class ErpOutbox {
   private invoice(posting: OutboxPosting): Promise<Outcome<OutboxPosting>> {
     return runInScope({ correlationId: posting.correlationId }, async (): Promise<Outcome<OutboxPosting>> => {
       try {
-        const invoice = await this.paced('issueInvoice', () => this.deps.journal.issueInvoice({ id: invoiceIdFor(posting.orderId), orderId: posting.orderId, total: posting.amount }));
+        const invoice = await this.paced('issueInvoice', () => this.deps.journal.issueInvoice({ id: invoiceIdFor(posting.orderId), orderId: posting.orderId, total: posting.amount, tax: posting.tax ?? null }));
         const current = invoiced(posting, { id: invoice.id, number: invoice.number });
         // An invoice that predates the posting was issued (and announced) by someone else.
         if (Date.parse(invoice.issuedAt) >= Date.parse(current.createdAt)) {

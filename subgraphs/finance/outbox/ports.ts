@@ -15,6 +15,8 @@ export interface JournalEntry {
   orderId: string;
   type: PostingTypeCode;
   amount: MoneyValue;
+  /** The tax included in the amount, booked to tax payable (null: none known, an order from before tax). */
+  tax?: MoneyValue | null | undefined;
   /** The business date booked (ISO 8601): when the source event happened. */
   postingDate: string;
   /** This attempt's number (1 for the first), for the ERP's record. */
@@ -54,7 +56,7 @@ export interface JournalPort {
   post(entry: JournalEntry): Promise<BookedJournal>;
   /** One ERP call for every entry; one outcome per entry, in order. */
   postBatch(entries: JournalEntry[]): Promise<(BookedJournal | JournalRejectedError)[]>;
-  issueInvoice(invoice: { id: string; orderId: string; total: MoneyValue }): Promise<IssuedInvoice>;
+  issueInvoice(invoice: { id: string; orderId: string; total: MoneyValue; tax?: MoneyValue | null | undefined }): Promise<IssuedInvoice>;
 }
 
 /** A posting as the outbox holds it: the graph's posting plus where it came from and when it is next tried. */

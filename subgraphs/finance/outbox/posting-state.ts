@@ -24,6 +24,8 @@ export interface PostingRequest {
   orderId: string;
   type: PostingTypeCode;
   amount: MoneyValue;
+  /** The tax included in `amount`, from the source event (absent: none known). */
+  tax?: MoneyValue | null | undefined;
   sourceEventId: string | null;
   sourceType: EventType | null;
   sourceOccurredAt: string;

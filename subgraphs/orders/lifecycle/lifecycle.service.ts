@@ -13,7 +13,7 @@ import type { OrderBooks, OrderReturn, OrderStatusCode, OrderSystem, SalesOrder 
 import { systemOfOrderId, systemOfReturnId } from '../routing.js';
 import { decide, decideReturn, type OrderCommand } from './order-state.js';
 import type { LifecycleStockPort, OrderStatusPort, PaymentSettlementPort, ReturnConditionCode, ReturnDeskPort, ShipmentWriterPort } from './ports.js';
-import { allUnitsReturned, checkReturnLines, MAX_REASON_LENGTH, refundAmount, validateReturnShape, type ReturnLineRequest } from './return-rules.js';
+import { allUnitsReturned, checkReturnLines, MAX_REASON_LENGTH, refundAmount, refundTaxMinor, validateReturnShape, type ReturnLineRequest } from './return-rules.js';
 
 /*
  * An order's life after checkout: ready for pickup, hand-over, shipment, delivery, cancellation, returns.
@@ -285,9 +285,16 @@ export async function confirmPickup(deps: LifecycleDeps, scope: CallerScope, req
   );
 }
 
+/** The tax a refund's event carries for finance: the returned lines' share (none on orders placed before tax). */
+const refundTaxOf = (order: SalesOrder, lines: readonly ReturnLineRequest[]): { taxAmount?: number } => (order.tax ? { taxAmount: refundTaxMinor(order, lines) } : {});
+
+/** The tax a sale's event carries for finance (none on orders placed before tax). */
+const taxOf = (order: SalesOrder): { taxTotal?: number } => (order.tax ? { taxTotal: order.tax.taxMinor } : {});
+
 /** PICKED_UP carries the total for finance to post the sale. */
 const pickedUpData = (order: SalesOrder, from: OrderStatusCode): EventDataByType['PICKED_UP'] => ({
   total: order.total.minor,
+  ...taxOf(order),
   currency: order.total.currency,
   lines: stockLines(order),
   previousStatus: from,
@@ -336,6 +343,7 @@ export async function shipOrder(deps: LifecycleDeps, scope: CallerScope, request
           carrier: normalized.carrier,
           trackingNumber: normalized.trackingNumber || null,
           total: order.total.minor,
+          ...taxOf(order),
           currency: order.total.currency,
           lines: stockLines(order),
           previousStatus: from,
@@ -527,7 +535,7 @@ export async function receiveReturn(deps: LifecycleDeps, scope: CallerScope, req
         // nothing and publishes nothing twice, and finance never misses the refund.
         const amount = refundAmount(order, ret.lines);
         const refund = await deps.payments.refund({ orderId: order.id, amount, reason: ret.reason, reference: ret.id, createdAt: now().toISOString() });
-        await emit('REFUND_ISSUED', 'PSP', { refundId: refund.refundId, amount: amount.minor, currency: amount.currency, returnId: ret.id }, { id: `evt-${ret.id}-refunded` });
+        await emit('REFUND_ISSUED', 'PSP', { refundId: refund.refundId, amount: amount.minor, ...refundTaxOf(order, ret.lines), currency: amount.currency, returnId: ret.id }, { id: `evt-${ret.id}-refunded` });
         return returnStored(null, order, [userError('INVALID_STATE', `the return is REFUNDED: it was received and refunded already`, null)]);
       }
       const refundable = decideReturn(ret.status, { type: 'REFUND' });
@@ -536,7 +544,7 @@ export async function receiveReturn(deps: LifecycleDeps, scope: CallerScope, req
       const refund = await deps.payments.refund({ orderId: order.id, amount, reason: ret.reason, reference: ret.id, createdAt: now().toISOString() });
       const refunded = await deps.returns.moveStatus(system, ret.id, 'RECEIVED', 'REFUNDED', now().toISOString());
       // Either way the refund is said (once: the event's id is the return's); of two concurrent resumes the PSP paid once.
-      await emit('REFUND_ISSUED', 'PSP', { refundId: refund.refundId, amount: amount.minor, currency: amount.currency, returnId: ret.id }, { id: `evt-${ret.id}-refunded` });
+      await emit('REFUND_ISSUED', 'PSP', { refundId: refund.refundId, amount: amount.minor, ...refundTaxOf(order, ret.lines), currency: amount.currency, returnId: ret.id }, { id: `evt-${ret.id}-refunded` });
       return returnStored(refunded.ok ? refunded.value : (refunded.current ?? ret), current);
     });
   });

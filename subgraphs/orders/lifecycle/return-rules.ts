@@ -60,6 +60,20 @@ export function refundAmount(order: Pick<SalesOrder, 'id' | 'lines' | 'total'>, 
   return { minor, currency: order.total.currency };
 }
 
+/**
+ * The tax included in a refund of `lines`: each returned line's share of its line's tax (rounded per line, as the
+ * line's tax was), so that a full return refunds exactly the tax of the sale.
+ */
+export function refundTaxMinor(order: Pick<SalesOrder, 'id' | 'lines'>, lines: readonly ReturnLineRequest[]): number {
+  let minor = 0;
+  for (const line of lines) {
+    const bought = order.lines.find((l) => l.sku === line.sku);
+    if (!bought) throw new Error(`${line.sku} is not on order ${order.id}`);
+    if (bought.taxMinor) minor += Math.round((bought.taxMinor * line.quantity) / bought.quantity);
+  }
+  return minor;
+}
+
 /** Whether the received returns (RECEIVED or REFUNDED) bring back every unit bought. */
 export function allUnitsReturned(order: Pick<SalesOrder, 'lines'>, returns: readonly Pick<OrderReturn, 'status' | 'lines'>[]): boolean {
   const received = new Map<string, number>();
