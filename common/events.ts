@@ -1,3 +1,4 @@
+import { assertNever } from './assert-never.js';
 import { randomUUID } from 'node:crypto';
 import { currentCorrelationId } from './correlation.js';
 import { traceHeaders } from './telemetry/tracing.js';
@@ -327,10 +328,7 @@ function traceOf(): { trace?: Record<string, string> } {
   return trace.traceparent ? { trace } : {};
 }
 
-/** For exhaustive switches over event types (and other unions): a case left out fails to compile. */
-export function assertNever(value: never): never {
-  throw new Error(`unexpected value ${JSON.stringify(value)}`);
-}
+export { assertNever };
 
 /**
  * The event backbone port.

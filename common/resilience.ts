@@ -1,3 +1,4 @@
+import { assertNever } from './assert-never.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   BrokenCircuitError,
@@ -135,9 +136,7 @@ export class CircuitBreaker {
   }
 }
 
-export function assertNever(value: never): never {
-  throw new Error(`unexpected value ${JSON.stringify(value)}`);
-}
+export { assertNever };
 
 /** The signal of the system call running now (ambient, like the correlation id), for transports that can abort. */
 const callSignals = new AsyncLocalStorage<AbortSignal>();

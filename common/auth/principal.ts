@@ -1,3 +1,5 @@
+import { assertNever } from '../assert-never.js';
+
 /**
  * Who is calling, as a verified token says (or nobody). Every rule of "who may see what" is written against this
  * union: the gateway decides with it which fields a caller may have, and every subgraph decides with it which
@@ -36,9 +38,7 @@ export type SignedPrincipal = Exclude<Principal, { kind: 'anonymous' }>;
 
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' });
 
-export function assertNever(value: never): never {
-  throw new Error(`unexpected value ${JSON.stringify(value)}`);
-}
+export { assertNever };
 
 /**
  * The scopes a principal holds for `@requiresScopes`: its role's name. Scopes follow the role, not the token's own

@@ -1,4 +1,5 @@
 import { createEvent, type CanonicalEvent, type EventBackbone, type EventOf, type EventType } from '../../../common/events.js';
+import { KeyedLanes } from '../../../common/lanes.js';
 import type { Logger } from '../../../common/logger.js';
 import type { EventEmitter } from '../../../common/outbox/event-outbox.js';
 import type { LoyaltyEntry, LoyaltyLedgerPort, LoyaltyOrder, LoyaltyOrdersPort } from '../ports.js';
@@ -49,8 +50,8 @@ export class LoyaltyAccrual {
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
   private readonly seen = new Map<string, Promise<void>>();
-  /** The last handling queued per order: the next event of that order waits for it. */
-  private readonly lanes = new Map<string, Promise<void>>();
+  /** The events of one order, one at a time. */
+  private readonly lanes = new KeyedLanes();
 
   constructor(private readonly deps: LoyaltyAccrualDeps) {}
 
@@ -64,13 +65,7 @@ export class LoyaltyAccrual {
     this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = null;
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-      timer.unref();
-    });
-    await Promise.race([Promise.allSettled([...this.lanes.values()]), grace]);
-    clearTimeout(timer);
+    await this.lanes.drain(graceMs);
   }
 
   /**
@@ -82,19 +77,11 @@ export class LoyaltyAccrual {
     if (!LOYALTY_SOURCE_TYPES.has(event.type)) return Promise.resolve();
     const known = this.seen.get(event.id);
     if (known) return known;
-    const lane = event.orderId ?? event.id;
-    const handled = (this.lanes.get(lane) ?? Promise.resolve()).then(() => this.handle(event));
-    const settled = handled.then(
-      () => undefined,
-      (error: unknown) => {
-        // Forget it, so that the redelivery tries again.
-        this.seen.delete(event.id);
-        this.deps.logger.warn({ err: error, eventId: event.id, type: event.type, orderId: event.orderId, correlationId: event.correlationId }, 'loyalty: could not book points yet; the event is handed again');
-      },
-    );
-    this.lanes.set(lane, settled);
-    void settled.then(() => {
-      if (this.lanes.get(lane) === settled) this.lanes.delete(lane);
+    const handled = this.lanes.run(event.orderId ?? event.id, () => this.handle(event));
+    handled.catch((error: unknown) => {
+      // Forget it, so that the redelivery tries again.
+      this.seen.delete(event.id);
+      this.deps.logger.warn({ err: error, eventId: event.id, type: event.type, orderId: event.orderId, correlationId: event.correlationId }, 'loyalty: could not book points yet; the event is handed again');
     });
     this.seen.set(event.id, handled);
     if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.keys().next().value as string);

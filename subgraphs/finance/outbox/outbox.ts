@@ -1,3 +1,4 @@
+import { settleWithin } from '../../../common/lanes.js';
 import { randomUUID } from 'node:crypto';
 import { inSpan, linkTo } from '../../../common/telemetry/tracing.js';
 import type { Metrics } from '../../../common/telemetry/metrics.js';
@@ -144,13 +145,7 @@ export class ErpOutbox {
     this.unsubscribe = null;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-      timer.unref();
-    });
-    await Promise.race([Promise.all([this.intake, this.running]), grace]);
-    clearTimeout(timer);
+    await settleWithin(Promise.all([this.intake, this.running]), graceMs);
   }
 
   /** {@link take} without waiting: for an event handed outside the consumer group (never throws). */

@@ -3,15 +3,15 @@ import { forbiddenError } from '../../../common/auth/authorization.js';
 import type { ChannelAllocationRule } from '../../../common/channels/channel-allocation-rule.js';
 import { runInScope } from '../../../common/correlation.js';
 import { createEvent, type StockLineData } from '../../../common/events.js';
-import { callerKeyDigest, callerOf, type CallerScope } from '../../../common/idempotency.js';
-import { runIdempotent, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
+import { callerKeyDigest, type CallerScope } from '../../../common/idempotency.js';
+import { userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
 import { stockLinesOf } from '../canonical-events.js';
 import type { AllocationStrategy } from '../checkout/allocation-strategy.js';
 import type { SiteDirectoryPort } from '../checkout/ports.js';
 import { MAX_LINES } from '../line-rules.js';
 import type { OrderSystem, SalesOrder } from '../ports.js';
 import { systemOfOrderId } from '../routing.js';
-import { CHANGEABLE_STATUSES, finish, MAX_ID_LENGTH, putBack, type PickupChangeDeps, type PickupChangeOutcome } from './pickup-change.js';
+import { CHANGEABLE_STATUSES, finish, MAX_ID_LENGTH, putBack, relocationMutation, type PickupChangeDeps, type PickupChangeOutcome } from './pickup-change.js';
 
 /*
  * A pick shortage (issue 13): the associate picking a shipped order (SHIPPING from a warehouse, SHIP_FROM_STORE from
@@ -42,11 +42,6 @@ export interface ReportPickShortageRequest {
   lines: { sku: string; quantity: number }[];
 }
 
-interface StoredOutcome {
-  orderId: string | null;
-  userErrors: UserErrorValue[];
-}
-
 /** The reroute's reference: the order and a digest of the caller's key (only a retry under that key resumes it). */
 export const rerouteReferenceOf = (scope: CallerScope, orderId: string, key: string): string => `${orderId}:REROUTE:${callerKeyDigest(scope, key)}`;
 
@@ -61,19 +56,7 @@ export const rerouteFailedExceptionId = (orderId: string, reference: string): st
  */
 export async function reportPickShortage(deps: PickShortageDeps, scope: CallerScope, request: ReportPickShortageRequest): Promise<PickupChangeOutcome> {
   const input = { orderId: request.orderId, lines: request.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) };
-  return runIdempotent<StoredOutcome, PickupChangeOutcome>({
-    store: deps.idempotency,
-    caller: callerOf(scope),
-    operation: 'reportPickShortage',
-    key: request.idempotencyKey,
-    input,
-    refused: (userErrors) => ({ order: null, userErrors }),
-    replay: async (stored) => ({ order: stored.orderId && stored.userErrors.length === 0 ? await deps.loadOrder(stored.orderId) : null, userErrors: stored.userErrors }),
-    run: async () => {
-      const outcome = await run(deps, scope, request.idempotencyKey, input);
-      return { stored: { orderId: outcome.order?.id ?? null, userErrors: outcome.userErrors }, outcome: { order: outcome.userErrors.length ? null : outcome.order, userErrors: outcome.userErrors } };
-    },
-  });
+  return relocationMutation(deps, scope, 'reportPickShortage', request.idempotencyKey, input, () => run(deps, scope, request.idempotencyKey, input));
 }
 
 const failure = (error: UserErrorValue): PickupChangeOutcome => ({ order: null, userErrors: [error] });

@@ -118,16 +118,24 @@ export function relocationEvents(order: SalesOrder, fromLocationId: string, toLo
  */
 export async function changePickupLocation(deps: PickupChangeDeps, scope: CallerScope, request: ChangePickupLocationRequest): Promise<PickupChangeOutcome> {
   const input = { orderId: request.orderId, pickupLocationId: request.pickupLocationId.trim() };
+  return relocationMutation(deps, scope, 'changePickupLocation', request.idempotencyKey, input, () => run(deps, scope, request.idempotencyKey, input));
+}
+
+/**
+ * A change of an order's location (a pickup store's change, a reroute) through the one idempotency kernel: the order
+ * (or the userErrors) is what a replay answers again, the order read back fresh.
+ */
+export function relocationMutation(deps: Pick<PickupChangeDeps, 'idempotency' | 'loadOrder'>, scope: CallerScope, operation: string, key: string, input: unknown, change: () => Promise<PickupChangeOutcome>): Promise<PickupChangeOutcome> {
   return runIdempotent<StoredOutcome, PickupChangeOutcome>({
     store: deps.idempotency,
     caller: callerOf(scope),
-    operation: 'changePickupLocation',
-    key: request.idempotencyKey,
+    operation,
+    key,
     input,
     refused: (userErrors) => ({ order: null, userErrors }),
     replay: async (stored) => ({ order: stored.orderId && stored.userErrors.length === 0 ? await deps.loadOrder(stored.orderId) : null, userErrors: stored.userErrors }),
     run: async () => {
-      const outcome = await run(deps, scope, request.idempotencyKey, input);
+      const outcome = await change();
       return { stored: { orderId: outcome.order?.id ?? null, userErrors: outcome.userErrors }, outcome: { order: outcome.userErrors.length ? null : outcome.order, userErrors: outcome.userErrors } };
     },
   });

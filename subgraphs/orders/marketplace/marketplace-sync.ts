@@ -1,4 +1,5 @@
 import { createEvent, type CanonicalEvent, type EventBackbone, type EventOf, type EventType } from '../../../common/events.js';
+import { KeyedLanes } from '../../../common/lanes.js';
 import type { Logger } from '../../../common/logger.js';
 import type { EventEmitter } from '../../../common/outbox/event-outbox.js';
 import type { OrderMarketplaceRecord } from '../../../common/systems/records.js';
@@ -52,8 +53,8 @@ export class MarketplaceSync {
   private stopped = false;
   private readonly pending = new Map<string, PendingAck>();
   private readonly raised = new Set<string>();
-  /** The last handling queued per marketplace order: its updates go out in the order they happened. */
-  private readonly lanes = new Map<string, Promise<void>>();
+  /** A marketplace order's updates go out in the order they happened. */
+  private readonly lanes = new KeyedLanes();
 
   constructor(private readonly deps: MarketplaceSyncDeps) {}
 
@@ -70,27 +71,14 @@ export class MarketplaceSync {
     this.unsubscribe = null;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-      timer.unref();
-    });
-    await Promise.race([Promise.allSettled([...this.lanes.values()]), grace]);
-    clearTimeout(timer);
+    await this.lanes.drain(graceMs);
   }
 
   /** Handle one event; rejects while the marketplace (or e-commerce) fails, so that the backbone hands it again. */
   take(event: CanonicalEvent): Promise<void> {
     if (this.stopped) return Promise.reject(new Error('the marketplace connector is stopping'));
     if (!MARKETPLACE_SOURCE_TYPES.has(event.type)) return Promise.resolve();
-    const lane = event.orderId ?? event.id;
-    const handled = (this.lanes.get(lane) ?? Promise.resolve()).catch(() => undefined).then(() => this.handle(event));
-    const settled = handled.catch(() => undefined);
-    this.lanes.set(lane, settled);
-    void settled.then(() => {
-      if (this.lanes.get(lane) === settled) this.lanes.delete(lane);
-    });
-    return handled.catch((error: unknown) => {
+    return this.lanes.run(event.orderId ?? event.id, () => this.handle(event)).catch((error: unknown) => {
       this.deps.logger.warn({ err: error, eventId: event.id, type: event.type, orderId: event.orderId, correlationId: event.correlationId }, 'marketplace: update not sent yet; the event is handed again');
       throw error;
     });
