@@ -192,6 +192,13 @@ export interface AppConfig {
   /** The marketplace connector (README "Marketplace orders"). */
   marketplace: MarketplaceConfig;
   /**
+   * The default channel rule's settings (README "Channel-aware availability"), the same for availability and
+   * checkout: units held back from the marketplace per SKU and location (`MARKETPLACE_BUFFER`), where it sells from
+   * (`MARKETPLACE_LOCATIONS`: `WAREHOUSE` or `ALL`), stores not sold online (`ONLINE_EXCLUDED_STORES`, comma-separated).
+   * @default 2, WAREHOUSE, none
+   */
+  channels: { marketplaceBuffer: number; marketplaceLocations: 'WAREHOUSE' | 'ALL'; onlineExcludedStores: string[] };
+  /**
    * Gateway processes serving the one gateway port (`GATEWAY_WORKERS`, an integer from 1 to 64). Above 1 the
    * launcher's process forks that many workers through node:cluster, each with its own gateway; at 1 there is no
    * cluster at all. See gateway/cluster.ts.
@@ -367,6 +374,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     subscriptions: { maxConnections: int(env, 'WS_MAX_CONNECTIONS', 10_000), keepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000) },
     checkoutRecovery: { staleMs: int(env, 'CHECKOUT_STALE_MS', 120_000), intervalMs: int(env, 'CHECKOUT_RECOVERY_INTERVAL_MS', 30_000) },
     tax: { defaultRatesBp: taxRates(env.TAX_DEFAULT_RATES), lastRateMaxAgeMs: int(env, 'TAX_LAST_RATE_MAX_AGE_MS', 86_400_000) },
+    channels: {
+      marketplaceBuffer: integerIn(env, 'MARKETPLACE_BUFFER', 2, 0, 1_000_000),
+      marketplaceLocations: marketplaceLocationsOf(env.MARKETPLACE_LOCATIONS),
+      onlineExcludedStores: (env.ONLINE_EXCLUDED_STORES ?? '')
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    },
     marketplace: {
       // Outside production the sandbox marketplace's secret, so that the embedded default takes its orders as shipped.
       webhookSecret: env.MARKETPLACE_WEBHOOK_SECRET || (env.NODE_ENV === 'production' ? undefined : SANDBOX_MARKETPLACE_SECRET),
@@ -389,6 +404,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       },
     },
   };
+}
+
+/** `MARKETPLACE_LOCATIONS`: WAREHOUSE (default) or ALL; anything else refuses to start. */
+function marketplaceLocationsOf(raw: string | undefined): 'WAREHOUSE' | 'ALL' {
+  if (raw === undefined || raw === '' || raw === 'WAREHOUSE') return 'WAREHOUSE';
+  if (raw === 'ALL') return 'ALL';
+  throw new Error(`MARKETPLACE_LOCATIONS must be WAREHOUSE or ALL, got "${raw}"`);
 }
 
 /** The secret the sandbox marketplace signs its notifications with (never a production secret: production has none by default). */

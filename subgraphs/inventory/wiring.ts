@@ -3,6 +3,7 @@ import { outboxOf, securityOf, type SubgraphEnvironment } from '../environment.j
 import { ReadModelStockPolicies } from './adapters/read-model-stock-policies.js';
 import { SandboxPosStores } from './adapters/sandbox-pos-stores.js';
 import { SandboxWmsWarehouses } from './adapters/sandbox-wms-warehouses.js';
+import { DefaultChannelAllocationRule } from '../../common/channels/default-channel-allocation-rule.js';
 import { createInventorySubgraph, type InventoryWriteDeps } from './index.js';
 import type { InventoryPorts } from './ports.js';
 import { ReadModelItemMaster } from './writes/read-model-item-master.js';
@@ -42,5 +43,6 @@ export function createInventoryFromEnvironment(env: SubgraphEnvironment): Promis
     logger: env.logger.child({ service: 'inventory' }),
     security: securityOf(env),
     marketplaceListings: new SandboxMarketplaceListings(env.systems.marketplace, env.resilience),
+    channelRule: new DefaultChannelAllocationRule(env.config.channels),
   });
 }

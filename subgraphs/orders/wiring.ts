@@ -6,6 +6,7 @@ import { SandboxOrderAging } from './adapters/sandbox-order-aging.js';
 import { SandboxPickupQueue } from './adapters/sandbox-pickup-queue.js';
 import { SandboxShipments } from './adapters/sandbox-shipments.js';
 import { sandboxCheckout } from './checkout/sandbox-adapters.js';
+import { DefaultChannelAllocationRule } from '../../common/channels/default-channel-allocation-rule.js';
 import { createOrdersSubgraph } from './index.js';
 import { SandboxMarketplaceSeller } from './marketplace/sandbox-marketplace.js';
 import {
@@ -27,7 +28,7 @@ export function createOrdersFromEnvironment(env: SubgraphEnvironment): Promise<S
     aging: new SandboxOrderAging(env.systems, env.resilience),
     shipments: new SandboxShipments(env.systems.wms, env.resilience),
     eventLog: new BackboneOrderEventLog(env.backbone),
-    checkout: sandboxCheckout(env.systems, env.resilience, { idempotency: env.idempotency, backbone: env.backbone, events: outboxOf(env), masterData: env.masterData.store, metrics: env.metrics, tax: env.config.tax }, logger),
+    checkout: sandboxCheckout(env.systems, env.resilience, { idempotency: env.idempotency, backbone: env.backbone, events: outboxOf(env), masterData: env.masterData.store, metrics: env.metrics, tax: env.config.tax, channelRule: new DefaultChannelAllocationRule(env.config.channels) }, logger),
     lifecycle: {
       statuses: new SandboxOrderStatusWriter(env.systems, env.resilience),
       returns: new SandboxReturnDesk(env.systems, env.resilience),
