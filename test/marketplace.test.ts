@@ -8,6 +8,7 @@ import { contractOperation } from './support/contract.js';
 import { expectedLevel } from './support/expect.js';
 import { pollUntil } from './support/poll.js';
 import { AGENT, shopper, startTestStack, store, type TestStack } from './support/stack.js';
+import { startRedisServer } from './support/redis.js';
 
 /*
  * The marketplace channel end to end: the sandbox marketplace's notifications posted to the gateway's webhook
@@ -315,5 +316,35 @@ describe('the acknowledgement window', () => {
     expect(types.indexOf('ORDER_EXCEPTION_RAISED')).toBeLessThan(types.indexOf('MARKETPLACE_ORDER_ACKNOWLEDGED'));
     expect(types.filter((t: string) => t === 'ORDER_EXCEPTION_RAISED')).toHaveLength(1);
     expect((await marketplaceOrder(stack, notification.externalOrderId)).updates.map((u) => u.kind)).toEqual(['ACKNOWLEDGED']);
+  });
+});
+
+describe('in Redis mode (idempotency records, backbone and stock book in Redis)', () => {
+  let stack: TestStack;
+  let redis: Awaited<ReturnType<typeof startRedisServer>>;
+  const pick = skuPicker(() => stack);
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    stack = await startTestStack({}, { REDIS_URL: redis.url, REDIS_PREFIX: `mkt-${process.pid}` });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await redis?.stop();
+  });
+
+  it('deliveries at once are one order, acknowledged once; the buyer cancelling gives the units back', async () => {
+    const { sku, warehouses } = pick(1);
+    const before = await wmsStock(stack, sku, warehouses);
+    const notification = await buyerOrder(stack, [{ sku, quantity: 1 }]);
+    const answers = (await Promise.all(Array.from({ length: 4 }, () => deliver(stack, notification)))).map(answerOf);
+    expect(new Set(answers.map((a) => a.orderId)).size).toBe(1);
+    expect(answers.filter((a) => !a.duplicate)).toHaveLength(1);
+    expect(totalCommitted(await wmsStock(stack, sku, warehouses)) - totalCommitted(before)).toBe(1);
+    await pollUntil(() => marketplaceOrder(stack, notification.externalOrderId), (o) => o.updates.some((u) => u.kind === 'ACKNOWLEDGED'), 'the acknowledgement');
+    const cancelled = answerOf(await deliver(stack, await buyerCancels(stack, notification.externalOrderId)));
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', orderStatus: 'CANCELLED' });
+    expect(totalCommitted(await wmsStock(stack, sku, warehouses))).toBe(totalCommitted(before));
+    const told = await pollUntil(() => marketplaceOrder(stack, notification.externalOrderId), (o) => o.updates.some((u) => u.kind === 'CANCELLED'), 'the cancellation');
+    expect(told.updates.map((u) => u.kind)).toEqual(['ACKNOWLEDGED', 'CANCELLED']);
   });
 });

@@ -5,6 +5,7 @@ import { contractOperation } from './support/contract.js';
 import { expectedLevel } from './support/expect.js';
 import { pollUntil } from './support/poll.js';
 import { AGENT, shopper, startTestStack, store, type TestStack } from './support/stack.js';
+import { startRedisServer } from './support/redis.js';
 
 /*
  * Routing and rerouting end to end: shipped orders go to the nearest location with stock; a pick shortage moves the
@@ -126,6 +127,11 @@ describe('reportPickShortage', () => {
     expect((shipped.body.data as any).shipOrder.order.status).toBe('SHIPPED');
   });
 
+  it('reroutes a warehouse order to the nearest other warehouse (the WMS book moves it)', async () => {
+    const warehouses = stack.sandbox.data.warehouses.map((w) => w.id);
+    await shortWarehouseOrder(stack, warehouses, () => skuWhere(warehouses, (levels) => levels[2]! >= 2 && levels.filter((l) => l >= 2).length >= 3));
+  });
+
   it('nowhere else can take the order: it stays, and customer service gets a REROUTE_FAILED exception', async () => {
     // One store has 2 or more sellable, no other store has 2.
     const sku = skuWhere(stores(), (levels) => levels.filter((l) => l >= 2).length === 1);
@@ -185,5 +191,58 @@ describe('reportPickShortage', () => {
     for (const gid of orders) expect((await fulfillmentOf(nativeId(gid))).status).toBe('CANCELLED');
     // Never both, never leaked: every store's commitments of the SKU are back where they were.
     expect(await committedAt(sku, stores(), 'pos')).toEqual(before);
+  });
+});
+
+/**
+ * A SHIPPING order to Venlo (NL: the nearest warehouse is wh-03), short at its warehouse: it moves to another
+ * warehouse, the WMS's commitments of the SKU add up before and after.
+ */
+async function shortWarehouseOrder(on: TestStack, warehouses: string[], pickSku: () => string) {
+  const sku = pickSku();
+  const { body } = await on.queryAs(shopper(CUSTOMER), contractOperation('PlaceOrder'), {
+    input: { idempotencyKey: `rr-${randomUUID()}`, channel: 'WEB', customerId: CUSTOMER, deliveryMethod: 'SHIPPING', lines: [{ sku, quantity: 2 }], shippingAddress: { country: 'NL', postalCode: '5911', city: 'Venlo', line1: 'Markt 1' } },
+  });
+  expect((body.data as any).placeOrder.userErrors).toEqual([]);
+  const orderGid = (body.data as any).placeOrder.order.id as string;
+  const orderId = nativeId(orderGid);
+  const read = async () => (await on.sandboxCall('POST', '/sandbox/rpc/ecom/getOrders', { args: [[orderId]] })).body.result[0] as { fulfillmentLocationId: string };
+  const committed = async () => ((await on.sandboxCall('POST', '/sandbox/rpc/wms/getStock', { args: [warehouses.map((locationId) => ({ sku, locationId }))] })).body.result as { committed: number }[]).map((r) => r.committed);
+  const from = (await read()).fulfillmentLocationId;
+  expect(from).toBe('wh-03');
+  const before = await committed();
+  const answer = await on.queryAs(store(from), SHORTAGE, { input: { idempotencyKey: `short-${randomUUID()}`, orderId: orderGid, lines: [{ sku, quantity: 1 }] } });
+  expect(answer.body.errors ?? []).toEqual([]);
+  expect((answer.body.data as any).reportPickShortage.userErrors).toEqual([]);
+  const to = (await read()).fulfillmentLocationId;
+  expect(to).not.toBe(from);
+  expect(to.startsWith('wh-')).toBe(true);
+  const after = await committed();
+  expect(after[warehouses.indexOf(from)]! - before[warehouses.indexOf(from)]!).toBe(-2);
+  expect(after[warehouses.indexOf(to)]! - before[warehouses.indexOf(to)]!).toBe(2);
+}
+
+describe('in Redis mode (one shared stock book)', () => {
+  let redisStack: TestStack;
+  let redis: Awaited<ReturnType<typeof startRedisServer>>;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    redisStack = await startTestStack({}, { REDIS_URL: redis.url, REDIS_PREFIX: `rr-${process.pid}` });
+  });
+  afterAll(async () => {
+    await redisStack?.stop();
+    await redis?.stop();
+  });
+
+  it('a warehouse order short at its shelf moves to another warehouse in the Redis book', async () => {
+    const warehouses = redisStack.sandbox.data.warehouses.map((w) => w.id);
+    const data = redisStack.sandbox.data;
+    await shortWarehouseOrder(redisStack, warehouses, () => {
+      for (const variant of data.variants.slice(200)) {
+        const levels = warehouses.map((w) => expectedLevel(data, variant.sku, w)?.available ?? 0);
+        if (levels[2]! >= 2 && levels.filter((l) => l >= 2).length >= 3) return variant.sku;
+      }
+      throw new Error('no such SKU in the seed');
+    });
   });
 });
