@@ -127,7 +127,11 @@ export interface EventDataByType {
   /** The units leave the store; the total is what finance books as the sale. */
   /** `taxTotal`: the tax included in `total` (absent on orders placed before tax), which finance posts with the sale. */
   PICKED_UP: StatusMove & Priced & { total: number; taxTotal?: number | undefined; lines: StockLineData[] };
-  ORDER_SHIPPED: StatusMove & Priced & { shipmentId: string; carrier: string | null; trackingNumber: string | null; total: number; taxTotal?: number | undefined; lines: StockLineData[] };
+  /**
+   * One shipment. A split order ships in parts: each part's ORDER_SHIPPED names it (`fulfillmentId`) and carries its
+   * lines, total and tax (the sale finance books for it); `status` is SHIPPED with the last part, CONFIRMED before.
+   */
+  ORDER_SHIPPED: StatusMove & Priced & { shipmentId: string; carrier: string | null; trackingNumber: string | null; total: number; taxTotal?: number | undefined; lines: StockLineData[]; fulfillmentId?: string | undefined };
   ORDER_DELIVERED: StatusMove & { shipmentId: string | null };
   /** `paymentVoided`: whether the authorization was voided (else it lapses at the PSP). */
   ORDER_CANCELLED: StatusMove & { reason: string; paymentVoided: boolean };

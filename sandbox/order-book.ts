@@ -135,6 +135,26 @@ export class OrderBook {
     return { ok: true, record };
   }
 
+  /**
+   * One part of a split order shipped (in `shipmentId`), by compare-and-swap: only an OPEN part of a CONFIRMED order;
+   * with the last part the order is SHIPPED (its move remembered under `reference`, settled). The same part and
+   * shipment again (its first answer was lost) answers ok.
+   */
+  async shipFulfillment(id: string, partId: string, shipmentId: string, reference: string): Promise<CasResult<OrderRecord>> {
+    const record = this.orders.get(id);
+    const part = record?.fulfillments?.find((p) => p.id === partId);
+    if (!record || !part) return { ok: false, record: record ?? null };
+    if (part.status === 'SHIPPED' && part.shipmentId === shipmentId) return { ok: true, record };
+    if (part.status !== 'OPEN' || record.status !== 'CONFIRMED') return { ok: false, record };
+    part.status = 'SHIPPED';
+    part.shipmentId = shipmentId;
+    if (record.fulfillments!.every((p) => p.status === 'SHIPPED')) {
+      record.status = 'SHIPPED';
+      record.lastMove = { reference, from: 'CONFIRMED', settled: true, at: callTime().toISOString() };
+    }
+    return { ok: true, record };
+  }
+
   /** What follows the change `reference` is done (its events handed over). A no-op when another change came since. */
   async settleRelocation(id: string, reference: string): Promise<boolean> {
     const change = this.orders.get(id)?.lastRelocation;
@@ -212,7 +232,12 @@ export class OrderBook {
   /** Its orders and returns, for a snapshot (see sandbox/state.ts): copies, since moves change them in place. */
   [EXPORT_STATE](): OrderBookState {
     return {
-      orders: [...this.orders.values()].map((o) => (o.lastMove ? { ...o, lastMove: { ...o.lastMove } } : { ...o })),
+      orders: [...this.orders.values()].map((o) => ({
+        ...o,
+        ...(o.lastMove ? { lastMove: { ...o.lastMove } } : {}),
+        // Parts change in place when they ship: copied, as the moves are.
+        ...(o.fulfillments ? { fulfillments: o.fulfillments.map((p) => ({ ...p, lines: p.lines.map((l) => ({ ...l })) })) } : {}),
+      })),
       returns: [...this.returnsById.values()].map((r) => ({ ...r })),
     };
   }

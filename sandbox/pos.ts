@@ -67,6 +67,9 @@ export class SandboxPos extends StockKeeper {
   settleRelocation(id: string, reference: string) {
     return this.book.settleRelocation(id, reference);
   }
+  shipFulfillment(id: string, partId: string, shipmentId: string, reference: string) {
+    return this.book.shipFulfillment(id, partId, shipmentId, reference);
+  }
   listUnsettledMoves(before: string, limit: number) {
     return this.book.listUnsettledMoves(before, limit);
   }

@@ -175,6 +175,22 @@ export interface OrderRecord {
   shippingAddress?: Address | null;
   /** A marketplace order: which marketplace's, its id there and its acknowledgement window. */
   marketplace?: OrderMarketplaceRecord | null;
+  /**
+   * A split order's shipments (two or more, the first at `fulfillmentLocationId`), each with its own lines and
+   * status; absent on an order shipped from one location.
+   */
+  fulfillments?: FulfillmentPartRecord[] | null;
+}
+
+/** One shipment of a split order: what leaves one location, committed there under the order's checkout reference. */
+export interface FulfillmentPartRecord {
+  /** `f1`, `f2`, … in routing order (nearest first). */
+  id: string;
+  locationId: string;
+  lines: { sku: string; quantity: number }[];
+  status: 'OPEN' | 'SHIPPED' | 'CANCELLED';
+  /** The WMS shipment it left in, once SHIPPED. */
+  shipmentId?: string | null;
 }
 
 /** Where a marketplace order came from (subgraphs/orders/marketplace). */

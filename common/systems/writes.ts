@@ -12,7 +12,7 @@ import type { StockBook } from './stock-book.js';
 export const STOCK_WRITES = ['commitStock', 'settleCommitment', 'releaseCommitment', 'fulfillCommitment', 'moveCommitment', 'releaseStock', 'fulfillStock', 'adjustStock', 'reserveStock', 'releaseReservation', 'expireReservations', 'markAnnounced'] as const satisfies readonly (keyof StockBook)[];
 
 /** The order book's writes, shared by the two order-taking systems (POS for till sales, e-commerce for the rest). */
-export const ORDER_BOOK_WRITES = ['createOrder', 'setStatus', 'compareAndSetStatus', 'settleMove', 'moveOrderLocation', 'settleRelocation', 'createReturn', 'setReturnStatus'] as const;
+export const ORDER_BOOK_WRITES = ['createOrder', 'setStatus', 'compareAndSetStatus', 'settleMove', 'moveOrderLocation', 'settleRelocation', 'shipFulfillment', 'createReturn', 'setReturnStatus'] as const;
 
 export const ERP_WRITES = ['postJournal', 'postJournalBatch', 'issueInvoice', 'changeItem', 'addProduct', 'setStockPolicy'] as const;
 export const POS_WRITES = [...STOCK_WRITES, ...ORDER_BOOK_WRITES] as const;

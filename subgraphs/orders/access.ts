@@ -23,7 +23,9 @@ export type OrderAccess = 'allow' | 'hide' | 'forbid';
 
 /** The store a pickup order is collected at (checkout commits its stock there too). */
 const pickupStoreOf = (order: SalesOrder): string => order.pickupLocationId ?? order.fulfillmentLocationId;
-const atLocation = (order: SalesOrder, locationId: string): boolean => order.pickupLocationId === locationId || order.fulfillmentLocationId === locationId;
+/** Where the order is picked up or leaves from (any part of a split order). */
+const leavesFrom = (order: SalesOrder, locationId: string): boolean => order.fulfillmentLocationId === locationId || (order.fulfillments ?? []).some((p) => p.locationId === locationId);
+const atLocation = (order: SalesOrder, locationId: string): boolean => order.pickupLocationId === locationId || leavesFrom(order, locationId);
 
 export function orderAccess(principal: Principal, order: SalesOrder, action: OrderAction): OrderAccess {
   switch (principal.kind) {
@@ -43,6 +45,7 @@ export function orderAccess(principal: Principal, order: SalesOrder, action: Ord
           // Where it would be handed over; whether it is a pickup at all is the state machine's to answer.
           return pickupStoreOf(order) === here ? 'allow' : 'forbid';
         case 'ship':
+          return leavesFrom(order, here) ? 'allow' : 'forbid';
         case 'deliver':
         // The shelf that came up short is the one the order is picked from.
         case 'report-shortage':

@@ -1,3 +1,4 @@
+import { fulfillmentsOf } from './fulfillments.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { createEvent, type CanonicalEvent, type EventSource, type EventType, type OrderStatusName, type StockLineData } from '../../common/events.js';
 import type { EventEmitter } from '../../common/outbox/event-outbox.js';
@@ -24,14 +25,16 @@ export const stockLinesOf = (order: SalesOrder): StockLineData[] => order.lines.
  */
 export function cancellationEvents(order: SalesOrder, from: OrderStatusName, reason: string, paymentVoided: boolean, at: Date, idPrefix?: string): CanonicalEvent[] {
   const meta = { correlationId: order.correlationId, orderId: order.id, occurredAt: at };
-  const locationId = order.fulfillmentLocationId;
   const id = (suffix: string) => (idPrefix ? { id: `${idPrefix}-${suffix}` } : {});
-  return [
-    createEvent('ORDER_CANCELLED', { reason, paymentVoided, previousStatus: from, status: 'CANCELLED' }, { ...meta, ...id('cancelled'), source: orderSourceOf(order.channel) }),
-    ...stockLinesOf(order).map((line, i) =>
-      createEvent('INVENTORY_RELEASED', { quantity: line.quantity, reason: 'CANCELLED' }, { ...meta, ...id(`released-${i}`), source: stockSourceOf(locationId), sku: line.sku, locationId }),
-    ),
-  ];
+  // Per part of a split order, at its location; the numbering runs on, so a single-part order's ids are as they were.
+  let n = 0;
+  const released = fulfillmentsOf(order).flatMap((part) =>
+    part.lines.map((line) => {
+      const i = n++;
+      return createEvent('INVENTORY_RELEASED', { quantity: line.quantity, reason: 'CANCELLED' }, { ...meta, ...id(`released-${i}`), source: stockSourceOf(part.locationId), sku: line.sku, locationId: part.locationId });
+    }),
+  );
+  return [createEvent('ORDER_CANCELLED', { reason, paymentVoided, previousStatus: from, status: 'CANCELLED' }, { ...meta, ...id('cancelled'), source: orderSourceOf(order.channel) }), ...released];
 }
 
 /** An event of a move, by the move's reference: whoever says it again (a resume, recovery) says the same event. */
@@ -75,7 +78,8 @@ export async function completeCancellation(
   idPrefix?: string,
 ): Promise<{ paymentVoided: boolean }> {
   try {
-    await deps.release(order.fulfillmentLocationId, stockLinesOf(order), order.checkoutReference ?? null);
+    // Every part's commitment (one for an order shipped whole), each once by the checkout's reference.
+    for (const part of fulfillmentsOf(order)) await deps.release(part.locationId, part.lines, order.checkoutReference ?? null);
   } catch (error) {
     await onReleaseFailed?.();
     throw error;

@@ -1,9 +1,10 @@
+import { fulfillmentsOf } from './fulfillments.js';
 import { Money } from '../../common/graphql-types.js';
 import type { MoneyValue } from '../../common/money.js';
 import { Customer } from './customer.js';
 import { Location } from './location.js';
 import { OpenOrderStatus, OpenOrders } from './open-orders.js';
-import { LineTax, Order, OrderLine, OrderTax, ShippingAddress } from './order.js';
+import { Fulfillment, FulfillmentLine, LineTax, Order, OrderLine, OrderTax, ShippingAddress } from './order.js';
 import type { OpenOrders as OpenOrdersValue, OrderReturn, OrderShipment, SalesOrder, SalesOrderLine } from './ports.js';
 import { Return, ReturnLine } from './return.js';
 import { Shipment } from './shipment.js';
@@ -56,6 +57,14 @@ export function toOrder(o: SalesOrder): Order {
     placedAt: o.placedAt,
     correlationId: o.correlationId,
     marketplaceSource: o.marketplace ?? null,
+    fulfillments: fulfillmentsOf(o).map((p) =>
+      Object.assign(new Fulfillment(), {
+        id: p.id,
+        location: Location.ref(p.locationId),
+        lines: p.lines.map((l) => Object.assign(new FulfillmentLine(), { sku: l.sku, quantity: l.quantity })),
+        status: o.status === 'CANCELLED' && p.status === 'OPEN' ? 'CANCELLED' : p.status,
+      }),
+    ),
   });
 }
 

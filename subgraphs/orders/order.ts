@@ -44,6 +44,34 @@ export class OrderTax {
   jurisdiction!: string;
 }
 
+export type FulfillmentStatusCode = 'OPEN' | 'SHIPPED' | 'CANCELLED';
+export const FulfillmentStatus: { readonly [K in FulfillmentStatusCode]: K } = { OPEN: 'OPEN', SHIPPED: 'SHIPPED', CANCELLED: 'CANCELLED' };
+registerEnumType(FulfillmentStatus, { name: 'FulfillmentStatus', description: 'OPEN: still to leave its location; SHIPPED: left (or handed over); CANCELLED: the order was cancelled.' });
+
+@ObjectType('FulfillmentLine')
+export class FulfillmentLine {
+  @Field(() => String)
+  sku!: string;
+
+  @Field(() => Int)
+  quantity!: number;
+}
+
+@ObjectType('Fulfillment', { description: 'One shipment of an order: what leaves one location. An order no single location could take ships in several.' })
+export class Fulfillment {
+  @Field(() => ID, { description: '"f1", "f2", … in routing order (nearest first); unique within the order.' })
+  id!: string;
+
+  @Field(() => Location, { nullable: true })
+  location!: Location | null;
+
+  @Field(() => [FulfillmentLine])
+  lines!: FulfillmentLine[];
+
+  @Field(() => FulfillmentStatus)
+  status!: FulfillmentStatusCode;
+}
+
 @ObjectType('ShippingAddress')
 export class ShippingAddress {
   @Field(() => String)
@@ -129,6 +157,9 @@ export class Order {
 
   @Field(() => ShippingAddress, { nullable: true, description: 'Where a shipped order goes, when the checkout was given one.' })
   shippingAddress!: ShippingAddress | null;
+
+  @Field(() => [Fulfillment], { description: 'Its shipments: one for an order that leaves from one location (or is picked up), several for a split order, each with its own lines and status.' })
+  fulfillments!: Fulfillment[];
 
   @Field(() => DateTimeScalar)
   placedAt!: string;

@@ -1,7 +1,7 @@
 import type { CanonicalEvent } from '../../common/events.js';
 import type { MoneyValue } from '../../common/money.js';
 import type { SystemName } from '../../common/resilience.js';
-import type { Address, OrderMarketplaceRecord, OrderTaxRecord } from '../../common/systems/records.js';
+import type { Address, FulfillmentPartRecord, OrderMarketplaceRecord, OrderTaxRecord } from '../../common/systems/records.js';
 
 export type OrderStatusCode = 'PLACED' | 'CONFIRMED' | 'READY_FOR_PICKUP' | 'PICKED_UP' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED' | 'PARTIALLY_RETURNED' | 'RETURNED';
 export type ChannelCode = 'WEB' | 'MOBILE' | 'STORE' | 'MARKETPLACE' | 'CALL_CENTER';
@@ -52,6 +52,8 @@ export interface SalesOrder {
   shippingAddress?: Address | null;
   /** Where a marketplace order came from (channel MARKETPLACE, through the webhook). */
   marketplace?: OrderMarketplaceRecord | null;
+  /** A split order's shipments (see common/systems/records.ts); read through `fulfillmentsOf(order)`, which answers one part for the others. */
+  fulfillments?: FulfillmentPartRecord[] | null;
 }
 
 export interface OrderShipment {

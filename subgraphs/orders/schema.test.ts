@@ -31,6 +31,7 @@ const CONTRACT = /* GraphQL */ `
     taxTotal: Money
     tax: OrderTax
     shippingAddress: ShippingAddress
+    fulfillments: [Fulfillment!]!
     placedAt: DateTime!
     correlationId: String!
     shipments: [Shipment!]
@@ -46,6 +47,9 @@ const CONTRACT = /* GraphQL */ `
   type LineTax { ratePercent: Float! amount: Money! }
   type OrderTax { status: TaxStatus! basis: TaxBasis! reviewRequired: Boolean! country: String! postalCode: String! jurisdiction: String! }
   type ShippingAddress { country: String! postalCode: String! city: String! line1: String! }
+  enum FulfillmentStatus { OPEN SHIPPED CANCELLED }
+  type FulfillmentLine { sku: String! quantity: Int! }
+  type Fulfillment { id: ID! location: Location lines: [FulfillmentLine!]! status: FulfillmentStatus! }
   input ShippingAddressInput { country: String! postalCode: String! city: String! line1: String! }
   type ProductVariant @key(fields: "sku", resolvable: false) { sku: String! }
   type Location @key(fields: "id") { id: ID! pickupQueue: [Order!] }

@@ -18,8 +18,14 @@ export const SOURCE_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([..
 /** The posting that books a source event: its id is derived from the event id, so a redelivery maps to the same posting. */
 export const postingIdFor = (eventId: string): string => `post-${eventId}`;
 
-/** The invoice of an order's sale: one per order, so a second hand-over event cannot invoice twice. */
-export const invoiceIdFor = (orderId: string): string => `inv-${orderId}`;
+/**
+ * The invoice of an order's sale: one per order, so a second hand-over event cannot invoice twice; a split order's
+ * parts are invoiced each (`inv-<orderId>-<fulfillmentId>`), as each part's sale is posted.
+ */
+export const invoiceIdFor = (orderId: string, fulfillmentId?: string | null): string => (fulfillmentId ? `inv-${orderId}-${fulfillmentId}` : `inv-${orderId}`);
+
+/** The part of a split order a sale event is about (ORDER_SHIPPED of one part), else null. */
+export const fulfillmentOf = (event: CanonicalEvent): string | null => (event.type === 'ORDER_SHIPPED' ? (event.data.fulfillmentId ?? null) : null);
 
 export function postingTypeOf(type: EventType): PostingTypeCode | null {
   if (SALE_EVENTS.includes(type)) return 'SALE';
@@ -93,6 +99,7 @@ export function postingRequestFor(event: CanonicalEvent): { ok: true; request: P
       type: priced.type,
       amount: priced.amount,
       ...(priced.tax ? { tax: priced.tax } : {}),
+      ...(fulfillmentOf(event) ? { fulfillmentId: fulfillmentOf(event) } : {}),
       sourceEventId: event.id,
       sourceType: event.type,
       sourceOccurredAt: event.occurredAt,
@@ -119,14 +126,16 @@ export interface SourceItem {
  */
 export function sourceItemsOf(events: readonly CanonicalEvent[]): SourceItem[] {
   const items: SourceItem[] = [];
-  let sold = false;
+  // One sale per order, or per part of a split order.
+  const sold = new Set<string>();
   for (const event of events) {
     const type = postingTypeOf(event.type);
     if (!type || !event.orderId) continue;
-    if (type === 'SALE' && sold) continue;
+    const sale = fulfillmentOf(event) ?? '';
+    if (type === 'SALE' && sold.has(sale)) continue;
     const priced = priceOf(event);
     if (!priced.ok) continue;
-    if (type === 'SALE') sold = true;
+    if (type === 'SALE') sold.add(sale);
     items.push({ orderId: event.orderId, type, amount: priced.amount, eventId: event.id, occurredAt: event.occurredAt, postingId: postingIdFor(event.id) });
   }
   return items;

@@ -9,7 +9,7 @@ import { EventOutbox, type EventEmitter } from '../../../common/outbox/event-out
 import { MemoryRateLimiter, type RateLimiter, type RateLimitRule } from '../../../common/rate-limit.js';
 import { SystemUnavailableError } from '../../../common/resilience.js';
 import type { FinancePosting } from '../ports.js';
-import { invoiceIdFor, postingIdFor, postingRequestFor, postingTypeOf, SOURCE_EVENT_TYPES } from './intake.js';
+import { fulfillmentOf, invoiceIdFor, postingIdFor, postingRequestFor, postingTypeOf, SOURCE_EVENT_TYPES } from './intake.js';
 import { JournalRejectedError, type BookedJournal, type JournalEntry, type JournalPort, type OutboxFilter, type OutboxPosting, type OutboxStore } from './ports.js';
 import { failed, invoiced, isDue, posted, queued, requeued } from './posting-state.js';
 import type { OutboxSettings } from './settings.js';
@@ -189,9 +189,11 @@ export class ErpOutbox {
       return;
     }
     if (postingTypeOf(event.type) === 'SALE') {
+      // One sale per order, or per part of a split order (each part's shipment is its sale).
+      const part = fulfillmentOf(event);
       const [known = []] = await store.byOrder([event.orderId]);
-      if (known.some((p) => p.type === 'SALE')) {
-        logger.info(log, 'erp outbox: the order is already sold; a second hand-over or shipment books nothing');
+      if (known.some((p) => p.type === 'SALE' && (p.fulfillmentId ?? null) === part)) {
+        logger.info(log, 'erp outbox: the order (or this part of it) is already sold; a second hand-over or shipment books nothing');
         return;
       }
     }
@@ -335,7 +337,7 @@ export class ErpOutbox {
   private invoice(posting: OutboxPosting): Promise<Outcome<OutboxPosting>> {
     return runInScope({ correlationId: posting.correlationId }, async (): Promise<Outcome<OutboxPosting>> => {
       try {
-        const invoice = await this.paced('issueInvoice', () => this.deps.journal.issueInvoice({ id: invoiceIdFor(posting.orderId), orderId: posting.orderId, total: posting.amount, tax: posting.tax ?? null }));
+        const invoice = await this.paced('issueInvoice', () => this.deps.journal.issueInvoice({ id: invoiceIdFor(posting.orderId, posting.fulfillmentId), orderId: posting.orderId, total: posting.amount, tax: posting.tax ?? null }));
         const current = invoiced(posting, { id: invoice.id, number: invoice.number });
         // An invoice that predates the posting was issued (and announced) by someone else.
         if (Date.parse(invoice.issuedAt) >= Date.parse(current.createdAt)) {

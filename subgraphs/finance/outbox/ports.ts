@@ -70,6 +70,8 @@ export interface OutboxPosting extends FinancePosting {
   sourceOccurredAt: string;
   /** The order's correlation id, carried by every event and ERP call about the posting. */
   correlationId: string;
+  /** The part of a split order a SALE books (its own invoice); absent for an order's whole sale. */
+  fulfillmentId?: string | null | undefined;
   /** When the worker may try it next; null unless PENDING or FAILED. */
   nextAttemptAt: string | null;
   /** Attempts since it was (re-)queued: the retry budget counts these, `attempts` counts every one. */

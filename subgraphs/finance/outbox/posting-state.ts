@@ -26,6 +26,8 @@ export interface PostingRequest {
   amount: MoneyValue;
   /** The tax included in `amount`, from the source event (absent: none known). */
   tax?: MoneyValue | null | undefined;
+  /** The part of a split order this sale books (its own invoice); absent for an order's whole sale. */
+  fulfillmentId?: string | null | undefined;
   sourceEventId: string | null;
   sourceType: EventType | null;
   sourceOccurredAt: string;

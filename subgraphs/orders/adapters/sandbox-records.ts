@@ -26,6 +26,7 @@ export const toSalesOrder = (o: OrderRecord): SalesOrder => ({
   tax: o.tax ? { ...o.tax } : null,
   shippingAddress: o.shippingAddress ? { ...o.shippingAddress } : null,
   marketplace: o.marketplace ? { ...o.marketplace } : null,
+  fulfillments: o.fulfillments ? o.fulfillments.map((p) => ({ ...p, lines: p.lines.map((l) => ({ ...l })) })) : null,
 });
 
 export const toOrderReturn = (r: ReturnRecord): OrderReturn => ({

@@ -15,9 +15,10 @@ import { checkoutCancelReference, completeCancellation, moveEventId, orderSource
 import type { ChannelCode, DeliveryMethodCode, OrderSystem, SalesOrder, SalesOrderLine } from '../ports.js';
 import { systemOfOrderId } from '../routing.js';
 import type { AllocationStrategy } from './allocation-strategy.js';
+import { fulfillmentsOf, partsOf, type FulfillmentPart } from '../fulfillments.js';
 import type { ChannelAllocationRule } from '../../../common/channels/channel-allocation-rule.js';
 import type { OrderTaxOutcome, TaxService } from './tax.js';
-import type { CustomerDirectoryPort, OrderWriterPort, PaymentAuthorizationPort, PaymentMethodCode, PriceListPort, Site, SiteDirectoryPort, StockCommitPort } from './ports.js';
+import type { CustomerDirectoryPort, OrderWriterPort, PaymentAuthorizationPort, PaymentMethodCode, PriceListPort, Site, SiteDirectoryPort, StockCommitPort, StockCommitResult } from './ports.js';
 
 export { MAX_LINES, MAX_QUANTITY } from '../line-rules.js';
 
@@ -233,8 +234,10 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
   const referenced = {
     commit: (at: string, l: readonly { sku: string; quantity: number }[]) =>
       deps.stock.commit(at, l.map((line) => ({ ...line, holdBack: deps.channels.holdBack(input.channel, at, line.sku) })), { reference: checkout.reference, at: now().toISOString() }),
+    release: (at: string, l: readonly { sku: string; quantity: number }[]) => deps.stock.release(at, l, checkout.reference),
   };
   let locationId: string;
+  let parts: FulfillmentPart[] | undefined;
   let candidateSites: Site[] = [];
   if (input.deliveryMethod === 'PICKUP') {
     const result = await referenced.commit(input.pickupLocationId!, stockLines);
@@ -242,16 +245,19 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
     locationId = input.pickupLocationId!;
   } else {
     candidateSites = (await deps.sites.listSites(input.deliveryMethod === 'SHIPPING' ? 'WAREHOUSE' : 'STORE')).filter((site) => deps.channels.eligible(input.channel, site));
-    const allocated = await deps.allocation.allocate(candidateSites, stockLines, referenced, input.shippingAddress ?? null);
+    // No single location can take it: split shipments, each part committed at its location under this reference.
+    const allocated = await deps.allocation.allocate(candidateSites, stockLines, referenced, input.shippingAddress ?? null, { split: true });
     if (!('locationId' in allocated)) return fail(shortageErrors(input, allocated.shortages));
     locationId = allocated.locationId;
+    parts = allocated.parts && allocated.parts.length > 1 ? partsOf(allocated.parts) : undefined;
   }
+  const releaseAll = () => Promise.all((parts ?? [{ locationId, lines: stockLines }]).map((p) => deps.stock.release(p.locationId, p.lines, checkout.reference)));
   if (deps.tax && tax === undefined) {
     // Shipped without an address: taxed where it leaves from (the CRM keeps no customer addresses).
     const origin = candidateSites.find((s) => s.id === locationId)?.address;
     tax = origin ? await quoteAt(origin) : null;
     if (!tax) {
-      await deps.stock.release(locationId, stockLines, checkout.reference);
+      await releaseAll();
       return fail([userError('INVALID_ADDRESS', `no tax jurisdiction for the fulfilment location ${locationId}; give a shippingAddress`, 'shippingAddress')]);
     }
   }
@@ -278,6 +284,7 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
       tax: tax?.tax ?? null,
       shippingAddress: input.shippingAddress ? { ...input.shippingAddress, country: input.shippingAddress.country.toUpperCase() } : null,
       ...(input.marketplace ? { marketplace: { ...input.marketplace } } : {}),
+      ...(parts ? { fulfillments: parts } : {}),
     });
   } catch (error) {
     // Not given back here: the order may have been recorded all the same (a timeout after the write). The retry
@@ -285,10 +292,12 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
     // recovery gives the commitment back once no order names its reference after CHECKOUT_STALE_MS.
     throw error;
   }
-  // The order holds the commitment now. Should this fail, recovery finds the order by the reference and settles it.
-  await deps.stock.settle(locationId, checkout.reference).catch((error: unknown) => {
-    deps.logger?.warn({ orderId: order.id, reference: checkout.reference, err: (error as Error).message }, 'checkout: commitment not settled; recovery will');
-  });
+  // The order holds the commitments now. Should this fail, recovery finds the order by the reference and settles them.
+  for (const part of fulfillmentsOf(order)) {
+    await deps.stock.settle(part.locationId, checkout.reference).catch((error: unknown) => {
+      deps.logger?.warn({ orderId: order.id, reference: checkout.reference, locationId: part.locationId, err: (error as Error).message }, 'checkout: commitment not settled; recovery will');
+    });
+  }
   await deps.events.emit([...placedEvents(order, input.channel, input.deliveryMethod, now()), ...taxEvents(order, input.channel, tax?.estimate ?? null, now())]);
   return pay(deps, input, order, system);
 }
@@ -315,7 +324,14 @@ function taxEvents(order: SalesOrder, channel: ChannelCode, estimate: OrderTaxOu
 /** The events of a recorded order and its commitment; ids derived from the order, so a resumed checkout repeats none. */
 function placedEvents(order: SalesOrder, channel: ChannelCode, deliveryMethod: DeliveryMethodCode, at: Date): CanonicalEvent[] {
   const meta = { correlationId: order.correlationId, orderId: order.id, occurredAt: at };
-  const locationId = order.fulfillmentLocationId;
+  // One per line and part, at the part's location (the first line's id is the one a single-part order always had).
+  let n = 0;
+  const reserved = fulfillmentsOf(order).flatMap((part) =>
+    part.lines.map((line) => {
+      const i = n++;
+      return createEvent('INVENTORY_RESERVED', { quantity: line.quantity }, { ...meta, id: `evt-${order.id}-reserved-${i}`, source: stockSourceOf(part.locationId), sku: line.sku, locationId: part.locationId });
+    }),
+  );
   return [
     createEvent(
       'ORDER_PLACED',
@@ -334,9 +350,7 @@ function placedEvents(order: SalesOrder, channel: ChannelCode, deliveryMethod: D
       },
       { ...meta, id: `evt-${order.id}-placed`, source: orderSourceOf(channel) },
     ),
-    ...order.lines.map((line, i) =>
-      createEvent('INVENTORY_RESERVED', { quantity: line.quantity }, { ...meta, id: `evt-${order.id}-reserved-${i}`, source: stockSourceOf(locationId), sku: line.sku, locationId }),
-    ),
+    ...reserved,
   ];
 }
 
@@ -388,20 +402,31 @@ async function holdAgain(deps: CheckoutDeps, order: SalesOrder, system: OrderSys
   if (!order.checkoutReference) return null;
   const now = deps.now ?? (() => new Date());
   // Held again under the channel's rule too: a resumed marketplace checkout must not take the units held back from it.
-  const lines = stockLinesOf(order).map((l) => ({ ...l, holdBack: deps.channels.holdBack(order.channel, order.fulfillmentLocationId, l.sku) }));
-  const held = await deps.stock.commit(order.fulfillmentLocationId, lines, { reference: order.checkoutReference, at: now().toISOString() });
+  // Part by part (a split order holds one commitment per location); a part that cannot be held again gives back those held.
+  const reference = order.checkoutReference;
+  const parts = fulfillmentsOf(order);
+  let held: StockCommitResult = { ok: true };
+  const heldAt: FulfillmentPart[] = [];
+  for (const part of parts) {
+    held = await deps.stock.commit(part.locationId, part.lines.map((l) => ({ ...l, holdBack: deps.channels.holdBack(order.channel, part.locationId, l.sku) })), { reference, at: now().toISOString() });
+    if (!held.ok) break;
+    heldAt.push(part);
+  }
+  if (!held.ok) for (const part of heldAt) await deps.stock.release(part.locationId, part.lines, reference);
   if (held.ok) {
     // Recovery may have cancelled the order, and given its units back, between this retry's look at it and the commit
     // just made: a cancelled order holds nothing, so the units go back (once, by reference). Looked at before the
     // settle: should this process die in between, the commitment is still open and recovery gives it back.
-    const [current] = await deps.orders.forCheckout([order.checkoutReference]);
+    const [current] = await deps.orders.forCheckout([reference]);
     if (current?.status === 'CANCELLED') {
-      await deps.stock.release(order.fulfillmentLocationId, stockLinesOf(order), order.checkoutReference);
+      for (const part of parts) await deps.stock.release(part.locationId, part.lines, reference);
       return 'cancelled';
     }
-    await deps.stock.settle(order.fulfillmentLocationId, order.checkoutReference).catch((error: unknown) => {
-      deps.logger?.warn({ orderId: order.id, err: (error as Error).message }, 'checkout: commitment not settled; recovery will');
-    });
+    for (const part of parts) {
+      await deps.stock.settle(part.locationId, reference).catch((error: unknown) => {
+        deps.logger?.warn({ orderId: order.id, err: (error as Error).message }, 'checkout: commitment not settled; recovery will');
+      });
+    }
     return null;
   }
   await cancelPlaced(deps, order, system, 'Out of stock when the checkout resumed');
@@ -462,9 +487,11 @@ async function confirm(deps: CheckoutDeps, order: SalesOrder, system: OrderSyste
     // A resumed checkout may have held the units again (holdAgain) after that release: a cancelled order holds
     // nothing, so its checkout's commitment is given back here (once by reference: a no-op when it has ended).
     if (confirmed.order?.status === 'CANCELLED' && order.checkoutReference) {
-      await deps.stock.release(order.fulfillmentLocationId, stockLinesOf(order), order.checkoutReference).catch((error: unknown) => {
-        deps.logger?.warn({ orderId: order.id, err: (error as Error).message }, 'checkout: units held again for an order cancelled meanwhile could not be given back');
-      });
+      for (const part of fulfillmentsOf(order)) {
+        await deps.stock.release(part.locationId, part.lines, order.checkoutReference).catch((error: unknown) => {
+          deps.logger?.warn({ orderId: order.id, err: (error as Error).message }, 'checkout: units held again for an order cancelled meanwhile could not be given back');
+        });
+      }
     }
     await deps.payments.void(order.id);
     return fail([userError('INVALID_STATE', `order ${order.number} was cancelled while it was being placed`, null)]);

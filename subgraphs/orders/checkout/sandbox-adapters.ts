@@ -152,6 +152,7 @@ export class SandboxOrderWriter implements OrderWriterPort {
       ...(draft.tax ? { tax: draft.tax } : {}),
       ...(draft.shippingAddress ? { shippingAddress: draft.shippingAddress } : {}),
       ...(draft.marketplace ? { marketplace: { ...draft.marketplace } } : {}),
+      ...(draft.fulfillments && draft.fulfillments.length > 1 ? { fulfillments: draft.fulfillments.map((p) => ({ ...p, lines: p.lines.map((l) => ({ ...l })) })) } : {}),
     };
     return toSalesOrder(await this.books[system].createOrder(record));
   }

@@ -80,6 +80,7 @@ describe('order moves when the infrastructure fails', () => {
         },
         settleMove: (...args) => real.settleMove(...args),
         listUnsettledMoves: (...args) => real.listUnsettledMoves(...args),
+        shipPart: (...args) => real.shipPart(...args),
       },
     };
     await expect(confirmPickup(lossy, scope, { orderId: order.id, idempotencyKey: 'k-pickup' })).rejects.toThrow('timed out');
@@ -155,6 +156,7 @@ describe('order moves when the infrastructure fails', () => {
         },
         settleMove: (...args) => real.settleMove(...args),
         listUnsettledMoves: (...args) => real.listUnsettledMoves(...args),
+        shipPart: (...args) => real.shipPart(...args),
       },
     };
     await expect(confirmPickup(dying, scope, { orderId })).rejects.toThrow('process killed');

@@ -1,3 +1,4 @@
+import { fulfillmentsOf, isSplit } from '../fulfillments.js';
 import { randomUUID } from 'node:crypto';
 import { runInScope } from '../../../common/correlation.js';
 import { createEvent, type EventDataByType, type EventSource, type EventType } from '../../../common/events.js';
@@ -309,6 +310,8 @@ export interface ShipOrderRequest {
   orderId: string;
   carrier: string;
   trackingNumber?: string | null | undefined;
+  /** The caller's location (a store or warehouse associate's): which part of a split order leaves from here. */
+  fromLocationId?: string | null | undefined;
 }
 
 /**
@@ -326,6 +329,9 @@ export async function shipOrder(deps: LifecycleDeps, scope: CallerScope, request
     if (normalized.trackingNumber.length > MAX_CARRIER_LENGTH) errors.push(userError('INVALID_INPUT', `trackingNumber must be at most ${MAX_CARRIER_LENGTH} characters`, 'trackingNumber'));
     if (errors.length) return orderStored(null, errors);
     const now = deps.now ?? (() => new Date());
+    const read = await readOrder(deps, normalized.orderId, 'ship');
+    if (isError(read)) return orderStored(null, [read]);
+    if (isSplit(read.order)) return shipPart(deps, scope, idempotencyKey, read.order, read.system, normalized, request.fromLocationId ?? null);
     return moveOrder(deps, scope, idempotencyKey, normalized.orderId, { type: 'SHIP' }, async (order, system, from, reference) => {
       let shipmentId: string;
       try {
@@ -352,6 +358,55 @@ export async function shipOrder(deps: LifecycleDeps, scope: CallerScope, request
         { locationId: order.fulfillmentLocationId },
       );
     });
+  });
+}
+
+/**
+ * One part of a split order ships: the part leaving from the caller's location (or, for a caller without one, the
+ * first still open). The WMS records its parcel, the order system marks the part SHIPPED by compare-and-swap (the
+ * order is SHIPPED with its last part; a part shipped makes the order no longer cancellable whole), then its
+ * committed units leave its location. ORDER_SHIPPED carries the part's lines, total and tax: finance books each
+ * part's sale. A failure of the stock step is thrown: the retry under the same key finishes it (every step is
+ * idempotent by the move's reference or the parcel).
+ */
+async function shipPart(
+  deps: LifecycleDeps,
+  scope: CallerScope,
+  key: string,
+  order: SalesOrder,
+  system: OrderSystem,
+  input: { carrier: string; trackingNumber: string },
+  at: string | null,
+): Promise<Stored<OrderMoveOutcome>> {
+  const now = deps.now ?? (() => new Date());
+  return inOrderScope(scope, order, async () => {
+    const part = fulfillmentsOf(order).find((p) => p.status === 'OPEN' && (at === null || p.locationId === at));
+    if (order.status !== 'CONFIRMED') return orderStored(order, [userError('INVALID_STATE', `order ${order.id} is ${order.status}; only a CONFIRMED order ships`, null)]);
+    if (!part) return orderStored(order, [userError('INVALID_STATE', `no part of order ${order.id} is still to ship${at ? ` from ${at}` : ''}`, null)]);
+    const reference = `${moveReference(scope, order.id, { type: 'SHIP' }, key)}:${part.id}`;
+    const shipment = await deps.shipments.recordShipment({ orderId: order.id, carrier: input.carrier, trackingNumber: input.trackingNumber, shippedAt: now().toISOString() });
+    const shipped = await deps.statuses.shipPart(system, order.id, part.id, shipment.id, reference);
+    if (!shipped.ok) return orderStored(shipped.current ?? order, [userError('INVALID_STATE', `order ${order.id} changed meanwhile (${shipped.current?.status ?? 'gone'}); part ${part.id} did not ship`, null)]);
+    await deps.stock.fulfil(part.locationId, part.lines, order.checkoutReference ?? null);
+    const lines = part.lines.map((l) => order.lines.find((o) => o.sku === l.sku)!);
+    await publisher(deps, order, reference)(
+      'ORDER_SHIPPED',
+      stockSourceOf(part.locationId) === 'WMS' ? 'WMS' : 'POS',
+      {
+        shipmentId: shipment.id,
+        carrier: input.carrier,
+        trackingNumber: input.trackingNumber || null,
+        total: lines.reduce((sum, l) => sum + l.quantity * l.unitPrice.minor, 0),
+        ...(order.tax ? { taxTotal: lines.reduce((sum, l) => sum + (l.taxMinor ?? 0), 0) } : {}),
+        currency: order.total.currency,
+        lines: part.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+        fulfillmentId: part.id,
+        previousStatus: 'CONFIRMED',
+        status: shipped.value.status,
+      },
+      { locationId: part.locationId },
+    );
+    return orderStored(shipped.value);
   });
 }
 

@@ -98,7 +98,8 @@ export class OrderLifecycleResolver {
   @Directive('@requiresScopes(scopes: [["store"]])')
   @Mutation(() => OrderStatusPayload, { nullable: true, description: 'CONFIRMED → SHIPPED for a SHIPPING or SHIP_FROM_STORE order: shipment recorded in the WMS, stock leaves the fulfilment location.' })
   async shipOrder(@Arg('input', () => ShipOrderInput) input: ShipOrderInput, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
-    return statusPayload(ctx, await shipOrder(deps(ctx), ctx.scope, { idempotencyKey: input.idempotencyKey, orderId: orderIdOf(input.orderId), carrier: input.carrier, trackingNumber: input.trackingNumber }));
+    const fromLocationId = ctx.principal.kind === 'store' ? ctx.principal.locationId : null;
+    return statusPayload(ctx, await shipOrder(deps(ctx), ctx.scope, { idempotencyKey: input.idempotencyKey, orderId: orderIdOf(input.orderId), carrier: input.carrier, trackingNumber: input.trackingNumber, fromLocationId }));
   }
 
   @Directive('@requiresScopes(scopes: [["store"], ["agent"]])')

@@ -80,6 +80,8 @@ const isShipped = (method: DeliveryMethodCode): boolean => {
 export interface OrderState {
   status: OrderStatusCode;
   deliveryMethod: DeliveryMethodCode;
+  /** A split order's parts: one shipped already means the order is no longer cancelled whole. */
+  fulfillments?: readonly { status: 'OPEN' | 'SHIPPED' | 'CANCELLED' }[] | null | undefined;
 }
 
 const COMMAND_WORDS: { readonly [K in OrderCommandType]: string } = {
@@ -128,6 +130,7 @@ export function decide(order: OrderState, command: OrderCommand): Transition {
       switch (phase) {
         case 'PENDING':
         case 'OPEN':
+          if (order.fulfillments?.some((p) => p.status === 'SHIPPED')) return refuse(order, command, 'part of it has shipped; create a return for what arrived');
           return { ok: true, from: order.status, to: 'CANCELLED' };
         case 'IN_TRANSIT':
         case 'FULFILLED':

@@ -8,6 +8,7 @@ import { userError, type UserErrorValue } from '../../../common/idempotent-mutat
 import { stockLinesOf } from '../canonical-events.js';
 import type { AllocationStrategy } from '../checkout/allocation-strategy.js';
 import type { SiteDirectoryPort } from '../checkout/ports.js';
+import { isSplit } from '../fulfillments.js';
 import { MAX_LINES } from '../line-rules.js';
 import type { OrderSystem, SalesOrder } from '../ports.js';
 import { systemOfOrderId } from '../routing.js';
@@ -97,6 +98,7 @@ async function reroute(deps: PickShortageDeps, system: OrderSystem, order: Sales
     return { order, userErrors: [] };
   }
   if (order.deliveryMethod === 'PICKUP') return failure(userError('INVALID_STATE', `order ${order.id} is a pickup order: its store is changed with changePickupLocation`));
+  if (isSplit(order)) return failure(userError('INVALID_STATE', `order ${order.id} ships in parts; a part is not rerouted (customer service decides)`));
   if (!CHANGEABLE_STATUSES.includes(order.status)) return failure(userError('INVALID_STATE', `order ${order.id} cannot be rerouted once it is ${order.status}`));
   if (!order.checkoutReference) return failure(userError('INVALID_STATE', `order ${order.id} was placed before stock commitments carried references; its stock cannot move`));
   const commitment = order.checkoutReference;

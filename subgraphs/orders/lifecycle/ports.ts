@@ -26,6 +26,11 @@ export interface OrderStatusPort {
   moveStatus(system: OrderSystem, orderId: string, from: OrderStatusCode, to: OrderStatusCode, reference?: string | null): Promise<CasOutcome<SalesOrder>>;
   /** Everything after the move `reference` is done (side effects, events): a repeat is no longer resumed. */
   settleMove(system: OrderSystem, orderId: string, reference: string): Promise<void>;
+  /**
+   * One part of a split order shipped (compare-and-swap: an OPEN part of a CONFIRMED order); with the last part the
+   * order is SHIPPED. A repeat of the same part and shipment answers ok.
+   */
+  shipPart(system: OrderSystem, orderId: string, partId: string, shipmentId: string, reference: string): Promise<CasOutcome<SalesOrder>>;
   /** Orders whose last move is unsettled and older than `before`: moves whose caller died before finishing them. */
   listUnsettledMoves(system: OrderSystem, before: string, limit: number): Promise<SalesOrder[]>;
 }

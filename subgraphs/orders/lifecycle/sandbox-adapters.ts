@@ -12,7 +12,7 @@ import type { LifecycleStockPort, OrderStatusPort, PaymentSettlementPort, Return
 
 const isWarehouse = (id: string) => id.startsWith('wh-');
 
-type OrderBookWrites = Pick<SandboxSystems['pos'], 'compareAndSetStatus' | 'settleMove' | 'listUnsettledMoves' | 'getReturns' | 'getReturnsByOrder' | 'createReturn' | 'setReturnStatus'>;
+type OrderBookWrites = Pick<SandboxSystems['pos'], 'compareAndSetStatus' | 'settleMove' | 'shipFulfillment' | 'listUnsettledMoves' | 'getReturns' | 'getReturnsByOrder' | 'createReturn' | 'setReturnStatus'>;
 
 function orderBooks(systems: SandboxSystems, resilience: ResilienceRegistry): Record<OrderSystem, OrderBookWrites> {
   return {
@@ -32,6 +32,10 @@ export class SandboxOrderStatusWriter implements OrderStatusPort {
   }
   async settleMove(system: OrderSystem, orderId: string, reference: string): Promise<void> {
     await this.books[system].settleMove(orderId, reference);
+  }
+  async shipPart(system: OrderSystem, orderId: string, partId: string, shipmentId: string, reference: string) {
+    const result = await this.books[system].shipFulfillment(orderId, partId, shipmentId, reference);
+    return result.ok ? { ok: true as const, value: toSalesOrder(result.record) } : { ok: false as const, current: result.record ? toSalesOrder(result.record) : null };
   }
   async listUnsettledMoves(system: OrderSystem, before: string, limit: number) {
     return (await this.books[system].listUnsettledMoves(before, limit)).map(toSalesOrder);
