@@ -4,6 +4,7 @@ import { contractOperation } from './support/contract.js';
 import { expectedLevel } from './support/expect.js';
 import { pollUntil } from './support/poll.js';
 import { AGENT, FINANCE, shopper, startTestStack, store, type TestStack } from './support/stack.js';
+import { startRedisServer } from './support/redis.js';
 
 /*
  * Split shipments end to end: an order no warehouse can take whole ships in parts, each committed at its own
@@ -136,5 +137,39 @@ describe('split shipments', () => {
     const { body } = await stack.queryAs(shopper(CUSTOMER), contractOperation('PlaceOrder'), { input: { idempotencyKey: `split-${randomUUID()}`, channel: 'WEB', customerId: CUSTOMER, deliveryMethod: 'SHIPPING', lines: [{ sku, quantity: 1 }] } });
     const order = await read((body.data as any).placeOrder.order.id);
     expect(order.fulfillments).toEqual([{ id: 'f1', location: expect.anything(), lines: [{ sku, quantity: 1 }], status: 'OPEN' }]);
+  });
+});
+
+describe('split shipments in Redis mode (one shared stock book)', () => {
+  let redisStack: TestStack;
+  let redis: Awaited<ReturnType<typeof startRedisServer>>;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    redisStack = await startTestStack({}, { REDIS_URL: redis.url, REDIS_PREFIX: `split-${process.pid}` });
+  });
+  afterAll(async () => {
+    await redisStack?.stop();
+    await redis?.stop();
+  });
+
+  it('each part is committed, shipped and its units leave at its own warehouse', async () => {
+    const previous = stack;
+    stack = redisStack;
+    try {
+      const { a, b } = splitPair();
+      const [beforeA, beforeB] = [await committed(a), await committed(b)];
+      const id = await place(a, b);
+      const order = await read(id);
+      expect(order.fulfillments).toHaveLength(2);
+      for (const part of order.fulfillments as { location: { id: string } }[]) {
+        const { body } = await stack.queryAs(store(nativeId(part.location.id)), SHIP, { input: { idempotencyKey: `ship-${randomUUID()}`, orderId: id, carrier: 'DHL', trackingNumber: `TRK-${randomUUID().slice(0, 8)}` } });
+        expect((body.data as any).shipOrder.userErrors).toEqual([]);
+      }
+      expect((await read(id)).status).toBe('SHIPPED');
+      expect(await committed(a)).toEqual(beforeA);
+      expect(await committed(b)).toEqual(beforeB);
+    } finally {
+      stack = previous;
+    }
   });
 });
