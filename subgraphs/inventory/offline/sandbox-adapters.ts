@@ -20,10 +20,12 @@ export class SandboxCommittedOrders implements CommittedOrdersPort {
   async openOrdersAt(locationId: string, skus: readonly string[]): Promise<CommittedOrder[][]> {
     const placedBefore = new Date(Date.now() + 86_400_000).toISOString();
     const open = (await Promise.all(HOLDING.map((status) => this.ecom.listByStatus(status, placedBefore, SCAN_LIMIT)))).flat();
-    const atLocation = open.filter((o) => o.fulfillmentLocationId === locationId).sort((a, b) => (a.placedAt < b.placedAt ? 1 : a.placedAt > b.placedAt ? -1 : b.id.localeCompare(a.id)));
+    // What an order holds here: its lines, or a split order's part here (its other parts are held elsewhere).
+    const heldHere = (o: (typeof open)[number]) => (o.fulfillments && o.fulfillments.length > 1 ? (o.fulfillments.find((p) => p.locationId === locationId && p.status === 'OPEN')?.lines ?? null) : o.fulfillmentLocationId === locationId ? o.lines : null);
+    const atLocation = open.filter((o) => heldHere(o) !== null).sort((a, b) => (a.placedAt < b.placedAt ? 1 : a.placedAt > b.placedAt ? -1 : b.id.localeCompare(a.id)));
     return skus.map((sku) =>
       atLocation.flatMap((o) => {
-        const quantity = o.lines.filter((l) => l.sku === sku).reduce((sum, l) => sum + l.quantity, 0);
+        const quantity = (heldHere(o) ?? []).filter((l) => l.sku === sku).reduce((sum, l) => sum + l.quantity, 0);
         return quantity > 0 ? [{ orderId: o.id, orderNumber: o.number, placedAt: o.placedAt, quantity, pickup: o.deliveryMethod === 'PICKUP' }] : [];
       }),
     );

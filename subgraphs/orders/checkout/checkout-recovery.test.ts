@@ -206,6 +206,33 @@ describe('recoverAbandonedCheckouts', () => {
     expect([await committed(), await committedAt(other)]).toEqual([here + 2, there]);
     expect(await deps.stock.openCommitments(now().toISOString(), 10)).toEqual([]);
   });
+  it('settles every part of a split order whose checkout died before settling, and gives none back', async () => {
+    const { sandbox, deps, committed, store, sku } = await setUp();
+    const other = sandbox.data.stores.find((s) => s.id !== store)!.id;
+    const otherSku = sandbox.data.variants[4]!.sku;
+    await sandbox.systems.pos.adjustStock({ sku: otherSku, locationId: other, onHandDelta: 10 });
+    const committedAt = async (locationId: string, of: string) => (await sandbox.systems.pos.getStock([{ sku: of, locationId }]))[0]!.committed;
+    const [here, there] = [await committed(), await committedAt(other, otherSku)];
+    const at = new Date(T0).toISOString();
+    expect((await deps.stock.commit(store, [{ sku, quantity: 2 }], { reference: 'chk-split', at })).ok).toBe(true);
+    expect((await deps.stock.commit(other, [{ sku: otherSku, quantity: 1 }], { reference: 'chk-split', at })).ok).toBe(true);
+    const draft = draftAt(store, sku, { status: 'CONFIRMED', quantity: 2, placedAt: at, correlationId: 'corr-split', checkoutReference: 'chk-split', deliveryMethod: 'SHIP_FROM_STORE' });
+    await deps.orders.create('ecom', {
+      ...draft,
+      lines: [...draft.lines, { sku: otherSku, quantity: 1, unitPrice: { minor: 1000, currency: 'EUR' as const } }],
+      total: { minor: 3000, currency: 'EUR' as const },
+      fulfillments: [
+        { id: 'f1', locationId: store, lines: [{ sku, quantity: 2 }], status: 'OPEN' },
+        { id: 'f2', locationId: other, lines: [{ sku: otherSku, quantity: 1 }], status: 'OPEN' },
+      ],
+    });
+
+    const now = () => new Date(T0 + 121_000);
+    await recoverAbandonedCheckouts({ ...deps, staleMs: 120_000, now });
+    expect([await committed(), await committedAt(other, otherSku)]).toEqual([here + 2, there + 1]);
+    expect(await deps.stock.openCommitments(now().toISOString(), 10)).toEqual([]);
+  });
+
   it('leaves a commitment alone while its checkout is still retrying: a retry under the key keeps it young', async () => {
     const { deps, committed, store, sku } = await setUp();
     const before = await committed();

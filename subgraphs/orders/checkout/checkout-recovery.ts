@@ -1,3 +1,4 @@
+import { fulfillmentsOf } from '../fulfillments.js';
 import { runInScope } from '../../../common/correlation.js';
 import type { EventEmitter } from '../../../common/outbox/event-outbox.js';
 import type { Logger } from '../../../common/logger.js';
@@ -87,8 +88,9 @@ async function releaseOrphanCommitments(deps: CheckoutRecoveryDeps, before: stri
       continue;
     }
     // Allocation tries locations in turn under one reference: a commit at a location whose answer timed out can land
-    // after the checkout (or its retry) went on to another. The order's is the one at its fulfilment location only.
-    const ours = order !== null && order.fulfillmentLocationId === commitment.locationId;
+    // after the checkout (or its retry) went on to another. The order's are the ones where it ships from: its
+    // fulfilment location, or each open part of a split order.
+    const ours = order !== null && fulfillmentsOf(order).some((part) => part.locationId === commitment.locationId && part.status === 'OPEN');
     if (ours && HOLDING.has(order.status)) {
       await deps.stock.settle(commitment.locationId, commitment.reference);
       continue;
