@@ -11,7 +11,7 @@ import type { Logger } from '../../../common/logger.js';
 import type { MoneyValue } from '../../../common/money.js';
 import type { OrderMarketplaceRecord } from '../../../common/systems/records.js';
 import { lineErrors, MAX_LINES } from '../line-rules.js';
-import { checkoutCancelReference, completeCancellation, moveEventId, orderSourceOf, stockLinesOf, stockSourceOf } from '../canonical-events.js';
+import { checkoutCancelReference, completeCancellation, moveEventId, orderSourceOf, stockSourceOf } from '../canonical-events.js';
 import type { ChannelCode, DeliveryMethodCode, OrderSystem, SalesOrder, SalesOrderLine } from '../ports.js';
 import { systemOfOrderId } from '../routing.js';
 import type { AllocationStrategy } from './allocation-strategy.js';

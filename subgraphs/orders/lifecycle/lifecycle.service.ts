@@ -233,8 +233,10 @@ async function moveOrder(
   orderId: string,
   command: OrderCommand,
   effects: (order: SalesOrder, system: OrderSystem, from: OrderStatusCode, reference: string) => Promise<void>,
+  /** The order as the caller read it just now (through the same row rule): not read again. */
+  alreadyRead?: { order: SalesOrder; system: OrderSystem },
 ): Promise<Stored<OrderMoveOutcome>> {
-  const read = await readOrder(deps, orderId, ACTION_OF[command.type]);
+  const read = alreadyRead ?? (await readOrder(deps, orderId, ACTION_OF[command.type]));
   if (isError(read)) return orderStored(null, [read]);
   return inOrderScope(scope, read.order, async () => {
     const claimed = await claim(deps, read.system, read.order, command, moveReference(scope, read.order.id, command, key));
@@ -357,7 +359,7 @@ export async function shipOrder(deps: LifecycleDeps, scope: CallerScope, request
         },
         { locationId: order.fulfillmentLocationId },
       );
-    });
+    }, read);
   });
 }
 

@@ -44,12 +44,13 @@ function connectorPrincipal(marketplace: string): Principal {
 }
 
 /** The checkout reference of a marketplace order: from the marketplace and its order id, so that every delivery and retry finds the same commitment and order. */
-export function marketplaceCheckoutReference(marketplace: string, externalOrderId: string): string {
-  return `chk-mkt-${createHash('sha256').update(`${marketplace}\0${externalOrderId}`).digest('base64url').slice(0, 22)}`;
-}
+export const marketplaceCheckoutReference = (marketplace: string, externalOrderId: string): string => `chk-mkt-${marketplaceDigest(marketplace, externalOrderId)}`;
 
 /** The id of the rejection's event (one per marketplace order): told twice, it is published once. */
-export const rejectedEventId = (marketplace: string, externalOrderId: string): string => `evt-mkt-${marketplaceCheckoutReference(marketplace, externalOrderId).slice('chk-mkt-'.length)}-rejected`;
+export const rejectedEventId = (marketplace: string, externalOrderId: string): string => `evt-mkt-${marketplaceDigest(marketplace, externalOrderId)}-rejected`;
+
+/** A marketplace order's name in our references: the marketplace and its id, digested (no id of theirs leaks into ours). */
+const marketplaceDigest = (marketplace: string, externalOrderId: string): string => createHash('sha256').update(`${marketplace}\0${externalOrderId}`).digest('base64url').slice(0, 22);
 
 const CANCELLED_FIRST = 'CANCELLED_BY_BUYER';
 
