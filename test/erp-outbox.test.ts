@@ -146,7 +146,8 @@ describe.each(ERP_ADAPTERS)('with the %s ERP adapter', (adapter) => {
       await stack.backbone.publish({ ...pickedUp, locationId: seeded.pickupLocationId ?? undefined });
       const body = await until(() => stack.queryAs(FINANCE, ORDER_POSTINGS, { id: seeded.id }).then((r) => r.body), (b: any) => b.data?.order?.erpPostings?.some((p: any) => p.status === 'POSTED'), 'the SALE is posted');
       expect((body.data as any).order.erpPostings).toEqual([expect.objectContaining({ type: 'SALE', status: 'POSTED', amount: eur(seeded.totalMinor), sourceEventId: pickedUp.id })]);
-      const timeline = (await timelineOf(stack, seeded.id)).data.order.timeline;
+      // The posting is saved POSTED once its JOURNAL_POSTED is in the event outbox, which relays it to the timeline after.
+      const timeline = await until(() => timelineOf(stack, seeded.id).then((r) => r.data.order.timeline), (t: any[]) => t.some((e: any) => e.type === 'JOURNAL_POSTED'), 'JOURNAL_POSTED on the timeline');
       expect(timeline.filter((e: any) => e.type === 'JOURNAL_POSTED').map((e: any) => e.correlationId)).toEqual([seeded.correlationId]);
 
       // An order with history: the ERP's postings and the outbox's, one entry each.

@@ -65,7 +65,9 @@ async function expectBookedOnce(stack: TestStack, events: readonly CanonicalEven
   const posted = await until(() => outbox(stack, ['POSTED']), (list) => list.filter((p) => ids.has(p.id)).length === ids.size, 'every posting POSTED');
   for (const p of posted.filter((p) => ids.has(p.id))) expect(p).toMatchObject({ status: 'POSTED', attempts: 1, lastError: null, erpDocumentNumber: expect.stringMatching(/^FI-\d{8}$/) });
   expect((await outbox(stack, ['PENDING', 'FAILED', 'DEAD_LETTER'])).filter((p) => ids.has(p.id))).toEqual([]);
-  const timelines = await stack.backbone.eventsForOrders(events.map((e) => e.orderId!));
+  // A posting is saved POSTED once its JOURNAL_POSTED is in the event outbox, which relays it to the backbone after.
+  const announcedOf = (timelines: CanonicalEvent[][]) => events.map((event, i) => (timelines[i] ?? []).filter((e) => (e.type === 'JOURNAL_POSTED' || e.type === 'POSTING_FAILED') && e.data.postingId === `post-${event.id}`));
+  const timelines = await until(() => stack.backbone.eventsForOrders(events.map((e) => e.orderId!)), (t) => announcedOf(t).every((list) => list.length > 0), 'every posting announced');
   for (const [i, event] of events.entries()) {
     const announced = timelines[i]!.filter((e) => (e.type === 'JOURNAL_POSTED' || e.type === 'POSTING_FAILED') && e.data.postingId === `post-${event.id}`);
     expect(announced.map((e) => e.type)).toEqual(['JOURNAL_POSTED']);

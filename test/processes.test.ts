@@ -174,7 +174,14 @@ describe('durability of reservations and pending ERP postings', () => {
     );
     expect(sales).toHaveLength(1);
     expect(sales[0]).toMatchObject({ status: 'POSTED', erpDocumentNumber: expect.any(String) });
-    const timeline = (await run(AGENT, contractOperation('OrderTimeline'), { orderId: placed.id })).order.timeline.map((e: any) => e.type);
+    // Saved POSTED once its JOURNAL_POSTED is in the event outbox, which relays it to the timeline after.
+    const timeline = await pollUntil(
+      async () => (await run(AGENT, contractOperation('OrderTimeline'), { orderId: placed.id })).order.timeline.map((e: any) => e.type) as string[],
+      (types) => types.includes('JOURNAL_POSTED'),
+      'JOURNAL_POSTED on the timeline',
+      10_000,
+      100,
+    );
     expect(timeline.filter((t: string) => t === 'JOURNAL_POSTED')).toHaveLength(1);
     // The reservation is still held, and its shopper can release it by its id.
     const released = (await run(cartOwner, 'mutation L($input: ReleaseReservationInput!) { releaseReservation(input: $input) { userErrors { code } } }', { input: { idempotencyKey: 'cart-1-release', reservationId: reservation.reservation.id } })).releaseReservation;
@@ -216,7 +223,15 @@ describe('durability of a checkout cut short', () => {
     child = start([], { ...env, ...recovery });
     await waitFor(`${gateway}/ready`);
     expect((await latestOrder()).id).not.toBe(lastBefore?.id);
-    const order = await pollUntil(latestOrder, (o) => o.status === 'CANCELLED', 'recovery to cancel the cut-short order', 10_000, 100);
+    // The status flips first (the compare-and-swap that decides), then the stock goes back and the events follow:
+    // the cancellation has ended once its last event, INVENTORY_RELEASED, is on the timeline.
+    const order = await pollUntil(
+      latestOrder,
+      (o) => o.status === 'CANCELLED' && o.timeline.some((e: any) => e.type === 'INVENTORY_RELEASED'),
+      'recovery to cancel the cut-short order and release its stock',
+      10_000,
+      100,
+    );
     expect(order.status).toBe('CANCELLED');
     expect(order.timeline.map((e: any) => e.type)).toEqual(['ORDER_PLACED', 'INVENTORY_RESERVED', 'ORDER_CANCELLED', 'INVENTORY_RELEASED']);
     const after = await level();

@@ -3,6 +3,7 @@ import { fromGlobalId } from '../common/global-id.js';
 import { createRedis, quitAll } from '../common/redis/connection.js';
 import { RedisEventBackbone } from '../common/redis/event-backbone.js';
 import { contractOperation } from './support/contract.js';
+import { pollUntil } from './support/poll.js';
 import { REDIS_TOPOLOGIES, startRedis, type RedisTarget } from './support/redis.js';
 import { AGENT, FINANCE, shopper, startTestStack, store, type TestStack } from './support/stack.js';
 
@@ -122,19 +123,24 @@ describe.each(REDIS_TOPOLOGIES)('%s Redis', (topology) => {
       const order = ((await a.queryAs(AGENT, PLACE(), { input: { idempotencyKey: key(), channel: 'WEB', deliveryMethod: 'PICKUP', pickupLocationId: locationId, lines: [{ sku, quantity: 1 }] } })).body.data as any).placeOrder.order;
       expect(((await a.queryAs(store(locationId), contractOperation('ReadyForPickup'), { orderId: order.id })).body.data as any).markReadyForPickup.order.status).toBe('READY_FOR_PICKUP');
       expect(((await a.queryAs(store(locationId), contractOperation('HandOver'), { orderId: order.id })).body.data as any).confirmPickup.order.status).toBe('PICKED_UP');
-      let sales: any[] = [];
-      for (let i = 0; i < 100; i++) {
-        const { body } = await b.queryAs(FINANCE, 'query P($id: ID!) { order(id: $id) { erpPostings { id type status erpDocumentNumber } } }', { id: order.id });
-        sales = (body.data as any).order.erpPostings.filter((p: any) => p.type === 'SALE');
-        if (sales.some((p: any) => p.status === 'POSTED')) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      const sales = await pollUntil(
+        async () => ((await b.queryAs(FINANCE, 'query P($id: ID!) { order(id: $id) { erpPostings { id type status erpDocumentNumber } } }', { id: order.id })).body.data as any).order.erpPostings.filter((p: any) => p.type === 'SALE'),
+        (list: any[]) => list.some((p) => p.status === 'POSTED'),
+        'the SALE posted',
+        10_000,
+        100,
+      );
       expect(sales).toHaveLength(1);
       expect(sales[0]).toMatchObject({ status: 'POSTED', erpDocumentNumber: expect.any(String) });
-      // Both stacks' finance workers may have tried it; the backbone keeps one event per posting.
-      await new Promise((r) => setTimeout(r, 300));
-      const { body } = await b.queryAs(AGENT, contractOperation('OrderTimeline'), { orderId: order.id });
-      const types = (body.data as any).order.timeline.map((e: any) => e.type);
+      // Both stacks' finance workers may have tried it; the backbone keeps one event per posting. The posting is saved
+      // POSTED once its events are in the event outbox, which relays them to the timeline after.
+      const types = await pollUntil(
+        async () => ((await b.queryAs(AGENT, contractOperation('OrderTimeline'), { orderId: order.id })).body.data as any).order.timeline.map((e: any) => e.type) as string[],
+        (list) => list.includes('JOURNAL_POSTED') && list.includes('INVOICE_ISSUED'),
+        'JOURNAL_POSTED and INVOICE_ISSUED on the timeline',
+        10_000,
+        100,
+      );
       expect(types.filter((t: string) => t === 'JOURNAL_POSTED')).toHaveLength(1);
       expect(types.filter((t: string) => t === 'INVOICE_ISSUED')).toHaveLength(1);
     });
@@ -229,11 +235,13 @@ describe.each(REDIS_TOPOLOGIES)('%s Redis', (topology) => {
       // The next finance instance to start finds the hand-over waiting, and books it.
       const after = await startTestStack({}, env);
       try {
-        let postings: any[] = [];
-        for (let i = 0; i < 100 && !postings.some((p) => p.status === 'POSTED'); i++) {
-          await new Promise((r) => setTimeout(r, 100));
-          postings = ((await after.queryAs(FINANCE, 'query O($id: ID!) { erpOutbox(orderId: $id) { type status amount { amount } } }', { id: order.id })).body.data as any).erpOutbox;
-        }
+        const postings = await pollUntil(
+          async () => ((await after.queryAs(FINANCE, 'query O($id: ID!) { erpOutbox(orderId: $id) { type status amount { amount } } }', { id: order.id })).body.data as any).erpOutbox as any[],
+          (list) => list.some((p) => p.status === 'POSTED'),
+          'the waiting hand-over booked',
+          10_000,
+          100,
+        );
         expect(postings).toEqual([{ type: 'SALE', status: 'POSTED', amount: { amount: '19.99' } }]);
       } finally {
         await after.stop();
