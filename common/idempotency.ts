@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Principal } from './auth/principal.js';
+import { shortDigest } from './digest.js';
 
 /**
  * Idempotency records, as the client contract states them: the same key with the same input returns the
@@ -63,7 +64,7 @@ export interface CallerScope {
  * else names the write): the same request's retry gives the same reference, and the reference names no one.
  */
 export function callerKeyDigest(scope: CallerScope, ...parts: string[]): string {
-  return createHash('sha256').update([callerOf(scope), ...parts].join('\0')).digest('base64url').slice(0, 22);
+  return shortDigest([callerOf(scope), ...parts].join('\0'));
 }
 
 export function callerOf(scope: CallerScope): string {

@@ -9,6 +9,9 @@ export interface MoneyValue {
   currency: string;
 }
 
+/** An amount a record may lack (a tax on records from before tax): null when its minor units are absent (a system's record, or an OData entity's field). */
+export const moneyOrNull = (minor: unknown, currency: string): MoneyValue | null => (minor === null || minor === undefined ? null : { minor: Number(minor), currency });
+
 const EXPONENTS: Record<string, number> = { JPY: 0, KRW: 0, BHD: 3, KWD: 3 };
 
 export function currencyExponent(currency: string): number {

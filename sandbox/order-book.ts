@@ -1,5 +1,5 @@
 import type { CasResult, ReturnRequest, ReturnRequestResult } from '../common/systems/orders.js';
-import type { OrderRecord, ReturnRecord } from '../common/systems/records.js';
+import { copyFulfillments, type OrderRecord, type ReturnRecord } from '../common/systems/records.js';
 import { callTime } from './clock.js';
 import { groupBy, indexBy } from './shared.js';
 import { EXPORT_STATE, IMPORT_STATE, listPart, type SystemState } from './state.js';
@@ -236,7 +236,7 @@ export class OrderBook {
         ...o,
         ...(o.lastMove ? { lastMove: { ...o.lastMove } } : {}),
         // Parts change in place when they ship: copied, as the moves are.
-        ...(o.fulfillments ? { fulfillments: o.fulfillments.map((p) => ({ ...p, lines: p.lines.map((l) => ({ ...l })) })) } : {}),
+        ...(o.fulfillments ? { fulfillments: copyFulfillments(o.fulfillments) } : {}),
       })),
       returns: [...this.returnsById.values()].map((r) => ({ ...r })),
     };

@@ -193,6 +193,9 @@ export interface FulfillmentPartRecord {
   shipmentId?: string | null;
 }
 
+/** Copies of `parts`, lines and all: parts change in place when they ship, so no two owners share one. */
+export const copyFulfillments = (parts: readonly FulfillmentPartRecord[]): FulfillmentPartRecord[] => parts.map((p) => ({ ...p, lines: p.lines.map((l) => ({ ...l })) }));
+
 /** Where a marketplace order came from (subgraphs/orders/marketplace). */
 export interface OrderMarketplaceRecord {
   /** The marketplace's name, e.g. `MEGAMART`. */

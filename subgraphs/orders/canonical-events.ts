@@ -1,9 +1,10 @@
 import { fulfillmentsOf } from './fulfillments.js';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createEvent, type CanonicalEvent, type EventSource, type EventType, type OrderStatusName, type StockLineData } from '../../common/events.js';
 import type { EventEmitter } from '../../common/outbox/event-outbox.js';
 import type { Logger } from '../../common/logger.js';
 import type { ChannelCode, SalesOrder } from './ports.js';
+import { shortDigest } from '../../common/digest.js';
 
 /*
  * The canonical events of an order's life, for checkout, the lifecycle and checkout recovery alike: where an order
@@ -38,7 +39,7 @@ export function cancellationEvents(order: SalesOrder, from: OrderStatusName, rea
 }
 
 /** An event of a move, by the move's reference: whoever says it again (a resume, recovery) says the same event. */
-export const moveEventId = (reference: string, type: EventType): string => `evt-mv-${createHash('sha256').update(reference).digest('base64url').slice(0, 22)}-${type}`;
+export const moveEventId = (reference: string, type: EventType): string => `evt-mv-${shortDigest(reference)}-${type}`;
 
 /**
  * The reference of a cancellation that checkout or checkout recovery makes (`by`), for the status move PLACED →

@@ -1,4 +1,4 @@
-import type { FulfillmentPartRecord } from '../../common/systems/records.js';
+import { copyFulfillments, type FulfillmentPartRecord } from '../../common/systems/records.js';
 import type { SalesOrder } from './ports.js';
 
 /*
@@ -12,7 +12,7 @@ export type FulfillmentPart = FulfillmentPartRecord;
 
 /** The order's shipments: its parts when split, else one at its fulfilment location with every line. */
 export function fulfillmentsOf(order: Pick<SalesOrder, 'status' | 'fulfillmentLocationId' | 'lines' | 'fulfillments'>): FulfillmentPart[] {
-  if (order.fulfillments && order.fulfillments.length > 1) return order.fulfillments.map((p) => ({ ...p, lines: p.lines.map((l) => ({ ...l })) }));
+  if (order.fulfillments && order.fulfillments.length > 1) return copyFulfillments(order.fulfillments);
   const status = order.status === 'CANCELLED' ? 'CANCELLED' : order.status === 'PLACED' || order.status === 'CONFIRMED' || order.status === 'READY_FOR_PICKUP' ? 'OPEN' : 'SHIPPED';
   return [{ id: 'f1', locationId: order.fulfillmentLocationId, lines: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), status }];
 }

@@ -1,3 +1,4 @@
+import { moneyOrNull } from '../../../common/money.js';
 import { TransportError, type ResilienceRegistry } from '../../../common/resilience.js';
 import { odataErrorMessage, type ODataAnswer, type ODataClient } from '../../../common/erp-odata/client.js';
 import { quote } from '../../../common/erp-odata/query.js';
@@ -12,7 +13,7 @@ export const invoiceOf = (e: Record<string, unknown>): FinanceInvoice => ({
   number: str(e.Number),
   status: str(e.Status) as InvoiceStatusCode,
   total: { minor: Number(e.TotalMinor), currency: str(e.Currency) },
-  tax: e.TaxMinor === null || e.TaxMinor === undefined ? null : { minor: Number(e.TaxMinor), currency: str(e.Currency) },
+  tax: moneyOrNull(e.TaxMinor, str(e.Currency)),
   issuedAt: str(e.IssuedAt),
 });
 
@@ -23,7 +24,7 @@ export const postingOf = (e: Record<string, unknown>): FinancePosting => ({
   status: str(e.Status) as PostingStatusCode,
   attempts: Number(e.Attempts),
   amount: { minor: Number(e.AmountMinor), currency: str(e.Currency) },
-  tax: e.TaxMinor === null || e.TaxMinor === undefined ? null : { minor: Number(e.TaxMinor), currency: str(e.Currency) },
+  tax: moneyOrNull(e.TaxMinor, str(e.Currency)),
   erpDocumentNumber: strOrNull(e.DocumentNumber),
   lastError: strOrNull(e.LastError),
   postedAt: strOrNull(e.PostedAt),

@@ -1,3 +1,4 @@
+import { moneyOrNull } from '../../../common/money.js';
 import type { ResilienceRegistry } from '../../../common/resilience.js';
 import { WRITE_METHODS } from '../../../common/systems/writes.js';
 import type { InvoiceRecord, PostingRecord } from '../../../common/systems/records.js';
@@ -10,7 +11,7 @@ export const toInvoice = (i: InvoiceRecord): FinanceInvoice => ({
   number: i.number,
   status: i.status,
   total: { minor: i.totalMinor, currency: i.currency },
-  tax: i.taxMinor === null || i.taxMinor === undefined ? null : { minor: i.taxMinor, currency: i.currency },
+  tax: moneyOrNull(i.taxMinor, i.currency),
   issuedAt: i.issuedAt,
 });
 
@@ -21,7 +22,7 @@ export const toPosting = (p: PostingRecord): FinancePosting => ({
   status: p.status,
   attempts: p.attempts,
   amount: { minor: p.amountMinor, currency: p.currency },
-  tax: p.taxMinor === null || p.taxMinor === undefined ? null : { minor: p.taxMinor, currency: p.currency },
+  tax: moneyOrNull(p.taxMinor, p.currency),
   erpDocumentNumber: p.erpDocumentNumber,
   lastError: p.lastError,
   postedAt: p.postedAt,

@@ -91,6 +91,7 @@ export function priceOf(event: CanonicalEvent): Priced {
 export function postingRequestFor(event: CanonicalEvent): { ok: true; request: PostingRequest } | { ok: false; reason: string } {
   const priced = priceOf(event);
   if (!priced.ok) return priced;
+  const fulfillmentId = fulfillmentOf(event);
   return {
     ok: true,
     request: {
@@ -99,7 +100,7 @@ export function postingRequestFor(event: CanonicalEvent): { ok: true; request: P
       type: priced.type,
       amount: priced.amount,
       ...(priced.tax ? { tax: priced.tax } : {}),
-      ...(fulfillmentOf(event) ? { fulfillmentId: fulfillmentOf(event) } : {}),
+      ...(fulfillmentId ? { fulfillmentId } : {}),
       sourceEventId: event.id,
       sourceType: event.type,
       sourceOccurredAt: event.occurredAt,

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { assertNever, createEvent, type CanonicalEvent, type EventDataByType, type EventSource } from '../../../common/events.js';
 import type { StockPolicy } from '../ports.js';
 import { locationKindOf, toStockLevel, type StockLevel } from '../stock.js';
 import type { UnannouncedStockWrite } from './ports.js';
+import { shortDigest } from '../../../common/digest.js';
 
 /*
  * The canonical events of stock writes. Each carries the SKU and location it is about, the correlation id of
@@ -23,11 +23,11 @@ function stockEvent<T extends StockEventType>(type: T, id: string, write: Unanno
 
 /** The id of the `index`-th event of a write: the location and the write's id name it once. */
 const eventIdOf = (write: UnannouncedStockWrite, index: number): string =>
-  `evt-sw-${createHash('sha256').update(`${write.locationId}\0${write.id}`).digest('base64url').slice(0, 22)}-${index}`;
+  `evt-sw-${shortDigest(`${write.locationId}\0${write.id}`)}-${index}`;
 
 /** The id of the stock exception an adjustment raised: the location and the write's id name it once. */
 export const exceptionIdOf = (write: Pick<UnannouncedStockWrite, 'locationId' | 'id'>): string =>
-  `exc-${createHash('sha256').update(`${write.locationId}\0${write.id}`).digest('base64url').slice(0, 22)}`;
+  `exc-${shortDigest(`${write.locationId}\0${write.id}`)}`;
 
 /** The level an adjustment left, as its event and its answer state it. */
 export function adjustedLevel(write: Extract<UnannouncedStockWrite, { kind: 'ADJUSTED' }>, policy: StockPolicy | null): StockLevel {

@@ -293,13 +293,18 @@ async function runSaga(deps: CheckoutDeps, scope: CallerScope, input: PlaceOrder
     throw error;
   }
   // The order holds the commitments now. Should this fail, recovery finds the order by the reference and settles them.
-  for (const part of fulfillmentsOf(order)) {
-    await deps.stock.settle(part.locationId, checkout.reference).catch((error: unknown) => {
-      deps.logger?.warn({ orderId: order.id, reference: checkout.reference, locationId: part.locationId, err: (error as Error).message }, 'checkout: commitment not settled; recovery will');
-    });
-  }
+  await settleParts(deps, order, checkout.reference);
   await deps.events.emit([...placedEvents(order, input.channel, input.deliveryMethod, now()), ...taxEvents(order, input.channel, tax?.estimate ?? null, now())]);
   return pay(deps, input, order, system);
+}
+
+/** The order holds its commitments (one per part): each settled; one that fails is logged and settled by recovery. */
+async function settleParts(deps: Pick<CheckoutDeps, 'stock' | 'logger'>, order: SalesOrder, reference: string): Promise<void> {
+  for (const part of fulfillmentsOf(order)) {
+    await deps.stock.settle(part.locationId, reference).catch((error: unknown) => {
+      deps.logger?.warn({ orderId: order.id, reference, locationId: part.locationId, err: (error as Error).message }, 'checkout: commitment not settled; recovery will');
+    });
+  }
 }
 
 /** The estimate a recorded order carries, for its event said again by a resumed checkout (dropped if already out). */
@@ -422,11 +427,7 @@ async function holdAgain(deps: CheckoutDeps, order: SalesOrder, system: OrderSys
       for (const part of parts) await deps.stock.release(part.locationId, part.lines, reference);
       return 'cancelled';
     }
-    for (const part of parts) {
-      await deps.stock.settle(part.locationId, reference).catch((error: unknown) => {
-        deps.logger?.warn({ orderId: order.id, err: (error as Error).message }, 'checkout: commitment not settled; recovery will');
-      });
-    }
+    await settleParts(deps, order, reference);
     return null;
   }
   await cancelPlaced(deps, order, system, 'Out of stock when the checkout resumed');

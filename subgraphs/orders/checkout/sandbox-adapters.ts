@@ -6,7 +6,7 @@ import type { IdempotencyStore } from '../../../common/idempotency.js';
 import type { Logger } from '../../../common/logger.js';
 import type { ResilienceRegistry } from '../../../common/resilience.js';
 import { WRITE_METHODS } from '../../../common/systems/writes.js';
-import type { OrderRecord } from '../../../common/systems/records.js';
+import { copyFulfillments, type OrderRecord } from '../../../common/systems/records.js';
 import type { CommitmentReference } from '../../../common/systems/stock-book.js';
 import type { SandboxSystems } from '../../../sandbox/index.js';
 import { toSalesOrder } from '../adapters/sandbox-records.js';
@@ -152,7 +152,7 @@ export class SandboxOrderWriter implements OrderWriterPort {
       ...(draft.tax ? { tax: draft.tax } : {}),
       ...(draft.shippingAddress ? { shippingAddress: draft.shippingAddress } : {}),
       ...(draft.marketplace ? { marketplace: { ...draft.marketplace } } : {}),
-      ...(draft.fulfillments && draft.fulfillments.length > 1 ? { fulfillments: draft.fulfillments.map((p) => ({ ...p, lines: p.lines.map((l) => ({ ...l })) })) } : {}),
+      ...(draft.fulfillments && draft.fulfillments.length > 1 ? { fulfillments: copyFulfillments(draft.fulfillments) } : {}),
     };
     return toSalesOrder(await this.books[system].createOrder(record));
   }

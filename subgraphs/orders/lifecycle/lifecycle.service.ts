@@ -345,7 +345,7 @@ export async function shipOrder(deps: LifecycleDeps, scope: CallerScope, request
       }
       await publisher(deps, order, reference)(
         'ORDER_SHIPPED',
-        stockSourceOf(order.fulfillmentLocationId) === 'WMS' ? 'WMS' : 'POS',
+        stockSourceOf(order.fulfillmentLocationId),
         {
           shipmentId,
           carrier: normalized.carrier,
@@ -393,7 +393,7 @@ async function shipPart(
     const lines = part.lines.map((l) => order.lines.find((o) => o.sku === l.sku)!);
     await publisher(deps, order, reference)(
       'ORDER_SHIPPED',
-      stockSourceOf(part.locationId) === 'WMS' ? 'WMS' : 'POS',
+      stockSourceOf(part.locationId),
       {
         shipmentId: shipment.id,
         carrier: input.carrier,

@@ -8,7 +8,7 @@ import { toOrder, toReturn } from '../mapping.js';
 import type { OrderReturn, SalesOrder } from '../ports.js';
 import { cancelOrder, confirmPickup, createReturn, markDelivered, markReadyForPickup, receiveReturn, shipOrder, type LifecycleDeps } from './lifecycle.service.js';
 import { changePickupLocation, type PickupChangeDeps } from './pickup-change.js';
-import { reportPickShortage } from './pick-shortage.js';
+import { reportPickShortage, type PickShortageDeps } from './pick-shortage.js';
 import {
   CancelOrderInput,
   ChangePickupLocationInput,
@@ -48,6 +48,11 @@ function pickupChangeDeps(ctx: OrdersContext): PickupChangeDeps {
     logger: ctx.lifecycle.logger,
     now: ctx.checkout.now,
   };
+}
+
+/** A reroute is a change of the order's location, routed as checkout routes. */
+function pickShortageDeps(ctx: OrdersContext): PickShortageDeps {
+  return { ...pickupChangeDeps(ctx), sites: ctx.checkout.sites, allocation: ctx.checkout.allocation, channels: ctx.checkout.channels };
 }
 
 /** What this request cached about the order is stale after a write: the payload's fields read it again. */
@@ -134,7 +139,7 @@ export class OrderLifecycleResolver {
       'The shelf of the location a shipped order is picked at lacks some of its lines: the order is rerouted, its committed stock moving in one step to the nearest location of the same kind that has every line (never held at both, never at neither). REROUTE_FAILED when none can take it: the order stays, and an exception is open for customer service. For the associates of the order\'s fulfilment location.',
   })
   async reportPickShortage(@Arg('input', () => ReportPickShortageInput) input: ReportPickShortageInput, @Ctx() ctx: OrdersContext): Promise<OrderStatusPayload> {
-    return statusPayload(ctx, await reportPickShortage({ ...pickupChangeDeps(ctx), sites: ctx.checkout.sites, allocation: ctx.checkout.allocation, channels: ctx.checkout.channels }, ctx.scope, { idempotencyKey: input.idempotencyKey, orderId: orderIdOf(input.orderId), lines: input.lines }));
+    return statusPayload(ctx, await reportPickShortage(pickShortageDeps(ctx), ctx.scope, { idempotencyKey: input.idempotencyKey, orderId: orderIdOf(input.orderId), lines: input.lines }));
   }
 
   @Directive('@requiresScopes(scopes: [["shopper"], ["agent"]])')

@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import { forbiddenError } from '../../../common/auth/authorization.js';
 import type { ChannelAllocationRule } from '../../../common/channels/channel-allocation-rule.js';
 import { runInScope } from '../../../common/correlation.js';
 import { createEvent, type StockLineData } from '../../../common/events.js';
 import { callerKeyDigest, type CallerScope } from '../../../common/idempotency.js';
 import { userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
-import { stockLinesOf } from '../canonical-events.js';
+import { stockLinesOf, stockSourceOf } from '../canonical-events.js';
 import type { AllocationStrategy } from '../checkout/allocation-strategy.js';
 import type { SiteDirectoryPort } from '../checkout/ports.js';
 import { isSplit } from '../fulfillments.js';
@@ -13,6 +12,7 @@ import { MAX_LINES } from '../line-rules.js';
 import type { OrderSystem, SalesOrder } from '../ports.js';
 import { systemOfOrderId } from '../routing.js';
 import { CHANGEABLE_STATUSES, finish, MAX_ID_LENGTH, putBack, relocationMutation, type PickupChangeDeps, type PickupChangeOutcome } from './pickup-change.js';
+import { shortDigest } from '../../../common/digest.js';
 
 /*
  * A pick shortage (issue 13): the associate picking a shipped order (SHIPPING from a warehouse, SHIP_FROM_STORE from
@@ -47,7 +47,7 @@ export interface ReportPickShortageRequest {
 export const rerouteReferenceOf = (scope: CallerScope, orderId: string, key: string): string => `${orderId}:REROUTE:${callerKeyDigest(scope, key)}`;
 
 /** The REROUTE_FAILED exception of one report: one per order and reference. */
-export const rerouteFailedExceptionId = (orderId: string, reference: string): string => `exc-reroute-${orderId}-${createHash('sha256').update(reference).digest('base64url').slice(0, 12)}`;
+export const rerouteFailedExceptionId = (orderId: string, reference: string): string => `exc-reroute-${orderId}-${shortDigest(reference, 12)}`;
 
 /**
  * `reportPickShortage`: reroute a CONFIRMED (or PLACED) shipped order whose shelf came up short. Answers the order
@@ -148,7 +148,7 @@ async function raiseRerouteFailed(deps: PickShortageDeps, order: SalesOrder, sho
   const short = shortLines.map((l) => `${l.quantity} × ${l.sku}`).join(', ');
   const detail = `${order.fulfillmentLocationId} is short of ${short} for order ${order.number}, and no other location can take the order: call the customer (wait, substitute or cancel)`;
   await deps.events.emit([
-    createEvent('ORDER_EXCEPTION_RAISED', { exceptionId, kind: 'REROUTE_FAILED', detail }, { id: `evt-${exceptionId}`, orderId: order.id, locationId: order.fulfillmentLocationId, sku: shortLines[0]?.sku, source: order.fulfillmentLocationId.startsWith('wh-') ? 'WMS' : 'POS', correlationId: order.correlationId, occurredAt: at }),
+    createEvent('ORDER_EXCEPTION_RAISED', { exceptionId, kind: 'REROUTE_FAILED', detail }, { id: `evt-${exceptionId}`, orderId: order.id, locationId: order.fulfillmentLocationId, sku: shortLines[0]?.sku, source: stockSourceOf(order.fulfillmentLocationId), correlationId: order.correlationId, occurredAt: at }),
   ]);
   deps.logger?.warn({ orderId: order.id, locationId: order.fulfillmentLocationId, shortLines, exceptionId }, 'pick shortage: no location can take the order; exception raised');
   return failure(userError('REROUTE_FAILED', `no other location can take order ${order.number}; exception ${exceptionId} is open for customer service`));

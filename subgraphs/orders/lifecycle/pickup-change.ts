@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { forbiddenError } from '../../../common/auth/authorization.js';
 import { runInScope } from '../../../common/correlation.js';
 import { createEvent, type CanonicalEvent, type StockLineData } from '../../../common/events.js';
@@ -12,6 +11,7 @@ import { orderSourceOf, stockLinesOf, stockSourceOf } from '../canonical-events.
 import type { OrderWriterPort, SiteDirectoryPort, StockCommitPort } from '../checkout/ports.js';
 import type { OrderBooks, OrderStatusCode, OrderSystem, SalesOrder } from '../ports.js';
 import { systemOfOrderId } from '../routing.js';
+import { shortDigest } from '../../../common/digest.js';
 
 /*
  * Changing a pickup order's store after checkout (issue 13): before READY_FOR_PICKUP, the order's stock commitment
@@ -79,7 +79,7 @@ export const relocationReferenceOf = (scope: CallerScope, orderId: string, key: 
  * from the change's reference, so that a retry or recovery saying them again is dropped by the backbone.
  */
 export function pickupChangeEvents(order: SalesOrder, fromLocationId: string, toLocationId: string, reference: string, at: Date): CanonicalEvent[] {
-  const digest = createHash('sha256').update(reference).digest('base64url').slice(0, 22);
+  const digest = shortDigest(reference);
   const meta = { correlationId: order.correlationId, orderId: order.id, occurredAt: at };
   const lines = stockLinesOf(order);
   return [
@@ -95,7 +95,7 @@ export function pickupChangeEvents(order: SalesOrder, fromLocationId: string, to
  * Ids from the change's reference, as for a pickup change. `shortLines`: what the old shelf lacked (unknown to recovery: []).
  */
 export function rerouteEvents(order: SalesOrder, fromLocationId: string, toLocationId: string, reference: string, at: Date, shortLines: StockLineData[]): CanonicalEvent[] {
-  const digest = createHash('sha256').update(reference).digest('base64url').slice(0, 22);
+  const digest = shortDigest(reference);
   const meta = { correlationId: order.correlationId, orderId: order.id, occurredAt: at };
   const lines = stockLinesOf(order);
   return [
@@ -263,7 +263,7 @@ export async function recoverRelocation(deps: RelocationRecoveryDeps, commitment
     deps.logger?.error({ orderId: order.id, from, to, status: order.status, result: back }, 'unfinished pickup-store change: the stock cannot move back and the order is past changing; left at the new store');
     return;
   }
-  const reference = `${order.id}:CHANGE_PICKUP:recovered-${createHash('sha256').update(`${commitment.reference}@${commitment.at}`).digest('base64url').slice(0, 16)}`;
+  const reference = `${order.id}:CHANGE_PICKUP:recovered-${shortDigest(`${commitment.reference}@${commitment.at}`, 16)}`;
   const relocated = await deps.orders.moveLocation(system, order.id, CHANGEABLE_STATUSES, from, to, reference);
   if (relocated.moved && relocated.order) {
     await finish(deps, system, relocated.order, from, to, reference, now);

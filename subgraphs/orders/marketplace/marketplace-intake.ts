@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Principal } from '../../../common/auth/principal.js';
 import { createEvent } from '../../../common/events.js';
 import { runIdempotent, userError, type UserErrorValue } from '../../../common/idempotent-mutation.js';
@@ -8,6 +7,7 @@ import { MAX_LINES, MAX_QUANTITY } from '../line-rules.js';
 import { placeMarketplaceOrder, type CheckoutDeps, type StoredOutcome } from '../checkout/checkout.service.js';
 import { cancelOrder, type LifecycleDeps } from '../lifecycle/lifecycle.service.js';
 import type { SalesOrder } from '../ports.js';
+import { shortDigest } from '../../../common/digest.js';
 
 /** What the webhook answers the marketplace for one notification. */
 export interface IntakeAnswer {
@@ -50,7 +50,7 @@ export const marketplaceCheckoutReference = (marketplace: string, externalOrderI
 export const rejectedEventId = (marketplace: string, externalOrderId: string): string => `evt-mkt-${marketplaceDigest(marketplace, externalOrderId)}-rejected`;
 
 /** A marketplace order's name in our references: the marketplace and its id, digested (no id of theirs leaks into ours). */
-const marketplaceDigest = (marketplace: string, externalOrderId: string): string => createHash('sha256').update(`${marketplace}\0${externalOrderId}`).digest('base64url').slice(0, 22);
+const marketplaceDigest = (marketplace: string, externalOrderId: string): string => shortDigest(`${marketplace}\0${externalOrderId}`);
 
 const CANCELLED_FIRST = 'CANCELLED_BY_BUYER';
 
